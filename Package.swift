@@ -1,0 +1,84 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "tsmfs",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tsmfs", targets: ["tsmfs"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    ],
+    targets: [
+        // The only place that names libfuse3 and sets FUSE_USE_VERSION.
+        .systemLibrary(
+            name: "CFuse",
+            pkgConfig: "fuse3",
+            providers: [.apt(["libfuse3-dev"])]
+        ),
+        // A Swift binding over the libfuse3 low-level API. Knows nothing of TSM.
+        .target(
+            name: "FuseKit",
+            dependencies: [
+                "CFuse",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // The pure register model: registers, flags, hashes, extend, refresh timing, provider
+        // descriptions and their validation. No FUSE, no file I/O.
+        .target(
+            name: "TSMModel",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // Backends behind the model's backend protocol: the software model.
+        .target(
+            name: "TSMBackends",
+            dependencies: ["TSMModel"]
+        ),
+        // Layout builders that turn providers into inode trees, and the filesystem serving them.
+        .target(
+            name: "TSMTree",
+            dependencies: [
+                "FuseKit",
+                "TSMModel",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // Argument parsing and lifecycle only.
+        .executableTarget(
+            name: "tsmfs",
+            dependencies: [
+                "FuseKit",
+                "TSMModel",
+                "TSMBackends",
+                "TSMTree",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .testTarget(
+            name: "TSMModelTests",
+            dependencies: ["TSMModel", "TSMBackends"]
+        ),
+        .testTarget(
+            name: "TSMTreeTests",
+            dependencies: ["TSMTree", "TSMModel", "TSMBackends", "FuseKit"]
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "tsmfs",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,97 @@
+import CFuse
+import Glibc
+import SystemPackage
+
+/// Why a session could not be set up.
+public enum FuseError: Error, Equatable, CustomStringConvertible {
+    /// `fuse_session_new` refused the options (it has printed why).
+    case sessionRefused(options: [String])
+    /// `fuse_session_mount` failed (it has printed why).
+    case mountFailed(path: String)
+
+    public var description: String {
+        switch self {
+        case .sessionRefused(let options): return "libfuse refused the session options \(options)"
+        case .mountFailed(let path): return "could not mount on \(path)"
+        }
+    }
+}
+
+/// One libfuse low-level session: `fuse_session_new`, `_mount`, `_loop_mt`, `_unmount`, `_destroy`.
+///
+/// The session owns SIGINT, SIGTERM and SIGHUP once ``ownSignals()`` is called: each makes ``run()``
+/// return. Cleanup in `deinit` unwinds in reverse order: signal handlers, mount, session, context.
+/// Use it from one thread; the filesystem it serves is called from libfuse's workers.
+public final class FuseSession {
+    private let session: OpaquePointer
+    private let context: Unmanaged<SessionContext>
+    private var isMounted = false
+    private var ownsSignals = false
+
+    /// - Parameter options: `-o` options, e.g. `fsname=tsmfs`, `default_permissions`.
+    public init(filesystem: any FileSystemOperations, options: [String]) throws(FuseError) {
+        var args = cfuse_args_init()
+        fuse_opt_add_arg(&args, "tsmfs")
+        for option in options {
+            fuse_opt_add_arg(&args, "-o")
+            fuse_opt_add_arg(&args, option)
+        }
+        defer { fuse_opt_free_args(&args) }
+        var ops = makeLowLevelOperations()
+        let context = Unmanaged.passRetained(SessionContext(filesystem: filesystem))
+        guard let session = fuse_session_new(&args, &ops, MemoryLayout<fuse_lowlevel_ops>.size, context.toOpaque()) else {
+            context.release()
+            throw .sessionRefused(options: options)
+        }
+        self.session = session
+        self.context = context
+    }
+
+    /// Mounts the session. The mount is visible to every process when this returns.
+    public func mount(at path: String) throws(FuseError) {
+        guard fuse_session_mount(session, path) == 0 else { throw .mountFailed(path: path) }
+        isMounted = true
+    }
+
+    /// Makes SIGINT, SIGTERM and SIGHUP end ``run()``. libfuse installs its handlers only for
+    /// signals still at their default, and a shell starts background jobs with SIGINT ignored, so
+    /// the defaults are restored first.
+    public func ownSignals() {
+        for sig in [SIGINT, SIGTERM, SIGHUP] { signal(sig, SIG_DFL) }
+        ownsSignals = fuse_set_signal_handlers(session) == 0
+    }
+
+    /// Serves requests on a pool of worker threads until a signal, ``exit()`` or an outside
+    /// unmount. Returns 0 on a clean end, else a negative errno or the signal number.
+    @discardableResult
+    public func run(maxIdleThreads: UInt32 = 8) -> Int32 {
+        guard let config = fuse_loop_cfg_create() else { return -ENOMEM }
+        defer { fuse_loop_cfg_destroy(config) }
+        fuse_loop_cfg_set_clone_fd(config, 0)
+        fuse_loop_cfg_set_idle_threads(config, maxIdleThreads)
+        return cfuse_session_loop_mt(session, config)
+    }
+
+    /// Asks ``run()`` to return. Safe from any thread.
+    public func exit() {
+        fuse_session_exit(session)
+    }
+
+    /// Unmounts now (idempotent). `deinit` does it too.
+    public func unmount() {
+        if ownsSignals {
+            fuse_remove_signal_handlers(session)
+            ownsSignals = false
+        }
+        if isMounted {
+            fuse_session_unmount(session)
+            isMounted = false
+        }
+    }
+
+    deinit {
+        unmount()
+        fuse_session_destroy(session)
+        context.release()
+    }
+}

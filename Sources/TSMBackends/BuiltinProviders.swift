@@ -1,0 +1,85 @@
+import TSMModel
+
+/// The providers tsmfs serves when no `--provider` narrows the set. Each is a register table in the
+/// same form a `--config` file declares; `tsmfs providers --json` prints them as such a file.
+public enum BuiltinProviders {
+    public static let all: [ProviderDescriptor] = [cca, measurementExample, tdx]
+
+    public static func named(_ name: String) -> ProviderDescriptor? {
+        all.first { $0.name == name }
+    }
+
+    /// A stand-in launch value: a non-zero, deterministic digest of a label.
+    static func launchValue(_ label: String, _ hash: HashAlgorithm) -> [UInt8] {
+        hash.digest(Array("tsmfs \(label)".utf8))
+    }
+
+    /// The ASCII of `text`: the sample initialises each field with its own name, NUL-padded.
+    static func ascii(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    /// RFC v2's `samples/tsm/measurement-example.c`, byte for byte (ABI.md 2.7): the registers are
+    /// slices of one 320-byte struct, `full_report` is that struct, `report_digest` its SHA-512 over
+    /// bytes 0..255.
+    public static let measurementExample = ProviderDescriptor(name: "measurement-example", registers: [
+        RegisterDescriptor(name: "full_report", hash: nil, size: 320, flags: [.live, .readable, .file], derivation: .layout([
+            .register("static_mr", at: 0), .register("config_mr", at: 48), .register("rtmr0", at: 112),
+            .register("rtmr1", at: 144), .register("user_data", at: 192), .register("report_digest", at: 256),
+        ])),
+        RegisterDescriptor(name: "static_mr", hash: .sha384, flags: [.readable], initial: ascii("static_mr")),
+        RegisterDescriptor(name: "config_mr", hash: .sha512, flags: [.readable], initial: ascii("config_mr")),
+        RegisterDescriptor(name: "rtmr0", hash: .sha256, flags: .rtmr, initial: ascii("rtmr0")),
+        RegisterDescriptor(name: "rtmr1", hash: .sha384, flags: RegisterFlags.rtmr.union(.writable), initial: ascii("rtmr1")),
+        RegisterDescriptor(name: "user_data", hash: .sha512, flags: [.readable, .writable], initial: ascii("user_data")),
+        RegisterDescriptor(name: "report_digest", hash: .sha512, flags: .liveReadable,
+                           derivation: .digest(.sha512, of: ["static_mr", "config_mr", "rtmr0", "rtmr1", "user_data"])),
+    ])
+
+    /// A TDX guest in RFC v2 shape: launch registers, four RTMRs extended as TDG.MR.RTMR.EXTEND,
+    /// `reportdata` and a `report0` TDREPORT rebuilt from them (ABI.md 3.2, 3.6 offsets).
+    public static let tdx: ProviderDescriptor = {
+        let rtmr = RegisterFlags.rtmr.union(.writable)
+        let statics = ["mrtd", "mrconfigid", "mrowner", "mrownerconfig", "servtd_hash"]
+        var registers = statics.map {
+            RegisterDescriptor(name: $0, hash: .sha384, flags: [.readable], initial: launchValue("tdx \($0)", .sha384))
+        }
+        registers += (0..<4).map { RegisterDescriptor(name: "rtmr\($0)", hash: .sha384, flags: rtmr) }
+        registers.append(RegisterDescriptor(name: "reportdata", hash: nil, size: 64, flags: [.readable, .writable, .file]))
+        registers.append(RegisterDescriptor(name: "report0", hash: nil, size: TDReport.size, flags: [.live, .readable, .file],
+                                            derivation: .layout(TDReport.fields)))
+        return ProviderDescriptor(name: "tdx", registers: registers)
+    }()
+
+    /// An Arm CCA realm: the RIM and four REMs, all SHA-256, so SHA-256 extends are served.
+    public static let cca: ProviderDescriptor = {
+        var registers = [RegisterDescriptor(name: "rim", hash: .sha256, flags: [.readable], initial: launchValue("cca rim", .sha256))]
+        registers += (0..<4).map { RegisterDescriptor(name: "rem\($0)", hash: .sha256, flags: RegisterFlags.rtmr.union(.writable)) }
+        return ProviderDescriptor(name: "cca", registers: registers)
+    }()
+}
+
+/// The TDREPORT_STRUCT layout (1024 bytes, ABI.md 3.6) as the `tdx` provider's `report0` builds it.
+public enum TDReport {
+    public static let size = 1024
+
+    /// Byte offsets of the fields tsmfs fills.
+    public static let reportTypeOffset = 0
+    public static let reportDataOffset = 128
+    public static let attributesOffset = 512
+    public static let xfamOffset = 520
+    public static let registerOffsets: [(String, Int)] = [
+        ("mrtd", 528), ("mrconfigid", 576), ("mrowner", 624), ("mrownerconfig", 672),
+        ("rtmr0", 720), ("rtmr1", 768), ("rtmr2", 816), ("rtmr3", 864), ("servtd_hash", 912),
+    ]
+
+    /// REPORTTYPE: type 0x81 (TDX), subtype 0, version 0.
+    public static let reportType: [UInt8] = [0x81, 0x00, 0x00, 0x00]
+    /// TDATTRIBUTES with SEPT_VE_DISABLE (bit 28) set, as a common production TD has it.
+    public static let attributes: [UInt8] = [0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00]
+    /// XFAM 0x61ae7 (x87, SSE, AVX, AVX-512, PKRU, ...), little-endian.
+    public static let xfam: [UInt8] = [0xe7, 0x1a, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00]
+
+    static let fields: [LayoutField] =
+        [.bytes(reportType, at: reportTypeOffset), .register("reportdata", at: reportDataOffset),
+         .bytes(attributes, at: attributesOffset), .bytes(xfam, at: xfamOffset)]
+        + registerOffsets.map { .register($0.0, at: $0.1) }
+}

@@ -1,0 +1,89 @@
+import Synchronization
+
+/// A registered provider: a validated register table, its values, the backend, and the one lock
+/// and one "in sync" flag of RFC v2's `struct tsm_measurement` (ABI.md 2.6).
+///
+/// `in sync` starts false (RFC v2 does not refresh at registration). A read of a live (L) register
+/// while out of sync calls the backend's refresh first; a successful write of any register clears it.
+public final class MeasurementProvider: Sendable {
+    public let table: RegisterTable
+    public let backend: any MeasurementBackend
+
+    private struct State {
+        var registers: RegisterValues
+        var inSync = false
+        var refreshCount = 0
+    }
+
+    private let state: Mutex<State>
+
+    /// Validates `descriptor` (as `tsm_register_measurement` does) and registers it with `backend`.
+    public init(_ descriptor: ProviderDescriptor, backend: any MeasurementBackend) throws(RegistrationError) {
+        let table = try RegisterTable(validating: descriptor)
+        self.table = table
+        self.backend = backend
+        self.state = Mutex(State(registers: RegisterValues(table: table)))
+    }
+
+    public var name: String { table.name }
+
+    /// Reads up to `count` bytes of register `index` at `offset`, refreshing first when the
+    /// register is live and the provider is out of sync. Empty at or past the end.
+    public func read(_ index: Int, offset: Int64, count: Int) throws(MRError) -> [UInt8] {
+        let register = table.registers[index]
+        guard register.flags.contains(.readable) else { throw .accessDenied }
+        let range = AttributeRules.readRange(offset: offset, count: count, size: register.size)
+        if range.isEmpty { return [] }
+        return try state.withLock { (state: inout State) throws(MRError) -> [UInt8] in
+            if register.flags.contains(.live) && !state.inSync {
+                try refresh(&state)
+            }
+            return Array(state.registers.values[index][range])
+        }
+    }
+
+    /// Writes `data` at `offset` to register `index` under the sysfs and tsm-mr rules: extends
+    /// through the backend when X is set, else overwrites. Returns the count accepted.
+    public func write(_ index: Int, offset: Int64, data: UnsafeRawBufferPointer) throws(MRError) -> Int {
+        let register = table.registers[index]
+        guard register.flags.contains(.writable) else { throw .accessDenied }
+        let accepted = try AttributeRules.acceptedWrite(offset: offset, count: data.count, size: register.size)
+        if accepted == 0 { return 0 }
+        let bytes = Array(data.prefix(accepted))
+        try state.withLock { (state: inout State) throws(MRError) in
+            if register.flags.contains(.extensible) {
+                try backend.extend(index, with: bytes, in: &state.registers)
+            } else {
+                state.registers.values[index] = bytes
+            }
+            state.inSync = false
+        }
+        return accepted
+    }
+
+    private func refresh(_ state: inout State) throws(MRError) {
+        state.refreshCount += 1
+        do {
+            try backend.refresh(&state.registers)
+            state.inSync = true
+        } catch {
+            state.inSync = false
+            throw error
+        }
+    }
+
+    /// The current values, without refreshing (tests, diagnostics, persistence).
+    public func snapshot() -> RegisterValues {
+        state.withLock { $0.registers }
+    }
+
+    /// How many refreshes ran: the observable of ABI.md 2.6's timing.
+    public var refreshCount: Int {
+        state.withLock { $0.refreshCount }
+    }
+
+    /// Whether the next live read refreshes.
+    public var inSync: Bool {
+        state.withLock { $0.inSync }
+    }
+}

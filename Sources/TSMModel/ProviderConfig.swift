@@ -1,0 +1,248 @@
+import FoundationEssentials
+
+/// The JSON form of provider tables: what `--config FILE` reads and `tsmfs providers --json`
+/// prints. The built-in providers are written in the same form.
+///
+/// ```json
+/// {"providers": [{"name": "demo", "registers": [
+///   {"name": "rtmr0", "hash": "sha384", "flags": ["R", "W", "X", "L"]},
+///   {"name": "digest", "hash": "sha512", "flags": ["R", "L"],
+///    "derive": {"digest": {"hash": "sha512", "of": ["rtmr0"]}}}]}]}
+/// ```
+public enum ProviderConfig {
+    /// Decodes and validates provider tables. `file` names the source in error messages.
+    public static func decode(_ bytes: [UInt8], file: String) throws(ConfigError) -> [ProviderDescriptor] {
+        let document: Document
+        do {
+            document = try JSONDecoder().decode(Document.self, from: Data(bytes))
+        } catch {
+            throw ConfigError(file: file, message: "not a valid provider config: \(describe(error))")
+        }
+        var seen = Set<String>()
+        var descriptors: [ProviderDescriptor] = []
+        for provider in document.providers {
+            let descriptor = try provider.descriptor(file: file)
+            do throws(RegistrationError) {
+                _ = try RegisterTable(validating: descriptor)
+                guard seen.insert(descriptor.name).inserted else {
+                    throw RegistrationError(provider: descriptor.name, rule: .duplicateProvider)
+                }
+            } catch {
+                throw ConfigError(file: file, provider: error.provider, register: error.register, message: error.ruleDescription)
+            }
+            descriptors.append(descriptor)
+        }
+        return descriptors
+    }
+
+    /// The JSON text of `providers`, which ``decode(_:file:)`` reads back to the same tables.
+    public static func encode(_ providers: [ProviderDescriptor]) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
+        let document = Document(providers: providers.map(ProviderEntry.init))
+        guard let data = try? encoder.encode(document) else { return "{}" }
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    private static func describe(_ error: any Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, let context):
+            return "missing key '\(key.stringValue)' at \(path(context.codingPath))"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            return "\(context.debugDescription) at \(path(context.codingPath))"
+        case DecodingError.dataCorrupted(let context):
+            return "\(context.debugDescription)\(context.codingPath.isEmpty ? "" : " at " + path(context.codingPath))"
+        default:
+            return "\(error)"
+        }
+    }
+
+    private static func path(_ codingPath: [any CodingKey]) -> String {
+        codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+    }
+}
+
+/// A refused config file: which file, provider and register, and the rule broken.
+public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var file: String
+    public var provider: String?
+    public var register: String?
+    public var message: String
+
+    public init(file: String, provider: String? = nil, register: String? = nil, message: String) {
+        self.file = file
+        self.provider = provider
+        self.register = register
+        self.message = message
+    }
+
+    public var description: String {
+        var text = file
+        if let provider { text += ": provider '\(provider)'" }
+        if let register { text += ", register '\(register)'" }
+        return text + ": " + message
+    }
+}
+
+// MARK: - The file format
+
+private struct Document: Codable {
+    var providers: [ProviderEntry]
+}
+
+private struct ProviderEntry: Codable {
+    var name: String
+    var registers: [RegisterEntry]
+
+    init(_ descriptor: ProviderDescriptor) {
+        name = descriptor.name
+        registers = descriptor.registers.map(RegisterEntry.init)
+    }
+
+    func descriptor(file: String) throws(ConfigError) -> ProviderDescriptor {
+        var descriptors: [RegisterDescriptor] = []
+        for register in registers {
+            do {
+                descriptors.append(try register.descriptor())
+            } catch {
+                throw ConfigError(file: file, provider: name, register: register.name, message: error.message)
+            }
+        }
+        return ProviderDescriptor(name: name, registers: descriptors)
+    }
+}
+
+private struct EntryError: Error {
+    var message: String
+}
+
+private struct RegisterEntry: Codable {
+    var name: String
+    var hash: String?
+    var size: Int?
+    var flags: [String]
+    var initial: String?
+    var derive: DeriveEntry?
+
+    init(_ register: RegisterDescriptor) {
+        name = register.name
+        hash = register.hash?.rawValue
+        size = register.size
+        flags = register.flags.letterList
+        initial = register.initial.contains(where: { $0 != 0 }) ? Hex.encode(register.initialValue) : nil
+        derive = register.derivation.map(DeriveEntry.init)
+    }
+
+    func descriptor() throws(EntryError) -> RegisterDescriptor {
+        let algorithm = try hash.map { (name) throws(EntryError) in try HashAlgorithm.named(name) }
+        guard let registerFlags = RegisterFlags(letters: flags) else {
+            throw EntryError(message: "unknown flag in \(flags); flags are R, W, X, L, F")
+        }
+        guard let resolvedSize = size ?? algorithm?.digestSize else {
+            throw EntryError(message: "a register without a hash needs a size")
+        }
+        let bytes = try initial.map { (text) throws(EntryError) in try Hex.decode(text, field: "initial") } ?? []
+        return RegisterDescriptor(
+            name: name, hash: algorithm, size: resolvedSize, flags: registerFlags,
+            initial: bytes, derivation: try derive?.derivation()
+        )
+    }
+}
+
+private struct DeriveEntry: Codable {
+    struct Digest: Codable {
+        var hash: String
+        var of: [String]
+    }
+
+    struct Field: Codable {
+        var offset: Int
+        var register: String?
+        var hex: String?
+    }
+
+    var digest: Digest?
+    var layout: [Field]?
+
+    init(_ derivation: Derivation) {
+        switch derivation {
+        case .digest(let hash, let names):
+            digest = Digest(hash: hash.rawValue, of: names)
+        case .layout(let fields):
+            layout = fields.map { field in
+                switch field.source {
+                case .register(let name): return Field(offset: field.offset, register: name)
+                case .bytes(let bytes): return Field(offset: field.offset, hex: Hex.encode(bytes))
+                }
+            }
+        }
+    }
+
+    func derivation() throws(EntryError) -> Derivation {
+        switch (digest, layout) {
+        case (let digest?, nil):
+            return .digest(try HashAlgorithm.named(digest.hash), of: digest.of)
+        case (nil, let fields?):
+            var result: [LayoutField] = []
+            for field in fields {
+                switch (field.register, field.hex) {
+                case (let name?, nil): result.append(.register(name, at: field.offset))
+                case (nil, let hex?): result.append(.bytes(try Hex.decode(hex, field: "layout hex"), at: field.offset))
+                default: throw EntryError(message: "a layout field at offset \(field.offset) needs exactly one of 'register' or 'hex'")
+                }
+            }
+            return .layout(result)
+        default:
+            throw EntryError(message: "'derive' needs exactly one of 'digest' or 'layout'")
+        }
+    }
+}
+
+extension HashAlgorithm {
+    fileprivate static func named(_ name: String) throws(EntryError) -> HashAlgorithm {
+        guard let algorithm = HashAlgorithm(rawValue: name) else {
+            let known = HashAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")
+            throw EntryError(message: "unknown hash '\(name)'; known: \(known)")
+        }
+        return algorithm
+    }
+}
+
+/// Hex text as the config file writes register values.
+enum Hex {
+    static func encode(_ bytes: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(bytes.count * 2)
+        for byte in bytes {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    fileprivate static func decode(_ text: String, field: String) throws(EntryError) -> [UInt8] {
+        let chars = Array(text.utf8)
+        guard chars.count % 2 == 0 else { throw EntryError(message: "\(field) is not hex: odd number of digits") }
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(chars.count / 2)
+        var index = 0
+        while index < chars.count {
+            guard let high = nibble(chars[index]), let low = nibble(chars[index + 1]) else {
+                throw EntryError(message: "\(field) is not hex: bad digit near position \(index)")
+            }
+            bytes.append(high << 4 | low)
+            index += 2
+        }
+        return bytes
+    }
+
+    private static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,113 @@
+import FuseKit
+
+/// A node of a served tree. The tree is built once; nodes never change after ``TreeBuilder/build()``.
+public struct Node: Sendable {
+    public enum Content: Sendable {
+        /// Children by name, and their names in listing order.
+        case directory([String: InodeNumber], order: [String])
+        case file(any Attribute)
+        case symbolicLink(String)
+    }
+
+    public let inode: InodeNumber
+    public let parent: InodeNumber
+    public let name: String
+    public let content: Content
+
+    public var kind: FileKind {
+        switch content {
+        case .directory: return .directory
+        case .file: return .regular
+        case .symbolicLink: return .symbolicLink
+        }
+    }
+}
+
+/// An immutable inode table: lookups are an array index and a dictionary probe.
+public struct Tree: Sendable {
+    /// Indexed by inode number - 1; the root is inode 1.
+    public let nodes: [Node]
+
+    public subscript(inode: InodeNumber) -> Node? {
+        let index = Int(truncatingIfNeeded: inode.rawValue) - 1
+        return nodes.indices.contains(index) ? nodes[index] : nil
+    }
+
+    public func child(of parent: InodeNumber, named name: String) -> Node? {
+        guard let node = self[parent], case .directory(let children, _) = node.content,
+              let inode = children[name] else { return nil }
+        return self[inode]
+    }
+
+    /// The node at a slash-separated path from the root (tests, diagnostics).
+    public func node(at path: String) -> Node? {
+        var current = self[.root]
+        for component in path.split(separator: "/") {
+            guard let node = current else { return nil }
+            current = child(of: node.inode, named: String(component))
+        }
+        return current
+    }
+}
+
+/// Builds a ``Tree`` from the root down. InodeNumber numbers are given in the order nodes are added, so
+/// the same providers always give the same numbers.
+public struct TreeBuilder {
+    private var inodes: [(parent: InodeNumber, name: String, content: PendingContent)]
+
+    private enum PendingContent {
+        case directory([String])
+        case file(any Attribute)
+        case symbolicLink(String)
+    }
+
+    public init() {
+        inodes = [(parent: .root, name: "", content: .directory([]))]
+    }
+
+    public var root: InodeNumber { .root }
+
+    /// Adds a directory under `parent`; returns its inode.
+    @discardableResult
+    public mutating func addDirectory(_ name: String, in parent: InodeNumber) -> InodeNumber {
+        add(name, in: parent, .directory([]))
+    }
+
+    @discardableResult
+    public mutating func addFile(_ name: String, in parent: InodeNumber, _ attribute: any Attribute) -> InodeNumber {
+        add(name, in: parent, .file(attribute))
+    }
+
+    @discardableResult
+    public mutating func addSymbolicLink(_ name: String, in parent: InodeNumber, target: String) -> InodeNumber {
+        add(name, in: parent, .symbolicLink(target))
+    }
+
+    private mutating func add(_ name: String, in parent: InodeNumber, _ content: PendingContent) -> InodeNumber {
+        let inode = InodeNumber(UInt64(inodes.count + 1))
+        inodes.append((parent: parent, name: name, content: content))
+        let parentIndex = Int(parent.rawValue) - 1
+        if case .directory(var names) = inodes[parentIndex].content {
+            names.append(name)
+            inodes[parentIndex].content = .directory(names)
+        }
+        return inode
+    }
+
+    public func build() -> Tree {
+        var byName: [Int: [String: InodeNumber]] = [:]
+        for (index, entry) in inodes.enumerated() where index > 0 {
+            byName[Int(entry.parent.rawValue) - 1, default: [:]][entry.name] = InodeNumber(UInt64(index + 1))
+        }
+        let nodes = inodes.enumerated().map { index, entry -> Node in
+            let content: Node.Content
+            switch entry.content {
+            case .directory(let order): content = .directory(byName[index] ?? [:], order: order)
+            case .file(let attribute): content = .file(attribute)
+            case .symbolicLink(let target): content = .symbolicLink(target)
+            }
+            return Node(inode: InodeNumber(UInt64(index + 1)), parent: entry.parent, name: entry.name, content: content)
+        }
+        return Tree(nodes: nodes)
+    }
+}

@@ -1,0 +1,93 @@
+import ArgumentParser
+import FuseKit
+import Glibc
+import Logging
+import TSMBackends
+import TSMModel
+import TSMTree
+import SystemPackage
+
+/// `tsmfs mount`: serve the tree in the foreground until SIGTERM, SIGINT, SIGHUP or an outside
+/// unmount, then unmount and exit 0.
+struct MountCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mount",
+        abstract: "Mount the RFC v2 /sys/kernel/tsm tree on MOUNTPOINT and serve it in the foreground.",
+        discussion: """
+            Creates a missing MOUNTPOINT, clears a stale mount left by a killed daemon, and refuses a \
+            MOUNTPOINT that a live filesystem occupies. Stops on SIGTERM, SIGINT, SIGHUP or an outside \
+            unmount (fusermount3 -u). Sends READY=1 and STOPPING=1 to systemd when NOTIFY_SOCKET is set.
+            """
+    )
+
+    @Argument(help: "The directory to mount on; it plays /sys/kernel/tsm.")
+    var mountpoint: String
+
+    @OptionGroup var providerOptions: ProviderOptions
+
+    @Flag(name: .customLong("allow-other"), help: "Let other users see the mount (needs root, or user_allow_other in /etc/fuse.conf).")
+    var allowOther = false
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .notice
+
+    func run() throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .trace
+            return handler
+        }
+        var logger = Logger(label: "tsmfs")
+        logger.logLevel = logLevel
+
+        let providers: [MeasurementProvider]
+        do {
+            providers = try ProviderSelection.descriptors(providerOptions).map { descriptor throws(RegistrationError) in
+                try MeasurementProvider(descriptor, backend: SoftwareBackend())
+            }
+        } catch {
+            throw Failure("\(error)")
+        }
+
+        let filesystem = TSMFileSystem(tree: RFCv2Layout.tree(providers), time: Int64(Glibc.time(nil)))
+        do {
+            switch try MountPoint.prepare(mountpoint) {
+            case .created: logger.info("created mount point \(mountpoint)")
+            case .clearedStale: logger.notice("cleared a stale mount at \(mountpoint) (its daemon had died)")
+            case .ready: break
+            }
+        } catch {
+            throw Failure(error.description)
+        }
+
+        var options = ["fsname=tsmfs", "subtype=tsmfs", "default_permissions"]
+        if allowOther { options.append("allow_other") }
+        let session: FuseSession
+        do {
+            session = try FuseSession(filesystem: filesystem, options: options)
+            try session.mount(at: mountpoint)
+        } catch {
+            throw Failure(error.description)
+        }
+        session.ownSignals()
+        SystemdNotifier.notify("READY=1\nSTATUS=serving \(mountpoint)")
+        logger.notice("serving \(providers.map(\.name).joined(separator: ", ")) at \(mountpoint)")
+
+        let status = session.run()
+        SystemdNotifier.notify("STOPPING=1")
+        session.unmount()
+        if status < 0 {
+            logger.error("the FUSE loop ended with \(Errno(rawValue: -status))")
+            throw ExitCode.failure
+        }
+        logger.info("unmounted \(mountpoint)")
+    }
+}
+
+/// A fatal, user-facing error: printed as `tsmfs: error: ...`, exit status 1.
+struct Failure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}

@@ -1,0 +1,70 @@
+import SystemPackage
+import TSMBackends
+import TSMModel
+
+/// Which provider tables a command serves: the built-in ones, replaced or joined by those of a
+/// config file, narrowed by `--provider`.
+enum ProviderSelection {
+    enum Failure: Error, CustomStringConvertible {
+        case unreadable(file: String, Errno)
+        case config(ConfigError)
+        case unknownProvider(String, known: [String])
+
+        var description: String {
+            switch self {
+            case .unreadable(let file, let errno): return "\(file): cannot read: \(errno)"
+            case .config(let error): return error.description
+            case .unknownProvider(let name, let known):
+                return "unknown provider '\(name)'; known: \(known.joined(separator: ", "))"
+            }
+        }
+    }
+
+    static func descriptors(_ options: ProviderOptions) throws(Failure) -> [ProviderDescriptor] {
+        var available = BuiltinProviders.all
+        if let file = options.config {
+            let bytes = try readFile(file)
+            let configured: [ProviderDescriptor]
+            do throws(ConfigError) {
+                configured = try ProviderConfig.decode(bytes, file: file)
+            } catch {
+                throw .config(error)
+            }
+            for provider in configured {
+                if let index = available.firstIndex(where: { $0.name == provider.name }) {
+                    available[index] = provider
+                } else {
+                    available.append(provider)
+                }
+            }
+        }
+        guard !options.providers.isEmpty else { return available }
+        var selected: [ProviderDescriptor] = []
+        for name in options.providers where !selected.contains(where: { $0.name == name }) {
+            guard let provider = available.first(where: { $0.name == name }) else {
+                throw .unknownProvider(name, known: available.map(\.name))
+            }
+            selected.append(provider)
+        }
+        return selected
+    }
+
+    static func readFile(_ path: String) throws(Failure) -> [UInt8] {
+        do {
+            let fd = try FileDescriptor.open(FilePath(path), .readOnly)
+            return try fd.closeAfter {
+                var bytes: [UInt8] = []
+                var chunk = [UInt8](repeating: 0, count: 65536)
+                while true {
+                    let count = try chunk.withUnsafeMutableBytes { try fd.read(into: $0) }
+                    if count == 0 { return bytes }
+                    bytes += chunk[0..<count]
+                }
+            }
+        } catch let error as Errno {
+            throw .unreadable(file: path, error)
+        } catch {
+            throw .unreadable(file: path, .ioError)
+        }
+    }
+}

@@ -1,0 +1,27 @@
+import ArgumentParser
+
+/// The `tsmfs` command: a root listing its subcommands, one file per subcommand.
+@main
+struct TSMFS: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "tsmfs",
+        abstract: "Serve the Linux TSM measurement-register ABI (/sys/kernel/tsm) from a FUSE mount.",
+        discussion: """
+            tsmfs mounts the RFC v2 /sys/kernel/tsm tree over a software register model, so that \
+            attestation software can be developed and tested on any Linux host with cat, xxd and dd.
+            """,
+        version: version,
+        subcommands: [MountCommand.self, ProvidersCommand.self]
+    )
+}
+
+/// Options every command that picks providers shares.
+struct ProviderOptions: ParsableArguments {
+    @Option(name: .customLong("provider"), help: ArgumentHelp("Serve only this provider (repeatable). Default: all built-in and configured providers.", valueName: "NAME"))
+    var providers: [String] = []
+
+    @Option(name: .long, help: ArgumentHelp("A JSON file of provider tables; a provider named like a built-in one replaces it.", valueName: "FILE"))
+    var config: String?
+}
