@@ -38,7 +38,7 @@ public enum ProviderConfig {
     /// The JSON text of `providers`, which ``decode(_:file:)`` reads back to the same tables.
     public static func encode(_ providers: [ProviderDescriptor]) -> String {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let document = Document(providers: providers.map(ProviderEntry.init))
         guard let data = try? encoder.encode(document) else { return "{}" }
         return String(decoding: data, as: UTF8.self) + "\n"
@@ -120,7 +120,7 @@ private struct RegisterEntry: Codable {
     var name: String
     var hash: String?
     var size: Int?
-    var flags: [String]
+    var flags: FlagsField
     var initial: String?
     var derive: DeriveEntry?
 
@@ -128,15 +128,15 @@ private struct RegisterEntry: Codable {
         name = register.name
         hash = register.hash?.rawValue
         size = register.size
-        flags = register.flags.letterList
-        initial = register.initial.contains(where: { $0 != 0 }) ? Hex.encode(register.initialValue) : nil
+        flags = FlagsField(register.flags)
+        initial = register.initial.isEmpty ? nil : Hex.encode(register.initial)
         derive = register.derivation.map(DeriveEntry.init)
     }
 
     func descriptor() throws(EntryError) -> RegisterDescriptor {
         let algorithm = try hash.map { (name) throws(EntryError) in try HashAlgorithm.named(name) }
-        guard let registerFlags = RegisterFlags(letters: flags) else {
-            throw EntryError(message: "unknown flag in \(flags); flags are R, W, X, L, F")
+        guard let registerFlags = flags.flags else {
+            throw EntryError(message: "unknown flags \(flags.text); flags are letters of R, W, X, L, F (e.g. \"RWXL\") or the kernel's mr_flags value")
         }
         guard let resolvedSize = size ?? algorithm?.digestSize else {
             throw EntryError(message: "a register without a hash needs a size")
@@ -146,6 +146,39 @@ private struct RegisterEntry: Codable {
             name: name, hash: algorithm, size: resolvedSize, flags: registerFlags,
             initial: bytes, derivation: try derive?.derivation()
         )
+    }
+}
+
+/// `"flags"`: letters as a string (`"RWXL"`) or an array (`["R", "W"]`), or the kernel's
+/// `mr_flags` number (15). Written as a string.
+private struct FlagsField: Codable {
+    var flags: RegisterFlags?
+    var text: String
+
+    init(_ flags: RegisterFlags) {
+        self.flags = flags
+        self.text = flags.letterList.joined()
+    }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let value = try? container.decode(UInt32.self) {
+            text = String(value)
+            let known = RegisterFlags(rawValue: 31)
+            flags = RegisterFlags(rawValue: value).isSubset(of: known) ? RegisterFlags(rawValue: value) : nil
+        } else if let letters = try? container.decode(String.self) {
+            text = "\"\(letters)\""
+            flags = RegisterFlags(letters: letters.map { String($0) })
+        } else {
+            let letters = try container.decode([String].self)
+            text = "\(letters)"
+            flags = RegisterFlags(letters: letters)
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(text)
     }
 }
 

@@ -35,9 +35,11 @@ public final class TSMFileSystem: FileSystemOperations {
 
     func attributes(of node: Node) -> FileAttributes {
         switch node.content {
-        case .directory(_, let order):
+        case .directory(let children, _):
+            // As kernfs: 2 plus one for each subdirectory's "..".
+            let subdirectories = children.values.reduce(0) { count, inode in tree[inode]?.kind == .directory ? count + 1 : count }
             return FileAttributes(inode: node.inode, kind: .directory, permissions: 0o755, size: 0,
-                                  linkCount: UInt32(2 + order.count), time: time)
+                                  linkCount: UInt32(2 + subdirectories), time: time)
         case .file(let attribute):
             return FileAttributes(inode: node.inode, kind: .regular, permissions: attribute.permissions,
                                   size: attribute.size, time: time)
