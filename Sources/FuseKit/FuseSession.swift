@@ -55,9 +55,16 @@ public final class FuseSession {
 
     /// Makes SIGINT, SIGTERM and SIGHUP end ``run()``. libfuse installs its handlers only for
     /// signals still at their default, and a shell starts background jobs with SIGINT ignored, so
-    /// the defaults are restored first.
+    /// the defaults are restored first; a parent may also have left them blocked (the mask survives
+    /// exec, and libfuse's workers inherit it), so they are unblocked.
     public func ownSignals() {
-        for sig in [SIGINT, SIGTERM, SIGHUP] { signal(sig, SIG_DFL) }
+        var set = sigset_t()
+        sigemptyset(&set)
+        for sig in [SIGINT, SIGTERM, SIGHUP] {
+            signal(sig, SIG_DFL)
+            sigaddset(&set, sig)
+        }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
         ownsSignals = fuse_set_signal_handlers(session) == 0
     }
 
