@@ -65,11 +65,13 @@ struct MountCommand: ParsableCommand {
         let session: FuseSession
         do {
             session = try FuseSession(filesystem: filesystem, options: options)
+            // Before the mount: a signal from here on ends the loop cleanly (even before it starts)
+            // instead of killing the process and leaving a stale mount behind.
+            session.ownSignals()
             try session.mount(at: mountpoint)
         } catch {
             throw Failure(error.description)
         }
-        session.ownSignals()
         SystemdNotifier.notify("READY=1\nSTATUS=serving \(mountpoint)")
         logger.notice("serving \(providers.map(\.name).joined(separator: ", ")) at \(mountpoint)")
 

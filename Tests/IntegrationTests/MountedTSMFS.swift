@@ -29,8 +29,8 @@ struct HarnessError: Error, CustomStringConvertible {
 
 /// One `tsmfs mount` daemon on a temporary mount point, spawned as a separate process.
 ///
-/// Readiness is observed, never slept for: the mount point's device differs from its parent's
-/// while the daemon is alive, checked until a deadline. ``stop(_:)`` (or `deinit`) always leaves
+/// Readiness is observed, never slept for: the mount point's device differs from its parent's and
+/// statfs reaches the filesystem while the daemon is alive, checked until a deadline. ``stop(_:)`` (or `deinit`) always leaves
 /// nothing mounted.
 final class MountedTSMFS {
     let directory: String
@@ -63,7 +63,9 @@ final class MountedTSMFS {
             guard process.isRunning else {
                 throw HarnessError(description: "tsmfs exited (\(process.terminationStatus)) before mounting: \(log)")
             }
-            if isMountPoint(root) { return }
+            // A dead mount can still stat as a mount point from the kernel's cache: only a
+            // statfs that reaches a live daemon counts.
+            if isMountPoint(root) && statfsErrno(root) == 0 { return }
             usleep(2_000)  // poll interval, not a wait for readiness
         }
         stop()

@@ -1,0 +1,184 @@
+#!/usr/bin/env python3
+"""Turns the raw samples Scripts/bench collected into the table it prints and the JSON it keeps.
+
+Usage: report.py RAW_TSV META_JSON OUT_JSON
+
+RAW_TSV has one sample a line: "KEY<TAB>VALUE". A key that appears several times (one sample per
+round) is summarised by its median. Keys:
+
+  loop.<placement>.<target>.<op>   ns per iteration of the C client's loops
+                                   placement: same | split; target: tsmfs | cref | tmpfs | sysfs;
+                                   op: read | write | pread
+  proc.<placement>.<what>          ns per process run (median of that round's runs)
+                                   what: cat.tsmfs | cat.cref | cat.tmpfs | catw.tsmfs | catw.cref |
+                                   catw.tmpfs | tpm2_pcrread | tpm2_pcrextend
+  start.<daemon>.ready|stop|hwm    exec-to-mounted ns, SIGTERM-to-exit ns, VmHWM kB when mounted
+  mem.<daemon>.idle|after          VmHWM kB idle / after the extend run
+  mem.extends.count|seconds        how many extends that run made and how long it took
+
+META_JSON holds the run's settings and machine facts; they are copied into the output.
+Only the standard library: the bench must not need pip.
+"""
+import json
+import statistics
+import sys
+
+PLACEMENTS = [("same", "same CPU: client and daemon on CPU 0"),
+              ("split", "different CPUs: client on CPU 0, daemon on CPU 1")]
+OPS = [("read", "open+read(48)+close"), ("write", "open+write(48)+close (extend)"),
+       ("pread", "pread(48) on a kept fd")]
+
+
+def load(path):
+    samples = {}
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            key, value = line.split("\t")
+            samples.setdefault(key, []).append(float(value))
+    return samples
+
+
+def main():
+    raw, meta_path, out_path = sys.argv[1:4]
+    samples = load(raw)
+    with open(meta_path) as f:
+        meta = json.load(f)
+    median = {k: statistics.median(v) for k, v in samples.items()}
+
+    def get(key):
+        return median.get(key)
+
+    def ratio(a, b):
+        x, y = get(a), get(b)
+        return None if x is None or y is None or y == 0 else x / y
+
+    ratios = {}
+    for p, _ in PLACEMENTS:
+        for op, _ in OPS:
+            ratios[f"{p}.{op}.tsmfs_over_cref"] = ratio(f"loop.{p}.tsmfs.{op}", f"loop.{p}.cref.{op}")
+            ratios[f"{p}.{op}.tsmfs_over_tmpfs"] = ratio(f"loop.{p}.tsmfs.{op}", f"loop.{p}.tmpfs.{op}")
+        for op in ("read", "pread"):
+            ratios[f"{p}.{op}.tsmfs_over_sysfs"] = ratio(f"loop.{p}.tsmfs.{op}", f"loop.{p}.sysfs.{op}")
+        ratios[f"{p}.cat.tsmfs_over_tmpfs"] = ratio(f"proc.{p}.cat.tsmfs", f"proc.{p}.cat.tmpfs")
+        ratios[f"{p}.cat.tsmfs_over_cref"] = ratio(f"proc.{p}.cat.tsmfs", f"proc.{p}.cat.cref")
+        ratios[f"{p}.catw.tsmfs_over_tmpfs"] = ratio(f"proc.{p}.catw.tsmfs", f"proc.{p}.catw.tmpfs")
+        ratios[f"{p}.tpm2_pcrread_over_tsmfs_cat"] = ratio(f"proc.{p}.tpm2_pcrread", f"proc.{p}.cat.tsmfs")
+        ratios[f"{p}.tpm2_pcrextend_over_tsmfs_catw"] = ratio(f"proc.{p}.tpm2_pcrextend", f"proc.{p}.catw.tsmfs")
+        ratios[f"{p}.tpm2_pcrextend_over_tsmfs_write_loop"] = ratio(f"proc.{p}.tpm2_pcrextend", f"loop.{p}.tsmfs.write")
+
+    # (name, value, comparison, limit, unit)
+    targets = []
+    for p, _ in PLACEMENTS:
+        targets.append((f"tsmfs/C read loop, {p}", ratios[f"{p}.read.tsmfs_over_cref"], "<=", 1.10, "x"))
+        targets.append((f"tsmfs/C extend loop, {p}", ratios[f"{p}.write.tsmfs_over_cref"], "<=", 1.10, "x"))
+    for p, _ in PLACEMENTS:
+        targets.append((f"cat register / cat tmpfs, {p}", ratios[f"{p}.cat.tsmfs_over_tmpfs"], "<=", 1.15, "x"))
+    for p, _ in PLACEMENTS:
+        targets.append((f"tpm2_pcrread / tsmfs cat, {p}", ratios[f"{p}.tpm2_pcrread_over_tsmfs_cat"], ">=", 5.0, "x"))
+    ready, stop = get("start.tsmfs.ready"), get("start.tsmfs.stop")
+    targets.append(("exec-to-mounted", ready / 1e6 if ready else None, "<", 50.0, "ms"))
+    targets.append(("SIGTERM-to-exit", stop / 1e6 if stop else None, "<", 100.0, "ms"))
+    idle, after = get("mem.tsmfs.idle"), get("mem.tsmfs.after")
+    targets.append(("RSS idle (VmHWM)", idle / 1024 if idle else None, "<", 20.0, "MB"))
+    extends = int(get("mem.extends.count") or 0)
+    targets.append((f"RSS after {extends:,} extends", after / 1024 if after else None, "<", 25.0, "MB"))
+
+    def verdict(value, op, limit):
+        if value is None:
+            return "n/a"
+        ok = {"<=": value <= limit, "<": value < limit, ">=": value >= limit}[op]
+        return "PASS" if ok else "MISS"
+
+    out = []
+    w = out.append
+    w(f"tsmfs benchmark, {meta['date']}: {meta['cpu']}, {meta['cpus']} CPUs, Linux {meta['kernel']}")
+    w(f"tsmfs {meta['tsmfs_commit']} ({meta['scratch_path']}, release); medians of {meta['rounds']} rounds; "
+      f"loops {meta['iterations']} iterations a round; sysfs file {meta['sysfs_file']}")
+    w("")
+    w("Syscall loops, ns per iteration (client pinned to CPU 0)")
+    head = f"  {'placement':<9} {'op':<30} {'tsmfs':>9} {'C ref':>9} {'tsmfs/C':>8} {'tmpfs':>8} {'sysfs':>8} {'tsmfs/sysfs':>11}"
+    w(head)
+    for p, _ in PLACEMENTS:
+        for op, label in OPS:
+            def cell(target, width):
+                v = get(f"loop.{p}.{target}.{op}")
+                return f"{v:>{width},.0f}" if v is not None else f"{'-':>{width}}"
+            r = ratios[f"{p}.{op}.tsmfs_over_cref"]
+            rs = ratios.get(f"{p}.{op}.tsmfs_over_sysfs")
+            w(f"  {p:<9} {label:<30} {cell('tsmfs', 9)} {cell('cref', 9)} "
+              f"{(f'{r:.3f}' if r else '-'):>8} {cell('tmpfs', 8)} {cell('sysfs', 8)} {(f'{rs:.1f}' if rs else '-'):>11}")
+    w("")
+    w("Process level, median wall time of one run, µs (runner and its children on CPU 0; daemons, swtpm on CPU 0 (same) or 1 (split))")
+    rows = [("cat.tsmfs", "cat tsmfs register"), ("cat.cref", "cat C-ref register"), ("cat.tmpfs", "cat tmpfs file"),
+            ("catw.tsmfs", "cat 48 B > tsmfs register (extend)"), ("catw.cref", "cat 48 B > C-ref register (extend)"),
+            ("catw.tmpfs", "cat 48 B > tmpfs file"), ("tpm2_pcrread", "tpm2_pcrread sha384:16 (swtpm)"),
+            ("tpm2_pcrextend", "tpm2_pcrextend 16:sha384 (swtpm)")]
+    w(f"  {'what':<38} {'same':>9} {'split':>9}")
+    for key, label in rows:
+        cells = []
+        for p, _ in PLACEMENTS:
+            v = get(f"proc.{p}.{key}")
+            cells.append(f"{v / 1000:>9,.0f}" if v is not None else f"{'-':>9}")
+        w(f"  {label:<38} {cells[0]} {cells[1]}")
+    w("")
+    w("Start-up, shutdown, memory (daemon on CPU 1, poller on CPU 0)")
+    w(f"  {'':<38} {'tsmfs':>9} {'C ref':>9}")
+
+    def pair(key, scale, fmt):
+        cells = []
+        for d in ("tsmfs", "cref"):
+            v = get(f"{key.format(d)}")
+            cells.append(f"{v / scale:>9{fmt}}" if v is not None else f"{'-':>9}")
+        return f"{cells[0]} {cells[1]}"
+    w(f"  {'exec-to-mounted, ms':<38} {pair('start.{}.ready', 1e6, ',.1f')}")
+    w(f"  {'SIGTERM-to-exit, ms':<38} {pair('start.{}.stop', 1e6, ',.2f')}")
+    w(f"  {'VmHWM when mounted, MB':<38} {pair('start.{}.hwm', 1024, ',.1f')}")
+    w(f"  {'VmHWM idle (bench daemon), MB':<38} {pair('mem.{}.idle', 1024, ',.1f')}")
+    secs = get("mem.extends.seconds")
+    w(f"  {f'VmHWM after {extends:,} extends, MB':<38} {pair('mem.{}.after', 1024, ',.1f')}")
+    if secs:
+        w(f"  ({extends:,} extends against tsmfs, same CPU, took {secs:.1f} s: {secs / max(extends, 1) * 1e6:.1f} µs each)")
+    w("")
+    w("Other ratios")
+    for p, _ in PLACEMENTS:
+        for key, label in [(f"{p}.pread.tsmfs_over_cref", "tsmfs/C pread loop"),
+                           (f"{p}.read.tsmfs_over_sysfs", "tsmfs/sysfs read loop"),
+                           (f"{p}.cat.tsmfs_over_cref", "cat tsmfs / cat C ref"),
+                           (f"{p}.catw.tsmfs_over_tmpfs", "extend-by-cat tsmfs / cat > tmpfs"),
+                           (f"{p}.tpm2_pcrextend_over_tsmfs_catw", "tpm2_pcrextend / tsmfs extend-by-cat"),
+                           (f"{p}.tpm2_pcrextend_over_tsmfs_write_loop", "tpm2_pcrextend / tsmfs extend loop")]:
+            v = ratios.get(key)
+            w(f"  {p:<6} {label:<40} {(f'{v:.2f}' if v else '-'):>8}")
+    w("")
+    w("Targets")
+    results = []
+    for name, value, op, limit, unit in targets:
+        v = verdict(value, op, limit)
+        shown = f"{value:.3f}" if unit == "x" and value is not None else (f"{value:.1f}" if value is not None else "-")
+        w(f"  {v:<5} {name:<40} {shown:>8} {unit:<2} (target {op} {limit:g} {unit})")
+        results.append({"target": name, "value": value, "unit": unit, "op": op, "limit": limit, "result": v})
+    misses = [r for r in results if r["result"] == "MISS"]
+    w("")
+    w(f"{len(results) - len(misses) - sum(r['result'] == 'n/a' for r in results)} targets met, {len(misses)} missed"
+      + (", " + ", ".join(r["target"] for r in results if r["result"] == "n/a") + " not measured"
+         if any(r["result"] == "n/a" for r in results) else ""))
+    text = "\n".join(out)
+    print(text)
+
+    doc = {
+        "meta": meta,
+        "figures": {k: {"median": median[k], "samples": samples[k]} for k in sorted(samples)},
+        "ratios": {k: v for k, v in sorted(ratios.items()) if v is not None},
+        "targets": results,
+        "table": text,
+    }
+    with open(out_path, "w") as f:
+        json.dump(doc, f, indent=2)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()
