@@ -1,0 +1,42 @@
+# Shared by Scripts/run, Scripts/test and Scripts/bench: install what is missing, find the toolchain.
+# Sourced, not run.
+
+# ensure_packages PKG... : installs the Debian packages that are not installed yet. As root it runs
+# apt-get itself; otherwise it names the command to run and fails.
+ensure_packages() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "tsmfs: missing packages: ${missing[*]}" >&2
+        echo "tsmfs: install them as root: apt-get install -y ${missing[*]}" >&2
+        return 1
+    fi
+    echo "tsmfs: installing ${missing[*]}" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    if ! apt-get install -y -q "${missing[@]}" >/dev/null; then
+        apt-get update -q >/dev/null
+        apt-get install -y -q "${missing[@]}" >/dev/null
+    fi
+}
+
+# ensure_swift : puts the Swift toolchain on PATH (it lives in /opt/swift on these machines).
+ensure_swift() {
+    if ! command -v swift >/dev/null 2>&1; then
+        for dir in /opt/swift/usr/bin /usr/share/swift/usr/bin; do
+            [ -x "$dir/swift" ] && export PATH="$dir:$PATH" && break
+        done
+    fi
+    command -v swift >/dev/null 2>&1 || { echo "tsmfs: no Swift toolchain found (need Swift 6)" >&2; return 1; }
+}
+
+# ensure_fuse_device : /dev/fuse must exist for any mount.
+ensure_fuse_device() {
+    [ -c /dev/fuse ] && return 0
+    modprobe fuse 2>/dev/null || true
+    [ -c /dev/fuse ] || { echo "tsmfs: /dev/fuse is missing (load the fuse module: modprobe fuse)" >&2; return 1; }
+}
+
+BUILD_PACKAGES=(fuse3 libfuse3-dev pkg-config)
