@@ -28,7 +28,7 @@ struct MountCommand: ParsableCommand {
     @Flag(name: .customLong("allow-other"), help: "Let other users see the mount (needs root, or user_allow_other in /etc/fuse.conf).")
     var allowOther = false
 
-    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    @Option(name: .customLong("log-level"), help: "How much to log to stderr.")
     var logLevel: Logger.Level = .notice
 
     func run() throws {

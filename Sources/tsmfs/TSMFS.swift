@@ -19,7 +19,7 @@ struct TSMFS: ParsableCommand {
 
 /// Options every command that picks providers shares.
 struct ProviderOptions: ParsableArguments {
-    @Option(name: .customLong("provider"), help: ArgumentHelp("Serve only this provider (repeatable). Default: all built-in and configured providers.", valueName: "NAME"))
+    @Option(name: .customLong("provider"), help: ArgumentHelp("Only this provider (repeatable). Default: every built-in and configured provider.", valueName: "NAME"))
     var providers: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("A JSON file of provider tables; a provider named like a built-in one replaces it.", valueName: "FILE"))
