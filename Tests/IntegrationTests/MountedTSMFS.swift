@@ -40,7 +40,8 @@ final class MountedTSMFS {
     private var stopped = false
 
     /// Spawns `tsmfs mount ROOT EXTRA...` and waits for the mount.
-    init(_ extra: [String] = [], mountAt existing: String? = nil, deadline: Duration = .seconds(20)) throws {
+    init(_ extra: [String] = [], mountAt existing: String? = nil, environment: [String: String] = [:],
+         deadline: Duration = .seconds(20)) throws {
         directory = try makeTemporaryDirectory()
         root = existing ?? directory + "/tsm"
         logPath = directory + "/daemon.log"
@@ -52,6 +53,9 @@ final class MountedTSMFS {
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         try process.run()
         try waitForMount(deadline: deadline)
     }
