@@ -12,6 +12,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
     ],
     targets: [
         // The only place that names libfuse3 and sets FUSE_USE_VERSION.
@@ -51,6 +53,16 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // Attestation evidence: a seeded mock authority, TDX Quote v4 and SEV-SNP report encoders,
+        // parsers and a verifier. Independent of FUSE and of the register model.
+        .target(
+            name: "TSMEvidence",
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
         // Argument parsing and lifecycle only.
         .executableTarget(
             name: "tsmfs",
@@ -59,6 +71,7 @@ let package = Package(
                 "TSMModel",
                 "TSMBackends",
                 "TSMTree",
+                "TSMEvidence",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -71,6 +84,14 @@ let package = Package(
         .testTarget(
             name: "TSMTreeTests",
             dependencies: ["TSMTree", "TSMModel", "TSMBackends", "FuseKit"]
+        ),
+        .testTarget(
+            name: "TSMEvidenceTests",
+            dependencies: [
+                "TSMEvidence",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+            ]
         ),
         .testTarget(
             name: "IntegrationTests",

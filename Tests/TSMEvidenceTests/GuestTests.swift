@@ -1,0 +1,7 @@
+import Testing
+@testable import TSMEvidence
+
+@Test func guestNamesAreTheCLISpellings() {
+    #expect(Guest(rawValue: "tdx") == .tdx)
+    #expect(Guest(rawValue: "sev-snp") == .sevSNP)
+}
