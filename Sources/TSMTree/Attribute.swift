@@ -1,20 +1,44 @@
+import FuseKit
 import SystemPackage
 
-/// The contents of one file in the tree: a sysfs attribute. Implementations apply the kernel's
-/// rules for their kind of attribute and answer failures with the kernel's errno.
+/// The contents of one file in the tree: a sysfs or configfs attribute. Implementations apply the
+/// kernel's rules for their kind of attribute and answer failures with the kernel's errno.
+///
+/// The filesystem checks the mode at open (for root too) before ``open(flags:)`` runs.
 public protocol Attribute: Sendable {
     /// Permission bits (the kernel's attribute mode).
     var permissions: UInt16 { get }
     /// `st_size`: the binary attribute's size, or 4096 for text attributes.
     var size: UInt64 { get }
+    /// State kept per open file (configfs buffers, snapshots, a write position), or nil when reads
+    /// and writes go straight to the attribute: the fast path, with no handle to look up.
+    func open(flags: OpenFlags) throws(Errno) -> (any OpenFile)?
     func read(offset: Int64, count: Int) throws(Errno) -> [UInt8]
     func write(offset: Int64, data: UnsafeRawBufferPointer) throws(Errno) -> Int
 }
 
 extension Attribute {
+    public func open(flags: OpenFlags) throws(Errno) -> (any OpenFile)? { nil }
+
     public func write(offset: Int64, data: UnsafeRawBufferPointer) throws(Errno) -> Int {
         throw .permissionDenied
     }
+}
+
+/// One open file of an attribute that keeps per-open state (the kernel's `struct file` private
+/// data). Calls on one open file may come from several threads: implementations lock.
+public protocol OpenFile: AnyObject, Sendable {
+    func read(offset: Int64, count: Int) throws(Errno) -> [UInt8]
+    func write(offset: Int64, data: UnsafeRawBufferPointer) throws(Errno) -> Int
+    /// Runs with every close(2) of a descriptor of this open file.
+    func flush() throws(Errno)
+    /// Runs once, after the last descriptor is gone.
+    func release()
+}
+
+extension OpenFile {
+    public func flush() throws(Errno) {}
+    public func release() {}
 }
 
 /// A read-only sysfs text attribute whose show function prints a fixed string, such as

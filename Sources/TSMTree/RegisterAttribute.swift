@@ -1,3 +1,5 @@
+import FuseKit
+import Synchronization
 import SystemPackage
 import TSMModel
 
@@ -17,6 +19,12 @@ public struct RegisterAttribute: Attribute {
     public var permissions: UInt16 { register.flags.fileMode }
     public var size: UInt64 { UInt64(register.size) }
 
+    /// sysfs ignores O_APPEND: such a descriptor writes at its own position, which starts at 0,
+    /// while FUSE sends its writes at the cached size. Only O_APPEND writers need a handle.
+    public func open(flags: OpenFlags) throws(Errno) -> (any OpenFile)? {
+        flags.append && flags.wantsWrite ? PositionedWriter(self) : nil
+    }
+
     public func read(offset: Int64, count: Int) throws(Errno) -> [UInt8] {
         do {
             return try provider.read(index, offset: offset, count: count)
@@ -30,6 +38,28 @@ public struct RegisterAttribute: Attribute {
             return try provider.write(index, offset: offset, data: data)
         } catch {
             throw error.errno
+        }
+    }
+}
+
+/// An open file that writes at its own position instead of the offset FUSE sends.
+final class PositionedWriter: OpenFile {
+    private let attribute: any Attribute
+    private let position = Mutex<Int64>(0)
+
+    init(_ attribute: any Attribute) {
+        self.attribute = attribute
+    }
+
+    func read(offset: Int64, count: Int) throws(Errno) -> [UInt8] {
+        try attribute.read(offset: offset, count: count)
+    }
+
+    func write(offset: Int64, data: UnsafeRawBufferPointer) throws(Errno) -> Int {
+        try position.withLock { (position: inout Int64) throws(Errno) -> Int in
+            let written = try attribute.write(offset: position, data: data)
+            position += Int64(written)
+            return written
         }
     }
 }

@@ -2,42 +2,77 @@ import FuseKit
 import Synchronization
 import SystemPackage
 
-/// Serves a ``Tree`` as sysfs serves its attributes (ABI.md section 1): modes checked at open for
-/// root too (EACCES), raw reads through direct I/O, O_TRUNC and size changes accepted as no-ops,
-/// O_APPEND ignored, and structural operations answered EPERM (EACCES for creating a file).
+/// Serves a ``Tree`` as sysfs and configfs serve their attributes (ABI.md sections 1 and 4): modes
+/// checked at open for root too (EACCES), raw reads through direct I/O, O_TRUNC and size changes
+/// accepted as no-ops, and structural operations answered EPERM (EACCES for creating a file),
+/// except mkdir and rmdir of items in a configfs group.
 public final class TSMFileSystem: FileSystemOperations {
     public let tree: Tree
     /// Mount time, shown as every node's atime, mtime and ctime.
     private let time: Int64
-    /// Write positions of handles opened with O_APPEND (sysfs ignores the flag: such a handle
-    /// writes at its own file position, which starts at 0).
-    private let appendPositions = Mutex<[UInt64: Int64]>([:])
+    /// Items made by mkdir in groups, numbered after the static tree and never reused.
+    private let items: Mutex<ItemTable>
+    /// Open files that keep state; handle 0 means the attribute is served directly.
+    private let openFiles = Mutex<[UInt64: any OpenFile]>([:])
     private let nextHandle = Atomic<UInt64>(1)
 
     public init(tree: Tree, time: Int64 = 0) {
         self.tree = tree
         self.time = time
+        self.items = Mutex(ItemTable(next: UInt64(tree.nodes.count + 1)))
     }
 
-    private func node(_ inode: InodeNumber) throws(Errno) -> Node {
-        guard let node = tree[inode] else { throw .noSuchFileOrDirectory }
+    // MARK: Nodes
+
+    func node(_ inode: InodeNumber) throws(Errno) -> Node {
+        guard let node = existingNode(inode) else { throw .noSuchFileOrDirectory }
         return node
     }
 
+    /// A static node without locking, else an item's node.
+    private func existingNode(_ inode: InodeNumber) -> Node? {
+        tree[inode] ?? items.withLock { $0.nodes[inode.rawValue] }
+    }
+
+    func child(of parent: Node, named name: String) -> Node? {
+        switch parent.content {
+        case .directory(let children, _):
+            return children[name].flatMap(existingNode)
+        case .group:
+            return items.withLock { table in table.children[parent.inode.rawValue]?[name].flatMap { table.nodes[$0.rawValue] } }
+        case .file, .symbolicLink:
+            return nil
+        }
+    }
+
     private func attribute(_ inode: InodeNumber) throws(Errno) -> any Attribute {
-        let node = try node(inode)
-        switch node.content {
+        switch try node(inode).content {
         case .file(let attribute): return attribute
-        case .directory: throw .isDirectory
+        case .directory, .group: throw .isDirectory
         case .symbolicLink: throw .invalidArgument
+        }
+    }
+
+    private func childNodes(of node: Node) -> [Node] {
+        switch node.content {
+        case .directory(let children, let order):
+            return order.compactMap { name in children[name].flatMap(existingNode) }
+        case .group:
+            return items.withLock { table in
+                (table.order[node.inode.rawValue] ?? []).compactMap { name in
+                    table.children[node.inode.rawValue]?[name].flatMap { table.nodes[$0.rawValue] }
+                }
+            }
+        case .file, .symbolicLink:
+            return []
         }
     }
 
     func attributes(of node: Node) -> FileAttributes {
         switch node.content {
-        case .directory(let children, _):
-            // As kernfs: 2 plus one for each subdirectory's "..".
-            let subdirectories = children.values.reduce(0) { count, inode in tree[inode]?.kind == .directory ? count + 1 : count }
+        case .directory, .group:
+            // As kernfs and configfs: 2 plus one for each subdirectory's "..".
+            let subdirectories = childNodes(of: node).filter { $0.kind == .directory }.count
             return FileAttributes(inode: node.inode, kind: .directory, permissions: 0o755, size: 0,
                                   linkCount: UInt32(2 + subdirectories), time: time)
         case .file(let attribute):
@@ -52,7 +87,7 @@ public final class TSMFileSystem: FileSystemOperations {
     // MARK: Names and attributes
 
     public func lookup(parent: InodeNumber, name: String) throws(Errno) -> FileAttributes {
-        guard let node = tree.child(of: parent, named: name) else { throw .noSuchFileOrDirectory }
+        guard let node = child(of: try node(parent), named: name) else { throw .noSuchFileOrDirectory }
         return attributes(of: node)
     }
 
@@ -75,69 +110,81 @@ public final class TSMFileSystem: FileSystemOperations {
 
     // MARK: Files
 
-    /// sysfs checks the mode at open with no capability override: EACCES for root too.
+    /// sysfs checks the mode at open with no capability override: EACCES for root too. configfs
+    /// refuses opening for an access the attribute has no method for, which its mode mirrors.
     public func open(_ inode: InodeNumber, flags: OpenFlags, context: RequestContext) throws(Errno) -> OpenReply {
         let attribute = try attribute(inode)
         let mode = attribute.permissions
         if flags.wantsRead && mode & 0o444 == 0 { throw .permissionDenied }
         if flags.wantsWrite && mode & 0o222 == 0 { throw .permissionDenied }
-        var handle = FileHandle.none
-        if flags.append && flags.wantsWrite {
-            let id = nextHandle.wrappingAdd(1, ordering: .relaxed).oldValue
-            appendPositions.withLock { $0[id] = 0 }
-            handle = FileHandle(rawValue: id)
-        }
-        return OpenReply(handle: handle, directIO: true)
+        guard let file = try attribute.open(flags: flags) else { return OpenReply(directIO: true) }
+        let id = nextHandle.wrappingAdd(1, ordering: .relaxed).oldValue
+        openFiles.withLock { $0[id] = file }
+        return OpenReply(handle: FileHandle(rawValue: id), directIO: true)
+    }
+
+    private func openFile(_ handle: FileHandle) -> (any OpenFile)? {
+        handle == .none ? nil : openFiles.withLock { $0[handle.rawValue] }
     }
 
     public func read(_ inode: InodeNumber, handle: FileHandle, offset: Int64, count: Int) throws(Errno) -> [UInt8] {
-        try attribute(inode).read(offset: offset, count: count)
+        if let file = openFile(handle) { return try file.read(offset: offset, count: count) }
+        return try attribute(inode).read(offset: offset, count: count)
     }
 
     public func write(_ inode: InodeNumber, handle: FileHandle, offset: Int64, data: UnsafeRawBufferPointer) throws(Errno) -> Int {
-        let attribute = try attribute(inode)
-        guard handle != .none else { return try attribute.write(offset: offset, data: data) }
-        // The kernel sends O_APPEND writes at the cached end of file; sysfs writes at the handle's
-        // own position instead.
-        let position = appendPositions.withLock { $0[handle.rawValue] } ?? offset
-        let written = try attribute.write(offset: position, data: data)
-        appendPositions.withLock { $0[handle.rawValue] = position + Int64(written) }
-        return written
+        if let file = openFile(handle) { return try file.write(offset: offset, data: data) }
+        return try attribute(inode).write(offset: offset, data: data)
+    }
+
+    public func flush(_ inode: InodeNumber, handle: FileHandle) throws(Errno) {
+        try openFile(handle)?.flush()
     }
 
     public func release(_ inode: InodeNumber, handle: FileHandle) {
-        if handle != .none { _ = appendPositions.withLock { $0.removeValue(forKey: handle.rawValue) } }
+        guard handle != .none else { return }
+        openFiles.withLock { $0.removeValue(forKey: handle.rawValue) }?.release()
     }
 
     // MARK: Directories
 
     public func opendir(_ inode: InodeNumber, context: RequestContext) throws(Errno) -> OpenReply {
-        guard case .directory = try node(inode).content else { throw .notDirectory }
+        guard try node(inode).kind == .directory else { throw .notDirectory }
         return OpenReply()
     }
 
     public func readdir(_ inode: InodeNumber, handle: FileHandle) throws(Errno) -> [DirectoryEntry] {
         let node = try node(inode)
-        guard case .directory(let children, let order) = node.content else { throw .notDirectory }
-        var entries = [
+        guard node.kind == .directory else { throw .notDirectory }
+        return [
             DirectoryEntry(name: ".", inode: node.inode, kind: .directory),
             DirectoryEntry(name: "..", inode: node.parent, kind: .directory),
-        ]
-        for name in order {
-            guard let child = children[name].flatMap({ tree[$0] }) else { continue }
-            entries.append(DirectoryEntry(name: name, inode: child.inode, kind: child.kind))
-        }
-        return entries
+        ] + childNodes(of: node).map { DirectoryEntry(name: $0.name, inode: $0.inode, kind: $0.kind) }
     }
 
     public func statfs(_ inode: InodeNumber) throws(Errno) -> FilesystemStatistics {
         FilesystemStatistics(blockSize: 4096, maximumNameLength: 255, files: UInt64(tree.nodes.count))
     }
 
-    // MARK: Structure: fixed, as sysfs answers (measured on Linux 6.18)
+    // MARK: Structure: fixed, as sysfs answers (measured on Linux 6.18); items in configfs groups
 
+    /// mkdir in a configfs group makes an item whose attribute files exist when mkdir returns;
+    /// anywhere else EPERM.
     public func mkdir(parent: InodeNumber, name: String, permissions: UInt16, context: RequestContext) throws(Errno) -> FileAttributes {
-        throw .notPermitted
+        let parentNode = try node(parent)
+        guard case .group(let controller) = parentNode.content else { throw .notPermitted }
+        if child(of: parentNode, named: name) != nil { throw .fileExists }
+        let files = try controller.makeItem(named: name)
+        let item = items.withLock { $0.addItem(name, in: parent, files: files) }
+        return attributes(of: item)
+    }
+
+    /// rmdir of an item in a configfs group drops it, populated or not; anywhere else EPERM.
+    public func rmdir(parent: InodeNumber, name: String) throws(Errno) {
+        let parentNode = try node(parent)
+        guard case .group(let controller) = parentNode.content else { throw .notPermitted }
+        guard items.withLock({ $0.removeItem(name, in: parent) }) else { throw .noSuchFileOrDirectory }
+        controller.dropItem(named: name)
     }
 
     public func mknod(parent: InodeNumber, name: String, mode: UInt32, context: RequestContext) throws(Errno) -> FileAttributes {
@@ -149,8 +196,50 @@ public final class TSMFileSystem: FileSystemOperations {
     }
 
     public func unlink(parent: InodeNumber, name: String) throws(Errno) { throw .notPermitted }
-    public func rmdir(parent: InodeNumber, name: String) throws(Errno) { throw .notPermitted }
     public func rename(parent: InodeNumber, name: String, newParent: InodeNumber, newName: String) throws(Errno) { throw .notPermitted }
     public func symlink(target: String, parent: InodeNumber, name: String) throws(Errno) -> FileAttributes { throw .notPermitted }
     public func link(_ inode: InodeNumber, newParent: InodeNumber, newName: String) throws(Errno) -> FileAttributes { throw .notPermitted }
+}
+
+/// The nodes of the items in configfs groups.
+struct ItemTable {
+    var next: UInt64
+    var nodes: [UInt64: Node] = [:]
+    /// Per group inode: item name to the item directory's inode, and the names in creation order.
+    var children: [UInt64: [String: InodeNumber]] = [:]
+    var order: [UInt64: [String]] = [:]
+
+    init(next: UInt64) {
+        self.next = next
+    }
+
+    private mutating func allocate() -> InodeNumber {
+        defer { next += 1 }
+        return InodeNumber(next)
+    }
+
+    mutating func addItem(_ name: String, in group: InodeNumber, files: [(String, any Attribute)]) -> Node {
+        let directory = allocate()
+        var fileInodes: [String: InodeNumber] = [:]
+        for (fileName, attribute) in files {
+            let inode = allocate()
+            fileInodes[fileName] = inode
+            nodes[inode.rawValue] = Node(inode: inode, parent: directory, name: fileName, content: .file(attribute))
+        }
+        let item = Node(inode: directory, parent: group, name: name, content: .directory(fileInodes, order: files.map(\.0)))
+        nodes[directory.rawValue] = item
+        children[group.rawValue, default: [:]][name] = directory
+        order[group.rawValue, default: []].append(name)
+        return item
+    }
+
+    mutating func removeItem(_ name: String, in group: InodeNumber) -> Bool {
+        guard let directory = children[group.rawValue]?.removeValue(forKey: name),
+              let item = nodes.removeValue(forKey: directory.rawValue) else { return false }
+        order[group.rawValue]?.removeAll { $0 == name }
+        if case .directory(let files, _) = item.content {
+            for inode in files.values { nodes.removeValue(forKey: inode.rawValue) }
+        }
+        return true
+    }
 }

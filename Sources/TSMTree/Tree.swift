@@ -1,10 +1,14 @@
 import FuseKit
+import SystemPackage
 
-/// A node of a served tree. The tree is built once; nodes never change after ``TreeBuilder/build()``.
+/// A node of a served tree. Nodes never change once made: the static tree is built once, and a
+/// group's items are made whole by mkdir and dropped whole by rmdir.
 public struct Node: Sendable {
     public enum Content: Sendable {
         /// Children by name, and their names in listing order.
         case directory([String: InodeNumber], order: [String])
+        /// A configfs group: its children are the items mkdir made.
+        case group(any GroupDirectory)
         case file(any Attribute)
         case symbolicLink(String)
     }
@@ -16,7 +20,7 @@ public struct Node: Sendable {
 
     public var kind: FileKind {
         switch content {
-        case .directory: return .directory
+        case .directory, .group: return .directory
         case .file: return .regular
         case .symbolicLink: return .symbolicLink
         }
@@ -33,6 +37,7 @@ public struct Tree: Sendable {
         return nodes.indices.contains(index) ? nodes[index] : nil
     }
 
+    /// A static child (groups have none).
     public func child(of parent: InodeNumber, named name: String) -> Node? {
         guard let node = self[parent], case .directory(let children, _) = node.content,
               let inode = children[name] else { return nil }
@@ -57,6 +62,7 @@ public struct TreeBuilder {
 
     private enum PendingContent {
         case directory([String])
+        case group(any GroupDirectory)
         case file(any Attribute)
         case symbolicLink(String)
     }
@@ -71,6 +77,34 @@ public struct TreeBuilder {
     @discardableResult
     public mutating func addDirectory(_ name: String, in parent: InodeNumber) -> InodeNumber {
         add(name, in: parent, .directory([]))
+    }
+
+    /// Adds a configfs group under `parent`: mkdir in it makes items through `controller`.
+    @discardableResult
+    public mutating func addGroup(_ name: String, in parent: InodeNumber, _ controller: any GroupDirectory) -> InodeNumber {
+        add(name, in: parent, .group(controller))
+    }
+
+    /// Adds the directories of `path` (slash-separated) under `parent` that do not exist yet;
+    /// returns the last one.
+    @discardableResult
+    public mutating func addDirectories(_ path: String, in parent: InodeNumber) -> InodeNumber {
+        var current = parent
+        for component in path.split(separator: "/").map(String.init) {
+            if let existing = childInode(of: current, named: component) {
+                current = existing
+            } else {
+                current = addDirectory(component, in: current)
+            }
+        }
+        return current
+    }
+
+    private func childInode(of parent: InodeNumber, named name: String) -> InodeNumber? {
+        for (index, entry) in inodes.enumerated() where entry.parent == parent && entry.name == name && index > 0 {
+            return InodeNumber(UInt64(index + 1))
+        }
+        return nil
     }
 
     @discardableResult
@@ -103,6 +137,7 @@ public struct TreeBuilder {
             let content: Node.Content
             switch entry.content {
             case .directory(let order): content = .directory(byName[index] ?? [:], order: order)
+            case .group(let controller): content = .group(controller)
             case .file(let attribute): content = .file(attribute)
             case .symbolicLink(let target): content = .symbolicLink(target)
             }
@@ -110,4 +145,13 @@ public struct TreeBuilder {
         }
         return Tree(nodes: nodes)
     }
+}
+
+/// A configfs group's behaviour: what mkdir and rmdir in it do (configfs `make_item`/`drop_item`).
+public protocol GroupDirectory: Sendable {
+    /// mkdir NAME: makes the item and returns its attribute files, in listing order. The files
+    /// exist as soon as mkdir returns.
+    func makeItem(named name: String) throws(Errno) -> [(String, any Attribute)]
+    /// rmdir NAME: drops the item. Descriptors still open on its files keep working.
+    func dropItem(named name: String)
 }
