@@ -47,11 +47,23 @@ public final class MeasurementProvider: Sendable {
     public func write(_ index: Int, offset: Int64, data: UnsafeRawBufferPointer) throws(MRError) -> Int {
         let register = table.registers[index]
         guard register.flags.contains(.writable) else { throw .accessDenied }
-        let accepted = try AttributeRules.acceptedWrite(offset: offset, count: data.count, size: register.size)
+        return try store(index, offset: offset, data: data, extend: register.flags.contains(.extensible))
+    }
+
+    /// The merged (6.16) ABI's `tm->write()`: a write to a writable `measurements/` file extends
+    /// register `index` through the backend, whatever its RFC v2 flags (the file's mode decides
+    /// who may write). Same sysfs and tsm-mr rules as ``write(_:offset:data:)``.
+    public func extend(_ index: Int, offset: Int64, data: UnsafeRawBufferPointer) throws(MRError) -> Int {
+        guard table.registers[index].hash != nil else { throw .accessDenied }
+        return try store(index, offset: offset, data: data, extend: true)
+    }
+
+    private func store(_ index: Int, offset: Int64, data: UnsafeRawBufferPointer, extend: Bool) throws(MRError) -> Int {
+        let accepted = try AttributeRules.acceptedWrite(offset: offset, count: data.count, size: table.registers[index].size)
         if accepted == 0 { return 0 }
         let bytes = Array(data.prefix(accepted))
         try state.withLock { (state: inout State) throws(MRError) in
-            if register.flags.contains(.extensible) {
+            if extend {
                 try backend.extend(index, with: bytes, in: &state.registers)
             } else {
                 state.registers.values[index] = bytes

@@ -63,3 +63,35 @@ final class PositionedWriter: OpenFile {
         }
     }
 }
+
+/// A register as a merged-ABI (6.16) `measurements/NAME[:HASH]` file: the mode is the file's own
+/// (0444, 0200 or 0644), and a write goes to the driver's write callback, which extends.
+public struct MeasurementAttribute: Attribute {
+    public let provider: MeasurementProvider
+    public let index: Int
+    public let permissions: UInt16
+
+    public init(provider: MeasurementProvider, index: Int, permissions: UInt16) {
+        self.provider = provider
+        self.index = index
+        self.permissions = permissions
+    }
+
+    public var size: UInt64 { UInt64(provider.table.registers[index].size) }
+
+    public func read(offset: Int64, count: Int) throws(Errno) -> [UInt8] {
+        do {
+            return try provider.read(index, offset: offset, count: count)
+        } catch {
+            throw error.errno
+        }
+    }
+
+    public func write(offset: Int64, data: UnsafeRawBufferPointer) throws(Errno) -> Int {
+        do {
+            return try provider.extend(index, offset: offset, data: data)
+        } catch {
+            throw error.errno
+        }
+    }
+}

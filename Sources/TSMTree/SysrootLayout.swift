@@ -1,0 +1,38 @@
+import FuseKit
+import TSMModel
+
+/// A guest's paths relative to `/`, served from one register model: the RFC v2 tree at
+/// `sys/kernel/tsm`, configfs-tsm reports at `sys/kernel/config/tsm/report`, and the merged
+/// (6.16) `measurements/` devices with their `sys/class/misc` links. Faces share provider objects,
+/// so an extend through any face shows in every other face and in the next report.
+public struct SysrootLayout {
+    /// The providers under `sys/kernel/tsm`.
+    public var tsmProviders: [MeasurementProvider]
+    /// The merged-ABI devices, each with the provider whose registers it shows.
+    public var devices: [(device: MeasurementsDevice, provider: MeasurementProvider)]
+    /// The guest driver behind configfs-tsm; nil leaves `report/` out.
+    public var reports: (any ReportProvider)?
+
+    public init(tsmProviders: [MeasurementProvider],
+                devices: [(device: MeasurementsDevice, provider: MeasurementProvider)],
+                reports: (any ReportProvider)?) {
+        self.tsmProviders = tsmProviders
+        self.devices = devices
+        self.reports = reports
+    }
+
+    public func tree() throws(MergedLayout.Problem) -> Tree {
+        var builder = TreeBuilder()
+        let sys = builder.addDirectory("sys", in: builder.root)
+        let tsm = builder.addDirectories("kernel/tsm", in: sys)
+        RFCv2Layout.add(tsmProviders, to: &builder, under: tsm)
+        let tsmConfig = builder.addDirectories("kernel/config/tsm", in: sys)
+        if let reports {
+            builder.addGroup("report", in: tsmConfig, ReportGroup(provider: reports))
+        }
+        for (device, provider) in devices {
+            try MergedLayout.add(device, provider: provider, to: &builder, sys: sys)
+        }
+        return builder.build()
+    }
+}
