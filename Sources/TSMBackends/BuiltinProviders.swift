@@ -1,12 +1,13 @@
 import TSMModel
 
-/// The providers tsmfs serves when no `--provider` narrows the set. Each is a register table in the
-/// same form a `--config` file declares; `tsmfs providers --json` prints them as such a file.
+/// The built-in register tables, in the same form a `--config` file declares; `tsmfs providers
+/// --json` prints them as such a file.
 public enum BuiltinProviders {
+    /// What a plain mount serves when no `--provider` narrows the set.
     public static let all: [ProviderDescriptor] = [cca, measurementExample, tdx]
 
     public static func named(_ name: String) -> ProviderDescriptor? {
-        all.first { $0.name == name }
+        catalogue.first { $0.name == name }
     }
 
     /// A stand-in launch value: a non-zero, deterministic digest of a label.
@@ -82,4 +83,25 @@ public enum TDReport {
         [.bytes(reportType, at: reportTypeOffset), .register("reportdata", at: reportDataOffset),
          .bytes(attributes, at: attributesOffset), .bytes(xfam, at: xfamOffset)]
         + registerOffsets.map { .register($0.0, at: $0.1) }
+}
+
+extension BuiltinProviders {
+    /// An AMD SEV-SNP guest's launch values, which the kernel shows only inside a report: the
+    /// launch MEASUREMENT (sha384) and the other signed launch fields as F files. Read-only:
+    /// SEV-SNP has no extendable registers. A `--guest sev-snp` sysroot serves it and signs these
+    /// values into every report.
+    public static let sevSNP = ProviderDescriptor(name: "sev-snp", registers: [
+        RegisterDescriptor(name: "measurement", hash: .sha384, flags: [.readable], initial: launchValue("sev-snp measurement", .sha384)),
+        RegisterDescriptor(name: "host_data", hash: nil, size: 32, flags: [.readable, .file], initial: launchValue("sev-snp host_data", .sha256)),
+        RegisterDescriptor(name: "id_key_digest", hash: nil, size: 48, flags: [.readable, .file]),
+        RegisterDescriptor(name: "author_key_digest", hash: nil, size: 48, flags: [.readable, .file]),
+        RegisterDescriptor(name: "family_id", hash: nil, size: 16, flags: [.readable, .file]),
+        RegisterDescriptor(name: "image_id", hash: nil, size: 16, flags: [.readable, .file]),
+        // POLICY (little-endian u64): SMT allowed (bit 16), reserved bit 17 set, ABI 0.0.
+        RegisterDescriptor(name: "policy", hash: nil, size: 8, flags: [.readable, .file], initial: [0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00]),
+        RegisterDescriptor(name: "guest_svn", hash: nil, size: 4, flags: [.readable, .file]),
+    ])
+
+    /// Every built-in provider by name, including those a plain mount does not serve by default.
+    public static let catalogue: [ProviderDescriptor] = all + [sevSNP, tsmMrSample]
 }

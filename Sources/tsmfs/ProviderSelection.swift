@@ -20,8 +20,11 @@ enum ProviderSelection {
         }
     }
 
-    static func descriptors(_ options: ProviderOptions) throws(Failure) -> [ProviderDescriptor] {
-        var available = BuiltinProviders.all
+    /// The providers to serve: `defaults` (with config providers replacing or joining them), or
+    /// those `--provider` names, looked up among every built-in and configured provider.
+    static func descriptors(_ options: ProviderOptions, defaults: [ProviderDescriptor] = BuiltinProviders.all) throws(Failure) -> [ProviderDescriptor] {
+        var available = defaults
+        var catalogue = BuiltinProviders.catalogue
         if let file = options.config {
             let bytes = try readFile(file)
             let configured: [ProviderDescriptor]
@@ -31,18 +34,15 @@ enum ProviderSelection {
                 throw .config(error)
             }
             for provider in configured {
-                if let index = available.firstIndex(where: { $0.name == provider.name }) {
-                    available[index] = provider
-                } else {
-                    available.append(provider)
-                }
+                available.replaceOrAppend(provider)
+                catalogue.replaceOrAppend(provider)
             }
         }
         guard !options.providers.isEmpty else { return available }
         var selected: [ProviderDescriptor] = []
         for name in options.providers where !selected.contains(where: { $0.name == name }) {
-            guard let provider = available.first(where: { $0.name == name }) else {
-                throw .unknownProvider(name, known: available.map(\.name))
+            guard let provider = catalogue.first(where: { $0.name == name }) else {
+                throw .unknownProvider(name, known: catalogue.map(\.name))
             }
             selected.append(provider)
         }
@@ -65,6 +65,17 @@ enum ProviderSelection {
             throw .unreadable(file: path, error)
         } catch {
             throw .unreadable(file: path, .ioError)
+        }
+    }
+}
+
+extension Array where Element == ProviderDescriptor {
+    /// Replaces the provider of the same name, or appends.
+    mutating func replaceOrAppend(_ provider: ProviderDescriptor) {
+        if let index = firstIndex(where: { $0.name == provider.name }) {
+            self[index] = provider
+        } else {
+            append(provider)
         }
     }
 }
