@@ -21,9 +21,24 @@ struct MountCommand: ParsableCommand {
     )
 
     @Argument(help: "The directory to mount on; it plays /sys/kernel/tsm.")
-    var mountpoint: String
+    var mountpoint: String?
+
+    @Option(help: ArgumentHelp("Serve a guest's paths relative to / under DIR instead: sys/kernel/tsm, sys/kernel/config/tsm/report, and the merged-kernel measurements devices.", valueName: "DIR"))
+    var sysroot: String?
+
+    @Option(help: "The guest a --sysroot plays: tdx or sev-snp.")
+    var guest: GuestKind = .tdx
+
+    @Option(help: ArgumentHelp("The seed the mock attestation keys and certificates derive from.", valueName: "S"))
+    var seed: String = "tsmfs"
 
     @OptionGroup var providerOptions: ProviderOptions
+
+    func validate() throws {
+        guard (mountpoint == nil) != (sysroot == nil) else {
+            throw ValidationError("give either MOUNTPOINT or --sysroot DIR")
+        }
+    }
 
     @Flag(name: .customLong("allow-other"), help: "Let other users see the mount (needs root, or user_allow_other in /etc/fuse.conf).")
     var allowOther = false
@@ -40,16 +55,9 @@ struct MountCommand: ParsableCommand {
         var logger = Logger(label: "tsmfs")
         logger.logLevel = logLevel
 
-        let providers: [MeasurementProvider]
-        do {
-            providers = try ProviderSelection.descriptors(providerOptions).map { descriptor throws(RegistrationError) in
-                try MeasurementProvider(descriptor, backend: SoftwareBackend())
-            }
-        } catch {
-            throw Failure("\(error)")
-        }
-
-        let filesystem = TSMFileSystem(tree: RFCv2Layout.tree(providers), time: Int64(Glibc.time(nil)))
+        let (tree, served) = try makeTree()
+        let mountpoint = self.mountpoint ?? sysroot ?? ""
+        let filesystem = TSMFileSystem(tree: tree, time: Int64(Glibc.time(nil)))
         do {
             switch try MountPoint.prepare(mountpoint) {
             case .created: logger.info("created mount point \(mountpoint)")
@@ -73,7 +81,7 @@ struct MountCommand: ParsableCommand {
             throw Failure(error.description)
         }
         SystemdNotifier.notify("READY=1\nSTATUS=serving \(mountpoint)")
-        logger.notice("serving \(providers.map(\.name).joined(separator: ", ")) at \(mountpoint)")
+        logger.notice("serving \(served) at \(mountpoint)")
 
         let status = session.run()
         SystemdNotifier.notify("STOPPING=1")
@@ -85,6 +93,29 @@ struct MountCommand: ParsableCommand {
         logger.info("unmounted \(mountpoint)")
     }
 }
+
+extension MountCommand {
+    /// The tree to serve, and a phrase saying what it holds.
+    func makeTree() throws -> (Tree, String) {
+        do {
+            if sysroot == nil {
+                let providers = try ProviderSelection.descriptors(providerOptions).map { descriptor throws(RegistrationError) in
+                    try MeasurementProvider(descriptor, backend: SoftwareBackend())
+                }
+                return (RFCv2Layout.tree(providers), providers.map(\.name).joined(separator: ", "))
+            }
+            let descriptors = try ProviderSelection.descriptors(providerOptions, defaults: guest.defaultProviders)
+            let model = try GuestSysroot(guest: guest, descriptors: descriptors)
+            let layout = SysrootLayout(tsmProviders: model.tsmProviders, devices: model.devices, reports: nil)
+            let names = model.tsmProviders.map(\.name).joined(separator: ", ")
+            return (try layout.tree(), "a \(guest.rawValue) guest sysroot (providers \(names))")
+        } catch {
+            throw Failure("\(error)")
+        }
+    }
+}
+
+extension GuestKind: ExpressibleByArgument {}
 
 /// A fatal, user-facing error: printed as `tsmfs: error: ...`, exit status 1.
 struct Failure: Error, CustomStringConvertible {

@@ -1,0 +1,58 @@
+/// A check the verifier runs. Its `rawValue` is the name an error message starts with, so a
+/// failure reads as the check that failed ("QE report signature: ...").
+public enum VerificationCheck: String, Sendable, CaseIterable {
+    /// DCAP: the ECDSA P-256 signature over the quote header and body by the attestation key.
+    case attestationKeySignature = "attestation key signature"
+    /// DCAP: the PCK leaf key's signature over the 384-byte QE report.
+    case qeReportSignature = "QE report signature"
+    /// DCAP: QE report REPORTDATA = SHA-256(attestation key ‖ QE auth data) ‖ 32 zero bytes.
+    case qeReportDataBinding = "QE report data does not bind the attestation key"
+    /// DCAP: the PEM chain in certification data type 5, up to the trust anchor.
+    case pckChain = "PCK chain"
+    /// SEV-SNP: the VCEK's ECDSA P-384 signature over ATTESTATION_REPORT bytes 0..<0x2A0.
+    case reportSignature = "report signature"
+    /// SEV-SNP: VCEK signed by ASK signed by ARK, the ARK being the trust anchor.
+    case vcekChain = "VCEK chain"
+    /// SEV-SNP: the report's CHIP_ID and REPORTED_TCB match the VCEK certificate's extensions.
+    case vcekBinding = "VCEK does not match the report"
+}
+
+/// Why evidence could not be made, parsed or verified. Every error says which structure or which
+/// check is at fault; parsers and the verifier throw nothing else.
+public enum EvidenceError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// `structure` ended before `field`: it needs `needed` bytes at `offset`, `available` remain.
+    case truncated(structure: String, field: String, offset: Int, needed: Int, available: Int)
+    /// `structure` has a value no producer of it would write (wrong version, type, size, ...).
+    case malformed(structure: String, reason: String)
+    /// A verification check failed.
+    case failed(VerificationCheck, reason: String)
+    /// An input to an encoder has the wrong size or value.
+    case invalidInput(field: String, reason: String)
+    /// The mock authority for one guest was asked for the other guest's evidence.
+    case wrongGuest(expected: Guest, actual: Guest)
+    /// Building or reading a certificate failed in swift-certificates.
+    case certificate(role: String, reason: String)
+
+    /// The check that failed, if this is a verification failure.
+    public var check: VerificationCheck? {
+        if case .failed(let check, _) = self { return check }
+        return nil
+    }
+
+    public var description: String {
+        switch self {
+        case .truncated(let structure, let field, let offset, let needed, let available):
+            return "truncated \(structure): \(field) needs \(needed) bytes at offset \(offset), \(max(available, 0)) remain"
+        case .malformed(let structure, let reason):
+            return "malformed \(structure): \(reason)"
+        case .failed(let check, let reason):
+            return "\(check.rawValue): \(reason)"
+        case .invalidInput(let field, let reason):
+            return "invalid \(field): \(reason)"
+        case .wrongGuest(let expected, let actual):
+            return "this mock authority serves \(actual.rawValue), not \(expected.rawValue)"
+        case .certificate(let role, let reason):
+            return "\(role) certificate: \(reason)"
+        }
+    }
+}

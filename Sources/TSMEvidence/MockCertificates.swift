@@ -1,0 +1,97 @@
+import Crypto
+import FoundationEssentials
+import SwiftASN1
+import X509
+
+/// How the mock authority issues its certificates: fixed validity (2025-01-01 to 2050-01-01
+/// UTC), serial numbers and keys derived from the seed, RFC 6979 signatures. The same seed gives
+/// byte-identical certificates in every process.
+enum MockCertificates {
+    static let notValidBefore = Date(timeIntervalSince1970: 1_735_689_600)  // 2025-01-01T00:00:00Z
+    static let notValidAfter = Date(timeIntervalSince1970: 2_524_608_000)   // 2050-01-01T00:00:00Z
+
+    /// O=tsmfs mock, CN=`commonName`.
+    static func name(_ commonName: String) throws -> DistinguishedName {
+        try DistinguishedName {
+            OrganizationName("tsmfs mock")
+            CommonName(commonName)
+        }
+    }
+
+    /// A positive 16-byte serial number: SHA-256(seed ‖ "/" ‖ role), top bit cleared, next set.
+    static func serialNumber(seed: String, role: String) -> Certificate.SerialNumber {
+        var bytes = Array(SHA256.hash(data: Array("\(seed)/\(role)".utf8)).prefix(16))
+        bytes[0] = (bytes[0] & 0x7f) | 0x40
+        return Certificate.SerialNumber(bytes: bytes)
+    }
+
+    enum Kind {
+        case root
+        case intermediate
+        case leaf(extra: [Certificate.Extension])
+    }
+
+    /// Issues `subject`'s certificate for `key`, signed by `issuerKey` under `issuer`'s name.
+    static func issue(kind: Kind, role: String, seed: String, subject: DistinguishedName, key: MockKey,
+                      issuer: DistinguishedName, issuerKey: MockKey) throws(EvidenceError) -> Certificate {
+        do {
+            let publicKey = try key.certificatePublicKey
+            let issuerPublicKey = try issuerKey.certificatePublicKey
+            var extensions: [Certificate.Extension] = []
+            switch kind {
+            case .root:
+                extensions.append(try .init(BasicConstraints.isCertificateAuthority(maxPathLength: nil), critical: true))
+                extensions.append(try .init(KeyUsage(keyCertSign: true, cRLSign: true), critical: true))
+            case .intermediate:
+                extensions.append(try .init(BasicConstraints.isCertificateAuthority(maxPathLength: 0), critical: true))
+                extensions.append(try .init(KeyUsage(keyCertSign: true, cRLSign: true), critical: true))
+            case .leaf(let extra):
+                extensions.append(try .init(BasicConstraints.notCertificateAuthority, critical: true))
+                extensions.append(try .init(KeyUsage(digitalSignature: true, nonRepudiation: true), critical: true))
+                extensions += extra
+            }
+            extensions.append(try .init(SubjectKeyIdentifier(hash: publicKey), critical: false))
+            if case .root = kind {} else {
+                let authority = SubjectKeyIdentifier(hash: issuerPublicKey).keyIdentifier
+                extensions.append(try .init(AuthorityKeyIdentifier(keyIdentifier: authority), critical: false))
+            }
+            return try Certificate(
+                version: .v3, serialNumber: serialNumber(seed: seed, role: role), publicKey: publicKey,
+                notValidBefore: notValidBefore, notValidAfter: notValidAfter, issuer: issuer, subject: subject,
+                signatureAlgorithm: issuerKey.signatureAlgorithm, extensions: try Certificate.Extensions(extensions),
+                issuerPrivateKey: Certificate.PrivateKey(MockCertificateSigner(issuerKey)))
+        } catch let error as EvidenceError {
+            throw error
+        } catch {
+            throw .certificate(role: role, reason: "\(error)")
+        }
+    }
+
+    /// AMD's VCEK extensions (OIDs under 1.3.6.1.4.1.3704.1): product name, the boot loader,
+    /// TEE, SNP and microcode SPLs of the TCB, and hwID = CHIP_ID.
+    static func vcekExtensions(platform: SNPPlatform) throws -> [Certificate.Extension] {
+        func value(_ build: (inout DER.Serializer) throws -> Void) throws -> ArraySlice<UInt8> {
+            var serializer = DER.Serializer()
+            try build(&serializer)
+            return serializer.serializedBytes[...]
+        }
+        let spls: [(UInt, UInt8)] = [(1, platform.tcb.bootloader), (2, platform.tcb.tee), (3, platform.tcb.snp), (8, platform.tcb.microcode)]
+        var extensions = [Certificate.Extension(oid: VCEKExtension.productName, critical: false,
+                                                value: try value { try $0.serialize(ASN1IA5String("Milan-B0")) })]
+        for (arc, spl) in spls {
+            extensions.append(Certificate.Extension(oid: VCEKExtension.spl(arc), critical: false,
+                                                    value: try value { try $0.serialize(Int(spl)) }))
+        }
+        extensions.append(Certificate.Extension(oid: VCEKExtension.hwID, critical: false,
+                                                value: try value { try $0.serialize(ASN1OctetString(contentBytes: platform.chipID[...])) }))
+        return extensions
+    }
+}
+
+/// The OIDs AMD's VCEK certificates carry their TCB and chip identity under.
+enum VCEKExtension {
+    static let productName: ASN1ObjectIdentifier = [1, 3, 6, 1, 4, 1, 3704, 1, 2]
+    static let hwID: ASN1ObjectIdentifier = [1, 3, 6, 1, 4, 1, 3704, 1, 4]
+    static func spl(_ arc: UInt) -> ASN1ObjectIdentifier { ASN1ObjectIdentifier(arrayLiteral: 1, 3, 6, 1, 4, 1, 3704, 1, 3, arc) }
+    static let bootloaderSPL = spl(1), teeSPL = spl(2), snpSPL = spl(3), microcodeSPL = spl(8)
+}

@@ -1,0 +1,107 @@
+/// A GUID as the GHCB certificate table stores it: 16 bytes in the order the textual form
+/// prints them (RFC 4122 order), which is what AMD's sev-tool (libuuid `uuid_parse`) and
+/// go-sev-guest (`uuid.Parse` bytes compared directly) read and write — not the mixed-endian
+/// EFI `guid_t` order.
+public struct GUID: Sendable, Hashable, CustomStringConvertible {
+    public let bytes: [UInt8]
+
+    public init?(_ text: String) {
+        let dashes = [8, 13, 18, 23]
+        let chars = Array(text)
+        guard chars.count == 36, dashes.allSatisfy({ chars[$0] == "-" }),
+              let bytes = Hex.decode(String(chars.enumerated().filter { !dashes.contains($0.offset) }.map(\.element))),
+              bytes.count == 16 else { return nil }
+        self.bytes = bytes
+    }
+
+    public init(bytes: [UInt8]) { self.bytes = bytes }
+
+    /// The same GUID with its first three groups byte-swapped (the EFI `guid_t` order).
+    var mixedEndian: GUID {
+        GUID(bytes: bytes[0..<4].reversed() + bytes[4..<6].reversed() + bytes[6..<8].reversed() + Array(bytes[8...]))
+    }
+
+    public var description: String {
+        let hex = Hex.encode(bytes)
+        let text = Array(hex)
+        guard text.count == 32 else { return hex }
+        return [text[0..<8], text[8..<12], text[12..<16], text[16..<20], text[20..<32]].map { String($0) }.joined(separator: "-")
+    }
+
+    /// The GHCB specification's certificate GUIDs (ABI.md 4.6).
+    public static let vcek = GUID(bytes: Hex.decode("63da758de6644564adc5f4b93be8accd") ?? [])
+    public static let vlek = GUID(bytes: Hex.decode("a8074bc2a25a483eaae639c045a0b8a1") ?? [])
+    public static let ask = GUID(bytes: Hex.decode("4ab7b379bbac4fe4a02f05aef327c782") ?? [])
+    public static let ark = GUID(bytes: Hex.decode("c0b406a4a803495297433fb6014cd0ae") ?? [])
+}
+
+/// The SEV `auxblob`: the GHCB certificate table (GHCB spec 4.1.8.1, ABI.md 4.6). 24-byte
+/// entries (GUID, u32 offset, u32 length) ending with an all-zero entry, then the DER
+/// certificates at the offsets, which count from the start of the table.
+public struct SNPCertificateTable: Sendable, Equatable {
+    public static let entrySize = 24
+
+    public var entries: [(guid: GUID, data: [UInt8])]
+
+    public init(entries: [(guid: GUID, data: [UInt8])]) { self.entries = entries }
+
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.entries.count == rhs.entries.count
+            && zip(lhs.entries, rhs.entries).allSatisfy { $0.guid == $1.guid && $0.data == $1.data }
+    }
+
+    /// The certificate under `guid`. A table written with mixed-endian GUIDs is read as well.
+    public func certificate(_ guid: GUID) -> [UInt8]? {
+        entries.first { $0.guid == guid || $0.guid == guid.mixedEndian }?.data
+    }
+
+    /// The table, its terminator, then each certificate in entry order.
+    public func encoded() throws(EvidenceError) -> [UInt8] {
+        let headerSize = (entries.count + 1) * Self.entrySize
+        var header = ByteWriter()
+        var data = ByteWriter()
+        for entry in entries {
+            try requireSize(entry.guid.bytes, 16, "certificate table GUID")
+            let offset = headerSize + data.bytes.count
+            guard offset + entry.data.count <= Int(UInt32.max) else {
+                throw .invalidInput(field: "certificate table", reason: "larger than a u32 offset reaches")
+            }
+            header.append(entry.guid.bytes)
+            header.u32(UInt32(offset))
+            header.u32(UInt32(entry.data.count))
+            data.append(entry.data)
+        }
+        header.zeros(Self.entrySize)
+        return header.bytes + data.bytes
+    }
+
+    /// Parses a certificate table. Throws `truncated` when the terminator or a certificate lies
+    /// past the end, and `malformed` when an entry points into the table itself.
+    public static func parse(_ bytes: [UInt8]) throws(EvidenceError) -> SNPCertificateTable {
+        var reader = ByteReader(bytes, structure: "certificate table")
+        var raw: [(guid: GUID, offset: Int, length: Int)] = []
+        while true {
+            let index = raw.count
+            let guid = GUID(bytes: try reader.read(16, "entry \(index) GUID"))
+            let offset = Int(try reader.u32("entry \(index) offset"))
+            let length = Int(try reader.u32("entry \(index) length"))
+            if offset == 0, length == 0, guid.bytes.allSatisfy({ $0 == 0 }) { break }
+            raw.append((guid, offset, length))
+        }
+        let headerSize = reader.offset
+        var entries: [(guid: GUID, data: [UInt8])] = []
+        for (index, entry) in raw.enumerated() {
+            guard entry.offset >= headerSize else {
+                throw .malformed(structure: "certificate table",
+                                 reason: "entry \(index) (\(entry.guid)) points at offset \(entry.offset), inside the \(headerSize)-byte table")
+            }
+            var certificate = ByteReader(bytes, structure: "certificate table", offset: min(entry.offset, bytes.count))
+            if entry.offset > bytes.count {
+                throw .truncated(structure: "certificate table", field: "entry \(index) (\(entry.guid)) data",
+                                 offset: entry.offset, needed: entry.length, available: 0)
+            }
+            entries.append((entry.guid, try certificate.read(entry.length, "entry \(index) (\(entry.guid)) data")))
+        }
+        return SNPCertificateTable(entries: entries)
+    }
+}

@@ -1,0 +1,140 @@
+import Crypto
+
+/// The 584-byte TD quote body of a DCAP Quote v4 (ABI.md 4.6, quote offsets 48..<632): the
+/// TDREPORT's TEE_TCB_INFO and TDINFO fields and its REPORTDATA, in quote order.
+public struct TDXQuoteBody: Sendable, Equatable {
+    public static let size = 584
+    /// Where each field starts inside the body (add `TDXQuote.bodyOffset` for the quote offset).
+    public enum Offset {
+        public static let teeTCBSVN = 0, mrSEAM = 16, mrSignerSEAM = 64, seamAttributes = 112
+        public static let tdAttributes = 120, xfam = 128, mrTD = 136, mrConfigID = 184
+        public static let mrOwner = 232, mrOwnerConfig = 280, rtmr0 = 328, reportData = 520
+    }
+
+    /// TEE_TCB_SVN (16): the TDX module's security version numbers.
+    public var teeTCBSVN: [UInt8]
+    /// MRSEAM (48): the TDX module's measurement.
+    public var mrSEAM: [UInt8]
+    /// MRSIGNERSEAM (48): the TDX module signer's measurement; zero for Intel's module.
+    public var mrSignerSEAM: [UInt8]
+    /// SEAMATTRIBUTES (8).
+    public var seamAttributes: [UInt8]
+    /// TDATTRIBUTES (8): DEBUG, SEPT_VE_DISABLE, ... as the TD was built.
+    public var tdAttributes: [UInt8]
+    /// XFAM (8): the extended features the TD may use.
+    public var xfam: [UInt8]
+    /// MRTD (48): the build-time measurement of the TD.
+    public var mrTD: [UInt8]
+    /// MRCONFIGID (48), MROWNER (48), MROWNERCONFIG (48): owner-defined launch values.
+    public var mrConfigID: [UInt8]
+    public var mrOwner: [UInt8]
+    public var mrOwnerConfig: [UInt8]
+    /// RTMR0...RTMR3 (48 each), the run-time measurement registers.
+    public var rtmrs: [[UInt8]]
+    /// REPORTDATA (64): the configfs-tsm inblob.
+    public var reportData: [UInt8]
+
+    /// TEE_TCB_SVN a mock TDX module 1.5 reports: major 1, minor 5, build 3.
+    public static let mockTEETCBSVN: [UInt8] = [0x03, 0x00, 0x05, 0x01] + [UInt8](repeating: 0, count: 12)
+    /// A stand-in MRSEAM: SHA-384 of "tsmfs tdx mrseam".
+    public static let mockMRSEAM: [UInt8] = Array(SHA384.hash(data: Array("tsmfs tdx mrseam".utf8)))
+    /// TDATTRIBUTES with SEPT_VE_DISABLE (bit 28), as tsmfs's `tdx/report0` has it.
+    public static let defaultTDAttributes: [UInt8] = [0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00]
+    /// XFAM 0x61ae7, as tsmfs's `tdx/report0` has it.
+    public static let defaultXFAM: [UInt8] = [0xe7, 0x1a, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00]
+
+    private static func zeros(_ count: Int) -> [UInt8] { [UInt8](repeating: 0, count: count) }
+
+    /// A body from the guest's registers; the TDX-module fields default to mock values.
+    /// Throws `invalidInput` naming the first field of the wrong size.
+    public init(
+        mrTD: [UInt8], mrConfigID: [UInt8], mrOwner: [UInt8], mrOwnerConfig: [UInt8],
+        rtmrs: [[UInt8]], reportData: [UInt8],
+        tdAttributes: [UInt8] = TDXQuoteBody.defaultTDAttributes, xfam: [UInt8] = TDXQuoteBody.defaultXFAM,
+        teeTCBSVN: [UInt8] = TDXQuoteBody.mockTEETCBSVN, mrSEAM: [UInt8] = TDXQuoteBody.mockMRSEAM,
+        mrSignerSEAM: [UInt8] = [UInt8](repeating: 0, count: 48), seamAttributes: [UInt8] = [UInt8](repeating: 0, count: 8)
+    ) throws(EvidenceError) {
+        self.teeTCBSVN = teeTCBSVN
+        self.mrSEAM = mrSEAM
+        self.mrSignerSEAM = mrSignerSEAM
+        self.seamAttributes = seamAttributes
+        self.tdAttributes = tdAttributes
+        self.xfam = xfam
+        self.mrTD = mrTD
+        self.mrConfigID = mrConfigID
+        self.mrOwner = mrOwner
+        self.mrOwnerConfig = mrOwnerConfig
+        self.rtmrs = rtmrs
+        self.reportData = reportData
+        try validate()
+    }
+
+    /// A body copied from a 1024-byte TDREPORT_STRUCT (ABI.md 3.6): REPORTDATA at 128;
+    /// TEE_TCB_INFO at 256 (TEE_TCB_SVN 264, MRSEAM 280, MRSIGNERSEAM 328, ATTRIBUTES 376);
+    /// TDINFO at 512 (ATTRIBUTES, XFAM, MRTD, MRCONFIGID, MROWNER, MROWNERCONFIG, RTMR0-3).
+    public init(tdReport: [UInt8]) throws(EvidenceError) {
+        guard tdReport.count == 1024 else {
+            throw .invalidInput(field: "TDREPORT", reason: "\(tdReport.count) bytes, expected 1024")
+        }
+        func slice(_ offset: Int, _ count: Int) -> [UInt8] { Array(tdReport[offset..<offset + count]) }
+        try self.init(
+            mrTD: slice(528, 48), mrConfigID: slice(576, 48), mrOwner: slice(624, 48), mrOwnerConfig: slice(672, 48),
+            rtmrs: (0..<4).map { slice(720 + 48 * $0, 48) }, reportData: slice(128, 64),
+            tdAttributes: slice(512, 8), xfam: slice(520, 8),
+            teeTCBSVN: slice(264, 16), mrSEAM: slice(280, 48), mrSignerSEAM: slice(328, 48), seamAttributes: slice(376, 8))
+    }
+
+    func validate() throws(EvidenceError) {
+        try requireSize(teeTCBSVN, 16, "TEE_TCB_SVN")
+        try requireSize(mrSEAM, 48, "MRSEAM")
+        try requireSize(mrSignerSEAM, 48, "MRSIGNERSEAM")
+        try requireSize(seamAttributes, 8, "SEAMATTRIBUTES")
+        try requireSize(tdAttributes, 8, "TDATTRIBUTES")
+        try requireSize(xfam, 8, "XFAM")
+        try requireSize(mrTD, 48, "MRTD")
+        try requireSize(mrConfigID, 48, "MRCONFIGID")
+        try requireSize(mrOwner, 48, "MROWNER")
+        try requireSize(mrOwnerConfig, 48, "MROWNERCONFIG")
+        guard rtmrs.count == 4 else {
+            throw .invalidInput(field: "RTMRs", reason: "\(rtmrs.count) registers, expected 4")
+        }
+        for (index, rtmr) in rtmrs.enumerated() { try requireSize(rtmr, 48, "RTMR\(index)") }
+        try requireSize(reportData, 64, "REPORTDATA")
+    }
+
+    /// The 584 body bytes.
+    public func encoded() throws(EvidenceError) -> [UInt8] {
+        try validate()
+        return teeTCBSVN + mrSEAM + mrSignerSEAM + seamAttributes + tdAttributes + xfam
+            + mrTD + mrConfigID + mrOwner + mrOwnerConfig + rtmrs.flatMap { $0 } + reportData
+    }
+
+    static func parse(_ reader: inout ByteReader) throws(EvidenceError) -> TDXQuoteBody {
+        try TDXQuoteBody(
+            teeTCBSVN: reader.read(16, "TEE_TCB_SVN"), mrSEAM: reader.read(48, "MRSEAM"),
+            mrSignerSEAM: reader.read(48, "MRSIGNERSEAM"), seamAttributes: reader.read(8, "SEAMATTRIBUTES"),
+            tdAttributes: reader.read(8, "TDATTRIBUTES"), xfam: reader.read(8, "XFAM"),
+            mrTD: reader.read(48, "MRTD"), mrConfigID: reader.read(48, "MRCONFIGID"),
+            mrOwner: reader.read(48, "MROWNER"), mrOwnerConfig: reader.read(48, "MROWNERCONFIG"),
+            rtmrs: [reader.read(48, "RTMR0"), reader.read(48, "RTMR1"), reader.read(48, "RTMR2"), reader.read(48, "RTMR3")],
+            reportData: reader.read(64, "REPORTDATA"))
+    }
+
+    /// Field order as parsed, sizes already checked by the reader.
+    private init(teeTCBSVN: [UInt8], mrSEAM: [UInt8], mrSignerSEAM: [UInt8], seamAttributes: [UInt8],
+                 tdAttributes: [UInt8], xfam: [UInt8], mrTD: [UInt8], mrConfigID: [UInt8], mrOwner: [UInt8],
+                 mrOwnerConfig: [UInt8], rtmrs: [[UInt8]], reportData: [UInt8]) {
+        self.teeTCBSVN = teeTCBSVN
+        self.mrSEAM = mrSEAM
+        self.mrSignerSEAM = mrSignerSEAM
+        self.seamAttributes = seamAttributes
+        self.tdAttributes = tdAttributes
+        self.xfam = xfam
+        self.mrTD = mrTD
+        self.mrConfigID = mrConfigID
+        self.mrOwner = mrOwner
+        self.mrOwnerConfig = mrOwnerConfig
+        self.rtmrs = rtmrs
+        self.reportData = reportData
+    }
+}
