@@ -7,11 +7,12 @@ RAW_TSV has one sample a line: "KEY<TAB>VALUE". A key that appears several times
 round) is summarised by its median. Keys:
 
   loop.<placement>.<target>.<op>   ns per iteration of the C client's loops
-                                   placement: same | split; target: tsmfs | cref | tmpfs | sysfs;
+                                   placement: same | split; target: tsmfs | cref | crefp (C ref
+                                   with --noflush --max-read 4096) | tmpfs | sysfs;
                                    op: read | write | pread
   proc.<placement>.<what>          ns per process run (median of that round's runs)
-                                   what: cat.tsmfs | cat.cref | cat.tmpfs | catw.tsmfs | catw.cref |
-                                   catw.tmpfs | tpm2_pcrread | tpm2_pcrextend
+                                   what: cat.T | catw.T (T as above, no sysfs) | tpm2_pcrread |
+                                   tpm2_pcrextend
   start.<daemon>.ready|stop|hwm    exec-to-mounted ns, SIGTERM-to-exit ns, VmHWM kB when mounted
   mem.<daemon>.idle|after          VmHWM kB idle / after the extend run
   mem.extends.count|seconds        how many extends that run made and how long it took
@@ -60,10 +61,13 @@ def main():
         for op, _ in OPS:
             ratios[f"{p}.{op}.tsmfs_over_cref"] = ratio(f"loop.{p}.tsmfs.{op}", f"loop.{p}.cref.{op}")
             ratios[f"{p}.{op}.tsmfs_over_tmpfs"] = ratio(f"loop.{p}.tsmfs.{op}", f"loop.{p}.tmpfs.{op}")
+            ratios[f"{p}.{op}.crefp_over_cref"] = ratio(f"loop.{p}.crefp.{op}", f"loop.{p}.cref.{op}")
         for op in ("read", "pread"):
             ratios[f"{p}.{op}.tsmfs_over_sysfs"] = ratio(f"loop.{p}.tsmfs.{op}", f"loop.{p}.sysfs.{op}")
         ratios[f"{p}.cat.tsmfs_over_tmpfs"] = ratio(f"proc.{p}.cat.tsmfs", f"proc.{p}.cat.tmpfs")
         ratios[f"{p}.cat.tsmfs_over_cref"] = ratio(f"proc.{p}.cat.tsmfs", f"proc.{p}.cat.cref")
+        ratios[f"{p}.cat.cref_over_tmpfs"] = ratio(f"proc.{p}.cat.cref", f"proc.{p}.cat.tmpfs")
+        ratios[f"{p}.cat.crefp_over_tmpfs"] = ratio(f"proc.{p}.cat.crefp", f"proc.{p}.cat.tmpfs")
         ratios[f"{p}.catw.tsmfs_over_tmpfs"] = ratio(f"proc.{p}.catw.tsmfs", f"proc.{p}.catw.tmpfs")
         ratios[f"{p}.tpm2_pcrread_over_tsmfs_cat"] = ratio(f"proc.{p}.tpm2_pcrread", f"proc.{p}.cat.tsmfs")
         ratios[f"{p}.tpm2_pcrextend_over_tsmfs_catw"] = ratio(f"proc.{p}.tpm2_pcrextend", f"proc.{p}.catw.tsmfs")
@@ -99,7 +103,8 @@ def main():
       f"loops {meta['iterations']} iterations a round; sysfs file {meta['sysfs_file']}")
     w("")
     w("Syscall loops, ns per iteration (client pinned to CPU 0)")
-    head = f"  {'placement':<9} {'op':<30} {'tsmfs':>9} {'C ref':>9} {'tsmfs/C':>8} {'tmpfs':>8} {'sysfs':>8} {'tsmfs/sysfs':>11}"
+    head = (f"  {'placement':<9} {'op':<30} {'tsmfs':>9} {'C ref':>9} {'tsmfs/C':>8} {'C ref+':>9} "
+            f"{'tmpfs':>8} {'sysfs':>8} {'tsmfs/sysfs':>11}")
     w(head)
     for p, _ in PLACEMENTS:
         for op, label in OPS:
@@ -109,12 +114,15 @@ def main():
             r = ratios[f"{p}.{op}.tsmfs_over_cref"]
             rs = ratios.get(f"{p}.{op}.tsmfs_over_sysfs")
             w(f"  {p:<9} {label:<30} {cell('tsmfs', 9)} {cell('cref', 9)} "
-              f"{(f'{r:.3f}' if r else '-'):>8} {cell('tmpfs', 8)} {cell('sysfs', 8)} {(f'{rs:.1f}' if rs else '-'):>11}")
+              f"{(f'{r:.3f}' if r else '-'):>8} {cell('crefp', 9)} {cell('tmpfs', 8)} {cell('sysfs', 8)} "
+              f"{(f'{rs:.1f}' if rs else '-'):>11}")
+    w("  (C ref+: the C reference with FOPEN_NOFLUSH and max_read=4096, the change proposed for tsmfs)")
     w("")
     w("Process level, median wall time of one run, µs (runner and its children on CPU 0; daemons, swtpm on CPU 0 (same) or 1 (split))")
-    rows = [("cat.tsmfs", "cat tsmfs register"), ("cat.cref", "cat C-ref register"), ("cat.tmpfs", "cat tmpfs file"),
+    rows = [("cat.tsmfs", "cat tsmfs register"), ("cat.cref", "cat C-ref register"),
+            ("cat.crefp", "cat C-ref+ register"), ("cat.tmpfs", "cat tmpfs file"),
             ("catw.tsmfs", "cat 48 B > tsmfs register (extend)"), ("catw.cref", "cat 48 B > C-ref register (extend)"),
-            ("catw.tmpfs", "cat 48 B > tmpfs file"), ("tpm2_pcrread", "tpm2_pcrread sha384:16 (swtpm)"),
+            ("catw.crefp", "cat 48 B > C-ref+ register (extend)"), ("catw.tmpfs", "cat 48 B > tmpfs file"), ("tpm2_pcrread", "tpm2_pcrread sha384:16 (swtpm)"),
             ("tpm2_pcrextend", "tpm2_pcrextend 16:sha384 (swtpm)")]
     w(f"  {'what':<38} {'same':>9} {'split':>9}")
     for key, label in rows:
@@ -147,6 +155,10 @@ def main():
         for key, label in [(f"{p}.pread.tsmfs_over_cref", "tsmfs/C pread loop"),
                            (f"{p}.read.tsmfs_over_sysfs", "tsmfs/sysfs read loop"),
                            (f"{p}.cat.tsmfs_over_cref", "cat tsmfs / cat C ref"),
+                           (f"{p}.cat.cref_over_tmpfs", "cat C ref / cat tmpfs"),
+                           (f"{p}.cat.crefp_over_tmpfs", "cat C ref+ / cat tmpfs"),
+                           (f"{p}.read.crefp_over_cref", "C ref+ / C ref read loop"),
+                           (f"{p}.write.crefp_over_cref", "C ref+ / C ref extend loop"),
                            (f"{p}.catw.tsmfs_over_tmpfs", "extend-by-cat tsmfs / cat > tmpfs"),
                            (f"{p}.tpm2_pcrextend_over_tsmfs_catw", "tpm2_pcrextend / tsmfs extend-by-cat"),
                            (f"{p}.tpm2_pcrextend_over_tsmfs_write_loop", "tpm2_pcrextend / tsmfs extend loop")]:

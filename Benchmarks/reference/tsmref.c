@@ -13,9 +13,10 @@
  *     tdx/rtmr0/hash_algo      0444, st_size 4096, reads "sha384" (no newline)
  *
  * What it mirrors (file by file in Sources/):
- *   - FuseKit/FuseSession.swift: options fsname=tsmref,subtype=tsmref,default_permissions;
- *     SIGINT/SIGTERM/SIGHUP reset to SIG_DFL then fuse_set_signal_handlers; fuse_session_loop_mt
- *     with clone_fd 0 and max idle threads 8; unmount, destroy, exit 0 on a clean end.
+ *   - FuseKit/FuseSession.swift, tsmfs/MountCommand.swift: options
+ *     fsname=tsmref,subtype=tsmref,default_permissions; SIGINT/SIGTERM/SIGHUP reset to SIG_DFL
+ *     then fuse_set_signal_handlers, before mounting; fuse_session_loop_mt with clone_fd 0 and
+ *     max idle threads 8; unmount, destroy, exit 0 on a clean end.
  *   - FuseKit/LowLevelOperations.swift: entry and attr timeout 1.0 s, generation 1, st_blksize
  *     4096, atime = mtime = ctime = mount time, uid = gid = 0, directory nlink 2 + subdirectories.
  *   - TSMTree/TSMFileSystem.swift: open checks the mode for root too (EACCES), replies direct_io
@@ -33,7 +34,15 @@
  * live-register refresh (tsmfs recomputes derived registers on the first read after a write; the
  * benchmark's loops never mix reads and writes).
  *
- * Usage: tsmref MOUNTPOINT   (foreground; creates a missing MOUNTPOINT; SIGTERM exits 0)
+ * Usage: tsmref [--noflush] [--max-read BYTES] MOUNTPOINT
+ *   Foreground; creates a missing MOUNTPOINT; SIGTERM exits 0. The two options are not what tsmfs
+ *   does today but what docs/PERFORMANCE.md proposes it do; Scripts/bench runs a second tsmref
+ *   with both to show what they buy:
+ *   --noflush         sets FOPEN_NOFLUSH in every open reply (fi->noflush, Linux 5.17+), so
+ *                     close(2) sends no FLUSH request and does not wait for one;
+ *   --max-read BYTES  mounts with max_read=BYTES (and says the same in init, as libfuse insists),
+ *                     so one READ asks for at most BYTES and the kernel pins at most that much of
+ *                     the reader's buffer for direct I/O (cat reads with a 128 KiB buffer).
  */
 #define FUSE_USE_VERSION 314
 
@@ -79,8 +88,12 @@ static const char hash_algo_text[] = "sha384";
 /* The register and its lock (MeasurementProvider's Mutex). */
 static unsigned char rtmr0[REGISTER_SIZE];
 static pthread_mutex_t rtmr0_lock = PTHREAD_MUTEX_INITIALIZER;
-static const EVP_MD *sha384;
+/* Fetched once; the context is reused under the lock, so an extend allocates nothing. */
+static EVP_MD *sha384;
+static EVP_MD_CTX *sha384_ctx;
 static time_t mount_time;
+static int no_flush;
+static unsigned max_read; /* 0: libfuse's default */
 
 static int valid_ino(fuse_ino_t ino) { return ino >= INO_ROOT && ino < INO_COUNT; }
 
@@ -158,6 +171,7 @@ static void ref_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi) 
     fi->fh = 0;
     fi->direct_io = 1;
     fi->keep_cache = 0;
+    fi->noflush = no_flush;
     fuse_reply_open(req, fi);
 }
 
@@ -219,12 +233,12 @@ static void ref_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t si
         return;
     }
     /* The extend: new = SHA-384(old || data), under the register's lock. */
-    unsigned char message[2 * REGISTER_SIZE];
     int ok;
     pthread_mutex_lock(&rtmr0_lock);
-    memcpy(message, rtmr0, REGISTER_SIZE);
-    memcpy(message + REGISTER_SIZE, buf, REGISTER_SIZE);
-    ok = EVP_Digest(message, sizeof(message), rtmr0, NULL, sha384, NULL);
+    ok = EVP_DigestInit_ex2(sha384_ctx, sha384, NULL) &&
+         EVP_DigestUpdate(sha384_ctx, rtmr0, REGISTER_SIZE) &&
+         EVP_DigestUpdate(sha384_ctx, buf, REGISTER_SIZE) &&
+         EVP_DigestFinal_ex(sha384_ctx, rtmr0, NULL);
     pthread_mutex_unlock(&rtmr0_lock);
     if (!ok) {
         fuse_reply_err(req, EIO);
@@ -310,7 +324,13 @@ static void ref_statfs(fuse_req_t req, fuse_ino_t ino) {
     fuse_reply_statfs(req, &sv);
 }
 
+static void ref_init(void *userdata, struct fuse_conn_info *conn) {
+    (void)userdata;
+    conn->max_read = max_read; /* must equal the max_read mount option, or libfuse aborts */
+}
+
 static const struct fuse_lowlevel_ops ops = {
+    .init = ref_init,
     .lookup = ref_lookup,
     .getattr = ref_getattr,
     .setattr = ref_setattr,
@@ -326,31 +346,50 @@ static const struct fuse_lowlevel_ops ops = {
 };
 
 int main(int argc, char *argv[]) {
-    if (argc != 2) {
-        fprintf(stderr, "usage: %s MOUNTPOINT\n", argv[0]);
+    int arg = 1;
+    for (; arg < argc - 1; arg++) {
+        if (strcmp(argv[arg], "--noflush") == 0) {
+            no_flush = 1;
+        } else if (strcmp(argv[arg], "--max-read") == 0 && arg + 2 < argc) {
+            max_read = (unsigned)strtoul(argv[++arg], NULL, 10);
+            if (max_read < 4096) max_read = 4096; /* the kernel's floor */
+        } else {
+            break;
+        }
+    }
+    if (arg != argc - 1) {
+        fprintf(stderr, "usage: %s [--noflush] [--max-read BYTES] MOUNTPOINT\n", argv[0]);
         return 2;
     }
-    const char *mountpoint = argv[1];
+    const char *mountpoint = argv[arg];
     if (mkdir(mountpoint, 0755) != 0 && errno != EEXIST) {
         perror(mountpoint);
         return 1;
     }
-    sha384 = EVP_sha384();
+    sha384 = EVP_MD_fetch(NULL, "SHA384", NULL);
+    sha384_ctx = EVP_MD_CTX_new();
+    if (sha384 == NULL || sha384_ctx == NULL) {
+        fprintf(stderr, "tsmref: OpenSSL has no SHA-384\n");
+        return 1;
+    }
     mount_time = time(NULL);
 
-    char *fuse_argv[] = {argv[0], "-o", "fsname=tsmref,subtype=tsmref,default_permissions", NULL};
+    char options[128] = "fsname=tsmref,subtype=tsmref,default_permissions";
+    if (max_read) snprintf(options + strlen(options), sizeof(options) - strlen(options), ",max_read=%u", max_read);
+    char *fuse_argv[] = {argv[0], "-o", options, NULL};
     struct fuse_args args = FUSE_ARGS_INIT(3, fuse_argv);
     struct fuse_session *se = fuse_session_new(&args, &ops, sizeof(ops), NULL);
     if (se == NULL) return 1;
-    if (fuse_session_mount(se, mountpoint) != 0) {
-        fuse_session_destroy(se);
-        return 1;
-    }
     /* A shell starts background jobs with SIGINT ignored; libfuse only takes default signals. */
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
     signal(SIGHUP, SIG_DFL);
     int own_signals = fuse_set_signal_handlers(se) == 0;
+    if (fuse_session_mount(se, mountpoint) != 0) {
+        if (own_signals) fuse_remove_signal_handlers(se);
+        fuse_session_destroy(se);
+        return 1;
+    }
 
     int status = -ENOMEM;
     struct fuse_loop_config *config = fuse_loop_cfg_create();
@@ -364,6 +403,8 @@ int main(int argc, char *argv[]) {
     if (own_signals) fuse_remove_signal_handlers(se);
     fuse_session_unmount(se);
     fuse_session_destroy(se);
+    EVP_MD_CTX_free(sha384_ctx);
+    EVP_MD_free(sha384);
     /* Like tsmfs: a negative status is a failure; a signal number (SIGTERM) is a clean end. */
     return status < 0 ? 1 : 0;
 }
