@@ -1,0 +1,92 @@
+/// What `EvidenceVerifier` vouches for once every check has passed: the parsed evidence, its
+/// registers and report data, and a JSON rendering of them.
+public enum VerifiedEvidence: Sendable, Equatable {
+    case tdx(TDXQuote)
+    case sevSNP(SNPReport)
+
+    /// REPORTDATA (TDX) or REPORT_DATA (SEV-SNP): the configfs-tsm inblob.
+    public var reportData: [UInt8] {
+        switch self {
+        case .tdx(let quote): return quote.body.reportData
+        case .sevSNP(let report): return report.reportData
+        }
+    }
+
+    /// One value of the JSON rendering.
+    public enum Value: Sendable, Equatable {
+        case bytes([UInt8])
+        case number(UInt64)
+        case text(String)
+    }
+
+    /// The fields in rendering order, named as the specifications (lowercase) name them.
+    public var fields: [(name: String, value: Value)] {
+        switch self {
+        case .tdx(let quote):
+            let body = quote.body
+            var fields: [(String, Value)] = [
+                ("guest", .text(Guest.tdx.rawValue)), ("version", .number(UInt64(quote.header.version))),
+                ("tee_type", .number(UInt64(quote.header.teeType))), ("qe_vendor_id", .bytes(quote.header.qeVendorID)),
+                ("user_data", .bytes(quote.header.userData)), ("tee_tcb_svn", .bytes(body.teeTCBSVN)),
+                ("mrseam", .bytes(body.mrSEAM)), ("mrsignerseam", .bytes(body.mrSignerSEAM)),
+                ("seam_attributes", .bytes(body.seamAttributes)), ("td_attributes", .bytes(body.tdAttributes)),
+                ("xfam", .bytes(body.xfam)), ("mrtd", .bytes(body.mrTD)), ("mrconfigid", .bytes(body.mrConfigID)),
+                ("mrowner", .bytes(body.mrOwner)), ("mrownerconfig", .bytes(body.mrOwnerConfig)),
+            ]
+            fields += body.rtmrs.enumerated().map { ("rtmr\($0.offset)", .bytes($0.element)) }
+            fields += [("reportdata", .bytes(body.reportData)), ("attestation_key", .bytes(quote.attestationKey))]
+            return fields
+        case .sevSNP(let report):
+            return [
+                ("guest", .text(Guest.sevSNP.rawValue)), ("version", .number(UInt64(report.version))),
+                ("guest_svn", .number(UInt64(report.guestSVN))), ("policy", .text(Self.hex64(report.policy))),
+                ("family_id", .bytes(report.familyID)), ("image_id", .bytes(report.imageID)),
+                ("vmpl", .number(UInt64(report.vmpl))), ("signature_algo", .number(UInt64(report.signatureAlgorithm))),
+                ("current_tcb", .text(Self.hex64(report.currentTCB.rawValue))),
+                ("platform_info", .text(Self.hex64(report.platformInfo))),
+                ("signer_info", .number(UInt64(report.signerInfo))), ("report_data", .bytes(report.reportData)),
+                ("measurement", .bytes(report.measurement)), ("host_data", .bytes(report.hostData)),
+                ("id_key_digest", .bytes(report.idKeyDigest)), ("author_key_digest", .bytes(report.authorKeyDigest)),
+                ("report_id", .bytes(report.reportID)), ("report_id_ma", .bytes(report.reportIDMA)),
+                ("reported_tcb", .text(Self.hex64(report.reportedTCB.rawValue))), ("chip_id", .bytes(report.chipID)),
+                ("committed_tcb", .text(Self.hex64(report.committedTCB.rawValue))),
+                ("current_version", .text(report.currentVersion.description)),
+                ("committed_version", .text(report.committedVersion.description)),
+                ("launch_tcb", .text(Self.hex64(report.launchTCB.rawValue))),
+            ]
+        }
+    }
+
+    /// A JSON object, one field a line in `fields` order: byte strings as lowercase hex, u64
+    /// fields (policy, TCBs, platform info) as "0x"-prefixed 16-digit hex, versions as "a.b.c".
+    public var json: String {
+        let lines = fields.map { field in
+            let value: String
+            switch field.value {
+            case .bytes(let bytes): value = "\"\(Hex.encode(bytes))\""
+            case .number(let number): value = String(number)
+            case .text(let text): value = "\"\(Self.escaped(text))\""
+            }
+            return "  \"\(field.name)\": \(value)"
+        }
+        return "{\n" + lines.joined(separator: ",\n") + "\n}\n"
+    }
+
+    static func hex64(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return "0x" + String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
+    static func escaped(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where scalar.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+}
