@@ -40,15 +40,16 @@ final class MountedTSMFS {
     private var stopped = false
 
     /// Spawns `tsmfs mount ROOT EXTRA...` and waits for the mount.
-    init(_ extra: [String] = [], mountAt existing: String? = nil, environment: [String: String] = [:],
-         deadline: Duration = .seconds(20)) throws {
+    /// With `sysroot`, runs `tsmfs mount --sysroot SYSROOT EXTRA...` instead.
+    init(_ extra: [String] = [], mountAt existing: String? = nil, sysroot: String? = nil,
+         environment: [String: String] = [:], deadline: Duration = .seconds(20)) throws {
         directory = try makeTemporaryDirectory()
-        root = existing ?? directory + "/tsm"
+        root = sysroot ?? existing ?? directory + "/tsm"
         logPath = directory + "/daemon.log"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process = Process()
         process.executableURL = URL(fileURLWithPath: tsmfsBinary())
-        process.arguments = ["mount", root] + extra
+        process.arguments = sysroot == nil ? ["mount", root] + extra : ["mount", "--sysroot", root] + extra
         let log = FileHandle(forWritingAtPath: logPath)
         process.standardOutput = log
         process.standardError = log
