@@ -39,10 +39,15 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
-        // Backends behind the model's backend protocol: the software model.
+        // Backends behind the model's protocols: the software register model, the built-in
+        // providers and devices, and the guests' report providers that sign evidence.
         .target(
             name: "TSMBackends",
-            dependencies: ["TSMModel"]
+            dependencies: [
+                "TSMModel",
+                "TSMEvidence",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
         ),
         // Layout builders that turn providers into inode trees, and the filesystem serving them.
         .target(

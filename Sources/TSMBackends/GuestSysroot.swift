@@ -1,10 +1,7 @@
+import TSMEvidence
 import TSMModel
 
-/// The kind of confidential guest a sysroot plays.
-public enum GuestKind: String, CaseIterable, Sendable {
-    case tdx
-    case sevSNP = "sev-snp"
-
+extension Guest {
     /// The providers a sysroot of this guest serves under `sys/kernel/tsm` by default.
     public var defaultProviders: [ProviderDescriptor] {
         switch self {
@@ -28,27 +25,31 @@ public enum GuestKind: String, CaseIterable, Sendable {
 public struct GuestSysroot {
     public enum Problem: Error, CustomStringConvertible {
         case registration(RegistrationError)
-        case missingProvider(guest: GuestKind, provider: String)
+        case missingProvider(guest: Guest, provider: String)
+        case authority(EvidenceError)
 
         public var description: String {
             switch self {
             case .registration(let error): return error.description
+            case .authority(let error): return "cannot set up the mock attestation authority: \(error)"
             case .missingProvider(let guest, let provider):
                 return "--guest \(guest.rawValue) needs the '\(provider)' provider: its reports are made from its registers"
             }
         }
     }
 
-    public let guest: GuestKind
+    public let guest: Guest
     public let tsmProviders: [MeasurementProvider]
     public let devices: [(device: MeasurementsDevice, provider: MeasurementProvider)]
     /// The provider whose registers reports carry.
     public let measured: MeasurementProvider
+    /// The configfs-tsm provider: signs the measured registers with the seed's mock authority.
+    public let reports: any ReportProvider
 
     /// - Parameters:
     ///   - descriptors: the providers under `sys/kernel/tsm` (the guest's defaults, or a selection).
     ///   - sample: the 6.16 sample's table (a config may replace it).
-    public init(guest: GuestKind, descriptors: [ProviderDescriptor],
+    public init(guest: Guest, seed: String = MockAuthority.defaultSeed, descriptors: [ProviderDescriptor],
                 sample: ProviderDescriptor = BuiltinProviders.tsmMrSample) throws(Problem) {
         guard descriptors.contains(where: { $0.name == guest.reportProviderName }) else {
             throw .missingProvider(guest: guest, provider: guest.reportProviderName)
@@ -64,6 +65,16 @@ public struct GuestSysroot {
             throw .registration(error)
         }
         let measured = providers.first { $0.name == guest.reportProviderName } ?? sampleProvider
+        let authority: MockAuthority
+        do {
+            authority = try MockAuthority(guest: guest, seed: seed)
+        } catch {
+            throw .authority(error)
+        }
+        switch guest {
+        case .tdx: reports = TDXReportProvider(registers: measured, authority: authority)
+        case .sevSNP: reports = SNPReportProvider(registers: measured, authority: authority)
+        }
         self.guest = guest
         self.tsmProviders = providers
         self.measured = measured

@@ -3,6 +3,7 @@ import FuseKit
 import Glibc
 import Logging
 import TSMBackends
+import TSMEvidence
 import TSMModel
 import TSMTree
 import SystemPackage
@@ -27,7 +28,7 @@ struct MountCommand: ParsableCommand {
     var sysroot: String?
 
     @Option(help: "The guest a --sysroot plays: tdx or sev-snp.")
-    var guest: GuestKind = .tdx
+    var guest: Guest = .tdx
 
     @Option(help: ArgumentHelp("The seed the mock attestation keys and certificates derive from.", valueName: "S"))
     var seed: String = "tsmfs"
@@ -105,8 +106,8 @@ extension MountCommand {
                 return (RFCv2Layout.tree(providers), providers.map(\.name).joined(separator: ", "))
             }
             let descriptors = try ProviderSelection.descriptors(providerOptions, defaults: guest.defaultProviders)
-            let model = try GuestSysroot(guest: guest, descriptors: descriptors)
-            let layout = SysrootLayout(tsmProviders: model.tsmProviders, devices: model.devices, reports: nil)
+            let model = try GuestSysroot(guest: guest, seed: seed, descriptors: descriptors)
+            let layout = SysrootLayout(tsmProviders: model.tsmProviders, devices: model.devices, reports: model.reports)
             let names = model.tsmProviders.map(\.name).joined(separator: ", ")
             return (try layout.tree(), "a \(guest.rawValue) guest sysroot (providers \(names))")
         } catch {
@@ -114,8 +115,6 @@ extension MountCommand {
         }
     }
 }
-
-extension GuestKind: ExpressibleByArgument {}
 
 /// A fatal, user-facing error: printed as `tsmfs: error: ...`, exit status 1.
 struct Failure: Error, CustomStringConvertible {
