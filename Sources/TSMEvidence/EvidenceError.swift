@@ -39,6 +39,7 @@ public enum EvidenceError: Error, Equatable, Sendable, CustomStringConvertible {
         return nil
     }
 
+    /// The message `tsmfs verify` prints: the check or structure first, then what is wrong.
     public var description: String {
         switch self {
         case .truncated(let structure, let field, let offset, let needed, let available):

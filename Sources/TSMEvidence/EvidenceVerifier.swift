@@ -10,6 +10,7 @@ public struct EvidenceVerifier: Sendable {
     /// The root certificate's DER; the chain's root must be byte-identical.
     public let anchorDER: [UInt8]
 
+    /// An anchor from a root certificate's DER (the SGX root CA's or the ARK's).
     public init(trustAnchorDER: [UInt8]) {
         anchorDER = trustAnchorDER
     }

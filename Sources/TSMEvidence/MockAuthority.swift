@@ -17,9 +17,12 @@ import X509
 /// signatures, fixed dates and serial numbers), so `tsmfs trust-anchor` in one process prints the
 /// root a daemon in another process chains to. Every subject is O=tsmfs mock.
 public struct MockAuthority: Sendable {
+    /// The seed `tsmfs` uses when none is given.
     public static let defaultSeed = "tsmfs"
 
+    /// The guest whose hierarchy this authority plays.
     public let guest: Guest
+    /// The string every key, serial number and platform value derives from.
     public let seed: String
     /// Root CA (TDX) or ARK (SEV-SNP).
     public let root: Certificate
@@ -38,10 +41,13 @@ public struct MockAuthority: Sendable {
     /// TDX: QE report, its PCK signature and the QE auth data, fixed per authority.
     let qeReport: [UInt8]
     let qeReportSignature: [UInt8]
+    /// TDX: the QE authentication data every quote carries (bytes 0...31, as DCAP's default).
     public let qeAuthData: [UInt8] = Array(0..<32)
     /// SEV-SNP: the certificate table, the same for every report.
     public let snpAuxblob: [UInt8]
 
+    /// Derives the keys and issues the certificates of `guest`'s hierarchy from `seed`. Throws
+    /// only if swift-certificates refuses to build a certificate (`EvidenceError.certificate`).
     public init(guest: Guest, seed: String = MockAuthority.defaultSeed) throws(EvidenceError) {
         self.guest = guest
         self.seed = seed

@@ -8,6 +8,7 @@ import X509
 /// keys, the DCAP attestation key, the VCEK) and signs certificates through swift-certificates'
 /// `CustomPrivateKey`, so the same seed gives byte-identical certificates.
 public struct MockKey: Sendable, Hashable {
+    /// P-256 (DCAP keys) or P-384 (AMD keys).
     public let curve: ECCurve
     /// The private scalar d, big-endian, `curve.scalarSize` bytes, 1 ≤ d < n.
     let scalar: [UInt8]

@@ -3,18 +3,27 @@ import Crypto
 /// The 384-byte SGX REPORT body (sgx_report_body_t) a DCAP quote carries as its QE report: the
 /// quoting enclave's identity plus REPORTDATA, which binds the attestation key.
 public struct SGXReportBody: Sendable, Equatable {
+    /// sizeof(sgx_report_body_t).
     public static let size = 384
     /// Where REPORTDATA starts inside the 384 bytes.
     public static let reportDataOffset = 320
 
-    public var cpuSVN: [UInt8]          // 0, 16
-    public var miscSelect: UInt32       // 16, 4; 28 reserved bytes follow
-    public var attributes: [UInt8]      // 48, 16
-    public var mrEnclave: [UInt8]       // 64, 32; 32 reserved
-    public var mrSigner: [UInt8]        // 128, 32; 96 reserved
-    public var isvProdID: UInt16        // 256
-    public var isvSVN: UInt16           // 258; 60 reserved
-    public var reportData: [UInt8]      // 320, 64
+    /// CPUSVN (16 bytes at 0).
+    public var cpuSVN: [UInt8]
+    /// MISCSELECT (u32 at 16); 28 reserved bytes follow.
+    public var miscSelect: UInt32
+    /// ATTRIBUTES (16 bytes at 48): flags then XFRM.
+    public var attributes: [UInt8]
+    /// MRENCLAVE (32 bytes at 64); 32 reserved bytes follow.
+    public var mrEnclave: [UInt8]
+    /// MRSIGNER (32 bytes at 128); 96 reserved bytes follow.
+    public var mrSigner: [UInt8]
+    /// ISVPRODID (u16 at 256).
+    public var isvProdID: UInt16
+    /// ISVSVN (u16 at 258); 60 reserved bytes follow.
+    public var isvSVN: UInt16
+    /// REPORTDATA (64 bytes at 320).
+    public var reportData: [UInt8]
 
     /// A mock quoting enclave's report: the identity fields are fixed stand-ins (ISVPRODID 1 as
     /// Intel's QE3, MRENCLAVE and MRSIGNER hashes of labels), REPORTDATA as given.
@@ -28,6 +37,7 @@ public struct SGXReportBody: Sendable, Equatable {
             isvProdID: 1, isvSVN: 8, reportData: reportData)
     }
 
+    /// A report body from its fields; `encoded()` checks their sizes.
     public init(cpuSVN: [UInt8], miscSelect: UInt32, attributes: [UInt8], mrEnclave: [UInt8], mrSigner: [UInt8],
                 isvProdID: UInt16, isvSVN: UInt16, reportData: [UInt8]) {
         self.cpuSVN = cpuSVN
@@ -57,6 +67,7 @@ public struct SGXReportBody: Sendable, Equatable {
         reportData = try reader.read(64, "REPORTDATA")
     }
 
+    /// The 384 bytes, reserved bytes zero; `invalidInput` names a field of the wrong size.
     public func encoded() throws(EvidenceError) -> [UInt8] {
         try requireSize(cpuSVN, 16, "QE report CPUSVN")
         try requireSize(attributes, 16, "QE report ATTRIBUTES")

@@ -3,8 +3,10 @@
 /// go-sev-guest (`uuid.Parse` bytes compared directly) read and write — not the mixed-endian
 /// EFI `guid_t` order.
 public struct GUID: Sendable, Hashable, CustomStringConvertible {
+    /// The 16 bytes in table (textual) order.
     public let bytes: [UInt8]
 
+    /// A GUID from its textual form, 8-4-4-4-12 hex digits; nil for anything else.
     public init?(_ text: String) {
         let dashes = [8, 13, 18, 23]
         let chars = Array(text)
@@ -14,6 +16,7 @@ public struct GUID: Sendable, Hashable, CustomStringConvertible {
         self.bytes = bytes
     }
 
+    /// A GUID from 16 bytes in table order.
     public init(bytes: [UInt8]) { self.bytes = bytes }
 
     /// The same GUID with its first three groups byte-swapped (the EFI `guid_t` order).
@@ -21,6 +24,7 @@ public struct GUID: Sendable, Hashable, CustomStringConvertible {
         GUID(bytes: bytes[0..<4].reversed() + bytes[4..<6].reversed() + bytes[6..<8].reversed() + Array(bytes[8...]))
     }
 
+    /// The textual form, lowercase.
     public var description: String {
         let hex = Hex.encode(bytes)
         let text = Array(hex)
@@ -28,10 +32,13 @@ public struct GUID: Sendable, Hashable, CustomStringConvertible {
         return [text[0..<8], text[8..<12], text[12..<16], text[16..<20], text[20..<32]].map { String($0) }.joined(separator: "-")
     }
 
-    /// The GHCB specification's certificate GUIDs (ABI.md 4.6).
+    /// The GHCB specification's certificate GUIDs (ABI.md 4.6): VCEK, VLEK, ASK, ARK.
     public static let vcek = GUID(bytes: Hex.decode("63da758de6644564adc5f4b93be8accd") ?? [])
+    /// VLEK: a Versioned Loaded Endorsement Key certificate.
     public static let vlek = GUID(bytes: Hex.decode("a8074bc2a25a483eaae639c045a0b8a1") ?? [])
+    /// ASK: the AMD SEV signing key certificate (the intermediate).
     public static let ask = GUID(bytes: Hex.decode("4ab7b379bbac4fe4a02f05aef327c782") ?? [])
+    /// ARK: the AMD root key certificate.
     public static let ark = GUID(bytes: Hex.decode("c0b406a4a803495297433fb6014cd0ae") ?? [])
 }
 
@@ -39,12 +46,16 @@ public struct GUID: Sendable, Hashable, CustomStringConvertible {
 /// entries (GUID, u32 offset, u32 length) ending with an all-zero entry, then the DER
 /// certificates at the offsets, which count from the start of the table.
 public struct SNPCertificateTable: Sendable, Equatable {
+    /// Bytes of one entry: GUID (16), offset (u32), length (u32).
     public static let entrySize = 24
 
+    /// The certificates in table order, each under its GUID.
     public var entries: [(guid: GUID, data: [UInt8])]
 
+    /// A table of `entries`, written in this order.
     public init(entries: [(guid: GUID, data: [UInt8])]) { self.entries = entries }
 
+    /// Same GUIDs and certificates in the same order.
     public static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.entries.count == rhs.entries.count
             && zip(lhs.entries, rhs.entries).allSatisfy { $0.guid == $1.guid && $0.data == $1.data }
@@ -95,11 +106,11 @@ public struct SNPCertificateTable: Sendable, Equatable {
                 throw .malformed(structure: "certificate table",
                                  reason: "entry \(index) (\(entry.guid)) points at offset \(entry.offset), inside the \(headerSize)-byte table")
             }
-            var certificate = ByteReader(bytes, structure: "certificate table", offset: min(entry.offset, bytes.count))
-            if entry.offset > bytes.count {
+            guard entry.offset <= bytes.count else {
                 throw .truncated(structure: "certificate table", field: "entry \(index) (\(entry.guid)) data",
                                  offset: entry.offset, needed: entry.length, available: 0)
             }
+            var certificate = ByteReader(bytes, structure: "certificate table", offset: entry.offset)
             entries.append((entry.guid, try certificate.read(entry.length, "entry \(index) (\(entry.guid)) data")))
         }
         return SNPCertificateTable(entries: entries)

@@ -3,8 +3,11 @@
 /// bytes 0..<0x2A0 with ECDSA P-384/SHA-384, the signature at 0x2A0 as R and S of 72 bytes
 /// each, little-endian and zero-padded.
 public struct SNPReport: Sendable, Equatable {
+    /// Bytes in a report.
     public static let size = 0x4A0
+    /// Where SIGNATURE starts.
     public static let signatureOffset = 0x2A0
+    /// What the signature covers.
     public static let signedRange = 0..<0x2A0
     /// Bytes of each of R and S in the signature field.
     public static let signatureComponentSize = 72
@@ -21,33 +24,49 @@ public struct SNPReport: Sendable, Equatable {
         public static let committedVersion = 0x1EC, launchTCB = 0x1F0, signature = 0x2A0
     }
 
+    /// VERSION: 2 (newer firmware writes 3 or 5).
     public var version: UInt32 = 2
+    /// GUEST_SVN: the guest's security version from its ID block.
     public var guestSVN: UInt32 = 0
     /// POLICY: bits 0-7 ABI minor, 8-15 ABI major, 16 SMT allowed, 17 reserved (must be 1),
     /// 18 migration agent, 19 debug, 20 single socket.
     public var policy: UInt64 = 0x30000
+    /// FAMILY_ID (16) and IMAGE_ID (16): from the guest's ID block.
     public var familyID = [UInt8](repeating: 0, count: 16)
     public var imageID = [UInt8](repeating: 0, count: 16)
     /// VMPL: the privilege level requested (configfs-tsm `privlevel`).
     public var vmpl: UInt32 = 0
+    /// SIGNATURE_ALGO: 1, ECDSA P-384 with SHA-384.
     public var signatureAlgorithm: UInt32 = SNPReport.ecdsaP384SHA384
+    /// CURRENT_TCB: the platform's TCB now.
     public var currentTCB = SNPTCB(rawValue: 0)
+    /// PLATFORM_INFO: bit 0 SMT enabled, bit 1 TSME enabled.
     public var platformInfo: UInt64 = 0
     /// Signer info: bit 0 author key enabled, bit 1 mask chip key, bits 2-4 signing key
     /// (0 VCEK, 1 VLEK, 7 none).
     public var signerInfo: UInt32 = 0
+    /// REPORT_DATA (64): the configfs-tsm inblob.
     public var reportData = [UInt8](repeating: 0, count: 64)
+    /// MEASUREMENT (48): the launch digest of the guest's initial memory and VMSAs.
     public var measurement = [UInt8](repeating: 0, count: 48)
+    /// HOST_DATA (32): data the host supplied at launch.
     public var hostData = [UInt8](repeating: 0, count: 32)
+    /// ID_KEY_DIGEST (48) and AUTHOR_KEY_DIGEST (48): SHA-384 of the ID block's keys.
     public var idKeyDigest = [UInt8](repeating: 0, count: 48)
     public var authorKeyDigest = [UInt8](repeating: 0, count: 48)
+    /// REPORT_ID (32) and REPORT_ID_MA (32): the guest's and its migration agent's report IDs.
     public var reportID = [UInt8](repeating: 0, count: 32)
     public var reportIDMA = [UInt8](repeating: 0, count: 32)
+    /// REPORTED_TCB: the TCB the VCEK was derived for.
     public var reportedTCB = SNPTCB(rawValue: 0)
+    /// CHIP_ID (64): the chip's identity, zero when MASK_CHIP_KEY is set.
     public var chipID = [UInt8](repeating: 0, count: 64)
+    /// COMMITTED_TCB: the lowest TCB the firmware may roll back to.
     public var committedTCB = SNPTCB(rawValue: 0)
+    /// CURRENT and COMMITTED firmware build, minor, major (0x1E8 and 0x1EC).
     public var currentVersion = SNPFirmwareVersion(major: 0, minor: 0, build: 0)
     public var committedVersion = SNPFirmwareVersion(major: 0, minor: 0, build: 0)
+    /// LAUNCH_TCB: the TCB when the guest launched.
     public var launchTCB = SNPTCB(rawValue: 0)
     /// The 512-byte SIGNATURE field, raw.
     public var signature = [UInt8](repeating: 0, count: 512)

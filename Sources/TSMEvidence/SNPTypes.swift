@@ -3,14 +3,18 @@ import Crypto
 /// A TCB_VERSION (SEV-SNP ABI, Milan/Genoa layout): boot loader SPL in byte 0, TEE SPL in byte 1,
 /// SNP SPL in byte 6, microcode SPL in byte 7, bytes 2-5 reserved. Little-endian u64 in reports.
 public struct SNPTCB: Sendable, Equatable {
+    /// The u64 as the report stores it.
     public var rawValue: UInt64
 
+    /// A TCB from its report u64.
     public init(rawValue: UInt64) { self.rawValue = rawValue }
 
+    /// A TCB from its security patch levels (SPLs).
     public init(bootloader: UInt8, tee: UInt8, snp: UInt8, microcode: UInt8) {
         rawValue = UInt64(bootloader) | UInt64(tee) << 8 | UInt64(snp) << 48 | UInt64(microcode) << 56
     }
 
+    /// The SPLs: boot loader (byte 0), TEE (1), SNP firmware (6), microcode (7).
     public var bootloader: UInt8 { UInt8(truncatingIfNeeded: rawValue) }
     public var tee: UInt8 { UInt8(truncatingIfNeeded: rawValue >> 8) }
     public var snp: UInt8 { UInt8(truncatingIfNeeded: rawValue >> 48) }
@@ -19,16 +23,19 @@ public struct SNPTCB: Sendable, Equatable {
 
 /// A firmware version as the report's CURRENT/COMMITTED build, minor, major bytes hold it.
 public struct SNPFirmwareVersion: Sendable, Equatable, CustomStringConvertible {
+    /// Major (byte 2), minor (byte 1) and build (byte 0) of the 4-byte field.
     public var major: UInt8
     public var minor: UInt8
     public var build: UInt8
 
+    /// A version from its parts.
     public init(major: UInt8, minor: UInt8, build: UInt8) {
         self.major = major
         self.minor = minor
         self.build = build
     }
 
+    /// "major.minor.build".
     public var description: String { "\(major).\(minor).\(build)" }
 }
 
@@ -42,8 +49,10 @@ public struct SNPPlatform: Sendable, Equatable {
     public var tcb: SNPTCB
     /// PLATFORM_INFO: bit 0 SMT enabled, bit 1 TSME enabled.
     public var platformInfo: UInt64
+    /// The firmware version reported as current and committed.
     public var firmware: SNPFirmwareVersion
 
+    /// A platform from its values.
     public init(chipID: [UInt8], tcb: SNPTCB, platformInfo: UInt64, firmware: SNPFirmwareVersion) {
         self.chipID = chipID
         self.tcb = tcb
@@ -68,6 +77,7 @@ public struct SNPEvidence: Sendable, Equatable {
     /// The GHCB certificate table with VCEK, ASK and ARK: the `auxblob`.
     public var auxblob: [UInt8]
 
+    /// The pair from its blobs.
     public init(report: [UInt8], auxblob: [UInt8]) {
         self.report = report
         self.auxblob = auxblob

@@ -1,9 +1,11 @@
 /// The 48-byte header of a DCAP Quote v4 (ABI.md 4.6, offsets 0..<48).
 public struct TDXQuoteHeader: Sendable, Equatable {
+    /// Bytes in the header.
     public static let size = 48
     /// Intel's QE vendor ID, 939a7233-f79c-4ca9-940a-0db3957f0607, in quote byte order.
     public static let intelQEVendorID: [UInt8] = Hex.decode("939a7233f79c4ca9940a0db3957f0607") ?? []
 
+    /// Quote version: 4.
     public var version: UInt16 = 4
     /// 2 = ECDSA-256 with P-256.
     public var attestationKeyType: UInt16 = 2
@@ -11,10 +13,12 @@ public struct TDXQuoteHeader: Sendable, Equatable {
     public var teeType: UInt32 = 0x81
     /// Offsets 8..<12: reserved in v4 (QE SVN and PCE SVN in v3).
     public var reserved: [UInt8] = [0, 0, 0, 0]
+    /// QE vendor ID (16): Intel's by default.
     public var qeVendorID: [UInt8] = TDXQuoteHeader.intelQEVendorID
     /// User data (20): DCAP puts a platform QE identifier in the first 16 bytes.
     public var userData: [UInt8] = [UInt8](repeating: 0, count: 20)
 
+    /// A v4 TDX header with Intel's QE vendor ID and zero user data.
     public init() {}
 
     func encoded() throws(EvidenceError) -> [UInt8] {
@@ -36,9 +40,11 @@ public struct TDXQuoteHeader: Sendable, Equatable {
 /// the signature data: ECDSA signature, attestation key, and certification data type 6 (QE
 /// report, its signature, QE auth data, nested certification data type 5 = PEM PCK chain).
 public struct TDXQuote: Sendable, Equatable {
+    /// Where the TD quote body starts.
     public static let bodyOffset = 48
     /// The u32 signature-data length; the signature data follows it.
     public static let signatureDataLengthOffset = 632
+    /// Where the signature data starts.
     public static let signatureDataOffset = 636
     /// What the attestation key signs: header and body.
     public static let signedRange = 0..<632
@@ -48,7 +54,9 @@ public struct TDXQuote: Sendable, Equatable {
     public static let certificationTypePCKChain: UInt16 = 5
     public static let certificationTypeQEReport: UInt16 = 6
 
+    /// The 48-byte header.
     public var header: TDXQuoteHeader
+    /// The 584-byte TD quote body.
     public var body: TDXQuoteBody
     /// ECDSA P-256 signature r‖s (32+32, big-endian) by the attestation key over bytes 0..<632.
     public var signature: [UInt8]
@@ -63,6 +71,7 @@ public struct TDXQuote: Sendable, Equatable {
     /// Certification data type 5: PEM certificates, PCK leaf first, then intermediate and root.
     public var pckCertificateChain: [UInt8]
 
+    /// A quote from its parts; `encoded()` checks their sizes.
     public init(header: TDXQuoteHeader, body: TDXQuoteBody, signature: [UInt8], attestationKey: [UInt8], qeReport: [UInt8],
                 qeReportSignature: [UInt8], qeAuthData: [UInt8], pckCertificateChain: [UInt8]) {
         self.header = header

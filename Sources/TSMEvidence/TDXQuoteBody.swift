@@ -3,6 +3,7 @@ import Crypto
 /// The 584-byte TD quote body of a DCAP Quote v4 (ABI.md 4.6, quote offsets 48..<632): the
 /// TDREPORT's TEE_TCB_INFO and TDINFO fields and its REPORTDATA, in quote order.
 public struct TDXQuoteBody: Sendable, Equatable {
+    /// Bytes in the body.
     public static let size = 584
     /// Where each field starts inside the body (add `TDXQuote.bodyOffset` for the quote offset).
     public enum Offset {
@@ -25,9 +26,11 @@ public struct TDXQuoteBody: Sendable, Equatable {
     public var xfam: [UInt8]
     /// MRTD (48): the build-time measurement of the TD.
     public var mrTD: [UInt8]
-    /// MRCONFIGID (48), MROWNER (48), MROWNERCONFIG (48): owner-defined launch values.
+    /// MRCONFIGID (48): owner-defined configuration ID.
     public var mrConfigID: [UInt8]
+    /// MROWNER (48): the TD owner's identity.
     public var mrOwner: [UInt8]
+    /// MROWNERCONFIG (48): owner-defined configuration.
     public var mrOwnerConfig: [UInt8]
     /// RTMR0...RTMR3 (48 each), the run-time measurement registers.
     public var rtmrs: [[UInt8]]
