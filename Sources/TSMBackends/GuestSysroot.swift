@@ -49,7 +49,9 @@ public struct GuestSysroot {
     /// - Parameters:
     ///   - descriptors: the providers under `sys/kernel/tsm` (the guest's defaults, or a selection).
     ///   - sample: the 6.16 sample's table (a config may replace it).
-    public init(guest: Guest, seed: String = MockAuthority.defaultSeed, descriptors: [ProviderDescriptor],
+    /// - Parameter privlevelFloor: SEV-SNP's `privlevel_floor` (the VMPCK in use).
+    public init(guest: Guest, seed: String = MockAuthority.defaultSeed, privlevelFloor: UInt32 = 0,
+                descriptors: [ProviderDescriptor],
                 sample: ProviderDescriptor = BuiltinProviders.tsmMrSample) throws(Problem) {
         guard descriptors.contains(where: { $0.name == guest.reportProviderName }) else {
             throw .missingProvider(guest: guest, provider: guest.reportProviderName)
@@ -73,7 +75,7 @@ public struct GuestSysroot {
         }
         switch guest {
         case .tdx: reports = TDXReportProvider(registers: measured, authority: authority)
-        case .sevSNP: reports = SNPReportProvider(registers: measured, authority: authority)
+        case .sevSNP: reports = SNPReportProvider(registers: measured, authority: authority, privlevelFloor: privlevelFloor)
         }
         self.guest = guest
         self.tsmProviders = providers

@@ -43,14 +43,15 @@ public struct TDXReportProvider: ReportProvider {
 /// the mock VCEK; the auxblob is the certificate table (VCEK, ASK, ARK).
 public struct SNPReportProvider: ReportProvider {
     public let name = "sev_guest"
-    /// The VMPCK the driver uses: 0.
-    public let privlevelFloor: UInt32 = 0
+    /// The VMPCK the driver uses (its `vmpck_id`): requests below it are refused.
+    public let privlevelFloor: UInt32
     let registers: MeasurementProvider
     let authority: MockAuthority
 
-    public init(registers: MeasurementProvider, authority: MockAuthority) {
+    public init(registers: MeasurementProvider, authority: MockAuthority, privlevelFloor: UInt32 = 0) {
         self.registers = registers
         self.authority = authority
+        self.privlevelFloor = privlevelFloor
     }
 
     /// Without an SVSM (VMPL 0) the service attributes and manifestblob are hidden.

@@ -33,12 +33,16 @@ struct MountCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The seed the mock attestation keys and certificates derive from.", valueName: "S"))
     var seed: String = "tsmfs"
 
+    @Option(name: .customLong("privlevel-floor"), help: ArgumentHelp("SEV-SNP: the VMPCK the guest driver uses (0-3); reports at a lower privlevel are refused.", valueName: "N"))
+    var privlevelFloor: UInt32 = 0
+
     @OptionGroup var providerOptions: ProviderOptions
 
     func validate() throws {
         guard (mountpoint == nil) != (sysroot == nil) else {
             throw ValidationError("give either MOUNTPOINT or --sysroot DIR")
         }
+        guard privlevelFloor <= 3 else { throw ValidationError("--privlevel-floor is 0 to 3") }
     }
 
     @Flag(name: .customLong("allow-other"), help: "Let other users see the mount (needs root, or user_allow_other in /etc/fuse.conf).")
@@ -106,7 +110,7 @@ extension MountCommand {
                 return (RFCv2Layout.tree(providers), providers.map(\.name).joined(separator: ", "))
             }
             let descriptors = try ProviderSelection.descriptors(providerOptions, defaults: guest.defaultProviders)
-            let model = try GuestSysroot(guest: guest, seed: seed, descriptors: descriptors)
+            let model = try GuestSysroot(guest: guest, seed: seed, privlevelFloor: privlevelFloor, descriptors: descriptors)
             let layout = SysrootLayout(tsmProviders: model.tsmProviders, devices: model.devices, reports: model.reports)
             let names = model.tsmProviders.map(\.name).joined(separator: ", ")
             return (try layout.tree(), "a \(guest.rawValue) guest sysroot (providers \(names))")
