@@ -39,4 +39,18 @@ ensure_fuse_device() {
     [ -c /dev/fuse ] || { echo "tsmfs: /dev/fuse is missing (load the fuse module: modprobe fuse)" >&2; return 1; }
 }
 
+# ensure_python_cryptography : python3 with the `cryptography` package (the independent verifier
+# of tsmfs evidence uses it). Tries pip, then Debian's python3-cryptography.
+ensure_python_cryptography() {
+    ensure_packages python3
+    python3 -c 'import cryptography' 2>/dev/null && return 0
+    python3 -m pip install -q cryptography >/dev/null 2>&1 || true
+    python3 -c 'import cryptography' 2>/dev/null && return 0
+    ensure_packages python3-cryptography
+    python3 -c 'import cryptography' 2>/dev/null || {
+        echo "tsmfs: python3 cannot import cryptography (pip install cryptography)" >&2
+        return 1
+    }
+}
+
 BUILD_PACKAGES=(fuse3 libfuse3-dev pkg-config)
