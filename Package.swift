@@ -105,8 +105,16 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "tsmfs",
+                "StressWorker",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
+        ),
+        // The client process the stress and fault tests spawn several of: it hammers a mount with
+        // system calls and checks what it reads. Built beside tsmfs, where the tests look for it.
+        .executableTarget(
+            name: "StressWorker",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            path: "Tests/StressWorker"
         ),
     ],
     swiftLanguageModes: [.v6]

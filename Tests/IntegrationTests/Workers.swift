@@ -1,0 +1,76 @@
+import Foundation
+import Glibc
+
+/// The `StressWorker` client, built beside `tsmfs`.
+func stressWorkerBinary() -> String {
+    URL(fileURLWithPath: tsmfsBinary()).deletingLastPathComponent().appendingPathComponent("StressWorker").path
+}
+
+/// One `StressWorker` child process, its output in a file (no pipe to fill up).
+final class Worker {
+    let process = Process()
+    let outputPath: String
+    private(set) var timedOut = false
+
+    init(_ arguments: [String], directory: String, label: String) throws {
+        outputPath = directory + "/worker-\(label).out"
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
+        process.executableURL = URL(fileURLWithPath: stressWorkerBinary())
+        process.arguments = arguments
+        let output = FileHandle(forWritingAtPath: outputPath)
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    /// Waits for the exit until `deadline`; a worker still running then is killed and marked
+    /// ``timedOut``. Returns the exit status.
+    @discardableResult
+    func wait(deadline: Duration) -> Int32 {
+        let clock = ContinuousClock()
+        let end = clock.now + deadline
+        while process.isRunning && clock.now < end { usleep(1_000) }
+        if process.isRunning {
+            timedOut = true
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        return process.terminationStatus
+    }
+
+    var output: String {
+        (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+    }
+
+    /// The output's `key rest...` lines, as key and the fields after it.
+    var lines: [(key: String, fields: [String])] {
+        output.split(separator: "\n").map { line in
+            let parts = line.split(separator: " ").map(String.init)
+            return (parts.first ?? "", Array(parts.dropFirst()))
+        }
+    }
+
+    /// The integer after `key` on its first line.
+    func number(_ key: String) -> Int? {
+        lines.first { $0.key == key }.flatMap { $0.fields.first }.flatMap { Int($0) }
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+}
+
+/// Polls `condition` until it holds or `deadline` passes: observation with a bound, not a sleep.
+func eventually(within deadline: Duration, _ condition: () -> Bool) -> Bool {
+    let clock = ContinuousClock()
+    let end = clock.now + deadline
+    while clock.now < end {
+        if condition() { return true }
+        usleep(1_000)
+    }
+    return condition()
+}
