@@ -50,7 +50,8 @@ public struct GuestSysroot {
     ///   - descriptors: the providers under `sys/kernel/tsm` (the guest's defaults, or a selection).
     ///   - sample: the 6.16 sample's table (a config may replace it).
     /// - Parameter privlevelFloor: SEV-SNP's `privlevel_floor` (the VMPCK in use).
-    public init(guest: Guest, seed: String = MockAuthority.defaultSeed, privlevelFloor: UInt32 = 0,
+    ///   - svsm: SEV-SNP: the guest runs under an SVSM, which attests its services.
+    public init(guest: Guest, seed: String = MockAuthority.defaultSeed, privlevelFloor: UInt32 = 0, svsm: Bool = false,
                 descriptors: [ProviderDescriptor],
                 sample: ProviderDescriptor = BuiltinProviders.tsmMrSample) throws(Problem) {
         guard descriptors.contains(where: { $0.name == guest.reportProviderName }) else {
@@ -75,7 +76,8 @@ public struct GuestSysroot {
         }
         switch guest {
         case .tdx: reports = TDXReportProvider(registers: measured, authority: authority)
-        case .sevSNP: reports = SNPReportProvider(registers: measured, authority: authority, privlevelFloor: privlevelFloor)
+        case .sevSNP: reports = SNPReportProvider(registers: measured, authority: authority, privlevelFloor: privlevelFloor,
+                                                   svsm: svsm ? SVSMServicesManifest.mock(seed: seed) : nil)
         }
         self.guest = guest
         self.tsmProviders = providers

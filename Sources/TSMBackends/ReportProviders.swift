@@ -47,28 +47,56 @@ public struct SNPReportProvider: ReportProvider {
     public let privlevelFloor: UInt32
     let registers: MeasurementProvider
     let authority: MockAuthority
+    /// The services of the SVSM the guest runs under, or nil when it runs at VMPL 0 without one.
+    let svsm: SVSMServicesManifest?
 
-    public init(registers: MeasurementProvider, authority: MockAuthority, privlevelFloor: UInt32 = 0) {
+    public init(registers: MeasurementProvider, authority: MockAuthority, privlevelFloor: UInt32 = 0,
+                svsm: SVSMServicesManifest? = nil) {
         self.registers = registers
         self.authority = authority
         self.privlevelFloor = privlevelFloor
+        self.svsm = svsm
     }
 
-    /// Without an SVSM (VMPL 0) the service attributes and manifestblob are hidden.
+    /// The service attributes and manifestblob show only under an SVSM (VMPL > 0).
     public func isVisible(_ attribute: ReportAttribute) -> Bool {
-        [.generation, .provider, .privlevel, .privlevelFloor, .inblob, .outblob, .auxblob].contains(attribute)
+        switch attribute {
+        case .serviceProvider, .serviceGuid, .serviceManifestVersion, .manifestblob: return svsm != nil
+        default: return attribute != .manifestblob
+        }
     }
 
-    /// EINVAL unless the inblob is exactly 64 bytes, or when a service provider other than
-    /// `svsm` was named; EIO if the report cannot be signed.
+    /// EINVAL unless the inblob is exactly 64 bytes, when a service provider other than `svsm`
+    /// was named, or a service GUID the SVSM does not offer; EIO if the report cannot be signed.
     public func makeReport(_ request: ReportRequest) throws(Errno) -> ReportBlobs {
         guard request.inblob.count == 64 else { throw .invalidArgument }
-        if let service = request.serviceProvider, service != "svsm" { throw .invalidArgument }
+        if let service = request.serviceProvider {
+            guard service == "svsm", let svsm else { throw .invalidArgument }
+            return try serviceReport(request, svsm: svsm)
+        }
+        return try report(reportData: request.inblob, vmpl: request.privlevel)
+    }
+
+    /// The SVSM's attestation of its services: a VMPL 0 report whose REPORT_DATA is
+    /// SHA-512(nonce ‖ manifest), the manifest of every service (null GUID) or of the one named.
+    private func serviceReport(_ request: ReportRequest, svsm: SVSMServicesManifest) throws(Errno) -> ReportBlobs {
+        var manifest = svsm
+        if request.serviceGuid.contains(where: { $0 != 0 }) {
+            manifest.services = svsm.services.filter { $0.guid.bytes == request.serviceGuid }
+            guard !manifest.services.isEmpty else { throw .invalidArgument }
+        }
+        let encoded = manifest.encoded()
+        var blobs = try report(reportData: SVSMServicesManifest.reportData(nonce: request.inblob, manifest: encoded), vmpl: 0)
+        blobs.manifestblob = encoded
+        return blobs
+    }
+
+    private func report(reportData: [UInt8], vmpl: UInt32) throws(Errno) -> ReportBlobs {
         let values = registers.snapshot()
         func value(_ name: String, _ size: Int) -> [UInt8] { values[name] ?? [UInt8](repeating: 0, count: size) }
         do {
             let report = try SNPReport(
-                reportData: request.inblob, vmpl: request.privlevel,
+                reportData: reportData, vmpl: vmpl,
                 measurement: value("measurement", 48), hostData: value("host_data", 32),
                 platform: authority.snpPlatform,
                 policy: Self.littleEndian(value("policy", 8)), guestSVN: UInt32(truncatingIfNeeded: Self.littleEndian(value("guest_svn", 4))),

@@ -36,9 +36,13 @@ struct MountCommand: ParsableCommand {
     @Option(name: .customLong("privlevel-floor"), help: ArgumentHelp("SEV-SNP: the VMPCK the guest driver uses (0-3); reports at a lower privlevel are refused.", valueName: "N"))
     var privlevelFloor: UInt32 = 0
 
+    @Flag(help: "SEV-SNP: run under an SVSM, which shows service_provider, service_guid, service_manifest_version and manifestblob.")
+    var svsm = false
+
     @OptionGroup var providerOptions: ProviderOptions
 
     func validate() throws {
+        if svsm && guest != .sevSNP { throw ValidationError("--svsm needs --guest sev-snp") }
         guard (mountpoint == nil) != (sysroot == nil) else {
             throw ValidationError("give either MOUNTPOINT or --sysroot DIR")
         }
@@ -110,7 +114,7 @@ extension MountCommand {
                 return (RFCv2Layout.tree(providers), providers.map(\.name).joined(separator: ", "))
             }
             let descriptors = try ProviderSelection.descriptors(providerOptions, defaults: guest.defaultProviders)
-            let model = try GuestSysroot(guest: guest, seed: seed, privlevelFloor: privlevelFloor, descriptors: descriptors)
+            let model = try GuestSysroot(guest: guest, seed: seed, privlevelFloor: privlevelFloor, svsm: svsm, descriptors: descriptors)
             let layout = SysrootLayout(tsmProviders: model.tsmProviders, devices: model.devices, reports: model.reports)
             let names = model.tsmProviders.map(\.name).joined(separator: ", ")
             return (try layout.tree(), "a \(guest.rawValue) guest sysroot (providers \(names))")
