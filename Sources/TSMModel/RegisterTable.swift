@@ -73,7 +73,7 @@ public struct RegisterTable: Sendable, Equatable {
                 case .bytes(let bytes): length = bytes.count
                 case .register(let name): length = indexByName[name].map { registers[$0].size } ?? 0
                 }
-                guard field.offset >= 0, field.offset + length <= register.size else {
+                guard field.offset >= 0, field.offset <= register.size - length else {
                     throw fail(.fieldOutOfRange(offset: field.offset, length: length, size: register.size))
                 }
             }
