@@ -84,7 +84,8 @@ let package = Package(
         ),
         .testTarget(
             name: "TSMModelTests",
-            dependencies: ["TSMModel", "TSMBackends"]
+            // Crypto: the fuzz tests' reference model hashes on its own.
+            dependencies: ["TSMModel", "TSMBackends", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(
             name: "TSMTreeTests",
