@@ -79,6 +79,16 @@ public enum TDReport {
     /// XFAM 0x61ae7 (x87, SSE, AVX, AVX-512, PKRU, ...), little-endian.
     public static let xfam: [UInt8] = [0xe7, 0x1a, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00]
 
+    /// A TDREPORT of `registers` (a `tdx`-shaped provider's values) with `reportData` as
+    /// REPORTDATA instead of the `reportdata` register: what TDG.MR.REPORT returns for a request.
+    public static func make(_ registers: RegisterValues, reportData: [UInt8]) -> [UInt8] {
+        var request = registers
+        if let index = request.table.indexByName["reportdata"], reportData.count == 64 {
+            request.values[index] = reportData
+        }
+        return SoftwareBackend.evaluate(.layout(fields), size: size, in: request)
+    }
+
     static let fields: [LayoutField] =
         [.bytes(reportType, at: reportTypeOffset), .register("reportdata", at: reportDataOffset),
          .bytes(attributes, at: attributesOffset), .bytes(xfam, at: xfamOffset)]

@@ -46,6 +46,14 @@ public struct GuestSysroot {
     /// The configfs-tsm provider: signs the measured registers with the seed's mock authority.
     public let reports: any ReportProvider
 
+    /// TDX: a TDREPORT over the given 64 bytes of report data and the current registers, as the
+    /// `/dev/tdx_guest` TDX_CMD_GET_REPORT0 ioctl returns it; nil for other guests.
+    public var tdReport: (@Sendable ([UInt8]) -> [UInt8])? {
+        guard guest == .tdx else { return nil }
+        let registers = measured
+        return { reportData in TDReport.make(registers.snapshot(), reportData: reportData) }
+    }
+
     /// - Parameters:
     ///   - descriptors: the providers under `sys/kernel/tsm` (the guest's defaults, or a selection).
     ///   - sample: the 6.16 sample's table (a config may replace it).

@@ -12,13 +12,16 @@ public struct SysrootLayout {
     public var devices: [(device: MeasurementsDevice, provider: MeasurementProvider)]
     /// The guest driver behind configfs-tsm; nil leaves `report/` out.
     public var reports: (any ReportProvider)?
+    /// `dev/tdx_guest`, for a TDX guest.
+    public var tdxGuest: TDXGuestDevice?
 
     public init(tsmProviders: [MeasurementProvider],
                 devices: [(device: MeasurementsDevice, provider: MeasurementProvider)],
-                reports: (any ReportProvider)?) {
+                reports: (any ReportProvider)?, tdxGuest: TDXGuestDevice? = nil) {
         self.tsmProviders = tsmProviders
         self.devices = devices
         self.reports = reports
+        self.tdxGuest = tdxGuest
     }
 
     public func tree() throws(MergedLayout.Problem) -> Tree {
@@ -32,6 +35,10 @@ public struct SysrootLayout {
         }
         for (device, provider) in devices {
             try MergedLayout.add(device, provider: provider, to: &builder, sys: sys)
+        }
+        if let tdxGuest {
+            let dev = builder.addDirectory("dev", in: builder.root)
+            builder.addFile("tdx_guest", in: dev, tdxGuest)
         }
         return builder.build()
     }

@@ -115,7 +115,9 @@ extension MountCommand {
             }
             let descriptors = try ProviderSelection.descriptors(providerOptions, defaults: guest.defaultProviders)
             let model = try GuestSysroot(guest: guest, seed: seed, privlevelFloor: privlevelFloor, svsm: svsm, descriptors: descriptors)
-            let layout = SysrootLayout(tsmProviders: model.tsmProviders, devices: model.devices, reports: model.reports)
+            let device = model.tdReport.map { make in TDXGuestDevice { (reportData: [UInt8]) throws(Errno) in make(reportData) } }
+            let layout = SysrootLayout(tsmProviders: model.tsmProviders, devices: model.devices, reports: model.reports,
+                                       tdxGuest: device)
             let names = model.tsmProviders.map(\.name).joined(separator: ", ")
             return (try layout.tree(), "a \(guest.rawValue) guest sysroot (providers \(names))")
         } catch {

@@ -134,3 +134,51 @@ struct SysrootRefusalTests {
         #expect(!mountTableLists(directory + "/r"))
     }
 }
+
+/// `dev/tdx_guest` in a TDX sysroot: the TDX_CMD_GET_REPORT0 ioctl (ABI.md 3.6).
+@Suite("Sysroot /dev/tdx_guest")
+struct TDXGuestDeviceTests {
+    @Test("the kernel selftest's check: report data 0..63 comes back at TDREPORT offset 128, with the registers")
+    func getReport0() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let mount = try MountedTSMFS(["--guest", "tdx"], sysroot: directory + "/root")
+        let device = mount.path("dev/tdx_guest")
+        let st = try #require(Sys.stat(device).value)
+        #expect(st.st_mode & 0o7777 == 0o600)
+        #expect(Sys.writeFile(mount.path("sys/kernel/tsm/tdx/rtmr1/digest"), [UInt8](repeating: 0, count: 48)).value == 48)
+        let r = try shell("""
+            python3 - '\(device)' <<'PY'
+            import fcntl, sys, errno
+            TDX_CMD_GET_REPORT0 = 0xC4405401
+            req = bytearray(range(64)) + bytearray(1024)
+            with open(sys.argv[1], "rb+", buffering=0) as f:
+                fcntl.ioctl(f, TDX_CMD_GET_REPORT0, req, True)
+                try:
+                    fcntl.ioctl(f, 0xC4405402, bytearray(1088), True)
+                    print("unknown-ioctl-accepted")
+                except OSError as e:
+                    print("unknown", errno.errorcode[e.errno])
+                try:
+                    f.read(10)
+                except OSError as e:
+                    print("read", errno.errorcode[e.errno])
+            sys.stdout.write(req.hex() + "\\n")
+            PY
+            """)
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.text.split(separator: "\n").map(String.init)
+        #expect(lines.contains("unknown ENOTTY"))
+        #expect(lines.contains("read EINVAL"))
+        let request = bytes(lines.last ?? "")
+        #expect(request.count == 1088)
+        let report = Array(request.dropFirst(64))
+        #expect(Array(request.prefix(64)) == (0..<64).map { UInt8($0) })
+        #expect(Array(report[128..<192]) == (0..<64).map { UInt8($0) })
+        #expect(Array(report[0..<4]) == [0x81, 0, 0, 0])
+        let tsm = mount.path("sys/kernel/tsm/tdx")
+        #expect(Array(report[528..<576]) == Sys.readFile(tsm + "/mrtd/digest").value)
+        #expect(Array(report[768..<816]) == Sys.readFile(tsm + "/rtmr1/digest").value)
+        #expect(mount.stop() == 0)
+    }
+}
