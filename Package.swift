@@ -82,6 +82,21 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // Boot and runtime event logs: TCG2 crypto-agile records, the ACPI CCEL table, replay to
+        // RTMR values. Pure code, like the model it depends on.
+        .target(
+            name: "TSMEventLog",
+            dependencies: [
+                "TSMModel",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(
+            name: "TSMEventLogTests",
+            dependencies: ["TSMEventLog", .product(name: "Crypto", package: "swift-crypto")],
+            // Run by CCTrustedTests with python3, found through #filePath.
+            exclude: ["check_with_cctrusted.py"]
+        ),
         .testTarget(
             name: "TSMModelTests",
             // Crypto: the fuzz tests' reference model hashes on its own.
