@@ -27,26 +27,14 @@ struct MountCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Serve a guest's paths relative to / under DIR instead: sys/kernel/tsm, sys/kernel/config/tsm/report, and the merged-kernel measurements devices.", valueName: "DIR"))
     var sysroot: String?
 
-    @Option(help: "The guest a --sysroot plays: tdx or sev-snp.")
-    var guest: Guest = .tdx
-
-    @Option(help: ArgumentHelp("The seed the mock attestation keys and certificates derive from.", valueName: "S"))
-    var seed: String = "tsmfs"
-
-    @Option(name: .customLong("privlevel-floor"), help: ArgumentHelp("SEV-SNP: the VMPCK the guest driver uses (0-3); reports at a lower privlevel are refused.", valueName: "N"))
-    var privlevelFloor: UInt32 = 0
-
-    @Flag(help: "SEV-SNP: run under an SVSM, which shows service_provider, service_guid, service_manifest_version and manifestblob.")
-    var svsm = false
+    @OptionGroup var guestOptions: GuestOptions
 
     @OptionGroup var providerOptions: ProviderOptions
 
     func validate() throws {
-        if svsm && guest != .sevSNP { throw ValidationError("--svsm needs --guest sev-snp") }
         guard (mountpoint == nil) != (sysroot == nil) else {
             throw ValidationError("give either MOUNTPOINT or --sysroot DIR")
         }
-        guard privlevelFloor <= 3 else { throw ValidationError("--privlevel-floor is 0 to 3") }
     }
 
     @Flag(name: .customLong("allow-other"), help: "Let other users see the mount (needs root, or user_allow_other in /etc/fuse.conf).")
@@ -113,8 +101,10 @@ extension MountCommand {
                 }
                 return (RFCv2Layout.tree(providers), providers.map(\.name).joined(separator: ", "))
             }
+            let guest = guestOptions.guest
             let descriptors = try ProviderSelection.descriptors(providerOptions, defaults: guest.defaultProviders)
-            let model = try GuestSysroot(guest: guest, seed: seed, privlevelFloor: privlevelFloor, svsm: svsm, descriptors: descriptors)
+            let model = try GuestSysroot(guest: guest, seed: guestOptions.seed, privlevelFloor: guestOptions.privlevelFloor,
+                                         svsm: guestOptions.svsm, descriptors: descriptors)
             let device = model.tdReport.map { make in TDXGuestDevice { (reportData: [UInt8]) throws(Errno) in make(reportData) } }
             let layout = SysrootLayout(tsmProviders: model.tsmProviders, devices: model.devices, reports: model.reports,
                                        tdxGuest: device)

@@ -40,16 +40,17 @@ final class MountedTSMFS {
     private var stopped = false
 
     /// Spawns `tsmfs mount ROOT EXTRA...` and waits for the mount.
-    /// With `sysroot`, runs `tsmfs mount --sysroot SYSROOT EXTRA...` instead.
-    init(_ extra: [String] = [], mountAt existing: String? = nil, sysroot: String? = nil,
+    /// With `sysroot`, runs `tsmfs mount --sysroot DIR EXTRA...` instead, DIR in its own
+    /// temporary directory.
+    init(_ extra: [String] = [], mountAt existing: String? = nil, sysroot: Bool = false,
          environment: [String: String] = [:], deadline: Duration = .seconds(20)) throws {
         directory = try makeTemporaryDirectory()
-        root = sysroot ?? existing ?? directory + "/tsm"
+        root = existing ?? directory + (sysroot ? "/root" : "/tsm")
         logPath = directory + "/daemon.log"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process = Process()
         process.executableURL = URL(fileURLWithPath: tsmfsBinary())
-        process.arguments = sysroot == nil ? ["mount", root] + extra : ["mount", "--sysroot", root] + extra
+        process.arguments = sysroot ? ["mount", "--sysroot", root] + extra : ["mount", root] + extra
         let log = FileHandle(forWritingAtPath: logPath)
         process.standardOutput = log
         process.standardError = log

@@ -22,8 +22,7 @@ final class TDXReportTests {
     let measurements: String
 
     init() throws {
-        let directory = try makeTemporaryDirectory()
-        mount = try MountedTSMFS(["--guest", "tdx"], sysroot: directory + "/root")
+        mount = try MountedTSMFS(["--guest", "tdx"], sysroot: true)
         report = mount.path("sys/kernel/config/tsm/report")
         tsm = mount.path("sys/kernel/tsm/tdx")
         measurements = mount.path("sys/devices/virtual/misc/tdx_guest/measurements")
@@ -181,8 +180,7 @@ final class SNPReportTests {
     let report: String
 
     init() throws {
-        let directory = try makeTemporaryDirectory()
-        mount = try MountedTSMFS(["--guest", "sev-snp", "--privlevel-floor", "1"], sysroot: directory + "/root")
+        mount = try MountedTSMFS(["--guest", "sev-snp", "--privlevel-floor", "1"], sysroot: true)
         report = mount.path("sys/kernel/config/tsm/report")
     }
 
@@ -241,7 +239,7 @@ struct SVSMReportTests {
     func svsm() throws {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let mount = try MountedTSMFS(["--guest", "sev-snp", "--svsm", "--privlevel-floor", "2"], sysroot: directory + "/root")
+        let mount = try MountedTSMFS(["--guest", "sev-snp", "--svsm", "--privlevel-floor", "2"], sysroot: true)
         let entry = mount.path("sys/kernel/config/tsm/report/svsm")
         #expect(mkdir(entry, 0o755) == 0)
         #expect(try FileManager.default.contentsOfDirectory(atPath: entry).sorted() ==

@@ -10,8 +10,7 @@ final class SysrootTests {
     let sample: String
 
     init() throws {
-        let directory = try makeTemporaryDirectory()
-        mount = try MountedTSMFS(["--guest", "tdx"], sysroot: directory + "/root")
+        mount = try MountedTSMFS(["--guest", "tdx"], sysroot: true)
         measurements = mount.path("sys/devices/virtual/misc/tdx_guest/measurements")
         sample = mount.path("sys/devices/virtual/misc/tsm_mr_sample/measurements")
     }
@@ -140,9 +139,7 @@ struct SysrootRefusalTests {
 struct TDXGuestDeviceTests {
     @Test("the kernel selftest's check: report data 0..63 comes back at TDREPORT offset 128, with the registers")
     func getReport0() throws {
-        let directory = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let mount = try MountedTSMFS(["--guest", "tdx"], sysroot: directory + "/root")
+        let mount = try MountedTSMFS(["--guest", "tdx"], sysroot: true)
         let device = mount.path("dev/tdx_guest")
         let st = try #require(Sys.stat(device).value)
         #expect(st.st_mode & 0o7777 == 0o600)

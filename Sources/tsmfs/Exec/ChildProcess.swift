@@ -1,0 +1,59 @@
+import Glibc
+import SystemPackage
+
+/// A child process started with posix_spawn, with default signal dispositions and an empty mask
+/// whatever this process has blocked.
+struct ChildProcess {
+    let pid: pid_t
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Starts `arguments[0]`, looked up on PATH, with this process's environment.
+    init(_ arguments: [String]) throws(Failure) {
+        guard let program = arguments.first else { throw Failure(description: "no command given") }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t(), all = sigset_t()
+        sigemptyset(&empty)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setsigdefault(&attributes, &all)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
+        argv.append(nil)
+        defer { argv.forEach { free($0) } }
+        var pid = pid_t()
+        let result = posix_spawnp(&pid, program, nil, &attributes, argv, environ)
+        guard result == 0 else { throw Failure(description: "cannot run \(program): \(Errno(rawValue: result))") }
+        self.pid = pid
+    }
+
+    /// The exit status if the child has ended: its code, or 128 + the signal that killed it.
+    func poll() -> Int32? {
+        var status: Int32 = 0
+        let result = waitpid(pid, &status, WNOHANG)
+        guard result == pid else { return result < 0 && errno == ECHILD ? 127 : nil }
+        return Self.decode(status)
+    }
+
+    /// Waits for the end; returns the status as ``poll()`` does.
+    func wait() -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { return 127 }
+        }
+        return Self.decode(status)
+    }
+
+    func signal(_ signal: Int32) {
+        kill(pid, signal)
+    }
+
+    private static func decode(_ status: Int32) -> Int32 {
+        let signal = status & 0x7F
+        return signal == 0 ? (status >> 8) & 0xFF : 128 + signal
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Glibc
+import Testing
+
+/// What the host looks like from this process: its mounts and whether tsmfs paths exist.
+struct HostView: Equatable {
+    var mounts: [String]
+    var tsmPaths: [String]
+
+    static func now() -> HostView {
+        let table = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
+        // Other suites mount and unmount their own temporary directories meanwhile.
+        let mounts = table.split(separator: "\n").compactMap { $0.split(separator: " ").dropFirst(4).first.map(String.init) }
+            .filter { !$0.hasPrefix("/tmp/tsmfs-test.") }.sorted()
+        let paths = ["/sys/kernel/tsm", "/sys/kernel/config/tsm", "/dev/tdx_guest",
+                     "/sys/devices/virtual/misc/tdx_guest", "/sys/class/misc/tdx_guest"].filter { Sys.stat($0).value != nil }
+        return HostView(mounts: mounts, tsmPaths: paths)
+    }
+}
+
+func daemonsRunning() -> Bool {
+    // The bracket keeps the pattern from matching the shell that runs pgrep.
+    let r = try? shell("pgrep -f '[t]smfs mount --sysroot /tmp/tsmfs-exec' || true")
+    return !(r?.text.isEmpty ?? true)
+}
+
+/// `tsmfs exec`: a command sees the guest's paths at their real places; the host never changes.
+@Suite("tsmfs exec", .serialized)
+struct ExecTests {
+    @Test("the acceptance command works, returns COMMAND's status, and leaves the host as it was")
+    func acceptance() throws {
+        let before = HostView.now()
+        let r = try shell("""
+            '\(tsmfsBinary())' exec -- sh -c 'xxd -p /sys/kernel/tsm/tdx/rtmr0/digest; ls /sys/kernel/config/tsm/report; ls /dev/tdx_guest; \
+            cat /sys/devices/virtual/misc/tdx_guest/measurements/mrtd:sha384 | wc -c; readlink /sys/class/misc/tdx_guest; \
+            ls /sys/kernel/mm > /dev/null && echo kernel-kept; test -e /dev/null && echo dev-kept; exit 7'
+            """)
+        #expect(r.status == 7, "\(r.stderr)")
+        #expect(r.text.contains("000000000000"), "\(r.text)")
+        #expect(r.text.contains("/dev/tdx_guest"))
+        #expect(r.text.contains("48\n"))
+        #expect(r.text.contains("../../devices/virtual/misc/tdx_guest"))
+        #expect(r.text.contains("kernel-kept"))
+        #expect(r.text.contains("dev-kept"))
+        #expect(HostView.now() == before)
+        #expect(!daemonsRunning())
+    }
+
+    @Test("a quote through the real configfs path, and an extend through the 6.16 path seen in the RFC v2 tree")
+    func realPaths() throws {
+        let r = try shell("""
+            '\(tsmfsBinary())' exec --seed ci -- sh -c 'set -e
+            mkdir /sys/kernel/config/tsm/report/e
+            head -c 64 /dev/zero > /sys/kernel/config/tsm/report/e/inblob
+            cat /sys/kernel/config/tsm/report/e/outblob | wc -c
+            printf "%096d" 0 | xxd -r -p > /sys/devices/virtual/misc/tdx_guest/measurements/rtmr3:sha384
+            xxd -p -c 48 /sys/kernel/tsm/tdx/rtmr3/digest
+            rmdir /sys/kernel/config/tsm/report/e'
+            """)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.text.contains("f57bb7ed82c6ae4a29e6c9879338c592c7d42a39135583e8ccbe3940f2344b0eb6eb8503db0ffd6a39ddd00cd07d8317"))
+    }
+
+    @Test("signals reach COMMAND; its death by signal is the exit status")
+    func signals() throws {
+        let before = HostView.now()
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // The command reports when it is ready, then waits to be signalled.
+        let r = try shell("""
+            '\(tsmfsBinary())' exec -- sh -c 'touch \(directory)/ready; exec sleep 30' &
+            pid=$!
+            for i in $(seq 2000); do [ -e '\(directory)/ready' ] && break; sleep 0.01; done
+            kill -TERM $pid
+            wait $pid
+            """)
+        #expect(r.status == 128 + SIGTERM, "\(r.stderr)")
+        #expect(HostView.now() == before)
+        #expect(!daemonsRunning())
+    }
+
+    @Test("a missing command is refused; the command's own failure to start is reported")
+    func refusals() throws {
+        let none = try shell("'\(tsmfsBinary())' exec 2>&1")
+        #expect(none.status != 0)
+        #expect(none.text.contains("give a command"))
+        let missing = try shell("'\(tsmfsBinary())' exec -- /nonexistent/program 2>&1")
+        #expect(missing.status != 0)
+        #expect(missing.text.contains("cannot run /nonexistent/program"), "\(missing.text)")
+        #expect(!daemonsRunning())
+    }
+}
