@@ -125,6 +125,13 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // libFuzzer target over the config parser and the register write path (Scripts/fuzz builds
+        // it with -sanitize=fuzzer); a plain build is a replayer of saved inputs.
+        .executableTarget(
+            name: "TSMFuzz",
+            dependencies: ["TSMModel", "TSMBackends"],
+            path: "Fuzz/TSMFuzz"
+        ),
         // The client process the stress and fault tests spawn several of: it hammers a mount with
         // system calls and checks what it reads. Built beside tsmfs, where the tests look for it.
         .executableTarget(
