@@ -8,7 +8,7 @@ import Glibc
 ///     StressWorker writer PATH DATA_HEX SECONDS MAX_WRITES READY_FILE [keep-open]
 ///
 /// `mix` reads, extends and overwrites across providers until SECONDS or MAX_OPS, whichever comes
-/// first. INITIAL is a file of `path hex` lines: every register's value before any worker started.
+/// first, or until 100 operations in a row fail (the mount is gone). INITIAL is a file of `path hex` lines: every register's value before any worker started.
 /// Each extendable register is always extended with the same data, so its history is one chain
 /// whatever the order of the writers; CHAIN_BOUND bounds the chain a read is matched against.
 /// It prints `ops`, `reads`, `reports`, `errors` and `violations` counts, one `extends PATH COUNT
@@ -246,8 +246,11 @@ final class Mix {
         let extendable = targets.filter { $0.kind == .extend }
         let overwritable = targets.filter { $0.kind == .overwrite }
         var ops = 0
-        while ops < maxOps && clock.now < end {
+        var failingSince = 0  // ops since the last one without a failed system call
+        while ops < maxOps && clock.now < end && failingSince < 100 {
             ops += 1
+            let errorsBefore = errors
+            defer { failingSince = errors > errorsBefore ? failingSince + 1 : 0 }
             let roll = generator.next() % 100
             if roll < 30 {
                 let target = extendable[Int(generator.next() % UInt64(extendable.count))]
