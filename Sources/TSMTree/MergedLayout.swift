@@ -26,7 +26,7 @@ public enum MergedLayout {
                 throw .unknownRegister(device: device.device, file: file.name, register: file.register)
             }
             builder.addFile(file.name, in: measurements,
-                            MeasurementAttribute(provider: provider, index: index, permissions: file.permissions))
+                            RegisterAttribute(provider: provider, index: index, face: .merged(permissions: file.permissions)))
         }
         let classMisc = builder.addDirectories("class/misc", in: sys)
         builder.addSymbolicLink(device.device, in: classMisc, target: "../../devices/virtual/misc/\(device.device)")

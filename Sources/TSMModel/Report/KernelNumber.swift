@@ -47,19 +47,10 @@ public enum KernelNumber {
                 index += 1
                 continue
             }
-            guard let high = nibble(text[index]), let low = nibble(text[index + 1]) else { return nil }
+            guard let high = Hex.nibble(text[index]), let low = Hex.nibble(text[index + 1]) else { return nil }
             bytes.append(high << 4 | low)
             index += 2
         }
         return bytes
-    }
-
-    private static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
-        }
     }
 }
