@@ -100,7 +100,8 @@ def main():
     w = out.append
     w(f"tsmfs benchmark, {meta['date']}: {meta['cpu']}, {meta['cpus']} CPUs, Linux {meta['kernel']}")
     w(f"tsmfs {meta['tsmfs_commit']} ({meta['scratch_path']}, release); medians of {meta['rounds']} rounds; "
-      f"loops {meta['iterations']} iterations a round; sysfs file {meta['sysfs_file']}")
+      f"loops {meta['iterations']} iterations a round; sysfs file {meta['sysfs_file']}; "
+      f"C ref flags: {meta.get('cref_flags') or 'none'}")
     w("")
     w("Syscall loops, ns per iteration (client pinned to CPU 0)")
     head = (f"  {'placement':<9} {'op':<30} {'tsmfs':>9} {'C ref':>9} {'tsmfs/C':>8} {'C ref+':>9} "
