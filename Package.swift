@@ -93,7 +93,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TSMEventLogTests",
-            dependencies: ["TSMEventLog", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["TSMEventLog", "TSMModel", .product(name: "Crypto", package: "swift-crypto")],
             // Run by CCTrustedTests with python3, found through #filePath.
             exclude: ["check_with_cctrusted.py"]
         ),
