@@ -95,6 +95,7 @@ extension MeasurementLog {
     /// Runs `body` so that an extend it makes through an ``EventLoggingBackend`` records `event`
     /// as its event data: for a face that carries a description of what it measures. The value is
     /// bound to the calling thread (or task) for the duration of `body` only.
+    @discardableResult
     public static func withEvent<R, E: Error>(_ event: [UInt8], _ body: () throws(E) -> R) throws(E) -> R {
         let result: Result<R, E> = $pendingEvent.withValue(event) {
             Result { () throws(E) -> R in try body() }
