@@ -22,7 +22,9 @@
 /// | 40 | 8 | LAML: log area minimum length |
 /// | 48 | 8 | LASA: log area start address |
 public struct CCELTable: Sendable, Equatable {
+    /// The table's Length: 56 bytes.
     public static let size = 56
+    /// The table's Signature.
     public static let signature: [UInt8] = Array("CCEL".utf8)
     /// `EFI_ACPI_6_5_CONFIDENTIAL_COMPUTING_EVENT_LOG_TABLE_REVISION`.
     public static let currentRevision: UInt8 = 1
@@ -34,16 +36,21 @@ public struct CCELTable: Sendable, Equatable {
     /// no guest memory behind it: clients read the area from `data/CCEL`.
     public static let defaultLogAreaAddress: UInt64 = 0x7FBF_0000
 
+    /// Revision: 1 in ACPI 6.5.
     public var revision: UInt8
     /// 6 bytes, space-padded as ACPI pads text fields.
     public var oemID: [UInt8]
     /// 8 bytes.
     public var oemTableID: [UInt8]
+    /// OEM Revision.
     public var oemRevision: UInt32
     /// 4 bytes.
     public var creatorID: [UInt8]
+    /// Creator Revision.
     public var creatorRevision: UInt32
+    /// CC Type: 2 for TDX.
     public var ccType: UInt8
+    /// CC Subtype: 0 for TDX.
     public var ccSubtype: UInt8
     /// LAML: the size of the log area, which `data/CCEL` serves in full.
     public var logAreaMinimumLength: UInt64

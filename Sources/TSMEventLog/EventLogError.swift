@@ -15,6 +15,7 @@ public enum EventLogError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A boot-log description (JSON) could not be read; `message` says where.
     case description(String)
 
+    /// A message naming the structure and field at fault.
     public var description: String {
         switch self {
         case .truncated(let structure, let field, let offset, let needed, let available):

@@ -12,7 +12,9 @@ public struct EventLoggingBackend: MeasurementBackend {
     /// The `tdx` provider's RTMR register names, RTMR0 first.
     public static let tdxRTMRNames = ["rtmr0", "rtmr1", "rtmr2", "rtmr3"]
 
+    /// The backend that computes.
     public let inner: any MeasurementBackend
+    /// Where successful RTMR extends are recorded.
     public let log: MeasurementLog
     private let rtmrByName: [String: Int]
 
@@ -27,6 +29,7 @@ public struct EventLoggingBackend: MeasurementBackend {
         self.rtmrByName = map
     }
 
+    /// The inner backend's refresh; a refresh extends nothing, so nothing is logged.
     public func refresh(_ registers: inout RegisterValues) throws(MRError) {
         try inner.refresh(&registers)
     }

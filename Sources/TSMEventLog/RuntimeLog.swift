@@ -18,6 +18,7 @@ public final class RuntimeLog: Sendable {
 
     private let state = Mutex(State())
 
+    /// An empty log holding at most `capacity` bytes (nil: no limit).
     public init(capacity: Int? = nil) {
         self.capacity = capacity
     }

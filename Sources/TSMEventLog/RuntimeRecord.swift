@@ -15,6 +15,8 @@ public struct RuntimeRecord: Sendable, Equatable {
     /// What the face said was measured; empty when it said nothing.
     public let event: [UInt8]
 
+    /// Throws `invalidInput` for an RTMR outside 0...3, data that is not 48 bytes, or event data
+    /// too large for a tagged event.
     public init(rtmr: Int, data: [UInt8], event: [UInt8] = []) throws(EventLogError) {
         guard (0..<TCGEvent.rtmrCount).contains(rtmr) else {
             throw .invalidInput(field: "rtmr", reason: "TDX has RTMR0 to RTMR3, not \(rtmr)")

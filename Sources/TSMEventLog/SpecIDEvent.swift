@@ -7,9 +7,12 @@
 public struct SpecIDEvent: Sendable, Equatable {
     /// One `TCG_EfiSpecIdEventAlgorithmSize`: a TCG algorithm id and its digest size.
     public struct AlgorithmSize: Sendable, Equatable {
+        /// `algorithmId`: a TCG algorithm registry id (`TPM_ALG_SHA384` = 0x000C).
         public var algorithmID: UInt16
+        /// `digestSize` in bytes.
         public var digestSize: UInt16
 
+        /// One table entry.
         public init(algorithmID: UInt16, digestSize: UInt16) {
             self.algorithmID = algorithmID
             self.digestSize = digestSize
@@ -26,9 +29,11 @@ public struct SpecIDEvent: Sendable, Equatable {
     public var mrIndex: UInt32
     /// `platformClass`: 0 = client.
     public var platformClass: UInt32
-    /// `specVersionMinor`, `specVersionMajor`, `specErrata`: 0, 2, 0 for a TPM 2.0 log.
+    /// `specVersionMinor`: 0 for a TPM 2.0 log.
     public var specVersionMinor: UInt8
+    /// `specVersionMajor`: 2 for a TPM 2.0 log.
     public var specVersionMajor: UInt8
+    /// `specErrata`: 0 as TDVF writes it.
     public var specErrata: UInt8
     /// `uintnSize`: UINTN in 32-bit units; 2 on x86-64.
     public var uintnSize: UInt8
@@ -44,6 +49,7 @@ public struct SpecIDEvent: Sendable, Equatable {
         algorithms: [AlgorithmSize(algorithmID: TCGEvent.sha384AlgorithmID, digestSize: UInt16(TCGEvent.digestSize))],
         vendorInfo: [])
 
+    /// A header with every field given; ``tdx`` is what TDVF writes.
     public init(mrIndex: UInt32, platformClass: UInt32, specVersionMinor: UInt8, specVersionMajor: UInt8,
                 specErrata: UInt8, uintnSize: UInt8, algorithms: [AlgorithmSize], vendorInfo: [UInt8]) {
         self.mrIndex = mrIndex

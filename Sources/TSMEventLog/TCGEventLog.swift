@@ -9,6 +9,7 @@ public struct TCGEventLog: Sendable, Equatable {
     /// The records after the header, in log order.
     public var events: [TCGEvent]
 
+    /// A log of `events` under `header` (TDVF's by default).
     public init(header: SpecIDEvent = .tdx, events: [TCGEvent]) {
         self.header = header
         self.events = events

@@ -4,8 +4,10 @@
 /// A raw-value wrapper rather than an enum: a log may carry any 32-bit type, and decoding keeps
 /// the types it has no name for.
 public struct TCGEventType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    /// The `eventType` value.
     public var rawValue: UInt32
 
+    /// The type with value `rawValue`, named or not.
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
     /// `EV_POST_CODE`.

@@ -72,7 +72,9 @@ public enum UEFIEventData {
 /// `TCG_PCClientTaggedEvent` (TCG PC Client PFP 1.06, 10.4.2.1): the event data of `EV_EVENT_TAG`,
 /// a u32 `taggedEventID`, a u32 `taggedEventDataSize` and the data.
 public struct TaggedEvent: Sendable, Equatable {
+    /// `taggedEventID`.
     public var id: UInt32
+    /// `taggedEventData`.
     public var data: [UInt8]
 
     /// Linux's EFI stub: the initrd it loaded (`INITRD_EVENT_TAG_ID`).
@@ -82,11 +84,13 @@ public struct TaggedEvent: Sendable, Equatable {
     /// tsmfs's runtime extends: the bytes "TSMF" in the log.
     public static let tsmfsExtendID: UInt32 = 0x464D_5354
 
+    /// A tagged event with `id` and `data`.
     public init(id: UInt32, data: [UInt8]) {
         self.id = id
         self.data = data
     }
 
+    /// The structure's bytes: id, data size, data.
     public func encoded() -> [UInt8] {
         var writer = ByteWriter()
         writer.u32(id)

@@ -185,3 +185,32 @@ import TSMModel
         #expect(try MeasurementLog(boot: TCGEventLog(events: [noAction])).initialRTMRs == TCGEventLog.replay([]))
     }
 }
+
+/// What a client reads back from the served files decodes to the same logs and replay.
+@Suite struct EventLogFilesTests {
+    @Test func readBackWhatIsServed() throws {
+        let log = try MeasurementLog()
+        try log.recordExtend(rtmr: 3, data: sha384([1]), event: Array("x".utf8))
+        try log.recordExtend(rtmr: 0, data: sha384([2]))
+        let files = try EventLogFiles(table: log.ccelTableBytes, area: log.ccelDataBytes, runtime: log.runtimeLogBytes())
+        #expect(files.boot == log.boot)
+        #expect(files.runtime == log.runtime.events())
+        #expect(files.replay() == log.replay())
+        #expect(files.bootReplay() == log.initialRTMRs)
+        let text = files.text(replay: true)
+        #expect(text.hasSuffix(EventLogText.replayLines(log.replay()).joined(separator: "\n") + "\n"))
+        #expect(!files.text(replay: false).contains("rtmr3: "))
+    }
+
+    @Test func refusesInconsistentFiles() throws {
+        let log = try MeasurementLog()
+        try log.recordExtend(rtmr: 1, data: sha384([1]))
+        let table = log.ccelTableBytes, area = log.ccelDataBytes, runtime = log.runtimeLogBytes()
+        #expect(throws: EventLogError.self) { try EventLogFiles(table: table, area: Array(area.dropLast()), runtime: runtime) }
+        #expect(throws: EventLogError.self) { try EventLogFiles(table: Array(table.dropLast()), area: area, runtime: runtime) }
+        #expect(throws: EventLogError.self) { try EventLogFiles(table: table, area: area, runtime: Array(runtime.dropLast())) }
+        let foreign = try TCGEvent.measurement(rtmr: 0, type: .ipl, data: [1]).encoded()
+        #expect(throws: EventLogError.self) { try EventLogFiles(table: table, area: area, runtime: runtime + foreign) }
+        #expect(try EventLogFiles(table: table, area: area, runtime: []).runtime == [])
+    }
+}
