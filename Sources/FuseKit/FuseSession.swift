@@ -84,15 +84,16 @@ public final class FuseSession {
         fuse_session_exit(session)
     }
 
-    /// Unmounts now (idempotent). `deinit` does it too.
+    /// Unmounts now (idempotent). `deinit` does it too. The signal handlers go only after the
+    /// mount: a second SIGTERM during shutdown must not kill the process with the mount still up.
     public func unmount() {
-        if ownsSignals {
-            fuse_remove_signal_handlers(session)
-            ownsSignals = false
-        }
         if isMounted {
             fuse_session_unmount(session)
             isMounted = false
+        }
+        if ownsSignals {
+            fuse_remove_signal_handlers(session)
+            ownsSignals = false
         }
     }
 
