@@ -16,7 +16,8 @@
  *   - FuseKit/FuseSession.swift, tsmfs/MountCommand.swift: options
  *     fsname=tsmref,subtype=tsmref,default_permissions; SIGINT/SIGTERM/SIGHUP reset to SIG_DFL
  *     then fuse_set_signal_handlers, before mounting; fuse_session_loop_mt with clone_fd 0 and
- *     max idle threads 8; unmount, destroy, exit 0 on a clean end.
+ *     max idle threads 8; unmount, then remove the signal handlers, destroy, exit 0 on a clean
+ *     end.
  *   - FuseKit/LowLevelOperations.swift: entry and attr timeout 1.0 s, generation 1, st_blksize
  *     4096, atime = mtime = ctime = mount time, uid = gid = 0, directory nlink 2 + subdirectories.
  *   - TSMTree/TSMFileSystem.swift: open checks the mode for root too (EACCES), replies direct_io
@@ -400,8 +401,10 @@ int main(int argc, char *argv[]) {
         fuse_loop_cfg_destroy(config);
     }
 
-    if (own_signals) fuse_remove_signal_handlers(se);
+    /* Unmount before giving the signals back, as tsmfs does: a second SIGTERM during shutdown
+     * must not kill the process with the mount still up. */
     fuse_session_unmount(se);
+    if (own_signals) fuse_remove_signal_handlers(se);
     fuse_session_destroy(se);
     EVP_MD_CTX_free(sha384_ctx);
     EVP_MD_free(sha384);
