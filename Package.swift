@@ -46,6 +46,7 @@ let package = Package(
             dependencies: [
                 "TSMModel",
                 "TSMEvidence",
+                "TSMEventLog",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
@@ -77,6 +78,7 @@ let package = Package(
                 "TSMBackends",
                 "TSMTree",
                 "TSMEvidence",
+                "TSMEventLog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),

@@ -1,3 +1,4 @@
+import TSMEventLog
 import TSMEvidence
 import TSMModel
 
@@ -27,11 +28,13 @@ public struct GuestSysroot {
         case registration(RegistrationError)
         case missingProvider(guest: Guest, provider: String)
         case authority(EvidenceError)
+        case eventLog(EventLogError)
 
         public var description: String {
             switch self {
             case .registration(let error): return error.description
             case .authority(let error): return "cannot set up the mock attestation authority: \(error)"
+            case .eventLog(let error): return "cannot set up the boot event log: \(error)"
             case .missingProvider(let guest, let provider):
                 return "--guest \(guest.rawValue) needs the '\(provider)' provider: its reports are made from its registers"
             }
@@ -46,6 +49,16 @@ public struct GuestSysroot {
     /// The configfs-tsm provider: signs the measured registers with the seed's mock authority.
     public let reports: any ReportProvider
 
+    /// Where a sysroot serves the event logs, relative to its root: the ACPI CCEL table and its
+    /// log area at their Linux paths, and the runtime log (no Linux counterpart) under `tsmfs/`.
+    public static let ccelTablePath = "sys/firmware/acpi/tables/CCEL"
+    public static let ccelDataPath = "sys/firmware/acpi/tables/data/CCEL"
+    public static let runtimeLogPath = "tsmfs/runtime_log"
+
+    /// TDX: the boot log that gave the RTMRs their initial values, and the runtime log of every
+    /// extend since (through any face); nil for other guests.
+    public let eventLog: MeasurementLog?
+
     /// TDX: a TDREPORT over the given 64 bytes of report data and the current registers, as the
     /// `/dev/tdx_guest` TDX_CMD_GET_REPORT0 ioctl returns it; nil for other guests.
     public var tdReport: (@Sendable ([UInt8]) -> [UInt8])? {
@@ -59,17 +72,33 @@ public struct GuestSysroot {
     ///   - sample: the 6.16 sample's table (a config may replace it).
     /// - Parameter privlevelFloor: SEV-SNP's `privlevel_floor` (the VMPCK in use).
     ///   - svsm: SEV-SNP: the guest runs under an SVSM, which attests its services.
+    ///   - bootLog: TDX: the boot whose replay gives the RTMRs their initial values (default: a
+    ///     small synthetic boot).
     public init(guest: Guest, seed: String = MockAuthority.defaultSeed, privlevelFloor: UInt32 = 0, svsm: Bool = false,
-                descriptors: [ProviderDescriptor],
+                bootLog: TCGEventLog? = nil, descriptors: [ProviderDescriptor],
                 sample: ProviderDescriptor = BuiltinProviders.tsmMrSample) throws(Problem) {
         guard descriptors.contains(where: { $0.name == guest.reportProviderName }) else {
             throw .missingProvider(guest: guest, provider: guest.reportProviderName)
+        }
+        var eventLog: MeasurementLog?
+        if guest == .tdx {
+            do {
+                eventLog = try MeasurementLog(boot: bootLog ?? BootLog.synthetic())
+            } catch {
+                throw .eventLog(error)
+            }
         }
         let providers: [MeasurementProvider]
         let sampleProvider: MeasurementProvider
         do throws(RegistrationError) {
             providers = try descriptors.map { descriptor throws(RegistrationError) in
-                try MeasurementProvider(descriptor, backend: SoftwareBackend())
+                // The measured TDX provider's RTMRs start where the boot log leaves them, and
+                // every extend through any face is logged.
+                guard let eventLog, descriptor.name == guest.reportProviderName else {
+                    return try MeasurementProvider(descriptor, backend: SoftwareBackend())
+                }
+                return try MeasurementProvider(eventLog.applyingInitialRTMRs(to: descriptor),
+                                               backend: EventLoggingBackend(wrapping: SoftwareBackend(), log: eventLog))
             }
             sampleProvider = try MeasurementProvider(sample, backend: SoftwareBackend())
         } catch {
@@ -88,6 +117,7 @@ public struct GuestSysroot {
                                                    svsm: svsm ? SVSMServicesManifest.mock(seed: seed) : nil)
         }
         self.guest = guest
+        self.eventLog = eventLog
         self.tsmProviders = providers
         self.measured = measured
         switch guest {

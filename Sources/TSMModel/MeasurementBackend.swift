@@ -30,11 +30,3 @@ public protocol MeasurementBackend: Sendable {
     /// in the core. A thrown error fails the write and leaves the provider in sync as it was.
     func extend(_ index: Int, with data: [UInt8], in registers: inout RegisterValues) throws(MRError)
 }
-
-/// Told of every successful extend, in the order they happened: an event log that must replay
-/// to the registers. Called with the provider's lock held, so it must not call back into the
-/// provider; a failed extend is never reported.
-public protocol ExtendObserver: Sendable {
-    /// `register` of `provider` was extended with `data` (exactly the register's size).
-    func didExtend(provider: String, register: Int, data: [UInt8])
-}

@@ -8,8 +8,6 @@ import Synchronization
 public final class MeasurementProvider: Sendable {
     public let table: RegisterTable
     public let backend: any MeasurementBackend
-    /// Told of each successful extend (an event log), or nil.
-    public let observer: (any ExtendObserver)?
 
     private struct State {
         var registers: RegisterValues
@@ -20,12 +18,10 @@ public final class MeasurementProvider: Sendable {
     private let state: Mutex<State>
 
     /// Validates `descriptor` (as `tsm_register_measurement` does) and registers it with `backend`.
-    public init(_ descriptor: ProviderDescriptor, backend: any MeasurementBackend,
-                observer: (any ExtendObserver)? = nil) throws(RegistrationError) {
+    public init(_ descriptor: ProviderDescriptor, backend: any MeasurementBackend) throws(RegistrationError) {
         let table = try RegisterTable(validating: descriptor)
         self.table = table
         self.backend = backend
-        self.observer = observer
         self.state = Mutex(State(registers: RegisterValues(table: table)))
     }
 
@@ -69,7 +65,6 @@ public final class MeasurementProvider: Sendable {
         try state.withLock { (state: inout State) throws(MRError) in
             if extend {
                 try backend.extend(index, with: bytes, in: &state.registers)
-                observer?.didExtend(provider: table.name, register: index, data: bytes)
             } else {
                 state.registers.values[index] = bytes
             }

@@ -65,3 +65,33 @@ public struct TextAttribute: Attribute {
         return Array(text[start..<min(text.count, start + count)])
     }
 }
+
+/// A read-only binary attribute whose contents come from a closure: ACPI tables and logs.
+/// `st_size` is the contents' current size, as for a sysfs binary attribute of that size.
+public struct BytesAttribute: Attribute {
+    public let permissions: UInt16
+    private let sizeOf: @Sendable () -> Int
+    private let slice: @Sendable (_ offset: Int, _ count: Int) -> [UInt8]
+
+    /// Fixed contents.
+    public init(_ bytes: [UInt8], permissions: UInt16 = 0o444) {
+        self.permissions = permissions
+        self.sizeOf = { bytes.count }
+        self.slice = { offset, count in Array(bytes[offset..<min(bytes.count, offset + count)]) }
+    }
+
+    /// Contents that grow: `size` and `slice` are asked at each call.
+    public init(permissions: UInt16 = 0o444, size: @escaping @Sendable () -> Int,
+                slice: @escaping @Sendable (_ offset: Int, _ count: Int) -> [UInt8]) {
+        self.permissions = permissions
+        self.sizeOf = size
+        self.slice = slice
+    }
+
+    public var size: UInt64 { UInt64(sizeOf()) }
+
+    public func read(offset: Int64, count: Int) throws(Errno) -> [UInt8] {
+        guard offset >= 0, count > 0, offset < Int64(sizeOf()) else { return [] }
+        return slice(Int(offset), count)
+    }
+}

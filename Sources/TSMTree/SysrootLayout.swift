@@ -14,6 +14,8 @@ public struct SysrootLayout {
     public var reports: (any ReportProvider)?
     /// `dev/tdx_guest`, for a TDX guest.
     public var tdxGuest: TDXGuestDevice?
+    /// More files by path relative to the sysroot (ACPI tables, logs).
+    public var files: [(path: String, attribute: any Attribute)] = []
 
     public init(tsmProviders: [MeasurementProvider],
                 devices: [(device: MeasurementsDevice, provider: MeasurementProvider)],
@@ -39,6 +41,12 @@ public struct SysrootLayout {
         if let tdxGuest {
             let dev = builder.addDirectory("dev", in: builder.root)
             builder.addFile("tdx_guest", in: dev, tdxGuest)
+        }
+        for (path, attribute) in files {
+            let components = path.split(separator: "/").map(String.init)
+            guard let name = components.last else { continue }
+            let directory = builder.addDirectories(components.dropLast().joined(separator: "/"), in: builder.root)
+            builder.addFile(name, in: directory, attribute)
         }
         return builder.build()
     }

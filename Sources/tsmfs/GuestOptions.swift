@@ -1,4 +1,5 @@
 import ArgumentParser
+import TSMEventLog
 import TSMEvidence
 
 /// The options that pick and shape a guest sysroot, shared by `mount --sysroot` and `exec`.
@@ -15,14 +16,31 @@ struct GuestOptions: ParsableArguments {
     @Flag(help: "SEV-SNP: run under an SVSM, which shows service_provider, service_guid, service_manifest_version and manifestblob.")
     var svsm = false
 
+    @Option(name: .customLong("boot-log"), help: ArgumentHelp("TDX: a JSON boot log description whose replay gives the RTMRs their initial values (default: a small synthetic boot).", valueName: "FILE"))
+    var bootLog: String?
+
     func validate() throws {
         if svsm && guest != .sevSNP { throw ValidationError("--svsm needs --guest sev-snp") }
         guard privlevelFloor <= 3 else { throw ValidationError("--privlevel-floor is 0 to 3") }
+        if bootLog != nil && guest != .tdx { throw ValidationError("--boot-log needs --guest tdx") }
+    }
+
+    /// The boot log of `--boot-log`, or nil for the default.
+    func loadBootLog() throws -> TCGEventLog? {
+        guard let bootLog else { return nil }
+        do {
+            return try BootLogDescription.decode(try ProviderSelection.readFile(bootLog))
+        } catch let error as ProviderSelection.Failure {
+            throw Failure(error.description)
+        } catch {
+            throw Failure("\(bootLog): \(error)")
+        }
     }
 
     /// The same options as command-line words, to hand to another tsmfs process.
     var arguments: [String] {
         ["--guest", guest.rawValue, "--seed", seed, "--privlevel-floor", String(privlevelFloor)] + (svsm ? ["--svsm"] : [])
+            + (bootLog.map { ["--boot-log", $0] } ?? [])
     }
 }
 

@@ -104,10 +104,20 @@ extension MountCommand {
             let guest = guestOptions.guest
             let descriptors = try ProviderSelection.descriptors(providerOptions, defaults: guest.defaultProviders)
             let model = try GuestSysroot(guest: guest, seed: guestOptions.seed, privlevelFloor: guestOptions.privlevelFloor,
-                                         svsm: guestOptions.svsm, descriptors: descriptors)
+                                         svsm: guestOptions.svsm, bootLog: try guestOptions.loadBootLog(),
+                                         descriptors: descriptors)
             let device = model.tdReport.map { make in TDXGuestDevice { (reportData: [UInt8]) throws(Errno) in make(reportData) } }
-            let layout = SysrootLayout(tsmProviders: model.tsmProviders, devices: model.devices, reports: model.reports,
+            var layout = SysrootLayout(tsmProviders: model.tsmProviders, devices: model.devices, reports: model.reports,
                                        tdxGuest: device)
+            if let log = model.eventLog {
+                // ACPI tables are 0400 root:root in sysfs.
+                layout.files = [
+                    (GuestSysroot.ccelTablePath, BytesAttribute(log.ccelTableBytes, permissions: 0o400)),
+                    (GuestSysroot.ccelDataPath, BytesAttribute(log.ccelDataBytes, permissions: 0o400)),
+                    (GuestSysroot.runtimeLogPath, BytesAttribute(size: { log.runtimeLogSize },
+                                                                 slice: { log.runtimeLogBytes(offset: $0, count: $1) })),
+                ]
+            }
             let names = model.tsmProviders.map(\.name).joined(separator: ", ")
             return (try layout.tree(), "a \(guest.rawValue) guest sysroot (providers \(names))")
         } catch {

@@ -76,6 +76,8 @@ struct ExecCommand: ParsableCommand {
         }
         try waitForMount(root, daemon: daemon)
         try exposeSysroot(root)
+        // The sysroot itself, for `tsmfs log` and for clients that take a root directory.
+        setenv("TSMFS_SYSROOT", root, 1)
         return try runCommand()
     }
 

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Glibc
+import TSMBackends
+import TSMEventLog
+
+/// `tsmfs log`: the boot and runtime event logs of a TDX sysroot, decoded.
+struct LogCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log",
+        abstract: "Print a TDX sysroot's event log: the CCEL boot log, then every extend since mount.",
+        discussion: """
+            Reads sys/firmware/acpi/tables/CCEL, sys/firmware/acpi/tables/data/CCEL and \
+            tsmfs/runtime_log under the sysroot. Inside tsmfs exec the sysroot is $TSMFS_SYSROOT. \
+            With --replay, also prints RTMR0-3 as the records replay them; they equal the live \
+            registers when the logs are complete.
+            """
+    )
+
+    @Option(help: ArgumentHelp("The sysroot a `tsmfs mount --sysroot DIR --guest tdx` serves. Default: $TSMFS_SYSROOT.", valueName: "DIR"))
+    var sysroot: String?
+
+    @Flag(help: "Also print the replayed RTMRs.")
+    var replay = false
+
+    func run() throws {
+        guard let root = sysroot ?? getenv("TSMFS_SYSROOT").map({ String(cString: $0) }) else {
+            throw ValidationError("give --sysroot DIR (or run inside tsmfs exec, which sets TSMFS_SYSROOT)")
+        }
+        do {
+            let files = try EventLogFiles(
+                table: try ProviderSelection.readFile(root + "/" + GuestSysroot.ccelTablePath),
+                area: try ProviderSelection.readFile(root + "/" + GuestSysroot.ccelDataPath),
+                runtime: try ProviderSelection.readFile(root + "/" + GuestSysroot.runtimeLogPath))
+            print(files.text(replay: replay), terminator: "")
+        } catch let error as ProviderSelection.Failure {
+            throw Failure(error.description)
+        } catch {
+            throw Failure("\(root): the event logs do not decode: \(error)")
+        }
+    }
+}
