@@ -125,7 +125,8 @@ let package = Package(
                 "tsmfs",
                 "StressWorker",
                 .product(name: "Crypto", package: "swift-crypto"),
-            ]
+            ],
+            exclude: ["cctrusted_client.py"]
         ),
         // libFuzzer target over the config parser and the register write path (Scripts/fuzz builds
         // it with -sanitize=fuzzer); a plain build is a replayer of saved inputs.

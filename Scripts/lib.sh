@@ -53,4 +53,17 @@ ensure_python_cryptography() {
     }
 }
 
+# ensure_pip_packages NAME==VERSION... : pinned PyPI packages for the real third-party clients the
+# tests run (they only need the ordinary pip of the python3 on PATH).
+ensure_pip_packages() {
+    local missing=()
+    for requirement in "$@"; do
+        python3 -c "import importlib.metadata as m, sys; sys.exit(m.version('${requirement%%==*}') != '${requirement##*==}')" 2>/dev/null \
+            || missing+=("$requirement")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "tsmfs: installing ${missing[*]} from PyPI" >&2
+    python3 -m pip install -q --root-user-action=ignore "${missing[@]}" >/dev/null
+}
+
 BUILD_PACKAGES=(fuse3 libfuse3-dev pkg-config)
