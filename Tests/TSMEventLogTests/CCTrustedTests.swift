@@ -40,6 +40,16 @@ struct CCTrustedTests {
         #expect(output.registers("boot") == boot.replay().map(hex))
     }
 
+    @Test func anEmptyBootLogLeavesTheRTMRsAtZero() throws {
+        // What a mount that wants zero-initialised RTMRs serves: the Spec ID header alone.
+        let log = try MeasurementLog(boot: TCGEventLog(events: []))
+        #expect(log.initialRTMRs == TCGEventLog.replay([]))
+        try log.recordExtend(rtmr: 2, data: [UInt8](repeating: 0, count: 48))
+        let output = try CCTrusted.check(log)
+        #expect(output.registers("boot") == log.initialRTMRs.map(hex))
+        #expect(output.registers("full")[2] == "f57bb7ed82c6ae4a29e6c9879338c592c7d42a39135583e8ccbe3940f2344b0eb6eb8503db0ffd6a39ddd00cd07d8317")
+    }
+
     @Test func aCorruptedDigestChangesTheirReplay() throws {
         let log = try MeasurementLog()
         var data = log.ccelDataBytes
