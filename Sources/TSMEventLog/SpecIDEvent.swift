@@ -39,7 +39,7 @@ public struct SpecIDEvent: Sendable, Equatable {
     public var uintnSize: UInt8
     /// `digestSizes[numberOfAlgorithms]`.
     public var algorithms: [AlgorithmSize]
-    /// `vendorInfo[vendorInfoSize]`, at most 255 bytes.
+    /// `vendorInfo[vendorInfoSize]`; encoding keeps the first 255 bytes.
     public var vendorInfo: [UInt8]
 
     /// What TDVF's `SetupCcEventLog` writes: MR index 1, client class, spec 2.0 errata 0,
@@ -76,8 +76,10 @@ public struct SpecIDEvent: Sendable, Equatable {
             writer.u16(algorithm.algorithmID)
             writer.u16(algorithm.digestSize)
         }
-        writer.u8(UInt8(truncatingIfNeeded: vendorInfo.count))
-        writer.append(Array(vendorInfo.prefix(255)))
+        // vendorInfoSize is a u8: more than 255 bytes of vendor info are cut, size and bytes alike.
+        let vendorInfo = Array(self.vendorInfo.prefix(255))
+        writer.u8(UInt8(vendorInfo.count))
+        writer.append(vendorInfo)
         return writer.bytes
     }
 
