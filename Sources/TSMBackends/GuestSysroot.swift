@@ -72,11 +72,12 @@ public struct GuestSysroot {
     ///   - sample: the 6.16 sample's table (a config may replace it).
     /// - Parameter privlevelFloor: SEV-SNP's `privlevel_floor` (the VMPCK in use).
     ///   - svsm: SEV-SNP: the guest runs under an SVSM, which attests its services.
+    ///   - faults: `--inject-fault`: failures to inject into reports and extends (testing only).
     ///   - bootLog: TDX: the boot whose replay gives the RTMRs their initial values (default: a
     ///     small synthetic boot).
     public init(guest: Guest, seed: String = MockAuthority.defaultSeed, privlevelFloor: UInt32 = 0, svsm: Bool = false,
                 bootLog: TCGEventLog? = nil, descriptors: [ProviderDescriptor],
-                sample: ProviderDescriptor = BuiltinProviders.tsmMrSample) throws(Problem) {
+                sample: ProviderDescriptor = BuiltinProviders.tsmMrSample, faults: FaultInjector? = nil) throws(Problem) {
         guard descriptors.contains(where: { $0.name == guest.reportProviderName }) else {
             throw .missingProvider(guest: guest, provider: guest.reportProviderName)
         }
@@ -97,8 +98,9 @@ public struct GuestSysroot {
                 guard let eventLog, descriptor.name == guest.reportProviderName else {
                     return try MeasurementProvider(descriptor, backend: SoftwareBackend())
                 }
+                let backend: any MeasurementBackend = EventLoggingBackend(wrapping: SoftwareBackend(), log: eventLog)
                 return try MeasurementProvider(eventLog.applyingInitialRTMRs(to: descriptor),
-                                               backend: EventLoggingBackend(wrapping: SoftwareBackend(), log: eventLog))
+                                               backend: faults.map { FaultInjectingBackend(wrapped: backend, faults: $0) } ?? backend)
             }
             sampleProvider = try MeasurementProvider(sample, backend: SoftwareBackend())
         } catch {
@@ -111,11 +113,13 @@ public struct GuestSysroot {
         } catch {
             throw .authority(error)
         }
+        let reports: any ReportProvider
         switch guest {
         case .tdx: reports = TDXReportProvider(registers: measured, authority: authority)
         case .sevSNP: reports = SNPReportProvider(registers: measured, authority: authority, privlevelFloor: privlevelFloor,
                                                    svsm: svsm ? SVSMServicesManifest.mock(seed: seed) : nil)
         }
+        self.reports = faults.map { FaultInjectingReportProvider(wrapped: reports, faults: $0) } ?? reports
         self.guest = guest
         self.eventLog = eventLog
         self.tsmProviders = providers

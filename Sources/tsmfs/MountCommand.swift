@@ -27,6 +27,15 @@ struct MountCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Serve a guest's paths relative to / under DIR instead: sys/kernel/tsm, sys/kernel/config/tsm/report, and the merged-kernel measurements devices.", valueName: "DIR"))
     var sysroot: String?
 
+    @Option(help: ArgumentHelp("What stands behind the registers: software (an in-memory model) or kernel (a real TDX or SEV-SNP guest's kernel interfaces under --kernel-root).", valueName: "KIND"))
+    var backend: BackendKind = .software
+
+    @Option(name: .customLong("kernel-root"), help: ArgumentHelp("With --backend kernel: where the kernel's files are (sys/devices/virtual/misc/tdx_guest/measurements, sys/kernel/config/tsm/report, dev/tdx_guest).", valueName: "PATH"))
+    var kernelRoot: String = "/"
+
+    @Option(name: .customLong("inject-fault"), help: ArgumentHelp("With --sysroot, for testing clients: make the next COUNT (default 1) operations of KIND fail. outblob: report generations fail with ERRNO (EBUSY, EIO, ETIMEDOUT, ENXIO, EINVAL; default EIO); generation: outblob reads bump the entry's generation behind the reader's back; extend: RTMR extends fail with ERRNO. Repeatable; off by default; each injected failure is logged.", valueName: "KIND[:ERRNO][:COUNT]"))
+    var injectFaults: [FaultSpec] = []
+
     @OptionGroup var guestOptions: GuestOptions
 
     @OptionGroup var providerOptions: ProviderOptions
@@ -35,6 +44,8 @@ struct MountCommand: ParsableCommand {
         guard (mountpoint == nil) != (sysroot == nil) else {
             throw ValidationError("give either MOUNTPOINT or --sysroot DIR")
         }
+        if backend == .kernel && sysroot != nil { throw ValidationError("--backend kernel serves a MOUNTPOINT, not a --sysroot") }
+        if !injectFaults.isEmpty && sysroot == nil { throw ValidationError("--inject-fault needs --sysroot") }
     }
 
     @Flag(name: .customLong("allow-other"), help: "Let other users see the mount (needs root, or user_allow_other in /etc/fuse.conf).")
@@ -52,7 +63,7 @@ struct MountCommand: ParsableCommand {
         var logger = Logger(label: "tsmfs")
         logger.logLevel = logLevel
 
-        let (tree, served) = try makeTree()
+        let (tree, served) = try makeTree(logger: logger)
         let mountpoint = self.mountpoint ?? sysroot ?? ""
         let filesystem = TSMFileSystem(tree: tree, time: Int64(Glibc.time(nil)))
         do {
@@ -93,7 +104,17 @@ struct MountCommand: ParsableCommand {
 
 extension MountCommand {
     /// The tree to serve, and a phrase saying what it holds.
-    func makeTree() throws -> (Tree, String) {
+    func makeTree(logger: Logger) throws -> (Tree, String) {
+        if backend == .kernel {
+            // Before anything is mounted: a host without the interfaces is refused here.
+            let found: KernelGuestSetup.Found
+            do {
+                found = try KernelGuestSetup.detect(root: kernelRoot) { logger.error("kernel: \($0)") }
+            } catch {
+                throw Failure(error.description)
+            }
+            return (RFCv2Layout.tree([found.provider]), found.summary)
+        }
         do {
             if sysroot == nil {
                 let providers = try ProviderSelection.descriptors(providerOptions).map { descriptor throws(RegistrationError) in
@@ -103,9 +124,10 @@ extension MountCommand {
             }
             let guest = guestOptions.guest
             let descriptors = try ProviderSelection.descriptors(providerOptions, defaults: guest.defaultProviders)
+            let faults = injectFaults.isEmpty ? nil : FaultInjector(injectFaults) { logger.notice("injected fault: \($0)") }
             let model = try GuestSysroot(guest: guest, seed: guestOptions.seed, privlevelFloor: guestOptions.privlevelFloor,
                                          svsm: guestOptions.svsm, bootLog: try guestOptions.loadBootLog(),
-                                         descriptors: descriptors)
+                                         descriptors: descriptors, faults: faults)
             let device = model.tdReport.map { make in TDXGuestDevice { (reportData: [UInt8]) throws(Errno) in make(reportData) } }
             var layout = SysrootLayout(tsmProviders: model.tsmProviders, devices: model.devices, reports: model.reports,
                                        tdxGuest: device)
@@ -133,3 +155,14 @@ struct Failure: Error, CustomStringConvertible {
 }
 
 extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// `--backend`: what stands behind the registers of a plain mount.
+enum BackendKind: String, ExpressibleByArgument {
+    case software, kernel
+}
+
+extension FaultSpec: ExpressibleByArgument {
+    public init?(argument: String) {
+        self.init(parsing: argument)
+    }
+}

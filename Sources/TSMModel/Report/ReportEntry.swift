@@ -98,21 +98,40 @@ public final class ReportEntry: Sendable {
                 (state.request, state.readGeneration == state.writeGeneration ? state.blobs : nil, state.writeGeneration)
             }
             guard !request.inblob.isEmpty else { throw .invalidArgument }
-            if let cached { return try Self.checked(cached[which]) }
+            if let cached {
+                let blob = try Self.checked(cached[which])
+                injectGenerationFault()
+                return blob
+            }
             let blobs = try provider.makeReport(request)
             state.withLock { state in
                 // A store that raced with the report makes it stale at once; keep it for this read.
                 state.blobs = blobs
                 state.readGeneration = generation
             }
-            return try Self.checked(blobs[which])
+            let blob = try Self.checked(blobs[which])
+            injectGenerationFault()
+            return blob
         }
+    }
+
+    /// Fault injection (off unless the provider asks): a store behind the reader's back, as a
+    /// concurrent writer sharing the entry would make.
+    private func injectGenerationFault() {
+        guard let fault = provider as? any ReportGenerationFault, fault.bumpsGeneration() else { return }
+        state.withLock { $0.writeGeneration &+= 1 }
     }
 
     private static func checked(_ blob: [UInt8]) throws(Errno) -> [UInt8] {
         guard blob.count <= outblobMax else { throw .fileTooLarge }
         return blob
     }
+}
+
+/// A fault-injection switch a report provider may offer (a `--sysroot --inject-fault generation`):
+/// when it answers true, the blob read that asked bumps the entry's generation afterwards.
+public protocol ReportGenerationFault: Sendable {
+    func bumpsGeneration() -> Bool
 }
 
 /// The one lock all report entries share while a report is made (the kernel's `tsm_rwsem`).

@@ -1,0 +1,117 @@
+import Synchronization
+import SystemPackage
+import TSMModel
+
+/// One `--inject-fault KIND[:ERRNO][:COUNT]` of a sysroot: make the next COUNT operations of a
+/// kind fail, so clients (the kernel backend among them) can be tested on the kernel's error paths.
+public struct FaultSpec: Sendable, Equatable {
+    public enum Kind: String, Sendable, CaseIterable {
+        /// A report generation (`report_new`, reached by an outblob/auxblob read) fails with the errno.
+        case outblob
+        /// An outblob read bumps the entry's write generation behind the reader's back, as a
+        /// concurrent writer sharing the entry would.
+        case generation
+        /// An RTMR extend of the measured provider (the 6.16 `rtmrN:sha384` write, or an RFC v2
+        /// extend of the same register) fails with the errno, as TDG.MR.RTMR.EXTEND can.
+        case extend
+    }
+
+    /// The errnos a spec may name, as the kernel's drivers return them.
+    public static let errnos: [(String, Errno)] = [
+        ("EBUSY", .resourceBusy), ("EIO", .ioError), ("ETIMEDOUT", .timedOut), ("ENXIO", .noSuchAddressOrDevice),
+        ("EINVAL", .invalidArgument), ("EINTR", .interrupted), ("ENOMEM", .noMemory),
+    ]
+
+    public var kind: Kind
+    public var errno: Errno
+    public var count: Int
+
+    public init(kind: Kind, errno: Errno = .ioError, count: Int = 1) {
+        self.kind = kind
+        self.errno = errno
+        self.count = count
+    }
+
+    /// `KIND[:ERRNO][:COUNT]`, e.g. `outblob:EBUSY:2`, `generation`, `extend:ENXIO`; nil if malformed.
+    public init?(parsing text: String) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        guard let first = parts.first, let kind = Kind(rawValue: first), parts.count <= 3 else { return nil }
+        self.init(kind: kind)
+        for part in parts.dropFirst() {
+            if let number = Int(part), number > 0 {
+                count = number
+            } else if let named = Self.errnos.first(where: { $0.0 == part.uppercased() }) {
+                errno = named.1
+            } else {
+                return nil
+            }
+        }
+    }
+}
+
+/// The faults a sysroot was asked to inject, counted down as they fire. Off (empty) by default;
+/// every injected failure is logged.
+public final class FaultInjector: Sendable {
+    private let remaining: Mutex<[FaultSpec]>
+    private let log: @Sendable (String) -> Void
+
+    public init(_ specs: [FaultSpec], log: @escaping @Sendable (String) -> Void) {
+        self.remaining = Mutex(specs)
+        self.log = log
+    }
+
+    public var isEmpty: Bool { remaining.withLock { $0.isEmpty } }
+
+    /// The fault of `kind` to inject now, if one is left; counts it down and logs it.
+    public func take(_ kind: FaultSpec.Kind, at place: String) -> FaultSpec? {
+        let fired = remaining.withLock { (specs: inout [FaultSpec]) -> FaultSpec? in
+            guard let index = specs.firstIndex(where: { $0.kind == kind }) else { return nil }
+            let spec = specs[index]
+            specs[index].count -= 1
+            if specs[index].count <= 0 { specs.remove(at: index) }
+            return spec
+        }
+        if let fired {
+            let what = kind == .generation ? "generation bumped" : "\(fired.errno) (errno \(fired.errno.rawValue))"
+            log("\(kind.rawValue) at \(place): \(what)")
+        }
+        return fired
+    }
+}
+
+/// A report provider that fails report generations as ``FaultInjector`` says, and bumps
+/// generations for ``ReportEntry`` through ``ReportGenerationFault``.
+struct FaultInjectingReportProvider: ReportProvider, ReportGenerationFault {
+    let wrapped: any ReportProvider
+    let faults: FaultInjector
+
+    var name: String { wrapped.name }
+    var privlevelFloor: UInt32 { wrapped.privlevelFloor }
+    func isVisible(_ attribute: ReportAttribute) -> Bool { wrapped.isVisible(attribute) }
+
+    func makeReport(_ request: ReportRequest) throws(Errno) -> ReportBlobs {
+        if let fault = faults.take(.outblob, at: "\(name) report") { throw fault.errno }
+        return try wrapped.makeReport(request)
+    }
+
+    func bumpsGeneration() -> Bool {
+        faults.take(.generation, at: "\(name) outblob read") != nil
+    }
+}
+
+/// A measurement backend whose extends fail as ``FaultInjector`` says.
+struct FaultInjectingBackend: MeasurementBackend {
+    let wrapped: any MeasurementBackend
+    let faults: FaultInjector
+
+    func refresh(_ registers: inout RegisterValues) throws(MRError) {
+        try wrapped.refresh(&registers)
+    }
+
+    func extend(_ index: Int, with data: [UInt8], in registers: inout RegisterValues) throws(MRError) {
+        if let fault = faults.take(.extend, at: "\(registers.table.name)/\(registers.table.registers[index].name)") {
+            throw .backend(fault.errno)
+        }
+        try wrapped.extend(index, with: data, in: &registers)
+    }
+}
