@@ -16,9 +16,14 @@ public final class TSMFileSystem: FileSystemOperations {
     private let openFiles = Mutex<[UInt64: any OpenFile]>([:])
     private let nextHandle = Atomic<UInt64>(1)
 
-    public init(tree: Tree, time: Int64 = 0) {
+    /// Every node's owner: root:root as in sysfs, or the user who mounted when that is not root,
+    /// so that an unprivileged mount can extend its own registers.
+    private let owner: (uid: UInt32, gid: UInt32)
+
+    public init(tree: Tree, time: Int64 = 0, owner: (uid: UInt32, gid: UInt32) = (0, 0)) {
         self.tree = tree
         self.time = time
+        self.owner = owner
         self.items = Mutex(ItemTable(next: UInt64(tree.nodes.count + 1)))
     }
 
@@ -74,13 +79,13 @@ public final class TSMFileSystem: FileSystemOperations {
             // As kernfs and configfs: 2 plus one for each subdirectory's "..".
             let subdirectories = childNodes(of: node).filter { $0.kind == .directory }.count
             return FileAttributes(inode: node.inode, kind: .directory, permissions: 0o755, size: 0,
-                                  linkCount: UInt32(2 + subdirectories), time: time)
+                                  linkCount: UInt32(2 + subdirectories), uid: owner.uid, gid: owner.gid, time: time)
         case .file(let attribute):
             return FileAttributes(inode: node.inode, kind: .regular, permissions: attribute.permissions,
-                                  size: attribute.size, time: time)
+                                  size: attribute.size, uid: owner.uid, gid: owner.gid, time: time)
         case .symbolicLink(let target):
             return FileAttributes(inode: node.inode, kind: .symbolicLink, permissions: 0o777,
-                                  size: UInt64(target.utf8.count), time: time)
+                                  size: UInt64(target.utf8.count), uid: owner.uid, gid: owner.gid, time: time)
         }
     }
 

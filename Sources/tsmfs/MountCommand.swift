@@ -44,6 +44,9 @@ struct MountCommand: ParsableCommand {
         guard (mountpoint == nil) != (sysroot == nil) else {
             throw ValidationError("give either MOUNTPOINT or --sysroot DIR")
         }
+        if allowOther && getuid() != 0 && !Self.userAllowOther() {
+            throw ValidationError("--allow-other needs root, or user_allow_other in /etc/fuse.conf (fusermount3 refuses it otherwise)")
+        }
         if backend == .kernel && sysroot != nil { throw ValidationError("--backend kernel serves a MOUNTPOINT, not a --sysroot") }
         if !injectFaults.isEmpty && sysroot == nil { throw ValidationError("--inject-fault needs --sysroot") }
     }
@@ -65,7 +68,7 @@ struct MountCommand: ParsableCommand {
 
         let (tree, served) = try makeTree(logger: logger)
         let mountpoint = self.mountpoint ?? sysroot ?? ""
-        let filesystem = TSMFileSystem(tree: tree, time: Int64(Glibc.time(nil)))
+        let filesystem = TSMFileSystem(tree: tree, time: Int64(Glibc.time(nil)), owner: (getuid(), getgid()))
         do {
             switch try MountPoint.prepare(mountpoint) {
             case .created: logger.info("created mount point \(mountpoint)")
@@ -103,6 +106,14 @@ struct MountCommand: ParsableCommand {
 }
 
 extension MountCommand {
+    /// Whether /etc/fuse.conf lets ordinary users mount with allow_other.
+    static func userAllowOther() -> Bool {
+        guard let bytes = try? ProviderSelection.readFile("/etc/fuse.conf") else { return false }
+        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").contains {
+            $0.trimmingPrefix(while: \.isWhitespace).hasPrefix("user_allow_other")
+        }
+    }
+
     /// The tree to serve, and a phrase saying what it holds.
     func makeTree(logger: Logger) throws -> (Tree, String) {
         if backend == .kernel {
