@@ -29,6 +29,8 @@ static inline struct fuse_args cfuse_args_init(void) {
 static inline void cfuse_fi_set_direct_io(struct fuse_file_info *fi, int on) { fi->direct_io = on ? 1 : 0; }
 static inline void cfuse_fi_set_keep_cache(struct fuse_file_info *fi, int on) { fi->keep_cache = on ? 1 : 0; }
 static inline void cfuse_fi_set_nonseekable(struct fuse_file_info *fi, int on) { fi->nonseekable = on ? 1 : 0; }
+// FOPEN_NOFLUSH (Linux 5.16+, ignored before): close(2) sends no FLUSH for this open file.
+static inline void cfuse_fi_set_noflush(struct fuse_file_info *fi, int on) { fi->noflush = on ? 1 : 0; }
 
 // 0 when `path` answers statfs(2), else the errno: ENOTCONN marks a FUSE mount whose daemon died.
 static inline int cfuse_statfs_errno(const char *path) {

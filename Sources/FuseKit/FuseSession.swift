@@ -29,16 +29,19 @@ public final class FuseSession {
     private var ownsSignals = false
 
     /// - Parameter options: `-o` options, e.g. `fsname=tsmfs`, `default_permissions`.
-    public init(filesystem: any FileSystemOperations, options: [String]) throws(FuseError) {
+    /// - Parameter maxRead: the largest READ the kernel sends (`max_read`), 0 for libfuse's
+    ///   default. The kernel pins that much of a direct-I/O reader's buffer per request.
+    public init(filesystem: any FileSystemOperations, options: [String], maxRead: UInt32 = 0) throws(FuseError) {
         var args = cfuse_args_init()
         fuse_opt_add_arg(&args, "tsmfs")
+        let options = maxRead > 0 ? options + ["max_read=\(maxRead)"] : options
         for option in options {
             fuse_opt_add_arg(&args, "-o")
             fuse_opt_add_arg(&args, option)
         }
         defer { fuse_opt_free_args(&args) }
         var ops = makeLowLevelOperations()
-        let context = Unmanaged.passRetained(SessionContext(filesystem: filesystem))
+        let context = Unmanaged.passRetained(SessionContext(filesystem: filesystem, maxRead: maxRead))
         guard let session = fuse_session_new(&args, &ops, MemoryLayout<fuse_lowlevel_ops>.size, context.toOpaque()) else {
             context.release()
             throw .sessionRefused(options: options)

@@ -64,6 +64,7 @@ private func apply(_ reply: OpenReply, to fi: UnsafeMutablePointer<fuse_file_inf
     cfuse_fi_set_direct_io(fi, reply.directIO ? 1 : 0)
     cfuse_fi_set_keep_cache(fi, 0)
     cfuse_fi_set_nonseekable(fi, reply.nonSeekable ? 1 : 0)
+    cfuse_fi_set_noflush(fi, reply.noFlush ? 1 : 0)
 }
 
 private func handle(_ fi: UnsafeMutablePointer<fuse_file_info>?) -> FileHandle {
@@ -97,6 +98,11 @@ private func packDirectory(_ req: fuse_req_t?, _ entries: [DirectoryEntry], offs
 nonisolated func makeLowLevelOperations() -> fuse_lowlevel_ops {
     var ops = fuse_lowlevel_ops()
 
+    ops.`init` = { userdata, conn in
+        // libfuse aborts the session unless init() asks for the max_read the options gave.
+        guard let userdata, let conn else { return }
+        conn.pointee.max_read = Unmanaged<SessionContext>.fromOpaque(userdata).takeUnretainedValue().maxRead
+    }
     ops.lookup = { req, parent, cName in
         serve(req) { fs throws(Errno) in
             let attributes = try fs.lookup(parent: InodeNumber(parent), name: name(cName))

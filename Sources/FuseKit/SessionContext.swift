@@ -4,9 +4,12 @@ import CFuse
 /// callbacks run on libfuse's worker threads.
 final class SessionContext: Sendable {
     let filesystem: any FileSystemOperations
+    /// The `max_read` mount option, 0 when not given.
+    let maxRead: UInt32
 
-    init(filesystem: any FileSystemOperations) {
+    init(filesystem: any FileSystemOperations, maxRead: UInt32 = 0) {
         self.filesystem = filesystem
+        self.maxRead = maxRead
     }
 
     /// The context of the session a request belongs to.

@@ -90,10 +90,13 @@ public struct OpenReply: Sendable, Equatable {
     /// Bypass the page cache: every read and write reaches the filesystem.
     public var directIO: Bool
     public var nonSeekable: Bool
-    public init(handle: FileHandle = .none, directIO: Bool = false, nonSeekable: Bool = false) {
+    /// close(2) sends no FLUSH: for files whose flush does nothing (FOPEN_NOFLUSH).
+    public var noFlush: Bool
+    public init(handle: FileHandle = .none, directIO: Bool = false, nonSeekable: Bool = false, noFlush: Bool = false) {
         self.handle = handle
         self.directIO = directIO
         self.nonSeekable = nonSeekable
+        self.noFlush = noFlush
     }
 }
 

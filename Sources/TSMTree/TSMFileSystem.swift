@@ -122,7 +122,7 @@ public final class TSMFileSystem: FileSystemOperations {
         let mode = attribute.permissions
         if flags.wantsRead && mode & 0o444 == 0 { throw .permissionDenied }
         if flags.wantsWrite && mode & 0o222 == 0 { throw .permissionDenied }
-        guard let file = try attribute.open(flags: flags) else { return OpenReply(directIO: true) }
+        guard let file = try attribute.open(flags: flags) else { return OpenReply(directIO: true, noFlush: true) }
         let id = nextHandle.wrappingAdd(1, ordering: .relaxed).oldValue
         openFiles.withLock { $0[id] = file }
         return OpenReply(handle: FileHandle(rawValue: id), directIO: true)

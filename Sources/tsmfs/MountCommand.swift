@@ -83,7 +83,7 @@ struct MountCommand: ParsableCommand {
         if allowOther { options.append("allow_other") }
         let session: FuseSession
         do {
-            session = try FuseSession(filesystem: filesystem, options: options)
+            session = try FuseSession(filesystem: filesystem, options: options, maxRead: 4096)
             // Before the mount: a signal from here on ends the loop cleanly (even before it starts)
             // instead of killing the process and leaving a stale mount behind.
             session.ownSignals()
