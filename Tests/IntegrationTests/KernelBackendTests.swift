@@ -9,8 +9,8 @@ final class KernelBackendPair {
     let sysroot: MountedTSMFS
     let mount: MountedTSMFS
 
-    init(guest: String, faults: [String] = []) throws {
-        sysroot = try MountedTSMFS(["--guest", guest] + faults.flatMap { ["--inject-fault", $0] }, sysroot: true)
+    init(guest: String, faults: [String] = [], extra: [String] = []) throws {
+        sysroot = try MountedTSMFS(["--guest", guest] + faults.flatMap { ["--inject-fault", $0] } + extra, sysroot: true)
         mount = try MountedTSMFS(["--backend", "kernel", "--kernel-root", sysroot.root])
     }
 
@@ -143,6 +143,15 @@ struct KernelBackendTests {
             #expect(st.st_mode & 0o7777 == 0o444 && st.st_size == size, "\(file)")
             #expect(Sys.open(pair.mount.path("sev-snp/" + file), O_WRONLY).error == .EACCES, "\(file)")
         }
+        #expect(pair.reportEntries.isEmpty)
+    }
+
+    @Test("sev-snp at a privlevel floor above 0: reports are asked at the floor")
+    func snpPrivlevelFloor() throws {
+        let pair = try KernelBackendPair(guest: "sev-snp", extra: ["--privlevel-floor", "2"])
+        defer { pair.stop() }
+        #expect(Sys.readFile(pair.mount.path("sev-snp/measurement/digest")).value
+            == Sys.readFile(pair.sysroot.path("sys/kernel/tsm/sev-snp/measurement/digest")).value)
         #expect(pair.reportEntries.isEmpty)
     }
 

@@ -7,6 +7,7 @@ import SystemPackage
 ///
 /// - one private entry per request (`mkdir` with a name unique to this process, `rmdir` after, on
 ///   errors too), so no other requester shares its generation;
+/// - `privlevel` set to `privlevel_floor` when the provider shows one above 0 (SEV-SNP at VMPL > 0);
 /// - `generation` read after the inblob store and again after the outblob read; a mismatch means
 ///   someone changed the entry in between, and the whole request is retried with a new entry, at
 ///   most ``maxAttempts`` times (then EBUSY);
@@ -69,6 +70,11 @@ public struct ConfigfsReportClient: Sendable {
 
     /// One request in a fresh entry: nil when the generation moved under it.
     private func attemptOnce(_ entry: String, _ inblob: [UInt8]) throws(Errno) -> [UInt8]? {
+        // SEV-SNP under an SVSM or at VMPL > 0: ask at the driver's own level, the lowest it allows.
+        if KernelFiles.exists(entry + "/privlevel_floor") {
+            let floor = try number(entry + "/privlevel_floor")
+            if floor > 0 { try files.write(entry + "/privlevel", Array("\(floor)\n".utf8)) }
+        }
         try files.write(entry + "/inblob", inblob)
         let before = try generation(entry)
         let blob = try files.read(entry + "/outblob")
@@ -77,7 +83,11 @@ public struct ConfigfsReportClient: Sendable {
     }
 
     private func generation(_ entry: String) throws(Errno) -> UInt64 {
-        let path = entry + "/generation"
+        try number(entry + "/generation")
+    }
+
+    /// A text attribute holding one decimal number (`%lu\n`, `%u\n`); EIO, logged, if it does not.
+    private func number(_ path: String) throws(Errno) -> UInt64 {
         var text = try files.read(path)
         while text.last == UInt8(ascii: "\n") { text.removeLast() }
         guard let value = UInt64(String(decoding: text, as: UTF8.self)) else {
@@ -88,11 +98,11 @@ public struct ConfigfsReportClient: Sendable {
 
     /// Runs `body` in a new private entry and removes the entry afterwards, whatever happened.
     private func withEntry<T>(_ body: (String) throws(Errno) -> T) throws(Errno) -> T {
-        let number = Self.sequence.withLock { (value: inout UInt64) -> UInt64 in
+        let serial = Self.sequence.withLock { (value: inout UInt64) -> UInt64 in
             value += 1
             return value
         }
-        let entry = directory + "/tsmfs-\(getpid())-\(number)"
+        let entry = directory + "/tsmfs-\(getpid())-\(serial)"
         try files.makeDirectory(entry)
         defer {
             // Logged inside; nothing else to do about an entry the kernel will not remove.
