@@ -47,6 +47,7 @@ let package = Package(
                 "TSMModel",
                 "TSMEvidence",
                 "TSMEventLog",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),

@@ -8,6 +8,8 @@ import Synchronization
 public final class MeasurementProvider: Sendable {
     public let table: RegisterTable
     public let backend: any MeasurementBackend
+    /// Where changes are made durable before they take effect, or nil.
+    public let journal: (any ChangeJournal)?
 
     private struct State {
         var registers: RegisterValues
@@ -18,10 +20,12 @@ public final class MeasurementProvider: Sendable {
     private let state: Mutex<State>
 
     /// Validates `descriptor` (as `tsm_register_measurement` does) and registers it with `backend`.
-    public init(_ descriptor: ProviderDescriptor, backend: any MeasurementBackend) throws(RegistrationError) {
+    public init(_ descriptor: ProviderDescriptor, backend: any MeasurementBackend,
+                journal: (any ChangeJournal)? = nil) throws(RegistrationError) {
         let table = try RegisterTable(validating: descriptor)
         self.table = table
         self.backend = backend
+        self.journal = journal
         self.state = Mutex(State(registers: RegisterValues(table: table)))
     }
 
@@ -61,16 +65,44 @@ public final class MeasurementProvider: Sendable {
     private func store(_ index: Int, offset: Int64, data: UnsafeRawBufferPointer, extend: Bool) throws(MRError) -> Int {
         let accepted = try AttributeRules.acceptedWrite(offset: offset, count: data.count, size: table.registers[index].size)
         if accepted == 0 { return 0 }
-        let bytes = Array(data.prefix(accepted))
+        let change = RegisterChange(provider: table.name, register: index, kind: extend ? .extend : .overwrite,
+                                    data: Array(data.prefix(accepted)))
         try state.withLock { (state: inout State) throws(MRError) in
-            if extend {
-                try backend.extend(index, with: bytes, in: &state.registers)
-            } else {
-                state.registers.values[index] = bytes
-            }
-            state.inSync = false
+            try apply(change, to: &state, journaled: true)
         }
         return accepted
+    }
+
+    /// Replays a change a journal recorded (at start, before serving): through the backend, not
+    /// journaled again.
+    public func replay(_ change: RegisterChange) throws(MRError) {
+        guard table.registers.indices.contains(change.register),
+              change.data.count == table.registers[change.register].size else { throw .invalidWrite }
+        try state.withLock { (state: inout State) throws(MRError) in
+            try apply(change, to: &state, journaled: false)
+        }
+    }
+
+    /// Computes the change; with a journal, on a copy that takes effect only once the change is
+    /// durable.
+    private func apply(_ change: RegisterChange, to state: inout State, journaled: Bool) throws(MRError) {
+        guard journaled, let journal else {
+            try compute(change, in: &state.registers)
+            state.inSync = false
+            return
+        }
+        var registers = state.registers
+        try compute(change, in: &registers)
+        try journal.record(change)
+        state.registers = registers
+        state.inSync = false
+    }
+
+    private func compute(_ change: RegisterChange, in registers: inout RegisterValues) throws(MRError) {
+        switch change.kind {
+        case .extend: try backend.extend(change.register, with: change.data, in: &registers)
+        case .overwrite: registers.values[change.register] = change.data
+        }
     }
 
     private func refresh(_ state: inout State) throws(MRError) {

@@ -1,0 +1,205 @@
+import Crypto
+import Glibc
+import Synchronization
+import SystemPackage
+import TSMModel
+
+/// `--state FILE`: an append-only journal of register changes with checksummed records, made
+/// durable (written and fsync'd) before each change takes effect.
+///
+/// Layout: an 80-byte header — magic `TSMFSJ01`, the 32-byte fingerprint of the provider set,
+/// 32 reserved bytes, and 8 bytes of SHA-256 over the rest — then records: a u32 payload length,
+/// the payload (kind u8, provider name length u16 and name, register u16, data length u16 and
+/// data), and 8 bytes of SHA-256 over length and payload. A crash can only tear the last record:
+/// at start a torn or unchecksummed tail is cut off (that change was never acknowledged); a bad
+/// record anywhere else, or another fingerprint, refuses the file.
+public final class StateJournal: ChangeJournal {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// What opening the file found, for the one log line that says it.
+    public struct Recovery: Sendable {
+        public var changes: [RegisterChange]
+        /// Bytes of a torn last record that were cut off.
+        public var discardedBytes: Int
+        public var created: Bool
+
+        public var summary: String {
+            if created { return "new state file" }
+            var text = "replayed \(changes.count) change\(changes.count == 1 ? "" : "s")"
+            if discardedBytes > 0 { text += "; cut off a torn last record of \(discardedBytes) bytes (a change that was never acknowledged)" }
+            return text
+        }
+    }
+
+    static let magic = Array("TSMFSJ01".utf8)
+    static let headerSize = 80
+
+    public let path: String
+    private let descriptor: Mutex<Int32>
+
+    /// Opens (or creates) the journal for the provider set whose fingerprint is given, checks it,
+    /// cuts off a torn tail, and returns the changes to replay.
+    public static func open(_ path: String, fingerprint: [UInt8]) throws(Failure) -> (StateJournal, Recovery) {
+        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw Failure(description: "\(path): cannot open the state file: \(Errno(rawValue: errno))") }
+        do throws(Failure) {
+            let bytes = try readAll(fd, path: path)
+            var recovery = Recovery(changes: [], discardedBytes: 0, created: bytes.isEmpty)
+            if bytes.isEmpty {
+                try writeAll(fd, header(fingerprint), path: path)
+                try sync(fd, path: path)
+                try syncDirectory(of: path)
+            } else {
+                let (changes, validLength) = try parse(bytes, fingerprint: fingerprint, path: path)
+                recovery.changes = changes
+                recovery.discardedBytes = bytes.count - validLength
+                if recovery.discardedBytes > 0 {
+                    guard ftruncate(fd, off_t(validLength)) == 0 else {
+                        throw Failure(description: "\(path): cannot cut off the torn last record: \(Errno(rawValue: errno))")
+                    }
+                    try sync(fd, path: path)
+                }
+            }
+            guard lseek(fd, 0, SEEK_END) >= 0 else { throw Failure(description: "\(path): cannot seek: \(Errno(rawValue: errno))") }
+            return (StateJournal(path: path, descriptor: fd), recovery)
+        } catch {
+            close(fd)
+            throw error
+        }
+    }
+
+    private init(path: String, descriptor: Int32) {
+        self.path = path
+        self.descriptor = Mutex(descriptor)
+    }
+
+    deinit {
+        _ = descriptor.withLock { close($0) }
+    }
+
+    /// The fingerprint of a provider set: SHA-256 of its JSON form and what else shapes the model.
+    public static func fingerprint(_ providers: [ProviderDescriptor], context: String) -> [UInt8] {
+        Array(SHA256.hash(data: Array((ProviderConfig.encode(providers) + "\n" + context).utf8)))
+    }
+
+    /// Appends the change and fsyncs; EIO, ENOSPC, ... from the disk fail the write.
+    public func record(_ change: RegisterChange) throws(MRError) {
+        let bytes = Self.encode(change)
+        try descriptor.withLock { (fd: inout Int32) throws(MRError) in
+            let end = lseek(fd, 0, SEEK_END)
+            do {
+                try Self.writeAll(fd, bytes, path: path)
+                try Self.sync(fd, path: path)
+            } catch {
+                let code = Errno(rawValue: errno == 0 ? EIO : errno)
+                if end >= 0 { _ = ftruncate(fd, end) }
+                throw .backend(code)
+            }
+        }
+    }
+
+    // MARK: Format
+
+    static func checksum(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
+        Array(SHA256.hash(data: Array(bytes)).prefix(8))
+    }
+
+    static func header(_ fingerprint: [UInt8]) -> [UInt8] {
+        let body = magic + fingerprint + [UInt8](repeating: 0, count: 32)
+        return body + checksum(body[...])
+    }
+
+    static func encode(_ change: RegisterChange) -> [UInt8] {
+        let name = Array(change.provider.utf8)
+        var payload: [UInt8] = [change.kind.rawValue]
+        payload += le16(name.count) + name + le16(change.register) + le16(change.data.count) + change.data
+        let framed = le32(payload.count) + payload
+        return framed + checksum(framed[...])
+    }
+
+    static func parse(_ bytes: [UInt8], fingerprint: [UInt8], path: String) throws(Failure) -> ([RegisterChange], Int) {
+        guard bytes.count >= headerSize, Array(bytes[0..<8]) == magic,
+              checksum(bytes[0..<72]) == Array(bytes[72..<80]) else {
+            throw Failure(description: "\(path): not a tsmfs state file, or its header is damaged; refusing it (move it away to start afresh)")
+        }
+        guard Array(bytes[8..<40]) == fingerprint else {
+            throw Failure(description: "\(path): this state belongs to another provider set (other providers, registers, config or guest); refusing it (move it away to start afresh)")
+        }
+        var changes: [RegisterChange] = []
+        var offset = headerSize
+        while offset < bytes.count {
+            let remaining = bytes.count - offset
+            guard remaining >= 4 else { break }  // torn length
+            let length = Int(bytes[offset]) | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2]) << 16 | Int(bytes[offset + 3]) << 24
+            guard length <= remaining - 12 else { break }  // torn payload or checksum
+            let end = offset + 4 + length
+            guard checksum(bytes[offset..<end]) == Array(bytes[end..<(end + 8)]) else {
+                if end + 8 == bytes.count { break }  // a torn last record
+                throw Failure(description: "\(path): record at byte \(offset) is damaged and more follow; refusing the file")
+            }
+            guard let change = decode(Array(bytes[(offset + 4)..<end])) else {
+                throw Failure(description: "\(path): record at byte \(offset) does not decode; refusing the file")
+            }
+            changes.append(change)
+            offset = end + 8
+        }
+        return (changes, offset)
+    }
+
+    static func decode(_ payload: [UInt8]) -> RegisterChange? {
+        guard payload.count >= 7, let kind = RegisterChange.Kind(rawValue: payload[0]) else { return nil }
+        let nameLength = Int(payload[1]) | Int(payload[2]) << 8
+        guard payload.count >= 7 + nameLength else { return nil }
+        let name = String(decoding: payload[3..<(3 + nameLength)], as: UTF8.self)
+        var index = 3 + nameLength
+        let register = Int(payload[index]) | Int(payload[index + 1]) << 8
+        let dataLength = Int(payload[index + 2]) | Int(payload[index + 3]) << 8
+        index += 4
+        guard payload.count == index + dataLength else { return nil }
+        return RegisterChange(provider: name, register: register, kind: kind, data: Array(payload[index...]))
+    }
+
+    private static func le16(_ value: Int) -> [UInt8] { [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF)] }
+    private static func le32(_ value: Int) -> [UInt8] {
+        [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value >> 16 & 0xFF), UInt8(value >> 24 & 0xFF)]
+    }
+
+    // MARK: I/O
+
+    private static func readAll(_ fd: Int32, path: String) throws(Failure) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count >= 0 else { throw Failure(description: "\(path): cannot read: \(Errno(rawValue: errno))") }
+            if count == 0 { return bytes }
+            bytes += chunk[0..<count]
+        }
+    }
+
+    private static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(Failure) {
+        var written = 0
+        while written < bytes.count {
+            let count = bytes[written...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { throw Failure(description: "\(path): cannot write: \(Errno(rawValue: errno))") }
+            written += count
+        }
+    }
+
+    private static func sync(_ fd: Int32, path: String) throws(Failure) {
+        guard fsync(fd) == 0 else { throw Failure(description: "\(path): cannot fsync: \(Errno(rawValue: errno))") }
+    }
+
+    /// A new file's name is durable only once its directory is synced.
+    private static func syncDirectory(of path: String) throws(Failure) {
+        let directory = path.lastIndex(of: "/").map { path[..<$0].isEmpty ? "/" : String(path[..<$0]) } ?? "."
+        let fd = Glibc.open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw Failure(description: "\(directory): cannot open to sync: \(Errno(rawValue: errno))") }
+        defer { close(fd) }
+        try sync(fd, path: directory)
+    }
+}
