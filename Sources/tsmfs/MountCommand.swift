@@ -48,6 +48,9 @@ struct MountCommand: ParsableCommand {
             throw ValidationError("--allow-other needs root, or user_allow_other in /etc/fuse.conf (fusermount3 refuses it otherwise)")
         }
         if backend == .kernel && sysroot != nil { throw ValidationError("--backend kernel serves a MOUNTPOINT, not a --sysroot") }
+        if backend == .kernel && (!providerOptions.providers.isEmpty || providerOptions.config != nil) {
+            throw ValidationError("--backend kernel serves the guest's own provider; --provider and --config do not apply")
+        }
         if !injectFaults.isEmpty && sysroot == nil { throw ValidationError("--inject-fault needs --sysroot") }
     }
 

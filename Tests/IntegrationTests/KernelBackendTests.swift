@@ -124,6 +124,33 @@ struct KernelBackendTests {
         #expect(pair.mount.log.contains("rtmr2:sha384"), "the kernel-backed daemon names the file: \(pair.mount.log)")
     }
 
+    @Test("tdx without the 6.16 files: registers from configfs-tsm quotes, RTMRs read-only")
+    func tdxFromQuotes() throws {
+        let sysroot = try MountedTSMFS(["--guest", "tdx"], sysroot: true)
+        defer { #expect(sysroot.stop() == 0, "\(sysroot.log)") }
+        // A kernel root with only configfs: a link to the sysroot's.
+        let root = sysroot.directory + "/configfs-only"
+        try FileManager.default.createDirectory(atPath: root + "/sys/kernel", withIntermediateDirectories: true)
+        #expect(symlink(sysroot.path("sys/kernel/config"), root + "/sys/kernel/config") == 0)
+        let mount = try MountedTSMFS(["--backend", "kernel", "--kernel-root", root])
+        defer { #expect(mount.stop() == 0, "\(mount.log)") }
+        let measurements = sysroot.path("sys/devices/virtual/misc/tdx_guest/measurements")
+        for (register, file) in Self.tdxFiles {
+            #expect(Sys.readFile(mount.path("tdx/\(register)/digest")).value == Sys.readFile(measurements + "/" + file).value, "\(register)")
+        }
+        #expect(Sys.stat(mount.path("tdx/rtmr2/digest")).value.map { $0.st_mode & 0o7777 } == 0o444)
+        #expect(Sys.open(mount.path("tdx/rtmr2/digest"), O_WRONLY).error == .EACCES)
+        // A change in the kernel shows after the next write through tsmfs, from a new quote.
+        #expect(Sys.writeFile(measurements + "/rtmr2:sha384", [UInt8](repeating: 4, count: 48)).value == 48)
+        let reportData = [UInt8](repeating: 0x33, count: 64)
+        #expect(Sys.writeFile(mount.path("tdx/reportdata"), reportData).value == 64)
+        #expect(Sys.readFile(mount.path("tdx/rtmr2/digest")).value == Sys.readFile(measurements + "/rtmr2:sha384").value)
+        let report = Sys.readFile(mount.path("tdx/report0")).value ?? []
+        #expect(report.count == 1024 && Array(report[128..<192]) == reportData)
+        let entries = try FileManager.default.contentsOfDirectory(atPath: sysroot.path("sys/kernel/config/tsm/report"))
+        #expect(entries.isEmpty, "\(entries)")
+    }
+
     @Test("sev-snp: the launch values of a configfs-tsm report, read-only with RFC v2 modes")
     func snp() throws {
         let pair = try KernelBackendPair(guest: "sev-snp")
@@ -196,5 +223,9 @@ struct KernelBackendTests {
         #expect(result.stderr.contains(empty + "/sys/devices/virtual/misc/tdx_guest/measurements"), "\(result.stderr)")
         #expect(result.stderr.contains(empty + "/sys/kernel/config/tsm/report"), "\(result.stderr)")
         #expect(!isMountPoint(mountpoint) && !FileManager.default.fileExists(atPath: mountpoint))
+        // The kernel decides the provider: a selection is refused, not ignored.
+        let selection = try tsmfsMustFail(["mount", mountpoint, "--backend", "kernel", "--kernel-root", empty, "--provider", "tdx"])
+        #expect(selection.status != 0 && selection.status != 124 && selection.stderr.contains("--provider"), "\(selection.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: mountpoint))
     }
 }
