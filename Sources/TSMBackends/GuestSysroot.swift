@@ -59,6 +59,13 @@ public struct GuestSysroot {
     /// extend since (through any face); nil for other guests.
     public let eventLog: MeasurementLog?
 
+    /// Every provider of the sysroot, each once: those under `sys/kernel/tsm` and those behind
+    /// devices only (a journal replays into them by name).
+    public var allProviders: [MeasurementProvider] {
+        var seen = Set<String>()
+        return (tsmProviders + devices.map(\.provider)).filter { seen.insert($0.name).inserted }
+    }
+
     /// TDX: a TDREPORT over the given 64 bytes of report data and the current registers, as the
     /// `/dev/tdx_guest` TDX_CMD_GET_REPORT0 ioctl returns it; nil for other guests.
     public var tdReport: (@Sendable ([UInt8]) -> [UInt8])? {
@@ -76,7 +83,7 @@ public struct GuestSysroot {
     ///   - bootLog: TDX: the boot whose replay gives the RTMRs their initial values (default: a
     ///     small synthetic boot).
     public init(guest: Guest, seed: String = MockAuthority.defaultSeed, privlevelFloor: UInt32 = 0, svsm: Bool = false,
-                bootLog: TCGEventLog? = nil, descriptors: [ProviderDescriptor],
+                bootLog: TCGEventLog? = nil, journal: (any ChangeJournal)? = nil, descriptors: [ProviderDescriptor],
                 sample: ProviderDescriptor = BuiltinProviders.tsmMrSample, faults: FaultInjector? = nil) throws(Problem) {
         guard descriptors.contains(where: { $0.name == guest.reportProviderName }) else {
             throw .missingProvider(guest: guest, provider: guest.reportProviderName)
@@ -96,13 +103,14 @@ public struct GuestSysroot {
                 // The measured TDX provider's RTMRs start where the boot log leaves them, and
                 // every extend through any face is logged.
                 guard let eventLog, descriptor.name == guest.reportProviderName else {
-                    return try MeasurementProvider(descriptor, backend: SoftwareBackend())
+                    return try MeasurementProvider(descriptor, backend: SoftwareBackend(), journal: journal)
                 }
                 let backend: any MeasurementBackend = EventLoggingBackend(wrapping: SoftwareBackend(), log: eventLog)
                 return try MeasurementProvider(eventLog.applyingInitialRTMRs(to: descriptor),
-                                               backend: faults.map { FaultInjectingBackend(wrapped: backend, faults: $0) } ?? backend)
+                                               backend: faults.map { FaultInjectingBackend(wrapped: backend, faults: $0) } ?? backend,
+                                               journal: journal)
             }
-            sampleProvider = try MeasurementProvider(sample, backend: SoftwareBackend())
+            sampleProvider = try MeasurementProvider(sample, backend: SoftwareBackend(), journal: journal)
         } catch {
             throw .registration(error)
         }

@@ -33,8 +33,11 @@ struct MountCommand: ParsableCommand {
     @Option(name: .customLong("kernel-root"), help: ArgumentHelp("With --backend kernel: where the kernel's files are (sys/devices/virtual/misc/tdx_guest/measurements, sys/kernel/config/tsm/report, dev/tdx_guest).", valueName: "PATH"))
     var kernelRoot: String = "/"
 
-    @Option(name: .customLong("inject-fault"), help: ArgumentHelp("With --sysroot, for testing clients: make the next COUNT (default 1) operations of KIND fail. outblob: report generations fail with ERRNO (EBUSY, EIO, ETIMEDOUT, ENXIO, EINVAL; default EIO); generation: outblob reads bump the entry's generation behind the reader's back; extend: RTMR extends fail with ERRNO. Repeatable; off by default; each injected failure is logged.", valueName: "KIND[:ERRNO][:COUNT]"))
+    @Option(name: .customLong("inject-fault"), help: ArgumentHelp("With --sysroot, for testing clients: make the next COUNT (default 1) operations of KIND fail. outblob: report generations fail with ERRNO (EBUSY, EIO, ETIMEDOUT, ENXIO, EINVAL; default EIO); generation: outblob reads bump the entry's generation behind the reader's back; extend: RTMR extends fail with ERRNO. +SKIP lets the first SKIP operations of KIND pass. Repeatable; off by default; each injected failure is logged.", valueName: "KIND[:ERRNO][:COUNT][:+SKIP]"))
     var injectFaults: [FaultSpec] = []
+
+    @Option(help: ArgumentHelp("Keep the registers in FILE across restarts: every change is written and fsync'd before the write returns.", valueName: "FILE"))
+    var state: String?
 
     @OptionGroup var guestOptions: GuestOptions
 
@@ -48,6 +51,9 @@ struct MountCommand: ParsableCommand {
             throw ValidationError("--allow-other needs root, or user_allow_other in /etc/fuse.conf (fusermount3 refuses it otherwise)")
         }
         if backend == .kernel && sysroot != nil { throw ValidationError("--backend kernel serves a MOUNTPOINT, not a --sysroot") }
+        if backend == .kernel && state != nil {
+            throw ValidationError("--state keeps a software model's registers; with --backend kernel the kernel keeps them")
+        }
         if backend == .kernel && (!providerOptions.providers.isEmpty || providerOptions.config != nil) {
             throw ValidationError("--backend kernel serves the guest's own provider; --provider and --config do not apply")
         }
@@ -117,6 +123,18 @@ extension MountCommand {
         }
     }
 
+    /// The journal of `--state`, with the changes to replay, or nil without `--state`.
+    func openState(_ descriptors: [ProviderDescriptor], context: String, logger: Logger) throws -> OpenedState? {
+        guard let state else { return nil }
+        do {
+            let (journal, recovery) = try StateJournal.open(state, fingerprint: StateJournal.fingerprint(descriptors, context: context))
+            logger.notice("state \(state): \(recovery.summary)")
+            return OpenedState(journal: journal, changes: recovery.changes, path: state)
+        } catch {
+            throw Failure(error.description)
+        }
+    }
+
     /// The tree to serve, and a phrase saying what it holds.
     func makeTree(logger: Logger) throws -> (Tree, String) {
         if backend == .kernel {
@@ -131,17 +149,25 @@ extension MountCommand {
         }
         do {
             if sysroot == nil {
-                let providers = try ProviderSelection.descriptors(providerOptions).map { descriptor throws(RegistrationError) in
-                    try MeasurementProvider(descriptor, backend: SoftwareBackend())
+                let descriptors = try ProviderSelection.descriptors(providerOptions)
+                let journal = try openState(descriptors, context: "rfc-v2", logger: logger)
+                let providers = try descriptors.map { descriptor throws(RegistrationError) in
+                    try MeasurementProvider(descriptor, backend: SoftwareBackend(), journal: journal?.journal)
                 }
+                try journal?.replay(into: providers)
                 return (RFCv2Layout.tree(providers), providers.map(\.name).joined(separator: ", "))
             }
             let guest = guestOptions.guest
             let descriptors = try ProviderSelection.descriptors(providerOptions, defaults: guest.defaultProviders)
+            let bootLog = try guestOptions.loadBootLog()
+            let journal = try openState(descriptors + [BuiltinProviders.tsmMrSample],
+                                        context: "sysroot \(guest.rawValue) boot \(bootLog.map { "\($0.encoded())" } ?? "default")",
+                                        logger: logger)
             let faults = injectFaults.isEmpty ? nil : FaultInjector(injectFaults) { logger.notice("injected fault: \($0)") }
             let model = try GuestSysroot(guest: guest, seed: guestOptions.seed, privlevelFloor: guestOptions.privlevelFloor,
-                                         svsm: guestOptions.svsm, bootLog: try guestOptions.loadBootLog(),
+                                         svsm: guestOptions.svsm, bootLog: bootLog, journal: journal?.journal,
                                          descriptors: descriptors, faults: faults)
+            try journal?.replay(into: model.allProviders)
             let device = model.tdReport.map { make in TDXGuestDevice { (reportData: [UInt8]) throws(Errno) in make(reportData) } }
             var layout = SysrootLayout(tsmProviders: model.tsmProviders, devices: model.devices, reports: model.reports,
                                        tdxGuest: device)
@@ -158,6 +184,28 @@ extension MountCommand {
             return (try layout.tree(), "a \(guest.rawValue) guest sysroot (providers \(names))")
         } catch {
             throw Failure("\(error)")
+        }
+    }
+}
+
+/// A state journal just opened, and what it holds to replay.
+struct OpenedState {
+    let journal: StateJournal
+    let changes: [RegisterChange]
+    let path: String
+
+    /// Replays the journal's changes into the providers they name.
+    func replay(into providers: [MeasurementProvider]) throws {
+        let byName = Dictionary(providers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        for (index, change) in changes.enumerated() {
+            guard let provider = byName[change.provider] else {
+                throw Failure("\(path): change \(index + 1) names provider '\(change.provider)', which is not served; refusing the file")
+            }
+            do {
+                try provider.replay(change)
+            } catch {
+                throw Failure("\(path): change \(index + 1) does not apply to provider '\(change.provider)' (\(error.errno)); refusing the file")
+            }
         }
     }
 }
