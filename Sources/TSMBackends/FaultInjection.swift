@@ -25,20 +25,26 @@ public struct FaultSpec: Sendable, Equatable {
     public var kind: Kind
     public var errno: Errno
     public var count: Int
+    /// How many operations of the kind pass before the first fault (`+N`).
+    public var skip: Int
 
-    public init(kind: Kind, errno: Errno = .ioError, count: Int = 1) {
+    public init(kind: Kind, errno: Errno = .ioError, count: Int = 1, skip: Int = 0) {
         self.kind = kind
         self.errno = errno
         self.count = count
+        self.skip = skip
     }
 
-    /// `KIND[:ERRNO][:COUNT]`, e.g. `outblob:EBUSY:2`, `generation`, `extend:ENXIO`; nil if malformed.
+    /// `KIND[:ERRNO][:COUNT][:+SKIP]`, e.g. `outblob:EBUSY:2`, `generation`, `extend:ENXIO`,
+    /// `outblob:EIO:+1` (the first report succeeds, the next fails); nil if malformed.
     public init?(parsing text: String) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        guard let first = parts.first, let kind = Kind(rawValue: first), parts.count <= 3 else { return nil }
+        guard let first = parts.first, let kind = Kind(rawValue: first), parts.count <= 4 else { return nil }
         self.init(kind: kind)
         for part in parts.dropFirst() {
-            if let number = Int(part), number > 0 {
+            if part.hasPrefix("+"), let number = Int(part.dropFirst()), number >= 0 {
+                skip = number
+            } else if let number = Int(part), number > 0 {
                 count = number
             } else if let named = Self.errnos.first(where: { $0.0 == part.uppercased() }) {
                 errno = named.1
@@ -66,6 +72,10 @@ public final class FaultInjector: Sendable {
     public func take(_ kind: FaultSpec.Kind, at place: String) -> FaultSpec? {
         let fired = remaining.withLock { (specs: inout [FaultSpec]) -> FaultSpec? in
             guard let index = specs.firstIndex(where: { $0.kind == kind }) else { return nil }
+            if specs[index].skip > 0 {
+                specs[index].skip -= 1
+                return nil
+            }
             let spec = specs[index]
             specs[index].count -= 1
             if specs[index].count <= 0 { specs.remove(at: index) }

@@ -151,6 +151,27 @@ struct KernelBackendTests {
         #expect(entries.isEmpty, "\(entries)")
     }
 
+    @Test("tdx from quotes: a report the kernel fails at read time reaches the reader as that errno")
+    func tdxQuoteReadFault() throws {
+        // The first report (at start) passes; the next fails with EIO.
+        let sysroot = try MountedTSMFS(["--guest", "tdx", "--inject-fault", "outblob:EIO:+1"], sysroot: true)
+        defer { #expect(sysroot.stop() == 0, "\(sysroot.log)") }
+        let root = sysroot.directory + "/configfs-only"
+        try FileManager.default.createDirectory(atPath: root + "/sys/kernel", withIntermediateDirectories: true)
+        #expect(symlink(sysroot.path("sys/kernel/config"), root + "/sys/kernel/config") == 0)
+        let mount = try MountedTSMFS(["--backend", "kernel", "--kernel-root", root])
+        defer { #expect(mount.stop() == 0, "\(mount.log)") }
+        // rtmr0 is live and never refreshed yet: its first read asks for a quote.
+        #expect(Sys.readFile(mount.path("tdx/rtmr0/digest")).error == .EIO)
+        #expect(mount.log.contains("outblob"), "the daemon names the kernel file: \(mount.log)")
+        #expect(sysroot.log.contains("injected fault: outblob"))
+        // The failure left the provider out of sync: the next read asks again, and succeeds.
+        #expect(Sys.readFile(mount.path("tdx/rtmr0/digest")).value
+            == Sys.readFile(sysroot.path("sys/devices/virtual/misc/tdx_guest/measurements/rtmr0:sha384")).value)
+        let entries = try FileManager.default.contentsOfDirectory(atPath: sysroot.path("sys/kernel/config/tsm/report"))
+        #expect(entries.isEmpty, "\(entries)")
+    }
+
     @Test("sev-snp: the launch values of a configfs-tsm report, read-only with RFC v2 modes")
     func snp() throws {
         let pair = try KernelBackendPair(guest: "sev-snp")

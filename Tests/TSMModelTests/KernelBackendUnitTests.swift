@@ -27,7 +27,8 @@ struct KernelBackendUnitTests {
         #expect(FaultSpec(parsing: "generation") == FaultSpec(kind: .generation, errno: .ioError, count: 1))
         #expect(FaultSpec(parsing: "extend:enxio") == FaultSpec(kind: .extend, errno: .noSuchAddressOrDevice, count: 1))
         #expect(FaultSpec(parsing: "outblob:3:ETIMEDOUT") == FaultSpec(kind: .outblob, errno: .timedOut, count: 3))
-        for bad in ["", "foo", "outblob:EWHAT", "outblob:0", "outblob:EIO:1:2", "extend:-1"] {
+        #expect(FaultSpec(parsing: "outblob:EIO:+1") == FaultSpec(kind: .outblob, errno: .ioError, count: 1, skip: 1))
+        for bad in ["", "foo", "outblob:EWHAT", "outblob:0", "outblob:EIO:1:2:3", "extend:-1", "outblob:+x"] {
             #expect(FaultSpec(parsing: bad) == nil, "\(bad)")
         }
     }
@@ -41,6 +42,9 @@ struct KernelBackendUnitTests {
         #expect(faults.take(.outblob, at: "x")?.errno == .resourceBusy)
         #expect(faults.take(.outblob, at: "x") == nil)
         #expect(faults.isEmpty && logs.all.count == 2)
+        let later = FaultInjector([FaultSpec(kind: .extend, skip: 2)], log: logs.log)
+        #expect(later.take(.extend, at: "x") == nil && later.take(.extend, at: "x") == nil)
+        #expect(later.take(.extend, at: "x")?.errno == .ioError && later.isEmpty)
     }
 
     @Test("a sysroot's generation fault bumps the entry's generation after a blob read")
