@@ -72,7 +72,8 @@ struct Shadows {
         }
         guard mount(path, scratch, nil, UInt(MS_BIND | MS_REC), nil) == 0 else { throw Failure("cannot bind", path) }
         guard mount("tsmfs-shadow", path, "tmpfs", 0, "mode=0755") == 0 else { throw Failure("cannot mount a tmpfs on", path) }
-        for name in try entries(of: scratch) {
+        guard let names = Self.entries(of: scratch) else { throw Failure("cannot list", scratch) }
+        for name in names {
             try restore(scratch + "/" + name, at: path + "/" + name)
         }
         writable.insert(path)
@@ -100,8 +101,9 @@ struct Shadows {
         }
     }
 
-    private func entries(of directory: String) throws(Failure) -> [String] {
-        guard let dir = opendir(directory) else { throw Failure("cannot list", directory) }
+    /// The names in a directory, without `.` and `..`, sorted; nil when it cannot be listed.
+    static func entries(of directory: String) -> [String]? {
+        guard let dir = opendir(directory) else { return nil }
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
@@ -110,7 +112,7 @@ struct Shadows {
             }
             if name != "." && name != ".." { names.append(name) }
         }
-        return names
+        return names.sorted()
     }
 
     private func parent(of path: String) -> String {
