@@ -101,6 +101,30 @@ struct KernelBackendUnitTests {
         #expect(logs.all.contains { $0.contains("rtmr0:sha384") }, "\(logs.all)")
     }
 
+    @Test("tdx detection: an unusable /dev/tdx_guest leaves servtd_hash zero, and report0 reads answer its errno")
+    func unusableDevice() throws {
+        let root = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let measurements = root + "/" + KernelTDXBackend.measurementsPath
+        try FileManager.default.createDirectory(atPath: measurements, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root + "/dev", withIntermediateDirectories: true)
+        for (index, entry) in KernelTDXBackend.files.enumerated() {
+            #expect(FileManager.default.createFile(atPath: measurements + "/" + entry.file, contents: Data(repeating: UInt8(index + 1), count: 48)))
+        }
+        // A regular file: the ioctl answers ENOTTY.
+        #expect(FileManager.default.createFile(atPath: root + "/" + KernelTDXBackend.devicePath, contents: Data()))
+        let logs = LogLines()
+        let found = try KernelGuestSetup.detect(root: root, log: logs.log)
+        let provider = found.provider
+        let servtd = try #require(provider.table.indexByName["servtd_hash"])
+        let mrtd = try #require(provider.table.indexByName["mrtd"])
+        #expect(try provider.read(servtd, offset: 0, count: 48) == [UInt8](repeating: 0, count: 48))
+        #expect(try provider.read(mrtd, offset: 0, count: 48) == [UInt8](repeating: 1, count: 48))
+        let report0 = try #require(provider.table.indexByName["report0"])
+        #expect(throws: MRError.backend(.inappropriateIOCTLForDevice)) { try provider.read(report0, offset: 0, count: 1024) }
+        #expect(logs.all.contains { $0.contains("dev/tdx_guest") }, "\(logs.all)")
+    }
+
     @Test("detection on a plain host names what it looked for")
     func plainHost() throws {
         let directory = try temporaryDirectory()
