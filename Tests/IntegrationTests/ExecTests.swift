@@ -18,9 +18,11 @@ struct HostView: Equatable {
     }
 }
 
-func daemonsRunning() -> Bool {
+/// Whether a sysroot daemon started by `tsmfs exec --seed SEED` still runs. Each test uses its own
+/// seed: other suites run exec daemons at the same time.
+func daemonsRunning(seed: String) -> Bool {
     // The bracket keeps the pattern from matching the shell that runs pgrep.
-    let r = try? shell("pgrep -f '[t]smfs mount --sysroot /tmp/tsmfs-exec' || true")
+    let r = try? shell("pgrep -f '[t]smfs mount --sysroot /tmp/tsmfs-exec.* --seed \(seed) ' || true")
     return !(r?.text.isEmpty ?? true)
 }
 
@@ -31,7 +33,7 @@ struct ExecTests {
     func acceptance() throws {
         let before = HostView.now()
         let r = try shell("""
-            '\(tsmfsBinary())' exec -- sh -c 'xxd -p /sys/kernel/tsm/tdx/rtmr0/digest; ls /sys/kernel/config/tsm/report; ls /dev/tdx_guest; \
+            '\(tsmfsBinary())' exec --seed exec-acceptance -- sh -c 'xxd -p /sys/kernel/tsm/tdx/rtmr0/digest; ls /sys/kernel/config/tsm/report; ls /dev/tdx_guest; \
             cat /sys/devices/virtual/misc/tdx_guest/measurements/mrtd:sha384 | wc -c; readlink /sys/class/misc/tdx_guest; \
             ls /sys/kernel/mm > /dev/null && echo kernel-kept; test -e /dev/null && echo dev-kept; exit 7'
             """)
@@ -44,7 +46,7 @@ struct ExecTests {
         #expect(r.text.contains("kernel-kept"))
         #expect(r.text.contains("dev-kept"))
         #expect(HostView.now() == before)
-        #expect(!daemonsRunning())
+        #expect(!daemonsRunning(seed: "exec-acceptance"))
     }
 
     @Test("a quote through the real configfs path, and an extend through the 6.16 path seen in the RFC v2 tree")
@@ -69,7 +71,7 @@ struct ExecTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         // The command reports when it is ready, then waits to be signalled.
         let r = try shell("""
-            '\(tsmfsBinary())' exec -- sh -c 'touch \(directory)/ready; exec sleep 30' &
+            '\(tsmfsBinary())' exec --seed exec-signals -- sh -c 'touch \(directory)/ready; exec sleep 30' &
             pid=$!
             for i in $(seq 2000); do [ -e '\(directory)/ready' ] && break; sleep 0.01; done
             kill -TERM $pid
@@ -77,7 +79,7 @@ struct ExecTests {
             """)
         #expect(r.status == 128 + SIGTERM, "\(r.stderr)")
         #expect(HostView.now() == before)
-        #expect(!daemonsRunning())
+        #expect(!daemonsRunning(seed: "exec-signals"))
     }
 
     @Test("a missing command is refused; the command's own failure to start is reported")
@@ -85,9 +87,9 @@ struct ExecTests {
         let none = try shell("'\(tsmfsBinary())' exec 2>&1")
         #expect(none.status != 0)
         #expect(none.text.contains("give a command"))
-        let missing = try shell("'\(tsmfsBinary())' exec -- /nonexistent/program 2>&1")
+        let missing = try shell("'\(tsmfsBinary())' exec --seed exec-missing -- /nonexistent/program 2>&1")
         #expect(missing.status != 0)
         #expect(missing.text.contains("cannot run /nonexistent/program"), "\(missing.text)")
-        #expect(!daemonsRunning())
+        #expect(!daemonsRunning(seed: "exec-missing"))
     }
 }
