@@ -73,9 +73,11 @@ struct CCTrustedVMTests {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("cctrusted_client.py").path
         let importable = try shell("python3 -c 'import cctrusted_vm'")
         try #require(importable.status == 0, "cctrusted-vm 0.5.0 is not installed (Scripts/test installs it)")
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let r = try shell("""
-            '\(tsmfsBinary())' exec -- sh -c 'python3 "\(script)" > "$TSMFS_SYSROOT/../sdk.json" || exit $?
-            cat "$TSMFS_SYSROOT/../sdk.json"; for i in 0 1 2 3; do xxd -p -c 48 /sys/kernel/tsm/tdx/rtmr$i/digest; done'
+            '\(tsmfsBinary())' exec -- sh -c 'python3 "\(script)" > "\(directory)/sdk.json" || exit $?
+            cat "\(directory)/sdk.json"; for i in 0 1 2 3; do xxd -p -c 48 /sys/kernel/tsm/tdx/rtmr$i/digest; done'
             """)
         #expect(r.status == 0, "\(r.stderr)")
         let lines = r.text.split(separator: "\n").map(String.init)
