@@ -82,6 +82,10 @@ public final class FuseSession {
         return cfuse_session_loop_mt(session, config)
     }
 
+    /// What another thread may use to tell the kernel to forget names the filesystem removed on
+    /// its own (not through a request). Valid while this session lives.
+    public var invalidator: EntryInvalidator { EntryInvalidator(session: session) }
+
     /// Asks ``run()`` to return. Safe from any thread.
     public func exit() {
         fuse_session_exit(session)
@@ -104,5 +108,20 @@ public final class FuseSession {
         unmount()
         fuse_session_destroy(session)
         context.release()
+    }
+}
+
+/// Tells the kernel to forget cached names (`fuse_lowlevel_notify_inval_entry`). libfuse's notify
+/// calls are safe from any thread; never call one from inside a request handler, and only while
+/// the session that made this lives.
+public final class EntryInvalidator: @unchecked Sendable {
+    private let session: OpaquePointer
+
+    init(session: OpaquePointer) {
+        self.session = session
+    }
+
+    public func invalidate(parent: InodeNumber, name: String) {
+        _ = fuse_lowlevel_notify_inval_entry(session, parent.rawValue, name, name.utf8.count)
     }
 }

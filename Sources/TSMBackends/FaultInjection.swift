@@ -68,6 +68,20 @@ public final class FaultInjector: Sendable {
 
     public var isEmpty: Bool { remaining.withLock { $0.isEmpty } }
 
+    /// The faults still armed (`tsmfs ctl faults`).
+    public var armed: [FaultSpec] { remaining.withLock { $0 } }
+
+    /// Arms another fault (`tsmfs ctl fault ...`).
+    public func add(_ spec: FaultSpec) {
+        remaining.withLock { $0.append(spec) }
+        log("armed \(spec.kind.rawValue): \(spec.errno) x\(spec.count)")
+    }
+
+    /// Disarms every fault (`tsmfs ctl faults clear`).
+    public func clear() {
+        remaining.withLock { $0.removeAll() }
+    }
+
     /// The fault of `kind` to inject now, if one is left; counts it down and logs it.
     public func take(_ kind: FaultSpec.Kind, at place: String) -> FaultSpec? {
         let fired = remaining.withLock { (specs: inout [FaultSpec]) -> FaultSpec? in

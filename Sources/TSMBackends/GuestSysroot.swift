@@ -59,6 +59,12 @@ public struct GuestSysroot {
     /// extend since (through any face); nil for other guests.
     public let eventLog: MeasurementLog?
 
+    /// What `tsmfs ctl` may change in this sysroot.
+    public func operations(journal: (any ChangeJournal)?, faults: FaultInjector?) -> Operations {
+        Operations(providers: allProviders, eventLog: eventLog, loggedProvider: eventLog == nil ? nil : measured.name,
+                   journal: journal, faults: faults)
+    }
+
     /// Every provider of the sysroot, each once: those under `sys/kernel/tsm` and those behind
     /// devices only (a journal replays into them by name).
     public var allProviders: [MeasurementProvider] {

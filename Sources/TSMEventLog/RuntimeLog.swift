@@ -23,6 +23,11 @@ public final class RuntimeLog: Sendable {
         self.capacity = capacity
     }
 
+    /// Empties the log (a reboot).
+    public func clear() {
+        state.withLock { $0 = State() }
+    }
+
     /// Appends one record. Throws `runtimeLogFull` when it does not fit the capacity.
     public func append(_ record: RuntimeRecord) throws(EventLogError) {
         try transaction { (appender: inout Appender) throws(EventLogError) in try appender.append(record) }

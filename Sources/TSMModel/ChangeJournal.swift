@@ -3,8 +3,11 @@ public struct RegisterChange: Sendable, Equatable {
     public enum Kind: UInt8, Sendable {
         /// An extend through the backend with `data` (the register's size).
         case extend = 1
-        /// A new value, written over the old (RFC v2 W without X).
+        /// A new value, written over the old (RFC v2 W without X, or `tsmfs ctl set`).
         case overwrite = 2
+        /// `tsmfs ctl reboot`: every extensible register back to its boot value, the runtime
+        /// event log emptied. Recorded once for all providers (`provider` is empty).
+        case reboot = 3
     }
 
     public var provider: String

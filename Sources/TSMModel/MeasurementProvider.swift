@@ -73,9 +73,33 @@ public final class MeasurementProvider: Sendable {
         return accepted
     }
 
+    /// `tsmfs ctl set`: overwrites register `index` with `value` (exactly its size), whatever its
+    /// flags, journaled like a write. For launch values a running guest cannot change itself.
+    public func set(_ index: Int, to value: [UInt8]) throws(MRError) {
+        guard table.registers.indices.contains(index), value.count == table.registers[index].size else { throw .invalidWrite }
+        let change = RegisterChange(provider: table.name, register: index, kind: .overwrite, data: value)
+        try state.withLock { (state: inout State) throws(MRError) in
+            try apply(change, to: &state, journaled: true)
+        }
+    }
+
+    /// A reboot: every extensible (X) register back to its boot value. `alongside` runs under the
+    /// same lock (an event log emptied at the same instant). Not journaled: the caller records
+    /// one reboot for all providers.
+    public func resetExtensible(alongside: () -> Void = {}) {
+        state.withLock { state in
+            for (index, register) in table.registers.enumerated() where register.flags.contains(.extensible) {
+                state.registers.values[index] = register.initialValue
+            }
+            alongside()
+            state.inSync = false
+        }
+    }
+
     /// Replays a change a journal recorded (at start, before serving): through the backend, not
     /// journaled again.
     public func replay(_ change: RegisterChange) throws(MRError) {
+        guard change.kind != .reboot else { throw .invalidWrite }
         guard table.registers.indices.contains(change.register),
               change.data.count == table.registers[change.register].size else { throw .invalidWrite }
         try state.withLock { (state: inout State) throws(MRError) in
@@ -102,6 +126,7 @@ public final class MeasurementProvider: Sendable {
         switch change.kind {
         case .extend: try backend.extend(change.register, with: change.data, in: &registers)
         case .overwrite: registers.values[change.register] = change.data
+        case .reboot: throw .invalidWrite  // not a register change: see resetExtensible
         }
     }
 

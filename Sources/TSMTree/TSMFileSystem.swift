@@ -198,6 +198,21 @@ public final class TSMFileSystem: FileSystemOperations {
         controller.dropItem(named: name)
     }
 
+    /// Drops every item of every configfs group, as removing them all with rmdir would (a
+    /// reboot). Returns the removed names so the caller can tell the kernel to forget them.
+    public func dropAllItems() -> [(parent: InodeNumber, name: String)] {
+        var removed: [(parent: InodeNumber, name: String)] = []
+        for node in tree.nodes {
+            guard case .group(let controller) = node.content else { continue }
+            let names = items.withLock { $0.order[node.inode.rawValue] ?? [] }
+            for name in names where items.withLock({ $0.removeItem(name, in: node.inode) }) {
+                controller.dropItem(named: name)
+                removed.append((node.inode, name))
+            }
+        }
+        return removed
+    }
+
     public func mknod(parent: InodeNumber, name: String, mode: UInt32, context: RequestContext) throws(Errno) -> FileAttributes {
         throw .permissionDenied
     }

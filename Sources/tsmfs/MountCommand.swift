@@ -36,6 +36,9 @@ struct MountCommand: ParsableCommand {
     @Option(name: .customLong("inject-fault"), help: ArgumentHelp("With --sysroot, for testing clients: make the next COUNT (default 1) operations of KIND fail. outblob: report generations fail with ERRNO (EBUSY, EIO, ETIMEDOUT, ENXIO, EINVAL; default EIO); generation: outblob reads bump the entry's generation behind the reader's back; extend: RTMR extends fail with ERRNO. +SKIP lets the first SKIP operations of KIND pass. Repeatable; off by default; each injected failure is logged.", valueName: "KIND[:ERRNO][:COUNT][:+SKIP]"))
     var injectFaults: [FaultSpec] = []
 
+    @Option(help: ArgumentHelp("The control socket for `tsmfs ctl` (default: /run/tsmfs/MOUNT.sock as root, else $XDG_RUNTIME_DIR/tsmfs or /tmp/tsmfs-UID).", valueName: "PATH"))
+    var control: String?
+
     @Option(help: ArgumentHelp("Keep the registers in FILE across restarts: every change is written and fsync'd before the write returns.", valueName: "FILE"))
     var state: String?
 
@@ -75,7 +78,7 @@ struct MountCommand: ParsableCommand {
         var logger = Logger(label: "tsmfs")
         logger.logLevel = logLevel
 
-        let (tree, served) = try makeTree(logger: logger)
+        let (tree, served, operations) = try makeTree(logger: logger)
         let mountpoint = self.mountpoint ?? sysroot ?? ""
         let filesystem = TSMFileSystem(tree: tree, time: Int64(Glibc.time(nil)), owner: (getuid(), getgid()))
         do {
@@ -100,10 +103,23 @@ struct MountCommand: ParsableCommand {
         } catch {
             throw Failure(error.description)
         }
+        var control: ControlServer?
+        if let operations {
+            let path = self.control ?? ControlServer.defaultPath(for: mountpoint)
+            let controlLogger = logger
+            do {
+                control = try ControlServer(path: path, operations: operations, filesystem: filesystem,
+                                            invalidator: session.invalidator) { controlLogger.notice("\($0)") }
+            } catch {
+                // The tree is what clients need; without the socket only `tsmfs ctl` is missing.
+                logger.warning("no control socket: \(error.description)")
+            }
+        }
         SystemdNotifier.notify("READY=1\nSTATUS=serving \(mountpoint)")
-        logger.notice("serving \(served) at \(mountpoint)")
+        logger.notice("serving \(served) at \(mountpoint)\(control.map { "; control socket \($0.path)" } ?? "")")
 
         let status = session.run()
+        control?.stop()
         SystemdNotifier.notify("STOPPING=1")
         session.unmount()
         if status < 0 {
@@ -135,8 +151,8 @@ extension MountCommand {
         }
     }
 
-    /// The tree to serve, and a phrase saying what it holds.
-    func makeTree(logger: Logger) throws -> (Tree, String) {
+    /// The tree to serve, a phrase saying what it holds, and what `tsmfs ctl` may change in it.
+    func makeTree(logger: Logger) throws -> (Tree, String, Operations?) {
         if backend == .kernel {
             // Before anything is mounted: a host without the interfaces is refused here.
             let found: KernelGuestSetup.Found
@@ -145,7 +161,7 @@ extension MountCommand {
             } catch {
                 throw Failure(error.description)
             }
-            return (RFCv2Layout.tree([found.provider]), found.summary)
+            return (RFCv2Layout.tree([found.provider]), found.summary, nil)
         }
         do {
             if sysroot == nil {
@@ -154,8 +170,9 @@ extension MountCommand {
                 let providers = try descriptors.map { descriptor throws(RegistrationError) in
                     try MeasurementProvider(descriptor, backend: SoftwareBackend(), journal: journal?.journal)
                 }
-                try journal?.replay(into: providers)
-                return (RFCv2Layout.tree(providers), providers.map(\.name).joined(separator: ", "))
+                let operations = Operations(providers: providers, journal: journal?.journal)
+                try journal?.replay(into: providers, operations: operations)
+                return (RFCv2Layout.tree(providers), providers.map(\.name).joined(separator: ", "), operations)
             }
             let guest = guestOptions.guest
             let descriptors = try ProviderSelection.descriptors(providerOptions, defaults: guest.defaultProviders)
@@ -163,11 +180,13 @@ extension MountCommand {
             let journal = try openState(descriptors + [BuiltinProviders.tsmMrSample],
                                         context: "sysroot \(guest.rawValue) boot \(bootLog.map { "\($0.encoded())" } ?? "default")",
                                         logger: logger)
-            let faults = injectFaults.isEmpty ? nil : FaultInjector(injectFaults) { logger.notice("injected fault: \($0)") }
+            // Always there in a sysroot, so that `tsmfs ctl fault` can arm faults at run time.
+            let faults = FaultInjector(injectFaults) { logger.notice("injected fault: \($0)") }
             let model = try GuestSysroot(guest: guest, seed: guestOptions.seed, privlevelFloor: guestOptions.privlevelFloor,
                                          svsm: guestOptions.svsm, bootLog: bootLog, journal: journal?.journal,
                                          descriptors: descriptors, faults: faults)
-            try journal?.replay(into: model.allProviders)
+            let operations = model.operations(journal: journal?.journal, faults: faults)
+            try journal?.replay(into: model.allProviders, operations: operations)
             let device = model.tdReport.map { make in TDXGuestDevice { (reportData: [UInt8]) throws(Errno) in make(reportData) } }
             var layout = SysrootLayout(tsmProviders: model.tsmProviders, devices: model.devices, reports: model.reports,
                                        tdxGuest: device)
@@ -181,7 +200,7 @@ extension MountCommand {
                 ]
             }
             let names = model.tsmProviders.map(\.name).joined(separator: ", ")
-            return (try layout.tree(), "a \(guest.rawValue) guest sysroot (providers \(names))")
+            return (try layout.tree(), "a \(guest.rawValue) guest sysroot (providers \(names))", operations)
         } catch {
             throw Failure("\(error)")
         }
@@ -194,10 +213,14 @@ struct OpenedState {
     let changes: [RegisterChange]
     let path: String
 
-    /// Replays the journal's changes into the providers they name.
-    func replay(into providers: [MeasurementProvider]) throws {
+    /// Replays the journal's changes into the providers they name; a reboot record reboots.
+    func replay(into providers: [MeasurementProvider], operations: Operations) throws {
         let byName = Dictionary(providers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         for (index, change) in changes.enumerated() {
+            if change.kind == .reboot {
+                try operations.reboot(record: false)
+                continue
+            }
             guard let provider = byName[change.provider] else {
                 throw Failure("\(path): change \(index + 1) names provider '\(change.provider)', which is not served; refusing the file")
             }

@@ -1,0 +1,78 @@
+import SystemPackage
+import TSMEventLog
+import TSMModel
+
+/// What `tsmfs ctl` changes in a running mount's register model: static values, a reboot, and the
+/// armed faults. The ABI tree itself has no control files; these come through the control socket.
+public final class Operations: Sendable {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+        init(_ description: String) { self.description = description }
+    }
+
+    public let providers: [MeasurementProvider]
+    /// A TDX sysroot's event log, emptied by a reboot together with its provider's RTMRs.
+    let eventLog: MeasurementLog?
+    let loggedProvider: String?
+    let journal: (any ChangeJournal)?
+    /// The sysroot's faults, armed and cleared at run time; nil for a plain mount.
+    public let faults: FaultInjector?
+
+    public init(providers: [MeasurementProvider], eventLog: MeasurementLog? = nil, loggedProvider: String? = nil,
+                journal: (any ChangeJournal)? = nil, faults: FaultInjector? = nil) {
+        self.providers = providers
+        self.eventLog = eventLog
+        self.loggedProvider = loggedProvider
+        self.journal = journal
+        self.faults = faults
+    }
+
+    /// `set PROVIDER/REGISTER HEX`: a new value for any register, of exactly its size.
+    public func set(_ path: String, hex: String) throws(Failure) {
+        let parts = path.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let provider = providers.first(where: { $0.name == parts[0] }),
+              let index = provider.table.indexByName[parts[1]] else {
+            throw Failure("no register \(path) (give PROVIDER/REGISTER, e.g. tdx/mrconfigid)")
+        }
+        guard let value = Self.bytes(hex: hex) else { throw Failure("\(hex) is not hex") }
+        let size = provider.table.registers[index].size
+        guard value.count == size else { throw Failure("\(path) holds \(size) bytes, not \(value.count)") }
+        do {
+            try provider.set(index, to: value)
+        } catch {
+            throw Failure("\(path): \(error.errno)")
+        }
+    }
+
+    /// `reboot`: every extensible register back to its boot value and the runtime event log
+    /// emptied; static values stay. With `--state` the reboot is recorded first, once.
+    public func reboot(record: Bool = true) throws(Failure) {
+        if record, let journal {
+            do {
+                try journal.record(RegisterChange(provider: "", register: 0, kind: .reboot, data: []))
+            } catch {
+                throw Failure("cannot record the reboot: \(error.errno)")
+            }
+        }
+        for provider in providers {
+            if provider.name == loggedProvider, let eventLog {
+                provider.resetExtensible { eventLog.runtime.clear() }
+            } else {
+                provider.resetExtensible()
+            }
+        }
+    }
+
+    private static func bytes(hex: String) -> [UInt8]? {
+        let digits = Array(hex.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var result: [UInt8] = []
+        var index = 0
+        while index < digits.count {
+            guard let byte = UInt8(String(decoding: digits[index..<(index + 2)], as: UTF8.self), radix: 16) else { return nil }
+            result.append(byte)
+            index += 2
+        }
+        return result
+    }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Glibc
+
+/// `tsmfs ctl`: change a running mount through its control socket.
+struct CtlCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ctl",
+        abstract: "Change a running mount: set a register, reboot the guest, arm or clear faults.",
+        discussion: """
+            Talks to the mount's control socket (shown when the mount starts). Requests: \
+            set PROVIDER/REGISTER HEX; reboot (RTMRs back to boot values, the runtime event log \
+            emptied, report entries removed, launch values kept); faults (list); faults clear; \
+            fault KIND[:ERRNO][:COUNT][:+SKIP] (sysroot mounts; as --inject-fault).
+            """
+    )
+
+    @Option(help: ArgumentHelp("The control socket.", valueName: "PATH"))
+    var socket: String?
+
+    @Option(help: ArgumentHelp("The mount point (or sysroot) whose default control socket to use.", valueName: "DIR"))
+    var mount: String?
+
+    @Argument(help: "The request, e.g. `reboot` or `set tdx/mrconfigid 00ff...`.")
+    var request: [String]
+
+    func validate() throws {
+        guard (socket == nil) != (mount == nil) else { throw ValidationError("give --socket PATH or --mount DIR") }
+        guard !request.isEmpty else { throw ValidationError("give a request: set, reboot, faults or fault") }
+    }
+
+    func run() throws {
+        let path = socket ?? ControlServer.defaultPath(for: mount ?? "")
+        let reply = try Self.send(request.joined(separator: " "), to: path)
+        print(reply, terminator: "")
+        let last = reply.split(separator: "\n").last.map(String.init) ?? ""
+        if !last.hasPrefix("ok") { throw ExitCode.failure }
+    }
+
+    static func send(_ request: String, to path: String) throws -> String {
+        let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw Failure("socket: errno \(errno)") }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw Failure("socket path too long: \(path)") }
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            for (index, byte) in bytes.enumerated() { buffer[index] = byte }
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else { throw Failure("cannot reach the control socket \(path): errno \(errno) (is the mount running?)") }
+        let line = Array((request + "\n").utf8)
+        _ = line.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        var reply: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            reply += chunk[0..<count]
+        }
+        return String(decoding: reply, as: UTF8.self)
+    }
+}

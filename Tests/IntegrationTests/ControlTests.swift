@@ -1,0 +1,97 @@
+import Foundation
+import Glibc
+import Testing
+
+/// `tsmfs ctl` through a mount's control socket (issue: reboot, reset, fault injection).
+@Suite("Control socket", .serialized)
+struct ControlTests {
+    func ctl(_ socket: String, _ request: String) throws -> ShellResult {
+        try shell("'\(tsmfsBinary())' ctl --socket '\(socket)' \(request)")
+    }
+
+    @Test("reboot: RTMRs back to boot values, runtime log emptied, report entries gone, launch values kept")
+    func reboot() throws {
+        let socket = NSTemporaryDirectory() + "tsmfs-ctl-reboot-\(getpid()).sock"
+        let live = try MountedTSMFS(["--guest", "tdx", "--control", socket], sysroot: true)
+        #expect(live.log.contains("control socket \(socket)"))
+        var st = stat()
+        #expect(stat(socket, &st) == 0 && st.st_mode & 0o777 == 0o600, "owner-only socket")
+        let tdx = live.path("sys/kernel/tsm/tdx")
+        let boot = (0..<4).map { Sys.readFile("\(tdx)/rtmr\($0)/digest").value ?? [] }
+        let mrtd = Sys.readFile(tdx + "/mrtd/digest").value
+        for rtmr in 0..<4 { #expect(Sys.writeFile("\(tdx)/rtmr\(rtmr)/digest", [UInt8](repeating: 1, count: 48)).value == 48) }
+        let report = live.path("sys/kernel/config/tsm/report")
+        #expect(mkdir(report + "/before", 0o755) == 0)
+        let r = try ctl(socket, "reboot")
+        #expect(r.status == 0, "\(r.text)")
+        #expect(r.text.contains("1 report entries removed"))
+        #expect((0..<4).map { Sys.readFile("\(tdx)/rtmr\($0)/digest").value ?? [] } == boot)
+        #expect(Sys.readFile(tdx + "/mrtd/digest").value == mrtd)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: report) == [])
+        #expect(try replayedRTMRs(live.root) == boot.map(hex), "the runtime log was emptied with them")
+        #expect(live.stop() == 0)
+    }
+
+    @Test("set changes a launch value and the next quote shows it; bad requests are refused")
+    func set() throws {
+        let socket = NSTemporaryDirectory() + "tsmfs-ctl-set-\(getpid()).sock"
+        let mount = try MountedTSMFS(["--guest", "tdx", "--control", socket], sysroot: true)
+        let value = (0..<48).map { UInt8($0) }
+        #expect(try ctl(socket, "set tdx/mrconfigid \(hex(value))").status == 0)
+        #expect(Sys.readFile(mount.path("sys/kernel/tsm/tdx/mrconfigid/digest")).value == value)
+        #expect(Sys.readFile(mount.path("sys/devices/virtual/misc/tdx_guest/measurements/mrconfigid")).value == value)
+        let entry = mount.path("sys/kernel/config/tsm/report/q")
+        #expect(mkdir(entry, 0o755) == 0)
+        #expect(Sys.writeFile(entry + "/inblob", [UInt8](repeating: 0, count: 64)).value == 64)
+        let quote = Sys.readFile(entry + "/outblob", count: 65536).value ?? []
+        #expect(quote.count > 280 && Array(quote[232..<280]) == value, "MRCONFIGID in the next quote")
+        #expect(rmdir(entry) == 0)
+        for bad in ["set tdx/nope 00", "set tdx/mrconfigid 00", "set tdx/mrconfigid zz", "bogus", "fault nonsense"] {
+            let r = try ctl(socket, bad)
+            #expect(r.status != 0, "\(bad)")
+            #expect(r.text.contains("error"), "\(bad): \(r.text)")
+        }
+        #expect(mount.stop() == 0)
+    }
+
+    @Test("armed faults reach clients as the chosen errno; clearing them restores normal answers")
+    func faults() throws {
+        let socket = NSTemporaryDirectory() + "tsmfs-ctl-faults-\(getpid()).sock"
+        let mount = try MountedTSMFS(["--guest", "tdx", "--control", socket], sysroot: true)
+        let rtmr = mount.path("sys/kernel/tsm/tdx/rtmr0/digest")
+        #expect(try ctl(socket, "fault extend:EBUSY:5").status == 0)
+        #expect(try ctl(socket, "faults").text.contains("extend"))
+        #expect(Sys.writeFile(rtmr, [UInt8](repeating: 0, count: 48)).error == .EBUSY)
+        #expect(try ctl(socket, "faults clear").status == 0)
+        #expect(Sys.writeFile(rtmr, [UInt8](repeating: 0, count: 48)).value == 48)
+        #expect(try ctl(socket, "fault outblob:ETIMEDOUT").status == 0)
+        let entry = mount.path("sys/kernel/config/tsm/report/f")
+        #expect(mkdir(entry, 0o755) == 0)
+        #expect(Sys.writeFile(entry + "/inblob", [UInt8](repeating: 0, count: 64)).value == 64)
+        #expect(Sys.readFile(entry + "/outblob", count: 65536).error == .ETIMEDOUT)
+        #expect((Sys.readFile(entry + "/outblob", count: 65536).value?.count ?? 0) > 0, "one fault, then normal again")
+        #expect(rmdir(entry) == 0)
+        #expect(mount.log.contains("injected fault"))
+        #expect(mount.stop() == 0)
+    }
+
+    @Test("a reboot is recorded in --state and replayed after a restart")
+    func rebootWithState() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let socket = directory + "/ctl.sock", state = directory + "/state", root = directory + "/root"
+        let first = try MountedTSMFS(["--guest", "tdx", "--state", state, "--control", socket], mountAt: root, sysroot: true)
+        let rtmr = first.path("sys/kernel/tsm/tdx/rtmr1/digest")
+        let boot = Sys.readFile(rtmr).value
+        #expect(Sys.writeFile(rtmr, [UInt8](repeating: 3, count: 48)).value == 48)
+        #expect(try ctl(socket, "reboot").status == 0)
+        #expect(Sys.writeFile(rtmr, [UInt8](repeating: 4, count: 48)).value == 48)
+        let expected = Sys.readFile(rtmr).value
+        #expect(first.stop(SIGKILL) == 128 + SIGKILL)
+        let second = try MountedTSMFS(["--guest", "tdx", "--state", state, "--control", socket], mountAt: root, sysroot: true)
+        #expect(Sys.readFile(second.path("sys/kernel/tsm/tdx/rtmr1/digest")).value == expected)
+        #expect(expected == boot.map { extendDigest("sha384", $0, [UInt8](repeating: 4, count: 48)) })
+        #expect(try replayedRTMRs(second.root)[1] == hex(expected ?? []), "the runtime log holds only the extend after the reboot")
+        #expect(second.stop() == 0)
+    }
+}
