@@ -14,6 +14,11 @@ public struct FaultSpec: Sendable, Equatable {
         /// An RTMR extend of the measured provider (the 6.16 `rtmrN:sha384` write, or an RFC v2
         /// extend of the same register) fails with the errno, as TDG.MR.RTMR.EXTEND can.
         case extend
+        /// A `mkdir` under `report/` fails with the errno (ENXIO is what a kernel without a
+        /// provider answers).
+        case mkdir
+        /// A report generation succeeds with an empty outblob (and auxblob): reads return 0 bytes.
+        case empty
     }
 
     /// The errnos a spec may name, as the kernel's drivers return them.
@@ -96,7 +101,8 @@ public final class FaultInjector: Sendable {
             return spec
         }
         if let fired {
-            let what = kind == .generation ? "generation bumped" : "\(fired.errno) (errno \(fired.errno.rawValue))"
+            let what = kind == .generation ? "generation bumped"
+                : kind == .empty ? "empty outblob" : "\(fired.errno) (errno \(fired.errno.rawValue))"
             log("\(kind.rawValue) at \(place): \(what)")
         }
         return fired
@@ -115,11 +121,16 @@ struct FaultInjectingReportProvider: ReportProvider, ReportGenerationFault {
 
     func makeReport(_ request: ReportRequest) throws(Errno) -> ReportBlobs {
         if let fault = faults.take(.outblob, at: "\(name) report") { throw fault.errno }
+        if faults.take(.empty, at: "\(name) report") != nil { return ReportBlobs(outblob: []) }
         return try wrapped.makeReport(request)
     }
 
     func bumpsGeneration() -> Bool {
         faults.take(.generation, at: "\(name) outblob read") != nil
+    }
+
+    func mkdirFailure() -> Errno? {
+        faults.take(.mkdir, at: "report mkdir")?.errno
     }
 }
 

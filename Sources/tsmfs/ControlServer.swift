@@ -147,7 +147,7 @@ final class ControlServer: Sendable {
         case ("fault", 2):
             guard let faults = operations.faults else { return "error: fault injection needs a --sysroot mount\n" }
             guard let spec = FaultSpec(parsing: words[1]) else {
-                return "error: not a fault: \(words[1]) (KIND[:ERRNO][:COUNT][:+SKIP], KIND outblob, generation or extend)\n"
+                return "error: not a fault: \(words[1]) (KIND[:ERRNO][:COUNT][:+SKIP], KIND outblob, generation, extend, mkdir or empty)\n"
             }
             faults.add(spec)
             return "ok\n"

@@ -33,7 +33,7 @@ struct MountCommand: ParsableCommand {
     @Option(name: .customLong("kernel-root"), help: ArgumentHelp("With --backend kernel: where the kernel's files are (sys/devices/virtual/misc/tdx_guest/measurements, sys/kernel/config/tsm/report, dev/tdx_guest).", valueName: "PATH"))
     var kernelRoot: String = "/"
 
-    @Option(name: .customLong("inject-fault"), help: ArgumentHelp("With --sysroot, for testing clients: make the next COUNT (default 1) operations of KIND fail. outblob: report generations fail with ERRNO (EBUSY, EIO, ETIMEDOUT, ENXIO, EINVAL; default EIO); generation: outblob reads bump the entry's generation behind the reader's back; extend: RTMR extends fail with ERRNO. +SKIP lets the first SKIP operations of KIND pass. Repeatable; off by default; each injected failure is logged.", valueName: "KIND[:ERRNO][:COUNT][:+SKIP]"))
+    @Option(name: .customLong("inject-fault"), help: ArgumentHelp("With --sysroot, for testing clients: make the next COUNT (default 1) operations of KIND fail. outblob: report generations fail with ERRNO (EBUSY, EIO, ETIMEDOUT, ENXIO, EINVAL; default EIO); generation: outblob reads bump the entry's generation behind the reader's back; extend: RTMR extends fail with ERRNO; mkdir: mkdirs under report/ fail with ERRNO; empty: report generations give an empty outblob. +SKIP lets the first SKIP operations of KIND pass. Repeatable; off by default; each injected failure is logged.", valueName: "KIND[:ERRNO][:COUNT][:+SKIP]"))
     var injectFaults: [FaultSpec] = []
 
     @Option(help: ArgumentHelp("The control socket for `tsmfs ctl` (default: /run/tsmfs/MOUNT.sock as root, else $XDG_RUNTIME_DIR/tsmfs or /tmp/tsmfs-UID).", valueName: "PATH"))

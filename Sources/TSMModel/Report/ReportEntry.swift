@@ -132,6 +132,8 @@ public final class ReportEntry: Sendable {
 /// when it answers true, the blob read that asked bumps the entry's generation afterwards.
 public protocol ReportGenerationFault: Sendable {
     func bumpsGeneration() -> Bool
+    /// The errno the next `mkdir` under `report/` fails with, if one is injected.
+    func mkdirFailure() -> Errno?
 }
 
 /// The one lock all report entries share while a report is made (the kernel's `tsm_rwsem`).
