@@ -33,22 +33,33 @@ public struct FaultSpec: Sendable, Equatable {
     /// How many operations of the kind pass before the first fault (`+N`).
     public var skip: Int
 
-    public init(kind: Kind, errno: Errno = .ioError, count: Int = 1, skip: Int = 0) {
+    /// Only operations on this register (`extend@rtmr2`); nil for every one of the kind.
+    public var register: String?
+
+    public init(kind: Kind, errno: Errno = .ioError, count: Int = 1, skip: Int = 0, register: String? = nil) {
         self.kind = kind
         self.errno = errno
         self.count = count
         self.skip = skip
+        self.register = register
     }
 
-    /// `KIND[:ERRNO][:COUNT][:+SKIP]`, e.g. `outblob:EBUSY:2`, `generation`, `extend:ENXIO`,
-    /// `outblob:EIO:+1` (the first report succeeds, the next fails); nil if malformed.
+    /// `KIND[@REGISTER][:ERRNO][:COUNT|all][:+SKIP]`, e.g. `outblob:EBUSY:2`, `generation`,
+    /// `extend@rtmr2:ENXIO:all`, `outblob:EIO:+1` (the first report succeeds, the next fails);
+    /// nil if malformed.
     public init?(parsing text: String) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        guard let first = parts.first, let kind = Kind(rawValue: first), parts.count <= 4 else { return nil }
-        self.init(kind: kind)
+        guard let first = parts.first, parts.count <= 4 else { return nil }
+        let head = first.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+        guard let name = head.first, let kind = Kind(rawValue: name) else { return nil }
+        let register = head.count == 2 ? head[1] : nil
+        if register?.isEmpty == true { return nil }
+        self.init(kind: kind, register: register)
         for part in parts.dropFirst() {
             if part.hasPrefix("+"), let number = Int(part.dropFirst()), number >= 0 {
                 skip = number
+            } else if part == "all" {
+                count = Int.max
             } else if let number = Int(part), number > 0 {
                 count = number
             } else if let named = Self.errnos.first(where: { $0.0 == part.uppercased() }) {
@@ -90,13 +101,15 @@ public final class FaultInjector: Sendable {
     /// The fault of `kind` to inject now, if one is left; counts it down and logs it.
     public func take(_ kind: FaultSpec.Kind, at place: String) -> FaultSpec? {
         let fired = remaining.withLock { (specs: inout [FaultSpec]) -> FaultSpec? in
-            guard let index = specs.firstIndex(where: { $0.kind == kind }) else { return nil }
+            guard let index = specs.firstIndex(where: { spec in
+                spec.kind == kind && spec.register.map { place.hasSuffix("/" + $0) } != false
+            }) else { return nil }
             if specs[index].skip > 0 {
                 specs[index].skip -= 1
                 return nil
             }
             let spec = specs[index]
-            specs[index].count -= 1
+            if specs[index].count != Int.max { specs[index].count -= 1 }
             if specs[index].count <= 0 { specs.remove(at: index) }
             return spec
         }

@@ -137,7 +137,11 @@ final class ControlServer: Sendable {
             return "ok: rebooted; \(dropped.count) report entries removed\n"
         case ("faults", 1):
             guard let faults = operations.faults else { return "error: fault injection needs a --sysroot mount\n" }
-            let lines = faults.armed.map { "\($0.kind.rawValue) \($0.errno) count \($0.count) skip \($0.skip)\n" }
+            let lines = faults.armed.map { spec in
+                let target = spec.register.map { "@" + $0 } ?? ""
+                let count = spec.count == Int.max ? "all" : String(spec.count)
+                return "\(spec.kind.rawValue)\(target) \(spec.errno) count \(count) skip \(spec.skip)\n"
+            }
             return lines.joined() + "ok: \(lines.count) armed\n"
         case ("faults", 2) where words[1] == "clear":
             guard let faults = operations.faults else { return "error: fault injection needs a --sysroot mount\n" }
@@ -147,7 +151,7 @@ final class ControlServer: Sendable {
         case ("fault", 2):
             guard let faults = operations.faults else { return "error: fault injection needs a --sysroot mount\n" }
             guard let spec = FaultSpec(parsing: words[1]) else {
-                return "error: not a fault: \(words[1]) (KIND[:ERRNO][:COUNT][:+SKIP], KIND outblob, generation, extend, mkdir or empty)\n"
+                return "error: not a fault: \(words[1]) (KIND[@REGISTER][:ERRNO][:COUNT|all][:+SKIP], KIND outblob, generation, extend, mkdir or empty)\n"
             }
             faults.add(spec)
             return "ok\n"

@@ -64,6 +64,14 @@ struct ControlTests {
         #expect(Sys.writeFile(rtmr, [UInt8](repeating: 0, count: 48)).error == .EBUSY)
         #expect(try ctl(socket, "faults clear").status == 0)
         #expect(Sys.writeFile(rtmr, [UInt8](repeating: 0, count: 48)).value == 48)
+        // Every extend of one register, the others untouched.
+        #expect(try ctl(socket, "fault extend@rtmr2:EIO:all").status == 0)
+        let rtmr2 = mount.path("sys/kernel/tsm/tdx/rtmr2/digest")
+        for _ in 0..<3 { #expect(Sys.writeFile(rtmr2, [UInt8](repeating: 0, count: 48)).error == .EIO) }
+        #expect(Sys.writeFile(rtmr, [UInt8](repeating: 0, count: 48)).value == 48)
+        #expect(try ctl(socket, "faults").text.contains("extend@rtmr2 "))
+        #expect(try ctl(socket, "faults clear").status == 0)
+        #expect(Sys.writeFile(rtmr2, [UInt8](repeating: 0, count: 48)).value == 48)
         #expect(try ctl(socket, "fault outblob:ETIMEDOUT").status == 0)
         let entry = mount.path("sys/kernel/config/tsm/report/f")
         #expect(mkdir(entry, 0o755) == 0)
