@@ -101,6 +101,7 @@ struct StateJournalTests {
 
     @Test("a change the journal cannot make durable does not take effect")
     func failingJournal() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let tdx = try MeasurementProvider(BuiltinProviders.tdx, backend: SoftwareBackend(), journal: FailingJournal())
         let before = try value(tdx, "rtmr3")
         #expect(throws: MRError.backend(.noSpace)) { try write(tdx, "rtmr3", [UInt8](repeating: 1, count: 48)) }
