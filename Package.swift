@@ -60,11 +60,15 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // Bounds-checked little-endian reading and writing of binary formats, shared by the
+        // evidence and event-log parsers.
+        .target(name: "TSMBytes"),
         // Attestation evidence: a seeded mock authority, TDX Quote v4 and SEV-SNP report encoders,
         // parsers and a verifier. Independent of FUSE and of the register model.
         .target(
             name: "TSMEvidence",
             dependencies: [
+                "TSMBytes",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
@@ -90,6 +94,7 @@ let package = Package(
         .target(
             name: "TSMEventLog",
             dependencies: [
+                "TSMBytes",
                 "TSMModel",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
