@@ -30,7 +30,7 @@ public enum BootLogDescription {
             entries = isArray ? try decoder.decode([Entry].self, from: Data(bytes))
                               : try decoder.decode(Document.self, from: Data(bytes)).events
         } catch {
-            throw .description("not a valid boot log description: \(describe(error))")
+            throw .description("not a valid boot log description: \(DecodingErrorText.describe(error))")
         }
         var events: [TCGEvent] = []
         for (index, entry) in entries.enumerated() {
@@ -133,22 +133,5 @@ public enum BootLogDescription {
         var intValue: Int? { nil }
         init(stringValue: String) { self.stringValue = stringValue }
         init?(intValue: Int) { nil }
-    }
-
-    private static func describe(_ error: any Error) -> String {
-        switch error {
-        case DecodingError.keyNotFound(let key, let context):
-            return "missing key '\(key.stringValue)' at \(path(context.codingPath))"
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
-            return "\(context.debugDescription) at \(path(context.codingPath))"
-        case DecodingError.dataCorrupted(let context):
-            return "\(context.debugDescription)\(context.codingPath.isEmpty ? "" : " at " + path(context.codingPath))"
-        default:
-            return "\(error)"
-        }
-    }
-
-    private static func path(_ codingPath: [any CodingKey]) -> String {
-        codingPath.map { $0.intValue.map { "[\($0)]" } ?? "." + $0.stringValue }.joined()
     }
 }

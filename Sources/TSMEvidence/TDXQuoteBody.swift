@@ -57,18 +57,9 @@ public struct TDXQuoteBody: Sendable, Equatable {
         teeTCBSVN: [UInt8] = TDXQuoteBody.mockTEETCBSVN, mrSEAM: [UInt8] = TDXQuoteBody.mockMRSEAM,
         mrSignerSEAM: [UInt8] = [UInt8](repeating: 0, count: 48), seamAttributes: [UInt8] = [UInt8](repeating: 0, count: 8)
     ) throws(EvidenceError) {
-        self.teeTCBSVN = teeTCBSVN
-        self.mrSEAM = mrSEAM
-        self.mrSignerSEAM = mrSignerSEAM
-        self.seamAttributes = seamAttributes
-        self.tdAttributes = tdAttributes
-        self.xfam = xfam
-        self.mrTD = mrTD
-        self.mrConfigID = mrConfigID
-        self.mrOwner = mrOwner
-        self.mrOwnerConfig = mrOwnerConfig
-        self.rtmrs = rtmrs
-        self.reportData = reportData
+        self.init(teeTCBSVN: teeTCBSVN, mrSEAM: mrSEAM, mrSignerSEAM: mrSignerSEAM, seamAttributes: seamAttributes,
+                  tdAttributes: tdAttributes, xfam: xfam, mrTD: mrTD, mrConfigID: mrConfigID, mrOwner: mrOwner,
+                  mrOwnerConfig: mrOwnerConfig, rtmrs: rtmrs, reportData: reportData)
         try validate()
     }
 

@@ -16,7 +16,7 @@ public enum ProviderConfig {
         do {
             document = try JSONDecoder().decode(Document.self, from: Data(bytes))
         } catch {
-            throw ConfigError(file: file, message: "not a valid provider config: \(describe(error))")
+            throw ConfigError(file: file, message: "not a valid provider config: \(DecodingErrorText.describe(error))")
         }
         var seen = Set<String>()
         var descriptors: [ProviderDescriptor] = []
@@ -43,8 +43,12 @@ public enum ProviderConfig {
         guard let data = try? encoder.encode(document) else { return "{}" }
         return String(decoding: data, as: UTF8.self) + "\n"
     }
+}
 
-    private static func describe(_ error: any Error) -> String {
+/// What a JSON decoding error says, with the path of the value at fault: for messages that name
+/// the file and the key a user got wrong.
+public enum DecodingErrorText {
+    public static func describe(_ error: any Error) -> String {
         switch error {
         case DecodingError.keyNotFound(let key, let context):
             return "missing key '\(key.stringValue)' at \(path(context.codingPath))"
