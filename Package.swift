@@ -51,6 +51,12 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // The guest assembly: from what the command line gave to a tree, resolving every register
+        // a face needs once. One assembler per guest; the faces take typed handles, never names.
+        .target(
+            name: "TSMGuest",
+            dependencies: ["TSMBackends", "TSMTree", "TSMModel", "TSMEvidence", "TSMEventLog"]
+        ),
         // Layout builders that turn providers into inode trees, and the filesystem serving them.
         .target(
             name: "TSMTree",
@@ -81,6 +87,7 @@ let package = Package(
                 "FuseKit",
                 "TSMModel",
                 "TSMBackends",
+                "TSMGuest",
                 "TSMTree",
                 "TSMEvidence",
                 "TSMEventLog",

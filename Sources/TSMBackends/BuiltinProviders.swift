@@ -1,3 +1,4 @@
+import TSMEvidence
 import TSMModel
 
 /// The built-in register tables, in the same form a `--config` file declares; `tsmfs providers
@@ -46,7 +47,7 @@ public enum BuiltinProviders {
         registers += (0..<4).map { RegisterDescriptor(name: "rtmr\($0)", hash: .sha384, flags: rtmr) }
         registers.append(RegisterDescriptor(name: "reportdata", hash: nil, size: 64, flags: [.readable, .writable, .file]))
         registers.append(RegisterDescriptor(name: "report0", hash: nil, size: TDReport.size, flags: [.live, .readable, .file],
-                                            derivation: .layout(TDReport.fields)))
+                                            derivation: .layout(tdReportFields)))
         return ProviderDescriptor(name: "tdx", registers: registers)
     }()
 
@@ -58,41 +59,19 @@ public enum BuiltinProviders {
     }()
 }
 
-/// The TDREPORT_STRUCT layout (1024 bytes, ABI.md 3.6) as the `tdx` provider's `report0` builds it.
-public enum TDReport {
-    public static let size = 1024
+extension BuiltinProviders {
+    /// The registers a TDREPORT (TSMEvidence's ``TDReport``) shows, with their offsets: what the
+    /// `tdx` provider's `report0` lays out.
+    public static let tdReportRegisters: [(register: String, offset: Int)] = [
+        ("mrtd", TDReport.Offset.mrTD), ("mrconfigid", TDReport.Offset.mrConfigID), ("mrowner", TDReport.Offset.mrOwner),
+        ("mrownerconfig", TDReport.Offset.mrOwnerConfig),
+    ] + (0..<4).map { ("rtmr\($0)", TDReport.Offset.rtmr($0)) } + [("servtd_hash", TDReport.Offset.servtdHash)]
 
-    /// Byte offsets of the fields tsmfs fills.
-    public static let reportTypeOffset = 0
-    public static let reportDataOffset = 128
-    public static let attributesOffset = 512
-    public static let xfamOffset = 520
-    public static let registerOffsets: [(String, Int)] = [
-        ("mrtd", 528), ("mrconfigid", 576), ("mrowner", 624), ("mrownerconfig", 672),
-        ("rtmr0", 720), ("rtmr1", 768), ("rtmr2", 816), ("rtmr3", 864), ("servtd_hash", 912),
-    ]
-
-    /// REPORTTYPE: type 0x81 (TDX), subtype 0, version 0.
-    public static let reportType: [UInt8] = [0x81, 0x00, 0x00, 0x00]
-    /// TDATTRIBUTES with SEPT_VE_DISABLE (bit 28) set, as a common production TD has it.
-    public static let attributes: [UInt8] = [0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00]
-    /// XFAM 0x61ae7 (x87, SSE, AVX, AVX-512, PKRU, ...), little-endian.
-    public static let xfam: [UInt8] = [0xe7, 0x1a, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00]
-
-    /// A TDREPORT of `registers` (a `tdx`-shaped provider's values) with `reportData` as
-    /// REPORTDATA instead of the `reportdata` register: what TDG.MR.REPORT returns for a request.
-    public static func make(_ registers: RegisterValues, reportData: [UInt8]) -> [UInt8] {
-        var request = registers
-        if let index = request.table.indexByName["reportdata"], reportData.count == 64 {
-            request.values[index] = reportData
-        }
-        return SoftwareBackend.evaluate(.layout(fields), size: size, in: request)
-    }
-
-    static let fields: [LayoutField] =
-        [.bytes(reportType, at: reportTypeOffset), .register("reportdata", at: reportDataOffset),
-         .bytes(attributes, at: attributesOffset), .bytes(xfam, at: xfamOffset)]
-        + registerOffsets.map { .register($0.0, at: $0.1) }
+    /// `report0`'s layout: REPORTTYPE, REPORTDATA, TDATTRIBUTES, XFAM and the registers.
+    static let tdReportFields: [LayoutField] =
+        [.bytes(TDReport.reportType, at: TDReport.Offset.reportType), .register("reportdata", at: TDReport.Offset.reportData),
+         .bytes(TDReport.tdAttributes, at: TDReport.Offset.tdAttributes), .bytes(TDReport.xfam, at: TDReport.Offset.xfam)]
+        + tdReportRegisters.map { .register($0.register, at: $0.offset) }
 }
 
 extension BuiltinProviders {

@@ -71,25 +71,71 @@ public struct FaultSpec: Sendable, Equatable {
     }
 }
 
+/// Why a fault cannot be armed in this guest.
+public enum FaultError: Error, Equatable, CustomStringConvertible {
+    /// Only extend faults act on one register.
+    case registerOnKind(FaultSpec.Kind, register: String)
+    /// The register is not one whose extends can fail here.
+    case unknownRegister(String, known: [String])
+    /// The guest has no register an extend fault could act on.
+    case nothingToExtend
+
+    public var description: String {
+        switch self {
+        case .registerOnKind(let kind, let register):
+            return "\(kind.rawValue)@\(register): only extend faults take a register"
+        case .unknownRegister(let register, let known):
+            return "extend@\(register): no such extensible register; known: \(known.joined(separator: ", "))"
+        case .nothingToExtend:
+            return "extend faults need registers that extend, and this guest has none"
+        }
+    }
+}
+
 /// The faults a sysroot was asked to inject, counted down as they fire. Off (empty) by default;
-/// every injected failure is logged.
+/// every injected failure is logged. Extend faults act on the registers given at start (those of
+/// the backend the ``FaultInjectingBackend`` wraps); a register target is resolved when the fault
+/// is armed, never matched by name afterwards.
 public final class FaultInjector: Sendable {
-    private let remaining: Mutex<[FaultSpec]>
+    private struct Armed {
+        var spec: FaultSpec
+        /// The register index an extend fault is limited to.
+        var register: Int?
+    }
+
+    private let remaining = Mutex<[Armed]>([])
+    /// The registers extend faults may act on: index and name.
+    private let extensible: [(index: Int, name: String)]
     private let log: @Sendable (String) -> Void
 
-    public init(_ specs: [FaultSpec], log: @escaping @Sendable (String) -> Void) {
-        self.remaining = Mutex(specs)
+    /// - Parameter measured: the table of the provider whose backend the
+    ///   ``FaultInjectingBackend`` wraps (its extensible registers are what extend faults act
+    ///   on), or nil when no backend is wrapped.
+    public init(measured: RegisterTable?, log: @escaping @Sendable (String) -> Void) {
+        self.extensible = measured.map { table in
+            table.registers.enumerated().filter { $0.element.flags.contains(.extensible) }.map { ($0.offset, $0.element.name) }
+        } ?? []
         self.log = log
     }
 
     public var isEmpty: Bool { remaining.withLock { $0.isEmpty } }
 
     /// The faults still armed (`tsmfs ctl faults`).
-    public var armed: [FaultSpec] { remaining.withLock { $0 } }
+    public var armed: [FaultSpec] { remaining.withLock { $0.map(\.spec) } }
 
-    /// Arms another fault (`tsmfs ctl fault ...`).
-    public func add(_ spec: FaultSpec) {
-        remaining.withLock { $0.append(spec) }
+    /// Arms a fault (`--inject-fault`, `tsmfs ctl fault ...`), refusing a register target that
+    /// does not mean something here.
+    public func add(_ spec: FaultSpec) throws(FaultError) {
+        var armed = Armed(spec: spec)
+        if spec.kind == .extend && extensible.isEmpty { throw .nothingToExtend }
+        if let register = spec.register {
+            guard spec.kind == .extend else { throw .registerOnKind(spec.kind, register: register) }
+            guard let target = extensible.first(where: { $0.name == register }) else {
+                throw .unknownRegister(register, known: extensible.map(\.name))
+            }
+            armed.register = target.index
+        }
+        remaining.withLock { $0.append(armed) }
         log("armed \(spec.kind.rawValue): \(spec.errno) x\(spec.count)")
     }
 
@@ -98,19 +144,20 @@ public final class FaultInjector: Sendable {
         remaining.withLock { $0.removeAll() }
     }
 
-    /// The fault of `kind` to inject now, if one is left; counts it down and logs it.
-    public func take(_ kind: FaultSpec.Kind, at place: String) -> FaultSpec? {
-        let fired = remaining.withLock { (specs: inout [FaultSpec]) -> FaultSpec? in
-            guard let index = specs.firstIndex(where: { spec in
-                spec.kind == kind && spec.register.map { place.hasSuffix("/" + $0) } != false
+    /// The fault of `kind` to inject now, if one is left (for extends, one for any register or
+    /// for register `index`); counts it down and logs it with `place`.
+    public func take(_ kind: FaultSpec.Kind, register index: Int? = nil, at place: String) -> FaultSpec? {
+        let fired = remaining.withLock { (specs: inout [Armed]) -> FaultSpec? in
+            guard let position = specs.firstIndex(where: { armed in
+                armed.spec.kind == kind && (armed.register == nil || armed.register == index)
             }) else { return nil }
-            if specs[index].skip > 0 {
-                specs[index].skip -= 1
+            if specs[position].spec.skip > 0 {
+                specs[position].spec.skip -= 1
                 return nil
             }
-            let spec = specs[index]
-            if specs[index].count != Int.max { specs[index].count -= 1 }
-            if specs[index].count <= 0 { specs.remove(at: index) }
+            let spec = specs[position].spec
+            if specs[position].spec.count != Int.max { specs[position].spec.count -= 1 }
+            if specs[position].spec.count <= 0 { specs.remove(at: position) }
             return spec
         }
         if let fired {
@@ -122,42 +169,58 @@ public final class FaultInjector: Sendable {
     }
 }
 
-/// A report provider that fails report generations as ``FaultInjector`` says, and bumps
-/// generations for ``ReportEntry`` through ``ReportGenerationFault``.
-struct FaultInjectingReportProvider: ReportProvider, ReportGenerationFault {
+/// A report provider that fails report generations as ``FaultInjector`` says, refuses entries
+/// (`mkdir` faults) and stores behind a reader's back (`generation` faults) through the
+/// provider's hooks.
+public struct FaultInjectingReportProvider: ReportProvider {
     let wrapped: any ReportProvider
     let faults: FaultInjector
 
-    var name: String { wrapped.name }
-    var privlevelFloor: UInt32 { wrapped.privlevelFloor }
-    func isVisible(_ attribute: ReportAttribute) -> Bool { wrapped.isVisible(attribute) }
+    public init(wrapping wrapped: any ReportProvider, faults: FaultInjector) {
+        self.wrapped = wrapped
+        self.faults = faults
+    }
 
-    func makeReport(_ request: ReportRequest) throws(Errno) -> ReportBlobs {
+    public var name: String { wrapped.name }
+    public var privlevelFloor: UInt32 { wrapped.privlevelFloor }
+    public func isVisible(_ attribute: ReportAttribute) -> Bool { wrapped.isVisible(attribute) }
+
+    public func makeReport(_ request: ReportRequest) throws(Errno) -> ReportBlobs {
         if let fault = faults.take(.outblob, at: "\(name) report") { throw fault.errno }
         if faults.take(.empty, at: "\(name) report") != nil { return ReportBlobs(outblob: []) }
         return try wrapped.makeReport(request)
     }
 
-    func bumpsGeneration() -> Bool {
-        faults.take(.generation, at: "\(name) outblob read") != nil
+    public func admitEntry() throws(Errno) {
+        if let fault = faults.take(.mkdir, at: "report mkdir") { throw fault.errno }
+        try wrapped.admitEntry()
     }
 
-    func mkdirFailure() -> Errno? {
-        faults.take(.mkdir, at: "report mkdir")?.errno
+    /// A `generation` fault: the same inblob stored again, as a concurrent writer sharing the
+    /// entry would, so the reader's generation check fails.
+    public func didServeBlob(of entry: ReportEntry) {
+        wrapped.didServeBlob(of: entry)
+        guard faults.take(.generation, at: "\(name) outblob read") != nil else { return }
+        try? entry.storeInblob(entry.request.inblob)
     }
 }
 
 /// A measurement backend whose extends fail as ``FaultInjector`` says.
-struct FaultInjectingBackend: MeasurementBackend {
+public struct FaultInjectingBackend: MeasurementBackend {
     let wrapped: any MeasurementBackend
     let faults: FaultInjector
 
-    func refresh(_ registers: inout RegisterValues) throws(MRError) {
+    public init(wrapping wrapped: any MeasurementBackend, faults: FaultInjector) {
+        self.wrapped = wrapped
+        self.faults = faults
+    }
+
+    public func refresh(_ registers: inout RegisterValues) throws(MRError) {
         try wrapped.refresh(&registers)
     }
 
-    func extend(_ index: Int, with data: [UInt8], in registers: inout RegisterValues) throws(MRError) {
-        if let fault = faults.take(.extend, at: "\(registers.table.name)/\(registers.table.registers[index].name)") {
+    public func extend(_ index: Int, with data: [UInt8], in registers: inout RegisterValues) throws(MRError) {
+        if let fault = faults.take(.extend, register: index, at: "\(registers.table.name)/\(registers.table.registers[index].name)") {
             throw .backend(fault.errno)
         }
         try wrapped.extend(index, with: data, in: &registers)

@@ -13,12 +13,13 @@ public final class Operations: Sendable {
     public let providers: [MeasurementProvider]
     /// A TDX sysroot's event log, emptied by a reboot together with its provider's RTMRs.
     let eventLog: MeasurementLog?
-    let loggedProvider: String?
+    /// The provider whose RTMR extends ``eventLog`` records.
+    let loggedProvider: MeasurementProvider?
     let journal: (any ChangeJournal)?
     /// The sysroot's faults, armed and cleared at run time; nil for a plain mount.
     public let faults: FaultInjector?
 
-    public init(providers: [MeasurementProvider], eventLog: MeasurementLog? = nil, loggedProvider: String? = nil,
+    public init(providers: [MeasurementProvider], eventLog: MeasurementLog? = nil, loggedProvider: MeasurementProvider? = nil,
                 journal: (any ChangeJournal)? = nil, faults: FaultInjector? = nil) {
         self.providers = providers
         self.eventLog = eventLog
@@ -55,7 +56,7 @@ public final class Operations: Sendable {
             }
         }
         for provider in providers {
-            if provider.name == loggedProvider, let eventLog {
+            if provider === loggedProvider, let eventLog {
                 provider.resetExtensible { eventLog.runtime.clear() }
             } else {
                 provider.resetExtensible()

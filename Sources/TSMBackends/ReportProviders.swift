@@ -8,12 +8,15 @@ import TSMModel
 public struct TDXReportProvider: ReportProvider {
     public let name = "tdx_guest"
     public let privlevelFloor: UInt32 = 0
-    let registers: MeasurementProvider
+    let registers: TDXRegisters
     let authority: MockAuthority
+    let log: EvidenceLog
 
-    public init(registers: MeasurementProvider, authority: MockAuthority) {
+    /// - Parameter log: where a quote that cannot be made is logged with its cause.
+    public init(registers: TDXRegisters, authority: MockAuthority, log: @escaping EvidenceLog) {
         self.registers = registers
         self.authority = authority
+        self.log = log
     }
 
     /// `tdx_report_attr_visible` / `tdx_report_bin_attr_visible`.
@@ -24,15 +27,10 @@ public struct TDXReportProvider: ReportProvider {
     /// EINVAL unless the inblob is exactly 64 bytes; EIO if the quote cannot be made.
     public func makeReport(_ request: ReportRequest) throws(Errno) -> ReportBlobs {
         guard request.inblob.count == 64 else { throw .invalidArgument }
-        let values = registers.snapshot()
-        func value(_ name: String) -> [UInt8] { values[name] ?? [UInt8](repeating: 0, count: 48) }
         do {
-            let body = try TDXQuoteBody(
-                mrTD: value("mrtd"), mrConfigID: value("mrconfigid"), mrOwner: value("mrowner"),
-                mrOwnerConfig: value("mrownerconfig"), rtmrs: (0..<4).map { value("rtmr\($0)") },
-                reportData: request.inblob)
-            return ReportBlobs(outblob: try authority.quote(body))
+            return ReportBlobs(outblob: try authority.quote(try registers.quoteBody(reportData: request.inblob)))
         } catch {
+            log("\(name): cannot make a quote: \(error)")
             throw .ioError
         }
     }
@@ -45,17 +43,20 @@ public struct SNPReportProvider: ReportProvider {
     public let name = "sev_guest"
     /// The VMPCK the driver uses (its `vmpck_id`): requests below it are refused.
     public let privlevelFloor: UInt32
-    let registers: MeasurementProvider
+    let registers: SNPRegisters
     let authority: MockAuthority
     /// The services of the SVSM the guest runs under, or nil when it runs at VMPL 0 without one.
     let svsm: SVSMServicesManifest?
+    let log: EvidenceLog
 
-    public init(registers: MeasurementProvider, authority: MockAuthority, privlevelFloor: UInt32 = 0,
-                svsm: SVSMServicesManifest? = nil) {
+    /// - Parameter log: where a report that cannot be signed is logged with its cause.
+    public init(registers: SNPRegisters, authority: MockAuthority, privlevelFloor: UInt32 = 0,
+                svsm: SVSMServicesManifest? = nil, log: @escaping EvidenceLog) {
         self.registers = registers
         self.authority = authority
         self.privlevelFloor = privlevelFloor
         self.svsm = svsm
+        self.log = log
     }
 
     /// The service attributes and manifestblob show only under an SVSM (VMPL > 0).
@@ -92,25 +93,23 @@ public struct SNPReportProvider: ReportProvider {
     }
 
     private func report(reportData: [UInt8], vmpl: UInt32) throws(Errno) -> ReportBlobs {
-        let values = registers.snapshot()
-        func value(_ name: String, _ size: Int) -> [UInt8] { values[name] ?? [UInt8](repeating: 0, count: size) }
+        let values = registers.values()
         do {
             let report = try SNPReport(
-                reportData: reportData, vmpl: vmpl,
-                measurement: value("measurement", 48), hostData: value("host_data", 32),
-                platform: authority.snpPlatform,
-                policy: Self.littleEndian(value("policy", 8)), guestSVN: UInt32(truncatingIfNeeded: Self.littleEndian(value("guest_svn", 4))),
-                familyID: value("family_id", 16), imageID: value("image_id", 16),
-                idKeyDigest: value("id_key_digest", 48), authorKeyDigest: value("author_key_digest", 48),
+                reportData: reportData, vmpl: vmpl, measurement: values.measurement, hostData: values.hostData,
+                platform: authority.snpPlatform, policy: values.policy, guestSVN: values.guestSVN,
+                familyID: values.familyID, imageID: values.imageID,
+                idKeyDigest: values.idKeyDigest, authorKeyDigest: values.authorKeyDigest,
                 reportID: Array(SHA256.hash(data: Array("tsmfs report id \(authority.seed)".utf8))))
             let evidence = try authority.sign(report)
             return ReportBlobs(outblob: evidence.report, auxblob: evidence.auxblob)
         } catch {
+            log("\(name): cannot make a report: \(error)")
             throw .ioError
         }
     }
-
-    static func littleEndian(_ bytes: [UInt8]) -> UInt64 {
-        bytes.prefix(8).enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-    }
 }
+
+/// Where a report provider logs evidence it could not make, with the cause, before the reader
+/// gets EIO.
+public typealias EvidenceLog = @Sendable (String) -> Void

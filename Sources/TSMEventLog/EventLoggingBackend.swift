@@ -7,26 +7,24 @@ import TSMModel
 /// The provider calls `extend` with its lock held; the backend extends and appends inside the
 /// runtime log's lock, so records are in the order the registers changed, whatever the number of
 /// writers. A failed extend records nothing. When the runtime log is full the extend is refused
-/// with ENOSPC and the register keeps its value. Registers not named as RTMRs extend unlogged.
+/// with ENOSPC and the register keeps its value. Registers that are not RTMRs extend unlogged.
 public struct EventLoggingBackend: MeasurementBackend {
-    /// The `tdx` provider's RTMR register names, RTMR0 first.
-    public static let tdxRTMRNames = ["rtmr0", "rtmr1", "rtmr2", "rtmr3"]
-
     /// The backend that computes.
     public let inner: any MeasurementBackend
     /// Where successful RTMR extends are recorded.
     public let log: MeasurementLog
-    private let rtmrByName: [String: Int]
+    /// RTMR number by register index.
+    private let rtmrByIndex: [Int: Int]
 
     /// - Parameters:
     ///   - inner: the backend that computes (the software model, usually).
-    ///   - rtmrNames: the provider's registers that are RTMR0...RTMR3, in that order.
-    public init(wrapping inner: any MeasurementBackend, log: MeasurementLog, rtmrNames: [String] = tdxRTMRNames) {
+    ///   - rtmrs: the indices of the provider's registers that are RTMR0...RTMR3, in that order.
+    public init(wrapping inner: any MeasurementBackend, log: MeasurementLog, rtmrs: [Int]) {
         self.inner = inner
         self.log = log
-        var map: [String: Int] = [:]
-        for (rtmr, name) in rtmrNames.prefix(TCGEvent.rtmrCount).enumerated() { map[name] = rtmr }
-        self.rtmrByName = map
+        var map: [Int: Int] = [:]
+        for (rtmr, index) in rtmrs.prefix(TCGEvent.rtmrCount).enumerated() { map[index] = rtmr }
+        self.rtmrByIndex = map
     }
 
     /// The inner backend's refresh; a refresh extends nothing, so nothing is logged.
@@ -37,7 +35,7 @@ public struct EventLoggingBackend: MeasurementBackend {
     /// Extends through `inner`, then appends the record; ENOSPC (and no extend) when the runtime
     /// log is full, EINVAL when an RTMR is extended with other than 48 bytes.
     public func extend(_ index: Int, with data: [UInt8], in registers: inout RegisterValues) throws(MRError) {
-        guard let rtmr = rtmrByName[registers.table.registers[index].name] else {
+        guard let rtmr = rtmrByIndex[index] else {
             return try inner.extend(index, with: data, in: &registers)
         }
         let record: RuntimeRecord

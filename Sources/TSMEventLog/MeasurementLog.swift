@@ -74,15 +74,13 @@ public final class MeasurementLog: Sendable {
     /// RTMR0...RTMR3 as the boot and runtime logs replay them.
     public func replay() -> [[UInt8]] { TCGEventLog.replay(events()) }
 
-    /// `descriptor` with registers `names[n]` (RTMRn) starting at ``initialRTMRs``, so that the
-    /// provider's RTMRs at mount are what the CCEL log replays to. Other registers are unchanged.
-    public func applyingInitialRTMRs(to descriptor: ProviderDescriptor,
-                                     names: [String] = EventLoggingBackend.tdxRTMRNames) -> ProviderDescriptor {
+    /// `descriptor` with registers `rtmrs[n]` (RTMRn, by index) starting at ``initialRTMRs``, so
+    /// that the provider's RTMRs at mount are what the CCEL log replays to. Other registers are
+    /// unchanged.
+    public func applyingInitialRTMRs(to descriptor: ProviderDescriptor, rtmrs: [Int]) -> ProviderDescriptor {
         var descriptor = descriptor
-        for (rtmr, name) in names.prefix(TCGEvent.rtmrCount).enumerated() {
-            for index in descriptor.registers.indices where descriptor.registers[index].name == name {
-                descriptor.registers[index].initial = initialRTMRs[rtmr]
-            }
+        for (rtmr, index) in rtmrs.prefix(TCGEvent.rtmrCount).enumerated() where descriptor.registers.indices.contains(index) {
+            descriptor.registers[index].initial = initialRTMRs[rtmr]
         }
         return descriptor
     }

@@ -41,10 +41,6 @@ public struct TDXQuoteBody: Sendable, Equatable {
     public static let mockTEETCBSVN: [UInt8] = [0x03, 0x00, 0x05, 0x01] + [UInt8](repeating: 0, count: 12)
     /// A stand-in MRSEAM: SHA-384 of "tsmfs tdx mrseam".
     public static let mockMRSEAM: [UInt8] = Array(SHA384.hash(data: Array("tsmfs tdx mrseam".utf8)))
-    /// TDATTRIBUTES with SEPT_VE_DISABLE (bit 28), as tsmfs's `tdx/report0` has it.
-    public static let defaultTDAttributes: [UInt8] = [0x00, 0x00, 0x00, 0x10, 0x00, 0x00, 0x00, 0x00]
-    /// XFAM 0x61ae7, as tsmfs's `tdx/report0` has it.
-    public static let defaultXFAM: [UInt8] = [0xe7, 0x1a, 0x06, 0x00, 0x00, 0x00, 0x00, 0x00]
 
     private static func zeros(_ count: Int) -> [UInt8] { [UInt8](repeating: 0, count: count) }
 
@@ -53,7 +49,7 @@ public struct TDXQuoteBody: Sendable, Equatable {
     public init(
         mrTD: [UInt8], mrConfigID: [UInt8], mrOwner: [UInt8], mrOwnerConfig: [UInt8],
         rtmrs: [[UInt8]], reportData: [UInt8],
-        tdAttributes: [UInt8] = TDXQuoteBody.defaultTDAttributes, xfam: [UInt8] = TDXQuoteBody.defaultXFAM,
+        tdAttributes: [UInt8] = TDReport.tdAttributes, xfam: [UInt8] = TDReport.xfam,
         teeTCBSVN: [UInt8] = TDXQuoteBody.mockTEETCBSVN, mrSEAM: [UInt8] = TDXQuoteBody.mockMRSEAM,
         mrSignerSEAM: [UInt8] = [UInt8](repeating: 0, count: 48), seamAttributes: [UInt8] = [UInt8](repeating: 0, count: 8)
     ) throws(EvidenceError) {
@@ -67,15 +63,17 @@ public struct TDXQuoteBody: Sendable, Equatable {
     /// TEE_TCB_INFO at 256 (TEE_TCB_SVN 264, MRSEAM 280, MRSIGNERSEAM 328, ATTRIBUTES 376);
     /// TDINFO at 512 (ATTRIBUTES, XFAM, MRTD, MRCONFIGID, MROWNER, MROWNERCONFIG, RTMR0-3).
     public init(tdReport: [UInt8]) throws(EvidenceError) {
-        guard tdReport.count == 1024 else {
-            throw .invalidInput(field: "TDREPORT", reason: "\(tdReport.count) bytes, expected 1024")
+        guard tdReport.count == TDReport.size else {
+            throw .invalidInput(field: "TDREPORT", reason: "\(tdReport.count) bytes, expected \(TDReport.size)")
         }
+        typealias At = TDReport.Offset
         func slice(_ offset: Int, _ count: Int) -> [UInt8] { Array(tdReport[offset..<offset + count]) }
         try self.init(
-            mrTD: slice(528, 48), mrConfigID: slice(576, 48), mrOwner: slice(624, 48), mrOwnerConfig: slice(672, 48),
-            rtmrs: (0..<4).map { slice(720 + 48 * $0, 48) }, reportData: slice(128, 64),
-            tdAttributes: slice(512, 8), xfam: slice(520, 8),
-            teeTCBSVN: slice(264, 16), mrSEAM: slice(280, 48), mrSignerSEAM: slice(328, 48), seamAttributes: slice(376, 8))
+            mrTD: slice(At.mrTD, 48), mrConfigID: slice(At.mrConfigID, 48), mrOwner: slice(At.mrOwner, 48),
+            mrOwnerConfig: slice(At.mrOwnerConfig, 48), rtmrs: (0..<4).map { slice(At.rtmr($0), 48) },
+            reportData: slice(At.reportData, TDReport.reportDataSize),
+            tdAttributes: slice(At.tdAttributes, 8), xfam: slice(At.xfam, 8), teeTCBSVN: slice(At.teeTCBSVN, 16),
+            mrSEAM: slice(At.mrSEAM, 48), mrSignerSEAM: slice(At.mrSignerSEAM, 48), seamAttributes: slice(At.seamAttributes, 8))
     }
 
     func validate() throws(EvidenceError) {

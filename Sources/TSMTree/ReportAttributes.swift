@@ -16,7 +16,7 @@ public final class ReportGroup: GroupDirectory {
     }
 
     public func makeItem(named name: String) throws(Errno) -> [(String, any Attribute)] {
-        if let fault = provider as? any ReportGenerationFault, let errno = fault.mkdirFailure() { throw errno }
+        try provider.admitEntry()
         let entry = ReportEntry(provider: provider, lock: lock)
         entries.withLock { $0[name] = entry }
         return ReportAttribute.allCases.filter(provider.isVisible).map { attribute in

@@ -12,18 +12,16 @@ public struct SysrootLayout {
     public var devices: [(device: MeasurementsDevice, provider: MeasurementProvider)]
     /// The guest driver behind configfs-tsm; nil leaves `report/` out.
     public var reports: (any ReportProvider)?
-    /// `dev/tdx_guest`, for a TDX guest.
-    public var tdxGuest: TDXGuestDevice?
-    /// More files by path relative to the sysroot (ACPI tables, logs).
+    /// More files by path relative to the sysroot (device nodes, ACPI tables, logs).
     public var files: [(path: String, attribute: any Attribute)] = []
 
     public init(tsmProviders: [MeasurementProvider],
                 devices: [(device: MeasurementsDevice, provider: MeasurementProvider)],
-                reports: (any ReportProvider)?, tdxGuest: TDXGuestDevice? = nil) {
+                reports: (any ReportProvider)?, files: [(path: String, attribute: any Attribute)] = []) {
         self.tsmProviders = tsmProviders
         self.devices = devices
         self.reports = reports
-        self.tdxGuest = tdxGuest
+        self.files = files
     }
 
     public func tree() throws(MergedLayout.Problem) -> Tree {
@@ -37,10 +35,6 @@ public struct SysrootLayout {
         }
         for (device, provider) in devices {
             try MergedLayout.add(device, provider: provider, to: &builder, sys: sys)
-        }
-        if let tdxGuest {
-            let dev = builder.addDirectory("dev", in: builder.root)
-            builder.addFile("tdx_guest", in: dev, tdxGuest)
         }
         for (path, attribute) in files {
             let components = path.split(separator: "/").map(String.init)

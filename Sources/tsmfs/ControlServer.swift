@@ -153,7 +153,11 @@ final class ControlServer: Sendable {
             guard let spec = FaultSpec(parsing: words[1]) else {
                 return "error: not a fault: \(words[1]) (KIND[@REGISTER][:ERRNO][:COUNT|all][:+SKIP], KIND outblob, generation, extend, mkdir or empty)\n"
             }
-            faults.add(spec)
+            do {
+                try faults.add(spec)
+            } catch {
+                return "error: \(error)\n"
+            }
             return "ok\n"
         default:
             return "error: unknown request '\(request)'; commands: set PROVIDER/REGISTER HEX, reboot, faults [clear], fault SPEC\n"

@@ -1,5 +1,8 @@
 import ArgumentParser
+import TSMBackends
 import TSMEventLog
+import TSMGuest
+import TSMModel
 import TSMEvidence
 
 /// The options that pick and shape a guest sysroot, shared by `mount --sysroot` and `exec`.
@@ -16,7 +19,7 @@ struct GuestOptions: ParsableArguments {
     @Flag(help: "SEV-SNP: run under an SVSM, which shows service_provider, service_guid, service_manifest_version and manifestblob.")
     var svsm = false
 
-    @Option(name: .customLong("boot-log"), help: ArgumentHelp("TDX: a JSON boot log description whose replay gives the RTMRs their initial values (default: a small synthetic boot).", valueName: "FILE"))
+    @Option(name: .customLong("boot-log"), help: ArgumentHelp("TDX: a boot log, binary TCG2 (as data/CCEL holds it) or a JSON description, whose replay gives the RTMRs their initial values (default: a small synthetic boot).", valueName: "FILE"))
     var bootLog: String?
 
     func validate() throws {
@@ -29,12 +32,18 @@ struct GuestOptions: ParsableArguments {
     func loadBootLog() throws -> TCGEventLog? {
         guard let bootLog else { return nil }
         do {
-            return try BootLogDescription.decode(try ProviderSelection.readFile(bootLog))
+            return try BootLog.load(try ProviderSelection.readFile(bootLog))
         } catch let error as ProviderSelection.Failure {
             throw Failure(error.description)
         } catch {
             throw Failure("\(bootLog): \(error)")
         }
+    }
+
+    /// The guest to assemble, serving `providers` under `sys/kernel/tsm`.
+    func spec(providers: [ProviderDescriptor], faults: [FaultSpec]) throws -> GuestSpec {
+        GuestSpec(guest: guest, seed: seed, privlevelFloor: privlevelFloor, svsm: svsm, bootLog: try loadBootLog(),
+                  providers: providers, faults: faults)
     }
 
     /// The same options as command-line words, to hand to another tsmfs process.

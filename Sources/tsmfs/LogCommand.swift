@@ -1,3 +1,4 @@
+import TSMGuest
 import ArgumentParser
 import Glibc
 import TSMBackends
@@ -28,9 +29,9 @@ struct LogCommand: ParsableCommand {
         }
         do {
             let files = try EventLogFiles(
-                table: try ProviderSelection.readFile(root + "/" + GuestSysroot.ccelTablePath),
-                area: try ProviderSelection.readFile(root + "/" + GuestSysroot.ccelDataPath),
-                runtime: try ProviderSelection.readFile(root + "/" + GuestSysroot.runtimeLogPath))
+                table: try ProviderSelection.readFile(root + "/" + EventLogPaths.ccelTable),
+                area: try ProviderSelection.readFile(root + "/" + EventLogPaths.ccelData),
+                runtime: try ProviderSelection.readFile(root + "/" + EventLogPaths.runtimeLog))
             print(files.text(replay: replay), terminator: "")
         } catch let error as ProviderSelection.Failure {
             throw Failure(error.description)

@@ -4,6 +4,7 @@ import Glibc
 import Logging
 import TSMBackends
 import TSMEvidence
+import TSMGuest
 import TSMModel
 import TSMTree
 import SystemPackage
@@ -78,7 +79,8 @@ struct MountCommand: ParsableCommand {
         var logger = Logger(label: "tsmfs")
         logger.logLevel = logLevel
 
-        let (tree, served, operations) = try makeTree(logger: logger)
+        let assembled = try assemble(logger: logger)
+        let (tree, served, operations) = (assembled.tree, assembled.summary, assembled.operations)
         let mountpoint = self.mountpoint ?? sysroot ?? ""
         let filesystem = TSMFileSystem(tree: tree, time: Int64(Glibc.time(nil)), owner: (getuid(), getgid()))
         do {
@@ -139,96 +141,24 @@ extension MountCommand {
         }
     }
 
-    /// The journal of `--state`, with the changes to replay, or nil without `--state`.
-    func openState(_ descriptors: [ProviderDescriptor], context: String, logger: Logger) throws -> OpenedState? {
-        guard let state else { return nil }
+    /// Parse -> **assemble** -> serve: what this command line serves, every register a face
+    /// needs resolved, or a clear refusal.
+    func assemble(logger: Logger) throws -> Served {
+        let log: Assembly.Log = { logger.notice("\($0)") }
         do {
-            let (journal, recovery) = try StateJournal.open(state, fingerprint: StateJournal.fingerprint(descriptors, context: context))
-            logger.notice("state \(state): \(recovery.summary)")
-            return OpenedState(journal: journal, changes: recovery.changes, path: state)
-        } catch {
+            if backend == .kernel {
+                // Before anything is mounted: a host without the interfaces is refused here.
+                return try Assembly.kernel(root: kernelRoot) { logger.error("kernel: \($0)") }
+            }
+            guard sysroot != nil else {
+                return try Assembly.plain(try ProviderSelection.descriptors(providerOptions), state: state, log: log)
+            }
+            let providers = try ProviderSelection.descriptors(providerOptions, defaults: guestOptions.guest.defaultProviders)
+            return try Assembly.sysroot(try guestOptions.spec(providers: providers, faults: injectFaults), state: state, log: log)
+        } catch let error as AssemblyError {
             throw Failure(error.description)
-        }
-    }
-
-    /// The tree to serve, a phrase saying what it holds, and what `tsmfs ctl` may change in it.
-    func makeTree(logger: Logger) throws -> (Tree, String, Operations?) {
-        if backend == .kernel {
-            // Before anything is mounted: a host without the interfaces is refused here.
-            let found: KernelGuestSetup.Found
-            do {
-                found = try KernelGuestSetup.detect(root: kernelRoot) { logger.error("kernel: \($0)") }
-            } catch {
-                throw Failure(error.description)
-            }
-            return (RFCv2Layout.tree([found.provider]), found.summary, nil)
-        }
-        do {
-            if sysroot == nil {
-                let descriptors = try ProviderSelection.descriptors(providerOptions)
-                let journal = try openState(descriptors, context: "rfc-v2", logger: logger)
-                let providers = try descriptors.map { descriptor throws(RegistrationError) in
-                    try MeasurementProvider(descriptor, backend: SoftwareBackend(), journal: journal?.journal)
-                }
-                let operations = Operations(providers: providers, journal: journal?.journal)
-                try journal?.replay(into: providers, operations: operations)
-                return (RFCv2Layout.tree(providers), providers.map(\.name).joined(separator: ", "), operations)
-            }
-            let guest = guestOptions.guest
-            let descriptors = try ProviderSelection.descriptors(providerOptions, defaults: guest.defaultProviders)
-            let bootLog = try guestOptions.loadBootLog()
-            let journal = try openState(descriptors + [BuiltinProviders.tsmMrSample],
-                                        context: "sysroot \(guest.rawValue) boot \(bootLog.map { "\($0.encoded())" } ?? "default")",
-                                        logger: logger)
-            // Always there in a sysroot, so that `tsmfs ctl fault` can arm faults at run time.
-            let faults = FaultInjector(injectFaults) { logger.notice("injected fault: \($0)") }
-            let model = try GuestSysroot(guest: guest, seed: guestOptions.seed, privlevelFloor: guestOptions.privlevelFloor,
-                                         svsm: guestOptions.svsm, bootLog: bootLog, journal: journal?.journal,
-                                         descriptors: descriptors, faults: faults)
-            let operations = model.operations(journal: journal?.journal, faults: faults)
-            try journal?.replay(into: model.allProviders, operations: operations)
-            let device = model.tdReport.map { make in TDXGuestDevice { (reportData: [UInt8]) throws(Errno) in make(reportData) } }
-            var layout = SysrootLayout(tsmProviders: model.tsmProviders, devices: model.devices, reports: model.reports,
-                                       tdxGuest: device)
-            if let log = model.eventLog {
-                // ACPI tables are 0400 root:root in sysfs.
-                layout.files = [
-                    (GuestSysroot.ccelTablePath, BytesAttribute(log.ccelTableBytes, permissions: 0o400)),
-                    (GuestSysroot.ccelDataPath, BytesAttribute(log.ccelDataBytes, permissions: 0o400)),
-                    (GuestSysroot.runtimeLogPath, BytesAttribute(size: { log.runtimeLogSize },
-                                                                 slice: { log.runtimeLogBytes(offset: $0, count: $1) })),
-                ]
-            }
-            let names = model.tsmProviders.map(\.name).joined(separator: ", ")
-            return (try layout.tree(), "a \(guest.rawValue) guest sysroot (providers \(names))", operations)
-        } catch {
-            throw Failure("\(error)")
-        }
-    }
-}
-
-/// A state journal just opened, and what it holds to replay.
-struct OpenedState {
-    let journal: StateJournal
-    let changes: [RegisterChange]
-    let path: String
-
-    /// Replays the journal's changes into the providers they name; a reboot record reboots.
-    func replay(into providers: [MeasurementProvider], operations: Operations) throws {
-        let byName = Dictionary(providers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        for (index, change) in changes.enumerated() {
-            if change.kind == .reboot {
-                try operations.reboot(record: false)
-                continue
-            }
-            guard let provider = byName[change.provider] else {
-                throw Failure("\(path): change \(index + 1) names provider '\(change.provider)', which is not served; refusing the file")
-            }
-            do {
-                try provider.replay(change)
-            } catch {
-                throw Failure("\(path): change \(index + 1) does not apply to provider '\(change.provider)' (\(error.errno)); refusing the file")
-            }
+        } catch let error as ProviderSelection.Failure {
+            throw Failure(error.description)
         }
     }
 }

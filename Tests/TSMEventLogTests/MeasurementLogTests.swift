@@ -28,7 +28,8 @@ import TSMModel
     }
 
     static func provider(_ log: MeasurementLog, inner: any MeasurementBackend = HashBackend()) throws -> MeasurementProvider {
-        try MeasurementProvider(log.applyingInitialRTMRs(to: descriptor), backend: EventLoggingBackend(wrapping: inner, log: log))
+        try MeasurementProvider(log.applyingInitialRTMRs(to: descriptor, rtmrs: [0, 1, 2, 3]),
+                                backend: EventLoggingBackend(wrapping: inner, log: log, rtmrs: [0, 1, 2, 3]))
     }
 
     static func rtmrs(_ provider: MeasurementProvider) -> [[UInt8]] {

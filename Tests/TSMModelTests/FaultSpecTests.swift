@@ -1,6 +1,7 @@
 import SystemPackage
 import Testing
 import TSMBackends
+import TSMModel
 
 @Suite("Fault specs (--inject-fault, tsmfs ctl fault)")
 struct FaultSpecTests {
@@ -26,12 +27,35 @@ struct FaultSpecTests {
         }
     }
 
+    static func tdxTable() throws -> RegisterTable { try RegisterTable(validating: BuiltinProviders.tdx) }
+
     @Test("a register-bound fault fires only for that register, and all means all")
-    func targeting() {
-        let injector = FaultInjector([FaultSpec(kind: .extend, errno: .ioError, count: Int.max, register: "rtmr2")]) { _ in }
-        #expect(injector.take(.extend, at: "tdx/rtmr1") == nil)
-        for _ in 0..<5 { #expect(injector.take(.extend, at: "tdx/rtmr2")?.errno == .ioError) }
+    func targeting() throws {
+        let table = try Self.tdxTable()
+        let rtmr1 = try #require(table.indexByName["rtmr1"]), rtmr2 = try #require(table.indexByName["rtmr2"])
+        let injector = FaultInjector(measured: table) { _ in }
+        try injector.add(FaultSpec(kind: .extend, errno: .ioError, count: Int.max, register: "rtmr2"))
+        #expect(injector.take(.extend, register: rtmr1, at: "tdx/rtmr1") == nil)
+        for _ in 0..<5 { #expect(injector.take(.extend, register: rtmr2, at: "tdx/rtmr2")?.errno == .ioError) }
         injector.clear()
-        #expect(injector.take(.extend, at: "tdx/rtmr2") == nil)
+        #expect(injector.take(.extend, register: rtmr2, at: "tdx/rtmr2") == nil)
+    }
+
+    @Test("a register target is refused where it means nothing: another kind, a missing or non-extending register, a guest without extends")
+    func refusedTargets() throws {
+        let injector = FaultInjector(measured: try Self.tdxTable()) { _ in }
+        #expect(throws: FaultError.registerOnKind(.outblob, register: "rtmr2")) {
+            try injector.add(FaultSpec(kind: .outblob, register: "rtmr2"))
+        }
+        #expect(throws: FaultError.unknownRegister("rtmr9", known: ["rtmr0", "rtmr1", "rtmr2", "rtmr3"])) {
+            try injector.add(FaultSpec(kind: .extend, register: "rtmr9"))
+        }
+        #expect(throws: FaultError.unknownRegister("mrtd", known: ["rtmr0", "rtmr1", "rtmr2", "rtmr3"])) {
+            try injector.add(FaultSpec(kind: .extend, register: "mrtd"))
+        }
+        #expect(throws: FaultError.nothingToExtend) {
+            try FaultInjector(measured: nil) { _ in }.add(FaultSpec(kind: .extend))
+        }
+        #expect(injector.isEmpty)
     }
 }

@@ -34,24 +34,26 @@ struct KernelBackendUnitTests {
     }
 
     @Test("a fault injector counts down and logs each fault")
-    func injector() {
+    func injector() throws {
         let logs = LogLines()
-        let faults = FaultInjector([FaultSpec(kind: .outblob, errno: .resourceBusy, count: 2)], log: logs.log)
+        let faults = FaultInjector(measured: nil, log: logs.log)
+        try faults.add(FaultSpec(kind: .outblob, errno: .resourceBusy, count: 2))
         #expect(faults.take(.extend, at: "x") == nil)
         #expect(faults.take(.outblob, at: "x")?.errno == .resourceBusy)
         #expect(faults.take(.outblob, at: "x")?.errno == .resourceBusy)
         #expect(faults.take(.outblob, at: "x") == nil)
-        #expect(faults.isEmpty && logs.all.count == 2)
-        let later = FaultInjector([FaultSpec(kind: .extend, skip: 2)], log: logs.log)
+        #expect(faults.isEmpty && logs.all.count == 3)
+        let later = FaultInjector(measured: try RegisterTable(validating: BuiltinProviders.tdx), log: logs.log)
+        try later.add(FaultSpec(kind: .extend, skip: 2))
         #expect(later.take(.extend, at: "x") == nil && later.take(.extend, at: "x") == nil)
         #expect(later.take(.extend, at: "x")?.errno == .ioError && later.isEmpty)
     }
 
     @Test("a sysroot's generation fault bumps the entry's generation after a blob read")
     func generationFault() throws {
-        let faults = FaultInjector([FaultSpec(kind: .generation)], log: { _ in })
-        let sysroot = try GuestSysroot(guest: .sevSNP, descriptors: BuiltinProviders.all + [BuiltinProviders.sevSNP], faults: faults)
-        let entry = ReportEntry(provider: sysroot.reports, lock: ReportLock())
+        let faults = FaultInjector(measured: nil, log: { _ in })
+        try faults.add(FaultSpec(kind: .generation))
+        let entry = ReportEntry(provider: FaultInjectingReportProvider(wrapping: EchoReports(), faults: faults), lock: ReportLock())
         try entry.storeInblob([UInt8](repeating: 1, count: 64))
         #expect(entry.generation == 1)
         let first = try entry.blob(.outblob)
@@ -83,7 +85,8 @@ struct KernelBackendUnitTests {
             #expect(FileManager.default.createFile(atPath: directory + "/" + file, contents: Data(repeating: UInt8(index), count: 48)))
         }
         let logs = LogLines()
-        let backend = KernelTDXBackend(measurements: directory, device: nil, log: logs.log)
+        let layout = try KernelTDXLayout(try RegisterTable(validating: BuiltinProviders.tdx))
+        let backend = KernelTDXBackend(measurements: directory, device: nil, layout: layout, log: logs.log)
         let provider = try MeasurementProvider(BuiltinProviders.tdx, backend: backend)
         let rtmr2 = try #require(provider.table.indexByName["rtmr2"])
         #expect(try provider.read(rtmr2, offset: 0, count: 48) == [UInt8](repeating: 6, count: 48))
@@ -108,8 +111,8 @@ struct KernelBackendUnitTests {
         let measurements = root + "/" + KernelTDXBackend.measurementsPath
         try FileManager.default.createDirectory(atPath: measurements, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: root + "/dev", withIntermediateDirectories: true)
-        for (index, entry) in KernelTDXBackend.files.enumerated() {
-            #expect(FileManager.default.createFile(atPath: measurements + "/" + entry.file, contents: Data(repeating: UInt8(index + 1), count: 48)))
+        for (index, file) in ["mrtd:sha384", "mrconfigid", "mrowner", "mrownerconfig", "rtmr0:sha384", "rtmr1:sha384", "rtmr2:sha384", "rtmr3:sha384"].enumerated() {
+            #expect(FileManager.default.createFile(atPath: measurements + "/" + file, contents: Data(repeating: UInt8(index + 1), count: 48)))
         }
         // A regular file: the ioctl answers ENOTTY.
         #expect(FileManager.default.createFile(atPath: root + "/" + KernelTDXBackend.devicePath, contents: Data()))
@@ -137,4 +140,12 @@ struct KernelBackendUnitTests {
             #expect(error.description.contains(directory + "/sys/kernel/config/tsm/report"))
         }
     }
+}
+
+/// A report provider that answers with the inblob: the generation fault needs no real evidence.
+struct EchoReports: ReportProvider {
+    let name = "echo"
+    let privlevelFloor: UInt32 = 0
+    func isVisible(_ attribute: ReportAttribute) -> Bool { true }
+    func makeReport(_ request: ReportRequest) throws(Errno) -> ReportBlobs { ReportBlobs(outblob: request.inblob) }
 }

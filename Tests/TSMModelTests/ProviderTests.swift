@@ -189,7 +189,10 @@ struct TDXProviderTests {
         #expect(report.count == 1024)
         #expect(Array(report[0..<4]) == [0x81, 0, 0, 0])
         #expect(Array(report[128..<192]) == reportData)
-        for (name, offset) in TDReport.registerOffsets {
+        // ABI.md 3.6's offsets, written out here rather than taken from the code under test.
+        let offsets = [("mrtd", 528), ("mrconfigid", 576), ("mrowner", 624), ("mrownerconfig", 672), ("rtmr0", 720),
+                       ("rtmr1", 768), ("rtmr2", 816), ("rtmr3", 864), ("servtd_hash", 912)]
+        for (name, offset) in offsets {
             #expect(Array(report[offset..<(offset + 48)]) == (try value(provider, name)), "\(name) at \(offset)")
         }
         #expect(hex(Array(report[816..<864])) ==

@@ -14,8 +14,20 @@ import TSMModel
 ///    ``KernelTDXQuoteBackend``, its registers from a quote's body, RTMRs read-only.
 public enum KernelGuestSetup {
     /// Why no provider could be set up: the message names what was looked for or what failed.
-    public struct Failure: Error, CustomStringConvertible {
-        public var description: String
+    public enum Failure: Error, CustomStringConvertible {
+        /// Neither interface exists under the root.
+        case noInterface(root: String, measurements: String, reports: String)
+        /// An interface exists but could not be used.
+        case unusable(String)
+
+        public var description: String {
+            switch self {
+            case .noInterface(let root, let measurements, let reports):
+                return "no confidential-computing interface under \(root): looked for \(measurements) "
+                    + "(TDX, Linux 6.16+) and \(reports) (configfs-tsm, TDX or SEV-SNP)"
+            case .unusable(let reason): return reason
+            }
+        }
     }
 
     /// The guest found under `root` and its provider.
@@ -33,47 +45,52 @@ public enum KernelGuestSetup {
         let reportDirectory = base + ConfigfsReportClient.relativePath
         let devicePath = base + KernelTDXBackend.devicePath
         let device = KernelFiles.exists(devicePath) ? devicePath : nil
-        let tdx = KernelTDXBackend(measurements: measurements, device: device, log: log)
+        let layout: KernelTDXLayout
+        do {
+            layout = try KernelTDXLayout(try RegisterTable(validating: BuiltinProviders.tdx))
+        } catch {
+            throw .unusable("the built-in tdx provider: \(error)")
+        }
+        let tdx = KernelTDXBackend(measurements: measurements, device: device, layout: layout, log: log)
 
         if KernelFiles.exists(measurements) {
             return try tdxFromMeasurements(tdx)
         }
         guard KernelFiles.exists(reportDirectory) else {
-            throw Failure(description: "no confidential-computing interface under \(root): looked for \(measurements) "
-                + "(TDX, Linux 6.16+) and \(reportDirectory) (configfs-tsm, TDX or SEV-SNP)")
+            throw .noInterface(root: root, measurements: measurements, reports: reportDirectory)
         }
         let client = ConfigfsReportClient(directory: reportDirectory, log: log)
         let name: String
         do {
             name = try client.providerName()
         } catch {
-            throw Failure(description: "\(reportDirectory): cannot probe the report provider: \(error)")
+            throw .unusable("\(reportDirectory): cannot probe the report provider: \(error)")
         }
         switch name {
         case "sev_guest": return try snp(client)
         case "tdx_guest": return try tdxFromQuote(client, device: tdx)
         default:
-            throw Failure(description: "\(reportDirectory): provider '\(name)' is not supported (tdx_guest, sev_guest)")
+            throw .unusable("\(reportDirectory): provider '\(name)' is not supported (tdx_guest, sev_guest)")
         }
     }
 
     private static func tdxFromMeasurements(_ backend: KernelTDXBackend) throws(Failure) -> Found {
         var descriptor = BuiltinProviders.tdx
+        let layout = backend.layout
         do throws(Errno) {
-            for (index, register) in descriptor.registers.enumerated() where KernelTDXBackend.fileName(register.name) != nil {
-                descriptor.registers[index].initial = try backend.read(register.name)
-            }
+            for (index, file) in layout.files { descriptor.registers[index].initial = try backend.read(file: file) }
         } catch {
-            throw Failure(description: "\(backend.measurements): cannot read the TDX registers: \(error)")
+            throw .unusable("\(backend.measurements): cannot read the TDX registers: \(error)")
         }
         // servtd_hash is not in the 6.16 files: only a TDREPORT has it. A device that cannot be
         // used (a unit without DeviceAllow=/dev/tdx_guest, say) must not stop the registers that
         // can be served: it stays zero, and report0 reads answer the device's errno.
         do throws(Errno) {
-            let servtd = try backend.tdReport(reportData: [UInt8](repeating: 0, count: 64)).map { Array($0[912..<960]) }
-            setInitial(&descriptor, "servtd_hash", servtd ?? [])
+            let at = TDReport.Offset.servtdHash
+            let report = try backend.tdReport(reportData: [UInt8](repeating: 0, count: TDReport.reportDataSize))
+            descriptor.registers[layout.servtdHash].initial = report.map { Array($0[at..<at + 48]) } ?? []
         } catch {
-            setInitial(&descriptor, "servtd_hash", [])
+            descriptor.registers[layout.servtdHash].initial = []
             backend.kernel.log("servtd_hash: no TDREPORT at start (\(error)); served as zero")
         }
         let how = backend.device == nil ? "report0 laid out from the registers" : "report0 from \(backend.device ?? "")"
@@ -86,19 +103,17 @@ public enum KernelGuestSetup {
         do throws(Errno) {
             body = try quoteBody(try client.report(inblob: [UInt8](repeating: 0, count: 64)), log: client.files.log)
         } catch {
-            throw Failure(description: "\(client.directory): cannot get a TDX quote: \(error)")
+            throw .unusable("\(client.directory): cannot get a TDX quote: \(error)")
         }
         var descriptor = BuiltinProviders.tdx
-        setInitial(&descriptor, "mrtd", body.mrTD)
-        setInitial(&descriptor, "mrconfigid", body.mrConfigID)
-        setInitial(&descriptor, "mrowner", body.mrOwner)
-        setInitial(&descriptor, "mrownerconfig", body.mrOwnerConfig)
-        setInitial(&descriptor, "servtd_hash", [])
-        for (index, value) in body.rtmrs.enumerated() {
-            setInitial(&descriptor, "rtmr\(index)", value)
-            if let slot = descriptor.registers.firstIndex(where: { $0.name == "rtmr\(index)" }) {
-                descriptor.registers[slot].flags = .liveReadable
-            }
+        let layout = device.layout
+        for (index, value) in zip(layout.launch, [body.mrTD, body.mrConfigID, body.mrOwner, body.mrOwnerConfig]) {
+            descriptor.registers[index].initial = value
+        }
+        descriptor.registers[layout.servtdHash].initial = []
+        for (index, value) in zip(layout.rtmrs, body.rtmrs) {
+            descriptor.registers[index].initial = value
+            descriptor.registers[index].flags = .liveReadable
         }
         return Found(provider: try register(descriptor, KernelTDXQuoteBackend(client: client, device: device)),
                      summary: "tdx from TDX quotes of \(client.directory) (RTMRs read-only)")
@@ -109,17 +124,19 @@ public enum KernelGuestSetup {
         do {
             report = try SNPReport.parse(try client.report(inblob: [UInt8](repeating: 0, count: 64)))
         } catch {
-            throw Failure(description: "\(client.directory): cannot get an SEV-SNP report: \(error)")
+            throw .unusable("\(client.directory): cannot get an SEV-SNP report: \(error)")
         }
         var descriptor = BuiltinProviders.sevSNP
-        setInitial(&descriptor, "measurement", report.measurement)
-        setInitial(&descriptor, "host_data", report.hostData)
-        setInitial(&descriptor, "id_key_digest", report.idKeyDigest)
-        setInitial(&descriptor, "author_key_digest", report.authorKeyDigest)
-        setInitial(&descriptor, "family_id", report.familyID)
-        setInitial(&descriptor, "image_id", report.imageID)
-        setInitial(&descriptor, "policy", littleEndian(report.policy, count: 8))
-        setInitial(&descriptor, "guest_svn", littleEndian(UInt64(report.guestSVN), count: 4))
+        let values = [report.measurement, report.hostData, report.idKeyDigest, report.authorKeyDigest, report.familyID,
+                      report.imageID, littleEndian(report.policy, count: 8), littleEndian(UInt64(report.guestSVN), count: 4)]
+        do {
+            let table = try RegisterTable(validating: descriptor)
+            for (need, value) in zip(SNPRegisters.needs, values) {
+                descriptor.registers[try table.index(of: need, for: "the kernel backend")].initial = value
+            }
+        } catch {
+            throw .unusable("the built-in sev-snp provider: \(error)")
+        }
         // Launch values never change: no live register, so the software model's callbacks are
         // never called and the files are read-only.
         return Found(provider: try register(descriptor, SoftwareBackend()),
@@ -136,11 +153,6 @@ public enum KernelGuestSetup {
         }
     }
 
-    private static func setInitial(_ descriptor: inout ProviderDescriptor, _ name: String, _ value: [UInt8]) {
-        guard let index = descriptor.registers.firstIndex(where: { $0.name == name }) else { return }
-        descriptor.registers[index].initial = value
-    }
-
     private static func littleEndian(_ value: UInt64, count: Int) -> [UInt8] {
         (0..<count).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) }
     }
@@ -149,7 +161,7 @@ public enum KernelGuestSetup {
         do {
             return try MeasurementProvider(descriptor, backend: backend)
         } catch {
-            throw Failure(description: "cannot register the \(descriptor.name) provider: \(error)")
+            throw .unusable("cannot register the \(descriptor.name) provider: \(error)")
         }
     }
 }

@@ -1,5 +1,40 @@
 import SystemPackage
+import TSMEvidence
 import TSMModel
+
+/// Which registers of the `tdx` table the kernel backend reads, extends and rebuilds: resolved
+/// once from the table, so no refresh or extend looks a register up by name.
+public struct KernelTDXLayout: Sendable {
+    /// The 6.16 file of each register the measurements directory holds, by register index.
+    public let files: [Int: String]
+    /// MRTD, MRCONFIGID, MROWNER, MROWNERCONFIG.
+    public let launch: [Int]
+    public let rtmrs: [Int]
+    public let servtdHash: Int
+    public let reportData: Int
+    public let report0: Int
+
+    public init(_ table: RegisterTable) throws(RegisterBindingError) {
+        let face = "the kernel backend"
+        var files: [Int: String] = [:]
+        for file in BuiltinDevices.tdxGuest.files {
+            guard let index = table.indexByName[file.register] else {
+                throw RegisterBindingError(face: face, provider: table.name, need: .digest(file.register, .sha384), problem: .missingRegister)
+            }
+            files[index] = file.name
+        }
+        var launch: [Int] = []
+        for need in TDXRegisters.launchNeeds { launch.append(try table.index(of: need, for: face)) }
+        var rtmrs: [Int] = []
+        for need in TDXRegisters.rtmrNeeds { rtmrs.append(try table.index(of: need, for: face)) }
+        self.files = files
+        self.launch = launch
+        self.rtmrs = rtmrs
+        servtdHash = try table.index(of: .digest("servtd_hash", .sha384), for: face)
+        reportData = try table.index(of: TDXRegisters.reportDataNeed, for: face)
+        report0 = try table.index(of: TDXRegisters.report0Need, for: face)
+    }
+}
 
 /// The `tdx` provider backed by a real TDX guest kernel (6.16+): the RTMRs are the files of
 /// `/sys/devices/virtual/misc/tdx_guest/measurements/` (ABI.md 3.6), and `report0` is a TDREPORT
@@ -18,34 +53,23 @@ public struct KernelTDXBackend: MeasurementBackend {
     public static let measurementsPath = "sys/devices/virtual/misc/tdx_guest/measurements"
     /// The TDX guest device, relative to the kernel root.
     public static let devicePath = "dev/tdx_guest"
-    /// `TDX_CMD_GET_REPORT0` = `_IOWR('T', 1, struct tdx_report_req)`.
-    public static let getReport0: UInt32 = 0xC440_5401
-    /// The registers the measurements directory holds, with their 6.16 file names.
-    public static let files: [(register: String, file: String)] = [
-        ("mrtd", "mrtd:sha384"), ("mrconfigid", "mrconfigid"), ("mrowner", "mrowner"),
-        ("mrownerconfig", "mrownerconfig"), ("rtmr0", "rtmr0:sha384"), ("rtmr1", "rtmr1:sha384"),
-        ("rtmr2", "rtmr2:sha384"), ("rtmr3", "rtmr3:sha384"),
-    ]
 
     /// The absolute measurements directory.
     public let measurements: String
     /// The absolute `/dev/tdx_guest`, or nil when the kernel root has none.
     public let device: String?
+    public let layout: KernelTDXLayout
     let kernel: KernelFiles
 
-    public init(measurements: String, device: String?, log: @escaping KernelLog) {
+    public init(measurements: String, device: String?, layout: KernelTDXLayout, log: @escaping KernelLog) {
         self.measurements = measurements
         self.device = device
+        self.layout = layout
         self.kernel = KernelFiles(log: log)
     }
 
-    static func fileName(_ register: String) -> String? {
-        files.first { $0.register == register }?.file
-    }
-
-    /// The current value of `register` from its measurements file; EIO unless it is 48 bytes.
-    public func read(_ register: String) throws(Errno) -> [UInt8] {
-        guard let file = Self.fileName(register) else { throw .noSuchFileOrDirectory }
+    /// The current value of the 6.16 file `file`; EIO unless it is 48 bytes.
+    public func read(file: String) throws(Errno) -> [UInt8] {
         let path = measurements + "/" + file
         let bytes = try kernel.read(path)
         guard bytes.count == 48 else { throw kernel.fail("read (\(bytes.count) bytes, not 48)", path, .ioError) }
@@ -56,13 +80,13 @@ public struct KernelTDXBackend: MeasurementBackend {
     public func tdReport(reportData: [UInt8]) throws(Errno) -> [UInt8]? {
         guard let device else { return nil }
         let request = reportData + [UInt8](repeating: 0, count: TDReport.size)
-        let answer = try kernel.ioctl(device, command: Self.getReport0, buffer: request)
-        return Array(answer[64..<(64 + TDReport.size)])
+        let answer = try kernel.ioctl(device, command: TDReport.getReport0Command, buffer: request)
+        return Array(answer[TDReport.reportDataSize..<TDReport.requestSize])
     }
 
     public func refresh(_ registers: inout RegisterValues) throws(MRError) {
         do throws(Errno) {
-            for index in 0..<4 { try load("rtmr\(index)", into: &registers) }
+            for index in layout.rtmrs { try load(index, into: &registers) }
         } catch {
             throw .backend(error)
         }
@@ -70,28 +94,26 @@ public struct KernelTDXBackend: MeasurementBackend {
         // the ioctl's answer replaces.
         try SoftwareBackend().refresh(&registers)
         do throws(Errno) {
-            guard let report = registers.table.indexByName["report0"], let data = registers["reportdata"],
-                  let answer = try tdReport(reportData: data) else { return }
-            registers.values[report] = answer
+            guard let answer = try tdReport(reportData: registers.values[layout.reportData]) else { return }
+            registers.values[layout.report0] = answer
         } catch {
             throw .backend(error)
         }
     }
 
     public func extend(_ index: Int, with data: [UInt8], in registers: inout RegisterValues) throws(MRError) {
-        let name = registers.table.registers[index].name
-        guard name.hasPrefix("rtmr"), let file = Self.fileName(name) else { throw .accessDenied }
+        guard layout.rtmrs.contains(index), let file = layout.files[index] else { throw .accessDenied }
         do throws(Errno) {
             try kernel.write(measurements + "/" + file, data)
-            try load(name, into: &registers)
+            try load(index, into: &registers)
         } catch {
             throw .backend(error)
         }
     }
 
-    private func load(_ name: String, into registers: inout RegisterValues) throws(Errno) {
-        guard let index = registers.table.indexByName[name] else { return }
-        registers.values[index] = try read(name)
+    private func load(_ index: Int, into registers: inout RegisterValues) throws(Errno) {
+        guard let file = layout.files[index] else { return }
+        registers.values[index] = try read(file: file)
     }
 }
 
@@ -110,21 +132,19 @@ public struct KernelTDXQuoteBackend: MeasurementBackend {
     }
 
     public func refresh(_ registers: inout RegisterValues) throws(MRError) {
-        let reportData = registers["reportdata"] ?? [UInt8](repeating: 0, count: 64)
+        let layout = device.layout
+        let reportData = registers.values[layout.reportData]
         do throws(Errno) {
             let quote = try client.report(inblob: reportData)
             let body = try KernelGuestSetup.quoteBody(quote, log: client.files.log)
-            for (index, value) in body.rtmrs.enumerated() {
-                if let slot = registers.table.indexByName["rtmr\(index)"] { registers.values[slot] = value }
-            }
+            for (index, value) in zip(layout.rtmrs, body.rtmrs) { registers.values[index] = value }
         } catch {
             throw .backend(error)
         }
         try SoftwareBackend().refresh(&registers)
         do throws(Errno) {
-            guard let report = registers.table.indexByName["report0"],
-                  let answer = try device.tdReport(reportData: reportData) else { return }
-            registers.values[report] = answer
+            guard let answer = try device.tdReport(reportData: reportData) else { return }
+            registers.values[layout.report0] = answer
         } catch {
             throw .backend(error)
         }

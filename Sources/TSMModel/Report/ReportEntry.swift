@@ -29,6 +29,9 @@ public final class ReportEntry: Sendable {
         self.reportLock = lock
     }
 
+    /// What the next report is asked for: the stored attributes.
+    public var request: ReportRequest { state.withLock { $0.request } }
+
     /// `generation`: the write generation.
     public var generation: UInt64 { state.withLock { $0.writeGeneration } }
 
@@ -100,7 +103,7 @@ public final class ReportEntry: Sendable {
             guard !request.inblob.isEmpty else { throw .invalidArgument }
             if let cached {
                 let blob = try Self.checked(cached[which])
-                injectGenerationFault()
+                provider.didServeBlob(of: self)
                 return blob
             }
             let blobs = try provider.makeReport(request)
@@ -110,30 +113,15 @@ public final class ReportEntry: Sendable {
                 state.readGeneration = generation
             }
             let blob = try Self.checked(blobs[which])
-            injectGenerationFault()
+            provider.didServeBlob(of: self)
             return blob
         }
-    }
-
-    /// Fault injection (off unless the provider asks): a store behind the reader's back, as a
-    /// concurrent writer sharing the entry would make.
-    private func injectGenerationFault() {
-        guard let fault = provider as? any ReportGenerationFault, fault.bumpsGeneration() else { return }
-        state.withLock { $0.writeGeneration &+= 1 }
     }
 
     private static func checked(_ blob: [UInt8]) throws(Errno) -> [UInt8] {
         guard blob.count <= outblobMax else { throw .fileTooLarge }
         return blob
     }
-}
-
-/// A fault-injection switch a report provider may offer (a `--sysroot --inject-fault generation`):
-/// when it answers true, the blob read that asked bumps the entry's generation afterwards.
-public protocol ReportGenerationFault: Sendable {
-    func bumpsGeneration() -> Bool
-    /// The errno the next `mkdir` under `report/` fails with, if one is injected.
-    func mkdirFailure() -> Errno?
 }
 
 /// The one lock all report entries share while a report is made (the kernel's `tsm_rwsem`).

@@ -95,4 +95,15 @@ public protocol ReportProvider: Sendable {
     func isVisible(_ attribute: ReportAttribute) -> Bool
     /// `report_new`: checks the request (EINVAL for a bad inblob length, ...) and makes the blobs.
     func makeReport(_ request: ReportRequest) throws(Errno) -> ReportBlobs
+    /// Called before `mkdir` under `report/` makes an entry: a thrown errno refuses the mkdir
+    /// (ENXIO is what a kernel without a provider answers). The default admits every entry.
+    func admitEntry() throws(Errno)
+    /// Called after each blob read of `entry` was served, under the report lock (a decorator may
+    /// store to the entry here, as a concurrent writer sharing it would). The default does nothing.
+    func didServeBlob(of entry: ReportEntry)
+}
+
+extension ReportProvider {
+    public func admitEntry() throws(Errno) {}
+    public func didServeBlob(of entry: ReportEntry) {}
 }
