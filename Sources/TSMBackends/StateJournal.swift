@@ -14,25 +14,6 @@ import TSMModel
 /// at start a torn or unchecksummed tail is cut off (that change was never acknowledged); a bad
 /// record anywhere else, or another fingerprint, refuses the file.
 public final class StateJournal: ChangeJournal {
-    public struct Failure: Error, CustomStringConvertible {
-        public var description: String
-    }
-
-    /// What opening the file found, for the one log line that says it.
-    public struct Recovery: Sendable {
-        public var changes: [RegisterChange]
-        /// Bytes of a torn last record that were cut off.
-        public var discardedBytes: Int
-        public var created: Bool
-
-        public var summary: String {
-            if created { return "new state file" }
-            var text = "replayed \(changes.count) change\(changes.count == 1 ? "" : "s")"
-            if discardedBytes > 0 { text += "; cut off a torn last record of \(discardedBytes) bytes (a change that was never acknowledged)" }
-            return text
-        }
-    }
-
     static let magic = Array("TSMFSJ01".utf8)
     static let headerSize = 80
 
@@ -43,10 +24,10 @@ public final class StateJournal: ChangeJournal {
     /// cuts off a torn tail, and returns the changes to replay.
     public static func open(_ path: String, fingerprint: [UInt8]) throws(Failure) -> (StateJournal, Recovery) {
         let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw Failure(description: "\(path): cannot open the state file: \(Errno(rawValue: errno))") }
+        guard fd >= 0 else { throw .cannotOpen(path: path, Errno(rawValue: errno)) }
         do throws(Failure) {
             let bytes = try readAll(fd, path: path)
-            var recovery = Recovery(changes: [], discardedBytes: 0, created: bytes.isEmpty)
+            var recovery = Recovery(path: path, changes: [], discardedBytes: 0, created: bytes.isEmpty)
             if bytes.isEmpty {
                 try writeAll(fd, header(fingerprint), path: path)
                 try sync(fd, path: path)
@@ -57,12 +38,12 @@ public final class StateJournal: ChangeJournal {
                 recovery.discardedBytes = bytes.count - validLength
                 if recovery.discardedBytes > 0 {
                     guard ftruncate(fd, off_t(validLength)) == 0 else {
-                        throw Failure(description: "\(path): cannot cut off the torn last record: \(Errno(rawValue: errno))")
+                        throw .cannotCutOff(path: path, Errno(rawValue: errno))
                     }
                     try sync(fd, path: path)
                 }
             }
-            guard lseek(fd, 0, SEEK_END) >= 0 else { throw Failure(description: "\(path): cannot seek: \(Errno(rawValue: errno))") }
+            guard lseek(fd, 0, SEEK_END) >= 0 else { throw .cannotSeek(path: path, Errno(rawValue: errno)) }
             return (StateJournal(path: path, descriptor: fd), recovery)
         } catch {
             close(fd)
@@ -122,10 +103,10 @@ public final class StateJournal: ChangeJournal {
     static func parse(_ bytes: [UInt8], fingerprint: [UInt8], path: String) throws(Failure) -> ([RegisterChange], Int) {
         guard bytes.count >= headerSize, Array(bytes[0..<8]) == magic,
               checksum(bytes[0..<72]) == Array(bytes[72..<80]) else {
-            throw Failure(description: "\(path): not a tsmfs state file, or its header is damaged; refusing it (move it away to start afresh)")
+            throw .notAStateFile(path: path)
         }
         guard Array(bytes[8..<40]) == fingerprint else {
-            throw Failure(description: "\(path): this state belongs to another provider set (other providers, registers, config or guest); refusing it (move it away to start afresh)")
+            throw .otherProviderSet(path: path)
         }
         var changes: [RegisterChange] = []
         var offset = headerSize
@@ -137,10 +118,10 @@ public final class StateJournal: ChangeJournal {
             let end = offset + 4 + length
             guard checksum(bytes[offset..<end]) == Array(bytes[end..<(end + 8)]) else {
                 if end + 8 == bytes.count { break }  // a torn last record
-                throw Failure(description: "\(path): record at byte \(offset) is damaged and more follow; refusing the file")
+                throw .damagedRecord(path: path, offset: offset)
             }
             guard let change = decode(Array(bytes[(offset + 4)..<end])) else {
-                throw Failure(description: "\(path): record at byte \(offset) does not decode; refusing the file")
+                throw .undecodableRecord(path: path, offset: offset)
             }
             changes.append(change)
             offset = end + 8
@@ -174,7 +155,7 @@ public final class StateJournal: ChangeJournal {
         while true {
             let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else { throw Failure(description: "\(path): cannot read: \(Errno(rawValue: errno))") }
+            guard count >= 0 else { throw .cannotRead(path: path, Errno(rawValue: errno)) }
             if count == 0 { return bytes }
             bytes += chunk[0..<count]
         }
@@ -185,20 +166,20 @@ public final class StateJournal: ChangeJournal {
         while written < bytes.count {
             let count = bytes[written...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
             if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { throw Failure(description: "\(path): cannot write: \(Errno(rawValue: errno))") }
+            guard count > 0 else { throw .cannotWrite(path: path, Errno(rawValue: errno)) }
             written += count
         }
     }
 
     private static func sync(_ fd: Int32, path: String) throws(Failure) {
-        guard fsync(fd) == 0 else { throw Failure(description: "\(path): cannot fsync: \(Errno(rawValue: errno))") }
+        guard fsync(fd) == 0 else { throw .cannotSync(path: path, Errno(rawValue: errno)) }
     }
 
     /// A new file's name is durable only once its directory is synced.
     private static func syncDirectory(of path: String) throws(Failure) {
         let directory = path.lastIndex(of: "/").map { path[..<$0].isEmpty ? "/" : String(path[..<$0]) } ?? "."
         let fd = Glibc.open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw Failure(description: "\(directory): cannot open to sync: \(Errno(rawValue: errno))") }
+        guard fd >= 0 else { throw .cannotOpenDirectory(path: directory, Errno(rawValue: errno)) }
         defer { close(fd) }
         try sync(fd, path: directory)
     }

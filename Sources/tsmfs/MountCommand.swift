@@ -3,6 +3,7 @@ import FuseKit
 import Glibc
 import Logging
 import TSMBackends
+import TSMControl
 import TSMEvidence
 import TSMModel
 import TSMTree
@@ -108,8 +109,13 @@ struct MountCommand: ParsableCommand {
             let path = self.control ?? ControlServer.defaultPath(for: mountpoint)
             let controlLogger = logger
             do {
-                control = try ControlServer(path: path, operations: operations, filesystem: filesystem,
-                                            invalidator: session.invalidator) { controlLogger.notice("\($0)") }
+                let invalidator = session.invalidator
+                let dispatcher = ControlDispatcher(operations: operations, onReboot: {
+                    let dropped = filesystem.dropAllItems()
+                    for (parent, name) in dropped { invalidator.invalidate(parent: parent, name: name) }
+                    return dropped.count
+                }, log: { controlLogger.notice("\($0)") })
+                control = try ControlServer(path: path, dispatcher: dispatcher)
             } catch {
                 // The tree is what clients need; without the socket only `tsmfs ctl` is missing.
                 logger.warning("no control socket: \(error.description)")
@@ -140,12 +146,13 @@ extension MountCommand {
     }
 
     /// The journal of `--state`, with the changes to replay, or nil without `--state`.
-    func openState(_ descriptors: [ProviderDescriptor], context: String, logger: Logger) throws -> OpenedState? {
+    func openState(_ descriptors: [ProviderDescriptor], context: String, logger: Logger) throws
+        -> (journal: StateJournal, recovery: StateJournal.Recovery)? {
         guard let state else { return nil }
         do {
             let (journal, recovery) = try StateJournal.open(state, fingerprint: StateJournal.fingerprint(descriptors, context: context))
             logger.notice("state \(state): \(recovery.summary)")
-            return OpenedState(journal: journal, changes: recovery.changes, path: state)
+            return (journal, recovery)
         } catch {
             throw Failure(error.description)
         }
@@ -171,7 +178,7 @@ extension MountCommand {
                     try MeasurementProvider(descriptor, backend: SoftwareBackend(), journal: journal?.journal)
                 }
                 let operations = Operations(providers: providers, journal: journal?.journal)
-                try journal?.replay(into: providers, operations: operations)
+                try journal?.recovery.replay(into: operations)
                 return (RFCv2Layout.tree(providers), providers.map(\.name).joined(separator: ", "), operations)
             }
             let guest = guestOptions.guest
@@ -186,7 +193,7 @@ extension MountCommand {
                                          svsm: guestOptions.svsm, bootLog: bootLog, journal: journal?.journal,
                                          descriptors: descriptors, faults: faults)
             let operations = model.operations(journal: journal?.journal, faults: faults)
-            try journal?.replay(into: model.allProviders, operations: operations)
+            try journal?.recovery.replay(into: operations)
             let device = model.tdReport.map { make in TDXGuestDevice { (reportData: [UInt8]) throws(Errno) in make(reportData) } }
             var layout = SysrootLayout(tsmProviders: model.tsmProviders, devices: model.devices, reports: model.reports,
                                        tdxGuest: device)
@@ -203,32 +210,6 @@ extension MountCommand {
             return (try layout.tree(), "a \(guest.rawValue) guest sysroot (providers \(names))", operations)
         } catch {
             throw Failure("\(error)")
-        }
-    }
-}
-
-/// A state journal just opened, and what it holds to replay.
-struct OpenedState {
-    let journal: StateJournal
-    let changes: [RegisterChange]
-    let path: String
-
-    /// Replays the journal's changes into the providers they name; a reboot record reboots.
-    func replay(into providers: [MeasurementProvider], operations: Operations) throws {
-        let byName = Dictionary(providers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        for (index, change) in changes.enumerated() {
-            if change.kind == .reboot {
-                try operations.reboot(record: false)
-                continue
-            }
-            guard let provider = byName[change.provider] else {
-                throw Failure("\(path): change \(index + 1) names provider '\(change.provider)', which is not served; refusing the file")
-            }
-            do {
-                try provider.replay(change)
-            } catch {
-                throw Failure("\(path): change \(index + 1) does not apply to provider '\(change.provider)' (\(error.errno)); refusing the file")
-            }
         }
     }
 }
