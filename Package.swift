@@ -80,11 +80,18 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
+        // The control protocol of a running mount: requests parsed from one line, their replies,
+        // and their execution against the model. No sockets, no FUSE.
+        .target(
+            name: "TSMControl",
+            dependencies: ["TSMBackends", "TSMModel"]
+        ),
         // Argument parsing and lifecycle only.
         .executableTarget(
             name: "tsmfs",
             dependencies: [
                 "FuseKit",
+                "TSMControl",
                 "TSMModel",
                 "TSMBackends",
                 "TSMGuest",
@@ -116,6 +123,10 @@ let package = Package(
             name: "TSMModelTests",
             // Crypto: the fuzz tests' reference model hashes on its own.
             dependencies: ["TSMModel", "TSMBackends", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .testTarget(
+            name: "TSMControlTests",
+            dependencies: ["TSMControl", "TSMBackends", "TSMModel"]
         ),
         .testTarget(
             name: "TSMTreeTests",

@@ -72,6 +72,14 @@ extension StateJournal {
         /// Whether the file was new (and so held nothing to replay).
         public var created: Bool
 
+        /// What opening `path` found; `StateJournal.open` makes these.
+        public init(path: String, changes: [RegisterChange], discardedBytes: Int, created: Bool) {
+            self.path = path
+            self.changes = changes
+            self.discardedBytes = discardedBytes
+            self.created = created
+        }
+
         /// `new state file`, or `replayed N changes` and whether a torn last record was cut off.
         public var summary: String {
             if created { return "new state file" }

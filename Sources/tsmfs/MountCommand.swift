@@ -3,6 +3,7 @@ import FuseKit
 import Glibc
 import Logging
 import TSMBackends
+import TSMControl
 import TSMEvidence
 import TSMGuest
 import TSMModel
@@ -110,8 +111,13 @@ struct MountCommand: ParsableCommand {
             let path = self.control ?? ControlServer.defaultPath(for: mountpoint)
             let controlLogger = logger
             do {
-                control = try ControlServer(path: path, operations: operations, filesystem: filesystem,
-                                            invalidator: session.invalidator) { controlLogger.notice("\($0)") }
+                let invalidator = session.invalidator
+                let dispatcher = ControlDispatcher(operations: operations, onReboot: {
+                    let dropped = filesystem.dropAllItems()
+                    for (parent, name) in dropped { invalidator.invalidate(parent: parent, name: name) }
+                    return dropped.count
+                }, log: { controlLogger.notice("\($0)") })
+                control = try ControlServer(path: path, dispatcher: dispatcher)
             } catch {
                 // The tree is what clients need; without the socket only `tsmfs ctl` is missing.
                 logger.warning("no control socket: \(error.description)")

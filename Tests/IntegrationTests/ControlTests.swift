@@ -110,4 +110,51 @@ struct ControlTests {
         #expect(try replayedRTMRs(second.root)[1] == hex(expected ?? []), "the runtime log holds only the extend after the reboot")
         #expect(second.stop() == 0)
     }
+
+    @Test("a silent client is dropped after 2 s with an error, and cannot hold up SIGTERM")
+    func silentClient() throws {
+        let socket = NSTemporaryDirectory() + "tsmfs-ctl-silent-\(getpid()).sock"
+        let mount = try MountedTSMFS(["--control", socket])
+        let clock = ContinuousClock()
+        let silent = try connectControl(socket)
+        let start = clock.now
+        #expect(receiveAll(silent) == "error: no request within 2 seconds\n")
+        #expect(clock.now - start > .milliseconds(1500), "dropped for its silence, not at once")
+        close(silent)
+        #expect(try ctl(socket, "reboot").text == "ok: rebooted; 0 report entries removed\n", "served again")
+
+        // Connected, silent, and the server blocked reading it: the stop cuts the connection.
+        let held = try connectControl(socket)
+        defer { close(held) }
+        usleep(200_000)
+        let stopping = clock.now
+        #expect(mount.stop() == 0)
+        #expect(clock.now - stopping < .milliseconds(1500), "the control thread was stopped and joined, not timed out")
+        #expect(access(socket, F_OK) == -1, "the socket is removed")
+        #expect(receiveAll(held) == "", "a request cut short by the stop is not answered")
+    }
+
+    func connectControl(_ path: String) throws -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
+            for (index, byte) in path.utf8.enumerated() where index < buffer.count - 1 { buffer[index] = byte }
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard fd >= 0, connected == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+        return fd
+    }
+
+    func receiveAll(_ fd: Int32) -> String {
+        var bytes: [UInt8] = [], chunk = [UInt8](repeating: 0, count: 1024)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { return String(decoding: bytes, as: UTF8.self) }
+            bytes += chunk[0..<count]
+        }
+    }
 }

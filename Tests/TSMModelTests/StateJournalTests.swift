@@ -28,7 +28,7 @@ struct StateJournalTests {
     func restart() throws -> ([String: MeasurementProvider], StateJournal.Recovery) {
         let (journal, recovery) = try StateJournal.open(path, fingerprint: fingerprint)
         let providers = try providers(journal)
-        for change in recovery.changes { try providers[change.provider]?.replay(change) }
+        try recovery.replay(into: Array(providers.values)) { Issue.record("no reboot was recorded") }
         return (providers, recovery)
     }
 
@@ -92,6 +92,51 @@ struct StateJournalTests {
         }
         try Data("not a journal".utf8).write(to: URL(fileURLWithPath: path))
         #expect(throws: StateJournal.Failure.self) { _ = try StateJournal.open(path, fingerprint: fingerprint) }
+    }
+
+    @Test("replay: a recorded reboot reboots in its place; a change that does not apply refuses the file")
+    func replayPolicy() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (first, _) = try restart()
+        let tdx = try #require(first["tdx"])
+        let boot = try value(tdx, "rtmr1")
+        try write(tdx, "rtmr1", [UInt8](repeating: 1, count: 48))
+        let (journal, _) = try StateJournal.open(path, fingerprint: fingerprint)
+        try journal.record(RegisterChange(provider: "", register: 0, kind: .reboot, data: []))
+        try write(tdx, "rtmr1", [UInt8](repeating: 2, count: 48))
+        let (_, recovery) = try StateJournal.open(path, fingerprint: fingerprint)
+        let again = try providers(nil), replayed = try #require(again["tdx"])
+        var reboots = 0
+        try recovery.replay(into: Array(again.values)) {
+            reboots += 1
+            replayed.resetExtensible()
+        }
+        #expect(reboots == 1)
+        let reference = try #require(try providers(nil)["tdx"])
+        try write(reference, "rtmr1", [UInt8](repeating: 2, count: 48))
+        #expect(try value(replayed, "rtmr1") == value(reference, "rtmr1"), "only the extend after the reboot")
+        #expect(try value(replayed, "rtmr1") != boot)
+        let rtmr0 = try #require(tdx.table.indexByName["rtmr0"])
+
+        let notServed = StateJournal.Recovery(path: "s", changes: [
+            RegisterChange(provider: "tdx", register: rtmr0, kind: .extend, data: [UInt8](repeating: 0, count: 48)),
+            RegisterChange(provider: "gone", register: 0, kind: .extend, data: []),
+        ], discardedBytes: 0, created: false)
+        #expect(throws: StateJournal.ReplayFailure.notServed(path: "s", change: 2, provider: "gone")) {
+            try notServed.replay(into: Array(again.values)) {}
+        }
+        #expect(StateJournal.ReplayFailure.notServed(path: "s", change: 2, provider: "gone").description
+            == "s: change 2 names provider 'gone', which is not served; refusing the file")
+        let wrongSize = StateJournal.Recovery(path: "s", changes: [
+            RegisterChange(provider: "tdx", register: rtmr0, kind: .extend, data: [1, 2, 3]),
+        ], discardedBytes: 0, created: false)
+        do {
+            try wrongSize.replay(into: Array(again.values)) {}
+            Issue.record("a change of the wrong size was replayed")
+        } catch {
+            #expect(error == .doesNotApply(path: "s", change: 1, provider: "tdx", MRError.invalidWrite.errno))
+            #expect(error.description == "s: change 1 does not apply to provider 'tdx' (\(MRError.invalidWrite.errno)); refusing the file")
+        }
     }
 
     /// A journal that fails: the write fails with its errno and nothing changes.
