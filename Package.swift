@@ -35,6 +35,7 @@ let package = Package(
         .target(
             name: "TSMModel",
             dependencies: [
+                "TSMBytes",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -66,9 +67,10 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
-        // Bounds-checked little-endian reading and writing of binary formats, shared by the
-        // evidence and event-log parsers.
+        // The one home of byte codecs: bounds-checked little-endian reading and writing, hex, UUID
+        // text, bounded whole-file reads and Unix socket addresses. Depends on nothing of ours.
         .target(name: "TSMBytes"),
+        .testTarget(name: "TSMBytesTests", dependencies: ["TSMBytes"]),
         // Attestation evidence: a seeded mock authority, TDX Quote v4 and SEV-SNP report encoders,
         // parsers and a verifier. Independent of FUSE and of the register model.
         .target(
@@ -115,7 +117,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TSMEventLogTests",
-            dependencies: ["TSMEventLog", "TSMModel", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["TSMEventLog", "TSMModel", "TSMBytes", .product(name: "Crypto", package: "swift-crypto")],
             // Run by CCTrustedTests with python3, found through #filePath.
             exclude: ["check_with_cctrusted.py"]
         ),
@@ -136,6 +138,7 @@ let package = Package(
             name: "TSMEvidenceTests",
             dependencies: [
                 "TSMEvidence",
+                "TSMBytes",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),

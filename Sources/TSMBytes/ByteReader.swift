@@ -1,34 +1,56 @@
 /// Where a read ran out of bytes: the structure, the field, and how many bytes it needed.
 public struct Truncation: Sendable, Equatable {
+    /// The structure being read, e.g. "TD Quote header".
     public var structure: String
+    /// The field that did not fit.
     public var field: String
+    /// Where the field starts, from the start of the reader's bytes.
     public var offset: Int
+    /// How many bytes the field needs.
     public var needed: Int
+    /// How many bytes were left.
     public var available: Int
+
+    /// A truncation record.
+    public init(structure: String, field: String, offset: Int, needed: Int, available: Int) {
+        self.structure = structure
+        self.field = field
+        self.offset = offset
+        self.needed = needed
+        self.available = available
+    }
 }
 
 /// An error type a ``ByteReader`` can throw: each parsing module says how a truncation reads in
 /// its own errors.
 public protocol TruncationReporting: Error {
+    /// The module's error for `truncation`.
     static func truncated(_ truncation: Truncation) -> Self
 }
 
 /// A bounds-checked little-endian cursor over hostile bytes: every read returns exactly what was
 /// asked or throws the module's truncation error naming the structure and field.
 public struct ByteReader<Failure: TruncationReporting> {
+    /// All the bytes, read or not.
     public let bytes: [UInt8]
+    /// The structure name truncation errors carry.
     public let structure: String
+    /// The index of the next byte to read.
     public private(set) var offset: Int
 
+    /// A reader of `bytes` starting at `offset`, naming `structure` in its errors.
     public init(_ bytes: [UInt8], structure: String, offset: Int = 0) {
         self.bytes = bytes
         self.structure = structure
         self.offset = offset
     }
 
+    /// Bytes not yet read.
     public var remaining: Int { bytes.count - offset }
+    /// Whether every byte has been read.
     public var isAtEnd: Bool { offset >= bytes.count }
 
+    /// The next `count` bytes; a negative count or one past the end throws without moving.
     public mutating func read(_ count: Int, _ field: String) throws(Failure) -> [UInt8] {
         // `count` may come from a length field: compare with what remains, never add to offset first.
         guard count >= 0, count <= remaining else {
@@ -39,50 +61,29 @@ public struct ByteReader<Failure: TruncationReporting> {
         return slice
     }
 
+    /// The next byte.
     public mutating func u8(_ field: String) throws(Failure) -> UInt8 {
         try read(1, field)[0]
     }
 
+    /// The next 2 bytes as a little-endian u16.
     public mutating func u16(_ field: String) throws(Failure) -> UInt16 {
-        UInt16(truncatingIfNeeded: try littleEndian(2, field))
+        UInt16(littleEndianBytes: try read(2, field))
     }
 
+    /// The next 4 bytes as a little-endian u32.
     public mutating func u32(_ field: String) throws(Failure) -> UInt32 {
-        UInt32(truncatingIfNeeded: try littleEndian(4, field))
+        UInt32(littleEndianBytes: try read(4, field))
     }
 
+    /// The next 8 bytes as a little-endian u64.
     public mutating func u64(_ field: String) throws(Failure) -> UInt64 {
-        try littleEndian(8, field)
+        UInt64(littleEndianBytes: try read(8, field))
     }
 
     /// The next 4 bytes as a u32 without consuming them; nil when fewer remain.
     public func peekU32() -> UInt32? {
         guard remaining >= 4 else { return nil }
-        return bytes[offset..<offset + 4].reversed().reduce(0) { $0 << 8 | UInt32($1) }
-    }
-
-    private mutating func littleEndian(_ count: Int, _ field: String) throws(Failure) -> UInt64 {
-        try read(count, field).reversed().reduce(0) { $0 << 8 | UInt64($1) }
-    }
-}
-
-/// The little-endian writer counterpart of ``ByteReader``.
-public struct ByteWriter {
-    public private(set) var bytes: [UInt8] = []
-
-    public init() {}
-
-    public mutating func append(_ data: [UInt8]) { bytes += data }
-    public mutating func u8(_ value: UInt8) { bytes.append(value) }
-    public mutating func u16(_ value: UInt16) { append(value.littleEndianBytes) }
-    public mutating func u32(_ value: UInt32) { append(value.littleEndianBytes) }
-    public mutating func u64(_ value: UInt64) { append(value.littleEndianBytes) }
-    public mutating func zeros(_ count: Int) { bytes += [UInt8](repeating: 0, count: count) }
-}
-
-extension FixedWidthInteger {
-    /// The value's bytes, least significant first.
-    public var littleEndianBytes: [UInt8] {
-        (0..<(Self.bitWidth / 8)).map { UInt8(truncatingIfNeeded: self >> ($0 * 8)) }
+        return UInt32(littleEndianBytes: bytes[offset..<offset + 4])
     }
 }

@@ -1,4 +1,5 @@
 import FoundationEssentials
+import TSMBytes
 import TSMModel
 
 /// The JSON form of a boot log, which `BootLog.load` reads and ``encode(_:)`` writes:
@@ -52,11 +53,11 @@ public enum BootLogDescription {
                 if event.data.allSatisfy({ (0x20...0x7E).contains($0) && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
                     fields.append("\"text\": \"\(String(decoding: event.data, as: UTF8.self))\"")
                 } else {
-                    fields.append("\"hex\": \"\(hex(event.data))\"")
+                    fields.append("\"hex\": \"\(Hex.encode(event.data))\"")
                 }
             }
             let expected = event.type == .noAction ? [UInt8](repeating: 0, count: TCGEvent.digestSize) : HashAlgorithm.sha384.digest(event.data)
-            if event.digest != expected { fields.append("\"digest\": \"\(hex(event.digest))\"") }
+            if event.digest != expected { fields.append("\"digest\": \"\(Hex.encode(event.digest))\"") }
             return "  {" + fields.joined(separator: ", ") + "}"
         }
         return "{\"events\": [\n" + lines.joined(separator: ",\n") + "\n]}\n"
@@ -96,7 +97,7 @@ public enum BootLogDescription {
             switch (text, hexText) {
             case (let text?, nil): data = Array(text.utf8)
             case (nil, let hexText?):
-                guard let bytes = bytes(fromHex: hexText) else {
+                guard let bytes = Hex.decode(hexText) else {
                     throw DecodingError.dataCorruptedError(forKey: .hex, in: keyed, debugDescription: "not an even number of hex digits")
                 }
                 data = bytes
@@ -105,7 +106,7 @@ public enum BootLogDescription {
                 throw DecodingError.dataCorruptedError(forKey: .hex, in: keyed, debugDescription: "give 'text' or 'hex', not both")
             }
             if let digestText = try keyed.decodeIfPresent(String.self, forKey: .digest) {
-                guard let bytes = bytes(fromHex: digestText), bytes.count == TCGEvent.digestSize else {
+                guard let bytes = Hex.decode(digestText), bytes.count == TCGEvent.digestSize else {
                     throw DecodingError.dataCorruptedError(forKey: .digest, in: keyed, debugDescription: "a SHA-384 digest is 96 hex digits")
                 }
                 digest = bytes

@@ -1,3 +1,5 @@
+import TSMBytes
+
 /// The text `tsmfs log` prints: one line per record, and the replayed RTMRs.
 ///
 /// ```text
@@ -16,12 +18,12 @@ public enum EventLogText {
 
     /// `rtmrN: <96 hex digits>` for each register.
     public static func replayLines(_ registers: [[UInt8]]) -> [String] {
-        registers.enumerated().map { "rtmr\($0.offset): \(hex($0.element))" }
+        registers.enumerated().map { "rtmr\($0.offset): \(Hex.encode($0.element))" }
     }
 
     static func line(_ source: String, _ index: Int, _ event: TCGEvent) -> String {
         let register = event.rtmr.map { "rtmr\($0)" } ?? "mr\(event.mrIndex)"
-        return "\(source)  \(index)  \(register)  \(event.type)  \(hex(event.digest))  \(describe(event))"
+        return "\(source)  \(index)  \(register)  \(event.type)  \(Hex.encode(event.digest))  \(describe(event))"
     }
 
     /// The event data as text when it is printable, as a tagged event when its type says so,
@@ -40,6 +42,6 @@ public enum EventLogText {
         if !text.isEmpty, text.allSatisfy({ (0x20...0x7E).contains($0) }) {
             return "\"" + String(decoding: text, as: UTF8.self) + "\""
         }
-        return hex(Array(data.prefix(64))) + (data.count > 64 ? "... (\(data.count) bytes)" : "")
+        return Hex.encode(Array(data.prefix(64))) + (data.count > 64 ? "... (\(data.count) bytes)" : "")
     }
 }

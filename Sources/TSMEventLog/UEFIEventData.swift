@@ -1,3 +1,5 @@
+import TSMBytes
+
 /// Builders for the event data structures of TCG PC Client PFP 1.06, 10.2.3-10.2.5 and 10.4.2,
 /// as firmware and boot loaders log them. Integers are little-endian, strings UTF-16LE where UEFI
 /// uses CHAR16.
@@ -55,9 +57,7 @@ public enum UEFIEventData {
     /// An `EFI_GUID` in its in-memory form (the first three fields little-endian) from the text
     /// form `8BE4DF61-93CA-11D2-AA0D-00E098032B8C`; nil for anything else.
     public static func guid(_ text: String) -> [UInt8]? {
-        let parts = text.split(separator: "-").map(String.init)
-        guard parts.map(\.count) == [8, 4, 4, 4, 12], let raw = bytes(fromHex: parts.joined()) else { return nil }
-        return raw[0..<4].reversed() + raw[4..<6].reversed() + raw[6..<8].reversed() + raw[8..<16]
+        UUIDText.parse(text).map(UUIDText.efiOrder)
     }
 
     /// `EFI_GLOBAL_VARIABLE` (SecureBoot, PK, KEK, BootOrder, Boot####).

@@ -1,4 +1,5 @@
 import Crypto
+import TSMBytes
 
 /// The two NIST curves the evidence formats use: P-256 with SHA-256 (DCAP attestation key, PCK
 /// chain) and P-384 with SHA-384 (SEV-SNP VCEK, ASK, ARK).

@@ -1,6 +1,7 @@
 import Crypto
 import FoundationEssentials
 import SwiftASN1
+import TSMBytes
 import X509
 
 /// Verifies evidence against one trust anchor: a DCAP quote up to the SGX root CA, or a SEV-SNP

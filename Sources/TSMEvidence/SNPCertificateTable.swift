@@ -1,3 +1,5 @@
+import TSMBytes
+
 /// A GUID as the GHCB certificate table stores it: 16 bytes in the order the textual form
 /// prints them (RFC 4122 order), which is what AMD's sev-tool (libuuid `uuid_parse`) and
 /// go-sev-guest (`uuid.Parse` bytes compared directly) read and write — not the mixed-endian
@@ -8,11 +10,7 @@ public struct GUID: Sendable, Hashable, CustomStringConvertible {
 
     /// A GUID from its textual form, 8-4-4-4-12 hex digits; nil for anything else.
     public init?(_ text: String) {
-        let dashes = [8, 13, 18, 23]
-        let chars = Array(text)
-        guard chars.count == 36, dashes.allSatisfy({ chars[$0] == "-" }),
-              let bytes = Hex.decode(String(chars.enumerated().filter { !dashes.contains($0.offset) }.map(\.element))),
-              bytes.count == 16 else { return nil }
+        guard let bytes = UUIDText.parse(text) else { return nil }
         self.bytes = bytes
     }
 
@@ -21,15 +19,12 @@ public struct GUID: Sendable, Hashable, CustomStringConvertible {
 
     /// The same GUID with its first three groups byte-swapped (the EFI `guid_t` order).
     var mixedEndian: GUID {
-        GUID(bytes: bytes[0..<4].reversed() + bytes[4..<6].reversed() + bytes[6..<8].reversed() + Array(bytes[8...]))
+        GUID(bytes: UUIDText.efiOrder(bytes))
     }
 
     /// The textual form, lowercase.
     public var description: String {
-        let hex = Hex.encode(bytes)
-        let text = Array(hex)
-        guard text.count == 32 else { return hex }
-        return [text[0..<8], text[8..<12], text[12..<16], text[16..<20], text[20..<32]].map { String($0) }.joined(separator: "-")
+        UUIDText.format(bytes)
     }
 
     /// The GHCB specification's certificate GUIDs (ABI.md 4.6): VCEK, VLEK, ASK, ARK.

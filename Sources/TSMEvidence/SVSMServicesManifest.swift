@@ -1,4 +1,5 @@
 import Crypto
+import TSMBytes
 
 /// The SVSM attestation services manifest (SVSM specification 58019, the `SVSM_ATTEST_SERVICES`
 /// call; laid out as Coconut-SVSM writes it): a GUID table whose 24-byte header is the manifest
@@ -52,8 +53,5 @@ public struct SVSMServicesManifest: Sendable, Equatable {
         Array(SHA512.hash(data: nonce + manifest))
     }
 
-    private static func le32(_ value: Int) -> [UInt8] {
-        let v = UInt32(truncatingIfNeeded: value)
-        return [UInt8(v & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v >> 16 & 0xFF), UInt8(v >> 24)]
-    }
+    private static func le32(_ value: Int) -> [UInt8] { UInt32(truncatingIfNeeded: value).littleEndianBytes }
 }

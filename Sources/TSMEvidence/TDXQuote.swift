@@ -1,3 +1,5 @@
+import TSMBytes
+
 /// The 48-byte header of a DCAP Quote v4 (ABI.md 4.6, offsets 0..<48).
 public struct TDXQuoteHeader: Sendable, Equatable {
     /// Bytes in the header.

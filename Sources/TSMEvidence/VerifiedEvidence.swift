@@ -1,3 +1,5 @@
+import TSMBytes
+
 /// What `EvidenceVerifier` vouches for once every check has passed: the parsed evidence, its
 /// registers and report data, and a JSON rendering of them.
 public enum VerifiedEvidence: Sendable, Equatable {
@@ -73,8 +75,7 @@ public enum VerifiedEvidence: Sendable, Equatable {
     }
 
     static func hex64(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return "0x" + String(repeating: "0", count: 16 - digits.count) + digits
+        "0x" + Hex.digits(of: value)
     }
 
     static func escaped(_ text: String) -> String {

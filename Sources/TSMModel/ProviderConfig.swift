@@ -1,4 +1,5 @@
 import FoundationEssentials
+import TSMBytes
 
 /// The JSON form of provider tables: what `--config FILE` reads and `tsmfs providers --json`
 /// prints. The built-in providers are written in the same form.
@@ -145,7 +146,7 @@ private struct RegisterEntry: Codable {
         guard let resolvedSize = size ?? algorithm?.digestSize else {
             throw EntryError(message: "a register without a hash needs a size")
         }
-        let bytes = try initial.map { (text) throws(EntryError) in try Hex.decode(text, field: "initial") } ?? []
+        let bytes = try initial.map { (text) throws(EntryError) in try EntryError.hex(text, field: "initial") } ?? []
         return RegisterDescriptor(
             name: name, hash: algorithm, size: resolvedSize, flags: registerFlags,
             initial: bytes, derivation: try derive?.derivation()
@@ -224,7 +225,7 @@ private struct DeriveEntry: Codable {
             for field in fields {
                 switch (field.register, field.hex) {
                 case (let name?, nil): result.append(.register(name, at: field.offset))
-                case (nil, let hex?): result.append(.bytes(try Hex.decode(hex, field: "layout hex"), at: field.offset))
+                case (nil, let hex?): result.append(.bytes(try EntryError.hex(hex, field: "layout hex"), at: field.offset))
                 default: throw EntryError(message: "a layout field at offset \(field.offset) needs exactly one of 'register' or 'hex'")
                 }
             }
@@ -245,42 +246,19 @@ extension HashAlgorithm {
     }
 }
 
-/// Hex text as the config file writes register values.
-enum Hex {
-    static func encode(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    fileprivate static func decode(_ text: String, field: String) throws(EntryError) -> [UInt8] {
-        let chars = Array(text.utf8)
-        guard chars.count % 2 == 0 else { throw EntryError(message: "\(field) is not hex: odd number of digits") }
-        var bytes = [UInt8]()
-        bytes.reserveCapacity(chars.count / 2)
-        var index = 0
-        while index < chars.count {
-            guard let high = nibble(chars[index]), let low = nibble(chars[index + 1]) else {
-                throw EntryError(message: "\(field) is not hex: bad digit near position \(index)")
+extension EntryError {
+    /// The bytes of a hex value in the config file, or an error naming `field` and what is wrong.
+    static func hex(_ text: String, field: String) throws(EntryError) -> [UInt8] {
+        do {
+            return try Hex.parse(text)
+        } catch {
+            switch error {
+            case .oddLength:
+                throw EntryError(message: "\(field) is not hex: odd number of digits")
+            case .badDigit(let offset):
+                // The message has always named the start of the digit pair.
+                throw EntryError(message: "\(field) is not hex: bad digit near position \(offset - offset % 2)")
             }
-            bytes.append(high << 4 | low)
-            index += 2
-        }
-        return bytes
-    }
-
-    /// The value of one hex digit, either case.
-    static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-        default: return nil
         }
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
-import Testing
-import TSMModel
+import TSMBytes
 @testable import TSMEventLog
+import TSMModel
+import Testing
 
 /// Intel's cctrusted (cctrusted-base and cctrusted-vm 0.5.0, the TDX guest SDK) reads the CCEL
 /// table and log area tsmfs serves through its own TdxVM and EventLogs classes, and its replay
@@ -12,7 +13,7 @@ struct CCTrustedTests {
     @Test func syntheticBootReplaysAsOurs() throws {
         let log = try MeasurementLog()
         let output = try CCTrusted.check(log)
-        #expect(output.registers("boot") == log.initialRTMRs.map(hex))
+        #expect(output.registers("boot") == log.initialRTMRs.map { Hex.encode($0) })
         #expect(output.registers("boot") == Pinned.syntheticRTMRs)
         #expect(output.value("boot events") == String(log.boot.events.count + 1))
         #expect(output.value("ccel revision") == "1 cc_type 2 laml 65536")
@@ -24,8 +25,8 @@ struct CCTrustedTests {
             try log.recordExtend(rtmr: step % 4, data: sha384([UInt8(step)]), event: step.isMultiple(of: 3) ? nil : Array("step \(step)".utf8))
         }
         let output = try CCTrusted.check(log)
-        #expect(output.registers("boot") == log.initialRTMRs.map(hex))
-        #expect(output.registers("full") == log.replay().map(hex))
+        #expect(output.registers("boot") == log.initialRTMRs.map { Hex.encode($0) })
+        #expect(output.registers("full") == log.replay().map { Hex.encode($0) })
         #expect(output.registers("full") != output.registers("boot"))
         #expect(output.value("full events") == String(log.boot.events.count + 1 + 10))
     }
@@ -37,7 +38,7 @@ struct CCTrustedTests {
         let boot = TCGEventLog(events: sample.events.filter { !$0.data.isEmpty })
         let log = try MeasurementLog(boot: boot)
         let output = try CCTrusted.check(log)
-        #expect(output.registers("boot") == boot.replay().map(hex))
+        #expect(output.registers("boot") == boot.replay().map { Hex.encode($0) })
     }
 
     @Test func anEmptyBootLogLeavesTheRTMRsAtZero() throws {
@@ -46,7 +47,7 @@ struct CCTrustedTests {
         #expect(log.initialRTMRs == TCGEventLog.replay([]))
         try log.recordExtend(rtmr: 2, data: [UInt8](repeating: 0, count: 48))
         let output = try CCTrusted.check(log)
-        #expect(output.registers("boot") == log.initialRTMRs.map(hex))
+        #expect(output.registers("boot") == log.initialRTMRs.map { Hex.encode($0) })
         #expect(output.registers("full")[2] == "f57bb7ed82c6ae4a29e6c9879338c592c7d42a39135583e8ccbe3940f2344b0eb6eb8503db0ffd6a39ddd00cd07d8317")
     }
 
@@ -56,8 +57,8 @@ struct CCTrustedTests {
         // The first record after the 65-byte header: its digest starts at 65 + 14.
         data[65 + 14] ^= 0x01
         let output = try CCTrusted.run(files: log.ccelTableBytes, data, log.fullLogBytes())
-        #expect(output.registers("boot")[0] != log.initialRTMRs.map(hex)[0])
-        #expect(Array(output.registers("boot")[1...]) == Array(log.initialRTMRs.map(hex)[1...]))
+        #expect(output.registers("boot")[0] != log.initialRTMRs.map { Hex.encode($0) }[0])
+        #expect(Array(output.registers("boot")[1...]) == Array(log.initialRTMRs.map { Hex.encode($0) }[1...]))
     }
 
     @Test func largeBootLogGrowsTheArea() throws {
@@ -68,7 +69,7 @@ struct CCTrustedTests {
         #expect(log.table.logAreaMinimumLength > 0x10000)
         #expect(log.table.logAreaMinimumLength % 0x1000 == 0)
         let output = try CCTrusted.check(log)
-        #expect(output.registers("boot") == log.initialRTMRs.map(hex))
+        #expect(output.registers("boot") == log.initialRTMRs.map { Hex.encode($0) })
     }
 }
 

@@ -1,4 +1,5 @@
 import Crypto
+import TSMBytes
 @testable import TSMEventLog
 
 /// SHA-384 through swift-crypto directly, not through TSMModel's HashAlgorithm.
@@ -9,7 +10,7 @@ func sha384(_ parts: [UInt8]...) -> [UInt8] {
 }
 
 func hexBytes(_ text: String) -> [UInt8] {
-    bytes(fromHex: text) ?? []
+    Hex.decode(text) ?? []
 }
 
 func u32(_ bytes: [UInt8], at offset: Int) -> UInt32 {

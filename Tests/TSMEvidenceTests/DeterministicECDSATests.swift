@@ -1,6 +1,7 @@
 import Crypto
-import Testing
+import TSMBytes
 @testable import TSMEvidence
+import Testing
 
 /// RFC 6979 appendix A.2.5 (P-256) and A.2.6 (P-384), message "sample".
 @Suite struct DeterministicECDSATests {

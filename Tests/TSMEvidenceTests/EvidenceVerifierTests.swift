@@ -1,5 +1,6 @@
-import Testing
+import TSMBytes
 @testable import TSMEvidence
+import Testing
 
 /// Sign-verify round trips, and one flipped byte in each signed region failing the right check.
 @Suite struct EvidenceVerifierTests {

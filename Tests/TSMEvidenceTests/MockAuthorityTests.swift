@@ -1,8 +1,9 @@
 import Crypto
 import SwiftASN1
+import TSMBytes
+@testable import TSMEvidence
 import Testing
 import X509
-@testable import TSMEvidence
 
 @Suite struct MockAuthorityTests {
     @Test(arguments: Guest.allCases)

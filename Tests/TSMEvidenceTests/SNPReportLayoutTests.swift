@@ -1,5 +1,6 @@
-import Testing
+import TSMBytes
 @testable import TSMEvidence
+import Testing
 
 /// Every field of a signed report, and of the certificate table, lands at its ABI.md 4.6 offset.
 @Suite struct SNPReportLayoutTests {

@@ -1,5 +1,6 @@
-import Testing
+import TSMBytes
 @testable import TSMEvidence
+import Testing
 
 /// Every field of a signed quote lands at its ABI.md 4.6 offset.
 @Suite struct TDXQuoteLayoutTests {
