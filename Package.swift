@@ -45,6 +45,7 @@ let package = Package(
         .target(
             name: "TSMBackends",
             dependencies: [
+                "TSMBytes",
                 "TSMModel",
                 "TSMEvidence",
                 "TSMEventLog",

@@ -1,3 +1,4 @@
+import TSMBytes
 import TSMEvidence
 import TSMModel
 
@@ -89,11 +90,7 @@ public struct SNPRegisters: Sendable {
         let snapshot = provider.snapshot()
         let bytes = handles.map { $0.value(in: snapshot) }
         return Values(measurement: bytes[0], hostData: bytes[1], idKeyDigest: bytes[2], authorKeyDigest: bytes[3],
-                      familyID: bytes[4], imageID: bytes[5], policy: Self.littleEndian(bytes[6]),
-                      guestSVN: UInt32(truncatingIfNeeded: Self.littleEndian(bytes[7])))
-    }
-
-    static func littleEndian(_ bytes: [UInt8]) -> UInt64 {
-        bytes.prefix(8).enumerated().reduce(0) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+                      familyID: bytes[4], imageID: bytes[5], policy: UInt64(littleEndianBytes: bytes[6]),
+                      guestSVN: UInt32(littleEndianBytes: bytes[7]))
     }
 }

@@ -1,3 +1,4 @@
+import TSMBytes
 import SystemPackage
 import TSMEventLog
 import TSMModel
@@ -35,7 +36,7 @@ public final class Operations: Sendable {
               let index = provider.table.indexByName[parts[1]] else {
             throw Failure("no register \(path) (give PROVIDER/REGISTER, e.g. tdx/mrconfigid)")
         }
-        guard let value = Self.bytes(hex: hex) else { throw Failure("\(hex) is not hex") }
+        guard let value = Hex.decode(hex) else { throw Failure("\(hex) is not hex") }
         let size = provider.table.registers[index].size
         guard value.count == size else { throw Failure("\(path) holds \(size) bytes, not \(value.count)") }
         do {
@@ -62,18 +63,5 @@ public final class Operations: Sendable {
                 provider.resetExtensible()
             }
         }
-    }
-
-    private static func bytes(hex: String) -> [UInt8]? {
-        let digits = Array(hex.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        var result: [UInt8] = []
-        var index = 0
-        while index < digits.count {
-            guard let byte = UInt8(String(decoding: digits[index..<(index + 2)], as: UTF8.self), radix: 16) else { return nil }
-            result.append(byte)
-            index += 2
-        }
-        return result
     }
 }

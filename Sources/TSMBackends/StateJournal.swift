@@ -2,6 +2,7 @@ import Crypto
 import Glibc
 import Synchronization
 import SystemPackage
+import TSMBytes
 import TSMModel
 
 /// `--state FILE`: an append-only journal of register changes with checksummed records, made
@@ -61,6 +62,9 @@ public final class StateJournal: ChangeJournal {
     }
 
     /// The fingerprint of a provider set: SHA-256 of its JSON form and what else shapes the model.
+    /// The largest state file read (a journal grows by about 70 bytes a change).
+    public static let maximumSize = 64 << 20
+
     public static func fingerprint(_ providers: [ProviderDescriptor], context: String) -> [UInt8] {
         Array(SHA256.hash(data: Array((ProviderConfig.encode(providers) + "\n" + context).utf8)))
     }
@@ -142,22 +146,16 @@ public final class StateJournal: ChangeJournal {
         return RegisterChange(provider: name, register: register, kind: kind, data: Array(payload[index...]))
     }
 
-    private static func le16(_ value: Int) -> [UInt8] { [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF)] }
-    private static func le32(_ value: Int) -> [UInt8] {
-        [UInt8(value & 0xFF), UInt8(value >> 8 & 0xFF), UInt8(value >> 16 & 0xFF), UInt8(value >> 24 & 0xFF)]
-    }
+    private static func le16(_ value: Int) -> [UInt8] { UInt16(truncatingIfNeeded: value).littleEndianBytes }
+    private static func le32(_ value: Int) -> [UInt8] { UInt32(truncatingIfNeeded: value).littleEndianBytes }
 
     // MARK: I/O
 
     private static func readAll(_ fd: Int32, path: String) throws(Failure) -> [UInt8] {
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else { throw .cannotRead(path: path, Errno(rawValue: errno)) }
-            if count == 0 { return bytes }
-            bytes += chunk[0..<count]
+        do {
+            return try FileBytes.read(descriptor: fd, path: path, limit: maximumSize)
+        } catch {
+            throw .cannotRead(path: path, Errno(rawValue: error.errno))
         }
     }
 

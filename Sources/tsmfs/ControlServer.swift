@@ -1,3 +1,4 @@
+import TSMBytes
 import Glibc
 import Synchronization
 import SystemPackage
@@ -63,21 +64,13 @@ final class ControlServer: Sendable {
         self.dispatcher = dispatcher
         let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
         if !directory.isEmpty { mkdir(directory, 0o700) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw .pathTooLong(path) }
-        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
-            for (index, byte) in bytes.enumerated() { buffer[index] = byte }
-        }
+        guard let address = try? UnixSocketAddress(path: path) else { throw .pathTooLong(path) }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .socket(Errno(rawValue: errno)) }
         unlink(path)  // a socket left by a killed daemon
         // Linux gives the node the socket inode's mode (less the umask): 0600 from its creation,
         // with no process-wide umask change while other threads run.
-        let bound = fchmod(fd, 0o600) == 0 && withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        } == 0
+        let bound = fchmod(fd, 0o600) == 0 && address.withSockaddr { bind(fd, $0, $1) } == 0
         guard bound, listen(fd, 8) == 0 else {
             let error = Errno(rawValue: errno)
             close(fd)

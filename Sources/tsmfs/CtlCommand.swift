@@ -1,3 +1,4 @@
+import TSMBytes
 import ArgumentParser
 import Glibc
 
@@ -40,16 +41,8 @@ struct CtlCommand: ParsableCommand {
         let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw Failure("socket: errno \(errno)") }
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw Failure("socket path too long: \(path)") }
-        withUnsafeMutableBytes(of: &address.sun_path) { buffer in
-            for (index, byte) in bytes.enumerated() { buffer[index] = byte }
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
+        guard let address = try? UnixSocketAddress(path: path) else { throw Failure("socket path too long: \(path)") }
+        let connected = address.withSockaddr { connect(fd, $0, $1) }
         guard connected == 0 else { throw Failure("cannot reach the control socket \(path): errno \(errno) (is the mount running?)") }
         let line = Array((request + "\n").utf8)
         _ = line.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }

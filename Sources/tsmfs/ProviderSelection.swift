@@ -1,3 +1,4 @@
+import TSMBytes
 import SystemPackage
 import TSMBackends
 import TSMModel
@@ -49,22 +50,12 @@ enum ProviderSelection {
         return selected
     }
 
+    /// A whole input file, at most ``FileBytes/defaultLimit`` bytes (EFBIG past it).
     static func readFile(_ path: String) throws(Failure) -> [UInt8] {
         do {
-            let fd = try FileDescriptor.open(FilePath(path), .readOnly)
-            return try fd.closeAfter {
-                var bytes: [UInt8] = []
-                var chunk = [UInt8](repeating: 0, count: 65536)
-                while true {
-                    let count = try chunk.withUnsafeMutableBytes { try fd.read(into: $0) }
-                    if count == 0 { return bytes }
-                    bytes += chunk[0..<count]
-                }
-            }
-        } catch let error as Errno {
-            throw .unreadable(file: path, error)
+            return try FileBytes.read(path: path)
         } catch {
-            throw .unreadable(file: path, .ioError)
+            throw .unreadable(file: path, Errno(rawValue: error.errno))
         }
     }
 }

@@ -1,3 +1,4 @@
+import TSMBytes
 import Glibc
 import SystemPackage
 
@@ -29,20 +30,10 @@ public struct KernelFiles: Sendable {
     /// one open covers the whole value.
     func read(_ path: String) throws(Errno) -> [UInt8] {
         do {
-            let fd = try FileDescriptor.open(FilePath(path), .readOnly, retryOnInterrupt: true)
-            return try fd.closeAfter {
-                var bytes: [UInt8] = []
-                var chunk = [UInt8](repeating: 0, count: 65536)
-                while true {
-                    let count = try chunk.withUnsafeMutableBytes { try fd.read(into: $0, retryOnInterrupt: true) }
-                    if count == 0 { return bytes }
-                    bytes += chunk[0..<count]
-                }
-            }
-        } catch let error as Errno {
-            throw fail("read", path, error)
+            // configfs-tsm's outblob is the largest file read here (16 MiB in recent kernels).
+            return try FileBytes.read(path: path, limit: 16 << 20)
         } catch {
-            throw fail("read", path, .ioError)
+            throw fail("read", path, Errno(rawValue: error.errno))
         }
     }
 

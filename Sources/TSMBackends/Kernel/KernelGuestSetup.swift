@@ -128,7 +128,7 @@ public enum KernelGuestSetup {
         }
         var descriptor = BuiltinProviders.sevSNP
         let values = [report.measurement, report.hostData, report.idKeyDigest, report.authorKeyDigest, report.familyID,
-                      report.imageID, littleEndian(report.policy, count: 8), littleEndian(UInt64(report.guestSVN), count: 4)]
+                      report.imageID, report.policy.littleEndianBytes, report.guestSVN.littleEndianBytes]
         do {
             let table = try RegisterTable(validating: descriptor)
             for (need, value) in zip(SNPRegisters.needs, values) {
@@ -151,10 +151,6 @@ public enum KernelGuestSetup {
             log("parse outblob: not a TDX quote: \(error)")
             throw .ioError
         }
-    }
-
-    private static func littleEndian(_ value: UInt64, count: Int) -> [UInt8] {
-        (0..<count).map { UInt8(truncatingIfNeeded: value >> (8 * UInt64($0))) }
     }
 
     private static func register(_ descriptor: ProviderDescriptor, _ backend: any MeasurementBackend) throws(Failure) -> MeasurementProvider {
