@@ -84,10 +84,11 @@ let package = Package(
             ]
         ),
         // The control protocol of a running mount: requests parsed from one line, their replies,
-        // and their execution against the model. No sockets, no FUSE.
+        // and their execution against the model, and the owner-only socket that serves them on a
+        // thread of its own. No FUSE.
         .target(
             name: "TSMControl",
-            dependencies: ["TSMBackends", "TSMModel"]
+            dependencies: ["TSMBackends", "TSMModel", "TSMBytes", .product(name: "SystemPackage", package: "swift-system")]
         ),
         // Argument parsing and lifecycle only.
         .executableTarget(

@@ -1,6 +1,7 @@
 import TSMBytes
 import ArgumentParser
 import Glibc
+import TSMControl
 
 /// `tsmfs ctl`: change a running mount through its control socket.
 struct CtlCommand: ParsableCommand {

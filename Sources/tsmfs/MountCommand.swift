@@ -157,9 +157,9 @@ extension MountCommand {
                 return try Assembly.kernel(root: kernelRoot) { logger.error("kernel: \($0)") }
             }
             guard sysroot != nil else {
-                return try Assembly.plain(try ProviderSelection.descriptors(providerOptions), state: state, log: log)
+                return try Assembly.plain(try providerOptions.descriptors(), state: state, log: log)
             }
-            let providers = try ProviderSelection.descriptors(providerOptions, defaults: guestOptions.guest.defaultProviders)
+            let providers = try providerOptions.descriptors(defaults: guestOptions.guest.defaultProviders)
             return try Assembly.sysroot(try guestOptions.spec(providers: providers, faults: injectFaults), state: state, log: log)
         } catch let error as AssemblyError {
             throw Failure(error.description)

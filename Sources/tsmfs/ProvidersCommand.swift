@@ -17,7 +17,7 @@ struct ProvidersCommand: ParsableCommand {
     func run() throws {
         let descriptors: [ProviderDescriptor]
         do {
-            descriptors = try ProviderSelection.descriptors(providerOptions)
+            descriptors = try providerOptions.descriptors()
         } catch {
             throw Failure(error.description)
         }

@@ -1,4 +1,7 @@
 import ArgumentParser
+import TSMBackends
+import TSMGuest
+import TSMModel
 
 /// The `tsmfs` command: a root listing its subcommands, one file per subcommand.
 @main
@@ -24,4 +27,9 @@ struct ProviderOptions: ParsableArguments {
 
     @Option(name: .long, help: ArgumentHelp("A JSON file of provider tables; a provider named like a built-in one replaces it.", valueName: "FILE"))
     var config: String?
+
+    /// The providers these options select among `defaults` and the configured ones.
+    func descriptors(defaults: [ProviderDescriptor] = BuiltinProviders.all) throws(ProviderSelection.Failure) -> [ProviderDescriptor] {
+        try ProviderSelection.descriptors(named: providers, config: config, defaults: defaults)
+    }
 }

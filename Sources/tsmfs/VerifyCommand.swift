@@ -1,4 +1,5 @@
 import ArgumentParser
+import TSMGuest
 import TSMEvidence
 
 /// `tsmfs verify`: checks a configfs-tsm outblob (and auxblob) end to end against a trust anchor

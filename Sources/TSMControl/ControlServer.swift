@@ -2,22 +2,21 @@ import TSMBytes
 import Glibc
 import Synchronization
 import SystemPackage
-import TSMControl
 
 /// The control socket of a running mount: a Unix stream socket, owner-only (0600), one request
 /// line per connection (see `ControlRequest`) and the dispatcher's reply. This type only binds,
 /// accepts and relays, on one thread of its own that `stop()` joins.
 ///
 /// The ABI tree has no control files: everything that is not the kernel's goes through here.
-final class ControlServer: Sendable {
+public final class ControlServer: Sendable {
     /// Why the socket cannot be served; the daemon then runs without it.
-    enum Failure: Error, CustomStringConvertible {
+    public enum Failure: Error, CustomStringConvertible {
         case pathTooLong(String)
         case socket(Errno)
         case cannotListen(path: String, Errno)
         case cannotStartThread(Errno)
 
-        var description: String {
+        public var description: String {
             switch self {
             case .pathTooLong(let path): "control socket path too long: \(path)"
             case .socket(let errno): "control socket: \(errno)"
@@ -39,13 +38,13 @@ final class ControlServer: Sendable {
     /// The longest request line read; anything longer is cut.
     static let maximumRequest = 8192
 
-    let path: String
+    public let path: String
     private let listener: Int32
     private let dispatcher: ControlDispatcher
     private let state = Mutex(State())
 
     /// Where the socket of a mount point goes by default.
-    static func defaultPath(for mountpoint: String) -> String {
+    public static func defaultPath(for mountpoint: String) -> String {
         let name = mountpoint.split(separator: "/").joined(separator: "-")
         let directory: String
         if getuid() == 0 {
@@ -59,7 +58,7 @@ final class ControlServer: Sendable {
     }
 
     /// Binds and listens on `path` (replacing a socket a killed daemon left) and starts serving.
-    init(path: String, dispatcher: ControlDispatcher) throws(Failure) {
+    public init(path: String, dispatcher: ControlDispatcher) throws(Failure) {
         self.path = path
         self.dispatcher = dispatcher
         let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
@@ -95,7 +94,7 @@ final class ControlServer: Sendable {
 
     /// Stops accepting, cuts the connection being read, waits for the thread (and so for a request
     /// being executed) to finish, and removes the socket. Idempotent.
-    func stop() {
+    public func stop() {
         // shutdown(), not close(): on Linux closing a listening socket does not wake accept().
         let thread = state.withLock { state -> pthread_t? in
             guard !state.stopping else { return nil }

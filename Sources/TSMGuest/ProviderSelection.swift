@@ -5,13 +5,13 @@ import TSMModel
 
 /// Which provider tables a command serves: the built-in ones, replaced or joined by those of a
 /// config file, narrowed by `--provider`.
-enum ProviderSelection {
-    enum Failure: Error, CustomStringConvertible {
+public enum ProviderSelection {
+    public enum Failure: Error, CustomStringConvertible {
         case unreadable(file: String, Errno)
         case config(ConfigError)
         case unknownProvider(String, known: [String])
 
-        var description: String {
+        public var description: String {
             switch self {
             case .unreadable(let file, let errno): return "\(file): cannot read: \(errno)"
             case .config(let error): return error.description
@@ -23,10 +23,11 @@ enum ProviderSelection {
 
     /// The providers to serve: `defaults` (with config providers replacing or joining them), or
     /// those `--provider` names, looked up among every built-in and configured provider.
-    static func descriptors(_ options: ProviderOptions, defaults: [ProviderDescriptor] = BuiltinProviders.all) throws(Failure) -> [ProviderDescriptor] {
+    public static func descriptors(named names: [String], config: String?,
+                                   defaults: [ProviderDescriptor] = BuiltinProviders.all) throws(Failure) -> [ProviderDescriptor] {
         var available = defaults
         var catalogue = BuiltinProviders.catalogue
-        if let file = options.config {
+        if let file = config {
             let bytes = try readFile(file)
             let configured: [ProviderDescriptor]
             do throws(ConfigError) {
@@ -39,9 +40,9 @@ enum ProviderSelection {
                 catalogue.replaceOrAppend(provider)
             }
         }
-        guard !options.providers.isEmpty else { return available }
+        guard !names.isEmpty else { return available }
         var selected: [ProviderDescriptor] = []
-        for name in options.providers where !selected.contains(where: { $0.name == name }) {
+        for name in names where !selected.contains(where: { $0.name == name }) {
             guard let provider = catalogue.first(where: { $0.name == name }) else {
                 throw .unknownProvider(name, known: catalogue.map(\.name))
             }
@@ -51,7 +52,7 @@ enum ProviderSelection {
     }
 
     /// A whole input file, at most ``FileBytes/defaultLimit`` bytes (EFBIG past it).
-    static func readFile(_ path: String) throws(Failure) -> [UInt8] {
+    public static func readFile(_ path: String) throws(Failure) -> [UInt8] {
         do {
             return try FileBytes.read(path: path)
         } catch {
@@ -62,7 +63,7 @@ enum ProviderSelection {
 
 extension Array where Element == ProviderDescriptor {
     /// Replaces the provider of the same name, or appends.
-    mutating func replaceOrAppend(_ provider: ProviderDescriptor) {
+    public mutating func replaceOrAppend(_ provider: ProviderDescriptor) {
         if let index = firstIndex(where: { $0.name == provider.name }) {
             self[index] = provider
         } else {
