@@ -57,7 +57,10 @@ let package = Package(
         // a face needs once. One assembler per guest; the faces take typed handles, never names.
         .target(
             name: "TSMGuest",
-            dependencies: ["TSMBackends", "TSMTree", "TSMModel", "TSMEvidence", "TSMEventLog"]
+            dependencies: [
+                "TSMBackends", "TSMTree", "TSMModel", "TSMEvidence", "TSMEventLog", "TSMBytes",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
         ),
         // Layout builders that turn providers into inode trees, and the filesystem serving them.
         .target(
@@ -111,11 +114,7 @@ let package = Package(
         // RTMR values. Pure code, like the model it depends on.
         .target(
             name: "TSMEventLog",
-            dependencies: [
-                "TSMBytes",
-                "TSMModel",
-                .product(name: "Crypto", package: "swift-crypto"),
-            ]
+            dependencies: ["TSMBytes", "TSMModel"]
         ),
         .testTarget(
             name: "TSMEventLogTests",

@@ -6,9 +6,23 @@ import TSMModel
 /// What `tsmfs ctl` changes in a running mount's register model: static values, a reboot, and the
 /// armed faults. The ABI tree itself has no control files; these come through the control socket.
 public final class Operations: Sendable {
-    public struct Failure: Error, CustomStringConvertible {
-        public var description: String
-        init(_ description: String) { self.description = description }
+    /// Why a request was refused; the description is the reply's text.
+    public enum Failure: Error, Equatable, CustomStringConvertible {
+        case noRegister(String)
+        case notHex(String)
+        case wrongSize(String, size: Int, given: Int)
+        case refused(String, Errno)
+        case cannotRecordReboot(Errno)
+
+        public var description: String {
+            switch self {
+            case .noRegister(let path): return "no register \(path) (give PROVIDER/REGISTER, e.g. tdx/mrconfigid)"
+            case .notHex(let text): return "\(text) is not hex"
+            case .wrongSize(let path, let size, let given): return "\(path) holds \(size) bytes, not \(given)"
+            case .refused(let path, let errno): return "\(path): \(errno)"
+            case .cannotRecordReboot(let errno): return "cannot record the reboot: \(errno)"
+            }
+        }
     }
 
     public let providers: [MeasurementProvider]
@@ -34,15 +48,15 @@ public final class Operations: Sendable {
         let parts = path.split(separator: "/", maxSplits: 1).map(String.init)
         guard parts.count == 2, let provider = providers.first(where: { $0.name == parts[0] }),
               let index = provider.table.indexByName[parts[1]] else {
-            throw Failure("no register \(path) (give PROVIDER/REGISTER, e.g. tdx/mrconfigid)")
+            throw .noRegister(path)
         }
-        guard let value = Hex.decode(hex) else { throw Failure("\(hex) is not hex") }
+        guard let value = Hex.decode(hex) else { throw .notHex(hex) }
         let size = provider.table.registers[index].size
-        guard value.count == size else { throw Failure("\(path) holds \(size) bytes, not \(value.count)") }
+        guard value.count == size else { throw .wrongSize(path, size: size, given: value.count) }
         do {
             try provider.set(index, to: value)
         } catch {
-            throw Failure("\(path): \(error.errno)")
+            throw .refused(path, error.errno)
         }
     }
 
@@ -53,7 +67,7 @@ public final class Operations: Sendable {
             do {
                 try journal.record(RegisterChange(provider: "", register: 0, kind: .reboot, data: []))
             } catch {
-                throw Failure("cannot record the reboot: \(error.errno)")
+                throw .cannotRecordReboot(error.errno)
             }
         }
         for provider in providers {

@@ -1,5 +1,6 @@
 import TSMBackends
 import TSMEventLog
+import TSMEvidence
 import TSMModel
 import TSMTree
 
@@ -61,6 +62,15 @@ extension GuestAssembler {
     /// `provider` as registered among `providers` (the one whose name it has).
     static func find(_ name: String, in providers: [MeasurementProvider]) -> MeasurementProvider? {
         providers.first { $0.name == name }
+    }
+
+    /// The seed's mock attestation authority for `guest`.
+    static func authority(_ guest: Guest, seed: String) throws(AssemblyError) -> MockAuthority {
+        do {
+            return try MockAuthority(guest: guest, seed: seed)
+        } catch {
+            throw .authority(error)
+        }
     }
 
     static func arm(_ specs: [FaultSpec], in faults: FaultInjector) throws(AssemblyError) {

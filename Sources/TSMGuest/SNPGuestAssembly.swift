@@ -17,12 +17,7 @@ enum SNPGuestAssembly: GuestAssembler {
             throw .binding(RegisterBindingError(face: "--guest sev-snp", provider: providerName, need: nil, problem: .missingProvider))
         }
         let registers = try bind { () throws(RegisterBindingError) in try SNPRegisters(snp, for: "the sev_guest report (configfs-tsm)") }
-        let authority: MockAuthority
-        do {
-            authority = try MockAuthority(guest: .sevSNP, seed: spec.seed)
-        } catch {
-            throw .authority(error)
-        }
+        let authority = try self.authority(.sevSNP, seed: spec.seed)
         // No backend is wrapped: extend faults have nothing to act on and are refused.
         let faults = FaultInjector(measured: nil) { log("injected fault: \($0)") }
         try arm(spec.faults, in: faults)

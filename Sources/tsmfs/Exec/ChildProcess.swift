@@ -6,13 +6,21 @@ import SystemPackage
 struct ChildProcess {
     let pid: pid_t
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+    enum Failure: Error, CustomStringConvertible {
+        case noCommand
+        case cannotRun(String, Errno)
+
+        var description: String {
+            switch self {
+            case .noCommand: return "no command given"
+            case .cannotRun(let program, let errno): return "cannot run \(program): \(errno)"
+            }
+        }
     }
 
     /// Starts `arguments[0]`, looked up on PATH, with this process's environment.
     init(_ arguments: [String]) throws(Failure) {
-        guard let program = arguments.first else { throw Failure(description: "no command given") }
+        guard let program = arguments.first else { throw .noCommand }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
@@ -27,7 +35,7 @@ struct ChildProcess {
         defer { argv.forEach { free($0) } }
         var pid = pid_t()
         let result = posix_spawnp(&pid, program, nil, &attributes, argv, environ)
-        guard result == 0 else { throw Failure(description: "cannot run \(program): \(Errno(rawValue: result))") }
+        guard result == 0 else { throw .cannotRun(program, Errno(rawValue: result)) }
         self.pid = pid
     }
 

@@ -7,11 +7,17 @@ import SystemPackage
 /// nodes as files, symbolic links recreated) — and the new entries are bind mounts of the
 /// sysroot's files or new links. Only for use inside a private mount namespace, as root.
 struct Shadows {
+    /// A step of making the namespace that failed, on a path, with the call's errno.
     struct Failure: Error, CustomStringConvertible {
-        var description: String
+        let step: String
+        let path: String
+        let errno: Errno
         init(_ step: String, _ path: String, _ errno: Int32 = Glibc.errno) {
-            description = "\(step) \(path): \(Errno(rawValue: errno))"
+            self.step = step
+            self.path = path
+            self.errno = Errno(rawValue: errno)
         }
+        var description: String { "\(step) \(path): \(errno)" }
     }
 
     /// Directories that live on a tmpfs of ours, where entries can be made.
