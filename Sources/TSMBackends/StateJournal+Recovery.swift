@@ -14,9 +14,17 @@ extension StateJournal {
         case cannotOpenDirectory(path: String, Errno)
         /// Wrong magic or a damaged header.
         case notAStateFile(path: String)
+        /// A format 1 file (tsmfs 0.1), whose records cannot tell damage from a torn tail.
+        case formerFormat(path: String)
+        /// The path is a symbolic link: never followed.
+        case symbolicLink(path: String)
+        /// A FIFO, device, directory or socket.
+        case notRegularFile(path: String)
+        /// Another daemon holds the file's lock.
+        case inUse(path: String, holder: Int32?)
         /// The fingerprint names other providers, registers, config or guest.
         case otherProviderSet(path: String)
-        /// A record fails its checksum and is not the last one: not a torn tail.
+        /// A record fails a check and is not a torn tail.
         case damagedRecord(path: String, offset: Int)
         /// A record passes its checksum but its payload is malformed.
         case undecodableRecord(path: String, offset: Int)
@@ -32,9 +40,15 @@ extension StateJournal {
             case .cannotOpenDirectory(let path, let errno): "\(path): cannot open to sync: \(errno)"
             case .notAStateFile(let path):
                 "\(path): not a tsmfs state file, or its header is damaged; refusing it (move it away to start afresh)"
+            case .formerFormat(let path):
+                "\(path): a format 1 state file (tsmfs 0.1), whose records cannot tell damage from a torn write; this tsmfs writes format 2. Replay it with tsmfs 0.1 and set the values again, or move it away to start afresh"
+            case .symbolicLink(let path): "\(path): is a symbolic link; a state file is never opened through one"
+            case .notRegularFile(let path): "\(path): not a regular file; refusing it as a state file"
+            case .inUse(let path, let holder):
+                "\(path): in use by another tsmfs\(holder.map { " (pid \($0))" } ?? ""); two daemons on one state file would lose changes"
             case .otherProviderSet(let path):
                 "\(path): this state belongs to another provider set (other providers, registers, config or guest); refusing it (move it away to start afresh)"
-            case .damagedRecord(let path, let offset): "\(path): record at byte \(offset) is damaged and more follow; refusing the file"
+            case .damagedRecord(let path, let offset): "\(path): record at byte \(offset) is damaged (not a torn last write); refusing the file and leaving it as it is"
             case .undecodableRecord(let path, let offset): "\(path): record at byte \(offset) does not decode; refusing the file"
             }
         }

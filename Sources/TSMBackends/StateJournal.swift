@@ -8,15 +8,25 @@ import TSMModel
 /// `--state FILE`: an append-only journal of register changes with checksummed records, made
 /// durable (written and fsync'd) before each change takes effect.
 ///
-/// Layout: an 80-byte header — magic `TSMFSJ01`, the 32-byte fingerprint of the provider set,
-/// 32 reserved bytes, and 8 bytes of SHA-256 over the rest — then records: a u32 payload length,
-/// the payload (kind u8, provider name length u16 and name, register u16, data length u16 and
-/// data), and 8 bytes of SHA-256 over length and payload. A crash can only tear the last record:
-/// at start a torn or unchecksummed tail is cut off (that change was never acknowledged); a bad
-/// record anywhere else, or another fingerprint, refuses the file.
+/// Layout (format 2): an 80-byte header — magic `TSMFSJ02`, the 32-byte fingerprint of the
+/// provider set, 32 reserved bytes, and 8 bytes of SHA-256 over the rest — then records: a u32
+/// payload length and 4 bytes of SHA-256 over that length, the payload (kind u8, provider name
+/// length u16 and name, register u16, data length u16 and data), and 8 bytes of SHA-256 over
+/// length and payload. The length's own check tells a torn tail from damage: only a last record
+/// that the file ends before (a write a crash cut short, never acknowledged) is cut off at start;
+/// any other damage, the last complete record included, refuses the file and leaves it as it was.
+///
+/// The file is opened without following links and must be a regular file; a new one is created
+/// exclusively, 0600. An exclusive `flock` held for the journal's life refuses a second daemon.
 public final class StateJournal: ChangeJournal {
-    static let magic = Array("TSMFSJ01".utf8)
+    static let magic = Array("TSMFSJ02".utf8)
+    /// Format 1 (tsmfs 0.1): records without a check of their length.
+    static let formerMagic = Array("TSMFSJ01".utf8)
     static let headerSize = 80
+    /// A record's length, its check, and its checksum.
+    static let recordOverhead = 16
+    /// No record is longer: a provider name and one register of at most 4096 bytes.
+    static let maximumPayload = 16384
 
     public let path: String
     private let descriptor: Mutex<Int32>
@@ -24,8 +34,7 @@ public final class StateJournal: ChangeJournal {
     /// Opens (or creates) the journal for the provider set whose fingerprint is given, checks it,
     /// cuts off a torn tail, and returns the changes to replay.
     public static func open(_ path: String, fingerprint: [UInt8]) throws(Failure) -> (StateJournal, Recovery) {
-        let fd = Glibc.open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw .cannotOpen(path: path, Errno(rawValue: errno)) }
+        let fd = try openExclusively(path)
         do throws(Failure) {
             let bytes = try readAll(fd, path: path)
             var recovery = Recovery(path: path, changes: [], discardedBytes: 0, created: bytes.isEmpty)
@@ -47,7 +56,7 @@ public final class StateJournal: ChangeJournal {
             guard lseek(fd, 0, SEEK_END) >= 0 else { throw .cannotSeek(path: path, Errno(rawValue: errno)) }
             return (StateJournal(path: path, descriptor: fd), recovery)
         } catch {
-            close(fd)
+            Glibc.close(fd)
             throw error
         }
     }
@@ -58,7 +67,16 @@ public final class StateJournal: ChangeJournal {
     }
 
     deinit {
-        _ = descriptor.withLock { close($0) }
+        close()
+    }
+
+    /// Closes the file and releases its lock (the daemon keeps it for its life; tests close it
+    /// to reopen). Later records fail with EBADF.
+    public func close() {
+        descriptor.withLock { fd in
+            if fd >= 0 { Glibc.close(fd) }
+            fd = -1
+        }
     }
 
     /// The fingerprint of a provider set: SHA-256 of its JSON form and what else shapes the model.
@@ -73,6 +91,7 @@ public final class StateJournal: ChangeJournal {
     public func record(_ change: RegisterChange) throws(MRError) {
         let bytes = Self.encode(change)
         try descriptor.withLock { (fd: inout Int32) throws(MRError) in
+            guard fd >= 0 else { throw .backend(.badFileDescriptor) }
             let end = lseek(fd, 0, SEEK_END)
             do {
                 try Self.writeAll(fd, bytes, path: path)
@@ -96,15 +115,23 @@ public final class StateJournal: ChangeJournal {
         return body + checksum(body[...])
     }
 
+    /// The check of a record's length field: the first 4 bytes of its SHA-256.
+    static func lengthCheck(_ length: ArraySlice<UInt8>) -> [UInt8] {
+        Array(SHA256.hash(data: Array(length)).prefix(4))
+    }
+
     static func encode(_ change: RegisterChange) -> [UInt8] {
         let name = Array(change.provider.utf8)
         var payload: [UInt8] = [change.kind.rawValue]
         payload += le16(name.count) + name + le16(change.register) + le16(change.data.count) + change.data
-        let framed = le32(payload.count) + payload
-        return framed + checksum(framed[...])
+        let length = le32(payload.count)
+        return length + lengthCheck(length[...]) + payload + checksum((length + payload)[...])
     }
 
     static func parse(_ bytes: [UInt8], fingerprint: [UInt8], path: String) throws(Failure) -> ([RegisterChange], Int) {
+        if bytes.count >= formerMagic.count, Array(bytes[0..<formerMagic.count]) == formerMagic {
+            throw .formerFormat(path: path)
+        }
         guard bytes.count >= headerSize, Array(bytes[0..<8]) == magic,
               checksum(bytes[0..<72]) == Array(bytes[72..<80]) else {
             throw .notAStateFile(path: path)
@@ -115,16 +142,21 @@ public final class StateJournal: ChangeJournal {
         var changes: [RegisterChange] = []
         var offset = headerSize
         while offset < bytes.count {
-            let remaining = bytes.count - offset
-            guard remaining >= 4 else { break }  // torn length
-            let length = Int(bytes[offset]) | Int(bytes[offset + 1]) << 8 | Int(bytes[offset + 2]) << 16 | Int(bytes[offset + 3]) << 24
-            guard length <= remaining - 12 else { break }  // torn payload or checksum
-            let end = offset + 4 + length
-            guard checksum(bytes[offset..<end]) == Array(bytes[end..<(end + 8)]) else {
-                if end + 8 == bytes.count { break }  // a torn last record
+            // A length field and its check not wholly written: the tail a crash tore.
+            guard bytes.count - offset >= 8 else { break }
+            let lengthField = bytes[offset..<(offset + 4)]
+            guard lengthCheck(lengthField) == Array(bytes[(offset + 4)..<(offset + 8)]) else {
                 throw .damagedRecord(path: path, offset: offset)
             }
-            guard let change = decode(Array(bytes[(offset + 4)..<end])) else {
+            let length = Int(UInt32(littleEndianBytes: lengthField))
+            guard length <= maximumPayload else { throw .damagedRecord(path: path, offset: offset) }
+            let end = offset + 8 + length
+            // A record the file ends before, its length intact: the tail a crash tore.
+            guard end + 8 <= bytes.count else { break }
+            guard checksum((Array(lengthField) + bytes[(offset + 8)..<end])[...]) == Array(bytes[end..<(end + 8)]) else {
+                throw .damagedRecord(path: path, offset: offset)
+            }
+            guard let change = decode(Array(bytes[(offset + 8)..<end])) else {
                 throw .undecodableRecord(path: path, offset: offset)
             }
             changes.append(change)
@@ -150,6 +182,52 @@ public final class StateJournal: ChangeJournal {
     private static func le32(_ value: Int) -> [UInt8] { UInt32(truncatingIfNeeded: value).littleEndianBytes }
 
     // MARK: I/O
+
+    /// Opens `path` read-write without following a link (O_NOFOLLOW; O_NONBLOCK so that a FIFO
+    /// cannot hang the start), creating it exclusively (0600) when missing; refuses anything but
+    /// a regular file, and takes the exclusive lock.
+    private static func openExclusively(_ path: String) throws(Failure) -> Int32 {
+        var fd = Glibc.open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        if fd < 0 && errno == ENOENT {
+            fd = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600)
+        }
+        guard fd >= 0 else {
+            if errno == ELOOP { throw .symbolicLink(path: path) }
+            if errno == EISDIR { throw .notRegularFile(path: path) }
+            throw .cannotOpen(path: path, Errno(rawValue: errno))
+        }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let error = Errno(rawValue: errno)
+            Glibc.close(fd)
+            throw .cannotOpen(path: path, error)
+        }
+        guard st.st_mode & S_IFMT == S_IFREG else {
+            Glibc.close(fd)
+            throw .notRegularFile(path: path)
+        }
+        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            let error = Errno(rawValue: errno)
+            Glibc.close(fd)
+            if error == .wouldBlock { throw .inUse(path: path, holder: lockHolder(inode: UInt64(st.st_ino))) }
+            throw .cannotOpen(path: path, error)
+        }
+        return fd
+    }
+
+    /// The process holding an flock on `inode`, from `/proc/locks` (flock cannot say).
+    static func lockHolder(inode: UInt64) -> Int32? {
+        guard let bytes = try? FileBytes.read(path: "/proc/locks", limit: 1 << 20) else { return nil }
+        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
+            // "1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF"
+            let fields = line.split(separator: " ")
+            guard fields.count >= 6, fields[1] == "FLOCK", let pid = Int32(fields[4]),
+                  fields[5].split(separator: ":").last.flatMap({ UInt64($0) }) == inode else { continue }
+            return pid
+        }
+        return nil
+    }
 
     private static func readAll(_ fd: Int32, path: String) throws(Failure) -> [UInt8] {
         do {
@@ -178,7 +256,7 @@ public final class StateJournal: ChangeJournal {
         let directory = path.lastIndex(of: "/").map { path[..<$0].isEmpty ? "/" : String(path[..<$0]) } ?? "."
         let fd = Glibc.open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw .cannotOpenDirectory(path: directory, Errno(rawValue: errno)) }
-        defer { close(fd) }
+        defer { Glibc.close(fd) }
         try sync(fd, path: directory)
     }
 }

@@ -30,6 +30,40 @@ struct StateTests {
         #expect(second.stop() == 0)
     }
 
+    @Test("a second daemon on the same state file is refused, naming the first; nothing is lost")
+    func twoDaemons() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let state = directory + "/state"
+        let first = try MountedTSMFS(["--state", state])
+        #expect(Sys.writeFile(first.path("tdx/rtmr1/digest"), [UInt8](repeating: 1, count: 48)).value == 48)
+        let second = try shell("'\(tsmfsBinary())' mount '\(directory)/other' --state '\(state)' 2>&1")
+        #expect(second.status != 0)
+        #expect(second.text.contains("in use by another tsmfs (pid \(first.process.processIdentifier))"), "\(second.text)")
+        #expect(!mountTableLists(directory + "/other"))
+        let expected = Sys.readFile(first.path("tdx/rtmr1/digest")).value
+        #expect(first.stop() == 0)
+        let again = try MountedTSMFS(["--state", state], mountAt: first.root)
+        #expect(again.log.contains("replayed 1 change"), "\(again.log)")
+        #expect(Sys.readFile(again.path("tdx/rtmr1/digest")).value == expected)
+        #expect(again.stop() == 0)
+    }
+
+    @Test("a state path that is a symbolic link or a FIFO is refused at once; the link's target is not created")
+    func oddStatePaths() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let link = directory + "/link", fifo = directory + "/fifo"
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: directory + "/target")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let viaLink = try shell("'\(tsmfsBinary())' mount '\(directory)/m1' --state '\(link)' 2>&1")
+        #expect(viaLink.status != 0 && viaLink.text.contains("is a symbolic link"), "\(viaLink.text)")
+        #expect(!FileManager.default.fileExists(atPath: directory + "/target"))
+        let viaFIFO = try shell("timeout 10 '\(tsmfsBinary())' mount '\(directory)/m2' --state '\(fifo)' 2>&1")
+        #expect(viaFIFO.status != 0 && viaFIFO.text.contains("not a regular file"), "\(viaFIFO.text)")
+        #expect(!mountTableLists(directory + "/m1") && !mountTableLists(directory + "/m2"))
+    }
+
     @Test("killed at random points during 1,000 extends: never a corrupt or mixed state")
     func randomKills() throws {
         let directory = try makeTemporaryDirectory()

@@ -25,8 +25,14 @@ struct StateJournalTests {
         return result
     }
 
+    /// The journal open now: each restart closes it first, as a daemon's exit would.
+    final class Current: @unchecked Sendable { var journal: StateJournal? }
+    let current = Current()
+
     func restart() throws -> ([String: MeasurementProvider], StateJournal.Recovery) {
+        current.journal?.close()
         let (journal, recovery) = try StateJournal.open(path, fingerprint: fingerprint)
+        current.journal = journal
         let providers = try providers(journal)
         try recovery.replay(into: Array(providers.values)) { Issue.record("no reboot was recorded") }
         return (providers, recovery)
@@ -78,6 +84,7 @@ struct StateJournalTests {
         let (first, _) = try restart()
         let tdx = try #require(first["tdx"])
         for _ in 0..<3 { try write(tdx, "rtmr1", [UInt8](repeating: 3, count: 48)) }
+        current.journal?.close()
         #expect(throws: StateJournal.Failure.self) {
             _ = try StateJournal.open(path, fingerprint: StateJournal.fingerprint([BuiltinProviders.cca], context: "test"))
         }
@@ -101,10 +108,11 @@ struct StateJournalTests {
         let tdx = try #require(first["tdx"])
         let boot = try value(tdx, "rtmr1")
         try write(tdx, "rtmr1", [UInt8](repeating: 1, count: 48))
-        let (journal, _) = try StateJournal.open(path, fingerprint: fingerprint)
-        try journal.record(RegisterChange(provider: "", register: 0, kind: .reboot, data: []))
+        try #require(current.journal).record(RegisterChange(provider: "", register: 0, kind: .reboot, data: []))
         try write(tdx, "rtmr1", [UInt8](repeating: 2, count: 48))
-        let (_, recovery) = try StateJournal.open(path, fingerprint: fingerprint)
+        current.journal?.close()
+        let (reopened, recovery) = try StateJournal.open(path, fingerprint: fingerprint)
+        reopened.close()
         let again = try providers(nil), replayed = try #require(again["tdx"])
         var reboots = 0
         try recovery.replay(into: Array(again.values)) {
@@ -163,6 +171,7 @@ enum StateJournalProbe {
         let path = directory + "/j"
         guard let (journal, _) = try? StateJournal.open(path, fingerprint: [UInt8](repeating: 0, count: 32)) else { return [] }
         try? journal.record(RegisterChange(provider: provider, register: register, kind: .extend, data: data))
+        journal.close()
         let bytes = FileManager.default.contents(atPath: path).map { Array($0) } ?? []
         return Array(bytes.dropFirst(80))
     }
