@@ -91,7 +91,11 @@ let package = Package(
         // thread of its own. No FUSE.
         .target(
             name: "TSMControl",
-            dependencies: ["TSMBackends", "TSMModel", "TSMBytes", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: [
+                "TSMBackends", "TSMModel", "TSMBytes",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
         ),
         // Argument parsing and lifecycle only.
         .executableTarget(

@@ -13,6 +13,8 @@ public final class Operations: Sendable {
         case wrongSize(String, size: Int, given: Int)
         case refused(String, Errno)
         case cannotRecordReboot(Errno)
+        case derived(String)
+        case logged(String)
 
         public var description: String {
             switch self {
@@ -21,6 +23,9 @@ public final class Operations: Sendable {
             case .wrongSize(let path, let size, let given): return "\(path) holds \(size) bytes, not \(given)"
             case .refused(let path, let errno): return "\(path): \(errno)"
             case .cannotRecordReboot(let errno): return "cannot record the reboot: \(errno)"
+            case .derived(let path): return "\(path) is derived from other registers; set those instead"
+            case .logged(let path):
+                return "\(path) is a runtime register whose extends the event log records; a set would make the log's replay disagree (extend it through the tree, or reboot)"
             }
         }
     }
@@ -43,13 +48,18 @@ public final class Operations: Sendable {
         self.faults = faults
     }
 
-    /// `set PROVIDER/REGISTER HEX`: a new value for any register, of exactly its size.
+    /// `set PROVIDER/REGISTER HEX`: a new value for a register, of exactly its size. Refused for a
+    /// derived register (the next refresh would undo it) and for an RTMR whose extends an event
+    /// log records (the log's replay would no longer give it).
     public func set(_ path: String, hex: String) throws(Failure) {
         let parts = path.split(separator: "/", maxSplits: 1).map(String.init)
         guard parts.count == 2, let provider = providers.first(where: { $0.name == parts[0] }),
               let index = provider.table.indexByName[parts[1]] else {
             throw .noRegister(path)
         }
+        let register = provider.table.registers[index]
+        guard register.derivation == nil else { throw .derived(path) }
+        if provider === loggedProvider, register.flags.contains(.extensible) { throw .logged(path) }
         guard let value = Hex.decode(hex) else { throw .notHex(hex) }
         let size = provider.table.registers[index].size
         guard value.count == size else { throw .wrongSize(path, size: size, given: value.count) }

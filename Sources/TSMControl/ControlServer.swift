@@ -11,14 +11,14 @@ import SystemPackage
 public final class ControlServer: Sendable {
     /// Why the socket cannot be served; the daemon then runs without it.
     public enum Failure: Error, CustomStringConvertible {
-        case pathTooLong(String)
+        case path(ControlSocketPath.Problem)
         case socket(Errno)
         case cannotListen(path: String, Errno)
         case cannotStartThread(Errno)
 
         public var description: String {
             switch self {
-            case .pathTooLong(let path): "control socket path too long: \(path)"
+            case .path(let problem): problem.description
             case .socket(let errno): "control socket: \(errno)"
             case .cannotListen(let path, let errno): "cannot listen on the control socket \(path): \(errno)"
             case .cannotStartThread(let errno): "control socket: cannot start its thread: \(errno)"
@@ -35,7 +35,7 @@ public final class ControlServer: Sendable {
 
     /// A silent client is dropped after this long, so it cannot keep others (or `stop()`) waiting.
     static let connectionTimeout = timeval(tv_sec: 2, tv_usec: 0)
-    /// The longest request line read; anything longer is cut.
+    /// The longest request line; a longer one is refused whole.
     static let maximumRequest = 8192
 
     public let path: String
@@ -43,30 +43,18 @@ public final class ControlServer: Sendable {
     private let dispatcher: ControlDispatcher
     private let state = Mutex(State())
 
-    /// Where the socket of a mount point goes by default.
-    public static func defaultPath(for mountpoint: String) -> String {
-        let name = mountpoint.split(separator: "/").joined(separator: "-")
-        let directory: String
-        if getuid() == 0 {
-            directory = "/run/tsmfs"
-        } else if let runtime = getenv("XDG_RUNTIME_DIR") {
-            directory = String(cString: runtime) + "/tsmfs"
-        } else {
-            directory = "/tmp/tsmfs-\(getuid())"
-        }
-        return directory + "/" + (name.isEmpty ? "root" : name) + ".sock"
-    }
-
     /// Binds and listens on `path` (replacing a socket a killed daemon left) and starts serving.
     public init(path: String, dispatcher: ControlDispatcher) throws(Failure) {
         self.path = path
         self.dispatcher = dispatcher
-        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
-        if !directory.isEmpty { mkdir(directory, 0o700) }
-        guard let address = try? UnixSocketAddress(path: path) else { throw .pathTooLong(path) }
+        do {
+            try ControlSocketPath.prepare(path)
+        } catch {
+            throw .path(error)
+        }
+        guard let address = try? UnixSocketAddress(path: path) else { throw .path(.tooLong(path)) }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .socket(Errno(rawValue: errno)) }
-        unlink(path)  // a socket left by a killed daemon
         // Linux gives the node the socket inode's mode (less the umask): 0600 from its creation,
         // with no process-wide umask change while other threads run.
         let bound = fchmod(fd, 0o600) == 0 && address.withSockaddr { bind(fd, $0, $1) } == 0
@@ -132,8 +120,12 @@ public final class ControlServer: Sendable {
             let request = readLine(connection)
             // A line cut short by stop() is not executed.
             if !state.withLock({ $0.stopping }) {
-                let reply = request.map { dispatcher.reply(to: $0) }
-                    ?? .error("no request within \(Self.connectionTimeout.tv_sec) seconds")
+                let reply: ControlReply
+                switch request {
+                case .line(let line): reply = dispatcher.reply(to: line)
+                case .silent: reply = .error("no request within \(Self.connectionTimeout.tv_sec) seconds")
+                case .tooLong: reply = .error("request longer than \(Self.maximumRequest) bytes; nothing done")
+                }
                 Array(reply.text.utf8).withUnsafeBytes {
                     _ = send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
                 }
@@ -143,20 +135,31 @@ public final class ControlServer: Sendable {
         }
     }
 
-    /// The first line the client sends (up to a newline, the end of its data, or 8 KiB); nil if it
-    /// stays silent past the timeout.
-    private func readLine(_ fd: Int32) -> String? {
+    /// What one connection sent.
+    enum Request: Equatable {
+        case line(String)
+        /// Nothing within the timeout.
+        case silent
+        /// No newline within ``maximumRequest`` bytes.
+        case tooLong
+    }
+
+    /// The first line the client sends (up to a newline or the end of its data), or why there is
+    /// none.
+    private func readLine(_ fd: Int32) -> Request {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1024)
-        while bytes.count < Self.maximumRequest {
+        while !bytes.contains(UInt8(ascii: "\n")) {
             let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if count < 0 && errno == EINTR { continue }
-            if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && bytes.isEmpty { return nil }
+            if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && bytes.isEmpty { return .silent }
             if count <= 0 { break }
             bytes += chunk[0..<count]
-            if bytes.contains(UInt8(ascii: "\n")) { break }
+            if bytes.count > Self.maximumRequest && !bytes.prefix(Self.maximumRequest + 1).contains(UInt8(ascii: "\n")) {
+                return .tooLong
+            }
         }
         let line = bytes.split(separator: UInt8(ascii: "\n"), maxSplits: 1, omittingEmptySubsequences: false).first ?? []
-        return String(decoding: line, as: UTF8.self)
+        return .line(String(decoding: line, as: UTF8.self))
     }
 }

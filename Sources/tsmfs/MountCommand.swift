@@ -38,7 +38,7 @@ struct MountCommand: ParsableCommand {
     @Option(name: .customLong("inject-fault"), help: ArgumentHelp("With --sysroot, for testing clients: make the next COUNT (default 1) operations of KIND fail. outblob: report generations fail with ERRNO (EBUSY, EIO, ETIMEDOUT, ENXIO, EINVAL; default EIO); generation: outblob reads bump the entry's generation behind the reader's back; extend: RTMR extends fail with ERRNO; mkdir: mkdirs under report/ fail with ERRNO; empty: report generations give an empty outblob. +SKIP lets the first SKIP operations of KIND pass. Repeatable; off by default; each injected failure is logged.", valueName: "KIND[:ERRNO][:COUNT][:+SKIP]"))
     var injectFaults: [FaultSpec] = []
 
-    @Option(help: ArgumentHelp("The control socket for `tsmfs ctl` (default: /run/tsmfs/MOUNT.sock as root, else $XDG_RUNTIME_DIR/tsmfs or /tmp/tsmfs-UID).", valueName: "PATH"))
+    @Option(help: ArgumentHelp("The control socket for `tsmfs ctl`, an absolute path (default: NAME-HASH.sock for the mount point's absolute path, in /run/tsmfs as root, else $XDG_RUNTIME_DIR/tsmfs or /tmp/tsmfs-UID).", valueName: "PATH"))
     var control: String?
 
     @Option(help: ArgumentHelp("Keep the registers in FILE across restarts: every change is written and fsync'd before the write returns.", valueName: "FILE"))
@@ -93,6 +93,8 @@ struct MountCommand: ParsableCommand {
         } catch {
             throw Failure(error.description)
         }
+        // Checked before anything is mounted: a mount never runs without the socket ctl expects.
+        let controlPath = operations == nil ? nil : try controlSocketPath(mountpoint: mountpoint)
 
         var options = ["fsname=tsmfs", "subtype=tsmfs", "default_permissions"]
         if allowOther { options.append("allow_other") }
@@ -107,8 +109,7 @@ struct MountCommand: ParsableCommand {
             throw Failure(error.description)
         }
         var control: ControlServer?
-        if let operations {
-            let path = self.control ?? ControlServer.defaultPath(for: mountpoint)
+        if let operations, let path = controlPath {
             let controlLogger = logger
             do {
                 let invalidator = session.invalidator
@@ -119,8 +120,8 @@ struct MountCommand: ParsableCommand {
                 }, log: { controlLogger.notice("\($0)") })
                 control = try ControlServer(path: path, dispatcher: dispatcher)
             } catch {
-                // The tree is what clients need; without the socket only `tsmfs ctl` is missing.
-                logger.warning("no control socket: \(error.description)")
+                session.unmount()
+                throw Failure(error.description)
             }
         }
         SystemdNotifier.notify("READY=1\nSTATUS=serving \(mountpoint)")
@@ -144,6 +145,17 @@ extension MountCommand {
         guard let bytes = try? ProviderSelection.readFile("/etc/fuse.conf") else { return false }
         return String(decoding: bytes, as: UTF8.self).split(separator: "\n").contains {
             $0.trimmingPrefix(while: \.isWhitespace).hasPrefix("user_allow_other")
+        }
+    }
+
+    /// The control socket's path: `--control`, which must be absolute, or the mount point's default.
+    func controlSocketPath(mountpoint: String) throws -> String {
+        do throws(ControlSocketPath.Problem) {
+            guard let explicit = control else { return try ControlSocketPath.defaultPath(for: mountpoint) }
+            try ControlSocketPath.checkExplicit(explicit)
+            return explicit
+        } catch {
+            throw Failure(error.description)
         }
     }
 
