@@ -90,6 +90,13 @@ def main():
     extends = int(get("mem.extends.count") or 0)
     targets.append((f"RSS after {extends:,} extends", after / 1024 if after else None, "<", 25.0, "MB"))
 
+    # Scaling (issue 11): linear, not quadratic. The last batch of report mkdirs against the first,
+    # rmdir per entry against mkdir per entry, and start-up per register at 50k against 5k.
+    targets.append(("report mkdir: 4th 5k / 1st 5k", ratio("scale.mkdir.last", "scale.mkdir.first"), "<=", 1.5, "x"))
+    targets.append(("report rmdir 20k / mkdir 20k", ratio("scale.rmdir.all", "scale.mkdir.all"), "<=", 2.0, "x"))
+    big, small = get("scale.start.large"), get("scale.start.small")
+    targets.append(("start-up per register, 50k / 5k", big / small / 10 if big and small else None, "<=", 1.5, "x"))
+
     def verdict(value, op, limit):
         if value is None:
             return "n/a"

@@ -15,6 +15,10 @@ public final class TSMFileSystem: FileSystemOperations {
     /// Open files that keep state; handle 0 means the attribute is served directly.
     private let openFiles = Mutex<[UInt64: any OpenFile]>([:])
     private let nextHandle = Atomic<UInt64>(1)
+    /// Open directories: the listing taken at opendir, so that each readdir of a large directory
+    /// is a slice of it rather than a new listing (one listing per opendir, as the kernel's
+    /// readdir offsets expect).
+    private let openDirectories = Mutex<[UInt64: [DirectoryEntry]]>([:])
 
     /// Every node's owner: root:root as in sysfs, or the user who mounted when that is not root,
     /// so that an unprivileged mount can extend its own registers.
@@ -63,9 +67,10 @@ public final class TSMFileSystem: FileSystemOperations {
         case .directory(let children, let order):
             return order.compactMap { name in children[name].flatMap(existingNode) }
         case .group:
+            // Items in creation order: their inodes are allocated in increasing order.
             return items.withLock { table in
-                (table.order[node.inode.rawValue] ?? []).compactMap { name in
-                    table.children[node.inode.rawValue]?[name].flatMap { table.nodes[$0.rawValue] }
+                (table.children[node.inode.rawValue]?.values.sorted { $0.rawValue < $1.rawValue } ?? []).compactMap {
+                    table.nodes[$0.rawValue]
                 }
             }
         case .file, .symbolicLink:
@@ -76,8 +81,14 @@ public final class TSMFileSystem: FileSystemOperations {
     func attributes(of node: Node) -> FileAttributes {
         switch node.content {
         case .directory, .group:
-            // As kernfs and configfs: 2 plus one for each subdirectory's "..".
-            let subdirectories = childNodes(of: node).filter { $0.kind == .directory }.count
+            // As kernfs and configfs: 2 plus one for each subdirectory's "..". Every item of a
+            // group is a directory: counted without listing them (mkdir and lookups stay O(1)).
+            let subdirectories: Int
+            if case .directory(let children, _) = node.content {
+                subdirectories = children.values.compactMap(existingNode).filter { $0.kind == .directory }.count
+            } else {
+                subdirectories = items.withLock { $0.children[node.inode.rawValue]?.count ?? 0 }
+            }
             return FileAttributes(inode: node.inode, kind: .directory, permissions: 0o755, size: 0,
                                   linkCount: UInt32(2 + subdirectories), uid: owner.uid, gid: owner.gid, time: time)
         case .file(let attribute):
@@ -160,11 +171,22 @@ public final class TSMFileSystem: FileSystemOperations {
     // MARK: Directories
 
     public func opendir(_ inode: InodeNumber, context: RequestContext) throws(Errno) -> OpenReply {
-        guard try node(inode).kind == .directory else { throw .notDirectory }
-        return OpenReply()
+        let listing = try self.listing(of: inode)
+        let id = nextHandle.wrappingAdd(1, ordering: .relaxed).oldValue
+        openDirectories.withLock { $0[id] = listing }
+        return OpenReply(handle: FileHandle(rawValue: id))
     }
 
     public func readdir(_ inode: InodeNumber, handle: FileHandle) throws(Errno) -> [DirectoryEntry] {
+        if let listing = openDirectories.withLock({ $0[handle.rawValue] }) { return listing }
+        return try listing(of: inode)
+    }
+
+    public func releasedir(_ inode: InodeNumber, handle: FileHandle) {
+        _ = openDirectories.withLock { $0.removeValue(forKey: handle.rawValue) }
+    }
+
+    private func listing(of inode: InodeNumber) throws(Errno) -> [DirectoryEntry] {
         let node = try node(inode)
         guard node.kind == .directory else { throw .notDirectory }
         return [
@@ -204,7 +226,9 @@ public final class TSMFileSystem: FileSystemOperations {
         var removed: [(parent: InodeNumber, name: String)] = []
         for node in tree.nodes {
             guard case .group(let controller) = node.content else { continue }
-            let names = items.withLock { $0.order[node.inode.rawValue] ?? [] }
+            let names = items.withLock { table in
+                (table.children[node.inode.rawValue] ?? [:]).sorted { $0.value.rawValue < $1.value.rawValue }.map(\.key)
+            }
             for name in names where items.withLock({ $0.removeItem(name, in: node.inode) }) {
                 controller.dropItem(named: name)
                 removed.append((node.inode, name))
@@ -231,9 +255,8 @@ public final class TSMFileSystem: FileSystemOperations {
 struct ItemTable {
     var next: UInt64
     var nodes: [UInt64: Node] = [:]
-    /// Per group inode: item name to the item directory's inode, and the names in creation order.
+    /// Per group inode: item name to the item directory's inode (allocated in creation order).
     var children: [UInt64: [String: InodeNumber]] = [:]
-    var order: [UInt64: [String]] = [:]
 
     init(next: UInt64) {
         self.next = next
@@ -255,14 +278,12 @@ struct ItemTable {
         let item = Node(inode: directory, parent: group, name: name, content: .directory(fileInodes, order: files.map(\.0)))
         nodes[directory.rawValue] = item
         children[group.rawValue, default: [:]][name] = directory
-        order[group.rawValue, default: []].append(name)
         return item
     }
 
     mutating func removeItem(_ name: String, in group: InodeNumber) -> Bool {
         guard let directory = children[group.rawValue]?.removeValue(forKey: name),
               let item = nodes.removeValue(forKey: directory.rawValue) else { return false }
-        order[group.rawValue]?.removeAll { $0 == name }
         if case .directory(let files, _) = item.content {
             for inode in files.values { nodes.removeValue(forKey: inode.rawValue) }
         }

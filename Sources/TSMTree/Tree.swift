@@ -59,16 +59,20 @@ public struct Tree: Sendable {
 /// the same providers always give the same numbers.
 public struct TreeBuilder {
     private var inodes: [(parent: InodeNumber, name: String, content: PendingContent)]
+    /// Per directory (index into `inodes`): child names in the order added, and name to inode.
+    /// Kept apart from `inodes` so that adding a child appends in place (linear start-up).
+    private var order: [Int: [String]] = [:]
+    private var byName: [Int: [String: InodeNumber]] = [:]
 
     private enum PendingContent {
-        case directory([String])
+        case directory
         case group(any GroupDirectory)
         case file(any Attribute)
         case symbolicLink(String)
     }
 
     public init() {
-        inodes = [(parent: .root, name: "", content: .directory([]))]
+        inodes = [(parent: .root, name: "", content: .directory)]
     }
 
     public var root: InodeNumber { .root }
@@ -76,7 +80,7 @@ public struct TreeBuilder {
     /// Adds a directory under `parent`; returns its inode.
     @discardableResult
     public mutating func addDirectory(_ name: String, in parent: InodeNumber) -> InodeNumber {
-        add(name, in: parent, .directory([]))
+        add(name, in: parent, .directory)
     }
 
     /// Adds a configfs group under `parent`: mkdir in it makes items through `controller`.
@@ -101,10 +105,7 @@ public struct TreeBuilder {
     }
 
     private func childInode(of parent: InodeNumber, named name: String) -> InodeNumber? {
-        for (index, entry) in inodes.enumerated() where entry.parent == parent && entry.name == name && index > 0 {
-            return InodeNumber(UInt64(index + 1))
-        }
-        return nil
+        byName[Int(parent.rawValue) - 1]?[name]
     }
 
     @discardableResult
@@ -121,22 +122,18 @@ public struct TreeBuilder {
         let inode = InodeNumber(UInt64(inodes.count + 1))
         inodes.append((parent: parent, name: name, content: content))
         let parentIndex = Int(parent.rawValue) - 1
-        if case .directory(var names) = inodes[parentIndex].content {
-            names.append(name)
-            inodes[parentIndex].content = .directory(names)
+        if case .directory = inodes[parentIndex].content {
+            order[parentIndex, default: []].append(name)
         }
+        byName[parentIndex, default: [:]][name] = inode
         return inode
     }
 
     public func build() -> Tree {
-        var byName: [Int: [String: InodeNumber]] = [:]
-        for (index, entry) in inodes.enumerated() where index > 0 {
-            byName[Int(entry.parent.rawValue) - 1, default: [:]][entry.name] = InodeNumber(UInt64(index + 1))
-        }
         let nodes = inodes.enumerated().map { index, entry -> Node in
             let content: Node.Content
             switch entry.content {
-            case .directory(let order): content = .directory(byName[index] ?? [:], order: order)
+            case .directory: content = .directory(byName[index] ?? [:], order: order[index] ?? [])
             case .group(let controller): content = .group(controller)
             case .file(let attribute): content = .file(attribute)
             case .symbolicLink(let target): content = .symbolicLink(target)
