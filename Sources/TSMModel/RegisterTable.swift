@@ -3,6 +3,9 @@
 public struct RegisterTable: Sendable, Equatable {
     /// One sysfs page: kernfs caps every write there, so no larger register could be written.
     public static let maximumSize = 4096
+    /// The longest provider or register name: NAME_MAX (255) less the longest `:HASH` suffix a
+    /// 6.16 `measurements/` file adds, so that every face can list it.
+    public static let maximumNameLength = 248
 
     public let provider: ProviderDescriptor
     /// Register index by name.
@@ -35,6 +38,9 @@ public struct RegisterTable: Sendable, Equatable {
         let isRegister = register != nil
         guard !name.isEmpty else {
             throw RegistrationError(provider: provider, register: register, rule: isRegister ? .emptyRegisterName : .emptyProviderName)
+        }
+        guard name.utf8.count <= maximumNameLength else {
+            throw RegistrationError(provider: provider, register: register, rule: .nameTooLong(bytes: name.utf8.count))
         }
         if name.contains("/") || name.contains("\0") || name == "." || name == ".." {
             throw RegistrationError(provider: provider, register: register, rule: isRegister ? .badRegisterName : .badProviderName)

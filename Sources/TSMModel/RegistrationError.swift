@@ -17,6 +17,7 @@ public struct RegistrationError: Error, Equatable, Sendable, CustomStringConvert
         case unknownInput(String)
         case fieldOutOfRange(offset: Int, length: Int, size: Int)
         case derivationCycle([String])
+        case nameTooLong(bytes: Int)
     }
 
     public var provider: String
@@ -47,12 +48,14 @@ public struct RegistrationError: Error, Equatable, Sendable, CustomStringConvert
         case .unknownInput(let name): return "derivation reads register '\(name)', which the provider does not have"
         case .fieldOutOfRange(let offset, let length, let size): return "layout field at offset \(offset) of \(length) bytes does not fit in \(size) bytes"
         case .derivationCycle(let names): return "derivations depend on each other in a cycle: \(names.joined(separator: " -> "))"
+        case .nameTooLong(let bytes):
+            return "a name has \(bytes) bytes; at most \(RegisterTable.maximumNameLength) (NAME_MAX, less room for a 6.16 ':sha512' suffix)"
         }
     }
 
     public var description: String {
-        var text = "provider '\(provider)'"
-        if let register { text += ", register '\(register)'" }
+        var text = "provider '\(provider.prefix(64))\(provider.count > 64 ? "..." : "")'"
+        if let register { text += ", register '\(register.prefix(64))\(register.count > 64 ? "..." : "")'" }
         return text + ": " + ruleDescription
     }
 }
