@@ -22,6 +22,8 @@ let package = Package(
             pkgConfig: "fuse3",
             providers: [.apt(["libfuse3-dev"])]
         ),
+        // Linux calls that Swift cannot make itself (variadic prctl).
+        .systemLibrary(name: "CLinux"),
         // A Swift binding over the libfuse3 low-level API. Knows nothing of TSM.
         .target(
             name: "FuseKit",
@@ -101,6 +103,7 @@ let package = Package(
         .executableTarget(
             name: "tsmfs",
             dependencies: [
+                "CLinux",
                 "FuseKit",
                 "TSMControl",
                 "TSMModel",

@@ -71,6 +71,15 @@ public struct FaultSpec: Sendable, Equatable {
     }
 }
 
+extension FaultSpec {
+    /// The spec as `--inject-fault` takes it: `KIND[@REGISTER]:ERRNO:COUNT|all:+SKIP`.
+    public var text: String {
+        let name = Self.errnos.first { $0.1 == errno }?.0 ?? "EIO"
+        let target = register.map { "@" + $0 } ?? ""
+        return "\(kind.rawValue)\(target):\(name):\(count == Int.max ? "all" : String(count)):+\(skip)"
+    }
+}
+
 /// Why a fault cannot be armed in this guest.
 public enum FaultError: Error, Equatable, CustomStringConvertible {
     /// Only extend faults act on one register.

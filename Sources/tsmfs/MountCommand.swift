@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLinux
 import FuseKit
 import Glibc
 import Logging
@@ -35,14 +36,12 @@ struct MountCommand: ParsableCommand {
     @Option(name: .customLong("kernel-root"), help: ArgumentHelp("With --backend kernel: where the kernel's files are (sys/devices/virtual/misc/tdx_guest/measurements, sys/kernel/config/tsm/report, dev/tdx_guest).", valueName: "PATH"))
     var kernelRoot: String = "/"
 
-    @Option(name: .customLong("inject-fault"), help: ArgumentHelp("With --sysroot, for testing clients: make the next COUNT (default 1) operations of KIND fail. outblob: report generations fail with ERRNO (EBUSY, EIO, ETIMEDOUT, ENXIO, EINVAL; default EIO); generation: outblob reads bump the entry's generation behind the reader's back; extend: RTMR extends fail with ERRNO; mkdir: mkdirs under report/ fail with ERRNO; empty: report generations give an empty outblob. +SKIP lets the first SKIP operations of KIND pass. Repeatable; off by default; each injected failure is logged.", valueName: "KIND[:ERRNO][:COUNT][:+SKIP]"))
-    var injectFaults: [FaultSpec] = []
 
     @Option(help: ArgumentHelp("The control socket for `tsmfs ctl`, an absolute path (default: NAME-HASH.sock for the mount point's absolute path, in /run/tsmfs as root, else $XDG_RUNTIME_DIR/tsmfs or /tmp/tsmfs-UID).", valueName: "PATH"))
     var control: String?
 
-    @Option(help: ArgumentHelp("Keep the registers in FILE across restarts: every change is written and fsync'd before the write returns.", valueName: "FILE"))
-    var state: String?
+
+    @OptionGroup var daemonOptions: DaemonOptions
 
     @OptionGroup var guestOptions: GuestOptions
 
@@ -56,20 +55,23 @@ struct MountCommand: ParsableCommand {
             throw ValidationError("--allow-other needs root, or user_allow_other in /etc/fuse.conf (fusermount3 refuses it otherwise)")
         }
         if backend == .kernel && sysroot != nil { throw ValidationError("--backend kernel serves a MOUNTPOINT, not a --sysroot") }
-        if backend == .kernel && state != nil {
+        if backend == .kernel && daemonOptions.state != nil {
             throw ValidationError("--state keeps a software model's registers; with --backend kernel the kernel keeps them")
         }
         if backend == .kernel && (!providerOptions.providers.isEmpty || providerOptions.config != nil) {
             throw ValidationError("--backend kernel serves the guest's own provider; --provider and --config do not apply")
         }
-        if !injectFaults.isEmpty && sysroot == nil { throw ValidationError("--inject-fault needs --sysroot") }
+        if !daemonOptions.injectFaults.isEmpty && sysroot == nil { throw ValidationError("--inject-fault needs --sysroot") }
     }
+
+    /// Set by `tsmfs exec`: the daemon ends (SIGTERM) when that process does, and detaches exec's
+    /// bind mounts of its filesystem before it unmounts.
+    @Option(name: .customLong("exit-with-parent"), help: .hidden)
+    var exitWithParent: Int32?
 
     @Flag(name: .customLong("allow-other"), help: "Let other users see the mount (needs root, or user_allow_other in /etc/fuse.conf).")
     var allowOther = false
 
-    @Option(name: .customLong("log-level"), help: "How much to log to stderr.")
-    var logLevel: Logger.Level = .notice
 
     func run() throws {
         LoggingSystem.bootstrap { label in
@@ -78,7 +80,14 @@ struct MountCommand: ParsableCommand {
             return handler
         }
         var logger = Logger(label: "tsmfs")
-        logger.logLevel = logLevel
+        logger.logLevel = daemonOptions.logLevel
+        if let parent = exitWithParent {
+            // The signal fires when the parent's spawning thread exits; checked after it is set,
+            // so a parent that died before cannot be missed.
+            guard clinux_set_parent_death_signal(SIGTERM) == 0, getppid() == parent else {
+                throw Failure("the tsmfs exec that started this daemon (pid \(parent)) is gone")
+            }
+        }
 
         let assembled = try assemble(logger: logger)
         let (tree, served, operations) = (assembled.tree, assembled.summary, assembled.operations)
@@ -130,6 +139,7 @@ struct MountCommand: ParsableCommand {
         let status = session.run()
         control?.stop()
         SystemdNotifier.notify("STOPPING=1")
+        if exitWithParent != nil { ExecLeftovers.detachBindMounts(of: mountpoint) }
         session.unmount()
         if status < 0 {
             logger.error("the FUSE loop ended with \(Errno(rawValue: -status))")
@@ -169,10 +179,10 @@ extension MountCommand {
                 return try Assembly.kernel(root: kernelRoot) { logger.error("kernel: \($0)") }
             }
             guard sysroot != nil else {
-                return try Assembly.plain(try providerOptions.descriptors(), state: state, log: log)
+                return try Assembly.plain(try providerOptions.descriptors(), state: daemonOptions.state, log: log)
             }
             let providers = try providerOptions.descriptors(defaults: guestOptions.guest.defaultProviders)
-            return try Assembly.sysroot(try guestOptions.spec(providers: providers, faults: injectFaults), state: state, log: log)
+            return try Assembly.sysroot(try guestOptions.spec(providers: providers, faults: daemonOptions.injectFaults), state: daemonOptions.state, log: log)
         } catch let error as AssemblyError {
             throw Failure(error.description)
         } catch let error as ProviderSelection.Failure {

@@ -19,6 +19,7 @@ struct ExecCommand: ParsableCommand {
             """
     )
 
+    @OptionGroup var daemonOptions: DaemonOptions
     @OptionGroup var guestOptions: GuestOptions
     @OptionGroup var providerOptions: ProviderOptions
 
@@ -34,6 +35,8 @@ struct ExecCommand: ParsableCommand {
     }
 
     func validate() throws {
+        // The command is captured whole, so `exec --help` arrives here as a command.
+        if let first = command.first, first == "--help" || first == "-h" { throw CleanExit.helpRequest(self) }
         guard !commandLine.isEmpty else { throw ValidationError("give a command to run after --") }
     }
 
@@ -59,7 +62,8 @@ struct ExecCommand: ParsableCommand {
     }
 
     private func runInNamespace() throws -> Int32 {
-        var template = Array("/tmp/tsmfs-exec.XXXXXX".utf8CString)
+        ExecLeftovers.removeStaleDirectories()
+        var template = Array("/tmp/\(ExecLeftovers.prefix)\(getpid()).XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw Failure("cannot make a temporary directory: \(Errno(rawValue: errno))") }
         let directory = String(cString: made)
         let root = directory + "/root"
@@ -68,8 +72,8 @@ struct ExecCommand: ParsableCommand {
             rmdir(directory)
         }
         let daemon = try ChildProcess(
-            [try Self.executablePath(), "mount", "--sysroot", root, "--allow-other", "--log-level", "warning"]
-                + guestOptions.arguments + providerOptions.arguments)
+            [try Self.executablePath(), "mount", "--sysroot", root, "--allow-other", "--exit-with-parent", String(getpid())]
+                + daemonArguments + guestOptions.arguments + providerOptions.arguments)
         defer {
             daemon.signal(SIGTERM)
             _ = daemon.wait()
@@ -129,7 +133,11 @@ struct ExecCommand: ParsableCommand {
         do {
             child = try ChildProcess(commandLine)
         } catch {
-            throw Failure(error.description)
+            // As a shell: 127 for a command that is not found, 126 for one that cannot run.
+            let message = Array("tsmfs exec: \(error)\n".utf8)
+            _ = message.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
+            if case .cannotRun(_, let errno) = error { return errno == .noSuchFileOrDirectory ? 127 : 126 }
+            return 127
         }
         var timeout = timespec(tv_sec: 0, tv_nsec: 100_000_000)
         while true {
@@ -138,6 +146,13 @@ struct ExecCommand: ParsableCommand {
             let sig = sigtimedwait(&forwarded, &info, &timeout)
             if sig > 0 && sig != SIGCHLD { child.signal(sig) }
         }
+    }
+
+    /// The daemon's options: as given, but quieter than a foreground mount unless asked.
+    var daemonArguments: [String] {
+        var options = daemonOptions
+        if !CommandLine.arguments.contains("--log-level") { options.logLevel = .warning }
+        return options.arguments
     }
 
     static func executablePath() throws -> String {

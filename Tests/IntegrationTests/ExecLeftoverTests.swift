@@ -1,0 +1,80 @@
+import Foundation
+import Glibc
+import Testing
+
+/// Nothing outlives `tsmfs exec` (issue 11, class 8), and exec answers as a shell would.
+@Suite("tsmfs exec: leftovers and first contact", .serialized)
+struct ExecLeftoverTests {
+    @Test("exec killed with SIGKILL: its daemon ends, the control socket goes, the next exec removes the directory")
+    func sigkill() throws {
+        let seed = "exec-sigkill-\(getpid())"
+        let log = try makeTemporaryDirectory() + "/exec.log"
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let exec = Process()
+        exec.executableURL = URL(fileURLWithPath: tsmfsBinary())
+        exec.arguments = ["exec", "--seed", seed, "--", "sleep", "60"]
+        exec.standardOutput = FileHandle(forWritingAtPath: log)
+        exec.standardError = FileHandle(forWritingAtPath: log)
+        exec.standardInput = FileHandle.nullDevice
+        try exec.run()
+        let pid = exec.processIdentifier
+        let clock = ContinuousClock(), deadline = clock.now + .seconds(20)
+        while !daemonsRunning(seed: seed) && clock.now < deadline { usleep(20_000) }
+        #expect(daemonsRunning(seed: seed), "the daemon never started: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        let directories = try FileManager.default.contentsOfDirectory(atPath: "/tmp").filter { $0.hasPrefix("tsmfs-exec.\(pid).") }
+        #expect(directories.count == 1)
+        kill(pid, SIGKILL)
+        exec.waitUntilExit()  // reaped, as the shell that ran it would
+        while daemonsRunning(seed: seed) && clock.now < deadline + .seconds(10) { usleep(20_000) }
+        #expect(!daemonsRunning(seed: seed), "the daemon outlived exec")
+        let sockets = (try? FileManager.default.contentsOfDirectory(atPath: "/run/tsmfs")) ?? []
+        #expect(!sockets.contains { $0.hasPrefix("root-") && $0.hasSuffix(".sock") && isLiveOrStale("/run/tsmfs/" + $0, seed: seed) })
+        #expect(try shell("'\(tsmfsBinary())' exec --seed \(seed)-2 -- true").status == 0)
+        let left = try FileManager.default.contentsOfDirectory(atPath: "/tmp").filter { $0.hasPrefix("tsmfs-exec.\(pid).") }
+        #expect(left.isEmpty, "\(left)")
+    }
+
+    /// Whether the socket belongs to the daemon of `seed` (its control socket names no seed, so
+    /// any socket of a dead exec daemon that is still there counts).
+    func isLiveOrStale(_ path: String, seed: String) -> Bool {
+        let r = try? shell("'\(tsmfsBinary())' ctl --socket '\(path)' --timeout 2 faults")
+        return r?.status != 0 && !(r?.text.contains("needs a --sysroot") ?? false) && r?.text.contains("cannot reach") == false
+    }
+
+    @Test("a command that leaves a child behind: once exec ends, the child sees the host's paths, never ENOTCONN")
+    func backgroundChild() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let r = try shell("""
+            '\(tsmfsBinary())' exec -- sh -c '(sleep 1; cat /sys/kernel/tsm/tdx/rtmr0/digest > /dev/null 2> \(directory)/err; echo $? > \(directory)/rc) > /dev/null 2>&1 & exit 0'
+            for _ in $(seq 100); do test -s \(directory)/rc && break; sleep 0.1; done
+            cat \(directory)/err
+            """)
+        #expect(r.status == 0)
+        #expect(!r.text.contains("Transport endpoint is not connected"), "\(r.text)")
+        #expect(r.text.contains("No such file or directory") || Sys.stat("/sys/kernel/tsm").value != nil, "\(r.text)")
+    }
+
+    @Test("exec --help and -h print the help; a missing command exits 127, as a shell's does", arguments: ["--help", "-h"])
+    func help(flag: String) throws {
+        let r = try shell("'\(tsmfsBinary())' exec \(flag)")
+        #expect(r.status == 0 && r.text.contains("USAGE: tsmfs exec"), "\(r.text) \(r.stderr)")
+        let missing = try shell("'\(tsmfsBinary())' exec -- /nonexistent/command")
+        #expect(missing.status == 127, "\(missing.stderr)")
+        #expect(missing.stderr.contains("cannot run /nonexistent/command"))
+    }
+
+    @Test("exec takes --state, --log-level and --inject-fault and hands them to its daemon")
+    func daemonOptions() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let r = try shell("""
+            '\(tsmfsBinary())' exec --state '\(directory)/state' --log-level notice --inject-fault mkdir:ENXIO -- \
+                sh -c 'mkdir /sys/kernel/config/tsm/report/q 2>&1; printf "%096d" 0 | xxd -r -p > /sys/kernel/tsm/tdx/rtmr3/digest' 2>&1
+            """)
+        #expect(r.status == 0, "\(r.text)")
+        #expect(r.text.contains("No such device or address"), "\(r.text)")
+        #expect(r.text.contains("state \(directory)/state: new state file"), "\(r.text)")
+        #expect(FileManager.default.fileExists(atPath: directory + "/state"))
+    }
+}
