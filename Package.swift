@@ -134,6 +134,11 @@ let package = Package(
             // Crypto: the fuzz tests' reference model hashes on its own.
             dependencies: ["TSMModel", "TSMBackends", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // FuseKit without a mount: reply-once, request decoding, directory packing, loop results.
+        .testTarget(
+            name: "FuseKitTests",
+            dependencies: ["FuseKit", "CFuse", .product(name: "SystemPackage", package: "swift-system")]
+        ),
         .testTarget(
             name: "TSMControlTests",
             dependencies: ["TSMControl", "TSMBackends", "TSMModel"]

@@ -25,6 +25,8 @@ public enum FuseError: Error, Equatable, CustomStringConvertible {
 public final class FuseSession {
     private let session: OpaquePointer
     private let context: Unmanaged<SessionContext>
+    /// What invalidators reach the session through; closed before the session goes.
+    private let handle: SessionHandle
     private var isMounted = false
     private var ownsSignals = false
 
@@ -48,6 +50,7 @@ public final class FuseSession {
         }
         self.session = session
         self.context = context
+        self.handle = SessionHandle(session)
     }
 
     /// Mounts the session. The mount is visible to every process when this returns.
@@ -71,29 +74,33 @@ public final class FuseSession {
         ownsSignals = fuse_set_signal_handlers(session) == 0
     }
 
-    /// Serves requests on a pool of worker threads until a signal, ``exit()`` or an outside
-    /// unmount. Returns 0 on a clean end, else a negative errno or the signal number.
+    /// Serves requests on a pool of worker threads (`fuse_session_loop_mt`) until a signal,
+    /// ``exit()`` or an outside unmount, and says which of them ended it.
     @discardableResult
-    public func run(maxIdleThreads: UInt32 = 8) -> Int32 {
-        guard let config = fuse_loop_cfg_create() else { return -ENOMEM }
+    public func run(maxIdleThreads: UInt32 = 8) -> LoopExit {
+        guard let config = fuse_loop_cfg_create() else { return .failure(.noMemory) }
         defer { fuse_loop_cfg_destroy(config) }
         fuse_loop_cfg_set_clone_fd(config, 0)
         fuse_loop_cfg_set_idle_threads(config, maxIdleThreads)
-        return cfuse_session_loop_mt(session, config)
+        return LoopExit(libfuseStatus: cfuse_session_loop_mt(session, config))
     }
 
     /// What another thread may use to tell the kernel to forget names the filesystem removed on
-    /// its own (not through a request). Valid while this session lives.
-    public var invalidator: EntryInvalidator { EntryInvalidator(session: session) }
+    /// its own (not through a request). Safe to keep and call after the session is gone: from
+    /// ``unmount()`` on, it does nothing.
+    public var invalidator: EntryInvalidator { EntryInvalidator(handle) }
 
     /// Asks ``run()`` to return. Safe from any thread.
     public func exit() {
         fuse_session_exit(session)
     }
 
-    /// Unmounts now (idempotent). `deinit` does it too. The signal handlers go only after the
-    /// mount: a second SIGTERM during shutdown must not kill the process with the mount still up.
+    /// Unmounts now (idempotent). `deinit` does it too. Invalidators are cut off first (waiting
+    /// for one in flight), so none writes to the session's descriptor once it is closed. The
+    /// signal handlers go only after the mount: a second SIGTERM during shutdown must not kill the
+    /// process with the mount still up.
     public func unmount() {
+        handle.close()
         if isMounted {
             fuse_session_unmount(session)
             isMounted = false
@@ -111,17 +118,24 @@ public final class FuseSession {
     }
 }
 
-/// Tells the kernel to forget cached names (`fuse_lowlevel_notify_inval_entry`). libfuse's notify
-/// calls are safe from any thread; never call one from inside a request handler, and only while
-/// the session that made this lives.
-public final class EntryInvalidator: @unchecked Sendable {
-    private let session: OpaquePointer
+/// How ``FuseSession/run(maxIdleThreads:)`` ended: libfuse's loop result (0, a signal number, or a
+/// negative errno), typed.
+public enum LoopExit: Equatable, Sendable {
+    /// ``FuseSession/exit()`` or an outside unmount ended the loop.
+    case clean
+    /// A signal the session owns (``FuseSession/ownSignals()``) ended it; its number.
+    case signal(Int32)
+    /// The loop failed, e.g. ENOMEM when its threads could not be made.
+    case failure(Errno)
 
-    init(session: OpaquePointer) {
-        self.session = session
-    }
-
-    public func invalidate(parent: InodeNumber, name: String) {
-        _ = fuse_lowlevel_notify_inval_entry(session, parent.rawValue, name, name.utf8.count)
+    /// Reads `fuse_session_loop_mt`'s result: 0, a positive signal number, or -errno.
+    init(libfuseStatus status: Int32) {
+        if status == 0 {
+            self = .clean
+        } else if status > 0 {
+            self = .signal(status)
+        } else {
+            self = .failure(Errno(rawValue: status == Int32.min ? EIO : -status))
+        }
     }
 }

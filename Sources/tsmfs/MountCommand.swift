@@ -136,13 +136,13 @@ struct MountCommand: ParsableCommand {
         SystemdNotifier.notify("READY=1\nSTATUS=serving \(mountpoint)")
         logger.notice("serving \(served) at \(mountpoint)\(control.map { "; control socket \($0.path)" } ?? "")")
 
-        let status = session.run()
+        let end = session.run()
         control?.stop()
         SystemdNotifier.notify("STOPPING=1")
         if exitWithParent != nil { ExecLeftovers.detachBindMounts(of: mountpoint) }
         session.unmount()
-        if status < 0 {
-            logger.error("the FUSE loop ended with \(Errno(rawValue: -status))")
+        if case .failure(let errno) = end {
+            logger.error("the FUSE loop ended with \(errno)")
             throw ExitCode.failure
         }
         logger.info("unmounted \(mountpoint)")

@@ -1,0 +1,52 @@
+import CFuse
+import Synchronization
+
+/// The session pointer as other threads may use it: open until ``close()``, then gone. The lock is
+/// held across each use, so ``close()`` returns only when no use is in flight and none can start.
+final class SessionHandle: Sendable {
+    /// A `struct fuse_session *`; libfuse's notify calls are safe from any thread.
+    private struct Pointer: @unchecked Sendable {
+        let session: OpaquePointer
+    }
+
+    private let session: Mutex<Pointer?>
+
+    init(_ session: OpaquePointer) {
+        self.session = Mutex(Pointer(session: session))
+    }
+
+    /// Runs `body` with the session while it is open; nil once closed.
+    func withSession<Result: Sendable>(_ body: (OpaquePointer) -> Result) -> Result? {
+        session.withLock { pointer in pointer.map { body($0.session) } }
+    }
+
+    /// Cuts every user off (idempotent). Call before `fuse_session_unmount` and `_destroy`.
+    ///
+    /// Trap: it waits for a notification in flight, and the kernel may hold one until a request
+    /// in the same directory is answered; so close while the loop still answers, or after nothing
+    /// more is being invalidated (stop the threads that invalidate first).
+    func close() {
+        session.withLock { $0 = nil }
+    }
+}
+
+/// Tells the kernel to forget cached names (`fuse_lowlevel_notify_inval_entry`). Safe from any
+/// thread and after its session is gone (then it does nothing); never call it from inside a
+/// request handler: the kernel may wait for that very request.
+public final class EntryInvalidator: Sendable {
+    private let handle: SessionHandle
+
+    init(_ handle: SessionHandle) {
+        self.handle = handle
+    }
+
+    /// Drops `name` under `parent` from the kernel's cache. True when the kernel took the notice;
+    /// false once the session is unmounted or destroyed, or when the kernel refused it (ENOENT:
+    /// nothing was cached).
+    @discardableResult
+    public func invalidate(parent: InodeNumber, name: String) -> Bool {
+        handle.withSession { session in
+            fuse_lowlevel_notify_inval_entry(session, parent.rawValue, name, name.utf8.count) == 0
+        } ?? false
+    }
+}
