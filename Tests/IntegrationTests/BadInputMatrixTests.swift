@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// What one system call (or a short sequence on one descriptor) answered.
 enum Outcome: Equatable, CustomStringConvertible {

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// Several processes extending one register at once (ABI.md 2.6: writes are serialised by the
 /// provider lock, so no extend is lost).

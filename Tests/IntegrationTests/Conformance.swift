@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// What a write to a value file does.
 enum WriteRule: Equatable {

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// `tsmfs ctl` through a mount's control socket (issue: reboot, reset, fault injection).
 @Suite("Control socket", .serialized)

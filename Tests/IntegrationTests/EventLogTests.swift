@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// `tsmfs log --replay` of a sysroot: the RTMRs its records give.
 func replayedRTMRs(_ sysroot: String) throws -> [String] {

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// What the host looks like from this process: its mounts and whether tsmfs paths exist.
 struct HostView: Equatable {

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// The errors a client may see when the daemon goes away under it: the connection is gone
 /// (ENOTCONN), a request in flight was aborted (ECONNABORTED), the path now resolves to the bare

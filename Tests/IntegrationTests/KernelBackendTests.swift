@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// A `--sysroot` tsmfs playing the guest kernel, and a `--backend kernel` tsmfs on top of it
 /// (issue 5). Stops the kernel-backed daemon first, then the sysroot.

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// Start, stop, crash and restart, refusals (issue: the CLI and lifecycle).
 @Suite("Daemon lifecycle")

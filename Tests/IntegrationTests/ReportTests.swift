@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// The Python verifier written from the formats alone (Tests/TSMEvidenceTests/verify_evidence.py).
 func independentVerifier() -> String {

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// `--state FILE`: registers survive the daemon (issue: durable state).
 @Suite("Persistent state", .serialized)

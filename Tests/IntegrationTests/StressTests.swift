@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// Several client processes mixing reads, extends and overwrites across every provider at once
 /// (ABI.md 2.6: one lock per provider; a live register is refreshed from the registers it

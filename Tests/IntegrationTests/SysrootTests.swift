@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// A `--sysroot` mount: the guest's paths relative to / (issue: the whole guest).
 @Suite("Guest sysroot: merged 6.16 layout and shared registers", .serialized)

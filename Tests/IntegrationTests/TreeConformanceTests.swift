@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// The RFC v2 tree of the built-in providers, through a real mount (ABI.md sections 0-2).
 @Suite("RFC v2 tree through FUSE", .serialized)

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// A non-root user mounts through fusermount3 on a directory they own (issue: unprivileged use).
 @Suite("Unprivileged mounts", .serialized)
