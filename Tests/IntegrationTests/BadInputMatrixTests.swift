@@ -126,7 +126,7 @@ enum SysfsRules {
 /// Every bad (and good) input the ABI defines, against every built-in value file, every
 /// `hash_algo` file and every directory, on one mount. After each case the files it could have
 /// touched are read back and compared with ``RegisterModel``: only a valid write changes anything.
-@Suite("Bad-input matrix")
+@Suite("Bad-input matrix", .needsMount)
 final class BadInputMatrixTests {
     let mount: MountedTSMFS
     var model: RegisterModel

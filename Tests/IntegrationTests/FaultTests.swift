@@ -19,7 +19,7 @@ func waitChannel(_ pid: pid_t) -> String {
 
 /// The daemon dying, stopping or being unmounted while clients are busy: every client gets an
 /// answer within a deadline, and no mount is left behind.
-@Suite("Faults")
+@Suite("Faults", .needsMount)
 struct FaultTests {
     static let data48 = String(repeating: "5a", count: 48)
 

@@ -45,7 +45,7 @@ func tsmfsMustFail(_ arguments: [String]) throws -> ShellResult {
     return try shell("timeout 20 '\(tsmfsBinary())' \(quoted)")
 }
 
-@Suite("Kernel backend against a sysroot (issue 5)", .serialized)
+@Suite("Kernel backend against a sysroot (issue 5)", .serialized, .needsMount)
 struct KernelBackendTests {
     static let tdxFiles: [(register: String, file: String)] = [
         ("mrtd", "mrtd:sha384"), ("mrconfigid", "mrconfigid"), ("mrowner", "mrowner"), ("mrownerconfig", "mrownerconfig"),
