@@ -125,14 +125,27 @@ let package = Package(
         ),
         .testTarget(
             name: "TSMEventLogTests",
-            dependencies: ["TSMEventLog", "TSMModel", "TSMBytes", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["TSMEventLog", "TSMModel", "TSMBytes", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
             // Run by CCTrustedTests with python3, found through #filePath.
             exclude: ["check_with_cctrusted.py"]
         ),
+        // Helpers more than one test target needs: hex, a seeded generator, temporary directories.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "TSMModelTests",
+            // SystemPackage: the model's errors are Errno values.
+            dependencies: ["TSMModel", "TestSupport", .product(name: "SystemPackage", package: "swift-system")]
+        ),
+        .testTarget(
+            name: "TSMBackendsTests",
             // Crypto: the fuzz tests' reference model hashes on its own.
-            dependencies: ["TSMModel", "TSMBackends", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "TSMBackends",
+                "TSMModel",
+                "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
         ),
         // FuseKit without a mount: reply-once, request decoding, directory packing, loop results.
         .testTarget(
@@ -145,7 +158,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TSMTreeTests",
-            dependencies: ["TSMTree", "TSMModel", "TSMBackends", "FuseKit"]
+            dependencies: ["TSMTree", "TSMModel", "TSMBackends", "FuseKit", "TestSupport"]
         ),
         .testTarget(
             name: "TSMEvidenceTests",
@@ -164,6 +177,7 @@ let package = Package(
             dependencies: [
                 "tsmfs",
                 "StressWorker",
+                "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             exclude: ["cctrusted_client.py"]

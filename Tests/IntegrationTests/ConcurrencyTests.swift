@@ -1,10 +1,11 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// Several processes extending one register at once (ABI.md 2.6: writes are serialised by the
 /// provider lock, so no extend is lost).
-@Suite("Concurrent extends")
+@Suite("Concurrent extends", .needsMount)
 struct ConcurrencyTests {
     @Test("4 processes x 250 extends of the same data: the final value is the 1000-fold chain")
     func fourWriters() throws {

@@ -1,9 +1,10 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// The control plane against hostile and careless clients (issue 11, classes 4 to 7).
-@Suite("Control socket hardening", .serialized)
+@Suite("Control socket hardening", .serialized, .needsMount)
 struct ControlHardeningTests {
     func ctl(_ arguments: String) throws -> ShellResult {
         try shell("'\(tsmfsBinary())' ctl \(arguments) 2>&1")

@@ -1,9 +1,10 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// `tsmfs ctl` through a mount's control socket (issue: reboot, reset, fault injection).
-@Suite("Control socket", .serialized)
+@Suite("Control socket", .serialized, .needsMount)
 struct ControlTests {
     func ctl(_ socket: String, _ request: String) throws -> ShellResult {
         try shell("'\(tsmfsBinary())' ctl --socket '\(socket)' \(request)")

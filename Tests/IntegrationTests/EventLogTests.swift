@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// `tsmfs log --replay` of a sysroot: the RTMRs its records give.
 func replayedRTMRs(_ sysroot: String) throws -> [String] {
@@ -9,7 +10,7 @@ func replayedRTMRs(_ sysroot: String) throws -> [String] {
 }
 
 /// The sysroot's event logs explain its RTMRs (issue: event logs that explain the registers).
-@Suite("TDX event logs")
+@Suite("TDX event logs", .needsMount)
 struct EventLogTests {
     @Test("replay(CCEL) equals the RTMRs at mount; after extends through every face, replay(boot + runtime) still does")
     func replayMatches() throws {
@@ -57,7 +58,7 @@ struct EventLogTests {
 }
 
 /// A real third-party client, unmodified, inside `tsmfs exec`.
-@Suite("cctrusted-vm 0.5.0 under tsmfs exec")
+@Suite("cctrusted-vm 0.5.0 under tsmfs exec", .needsMount)
 struct CCTrustedVMTests {
     struct Output: Decodable {
         var count: Int

@@ -1,9 +1,10 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// Nothing outlives `tsmfs exec` (issue 11, class 8), and exec answers as a shell would.
-@Suite("tsmfs exec: leftovers and first contact", .serialized)
+@Suite("tsmfs exec: leftovers and first contact", .serialized, .needsMount)
 struct ExecLeftoverTests {
     @Test("exec killed with SIGKILL: its daemon ends, the control socket goes, the next exec removes the directory")
     func sigkill() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// What the host looks like from this process: its mounts and whether tsmfs paths exist.
 struct HostView: Equatable {
@@ -27,7 +28,7 @@ func daemonsRunning(seed: String) -> Bool {
 }
 
 /// `tsmfs exec`: a command sees the guest's paths at their real places; the host never changes.
-@Suite("tsmfs exec", .serialized)
+@Suite("tsmfs exec", .serialized, .needsMount)
 struct ExecTests {
     @Test("the acceptance command works, returns COMMAND's status, and leaves the host as it was")
     func acceptance() throws {

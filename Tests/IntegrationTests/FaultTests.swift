@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// The errors a client may see when the daemon goes away under it: the connection is gone
 /// (ENOTCONN), a request in flight was aborted (ECONNABORTED), the path now resolves to the bare
@@ -18,7 +19,7 @@ func waitChannel(_ pid: pid_t) -> String {
 
 /// The daemon dying, stopping or being unmounted while clients are busy: every client gets an
 /// answer within a deadline, and no mount is left behind.
-@Suite("Faults")
+@Suite("Faults", .needsMount)
 struct FaultTests {
     static let data48 = String(repeating: "5a", count: 48)
 

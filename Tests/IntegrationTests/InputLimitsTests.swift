@@ -1,9 +1,10 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// Every input tsmfs reads has a size limit and a clear error past it (issue 11, class 10).
-@Suite("Input limits")
+@Suite("Input limits", .needsMount)
 struct InputLimitsTests {
     static let endless: [(String, String)] = [
         ("verify /dev/zero --guest tdx", "/dev/zero"),

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// A `--sysroot` tsmfs playing the guest kernel, and a `--backend kernel` tsmfs on top of it
 /// (issue 5). Stops the kernel-backed daemon first, then the sysroot.
@@ -44,7 +45,7 @@ func tsmfsMustFail(_ arguments: [String]) throws -> ShellResult {
     return try shell("timeout 20 '\(tsmfsBinary())' \(quoted)")
 }
 
-@Suite("Kernel backend against a sysroot (issue 5)", .serialized)
+@Suite("Kernel backend against a sysroot (issue 5)", .serialized, .needsMount)
 struct KernelBackendTests {
     static let tdxFiles: [(register: String, file: String)] = [
         ("mrtd", "mrtd:sha384"), ("mrconfigid", "mrconfigid"), ("mrowner", "mrowner"), ("mrownerconfig", "mrownerconfig"),

@@ -1,9 +1,10 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// Start, stop, crash and restart, refusals (issue: the CLI and lifecycle).
-@Suite("Daemon lifecycle")
+@Suite("Daemon lifecycle", .needsMount)
 struct LifecycleTests {
     @Test("SIGTERM and SIGINT: exit 0 and the mount is gone", arguments: [SIGTERM, SIGINT])
     func signals(signal: Int32) throws {

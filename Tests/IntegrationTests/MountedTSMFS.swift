@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// Where the built `tsmfs` binary is: `$TSMFS_BIN`, else next to the test bundle (SwiftPM builds
 /// both into the same products directory).
@@ -14,13 +15,6 @@ func tsmfsBinary() -> String {
         directory = directory.deletingLastPathComponent()
     }
     return directory.appendingPathComponent("tsmfs").path
-}
-
-/// A fresh temporary directory, removed by the caller.
-func makeTemporaryDirectory(_ label: String = "tsmfs-test") throws -> String {
-    var template = Array("/tmp/\(label).XXXXXX".utf8CString)
-    guard let result = mkdtemp(&template) else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
-    return String(cString: result)
 }
 
 struct HarnessError: Error, CustomStringConvertible {

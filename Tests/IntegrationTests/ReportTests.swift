@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// The Python verifier written from the formats alone (Tests/TSMEvidenceTests/verify_evidence.py).
 func independentVerifier() -> String {
@@ -14,7 +15,7 @@ func readAll(_ path: String) -> Result<[UInt8], POSIXErrorCode> {
 }
 
 /// configfs-tsm report entries of a TDX guest sysroot (ABI.md 4.1-4.6).
-@Suite("configfs-tsm reports: TDX guest", .serialized)
+@Suite("configfs-tsm reports: TDX guest", .serialized, .needsMount)
 final class TDXReportTests {
     let mount: MountedTSMFS
     let report: String
@@ -174,7 +175,7 @@ final class TDXReportTests {
 }
 
 /// configfs-tsm report entries of a SEV-SNP guest sysroot.
-@Suite("configfs-tsm reports: SEV-SNP guest", .serialized)
+@Suite("configfs-tsm reports: SEV-SNP guest", .serialized, .needsMount)
 final class SNPReportTests {
     let mount: MountedTSMFS
     let report: String
@@ -233,7 +234,7 @@ final class SNPReportTests {
 }
 
 /// A SEV-SNP guest under an SVSM: the service attributes and the services manifest.
-@Suite("configfs-tsm reports: SEV-SNP guest under an SVSM")
+@Suite("configfs-tsm reports: SEV-SNP guest under an SVSM", .needsMount)
 struct SVSMReportTests {
     @Test("service attributes show; service_provider=svsm gives the SVSM's report over nonce and manifest")
     func svsm() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// The systemd units pass `systemd-analyze verify`, with ExecStart pointed at the built binary.
 @Suite("systemd units")

@@ -1,9 +1,10 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// `--state FILE`: registers survive the daemon (issue: durable state).
-@Suite("Persistent state", .serialized)
+@Suite("Persistent state", .serialized, .needsMount)
 struct StateTests {
     @Test("extend, kill -9, restart: every acknowledged extend is there, and the restart says so")
     func killAndRestart() throws {

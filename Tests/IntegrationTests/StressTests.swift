@@ -2,11 +2,12 @@ import Crypto
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// Several client processes mixing reads, extends and overwrites across every provider at once
 /// (ABI.md 2.6: one lock per provider; a live register is refreshed from the registers it
 /// summarises, so whatever one read returns is consistent in itself).
-@Suite("Concurrency stress")
+@Suite("Concurrency stress", .needsMount)
 struct StressTests {
     static let workers = 4
     static let seconds = 3.0

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 
 /// Thin wrappers over the system calls a client makes, answering the errno on failure.
 enum Sys {
@@ -50,18 +51,6 @@ enum Sys {
     }
 }
 
-extension Result {
-    var error: Failure? {
-        if case .failure(let error) = self { return error }
-        return nil
-    }
-
-    var value: Success? {
-        if case .success(let value) = self { return value }
-        return nil
-    }
-}
-
 /// What a shell command printed and returned.
 struct ShellResult {
     var status: Int32
@@ -93,21 +82,6 @@ func shell(_ script: String, environment: [String: String] = [:]) throws -> Shel
     process.waitUntilExit()
     let errText = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
     return ShellResult(status: process.terminationStatus, stdout: outData, stderr: errText)
-}
-
-func hex(_ bytes: [UInt8]) -> String {
-    bytes.map { String($0 >> 4, radix: 16) + String($0 & 0xF, radix: 16) }.joined()
-}
-
-func bytes(_ hex: String) -> [UInt8] {
-    var result: [UInt8] = []
-    var index = hex.startIndex
-    while index < hex.endIndex {
-        let next = hex.index(index, offsetBy: 2)
-        result.append(UInt8(hex[index..<next], radix: 16) ?? 0)
-        index = next
-    }
-    return result
 }
 
 /// Lets system-call wrappers answer `Result<_, POSIXErrorCode>`.

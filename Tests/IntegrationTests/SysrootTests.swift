@@ -1,9 +1,10 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// A `--sysroot` mount: the guest's paths relative to / (issue: the whole guest).
-@Suite("Guest sysroot: merged 6.16 layout and shared registers", .serialized)
+@Suite("Guest sysroot: merged 6.16 layout and shared registers", .serialized, .needsMount)
 final class SysrootTests {
     let mount: MountedTSMFS
     let measurements: String
@@ -115,7 +116,7 @@ final class SysrootTests {
     }
 }
 
-@Suite("Sysroot refusals")
+@Suite("Sysroot refusals", .needsMount)
 struct SysrootRefusalTests {
     @Test("MOUNTPOINT and --sysroot are exclusive; one is needed")
     func exclusive() throws {
@@ -172,7 +173,7 @@ struct SysrootRefusalTests {
 }
 
 /// `dev/tdx_guest` in a TDX sysroot: the TDX_CMD_GET_REPORT0 ioctl (ABI.md 3.6).
-@Suite("Sysroot /dev/tdx_guest")
+@Suite("Sysroot /dev/tdx_guest", .needsMount)
 struct TDXGuestDeviceTests {
     @Test("the kernel selftest's check: report data 0..63 comes back at TDREPORT offset 128, with the registers")
     func getReport0() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// A datagram socket standing in for systemd's `$NOTIFY_SOCKET`.
 final class NotifySocket {
@@ -34,7 +35,7 @@ final class NotifySocket {
     deinit { close(fd) }
 }
 
-@Suite("systemd notification")
+@Suite("systemd notification", .needsMount)
 struct SystemdNotifyTests {
     @Test("READY=1 once the mount is up, STOPPING=1 on the way out")
     func readyAndStopping() throws {

@@ -25,21 +25,6 @@ func u64(_ bytes: [UInt8], at offset: Int) -> UInt64 {
     bytes[offset..<offset + 8].reversed().reduce(0) { $0 << 8 | UInt64($1) }
 }
 
-/// A deterministic generator (SplitMix64) for seeded mutation tests.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 enum Samples {
     /// A log with one record of every shape: measured into each RTMR, a no-action record, empty
     /// and non-empty event data.

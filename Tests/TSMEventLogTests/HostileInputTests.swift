@@ -1,5 +1,6 @@
 import Testing
 @testable import TSMEventLog
+import TestSupport
 
 /// Decoders get hostile bytes: every failure is a typed error, never a trap, and nothing
 /// allocates by a length field before checking it against what remains.

@@ -1,18 +1,10 @@
 import Testing
-import TSMBackends
 import TSMModel
 
 @Suite("JSON provider config")
 struct ConfigTests {
     func decode(_ text: String) throws(ConfigError) -> [ProviderDescriptor] {
         try ProviderConfig.decode(Array(text.utf8), file: "test.json")
-    }
-
-    @Test("the built-in providers round-trip through their JSON form")
-    func roundTrip() throws {
-        let text = ProviderConfig.encode(BuiltinProviders.all)
-        #expect(try decode(text) == BuiltinProviders.all)
-        #expect(ProviderConfig.encode(try decode(text)) == text)
     }
 
     @Test("a minimal config, flags in every accepted form")

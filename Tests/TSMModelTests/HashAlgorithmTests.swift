@@ -1,5 +1,6 @@
 import Testing
 import TSMModel
+import TestSupport
 
 @Suite("Hash algorithms")
 struct HashAlgorithmTests {

@@ -2,6 +2,7 @@ import Synchronization
 import SystemPackage
 import Testing
 import TSMModel
+import TestSupport
 
 /// A provider that echoes its request, counting reports: the report mechanics without evidence.
 final class EchoReportProvider: ReportProvider {
@@ -106,12 +107,5 @@ struct ReportEntryTests {
         #expect(KernelNumber.parseUUID(Array("63da758d_e664-4564-adc5-f4b93be8accd".utf8)) == nil)
         #expect(KernelNumber.parseUUID(Array("63da758d-e664".utf8)) == nil)
         #expect((try? KernelNumber.parseUInt32(Array("0xffffffff".utf8))) == UInt32.max)
-    }
-}
-
-extension Result {
-    var error: Failure? {
-        if case .failure(let error) = self { return error }
-        return nil
     }
 }

@@ -1,5 +1,4 @@
 import Testing
-import TSMBackends
 import TSMModel
 
 @Suite("Register table validation (registration rules)")
@@ -48,20 +47,5 @@ struct ValidationTests {
             #expect(error.provider == descriptor.name)
             #expect(error.description.contains("provider '\(descriptor.name)'"))
         }
-    }
-
-    @Test("the built-in providers validate")
-    func builtins() throws {
-        for descriptor in BuiltinProviders.all {
-            _ = try RegisterTable(validating: descriptor)
-        }
-        #expect(BuiltinProviders.all.map(\.name) == ["cca", "measurement-example", "tdx"])
-    }
-
-    @Test("refresh order puts inputs first")
-    func refreshOrder() throws {
-        let table = try RegisterTable(validating: BuiltinProviders.measurementExample)
-        let names = table.refreshOrder.map { table.registers[$0].name }
-        #expect(names == ["report_digest", "full_report"])
     }
 }

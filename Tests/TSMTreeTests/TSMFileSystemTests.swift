@@ -5,6 +5,7 @@ import Testing
 import TSMBackends
 import TSMModel
 import TSMTree
+import TestSupport
 
 /// The filesystem's answers without a mount: the same rules the integration tests check through
 /// the kernel, here at the operation level.
@@ -136,8 +137,4 @@ struct TSMFileSystemTests {
         let again = RFCv2Layout.tree(providers)
         #expect(again.node(at: "tdx/rtmr2/digest")?.inode == fs.tree.node(at: "tdx/rtmr2/digest")?.inode)
     }
-}
-
-func hex(_ bytes: [UInt8]) -> String {
-    bytes.map { String($0 >> 4, radix: 16) + String($0 & 0xF, radix: 16) }.joined()
 }

@@ -2,6 +2,7 @@ import Synchronization
 import Testing
 import TSMBackends
 import TSMModel
+import TestSupport
 
 /// Reads a whole register, as `cat` would.
 func value(_ provider: MeasurementProvider, _ name: String) throws -> [UInt8] {

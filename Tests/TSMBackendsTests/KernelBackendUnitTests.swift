@@ -5,18 +5,13 @@ import SystemPackage
 import Testing
 import TSMBackends
 import TSMModel
+import TestSupport
 
 /// Collects the kernel backend's log lines.
 final class LogLines: Sendable {
     let lines = Mutex<[String]>([])
     var log: KernelLog { { line in self.lines.withLock { $0.append(line) } } }
     var all: [String] { lines.withLock { $0 } }
-}
-
-func temporaryDirectory() throws -> String {
-    var template = Array("/tmp/tsmfs-unit.XXXXXX".utf8CString)
-    guard let result = mkdtemp(&template) else { throw Errno(rawValue: errno) }
-    return String(cString: result)
 }
 
 @Suite("Kernel backend and fault injection, without a mount")
@@ -64,7 +59,7 @@ struct KernelBackendUnitTests {
 
     @Test("configfs-tsm client: an entry is removed also when the request fails; the file is logged")
     func clientCleansUp() throws {
-        let directory = try temporaryDirectory()
+        let directory = try makeTemporaryDirectory("tsmfs-unit")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let logs = LogLines()
         let client = ConfigfsReportClient(directory: directory, log: logs.log)
@@ -79,7 +74,7 @@ struct KernelBackendUnitTests {
 
     @Test("tdx backend: refresh reads the rtmr files, extend writes 48 bytes and reads back; bad sizes are EIO")
     func tdxBackendFiles() throws {
-        let directory = try temporaryDirectory()
+        let directory = try makeTemporaryDirectory("tsmfs-unit")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         for (index, file) in ["mrtd:sha384", "mrconfigid", "mrowner", "mrownerconfig", "rtmr0:sha384", "rtmr1:sha384", "rtmr2:sha384", "rtmr3:sha384"].enumerated() {
             #expect(FileManager.default.createFile(atPath: directory + "/" + file, contents: Data(repeating: UInt8(index), count: 48)))
@@ -106,7 +101,7 @@ struct KernelBackendUnitTests {
 
     @Test("tdx detection: an unusable /dev/tdx_guest leaves servtd_hash zero, and report0 reads answer its errno")
     func unusableDevice() throws {
-        let root = try temporaryDirectory()
+        let root = try makeTemporaryDirectory("tsmfs-unit")
         defer { try? FileManager.default.removeItem(atPath: root) }
         let measurements = root + "/" + KernelTDXBackend.measurementsPath
         try FileManager.default.createDirectory(atPath: measurements, withIntermediateDirectories: true)
@@ -130,7 +125,7 @@ struct KernelBackendUnitTests {
 
     @Test("detection on a plain host names what it looked for")
     func plainHost() throws {
-        let directory = try temporaryDirectory()
+        let directory = try makeTemporaryDirectory("tsmfs-unit")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         do {
             _ = try KernelGuestSetup.detect(root: directory) { _ in }
