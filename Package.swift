@@ -22,6 +22,12 @@ let package = Package(
             pkgConfig: "fuse3",
             providers: [.apt(["libfuse3-dev"])]
         ),
+        // Host plumbing of `tsmfs exec`: child processes, bind mounts over /sys and /dev, and
+        // what a killed exec leaves behind.
+        .target(
+            name: "TSMHost",
+            dependencies: ["TSMBytes", .product(name: "SystemPackage", package: "swift-system")]
+        ),
         // Linux calls that Swift cannot make itself (variadic prctl).
         .systemLibrary(name: "CLinux"),
         // A Swift binding over the libfuse3 low-level API. Knows nothing of TSM.
@@ -105,6 +111,7 @@ let package = Package(
             dependencies: [
                 "CLinux",
                 "FuseKit",
+                "TSMHost",
                 "TSMControl",
                 "TSMModel",
                 "TSMBackends",

@@ -7,6 +7,7 @@ import TSMBackends
 import TSMControl
 import TSMEvidence
 import TSMGuest
+import TSMHost
 import TSMModel
 import TSMTree
 import SystemPackage

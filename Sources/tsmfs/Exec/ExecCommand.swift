@@ -2,6 +2,7 @@ import ArgumentParser
 import FuseKit
 import Glibc
 import SystemPackage
+import TSMHost
 
 /// `tsmfs exec`: run a command in a private mount namespace where a guest sysroot's paths appear
 /// at their real absolute paths, the rest of `/sys` and `/dev` unchanged; the host's mount table

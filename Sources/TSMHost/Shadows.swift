@@ -6,9 +6,11 @@ import SystemPackage
 /// original entry is bound back (directories recursively with their submounts, files and device
 /// nodes as files, symbolic links recreated) — and the new entries are bind mounts of the
 /// sysroot's files or new links. Only for use inside a private mount namespace, as root.
-struct Shadows {
+public struct Shadows {
+    public init() {}
+
     /// A step of making the namespace that failed, on a path, with the call's errno.
-    struct Failure: Error, CustomStringConvertible {
+    public struct Failure: Error, CustomStringConvertible {
         let step: String
         let path: String
         let errno: Errno
@@ -17,7 +19,7 @@ struct Shadows {
             self.path = path
             self.errno = Errno(rawValue: errno)
         }
-        var description: String { "\(step) \(path): \(errno)" }
+        public var description: String { "\(step) \(path): \(errno)" }
     }
 
     /// Directories that live on a tmpfs of ours, where entries can be made.
@@ -25,7 +27,7 @@ struct Shadows {
 
     /// Binds `source` (a directory or a file) at `target`, making `target` and its missing
     /// parents as needed.
-    mutating func expose(_ source: String, at target: String) throws(Failure) {
+    public mutating func expose(_ source: String, at target: String) throws(Failure) {
         var st = stat()
         guard lstat(source, &st) == 0 else { throw Failure("cannot stat", source) }
         let isDirectory = st.st_mode & S_IFMT == S_IFDIR
@@ -45,7 +47,7 @@ struct Shadows {
 
     /// Makes `path` a symbolic link to `destination`, replacing a host entry of that name in the
     /// namespace only.
-    mutating func link(_ path: String, to destination: String) throws(Failure) {
+    public mutating func link(_ path: String, to destination: String) throws(Failure) {
         let directory = parent(of: path)
         try ensureDirectory(directory)
         if !writable.contains(directory) { try shadow(directory) }
@@ -108,7 +110,7 @@ struct Shadows {
     }
 
     /// The names in a directory, without `.` and `..`, sorted; nil when it cannot be listed.
-    static func entries(of directory: String) -> [String]? {
+    public static func entries(of directory: String) -> [String]? {
         guard let dir = opendir(directory) else { return nil }
         defer { closedir(dir) }
         var names: [String] = []

@@ -1,14 +1,14 @@
 import Glibc
-import TSMGuest
+import TSMBytes
 
 /// What `tsmfs exec` must not leave behind, and how it is cleared.
-enum ExecLeftovers {
+public enum ExecLeftovers {
     /// The prefix of exec's temporary directories: `/tmp/tsmfs-exec.PID.XXXXXX`, PID the exec's.
-    static let prefix = "tsmfs-exec."
+    public static let prefix = "tsmfs-exec."
 
     /// Removes the (empty) temporary directories of exec processes that are gone, as a SIGKILL
     /// leaves them: exec's own cleanup cannot run then.
-    static func removeStaleDirectories(in directory: String = "/tmp") {
+    public static func removeStaleDirectories(in directory: String = "/tmp") {
         for name in Shadows.entries(of: directory) ?? [] where name.hasPrefix(prefix) {
             let parts = name.dropFirst(prefix.count).split(separator: ".")
             guard parts.count == 2, let pid = pid_t(parts[0]), kill(pid, 0) != 0 && errno == ESRCH else { continue }
@@ -25,8 +25,8 @@ enum ExecLeftovers {
     /// left running sees the paths as they were rather than a dead mount answering ENOTCONN.
     /// Reads only /proc/self/mountinfo, never the mount itself: a daemon whose loop has ended
     /// would wait forever on its own filesystem.
-    static func detachBindMounts(of root: String) {
-        guard let bytes = try? ProviderSelection.readFile("/proc/self/mountinfo") else { return }
+    public static func detachBindMounts(of root: String) {
+        guard let bytes = try? FileBytes.read(path: "/proc/self/mountinfo", limit: 16 << 20) else { return }
         let mounts = String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { line -> (device: Substring, point: String)? in
             let fields = line.split(separator: " ")
             return fields.count > 4 ? (fields[2], unescape(String(fields[4]))) : nil

@@ -3,14 +3,14 @@ import SystemPackage
 
 /// A child process started with posix_spawn, with default signal dispositions and an empty mask
 /// whatever this process has blocked.
-struct ChildProcess {
-    let pid: pid_t
+public struct ChildProcess {
+    public let pid: pid_t
 
-    enum Failure: Error, CustomStringConvertible {
+    public enum Failure: Error, CustomStringConvertible {
         case noCommand
         case cannotRun(String, Errno)
 
-        var description: String {
+        public var description: String {
             switch self {
             case .noCommand: return "no command given"
             case .cannotRun(let program, let errno): return "cannot run \(program): \(errno)"
@@ -19,7 +19,7 @@ struct ChildProcess {
     }
 
     /// Starts `arguments[0]`, looked up on PATH, with this process's environment.
-    init(_ arguments: [String]) throws(Failure) {
+    public init(_ arguments: [String]) throws(Failure) {
         guard let program = arguments.first else { throw .noCommand }
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -40,7 +40,7 @@ struct ChildProcess {
     }
 
     /// The exit status if the child has ended: its code, or 128 + the signal that killed it.
-    func poll() -> Int32? {
+    public func poll() -> Int32? {
         var status: Int32 = 0
         let result = waitpid(pid, &status, WNOHANG)
         guard result == pid else { return result < 0 && errno == ECHILD ? 127 : nil }
@@ -48,7 +48,7 @@ struct ChildProcess {
     }
 
     /// Waits for the end; returns the status as ``poll()`` does.
-    func wait() -> Int32 {
+    public func wait() -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
             if errno != EINTR { return 127 }
@@ -56,7 +56,7 @@ struct ChildProcess {
         return Self.decode(status)
     }
 
-    func signal(_ signal: Int32) {
+    public func signal(_ signal: Int32) {
         kill(pid, signal)
     }
 
