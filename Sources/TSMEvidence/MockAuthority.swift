@@ -3,10 +3,12 @@ import X509
 
 /// A mock attestation authority, every key and certificate derived from a seed string.
 ///
-/// For `.tdx` it plays Intel's DCAP hierarchy: a root CA ("tsmfs mock SGX root CA"), an
-/// intermediate ("tsmfs mock PCK platform CA"), a PCK leaf whose key signs the QE report (the
-/// quoting enclave's key is the PCK key here), and an ECDSA P-256 attestation key that signs
-/// quotes. Every key is P-256, as Intel's are.
+/// For `.tdx` it plays Intel's DCAP hierarchy with Intel's names (O and OU say "tsmfs mock"):
+/// "Intel SGX Root CA" -> "Intel SGX PCK Platform CA" -> "Intel SGX PCK Certificate", whose SGX
+/// Extensions name the seed's `TDXPlatform` and whose key signs the QE report (the quoting
+/// enclave's key is the PCK key here); "Intel SGX TCB Signing", issued by the root, signs the TCB
+/// info and QE identity of `tdxCollateral(at:)`; an ECDSA P-256 attestation key signs quotes.
+/// Every key is P-256, as Intel's are. CRL distribution points name `tsmfs.invalid`, never Intel.
 ///
 /// For `.sevSNP` it plays AMD's: ARK (root), ASK (intermediate) and VCEK (leaf), all ECDSA
 /// P-384 with SHA-384. Real ARKs and ASKs are RSA-4096 with RSA-PSS; a mock uses P-384
@@ -32,6 +34,13 @@ public struct MockAuthority: Sendable {
     public let leaf: Certificate
     /// The chip and TCB values a SEV-SNP report from this authority carries (the VCEK names them).
     public let snpPlatform: SNPPlatform
+    /// TDX: the platform the PCK certificate names, its TCB at the level of `tcbStatus`.
+    public let tdxPlatform: TDXPlatform
+    /// TDX: the TCB Signing certificate (issued by the root) that signs the collateral; nil for SEV-SNP.
+    public let tcbSigning: Certificate?
+
+    /// Root, intermediate, leaf and (TDX) TCB Signing keys, in that order.
+    let keys: [MockKey]
 
     let leafKey: MockKey
     let attestationKey: MockKey
@@ -48,38 +57,44 @@ public struct MockAuthority: Sendable {
 
     /// Derives the keys and issues the certificates of `guest`'s hierarchy from `seed`. Throws
     /// only if swift-certificates refuses to build a certificate (`EvidenceError.certificate`).
-    public init(guest: Guest, seed: String = MockAuthority.defaultSeed) throws(EvidenceError) {
+    ///
+    /// - Parameter tcbStatus: TDX: the status of the TCB level the platform's TCB matches.
+    public init(guest: Guest, seed: String = MockAuthority.defaultSeed, tcbStatus: TCBStatus = .upToDate) throws(EvidenceError) {
         self.guest = guest
         self.seed = seed
         let curve: ECCurve = guest == .tdx ? .p256 : .p384
         let roles: [(label: String, name: String)] = guest == .tdx
-            ? [("tdx root ca", "tsmfs mock SGX root CA"), ("tdx pck platform ca", "tsmfs mock PCK platform CA"),
-               ("tdx pck", "tsmfs mock SGX PCK certificate")]
+            ? [("tdx root ca", "Intel SGX Root CA"), ("tdx pck platform ca", "Intel SGX PCK Platform CA"),
+               ("tdx pck", "Intel SGX PCK Certificate"), ("tdx tcb signing", "Intel SGX TCB Signing")]
             : [("sev-snp ark", "tsmfs mock ARK"), ("sev-snp ask", "tsmfs mock ASK"), ("sev-snp vcek", "tsmfs mock VCEK")]
         let keys = roles.map { MockKey(seed: seed, label: $0.label, curve: curve) }
+        self.keys = keys
+        snpPlatform = SNPPlatform.mock(seed: seed)
+        tdxPlatform = TDXPlatform.mock(seed: seed, tcbStatus: tcbStatus)
         let names: [DistinguishedName]
+        var extensions: [[Certificate.Extension]] = [[], [], [], []]
         do {
-            names = try roles.map { try MockCertificates.name($0.name) }
+            names = try roles.map { guest == .tdx ? try MockCertificates.intelName($0.name) : try MockCertificates.name($0.name) }
+            if guest == .sevSNP {
+                extensions[2] = try MockCertificates.vcekExtensions(platform: snpPlatform)
+            } else {
+                let rootCRL = try SGXExtensions.crlDistributionPoints(Self.rootCRLURL)
+                extensions = [[rootCRL], [rootCRL], [try SGXExtensions.pckExtension(tdxPlatform),
+                                                     try SGXExtensions.crlDistributionPoints(Self.pckCRLURL)], [rootCRL]]
+            }
         } catch {
             throw .certificate(role: roles[0].name, reason: "\(error)")
         }
-        snpPlatform = SNPPlatform.mock(seed: seed)
-        let leafExtensions: [Certificate.Extension]
-        if guest == .sevSNP {
-            do {
-                leafExtensions = try MockCertificates.vcekExtensions(platform: snpPlatform)
-            } catch {
-                throw .certificate(role: roles[2].name, reason: "\(error)")
-            }
-        } else {
-            leafExtensions = []
-        }
         root = try MockCertificates.issue(kind: .root, role: roles[0].label, seed: seed, subject: names[0], key: keys[0],
-                                          issuer: names[0], issuerKey: keys[0])
+                                          issuer: names[0], issuerKey: keys[0], extra: extensions[0])
         intermediate = try MockCertificates.issue(kind: .intermediate, role: roles[1].label, seed: seed, subject: names[1],
-                                                  key: keys[1], issuer: names[0], issuerKey: keys[0])
-        leaf = try MockCertificates.issue(kind: .leaf(extra: leafExtensions), role: roles[2].label, seed: seed,
-                                          subject: names[2], key: keys[2], issuer: names[1], issuerKey: keys[1])
+                                                  key: keys[1], issuer: names[0], issuerKey: keys[0], extra: extensions[1])
+        leaf = try MockCertificates.issue(kind: .leaf, role: roles[2].label, seed: seed,
+                                          subject: names[2], key: keys[2], issuer: names[1], issuerKey: keys[1], extra: extensions[2])
+        tcbSigning = guest == .tdx
+            ? try MockCertificates.issue(kind: .leaf, role: roles[3].label, seed: seed, subject: names[3], key: keys[3],
+                                         issuer: names[0], issuerKey: keys[0], extra: extensions[3])
+            : nil
         leafKey = keys[2]
         attestationKey = MockKey(seed: seed, label: "tdx attestation key", curve: .p256)
 
@@ -101,7 +116,9 @@ public struct MockAuthority: Sendable {
 
         if guest == .tdx {
             let binding = SGXReportBody.bindingReportData(attestationKey: attestationKey.publicKeyRaw, qeAuthData: qeAuthData)
-            qeReport = try SGXReportBody.mockQuotingEnclave(reportData: binding).encoded()
+            var enclave = SGXReportBody.mockQuotingEnclave(reportData: binding)
+            enclave.cpuSVN = tdxPlatform.cpuSVN
+            qeReport = try enclave.encoded()
             qeReportSignature = leafKey.sign(qeReport)
         } else {
             qeReport = []

@@ -25,31 +25,45 @@ enum MockCertificates {
         return Certificate.SerialNumber(bytes: bytes)
     }
 
+    /// Intel's name shape (C, ST, L, O, CN) with Intel's common name, the organisation and an
+    /// OU saying it is a tsmfs mock: verifiers that match the CN ("Intel SGX PCK Platform CA")
+    /// still work, and no one mistakes it for Intel's.
+    static func intelName(_ commonName: String) throws -> DistinguishedName {
+        try DistinguishedName {
+            CountryName("US")
+            StateOrProvinceName("CA")
+            LocalityName("Santa Clara")
+            OrganizationName("tsmfs mock")
+            OrganizationalUnitName("not Intel: tsmfs test authority")
+            CommonName(commonName)
+        }
+    }
+
     enum Kind {
         case root
         case intermediate
-        case leaf(extra: [Certificate.Extension])
+        case leaf
     }
 
     /// Issues `subject`'s certificate for `key`, signed by `issuerKey` under `issuer`'s name.
     static func issue(kind: Kind, role: String, seed: String, subject: DistinguishedName, key: MockKey,
-                      issuer: DistinguishedName, issuerKey: MockKey) throws(EvidenceError) -> Certificate {
+                      issuer: DistinguishedName, issuerKey: MockKey, extra: [Certificate.Extension] = []) throws(EvidenceError) -> Certificate {
         do {
             let publicKey = try key.certificatePublicKey
             let issuerPublicKey = try issuerKey.certificatePublicKey
             var extensions: [Certificate.Extension] = []
             switch kind {
             case .root:
-                extensions.append(try .init(BasicConstraints.isCertificateAuthority(maxPathLength: nil), critical: true))
+                extensions.append(try .init(BasicConstraints.isCertificateAuthority(maxPathLength: 1), critical: true))
                 extensions.append(try .init(KeyUsage(keyCertSign: true, cRLSign: true), critical: true))
             case .intermediate:
                 extensions.append(try .init(BasicConstraints.isCertificateAuthority(maxPathLength: 0), critical: true))
                 extensions.append(try .init(KeyUsage(keyCertSign: true, cRLSign: true), critical: true))
-            case .leaf(let extra):
+            case .leaf:
                 extensions.append(try .init(BasicConstraints.notCertificateAuthority, critical: true))
                 extensions.append(try .init(KeyUsage(digitalSignature: true, nonRepudiation: true), critical: true))
-                extensions += extra
             }
+            extensions += extra
             extensions.append(try .init(SubjectKeyIdentifier(hash: publicKey), critical: false))
             if case .root = kind {} else {
                 let authority = SubjectKeyIdentifier(hash: issuerPublicKey).keyIdentifier

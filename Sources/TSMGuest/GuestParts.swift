@@ -65,9 +65,9 @@ extension GuestAssembler {
     }
 
     /// The seed's mock attestation authority for `guest`.
-    static func authority(_ guest: Guest, seed: String) throws(AssemblyError) -> MockAuthority {
+    static func authority(_ guest: Guest, seed: String, tcbStatus: TCBStatus = .upToDate) throws(AssemblyError) -> MockAuthority {
         do {
-            return try MockAuthority(guest: guest, seed: seed)
+            return try MockAuthority(guest: guest, seed: seed, tcbStatus: tcbStatus)
         } catch {
             throw .authority(error)
         }

@@ -21,6 +21,8 @@ public struct GuestSpec: Sendable {
     public var sample: ProviderDescriptor
     /// `--inject-fault`: failures to inject (testing only).
     public var faults: [FaultSpec]
+    /// TDX: the status of the TCB level the mock platform matches in the mock collateral.
+    public var tcbStatus: TCBStatus = .upToDate
 
     public init(guest: Guest, seed: String = MockAuthority.defaultSeed, privlevelFloor: UInt32 = 0, svsm: Bool = false,
                 bootLog: TCGEventLog? = nil, providers: [ProviderDescriptor]? = nil,

@@ -43,7 +43,7 @@ enum TDXGuestAssembly: GuestAssembler {
         }
         let registers = try bind { () throws(RegisterBindingError) in try TDXRegisters(tdx, for: "the tdx_guest quote (configfs-tsm)") }
         let tdReport = try bind { () throws(RegisterBindingError) in try TDReportSource(tdx, for: "/dev/tdx_guest") }
-        let authority = try self.authority(.tdx, seed: spec.seed)
+        let authority = try self.authority(.tdx, seed: spec.seed, tcbStatus: spec.tcbStatus)
         let device = IoctlDevice(command: TDReport.getReport0Command, inputSize: TDReport.reportDataSize,
                                  requestSize: TDReport.requestSize) { reportData in reportData + tdReport.make(reportData: reportData) }
         return GuestParts(

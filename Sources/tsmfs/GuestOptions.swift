@@ -22,10 +22,14 @@ struct GuestOptions: ParsableArguments {
     @Option(name: .customLong("boot-log"), help: ArgumentHelp("TDX: a boot log, binary TCG2 (as data/CCEL holds it) or a JSON description, whose replay gives the RTMRs their initial values (default: a small synthetic boot).", valueName: "FILE"))
     var bootLog: String?
 
+    @Option(name: .customLong("tcb-status"), help: ArgumentHelp("TDX: the TCB status of the mock platform in the mock collateral (UpToDate, SWHardeningNeeded, ConfigurationNeeded, ConfigurationAndSWHardeningNeeded, OutOfDate, OutOfDateConfigurationNeeded, Revoked).", valueName: "STATUS"))
+    var tcbStatus: TCBStatus = .upToDate
+
     func validate() throws {
         if svsm && guest != .sevSNP { throw ValidationError("--svsm needs --guest sev-snp") }
         guard privlevelFloor <= 3 else { throw ValidationError("--privlevel-floor is 0 to 3") }
         if bootLog != nil && guest != .tdx { throw ValidationError("--boot-log needs --guest tdx") }
+        if tcbStatus != .upToDate && guest != .tdx { throw ValidationError("--tcb-status needs --guest tdx") }
     }
 
     /// The boot log of `--boot-log`, or nil for the default.
@@ -42,14 +46,16 @@ struct GuestOptions: ParsableArguments {
 
     /// The guest to assemble, serving `providers` under `sys/kernel/tsm`.
     func spec(providers: [ProviderDescriptor], faults: [FaultSpec]) throws -> GuestSpec {
-        GuestSpec(guest: guest, seed: seed, privlevelFloor: privlevelFloor, svsm: svsm, bootLog: try loadBootLog(),
-                  providers: providers, faults: faults)
+        var spec = GuestSpec(guest: guest, seed: seed, privlevelFloor: privlevelFloor, svsm: svsm, bootLog: try loadBootLog(),
+                             providers: providers, faults: faults)
+        spec.tcbStatus = tcbStatus
+        return spec
     }
 
     /// The same options as command-line words, to hand to another tsmfs process.
     var arguments: [String] {
         ["--guest", guest.rawValue, "--seed", seed, "--privlevel-floor", String(privlevelFloor)] + (svsm ? ["--svsm"] : [])
-            + (bootLog.map { ["--boot-log", $0] } ?? [])
+            + (bootLog.map { ["--boot-log", $0] } ?? []) + ["--tcb-status", tcbStatus.rawValue]
     }
 }
 

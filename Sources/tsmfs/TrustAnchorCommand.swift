@@ -34,3 +34,4 @@ struct AuthorityOptions: ParsableArguments {
 }
 
 extension Guest: ExpressibleByArgument {}
+extension TCBStatus: ExpressibleByArgument {}

@@ -36,9 +36,12 @@ import X509
 
     @Test func tdxHierarchy() throws {
         let authority = try Authorities.tdx.get()
-        #expect("\(authority.root.subject)" == "CN=tsmfs mock SGX root CA,O=tsmfs mock")
-        #expect("\(authority.intermediate.subject)" == "CN=tsmfs mock PCK platform CA,O=tsmfs mock")
-        #expect("\(authority.leaf.subject)" == "CN=tsmfs mock SGX PCK certificate,O=tsmfs mock")
+        let mock = ",OU=not Intel: tsmfs test authority,O=tsmfs mock,L=Santa Clara,ST=CA,C=US"
+        #expect("\(authority.root.subject)" == "CN=Intel SGX Root CA" + mock)
+        #expect("\(authority.intermediate.subject)" == "CN=Intel SGX PCK Platform CA" + mock)
+        #expect("\(authority.leaf.subject)" == "CN=Intel SGX PCK Certificate" + mock)
+        #expect("\(try #require(authority.tcbSigning).subject)" == "CN=Intel SGX TCB Signing" + mock)
+        #expect(authority.tcbSigning?.issuer == authority.root.subject)
         #expect(authority.root.issuer == authority.root.subject)
         #expect(authority.leaf.issuer == authority.intermediate.subject)
         #expect(P256.Signing.PublicKey(authority.leaf.publicKey) != nil)

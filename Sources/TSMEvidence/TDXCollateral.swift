@@ -1,0 +1,107 @@
+import FoundationEssentials
+import TSMBytes
+import X509
+
+/// What a DCAP verifier needs beside a quote, for the mock authority's platform: the CRLs, the
+/// TCB info and QE identity (JSON text signed by the TCB Signing key over exactly these bytes)
+/// and the issuer chains, as Intel's PCS serves them.
+public struct TDXCollateral: Sendable, Equatable {
+    /// The PCK Platform CA and the root, PEM: the issuer chain of `pckCRL`.
+    public let pckCRLIssuerChain: String
+    /// The root CA's CRL (DER).
+    public let rootCACRL: [UInt8]
+    /// The PCK Platform CA's CRL (DER).
+    public let pckCRL: [UInt8]
+    /// TCB Signing certificate and root, PEM: the issuer chain of the TCB info and QE identity.
+    public let tcbInfoIssuerChain: String
+    /// The TDX TCB info v3, compact JSON.
+    public let tcbInfo: String
+    /// ECDSA P-256 r‖s of the TCB Signing key over `tcbInfo`'s UTF-8 bytes.
+    public let tcbInfoSignature: [UInt8]
+    /// The TD_QE identity v2, compact JSON.
+    public let qeIdentity: String
+    /// ECDSA P-256 r‖s of the TCB Signing key over `qeIdentity`'s UTF-8 bytes.
+    public let qeIdentitySignature: [UInt8]
+
+    /// The collateral as dcap-qvl's `QuoteCollateralV3.from_json` reads it (issuer chains PEM,
+    /// CRLs and signatures hex, TCB info and QE identity as JSON text).
+    public var json: String {
+        let fields: [(String, String)] = [
+            ("pck_crl_issuer_chain", pckCRLIssuerChain), ("root_ca_crl", Hex.encode(rootCACRL)), ("pck_crl", Hex.encode(pckCRL)),
+            ("tcb_info_issuer_chain", tcbInfoIssuerChain), ("tcb_info", tcbInfo), ("tcb_info_signature", Hex.encode(tcbInfoSignature)),
+            ("qe_identity_issuer_chain", tcbInfoIssuerChain), ("qe_identity", qeIdentity),
+            ("qe_identity_signature", Hex.encode(qeIdentitySignature)),
+        ]
+        return "{" + fields.map { "\(JSONText.string($0.0)):\(JSONText.string($0.1))" }.joined(separator: ",") + "}\n"
+    }
+
+    /// The PCS `/tdx/certification/v4/tcb` body: `{"tcbInfo":...,"signature":"hex"}`, the TCB
+    /// info being the signed text itself.
+    public var tcbInfoResponse: String {
+        "{\"tcbInfo\":\(tcbInfo),\"signature\":\"\(Hex.encode(tcbInfoSignature))\"}"
+    }
+
+    /// The PCS `/tdx/certification/v4/qe/identity` body.
+    public var qeIdentityResponse: String {
+        "{\"enclaveIdentity\":\(qeIdentity),\"signature\":\"\(Hex.encode(qeIdentitySignature))\"}"
+    }
+}
+
+extension MockAuthority {
+    /// Where the mock root CA's CRL would be (never fetched: `.invalid` does not resolve).
+    static let rootCRLURL = "http://tsmfs.invalid/sgx/certification/v4/rootcacrl"
+    /// Where the mock PCK Platform CA's CRL would be.
+    static let pckCRLURL = "http://tsmfs.invalid/sgx/certification/v4/pckcrl?ca=platform&encoding=der"
+    /// How long collateral stays current: `nextUpdate` is this long after `issueDate`, as Intel's.
+    public static let collateralLifetime: TimeInterval = 30 * 86_400
+    /// The TCB evaluation data number the mock collateral carries.
+    static let tcbEvaluationDataNumber = 17
+
+    /// The collateral of this authority's platform issued at `now` (seconds dropped), current
+    /// for `collateralLifetime`. TDX only.
+    public func tdxCollateral(at now: Date) throws(EvidenceError) -> TDXCollateral {
+        guard guest == .tdx, let tcbSigning, keys.count == 4 else { throw .wrongGuest(expected: .tdx, actual: guest) }
+        let issued = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
+        let next = issued.addingTimeInterval(Self.collateralLifetime)
+        do {
+            let rootCRL = try MockCRL.make(issuer: root, key: keys[0], number: 1, thisUpdate: issued, nextUpdate: next)
+            let pckCRL = try MockCRL.make(issuer: intermediate, key: keys[1], number: 1, thisUpdate: issued, nextUpdate: next)
+            let tcbInfo = TDXTCBInfo.json(platform: tdxPlatform, issued: issued, next: next)
+            let qeIdentity = try TDXTCBInfo.qeIdentityJSON(qeReport: SGXReportBody(qeReport), issued: issued, next: next)
+            let pem = { (certificate: Certificate) throws -> String in try certificate.serializeAsPEM().pemString + "\n" }
+            return TDXCollateral(
+                pckCRLIssuerChain: try pem(intermediate) + rootPEM, rootCACRL: rootCRL, pckCRL: pckCRL,
+                tcbInfoIssuerChain: try pem(tcbSigning) + rootPEM, tcbInfo: tcbInfo,
+                tcbInfoSignature: keys[3].sign(Array(tcbInfo.utf8)), qeIdentity: qeIdentity,
+                qeIdentitySignature: keys[3].sign(Array(qeIdentity.utf8)))
+        } catch let error as EvidenceError {
+            throw error
+        } catch {
+            throw .certificate(role: "collateral", reason: "\(error)")
+        }
+    }
+}
+
+/// Minimal JSON text writing: strings escaped per RFC 8259.
+enum JSONText {
+    static func string(_ value: String) -> String {
+        var out = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 {
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}

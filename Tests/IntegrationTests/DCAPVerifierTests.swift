@@ -1,0 +1,106 @@
+import Foundation
+import Glibc
+import Testing
+import TestSupport
+
+/// Tests/IntegrationTests/dcap_qvl_check.py: dcap-qvl (PyPI, pinned by Scripts/test) over a quote.
+func dcapQVLCheck() -> String {
+    URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("dcap_qvl_check.py").path
+}
+
+/// What dcap_qvl_check.py prints for an accepted quote.
+struct DCAPVerdict: Decodable {
+    var status: String
+    var advisory_ids: [String]
+    var report_data: String
+    var mr_td: String
+    var rtmrs: [String]
+}
+
+/// A real third-party DCAP verifier (dcap-qvl) accepts tsmfs quotes with tsmfs's collateral and
+/// refuses what it must.
+@Suite("dcap-qvl verifies TDX quotes", .serialized, .needsMount)
+struct DCAPVerifierTests {
+    static let seed = "dcap-qvl-test"
+
+    /// Mounts a TDX sysroot with `extra`, makes one quote over `nonce`, and writes the quote,
+    /// the collateral and the root of `seed` beside it. Returns the directory and the live RTMRs.
+    func quote(_ extra: [String] = [], nonce: [UInt8], body: (String, [String]) throws -> Void) throws {
+        let importable = try shell("python3 -c 'import dcap_qvl'")
+        try #require(importable.status == 0, "dcap-qvl 0.7.0 is not installed (Scripts/test installs it)")
+        let mount = try MountedTSMFS(["--guest", "tdx", "--seed", Self.seed] + extra, sysroot: true)
+        defer { #expect(mount.stop() == 0, "\(mount.log)") }
+        let entry = mount.path("sys/kernel/config/tsm/report/dcap")
+        #expect(mkdir(entry, 0o755) == 0)
+        #expect(Sys.writeFile(entry + "/inblob", nonce).value == 64)
+        let quote = try #require(readAll(entry + "/outblob").value)
+        try Data(quote).write(to: URL(fileURLWithPath: mount.directory + "/quote"))
+        let rtmrs = try (0..<4).map { index in
+            try #require(Sys.readFile(mount.path("sys/kernel/tsm/tdx/rtmr\(index)/digest")).value).map { String(format: "%02x", $0) }.joined()
+        }
+        let r = try shell("""
+            set -e
+            '\(tsmfsBinary())' collateral --guest tdx --seed '\(Self.seed)' > '\(mount.directory)/collateral.json'
+            '\(tsmfsBinary())' trust-anchor --guest tdx --seed '\(Self.seed)' > '\(mount.directory)/root.pem'
+            '\(tsmfsBinary())' trust-anchor --guest tdx --seed other > '\(mount.directory)/other.pem'
+            """)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(rmdir(entry) == 0)
+        try body(mount.directory, rtmrs)
+    }
+
+    func verify(_ directory: String, quote: String = "quote", root: String = "root.pem", extra: String = "") throws -> ShellResult {
+        try shell("python3 '\(dcapQVLCheck())' '\(directory)/\(quote)' '\(directory)/\(root)' --collateral '\(directory)/collateral.json' \(extra)")
+    }
+
+    @Test("UpToDate, with report data = the inblob and RTMRs = the live registers")
+    func upToDate() throws {
+        let nonce = (0..<64).map { UInt8(($0 * 29 + 3) & 0xFF) }
+        try quote(nonce: nonce) { directory, rtmrs in
+            let r = try verify(directory)
+            #expect(r.status == 0, "\(r.stderr)")
+            let verdict = try JSONDecoder().decode(DCAPVerdict.self, from: r.stdout)
+            #expect(verdict.status == "UpToDate")
+            #expect(verdict.advisory_ids.isEmpty)
+            #expect(verdict.report_data == nonce.map { String(format: "%02x", $0) }.joined())
+            #expect(verdict.rtmrs == rtmrs)
+        }
+    }
+
+    @Test("a flipped byte, another seed's root and collateral past nextUpdate are refused")
+    func refusals() throws {
+        try quote(nonce: [UInt8](repeating: 7, count: 64)) { directory, _ in
+            var quote = try Data(contentsOf: URL(fileURLWithPath: directory + "/quote")).map { $0 }
+            quote[48 + 136] ^= 0x01  // MRTD, inside the TD report
+            try Data(quote).write(to: URL(fileURLWithPath: directory + "/flipped"))
+            let flipped = try verify(directory, quote: "flipped")
+            #expect(flipped.status == 1, "\(flipped.stderr)")
+            #expect(flipped.stderr.contains("refused"), "\(flipped.stderr)")
+            let other = try verify(directory, root: "other.pem")
+            #expect(other.status == 1, "\(other.stderr)")
+            let late = try verify(directory, extra: "--now-offset \(31 * 86_400)")
+            #expect(late.status == 1, "\(late.stderr)")
+            #expect(late.stderr.lowercased().contains("expired"), "\(late.stderr)")
+            let early = try verify(directory, extra: "--now-offset -3600")
+            #expect(early.status == 1, "\(early.stderr)")
+        }
+    }
+
+    @Test("each --tcb-status gives the status dcap-qvl reports; Revoked is refused",
+          arguments: ["SWHardeningNeeded", "ConfigurationNeeded", "ConfigurationAndSWHardeningNeeded", "OutOfDate",
+                      "OutOfDateConfigurationNeeded", "Revoked"])
+    func tcbStatus(_ status: String) throws {
+        try quote(["--tcb-status", status], nonce: [UInt8](repeating: 9, count: 64)) { directory, _ in
+            let r = try verify(directory)
+            if status == "Revoked" {
+                #expect(r.status == 1)
+                #expect(r.stderr.contains("Revoked"), "\(r.stderr)")
+            } else {
+                #expect(r.status == 0, "\(r.stderr)")
+                let verdict = try JSONDecoder().decode(DCAPVerdict.self, from: r.stdout)
+                #expect(verdict.status == status)
+                #expect(!verdict.advisory_ids.isEmpty)
+            }
+        }
+    }
+}
