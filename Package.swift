@@ -14,6 +14,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        // The HTTP server of the local services (`tsmfs pccs`); only TSMServices and the executable use it.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // The only place that names libfuse3 and sets FUSE_USE_VERSION.
@@ -105,6 +108,16 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
+        // Local HTTP services for verifiers (the PCS/PCCS v4 API of the mock TDX authority) and the
+        // runner they share: listen address, readiness line, SIGTERM. The only module on Hummingbird.
+        .target(
+            name: "TSMServices",
+            dependencies: [
+                "TSMEvidence", "TSMBytes",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         // Argument parsing and lifecycle only.
         .executableTarget(
             name: "tsmfs",
@@ -119,6 +132,7 @@ let package = Package(
                 "TSMTree",
                 "TSMEvidence",
                 "TSMEventLog",
+                "TSMServices",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
