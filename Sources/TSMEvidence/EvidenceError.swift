@@ -15,6 +15,9 @@ public enum VerificationCheck: String, Sendable, CaseIterable {
     case vcekChain = "VCEK chain"
     /// SEV-SNP: the report's CHIP_ID and REPORTED_TCB match the VCEK certificate's extensions.
     case vcekBinding = "VCEK does not match the report"
+    /// DCAP: the collateral (TCB info, QE identity) is signed under the anchor, current, and
+    /// names the platform; its matching TCB level is not Revoked.
+    case collateral = "collateral"
 }
 
 /// Why evidence could not be made, parsed or verified. Every error says which structure or which

@@ -61,8 +61,11 @@ public enum VerifiedEvidence: Sendable, Equatable {
 
     /// A JSON object, one field a line in `fields` order: byte strings as lowercase hex, u64
     /// fields (policy, TCBs, platform info) as "0x"-prefixed 16-digit hex, versions as "a.b.c".
-    public var json: String {
-        let lines = fields.map { field in
+    public var json: String { json(appending: []) }
+
+    /// The JSON object with `extra` fields after the evidence's own.
+    public func json(appending extra: [(name: String, value: Value)]) -> String {
+        let lines = (fields + extra).map { field in
             let value: String
             switch field.value {
             case .bytes(let bytes): value = "\"\(Hex.encode(bytes))\""

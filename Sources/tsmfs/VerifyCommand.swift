@@ -1,4 +1,5 @@
 import ArgumentParser
+import FoundationEssentials
 import TSMGuest
 import TSMEvidence
 
@@ -11,6 +12,9 @@ struct VerifyCommand: ParsableCommand {
         discussion: """
             TDX: the PCK chain up to the trust anchor, the QE report signature, the QE report data's \
             binding of the attestation key, and the attestation key's signature over the quote. \
+            TDX also checks the collateral (--collateral FILE, as `tsmfs collateral` prints it, or the \
+            mock authority's own when no --trust-anchor is given) and adds its tcb_status and \
+            advisory_ids; a Revoked TCB fails. \
             SEV-SNP: the VCEK chain in --auxblob up to the trust anchor (the ARK), the report \
             signature, and the VCEK's chip ID and TCB against the report. The anchor is the mock root \
             of --seed (default "tsmfs") unless --trust-anchor names a PEM file. Exits 0 only if every \
@@ -33,12 +37,18 @@ struct VerifyCommand: ParsableCommand {
     @Option(name: .customLong("trust-anchor"), help: ArgumentHelp("Trust this root certificate instead (PEM).", valueName: "PEM-FILE"))
     var trustAnchor: String?
 
+    @Option(help: ArgumentHelp("TDX: the collateral to check the quote's TCB with (QuoteCollateralV3 JSON).", valueName: "FILE"))
+    var collateral: String?
+
     func validate() throws {
         if seed != nil, trustAnchor != nil {
             throw ValidationError("give --seed or --trust-anchor, not both")
         }
         if guest == .sevSNP, auxblob == nil {
             throw ValidationError("--guest sev-snp needs --auxblob FILE (the certificate table)")
+        }
+        if guest != .tdx, collateral != nil {
+            throw ValidationError("--collateral is for --guest tdx")
         }
         if guest == .tdx, auxblob != nil {
             throw ValidationError("a TDX quote carries its certificates; --auxblob is for sev-snp")
@@ -55,13 +65,31 @@ struct VerifyCommand: ParsableCommand {
             }
             let evidence = try ProviderSelection.readFile(file)
             let aux = try auxblob.map { path throws(ProviderSelection.Failure) in try ProviderSelection.readFile(path) }
-            print(try verifier.verify(evidence, guest: guest, auxblob: aux).json, terminator: "")
+            let verified = try verifier.verify(evidence, guest: guest, auxblob: aux)
+            var extra: [(name: String, value: VerifiedEvidence.Value)] = []
+            if case .tdx(let quote) = verified, let checked = try tdxCollateral() {
+                let verdict = try verifier.verifyTDXCollateral(checked, for: quote)
+                extra = [("tcb_status", .text(verdict.status.rawValue)), ("advisory_ids", .text(verdict.advisoryIDs.joined(separator: ",")))]
+            }
+            print(verified.json(appending: extra), terminator: "")
         } catch let error as EvidenceError {
             throw Failure(error.description)
+        } catch let error as Failure {
+            throw error
         } catch let error as ProviderSelection.Failure {
             throw Failure(error.description)
         } catch {
             throw Failure("\(error)")
         }
+    }
+
+    /// The collateral of --collateral, or the mock authority's own (issued now) without a
+    /// custom trust anchor; nil when a custom anchor comes without collateral.
+    private func tdxCollateral() throws -> TDXCollateral? {
+        if let collateral {
+            return try TDXCollateral(json: try ProviderSelection.readFile(collateral))
+        }
+        guard trustAnchor == nil else { return nil }
+        return try MockAuthority(guest: .tdx, seed: seed ?? MockAuthority.defaultSeed).tdxCollateral(at: Date())
     }
 }

@@ -92,10 +92,16 @@ struct DCAPVerifierTests {
     func tcbStatus(_ status: String) throws {
         try quote(["--tcb-status", status], nonce: [UInt8](repeating: 9, count: 64)) { directory, _ in
             let r = try verify(directory)
+            // tsmfs's own verifier, over its own collateral, gives the same verdict.
+            let own = try shell("'\(tsmfsBinary())' verify '\(directory)/quote' --guest tdx --seed '\(Self.seed)'")
             if status == "Revoked" {
                 #expect(r.status == 1)
                 #expect(r.stderr.contains("Revoked"), "\(r.stderr)")
+                #expect(own.status != 0)
+                #expect(own.stderr.contains("Revoked"), "\(own.stderr)")
             } else {
+                #expect(own.status == 0, "\(own.stderr)")
+                #expect(own.text.contains("\"tcb_status\": \"\(status)\""), "\(own.text)")
                 #expect(r.status == 0, "\(r.stderr)")
                 let verdict = try JSONDecoder().decode(DCAPVerdict.self, from: r.stdout)
                 #expect(verdict.status == status)

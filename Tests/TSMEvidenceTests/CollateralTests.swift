@@ -1,0 +1,60 @@
+import FoundationEssentials
+import TSMBytes
+@testable import TSMEvidence
+import Testing
+
+/// The mock collateral: signed over its exact text under the anchor, current for 30 days, and
+/// matching each --tcb-status platform at that status's level (tsmfs's own collateral check;
+/// dcap-qvl checks the same in DCAPVerifierTests).
+@Suite struct CollateralTests {
+    let now = Date(timeIntervalSince1970: 1_800_000_000)
+
+    func verdict(_ status: TCBStatus, collateralSeed: String = "collateral", at offset: TimeInterval = 60) throws -> TCBVerdict {
+        let authority = try MockAuthority(guest: .tdx, seed: "collateral", tcbStatus: status)
+        let body = try TDXQuoteBody(mrTD: pattern(0x07, 48), mrConfigID: pattern(0x08, 48), mrOwner: pattern(0x09, 48),
+                                    mrOwnerConfig: pattern(0x0a, 48), rtmrs: (0..<4).map { pattern(UInt8($0), 48) }, reportData: pattern(0x0f, 64))
+        let bytes = try authority.quote(body)
+        let verifier = EvidenceVerifier(authority: authority)
+        guard case .tdx(let quote) = try verifier.verify(bytes, guest: .tdx) else { throw EvidenceError.wrongGuest(expected: .tdx, actual: .sevSNP) }
+        let collateral = try MockAuthority(guest: .tdx, seed: collateralSeed).tdxCollateral(at: now)
+        return try verifier.verifyTDXCollateral(collateral, for: quote, at: now.addingTimeInterval(offset))
+    }
+
+    @Test(arguments: TCBStatus.allCases.filter { $0 != .revoked })
+    func eachStatusMatchesItsLevel(status: TCBStatus) throws {
+        let result = try verdict(status)
+        #expect(result.status == status)
+        #expect(result.advisoryIDs.isEmpty == (status == .upToDate))
+    }
+
+    @Test func revokedFails() {
+        #expect(throws: EvidenceError.self) { try verdict(.revoked) }
+    }
+
+    @Test func expiredOrNotYetIssuedFails() {
+        #expect(throws: EvidenceError.self) { try verdict(.upToDate, at: MockAuthority.collateralLifetime + 1) }
+        #expect(throws: EvidenceError.self) { try verdict(.upToDate, at: -1) }
+    }
+
+    @Test func anotherSeedsCollateralFails() {
+        #expect(throws: EvidenceError.self) { try verdict(.upToDate, collateralSeed: "other") }
+    }
+
+    @Test func jsonRoundTripsAndSignsTheCompactText() throws {
+        let collateral = try MockAuthority(guest: .tdx, seed: "collateral").tdxCollateral(at: now)
+        #expect(try TDXCollateral(json: Array(collateral.json.utf8)) == collateral)
+        #expect(!collateral.tcbInfo.contains(" ") && !collateral.tcbInfo.contains("\n"))
+        #expect(collateral.tcbInfo.contains("\"issueDate\":\"2027-01-15T08:00:00Z\""))
+        #expect(collateral.tcbInfo.contains("\"nextUpdate\":\"2027-02-14T08:00:00Z\""))
+        #expect(UTCDate.parse("2027-01-15T08:00:00Z") == now)
+    }
+
+    @Test func pckCertificateCarriesTheSGXExtensions() throws {
+        let authority = try MockAuthority(guest: .tdx, seed: "collateral", tcbStatus: .outOfDate)
+        let pck = try PCKExtension(authority.leaf)
+        #expect(pck.fmspc == authority.tdxPlatform.fmspc)
+        #expect(pck.cpuSVN == TDXPlatform.sgxComponents(level: TCBStatus.outOfDate.levelIndex))
+        #expect(pck.pceSVN == TDXPlatform.mockPCESVN)
+        #expect(pck.pceID == [0, 0])
+    }
+}
