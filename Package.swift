@@ -181,6 +181,8 @@ let package = Package(
             name: "TSMTreeTests",
             dependencies: ["TSMTree", "TSMModel", "TSMBackends", "FuseKit", "TestSupport"]
         ),
+        // The service runner's listen addresses and the PCCS header encoding, without a server.
+        .testTarget(name: "TSMServicesTests", dependencies: ["TSMServices"]),
         .testTarget(
             name: "TSMEvidenceTests",
             dependencies: [
