@@ -33,7 +33,7 @@ struct PCCSCommand: ParsableCommand {
         do {
             address = try ListenAddress(parsing: listen)
         } catch {
-            throw ValidationError(error.description)
+            throw Failure(error.description)
         }
         do {
             authority = try MockAuthority(guest: .tdx, seed: seed, tcbStatus: tcbStatus)
