@@ -3,12 +3,19 @@ import Crypto
 /// The TCB statuses Intel's TCB info gives a platform's TCB level, in the order of their
 /// severity (as Intel's and dcap-qvl's verifiers merge them): the `tcbStatus` strings.
 public enum TCBStatus: String, Sendable, CaseIterable, Codable {
+    /// The platform's TCB is current.
     case upToDate = "UpToDate"
+    /// Current, but software mitigations are needed (the advisory IDs say which).
     case swHardeningNeeded = "SWHardeningNeeded"
+    /// Current, but the platform's configuration must change.
     case configurationNeeded = "ConfigurationNeeded"
+    /// Both of the above.
     case configurationAndSWHardeningNeeded = "ConfigurationAndSWHardeningNeeded"
+    /// A newer TCB exists: the platform needs an update.
     case outOfDate = "OutOfDate"
+    /// Out of date and needing a configuration change.
     case outOfDateConfigurationNeeded = "OutOfDateConfigurationNeeded"
+    /// The TCB is revoked: verifiers refuse the quote.
     case revoked = "Revoked"
 
     /// Its place in the mock TCB info's levels, newest (0) first: the level's SGX components

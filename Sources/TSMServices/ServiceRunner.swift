@@ -11,9 +11,12 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
 
     /// Why a listen address is refused.
     public enum ParseError: Error, Equatable, CustomStringConvertible {
+        /// Not `ADDR:PORT`.
         case malformed(String)
+        /// The port is not a number from 0 to 65535.
         case badPort(String)
 
+        /// What is wrong, with an example of what is right.
         public var description: String {
             switch self {
             case .malformed(let text): return "listen address \"\(text)\" is not ADDR:PORT (e.g. 127.0.0.1:8081 or [::1]:8081)"
@@ -40,6 +43,7 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
         self.port = port
     }
 
+    /// `ADDR:PORT`, an IPv6 address in brackets.
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
