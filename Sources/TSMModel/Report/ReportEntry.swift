@@ -15,6 +15,8 @@ public final class ReportEntry: Sendable {
     private let reportLock: ReportLock
 
     private struct State {
+        /// Removed by rmdir (configfs's `frag_dead`): reads fill nothing, stores do nothing.
+        var removed = false
         var request = ReportRequest()
         var writeGeneration: UInt64 = 0
         var readGeneration: UInt64 = 0
@@ -35,8 +37,18 @@ public final class ReportEntry: Sendable {
     /// `generation`: the write generation.
     public var generation: UInt64 { state.withLock { $0.writeGeneration } }
 
-    /// The kernel refuses a store only after about 2^64 stores with no read in between.
+    /// rmdir of the entry: files still open on it answer ENOENT to a first read or a store, as
+    /// configfs does once the item is dead.
+    public func markRemoved() {
+        state.withLock { $0.removed = true }
+    }
+
+    public var isRemoved: Bool { state.withLock { $0.removed } }
+
+    /// The kernel refuses a store only after about 2^64 stores with no read in between; a removed
+    /// entry takes no store (ENOENT).
     private static func advance(_ state: inout State) throws(Errno) {
+        guard !state.removed else { throw .noSuchFileOrDirectory }
         guard state.writeGeneration &+ 1 != state.readGeneration else { throw .resourceBusy }
         state.writeGeneration &+= 1
     }
@@ -97,9 +109,11 @@ public final class ReportEntry: Sendable {
     /// cached fallback). Concurrent readers make one report.
     public func blob(_ which: ReportBlob) throws(Errno) -> [UInt8] {
         try reportLock.serialize { () throws(Errno) -> [UInt8] in
-            let (request, cached, generation) = state.withLock { state in
-                (state.request, state.readGeneration == state.writeGeneration ? state.blobs : nil, state.writeGeneration)
+            let (request, cached, generation, removed) = state.withLock { state in
+                (state.request, state.readGeneration == state.writeGeneration ? state.blobs : nil, state.writeGeneration,
+                 state.removed)
             }
+            guard !removed else { throw .noSuchFileOrDirectory }
             guard !request.inblob.isEmpty else { throw .invalidArgument }
             if let cached {
                 let blob = try Self.checked(cached[which])
