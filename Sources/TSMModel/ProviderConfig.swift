@@ -52,30 +52,6 @@ public enum ProviderConfig {
     }
 }
 
-/// What a JSON decoding error says, with the path of the value at fault: for messages that name
-/// the file and the key a user got wrong.
-public enum DecodingErrorText {
-    public static func describe(_ error: any Error) -> String {
-        switch error {
-        case DecodingError.keyNotFound(let key, let context):
-            return "missing key '\(key.stringValue)' at \(path(context.codingPath))"
-        case DecodingError.dataCorrupted(let context) where context.debugDescription.hasPrefix("unknown key"):
-            return "\(context.debugDescription) at \(path(context.codingPath))"
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
-            return "\(context.debugDescription) at \(path(context.codingPath))"
-        case DecodingError.dataCorrupted(let context):
-            return "\(context.debugDescription)\(context.codingPath.isEmpty ? "" : " at " + path(context.codingPath))"
-        default:
-            return "\(error)"
-        }
-    }
-
-    private static func path(_ codingPath: [any CodingKey]) -> String {
-        guard !codingPath.isEmpty else { return "the top level" }
-        return codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-    }
-}
-
 /// A refused config file: which file, provider and register, and the rule broken.
 public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
     public var file: String
