@@ -13,8 +13,10 @@ struct GuestOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The seed the mock attestation keys and certificates derive from.", valueName: "S"))
     var seed: String = MockAuthority.defaultSeed
 
-    @Option(name: .customLong("privlevel-floor"), help: ArgumentHelp("SEV-SNP: the VMPCK the guest driver uses (0-3); reports at a lower privlevel are refused.", valueName: "N"))
-    var privlevelFloor: UInt32 = 0
+    @Option(name: .customLong("privlevel-floor"), help: ArgumentHelp("SEV-SNP: the VMPCK the guest driver uses (0-3, default 0); reports at a lower privlevel are refused.", valueName: "N"))
+    var privlevelFloorOption: UInt32?
+
+    var privlevelFloor: UInt32 { privlevelFloorOption ?? 0 }
 
     @Flag(help: "SEV-SNP: run under an SVSM, which shows service_provider, service_guid, service_manifest_version and manifestblob.")
     var svsm = false
@@ -25,6 +27,7 @@ struct GuestOptions: ParsableArguments {
     func validate() throws {
         if svsm && guest != .sevSNP { throw ValidationError("--svsm needs --guest sev-snp") }
         guard privlevelFloor <= 3 else { throw ValidationError("--privlevel-floor is 0 to 3") }
+        if privlevelFloorOption != nil && guest != .sevSNP { throw ValidationError("--privlevel-floor needs --guest sev-snp") }
         if bootLog != nil && guest != .tdx { throw ValidationError("--boot-log needs --guest tdx") }
     }
 
@@ -48,8 +51,19 @@ struct GuestOptions: ParsableArguments {
 
     /// The same options as command-line words, to hand to another tsmfs process.
     var arguments: [String] {
-        ["--guest", guest.rawValue, "--seed", seed, "--privlevel-floor", String(privlevelFloor)] + (svsm ? ["--svsm"] : [])
-            + (bootLog.map { ["--boot-log", $0] } ?? [])
+        ["--guest", guest.rawValue, "--seed", seed] + (privlevelFloorOption.map { ["--privlevel-floor", String($0)] } ?? [])
+            + (svsm ? ["--svsm"] : []) + (bootLog.map { ["--boot-log", $0] } ?? [])
+    }
+
+    /// The options given that shape a guest, by name: refused where no guest is served.
+    var given: [String] {
+        var names: [String] = []
+        if CommandLine.arguments.contains("--guest") { names.append("--guest") }
+        if CommandLine.arguments.contains("--seed") { names.append("--seed") }
+        if privlevelFloorOption != nil { names.append("--privlevel-floor") }
+        if svsm { names.append("--svsm") }
+        if bootLog != nil { names.append("--boot-log") }
+        return names
     }
 }
 
