@@ -63,6 +63,9 @@ struct MountCommand: ParsableCommand {
             throw ValidationError("--backend kernel serves the guest's own provider; --provider and --config do not apply")
         }
         if !daemonOptions.injectFaults.isEmpty && sysroot == nil { throw ValidationError("--inject-fault needs --sysroot") }
+        if (guestOptions.kernel != nil || guestOptions.noUnified) && sysroot == nil {
+            throw ValidationError("--kernel and --no-unified shape a guest sysroot: they need --sysroot")
+        }
     }
 
     /// Set by `tsmfs exec`: the daemon ends (SIGTERM) when that process does, and detaches exec's
