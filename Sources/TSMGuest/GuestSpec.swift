@@ -21,10 +21,16 @@ public struct GuestSpec: Sendable {
     public var sample: ProviderDescriptor
     /// `--inject-fault`: failures to inject (testing only).
     public var faults: [FaultSpec]
+    /// `--kernel`: the release whose ABI the sysroot shows (see ``KernelFeature``).
+    public var kernel: KernelRelease
+    /// The RFC v2 tree at `sys/kernel/tsm`, tsmfs's unified view that no release has; off for a
+    /// release-exact image (`--no-unified`).
+    public var unified: Bool
 
     public init(guest: Guest, seed: String = MockAuthority.defaultSeed, privlevelFloor: UInt32 = 0, svsm: Bool = false,
                 bootLog: TCGEventLog? = nil, providers: [ProviderDescriptor]? = nil,
-                sample: ProviderDescriptor = BuiltinProviders.tsmMrSample, faults: [FaultSpec] = []) {
+                sample: ProviderDescriptor = BuiltinProviders.tsmMrSample, faults: [FaultSpec] = [],
+                kernel: KernelRelease = .newest, unified: Bool = true) {
         self.guest = guest
         self.seed = seed
         self.privlevelFloor = privlevelFloor
@@ -33,6 +39,8 @@ public struct GuestSpec: Sendable {
         self.providers = providers ?? guest.defaultProviders
         self.sample = sample
         self.faults = faults
+        self.kernel = kernel
+        self.unified = unified
     }
 
     /// What a state journal of this sysroot is bound to: every provider it serves and the boot.
@@ -70,6 +78,7 @@ public enum AssemblyError: Error, CustomStringConvertible {
     case state(StateJournal.Failure)
     case replay(StateJournal.ReplayFailure)
     case kernel(KernelGuestSetup.Failure)
+    case kernelRelease(KernelRelease.Refusal)
 
     public var description: String {
         switch self {
@@ -82,6 +91,7 @@ public enum AssemblyError: Error, CustomStringConvertible {
         case .state(let error): return error.description
         case .replay(let error): return error.description
         case .kernel(let error): return error.description
+        case .kernelRelease(let refusal): return refusal.description
         }
     }
 }

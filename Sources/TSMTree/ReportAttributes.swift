@@ -8,16 +8,19 @@ import TSMModel
 /// one lock shared by all of them.
 public final class ReportGroup: GroupDirectory {
     public let provider: any ReportProvider
+    /// The release's `TSM_REPORT_OUTBLOB_MAX`.
+    public let outblobMax: Int
     private let lock = ReportLock()
     private let entries = Mutex<[String: ReportEntry]>([:])
 
-    public init(provider: any ReportProvider) {
+    public init(provider: any ReportProvider, outblobMax: Int = ReportEntry.outblobMax) {
         self.provider = provider
+        self.outblobMax = outblobMax
     }
 
     public func makeItem(named name: String) throws(Errno) -> [(String, any Attribute)] {
         try provider.admitEntry()
-        let entry = ReportEntry(provider: provider, lock: lock)
+        let entry = ReportEntry(provider: provider, lock: lock, outblobMax: outblobMax)
         entries.withLock { $0[name] = entry }
         return ReportAttribute.allCases.filter(provider.isVisible).map { attribute in
             (attribute.fileName, Self.file(attribute, of: entry))

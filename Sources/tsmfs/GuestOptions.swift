@@ -24,11 +24,29 @@ struct GuestOptions: ParsableArguments {
     @Option(name: .customLong("boot-log"), help: ArgumentHelp("TDX: a boot log, binary TCG2 (as data/CCEL holds it) or a JSON description, whose replay gives the RTMRs their initial values (default: a small synthetic boot).", valueName: "FILE"))
     var bootLog: String?
 
+    @Option(help: ArgumentHelp("Show what this Linux release shows (`tsmfs kernels` lists them), and nothing it lacks. Default: the newest modelled.", valueName: "VERSION"))
+    var kernel: String?
+
+    @Flag(name: .customLong("no-unified"), help: "Leave out the RFC v2 tree at sys/kernel/tsm (tsmfs's unified view, which no release has): a release-exact image.")
+    var noUnified = false
+
     func validate() throws {
         if svsm && guest != .sevSNP { throw ValidationError("--svsm needs --guest sev-snp") }
         guard privlevelFloor <= 3 else { throw ValidationError("--privlevel-floor is 0 to 3") }
         if privlevelFloorOption != nil && guest != .sevSNP { throw ValidationError("--privlevel-floor needs --guest sev-snp") }
         if bootLog != nil && guest != .tdx { throw ValidationError("--boot-log needs --guest tdx") }
+        let probe = GuestSpec(guest: guest, privlevelFloor: privlevelFloor, svsm: svsm, kernel: try release())
+        if let refusal = probe.kernelRefusal { throw ValidationError(refusal.description) }
+    }
+
+    /// The release of `--kernel`, or the newest modelled.
+    func release() throws -> KernelRelease {
+        guard let kernel else { return .newest }
+        do {
+            return try KernelRelease.parse(kernel)
+        } catch {
+            throw ValidationError(error.description)
+        }
     }
 
     /// The boot log of `--boot-log`, or nil for the default.
@@ -46,13 +64,14 @@ struct GuestOptions: ParsableArguments {
     /// The guest to assemble, serving `providers` under `sys/kernel/tsm`.
     func spec(providers: [ProviderDescriptor], faults: [FaultSpec]) throws -> GuestSpec {
         GuestSpec(guest: guest, seed: seed, privlevelFloor: privlevelFloor, svsm: svsm, bootLog: try loadBootLog(),
-                  providers: providers, faults: faults)
+                  providers: providers, faults: faults, kernel: try release(), unified: !noUnified)
     }
 
     /// The same options as command-line words, to hand to another tsmfs process.
     var arguments: [String] {
         ["--guest", guest.rawValue, "--seed", seed] + (privlevelFloorOption.map { ["--privlevel-floor", String($0)] } ?? [])
-            + (svsm ? ["--svsm"] : []) + (bootLog.map { ["--boot-log", $0] } ?? [])
+            + (svsm ? ["--svsm"] : []) + (bootLog.map { ["--boot-log", $0] } ?? []) + (kernel.map { ["--kernel", $0] } ?? [])
+            + (noUnified ? ["--no-unified"] : [])
     }
 
     /// The options given that shape a guest, by name: refused where no guest is served.
@@ -63,6 +82,8 @@ struct GuestOptions: ParsableArguments {
         if privlevelFloorOption != nil { names.append("--privlevel-floor") }
         if svsm { names.append("--svsm") }
         if bootLog != nil { names.append("--boot-log") }
+        if kernel != nil { names.append("--kernel") }
+        if noUnified { names.append("--no-unified") }
         return names
     }
 }

@@ -6,12 +6,14 @@ import SystemPackage
 public final class ReportEntry: Sendable {
     /// `TSM_REPORT_INBLOB_MAX`.
     public static let inblobMax = 64
-    /// `TSM_REPORT_OUTBLOB_MAX` of recent kernels.
+    /// `TSM_REPORT_OUTBLOB_MAX` since Linux 7.0 (32 KiB before; the release table says which).
     public static let outblobMax = 16 << 20
     /// `TSM_PRIVLEVEL_MAX`.
     public static let privlevelMax: UInt32 = 3
 
     public let provider: any ReportProvider
+    /// The largest outblob, auxblob or manifestblob a read returns (EFBIG past it).
+    public let outblobMax: Int
     private let reportLock: ReportLock
 
     private struct State {
@@ -25,9 +27,12 @@ public final class ReportEntry: Sendable {
 
     private let state = Mutex(State())
 
-    /// - Parameter lock: shared by every entry, as the kernel's global `tsm_rwsem`.
-    public init(provider: any ReportProvider, lock: ReportLock) {
+    /// - Parameters:
+    ///   - lock: shared by every entry, as the kernel's global `tsm_rwsem`.
+    ///   - outblobMax: the release's `TSM_REPORT_OUTBLOB_MAX` (configfs answers EFBIG past it).
+    public init(provider: any ReportProvider, lock: ReportLock, outblobMax: Int = ReportEntry.outblobMax) {
         self.provider = provider
+        self.outblobMax = outblobMax
         self.reportLock = lock
     }
 
@@ -116,7 +121,7 @@ public final class ReportEntry: Sendable {
             guard !removed else { throw .noSuchFileOrDirectory }
             guard !request.inblob.isEmpty else { throw .invalidArgument }
             if let cached {
-                let blob = try Self.checked(cached[which])
+                let blob = try checked(cached[which])
                 provider.didServeBlob(of: self)
                 return blob
             }
@@ -126,13 +131,13 @@ public final class ReportEntry: Sendable {
                 state.blobs = blobs
                 state.readGeneration = generation
             }
-            let blob = try Self.checked(blobs[which])
+            let blob = try checked(blobs[which])
             provider.didServeBlob(of: self)
             return blob
         }
     }
 
-    private static func checked(_ blob: [UInt8]) throws(Errno) -> [UInt8] {
+    private func checked(_ blob: [UInt8]) throws(Errno) -> [UInt8] {
         guard blob.count <= outblobMax else { throw .fileTooLarge }
         return blob
     }
