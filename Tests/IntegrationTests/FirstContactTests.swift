@@ -31,3 +31,29 @@ struct FirstContactTests {
         #expect(mount.log.contains("stopped by signal \(SIGTERM)"), "\(mount.log)")
     }
 }
+
+/// Event data for a runtime extend (issue 12): `tsmfs ctl extend` records what was measured.
+@Suite("Extends with event data", .needsMount)
+struct ExtendEventTests {
+    @Test("ctl extend records its event text in the runtime log; the log still replays to the live RTMRs")
+    func eventData() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let socket = directory + "/ctl.sock"
+        let mount = try MountedTSMFS(["--guest", "tdx", "--control", socket], sysroot: true)
+        let digest = hex([UInt8](repeating: 0x5A, count: 48))
+        let r = try shell("""
+            set -e
+            '\(tsmfsBinary())' ctl --socket '\(socket)' extend tdx/rtmr3 \(digest) 'my-app v1.2 (config sha)'
+            ! '\(tsmfsBinary())' ctl --socket '\(socket)' extend tdx/mrtd \(digest) nope 2>&1
+            '\(tsmfsBinary())' log --sysroot '\(mount.root)' --replay
+            """)
+        #expect(r.status == 0, "\(r.text) \(r.stderr)")
+        #expect(r.text.contains("does not extend"), "\(r.text)")
+        #expect(r.text.contains("runtime  0  rtmr3  EV_EVENT_TAG"), "\(r.text)")
+        #expect(r.text.contains("\"my-app v1.2 (config sha)\""), "\(r.text)")
+        let live = hex(Sys.readFile(mount.path("sys/kernel/tsm/tdx/rtmr3/digest")).value ?? [])
+        #expect(r.text.contains("rtmr3: \(live)"), "the log replays to the live register")
+        #expect(mount.stop() == 0)
+    }
+}
