@@ -30,9 +30,9 @@ public enum FuseError: Error, Equatable, CustomStringConvertible {
         case .fusermountFailed(let path, let reason):
             return "\(Fusermount.program) could not mount on \(path): \(reason)"
         case .deviceClosed(let path, let device, let reason):
-            return "cannot mount on \(path) as uid \(getuid()): /dev/fuse refuses this user (\(device)) and \(Fusermount.program) "
-                + "could not open it either (\(reason)); \(Fusermount.program) opens the device with its caller's permissions, "
-                + "so only root can use FUSE here: make /dev/fuse mode 0666 (udev's default) or mount as root"
+            return "cannot mount on \(path) as uid \(getuid()): /dev/fuse refuses this user (\(device)), and so it does "
+                + "\(Fusermount.program), which opens it with its caller's permissions (\(reason)); only root can use FUSE here: "
+                + "make /dev/fuse mode 0666 (udev's default) or mount as root"
         case .badMountOption(let option): return "mount option '\(option)' cannot be passed to \(Fusermount.program)"
         }
     }

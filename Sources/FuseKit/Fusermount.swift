@@ -71,7 +71,7 @@ enum Fusermount {
         switch fd {
         case -1: throw .fusermountFailed(path: mountpoint, reason: "receiving the descriptor: \(Errno(rawValue: saved))")
         case -3: throw .fusermountFailed(path: mountpoint, reason: "it sent a message without one /dev/fuse descriptor")
-        default: throw .fusermountFailed(path: mountpoint, reason: "\(describe(status)) without sending a descriptor (its message, if any, is above)")
+        default: throw .fusermountFailed(path: mountpoint, reason: "\(describe(status)) without sending a descriptor; its message, if any, is above")
         }
     }
 

@@ -74,7 +74,7 @@ struct FusermountTests {
     }
 
     @Test func aHelperThatExitsWithoutSendingIsReportedWithItsStatus() {
-        #expect(throws: FuseError.fusermountFailed(path: "/nonexistent-mp", reason: "it exited with status 1 without sending a descriptor (its message, if any, is above)")) {
+        #expect(throws: FuseError.fusermountFailed(path: "/nonexistent-mp", reason: "it exited with status 1 without sending a descriptor; its message, if any, is above")) {
             _ = try Fusermount.mount("/nonexistent-mp", options: ["fsname=t"], executable: "/bin/false")
         }
         #expect(throws: FuseError.fusermountFailed(path: "/nonexistent-mp", reason: "cannot run /nonexistent/fusermount3: No such file or directory")) {
