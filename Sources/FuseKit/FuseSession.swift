@@ -30,8 +30,8 @@ public enum FuseError: Error, Equatable, CustomStringConvertible {
         case .fusermountFailed(let path, let reason):
             return "\(Fusermount.program) could not mount on \(path): \(reason)"
         case .deviceClosed(let path, let device, let reason):
-            return "cannot mount on \(path) as uid \(getuid()): /dev/fuse refuses this user (\(device)), and so it does "
-                + "\(Fusermount.program), which opens it with its caller's permissions (\(reason)); only root can use FUSE here: "
+            return "cannot mount on \(path) as uid \(getuid()): /dev/fuse refuses this user (\(device)), and \(Fusermount.program) "
+                + "too, since it opens the device with its caller's permissions (\(reason)); only root can use FUSE here: "
                 + "make /dev/fuse mode 0666 (udev's default) or mount as root"
         case .badMountOption(let option): return "mount option '\(option)' cannot be passed to \(Fusermount.program)"
         }
@@ -83,9 +83,11 @@ public final class FuseSession {
     /// Mounts the session. The mount is visible to every process when this returns.
     ///
     /// Root mounts directly (libfuse's `fuse_session_mount`). Any other user mounts through
-    /// `fusermount3` from PATH, which passes the device back (see ``Fusermount``): libfuse would
-    /// try that only after opening /dev/fuse itself, and then neither knows the mount point nor
-    /// passes the options on. When that fails and /dev/fuse refuses the user, the error says so.
+    /// `fusermount3` from PATH, which passes the device back (see ``Fusermount``): libfuse tries
+    /// the helper only after opening /dev/fuse itself and seeing `mount(2)` refused, and, handed
+    /// the device as `/dev/fd/N`, neither mounts nor unmounts, so the options go to the helper
+    /// here and ``unmount()`` runs `fusermount3 -u`. When the helper fails and /dev/fuse refuses
+    /// the user too, the error says that only root can use FUSE on this machine.
     @discardableResult
     public func mount(at path: String) throws(FuseError) -> MountMethod {
         guard geteuid() != 0 else {

@@ -81,6 +81,14 @@ struct UnprivilegedTests {
             pkill -TERM -u "$U" -f "tsmfs mount $MP"
             wait $daemon; echo "daemon-exit=$?"
             grep -q " $MP " /proc/self/mountinfo && echo still-mounted || echo unmounted
+            # A killed daemon leaves a dead mount; the next one, as the user, clears it and serves.
+            runuser -u "$U" -- \(binary) mount "$MP" 2>/dev/null & daemon=$!
+            as_user "for i in \\$(seq 2000); do mountpoint -q $MP && exit 0; sleep 0.005; done; exit 1"
+            pkill -KILL -u "$U" -f "tsmfs mount $MP"; wait $daemon
+            runuser -u "$U" -- \(binary) mount "$MP" 2>\(directory)/again.log & daemon=$!
+            as_user "for i in \\$(seq 2000); do wc -c < $MP/tdx/rtmr0/digest 2>/dev/null && exit 0; sleep 0.005; done; exit 1" | sed 's/^/again-/'
+            pkill -TERM -u "$U" -f "tsmfs mount $MP"; wait $daemon
+            grep -q " $MP " /proc/self/mountinfo && echo still-mounted || echo unmounted-again
             """.write(toFile: script, atomically: true, encoding: .utf8)
         let r = try shell("timeout 60 unshare --mount --propagation private bash \(script)")
         let log = (try? String(contentsOfFile: directory + "/daemon.log", encoding: .utf8)) ?? ""
@@ -100,6 +108,9 @@ struct UnprivilegedTests {
         #expect(lines.contains("root-cannot-look-in"), "without allow_other the mount is the user's alone")
         #expect(lines.contains("daemon-exit=0"), "\(r.text) \(log)")
         #expect(lines.contains("unmounted"), "the daemon unmounted through fusermount3 -u: \(r.text)")
+        let again = (try? String(contentsOfFile: directory + "/again.log", encoding: .utf8)) ?? ""
+        #expect(again.contains("cleared a stale mount at \(mountpoint)"), "\(again)")
+        #expect(lines.contains("again-48") && lines.contains("unmounted-again"), "\(r.text) \(again)")
         #expect(try shell("stat -c %a /dev/fuse").text == hostMode, "the host's /dev/fuse is untouched")
         #expect(!mountTableLists(mountpoint))
     }
