@@ -112,12 +112,13 @@ struct MountCommand: ParsableCommand {
         var options = ["fsname=tsmfs", "subtype=tsmfs", "default_permissions"]
         if allowOther { options.append("allow_other") }
         let session: FuseSession
+        let method: MountMethod
         do {
             session = try FuseSession(filesystem: filesystem, options: options, maxRead: 4096)
             // Before the mount: a signal from here on ends the loop cleanly (even before it starts)
             // instead of killing the process and leaving a stale mount behind.
             session.ownSignals()
-            try session.mount(at: mountpoint)
+            method = try session.mount(at: mountpoint)
         } catch {
             throw Failure(error.description)
         }
@@ -138,7 +139,8 @@ struct MountCommand: ParsableCommand {
             }
         }
         SystemdNotifier.notify("READY=1\nSTATUS=serving \(mountpoint)")
-        logger.notice("serving \(served) at \(mountpoint)\(control.map { "; control socket \($0.path)" } ?? "")")
+        let via = method == .fusermount ? " (mounted by fusermount3)" : ""
+        logger.notice("serving \(served) at \(mountpoint)\(via)\(control.map { "; control socket \($0.path)" } ?? "")")
 
         let end = session.run()
         control?.stop()
