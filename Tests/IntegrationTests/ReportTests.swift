@@ -97,8 +97,7 @@ final class TDXReportTests {
         // --report-data: the nonce the relying party sent must be the quote's report data.
         let same = try shell("'\(tsmfsBinary())' verify '\(quoteFile)' --guest tdx --trust-anchor '\(anchor)' --report-data \(hex(nonce))")
         #expect(same.status == 0, "\(same.stderr)")
-        var other = nonce
-        other[63] ^= 1
+        var other = nonce; other[63] ^= 1
         let differs = try shell("'\(tsmfsBinary())' verify '\(quoteFile)' --guest tdx --trust-anchor '\(anchor)' --report-data \(hex(other))")
         #expect(differs.status != 0 && differs.stderr.contains("report data does not match"), "\(differs.stderr)")
         #expect(differs.text.isEmpty, "no claims printed for evidence that does not match")
