@@ -4,7 +4,8 @@ import TSMModel
 
 /// Which files the kernel may serve from its page cache, and the invalidation that keeps them
 /// exact: every readable register file (RFC v2 `digest` and F files, 6.16 `measurements/` files),
-/// opened for reading only. Everything else stays direct I/O.
+/// opened for reading only, except live registers whose backend's refresh can fail (the kernel
+/// backend). Everything else stays direct I/O.
 ///
 /// Exactness: a register file's bytes change only when its provider's values change (every
 /// register of a provider, derived and live ones included, is computed from that provider alone),
@@ -13,12 +14,17 @@ import TSMModel
 /// filled since the last drop. A READ marks its inode before it takes the provider lock, and the
 /// observer takes the marks after the change released it: a READ that saw the old value was
 /// marked before the change, so its pages are dropped (the kernel waits for a page whose READ is
-/// still in flight); a READ marked after the take saw the new value.
+/// still in flight); a READ marked after the take saw the new value. Drops of one provider run
+/// one at a time, so a change whose own take found nothing still waits for an earlier change's
+/// drop in flight.
 final class RegisterPageCache: Sendable {
     /// One provider's cacheable files, and those read since their pages were last dropped.
     private final class ProviderFiles: Sendable {
         let inodes: [InodeNumber]
         let read = Mutex<Set<UInt64>>([])
+        /// Held across a whole drop, the take of the marks included: a change returns only after
+        /// every earlier change's drop finished, so no page older than it survives its return.
+        let dropping = Mutex<Void>(())
 
         init(inodes: [InodeNumber]) {
             self.inodes = inodes
@@ -38,6 +44,8 @@ final class RegisterPageCache: Sendable {
         for node in tree.nodes {
             guard case .file(let attribute) = node.content, let register = attribute as? RegisterAttribute,
                   register.register.flags.contains(.readable) else { continue }
+            // A refresh that can fail must reach its reader: no page-cache retry of a live read.
+            if register.register.flags.contains(.live) && register.provider.backend.refreshMayFail { continue }
             let key = ObjectIdentifier(register.provider)
             if byProvider[key] == nil {
                 byProvider[key] = (register.provider, [])
@@ -91,12 +99,14 @@ final class RegisterPageCache: Sendable {
     /// Drops the pages of `files` read since the last drop. Runs on the changing thread with no
     /// lock held: the kernel may wait here for READs in flight, which take the provider lock.
     private func drop(_ files: ProviderFiles) {
-        let read = files.read.withLock { read -> Set<UInt64> in
-            defer { read.removeAll(keepingCapacity: true) }
-            return read
+        guard let invalidate = invalidate.withLock({ $0 }) else { return }
+        files.dropping.withLock { _ in
+            let read = files.read.withLock { read -> Set<UInt64> in
+                defer { read.removeAll(keepingCapacity: true) }
+                return read
+            }
+            for inode in read.sorted() { invalidate(InodeNumber(inode)) }
         }
-        guard !read.isEmpty, let invalidate = invalidate.withLock({ $0 }) else { return }
-        for inode in read.sorted() { invalidate(InodeNumber(inode)) }
     }
 
     /// Every cacheable inode (tests, diagnostics).
