@@ -3,9 +3,9 @@ import Synchronization
 import SystemPackage
 
 /// Serves a ``Tree`` as sysfs and configfs serve their attributes (ABI.md sections 1 and 4): modes
-/// checked at open for root too (EACCES), raw reads through direct I/O, O_TRUNC and size changes
-/// accepted as no-ops, and structural operations answered EPERM (EACCES for creating a file),
-/// except mkdir and rmdir of items in a configfs group.
+/// checked at open for root too (EACCES), raw reads (direct I/O; register files from the page cache
+/// once ``servePageCache(_:)`` ran), O_TRUNC and size changes accepted as no-ops, and structural
+/// operations answered EPERM (EACCES for creating a file), except mkdir and rmdir of configfs items.
 public final class TSMFileSystem: FileSystemOperations {
     public let tree: Tree
     /// Mount time, shown as every node's atime, mtime and ctime.
