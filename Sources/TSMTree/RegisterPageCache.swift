@@ -18,17 +18,12 @@ import TSMModel
 /// one at a time, so a change whose own take found nothing still waits for an earlier change's
 /// drop in flight.
 final class RegisterPageCache: Sendable {
-    /// One provider's cacheable files, and those read since their pages were last dropped.
+    /// One provider's cacheable files: those read since their pages were last dropped.
     private final class ProviderFiles: Sendable {
-        let inodes: [InodeNumber]
         let read = Mutex<Set<UInt64>>([])
         /// Held across a whole drop, the take of the marks included: a change returns only after
         /// every earlier change's drop finished, so no page older than it survives its return.
         let dropping = Mutex<Void>(())
-
-        init(inodes: [InodeNumber]) {
-            self.inodes = inodes
-        }
     }
 
     /// Indexed by inode - 1 (static tree nodes only): the files of the provider it shows, or nil.
@@ -57,7 +52,7 @@ final class RegisterPageCache: Sendable {
         var providers: [(MeasurementProvider, ProviderFiles)] = []
         for key in order {
             guard let (provider, inodes) = byProvider[key] else { continue }
-            let files = ProviderFiles(inodes: inodes)
+            let files = ProviderFiles()
             for inode in inodes { slots[Int(inode.rawValue) - 1] = files }
             providers.append((provider, files))
         }
@@ -107,11 +102,6 @@ final class RegisterPageCache: Sendable {
             }
             for inode in read.sorted() { invalidate(InodeNumber(inode)) }
         }
-    }
-
-    /// Every cacheable inode (tests, diagnostics).
-    var cachedInodes: [InodeNumber] {
-        providers.flatMap { $0.1.inodes }
     }
 }
 
