@@ -101,7 +101,7 @@ struct PageCacheTests {
         #expect(mount.stop() == 0)
     }
 
-    @Test("what must not be cached stays direct: hash_algo, writers (no write-through), report blobs")
+    @Test("what must not be cached stays direct: hash_algo, and writers (no write-through)")
     func uncached() throws {
         let mount = try MountedTSMFS(["--guest", "tdx"], sysroot: true)
         let hashAlgo = mount.path("sys/kernel/tsm/tdx/rtmr1/hash_algo")
