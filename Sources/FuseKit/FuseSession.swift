@@ -147,11 +147,16 @@ public final class FuseSession {
 
     /// Serves requests on a pool of worker threads (`fuse_session_loop_mt`) until a signal,
     /// ``exit()`` or an outside unmount, and says which of them ended it.
+    ///
+    /// - Parameter maxThreads: the most workers at once (libfuse's default is 10). A worker that
+    ///   invalidates cached pages waits for the READs in flight on them, which need another
+    ///   worker: the pool must outgrow the requests that may wait so.
     @discardableResult
-    public func run(maxIdleThreads: UInt32 = 8) -> LoopExit {
+    public func run(maxIdleThreads: UInt32 = 8, maxThreads: UInt32 = 10) -> LoopExit {
         guard let config = fuse_loop_cfg_create() else { return .failure(.noMemory) }
         defer { fuse_loop_cfg_destroy(config) }
         fuse_loop_cfg_set_clone_fd(config, 0)
+        fuse_loop_cfg_set_max_threads(config, max(maxThreads, maxIdleThreads))
         fuse_loop_cfg_set_idle_threads(config, maxIdleThreads)
         return LoopExit(libfuseStatus: cfuse_session_loop_mt(session, config))
     }
@@ -160,6 +165,10 @@ public final class FuseSession {
     /// its own (not through a request). Safe to keep and call after the session is gone: from
     /// ``unmount()`` on, it does nothing.
     public var invalidator: EntryInvalidator { EntryInvalidator(handle) }
+
+    /// What a filesystem uses to drop an inode's cached pages when its contents change on their
+    /// own; like ``invalidator``, it does nothing from ``unmount()`` on.
+    public var inodeInvalidator: InodeInvalidator { InodeInvalidator(handle) }
 
     /// Asks ``run()`` to return. Safe from any thread.
     public func exit() {

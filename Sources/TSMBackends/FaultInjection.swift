@@ -228,6 +228,8 @@ public struct FaultInjectingBackend: MeasurementBackend {
         try wrapped.refresh(&registers)
     }
 
+    public var refreshMayFail: Bool { wrapped.refreshMayFail }
+
     public func extend(_ index: Int, with data: [UInt8], in registers: inout RegisterValues) throws(MRError) {
         if let fault = faults.take(.extend, register: index, at: "\(registers.table.name)/\(registers.table.registers[index].name)") {
             throw .backend(fault.errno)

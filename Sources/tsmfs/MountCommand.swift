@@ -115,6 +115,8 @@ struct MountCommand: ParsableCommand {
         let method: MountMethod
         do {
             session = try FuseSession(filesystem: filesystem, options: options, maxRead: 4096)
+            // Register files come from the kernel's page cache, dropped on every change.
+            filesystem.servePageCache(session.inodeInvalidator)
             // Before the mount: a signal from here on ends the loop cleanly (even before it starts)
             // instead of killing the process and leaving a stale mount behind.
             session.ownSignals()
@@ -142,7 +144,9 @@ struct MountCommand: ParsableCommand {
         let via = method == .fusermount ? " (mounted by fusermount3)" : ""
         logger.notice("serving \(served) at \(mountpoint)\(via)\(control.map { "; control socket \($0.path)" } ?? "")")
 
-        let end = session.run()
+        // A write waits in its worker for the READs in flight on the pages it drops: more workers
+        // than libfuse's 10 (DECISIONS.md, "Page cache").
+        let end = session.run(maxThreads: 128)
         control?.stop()
         SystemdNotifier.notify("STOPPING=1")
         if exitWithParent != nil { ExecLeftovers.detachBindMounts(of: mountpoint) }
