@@ -13,8 +13,10 @@ struct GuestOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The seed the mock attestation keys and certificates derive from.", valueName: "S"))
     var seed: String = MockAuthority.defaultSeed
 
-    @Option(name: .customLong("privlevel-floor"), help: ArgumentHelp("SEV-SNP: the VMPCK the guest driver uses (0-3); reports at a lower privlevel are refused.", valueName: "N"))
-    var privlevelFloor: UInt32 = 0
+    @Option(name: .customLong("privlevel-floor"), help: ArgumentHelp("SEV-SNP: the VMPCK the guest driver uses (0-3, default 0); reports at a lower privlevel are refused.", valueName: "N"))
+    var privlevelFloorOption: UInt32?
+
+    var privlevelFloor: UInt32 { privlevelFloorOption ?? 0 }
 
     @Flag(help: "SEV-SNP: run under an SVSM, which shows service_provider, service_guid, service_manifest_version and manifestblob.")
     var svsm = false
@@ -25,11 +27,30 @@ struct GuestOptions: ParsableArguments {
     @Option(name: .customLong("tcb-status"), help: ArgumentHelp("TDX: the TCB status of the mock platform in the mock collateral (UpToDate, SWHardeningNeeded, ConfigurationNeeded, ConfigurationAndSWHardeningNeeded, OutOfDate, OutOfDateConfigurationNeeded, Revoked).", valueName: "STATUS"))
     var tcbStatus: TCBStatus = .upToDate
 
+    @Option(help: ArgumentHelp("Show what this Linux release shows (`tsmfs kernels` lists them), and nothing it lacks. Default: the newest modelled.", valueName: "VERSION"))
+    var kernel: String?
+
+    @Flag(name: .customLong("no-unified"), help: "Leave out the RFC v2 tree at sys/kernel/tsm (tsmfs's unified view, which no release has): a release-exact image.")
+    var noUnified = false
+
     func validate() throws {
         if svsm && guest != .sevSNP { throw ValidationError("--svsm needs --guest sev-snp") }
         guard privlevelFloor <= 3 else { throw ValidationError("--privlevel-floor is 0 to 3") }
+        if privlevelFloorOption != nil && guest != .sevSNP { throw ValidationError("--privlevel-floor needs --guest sev-snp") }
         if bootLog != nil && guest != .tdx { throw ValidationError("--boot-log needs --guest tdx") }
         if tcbStatus != .upToDate && guest != .tdx { throw ValidationError("--tcb-status needs --guest tdx") }
+        let probe = GuestSpec(guest: guest, privlevelFloor: privlevelFloor, svsm: svsm, kernel: try release())
+        if let refusal = probe.kernelRefusal { throw ValidationError(refusal.description) }
+    }
+
+    /// The release of `--kernel`, or the newest modelled.
+    func release() throws -> KernelRelease {
+        guard let kernel else { return .newest }
+        do {
+            return try KernelRelease.parse(kernel)
+        } catch {
+            throw ValidationError(error.description)
+        }
     }
 
     /// The boot log of `--boot-log`, or nil for the default.
@@ -47,15 +68,30 @@ struct GuestOptions: ParsableArguments {
     /// The guest to assemble, serving `providers` under `sys/kernel/tsm`.
     func spec(providers: [ProviderDescriptor], faults: [FaultSpec]) throws -> GuestSpec {
         var spec = GuestSpec(guest: guest, seed: seed, privlevelFloor: privlevelFloor, svsm: svsm, bootLog: try loadBootLog(),
-                             providers: providers, faults: faults)
+                             providers: providers, faults: faults, kernel: try release(), unified: !noUnified)
         spec.tcbStatus = tcbStatus
         return spec
     }
 
     /// The same options as command-line words, to hand to another tsmfs process.
     var arguments: [String] {
-        ["--guest", guest.rawValue, "--seed", seed, "--privlevel-floor", String(privlevelFloor)] + (svsm ? ["--svsm"] : [])
-            + (bootLog.map { ["--boot-log", $0] } ?? []) + ["--tcb-status", tcbStatus.rawValue]
+        ["--guest", guest.rawValue, "--seed", seed] + (privlevelFloorOption.map { ["--privlevel-floor", String($0)] } ?? [])
+            + (svsm ? ["--svsm"] : []) + (bootLog.map { ["--boot-log", $0] } ?? []) + (kernel.map { ["--kernel", $0] } ?? [])
+            + (noUnified ? ["--no-unified"] : []) + (tcbStatus != .upToDate ? ["--tcb-status", tcbStatus.rawValue] : [])
+    }
+
+    /// The options given that shape a guest, by name: refused where no guest is served.
+    var given: [String] {
+        var names: [String] = []
+        if CommandLine.arguments.contains("--guest") { names.append("--guest") }
+        if CommandLine.arguments.contains("--seed") { names.append("--seed") }
+        if privlevelFloorOption != nil { names.append("--privlevel-floor") }
+        if svsm { names.append("--svsm") }
+        if bootLog != nil { names.append("--boot-log") }
+        if kernel != nil { names.append("--kernel") }
+        if noUnified { names.append("--no-unified") }
+        if CommandLine.arguments.contains("--tcb-status") { names.append("--tcb-status") }
+        return names
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FoundationEssentials
+import TSMBytes
 import TSMGuest
 import TSMEvidence
 
@@ -34,6 +35,9 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Trust the mock root derived from this seed.", valueName: "S"))
     var seed: String?
 
+    @Option(name: .customLong("report-data"), help: ArgumentHelp("Also require the evidence's report data to be these bytes (hex, up to 64 bytes, zero-padded to 64): the nonce the relying party sent.", valueName: "HEX"))
+    var reportData: String?
+
     @Option(name: .customLong("trust-anchor"), help: ArgumentHelp("Trust this root certificate instead (PEM).", valueName: "PEM-FILE"))
     var trustAnchor: String?
 
@@ -49,6 +53,11 @@ struct VerifyCommand: ParsableCommand {
         }
         if guest != .tdx, collateral != nil {
             throw ValidationError("--collateral is for --guest tdx")
+        }
+        if let reportData {
+            guard let bytes = Hex.decode(reportData), (1...64).contains(bytes.count) else {
+                throw ValidationError("--report-data takes 1 to 64 bytes as hex (2 to 128 digits)")
+            }
         }
         if guest == .tdx, auxblob != nil {
             throw ValidationError("a TDX quote carries its certificates; --auxblob is for sev-snp")
@@ -66,6 +75,12 @@ struct VerifyCommand: ParsableCommand {
             let evidence = try ProviderSelection.readFile(file)
             let aux = try auxblob.map { path throws(ProviderSelection.Failure) in try ProviderSelection.readFile(path) }
             let verified = try verifier.verify(evidence, guest: guest, auxblob: aux)
+            if let reportData, let wanted = Hex.decode(reportData) {
+                let expected = wanted + [UInt8](repeating: 0, count: 64 - wanted.count)
+                guard verified.reportData == expected else {
+                    throw Failure("report data does not match: the evidence has \(Hex.encode(verified.reportData)), expected \(Hex.encode(expected))")
+                }
+            }
             var extra: [(name: String, value: VerifiedEvidence.Value)] = []
             if case .tdx(let quote) = verified, let checked = try tdxCollateral() {
                 let verdict = try verifier.verifyTDXCollateral(checked, for: quote)
@@ -74,10 +89,10 @@ struct VerifyCommand: ParsableCommand {
             print(verified.json(appending: extra), terminator: "")
         } catch let error as EvidenceError {
             throw Failure(error.description)
-        } catch let error as Failure {
-            throw error
         } catch let error as ProviderSelection.Failure {
             throw Failure(error.description)
+        } catch let error as Failure {
+            throw error
         } catch {
             throw Failure("\(error)")
         }
