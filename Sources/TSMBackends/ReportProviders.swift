@@ -11,11 +11,15 @@ public struct TDXReportProvider: ReportProvider {
     let registers: TDXRegisters
     let authority: MockAuthority
     let log: EvidenceLog
+    /// TDX module 1.5: Quote v5 with a TD 1.5 body (TEE_TCB_SVN2, MRSERVICETD zero).
+    let td15: Bool
 
     /// - Parameter log: where a quote that cannot be made is logged with its cause.
-    public init(registers: TDXRegisters, authority: MockAuthority, log: @escaping EvidenceLog) {
+    /// - Parameter td15: make Quote v5 with TD 1.5 bodies instead of Quote v4.
+    public init(registers: TDXRegisters, authority: MockAuthority, td15: Bool = false, log: @escaping EvidenceLog) {
         self.registers = registers
         self.authority = authority
+        self.td15 = td15
         self.log = log
     }
 
@@ -28,7 +32,8 @@ public struct TDXReportProvider: ReportProvider {
     public func makeReport(_ request: ReportRequest) throws(Errno) -> ReportBlobs {
         guard request.inblob.count == 64 else { throw .invalidArgument }
         do {
-            return ReportBlobs(outblob: try authority.quote(try registers.quoteBody(reportData: request.inblob)))
+            let body = try registers.quoteBody(reportData: request.inblob)
+            return ReportBlobs(outblob: try authority.quote(td15 ? body.td15() : body))
         } catch {
             log("\(name): cannot make a quote: \(error)")
             throw .ioError

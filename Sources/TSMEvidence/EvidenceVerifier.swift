@@ -60,7 +60,8 @@ public struct EvidenceVerifier: Sendable {
         guard let attestationKey = try? P256.Signing.PublicKey(rawRepresentation: quote.attestationKey) else {
             throw .failed(.attestationKeySignature, reason: "the attestation key is not a P-256 point")
         }
-        guard Self.isValidP256(signature: quote.signature, of: Array(bytes[TDXQuote.signedRange]), by: attestationKey) else {
+        guard let signedLength = TDXQuote.signedLength(of: bytes), signedLength <= bytes.count,
+              Self.isValidP256(signature: quote.signature, of: Array(bytes[0..<signedLength]), by: attestationKey) else {
             throw .failed(.attestationKeySignature, reason: "the signature over the quote header and body does not verify")
         }
         return quote

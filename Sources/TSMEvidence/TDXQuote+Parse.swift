@@ -9,8 +9,8 @@ extension TDXQuote {
         var reader = ByteReader(bytes, structure: "quote")
         var header = TDXQuoteHeader()
         header.version = try reader.u16("version")
-        guard header.version == 4 else {
-            throw .malformed(structure: "quote", reason: "version \(header.version), expected 4")
+        guard header.version == 4 || header.version == 5 else {
+            throw .malformed(structure: "quote", reason: "version \(header.version), expected 4 or 5")
         }
         header.attestationKeyType = try reader.u16("attestation key type")
         guard header.attestationKeyType == 2 else {
@@ -23,7 +23,17 @@ extension TDXQuote {
         header.reserved = try reader.read(4, "reserved")
         header.qeVendorID = try reader.read(16, "QE vendor ID")
         header.userData = try reader.read(20, "user data")
-        let body = try TDXQuoteBody.parse(&reader)
+        var td15 = false
+        if header.version == 5 {
+            let bodyType = try reader.u16("body type")
+            let bodySize = Int(try reader.u32("body size"))
+            switch (bodyType, bodySize) {
+            case (bodyTypeTD10, TDXQuoteBody.size): td15 = false
+            case (bodyTypeTD15, TDXQuoteBody.td15Size): td15 = true
+            default: throw .malformed(structure: "quote", reason: "v5 body type \(bodyType) of \(bodySize) bytes, expected 2 (584) or 3 (648)")
+            }
+        }
+        let body = try TDXQuoteBody.parse(&reader, td15: td15)
 
         let signatureDataLength = Int(try reader.u32("signature data length"))
         guard signatureDataLength == reader.remaining else {

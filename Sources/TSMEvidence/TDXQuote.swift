@@ -86,9 +86,28 @@ public struct TDXQuote: Sendable, Equatable {
         self.pckCertificateChain = pckCertificateChain
     }
 
-    /// Header and body: the 632 bytes the attestation key signs.
+    /// Quote v5 body types: 2 = TD 1.0 report, 3 = TD 1.5 report.
+    public static let bodyTypeTD10: UInt16 = 2, bodyTypeTD15: UInt16 = 3
+
+    /// What the attestation key signs: header and body (632 bytes); for Quote v5 (always with a
+    /// TD 1.5 body), header, body type, body size and body (702 bytes for TD 1.5).
     public func signedBytes() throws(EvidenceError) -> [UInt8] {
-        try header.encoded() + body.encoded()
+        guard body.isTD15 || header.version == 5 else { return try header.encoded() + body.encoded() }
+        var v5 = header
+        v5.version = 5
+        var descriptor = ByteWriter()
+        descriptor.u16(body.isTD15 ? Self.bodyTypeTD15 : Self.bodyTypeTD10)
+        descriptor.u32(UInt32(body.isTD15 ? TDXQuoteBody.td15Size : TDXQuoteBody.size))
+        return try v5.encoded() + descriptor.bytes + body.encoded()
+    }
+
+    /// How many leading bytes of a quote the attestation key signs, from its version and (v5)
+    /// body size; nil if the quote is too short to say.
+    public static func signedLength(of bytes: [UInt8]) -> Int? {
+        guard bytes.count >= 54 else { return nil }
+        guard bytes[0] == 5, bytes[1] == 0 else { return signedRange.upperBound }
+        let size = Int(bytes[50]) | Int(bytes[51]) << 8 | Int(bytes[52]) << 16 | Int(bytes[53]) << 24
+        return size <= bytes.count ? 54 + size : nil
     }
 
     /// The whole quote, byte for byte as DCAP lays it out.

@@ -36,6 +36,25 @@ public struct TDXQuoteBody: Sendable, Equatable {
     public var rtmrs: [[UInt8]]
     /// REPORTDATA (64): the configfs-tsm inblob.
     public var reportData: [UInt8]
+    /// TD 1.5 only (Quote v5 body type 3): TEE_TCB_SVN2 (16), the module's SVNs for a TD that
+    /// survived a module update; nil for a TD 1.0 body.
+    public var teeTCBSVN2: [UInt8]?
+    /// TD 1.5 only: MRSERVICETD (48), the service TDs bound to this TD (zero for none).
+    public var mrServiceTD: [UInt8]?
+
+    /// Bytes of a TD 1.5 body: TD 1.0's, then TEE_TCB_SVN2 and MRSERVICETD.
+    public static let td15Size = size + 16 + 48
+    /// Whether this is a TD 1.5 body (Quote v5, body type 3).
+    public var isTD15: Bool { teeTCBSVN2 != nil || mrServiceTD != nil }
+
+    /// This body as TD 1.5 reports it: TEE_TCB_SVN2 = TEE_TCB_SVN (no module update since the TD
+    /// started), MRSERVICETD zero (no service TD bound; verifiers refuse a non-zero one unless told).
+    public func td15() -> TDXQuoteBody {
+        var body = self
+        body.teeTCBSVN2 = teeTCBSVN
+        body.mrServiceTD = Self.zeros(48)
+        return body
+    }
 
     /// TEE_TCB_SVN a mock TDX module 1.5 reports: major 1, minor 5, build 3.
     public static let mockTEETCBSVN: [UInt8] = [0x03, 0x00, 0x05, 0x01] + [UInt8](repeating: 0, count: 12)
@@ -92,6 +111,10 @@ public struct TDXQuoteBody: Sendable, Equatable {
         }
         for (index, rtmr) in rtmrs.enumerated() { try requireSize(rtmr, 48, "RTMR\(index)") }
         try requireSize(reportData, 64, "REPORTDATA")
+        if isTD15 {
+            try requireSize(teeTCBSVN2 ?? [], 16, "TEE_TCB_SVN2")
+            try requireSize(mrServiceTD ?? [], 48, "MRSERVICETD")
+        }
     }
 
     /// The 584 body bytes.
@@ -99,10 +122,11 @@ public struct TDXQuoteBody: Sendable, Equatable {
         try validate()
         return teeTCBSVN + mrSEAM + mrSignerSEAM + seamAttributes + tdAttributes + xfam
             + mrTD + mrConfigID + mrOwner + mrOwnerConfig + rtmrs.flatMap { $0 } + reportData
+            + (isTD15 ? (teeTCBSVN2 ?? []) + (mrServiceTD ?? []) : [])
     }
 
-    static func parse(_ reader: inout ByteReader) throws(EvidenceError) -> TDXQuoteBody {
-        try TDXQuoteBody(
+    static func parse(_ reader: inout ByteReader, td15: Bool = false) throws(EvidenceError) -> TDXQuoteBody {
+        var body = try TDXQuoteBody(
             teeTCBSVN: reader.read(16, "TEE_TCB_SVN"), mrSEAM: reader.read(48, "MRSEAM"),
             mrSignerSEAM: reader.read(48, "MRSIGNERSEAM"), seamAttributes: reader.read(8, "SEAMATTRIBUTES"),
             tdAttributes: reader.read(8, "TDATTRIBUTES"), xfam: reader.read(8, "XFAM"),
@@ -110,6 +134,11 @@ public struct TDXQuoteBody: Sendable, Equatable {
             mrOwner: reader.read(48, "MROWNER"), mrOwnerConfig: reader.read(48, "MROWNERCONFIG"),
             rtmrs: [reader.read(48, "RTMR0"), reader.read(48, "RTMR1"), reader.read(48, "RTMR2"), reader.read(48, "RTMR3")],
             reportData: reader.read(64, "REPORTDATA"))
+        if td15 {
+            body.teeTCBSVN2 = try reader.read(16, "TEE_TCB_SVN2")
+            body.mrServiceTD = try reader.read(48, "MRSERVICETD")
+        }
+        return body
     }
 
     /// Field order as parsed, sizes already checked by the reader.

@@ -37,6 +37,9 @@ public enum VerifiedEvidence: Sendable, Equatable {
             ]
             fields += body.rtmrs.enumerated().map { ("rtmr\($0.offset)", .bytes($0.element)) }
             fields += [("reportdata", .bytes(body.reportData)), ("attestation_key", .bytes(quote.attestationKey))]
+            if let svn2 = body.teeTCBSVN2, let serviceTD = body.mrServiceTD {
+                fields += [("tee_tcb_svn2", .bytes(svn2)), ("mrservicetd", .bytes(serviceTD))]
+            }
             return fields
         case .sevSNP(let report):
             return [

@@ -23,6 +23,8 @@ public struct GuestSpec: Sendable {
     public var faults: [FaultSpec]
     /// TDX: the status of the TCB level the mock platform matches in the mock collateral.
     public var tcbStatus: TCBStatus = .upToDate
+    /// TDX: the guest runs on TDX module 1.5, whose quotes are v5 with a TD 1.5 body.
+    public var tdxModule15 = false
     /// `--kernel`: the release whose ABI the sysroot shows (see ``KernelFeature``).
     public var kernel: KernelRelease
     /// The RFC v2 tree at `sys/kernel/tsm`, tsmfs's unified view that no release has; off for a

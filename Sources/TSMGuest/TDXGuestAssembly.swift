@@ -55,7 +55,7 @@ enum TDXGuestAssembly: GuestAssembler {
         return GuestParts(
             tsmProviders: providers, deviceOnlyProviders: [sample],
             devices: devices, plainMiscDevices: tsmMR ? [] : [BuiltinDevices.tdxGuest.device],
-            reports: FaultInjectingReportProvider(wrapping: TDXReportProvider(registers: registers, authority: authority, log: log),
+            reports: FaultInjectingReportProvider(wrapping: TDXReportProvider(registers: registers, authority: authority, td15: spec.tdxModule15, log: log),
                                                   faults: faults),
             files: [
                 ("dev/tdx_guest", device),

@@ -27,6 +27,9 @@ struct GuestOptions: ParsableArguments {
     @Option(name: .customLong("tcb-status"), help: ArgumentHelp("TDX: the TCB status of the mock platform in the mock collateral (UpToDate, SWHardeningNeeded, ConfigurationNeeded, ConfigurationAndSWHardeningNeeded, OutOfDate, OutOfDateConfigurationNeeded, Revoked).", valueName: "STATUS"))
     var tcbStatus: TCBStatus = .upToDate
 
+    @Option(name: .customLong("tdx-module"), help: ArgumentHelp("TDX: the TDX module version, 1.0 (Quote v4, default) or 1.5 (Quote v5 with a TD 1.5 body: TEE_TCB_SVN2, MRSERVICETD zero).", valueName: "VERSION"))
+    var tdxModule: String?
+
     @Option(help: ArgumentHelp("Show what this Linux release shows (`tsmfs kernels` lists them), and nothing it lacks. Default: the newest modelled.", valueName: "VERSION"))
     var kernel: String?
 
@@ -39,6 +42,10 @@ struct GuestOptions: ParsableArguments {
         if privlevelFloorOption != nil && guest != .sevSNP { throw ValidationError("--privlevel-floor needs --guest sev-snp") }
         if bootLog != nil && guest != .tdx { throw ValidationError("--boot-log needs --guest tdx") }
         if tcbStatus != .upToDate && guest != .tdx { throw ValidationError("--tcb-status needs --guest tdx") }
+        if let tdxModule {
+            guard guest == .tdx else { throw ValidationError("--tdx-module needs --guest tdx") }
+            guard tdxModule == "1.0" || tdxModule == "1.5" else { throw ValidationError("--tdx-module is 1.0 or 1.5") }
+        }
         let probe = GuestSpec(guest: guest, privlevelFloor: privlevelFloor, svsm: svsm, kernel: try release())
         if let refusal = probe.kernelRefusal { throw ValidationError(refusal.description) }
     }
@@ -70,6 +77,7 @@ struct GuestOptions: ParsableArguments {
         var spec = GuestSpec(guest: guest, seed: seed, privlevelFloor: privlevelFloor, svsm: svsm, bootLog: try loadBootLog(),
                              providers: providers, faults: faults, kernel: try release(), unified: !noUnified)
         spec.tcbStatus = tcbStatus
+        spec.tdxModule15 = tdxModule == "1.5"
         return spec
     }
 
@@ -78,6 +86,7 @@ struct GuestOptions: ParsableArguments {
         ["--guest", guest.rawValue, "--seed", seed] + (privlevelFloorOption.map { ["--privlevel-floor", String($0)] } ?? [])
             + (svsm ? ["--svsm"] : []) + (bootLog.map { ["--boot-log", $0] } ?? []) + (kernel.map { ["--kernel", $0] } ?? [])
             + (noUnified ? ["--no-unified"] : []) + (tcbStatus != .upToDate ? ["--tcb-status", tcbStatus.rawValue] : [])
+            + (tdxModule.map { ["--tdx-module", $0] } ?? [])
     }
 
     /// The options given that shape a guest, by name: refused where no guest is served.
@@ -91,6 +100,7 @@ struct GuestOptions: ParsableArguments {
         if kernel != nil { names.append("--kernel") }
         if noUnified { names.append("--no-unified") }
         if CommandLine.arguments.contains("--tcb-status") { names.append("--tcb-status") }
+        if tdxModule != nil { names.append("--tdx-module") }
         return names
     }
 }

@@ -10,6 +10,8 @@ func dcapQVLCheck() -> String {
 
 /// What dcap_qvl_check.py prints for an accepted quote.
 struct DCAPVerdict: Decodable {
+    var body: String
+    var mr_service_td: String?
     var status: String
     var advisory_ids: [String]
     var report_data: String
@@ -136,6 +138,27 @@ struct DCAPVerifierTests {
             #expect(verdict.status == "UpToDate")
             #expect(verdict.report_data == nonce.map { String(format: "%02x", $0) }.joined())
             #expect(verdict.rtmrs == rtmrs)
+        }
+    }
+
+    @Test("--tdx-module 1.5: Quote v5 with a TD 1.5 body, MRSERVICETD zero, verified UpToDate by dcap-qvl and tsmfs verify")
+    func td15() throws {
+        let nonce = [UInt8](repeating: 0x15, count: 64)
+        try quote(["--tdx-module", "1.5"], nonce: nonce) { directory, rtmrs in
+            let quote = try Data(contentsOf: URL(fileURLWithPath: directory + "/quote")).map { $0 }
+            #expect(Array(quote[0..<2]) == [5, 0])
+            #expect(Array(quote[48..<54]) == [3, 0, 0x88, 0x02, 0, 0])  // body type 3, 648 bytes
+            let r = try verify(directory)
+            #expect(r.status == 0, "\(r.stderr)")
+            let verdict = try JSONDecoder().decode(DCAPVerdict.self, from: r.stdout)
+            #expect(verdict.body == "TD15")
+            #expect(verdict.mr_service_td == String(repeating: "0", count: 96))
+            #expect(verdict.status == "UpToDate")
+            #expect(verdict.report_data == nonce.map { String(format: "%02x", $0) }.joined())
+            #expect(verdict.rtmrs == rtmrs)
+            let own = try shell("'\(tsmfsBinary())' verify '\(directory)/quote' --guest tdx --seed '\(Self.seed)'")
+            #expect(own.status == 0, "\(own.stderr)")
+            #expect(own.text.contains("\"mrservicetd\": \"\(String(repeating: "0", count: 96))\""), "\(own.text)")
         }
     }
 }

@@ -9,6 +9,7 @@ dcap-qvl accepts the quote; exits 1 with dcap-qvl's error on stderr when it refu
 import argparse
 import asyncio
 import json
+import os
 import ssl
 import sys
 import time
@@ -39,8 +40,11 @@ def main():
         print(f"refused: {error}", file=sys.stderr)
         return 1
     report = json.loads(result.to_json())["report"]
-    td = report.get("TD10") or report.get("TD15")
+    td15 = report.get("TD15")
+    td = td15["base"] if td15 else report["TD10"]
     print(json.dumps({
+        "body": "TD15" if td15 else "TD10",
+        "mr_service_td": td15["mr_service_td"] if td15 else None,
         "status": result.status,
         "advisory_ids": list(result.advisory_ids),
         "report_data": td["report_data"],
@@ -51,4 +55,9 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # After get_collateral, dcap-qvl 0.7.0's async runtime can crash the interpreter's teardown
+    # (SIGSEGV after everything above has run and printed); leave without the teardown.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

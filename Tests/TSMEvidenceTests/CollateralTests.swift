@@ -57,4 +57,17 @@ import Testing
         #expect(pck.pceSVN == TDXPlatform.mockPCESVN)
         #expect(pck.pceID == [0, 0])
     }
+
+    @Test func td15QuoteIsV5AndVerifies() throws {
+        let authority = try MockAuthority(guest: .tdx, seed: "collateral")
+        let body = try TDXQuoteBody(mrTD: pattern(0x07, 48), mrConfigID: pattern(0x08, 48), mrOwner: pattern(0x09, 48),
+                                    mrOwnerConfig: pattern(0x0a, 48), rtmrs: (0..<4).map { pattern(UInt8($0), 48) }, reportData: pattern(0x0f, 64))
+        var bytes = try authority.quote(body.td15())
+        #expect(Array(bytes[0..<2]) == [5, 0])
+        guard case .tdx(let quote) = try EvidenceVerifier(authority: authority).verify(bytes, guest: .tdx) else { return }
+        #expect(quote.body.mrServiceTD == [UInt8](repeating: 0, count: 48))
+        #expect(try quote.encoded() == bytes)
+        bytes[54 + TDXQuoteBody.size + 16] ^= 1  // MRSERVICETD is signed
+        #expect(throws: EvidenceError.self) { try EvidenceVerifier(authority: authority).verify(bytes, guest: .tdx) }
+    }
 }

@@ -34,8 +34,10 @@ import Testing
 
     @Test func wrongTypesAreNamed() {
         var wrong = quote
-        wrong[0] = 5
-        #expect(throws: EvidenceError.malformed(structure: "quote", reason: "version 5, expected 4")) { try TDXQuote.parse(wrong) }
+        wrong[0] = 6
+        #expect(throws: EvidenceError.malformed(structure: "quote", reason: "version 6, expected 4 or 5")) { try TDXQuote.parse(wrong) }
+        wrong[0] = 5  // v5 reads a body type and size where v4's body starts
+        #expect(throws: EvidenceError.self) { try TDXQuote.parse(wrong) }
         wrong = quote
         wrong[764] = 7
         #expect(throws: EvidenceError.malformed(structure: "quote", reason: "certification data type 7, expected 6 (QE report)")) {
