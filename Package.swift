@@ -187,7 +187,7 @@ let package = Package(
                 "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            exclude: ["cctrusted_client.py"]
+            exclude: ["cctrusted_client.py", "check_cca_token.py"]
         ),
         // libFuzzer target over the config parser and the register write path (Scripts/fuzz builds
         // it with -sanitize=fuzzer); a plain build is a replayer of saved inputs.

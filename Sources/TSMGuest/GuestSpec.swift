@@ -21,6 +21,8 @@ public struct GuestSpec: Sendable {
     public var sample: ProviderDescriptor
     /// `--inject-fault`: failures to inject (testing only).
     public var faults: [FaultSpec]
+    /// CCA: the realm personalization value (64 bytes) the host gave the realm.
+    public var realmPersonalization = [UInt8](repeating: 0, count: 64)
 
     public init(guest: Guest, seed: String = MockAuthority.defaultSeed, privlevelFloor: UInt32 = 0, svsm: Bool = false,
                 bootLog: TCGEventLog? = nil, providers: [ProviderDescriptor]? = nil,
@@ -47,6 +49,7 @@ extension Guest {
         switch self {
         case .tdx: return BuiltinProviders.all
         case .sevSNP: return BuiltinProviders.all + [BuiltinProviders.sevSNP]
+        case .cca: return BuiltinProviders.all
         }
     }
 
@@ -55,6 +58,7 @@ extension Guest {
         switch self {
         case .tdx: return TDXGuestAssembly.self
         case .sevSNP: return SNPGuestAssembly.self
+        case .cca: return CCAGuestAssembly.self
         }
     }
 }

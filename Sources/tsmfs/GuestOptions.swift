@@ -4,10 +4,11 @@ import TSMEventLog
 import TSMGuest
 import TSMModel
 import TSMEvidence
+import TSMBytes
 
 /// The options that pick and shape a guest sysroot, shared by `mount --sysroot` and `exec`.
 struct GuestOptions: ParsableArguments {
-    @Option(help: "The guest to play: tdx or sev-snp.")
+    @Option(help: "The guest to play: tdx, sev-snp or cca.")
     var guest: Guest = .tdx
 
     @Option(help: ArgumentHelp("The seed the mock attestation keys and certificates derive from.", valueName: "S"))
@@ -22,7 +23,16 @@ struct GuestOptions: ParsableArguments {
     @Option(name: .customLong("boot-log"), help: ArgumentHelp("TDX: a boot log, binary TCG2 (as data/CCEL holds it) or a JSON description, whose replay gives the RTMRs their initial values (default: a small synthetic boot).", valueName: "FILE"))
     var bootLog: String?
 
+    @Option(name: .customLong("realm-personalization"), help: ArgumentHelp("CCA: the realm personalization value, 64 bytes as 128 hex digits (default: zeros).", valueName: "HEX"))
+    var realmPersonalization: String?
+
     func validate() throws {
+        if let realmPersonalization {
+            guard guest == .cca else { throw ValidationError("--realm-personalization needs --guest cca") }
+            guard Hex.decode(realmPersonalization)?.count == 64 else {
+                throw ValidationError("--realm-personalization is 64 bytes: 128 hex digits")
+            }
+        }
         if svsm && guest != .sevSNP { throw ValidationError("--svsm needs --guest sev-snp") }
         guard privlevelFloor <= 3 else { throw ValidationError("--privlevel-floor is 0 to 3") }
         if bootLog != nil && guest != .tdx { throw ValidationError("--boot-log needs --guest tdx") }
@@ -42,14 +52,16 @@ struct GuestOptions: ParsableArguments {
 
     /// The guest to assemble, serving `providers` under `sys/kernel/tsm`.
     func spec(providers: [ProviderDescriptor], faults: [FaultSpec]) throws -> GuestSpec {
-        GuestSpec(guest: guest, seed: seed, privlevelFloor: privlevelFloor, svsm: svsm, bootLog: try loadBootLog(),
-                  providers: providers, faults: faults)
+        var spec = GuestSpec(guest: guest, seed: seed, privlevelFloor: privlevelFloor, svsm: svsm, bootLog: try loadBootLog(),
+                             providers: providers, faults: faults)
+        if let personalization = realmPersonalization.flatMap(Hex.decode) { spec.realmPersonalization = personalization }
+        return spec
     }
 
     /// The same options as command-line words, to hand to another tsmfs process.
     var arguments: [String] {
         ["--guest", guest.rawValue, "--seed", seed, "--privlevel-floor", String(privlevelFloor)] + (svsm ? ["--svsm"] : [])
-            + (bootLog.map { ["--boot-log", $0] } ?? [])
+            + (bootLog.map { ["--boot-log", $0] } ?? []) + (realmPersonalization.map { ["--realm-personalization", $0] } ?? [])
     }
 }
 

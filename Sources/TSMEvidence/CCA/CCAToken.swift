@@ -1,0 +1,84 @@
+import Crypto
+import FoundationEssentials
+
+/// A CCA attestation token as RMM 1.0 returns it through RSI_ATTESTATION_TOKEN_CONTINUE: the
+/// CBOR collection `399({44234: bstr .cbor platform COSE_Sign1, 44241: bstr .cbor realm
+/// COSE_Sign1})`, the platform token signed by the CPAK, the realm token by the RAK.
+public struct CCAToken: Sendable, Equatable {
+    /// The collection's tag.
+    public static let collectionTag: UInt64 = 399
+    public static let platformKey: Int64 = 44234
+    public static let realmKey: Int64 = 44241
+    /// A larger token is refused before it is decoded (TF-RMM's buffer is 4 KiB).
+    public static let maxSize = 64 * 1024
+
+    public let platform: COSESign1
+    public let realm: COSESign1
+    public let platformClaims: CCAPlatformClaims
+    public let realmClaims: CCARealmClaims
+
+    /// Assembles the token's bytes from two signed messages, platform first as TF-RMM writes it.
+    public static func collection(platform: [UInt8], realm: [UInt8]) -> [UInt8] {
+        CBOR.tagged(collectionTag, .intMap([(platformKey, .bytes(platform)), (realmKey, .bytes(realm))])).encoded()
+    }
+
+    /// Parses a token and both claim sets; checks no signature.
+    public static func parse(_ bytes: [UInt8]) throws(EvidenceError) -> CCAToken {
+        guard bytes.count <= maxSize else {
+            throw .malformed(structure: "CCA token", reason: "\(bytes.count) bytes, more than \(maxSize)")
+        }
+        let top = try CBORDecoder.decode(bytes, structure: "CCA token")
+        guard case .tagged(collectionTag, let collection) = top, case .map(let pairs) = collection, pairs.count == 2,
+              case .bytes(let platformBytes) = collection[platformKey], case .bytes(let realmBytes) = collection[realmKey] else {
+            throw .malformed(structure: "CCA token", reason: "not tag 399 around {44234: bstr, 44241: bstr}")
+        }
+        let platform = try COSESign1.parse(platformBytes, structure: "platform token")
+        let realm = try COSESign1.parse(realmBytes, structure: "realm token")
+        return CCAToken(platform: platform, realm: realm, platformClaims: try CCAPlatformClaims.parse(platform.payload),
+                        realmClaims: try CCARealmClaims.parse(realm.payload))
+    }
+
+    /// The digest `name` ("sha-256", "sha-384", "sha-512") of `bytes`, nil for another name.
+    public static func hash(_ name: String, _ bytes: [UInt8]) -> [UInt8]? {
+        switch name {
+        case "sha-256": return Array(SHA256.hash(data: bytes))
+        case "sha-384": return Array(SHA384.hash(data: bytes))
+        case "sha-512": return Array(SHA512.hash(data: bytes))
+        default: return nil
+        }
+    }
+
+    /// Verifies a token against the CPAK: the realm signature with the RAK the realm token
+    /// carries, the platform challenge = H44240(RAK COSE_Key bytes), then the platform signature.
+    public static func verify(_ bytes: [UInt8], cpak: P384.Signing.PublicKey) throws(EvidenceError) -> CCAToken {
+        let token = try parse(bytes)
+        let rak = try COSEKey.parseP384(token.realmClaims.publicKey, structure: "realm public key (44237)")
+        guard token.realm.isValid(key: rak) else {
+            throw .failed(.realmSignature, reason: "the ES384 signature by the RAK in claim 44237 does not verify")
+        }
+        let algorithm = token.realmClaims.publicKeyHashAlgorithm
+        guard let expected = hash(algorithm, token.realmClaims.publicKey) else {
+            throw .failed(.rakBinding, reason: "unknown public key hash algorithm \"\(algorithm)\"")
+        }
+        guard token.platformClaims.challenge == expected else {
+            throw .failed(.rakBinding, reason: "platform challenge is \(hex(token.platformClaims.challenge)), \(algorithm)(RAK) is \(hex(expected))")
+        }
+        guard token.platform.isValid(key: cpak) else {
+            throw .failed(.platformSignature, reason: "the ES384 signature by the trust anchor (CPAK) does not verify")
+        }
+        return token
+    }
+
+    /// The CPAK from a PEM file's text (a PUBLIC KEY document, as `tsmfs trust-anchor` prints it).
+    public static func cpak(pem: String) throws(EvidenceError) -> P384.Signing.PublicKey {
+        do {
+            return try P384.Signing.PublicKey(pemRepresentation: pem)
+        } catch {
+            throw .malformed(structure: "trust anchor", reason: "not a P-384 PUBLIC KEY PEM: \(error)")
+        }
+    }
+
+    static func hex(_ bytes: [UInt8]) -> String {
+        bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+    }
+}
