@@ -43,7 +43,7 @@ import Testing
         guard case .map(let pairs) = try CBORDecoder.decode(token.realm.payload) else { Issue.record("not a map"); return }
         #expect(pairs.compactMap(\.key.intValue) == [10, 44235, 44237, 44236, 44240, 265, 44238, 44239])
         let rak = token.realmClaims.publicKey
-        #expect(rak.count == 107 && Hex.encode(rak.prefix(8)) == "a401022002215830" && rak[57...59] == [0x22, 0x58, 0x30])
+        #expect(rak.count == 107 && Hex.encode(rak.prefix(8)) == "a401022002215830" && rak[56...58] == [0x22, 0x58, 0x30])
         #expect(token.platformClaims.challenge == Array(SHA256.hash(data: rak)))
         #expect(token.realmClaims.challenge == pattern(0xC0, 48) + pattern(0, 16))
         #expect(token.platformClaims.instanceID.count == 33 && token.platformClaims.instanceID[0] == 1)
