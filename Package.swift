@@ -193,7 +193,7 @@ let package = Package(
         // it with -sanitize=fuzzer); a plain build is a replayer of saved inputs.
         .executableTarget(
             name: "TSMFuzz",
-            dependencies: ["TSMModel", "TSMBackends"],
+            dependencies: ["TSMModel", "TSMBackends", "TSMEvidence"],
             path: "Fuzz/TSMFuzz"
         ),
         // The client process the stress and fault tests spawn several of: it hammers a mount with
