@@ -189,7 +189,7 @@ let package = Package(
             ],
             exclude: ["cctrusted_client.py", "check_cca_token.py"]
         ),
-        // libFuzzer target over the config parser and the register write path (Scripts/fuzz builds
+        // libFuzzer target over the config parser, the register write path and the CBOR decoder (Scripts/fuzz builds
         // it with -sanitize=fuzzer); a plain build is a replayer of saved inputs.
         .executableTarget(
             name: "TSMFuzz",

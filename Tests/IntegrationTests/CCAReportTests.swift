@@ -162,3 +162,25 @@ struct CCAExecTests {
         #expect(!daemonsRunning(seed: "exec-cca"))
     }
 }
+
+extension CCAExecTests {
+    @Test("--realm-personalization sets the realm token's personalization value (44235)")
+    func personalization() throws {
+        let value = (0..<64).map { UInt8($0) }
+        let directory = try makeTemporaryDirectory("tsmfs-cca-rpv")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let r = try shell("""
+            set -e
+            '\(tsmfsBinary())' exec --guest cca --seed exec-rpv --realm-personalization \(hex(value)) -- sh -c 'set -e
+            mkdir /sys/kernel/config/tsm/report/e
+            head -c 32 /dev/zero > /sys/kernel/config/tsm/report/e/inblob
+            cat /sys/kernel/config/tsm/report/e/outblob > \(directory)/token
+            rmdir /sys/kernel/config/tsm/report/e'
+            '\(tsmfsBinary())' verify '\(directory)/token' --guest cca --seed exec-rpv
+            """)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.text.contains("\"realm_personalization_value\": \"\(hex(value))\""), "\(r.text)")
+        let refused = try shell("'\(tsmfsBinary())' exec --guest tdx --realm-personalization \(hex(value)) -- true")
+        #expect(refused.status != 0 && refused.stderr.contains("--realm-personalization needs --guest cca"), "\(refused.stderr)")
+    }
+}

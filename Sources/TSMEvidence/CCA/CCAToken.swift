@@ -1,5 +1,5 @@
 import Crypto
-import FoundationEssentials
+import TSMBytes
 
 /// A CCA attestation token as RMM 1.0 returns it through RSI_ATTESTATION_TOKEN_CONTINUE: the
 /// CBOR collection `399({44234: bstr .cbor platform COSE_Sign1, 44241: bstr .cbor realm
@@ -61,7 +61,7 @@ public struct CCAToken: Sendable, Equatable {
             throw .failed(.rakBinding, reason: "unknown public key hash algorithm \"\(algorithm)\"")
         }
         guard token.platformClaims.challenge == expected else {
-            throw .failed(.rakBinding, reason: "platform challenge is \(hex(token.platformClaims.challenge)), \(algorithm)(RAK) is \(hex(expected))")
+            throw .failed(.rakBinding, reason: "platform challenge is \(Hex.encode(token.platformClaims.challenge)), \(algorithm)(RAK) is \(Hex.encode(expected))")
         }
         guard token.platform.isValid(key: cpak) else {
             throw .failed(.platformSignature, reason: "the ES384 signature by the trust anchor (CPAK) does not verify")
@@ -76,9 +76,5 @@ public struct CCAToken: Sendable, Equatable {
         } catch {
             throw .malformed(structure: "trust anchor", reason: "not a P-384 PUBLIC KEY PEM: \(error)")
         }
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
     }
 }
