@@ -5,13 +5,16 @@ import TSMModel
 /// A CCA realm's measurements, resolved once from the `cca` provider: the RIM and REM0...REM3
 /// (SHA-256) that every realm token carries.
 public struct CCARegisters: Sendable {
+    /// The needs, as the `cca` provider has them.
     public static let needs: [RegisterNeed] = [.digest("rim", .sha256)] + (0..<4).map { .digest("rem\($0)", .sha256) }
     /// The realm hash algorithm (claim 44236) of these registers.
     public static let hashAlgorithm = "sha-256"
 
+    /// The `cca` provider the handles belong to.
     public let provider: MeasurementProvider
     let handles: [RegisterHandle]
 
+    /// Resolves RIM and REM0..3 (32-byte SHA-256 digests); `face` names the face in the error.
     public init(_ provider: MeasurementProvider, for face: String) throws(RegisterBindingError) {
         self.provider = provider
         var handles: [RegisterHandle] = []
@@ -31,7 +34,9 @@ public struct CCARegisters: Sendable {
 /// (32 to 64 bytes, zero-padded to 64) goes to RSI_ATTESTATION_TOKEN_INIT and the outblob is the
 /// CCA attestation token over the `cca` provider's current RIM and REMs.
 public struct CCAReportProvider: ReportProvider {
+    /// KBUILD_MODNAME of `drivers/virt/coco/arm-cca-guest`.
     public let name = "arm_cca_guest"
+    /// The driver sets no floor: `privlevel_floor` reads 0.
     public let privlevelFloor: UInt32 = 0
     /// The smallest challenge the driver accepts.
     public static let minChallenge = 32

@@ -21,8 +21,11 @@ public indirect enum CBOR: Sendable, Equatable {
 
     /// One entry of a map.
     public struct Pair: Sendable, Equatable {
+        /// The key (CCA claims use integer keys).
         public var key: CBOR
+        /// The value.
         public var value: CBOR
+        /// A pair of `key` and `value`.
         public init(_ key: CBOR, _ value: CBOR) {
             self.key = key
             self.value = value

@@ -5,12 +5,14 @@ import Crypto
 /// seed always gives the same keys, so `tsmfs trust-anchor --guest cca` in one process prints
 /// the CPAK a daemon in another signs with.
 public struct CCAAuthority: Sendable {
+    /// The string every key and platform value derives from.
     public let seed: String
     let cpak: MockKey
     let rak: MockKey
     /// The platform claims every token carries, its challenge aside.
     public let platformTemplate: CCAPlatformClaims
 
+    /// Derives the CPAK, the RAK and the platform claims from `seed` (HKDF, as MockAuthority's keys).
     public init(seed: String = MockAuthority.defaultSeed) {
         self.seed = seed
         cpak = MockKey(seed: seed, label: "cca cpak", curve: .p384)

@@ -1,10 +1,13 @@
 /// The claims of a CCA realm token (RMM 1.0 specification §A7.2.3.1; the RMM 1.0-rel0 form
 /// TF-RMM v0.6/v0.7 emits): integer keys, the RAK as a COSE_Key.
 public struct CCARealmClaims: Sendable, Equatable {
-    /// Claim keys.
+    /// Claim keys (RMM 1.0 §A7.2.3.1).
     public enum Key {
+        /// The claim keys, named as the specification names the claims.
         public static let challenge: Int64 = 10, profile: Int64 = 265, personalizationValue: Int64 = 44235
+        /// 44236 ... 44238.
         public static let hashAlgorithm: Int64 = 44236, publicKey: Int64 = 44237, rim: Int64 = 44238
+        /// 44239, 44240.
         public static let rems: Int64 = 44239, publicKeyHashAlgorithm: Int64 = 44240
     }
     /// The realm profile of RMM 1.0 (EAT profile claim).
@@ -20,11 +23,14 @@ public struct CCARealmClaims: Sendable, Equatable {
     public var publicKey: [UInt8]
     /// The algorithm of the platform challenge over ``publicKey``.
     public var publicKeyHashAlgorithm: String
+    /// The Realm Initial Measurement, of the realm hash algorithm's size.
     public var rim: [UInt8]
     /// REM0...REM3.
     public var rems: [[UInt8]]
+    /// The EAT profile claim (265).
     public var profile: String = CCARealmClaims.profile1_0
 
+    /// Realm claims with the RMM 1.0 profile.
     public init(challenge: [UInt8], personalizationValue: [UInt8], hashAlgorithm: String, publicKey: [UInt8],
                 publicKeyHashAlgorithm: String, rim: [UInt8], rems: [[UInt8]]) {
         self.challenge = challenge
@@ -75,12 +81,18 @@ public struct CCARealmClaims: Sendable, Equatable {
 
 /// One entry of the platform's software components (PSA/CCA claim 2399).
 public struct CCASoftwareComponent: Sendable, Equatable {
+    /// Label 1: the component's name ("BL2", "RMM").
     public var type: String
+    /// Label 2: its measurement.
     public var measurement: [UInt8]
+    /// Label 4: its version.
     public var version: String
+    /// Label 5: the hash of its signer's key.
     public var signerID: [UInt8]
+    /// Label 6: the algorithm of ``measurement``.
     public var hashAlgorithm: String
 
+    /// A component with every label.
     public init(type: String, measurement: [UInt8], version: String, signerID: [UInt8], hashAlgorithm: String) {
         self.type = type
         self.measurement = measurement
@@ -97,27 +109,38 @@ public struct CCASoftwareComponent: Sendable, Equatable {
 /// The claims of a CCA platform token (CCA Security Model §A7.2.3.2; profile
 /// `tag:arm.com,2023:cca_platform#1.0.0`).
 public struct CCAPlatformClaims: Sendable, Equatable {
-    /// Claim keys.
+    /// Claim keys (CCA Security Model, PSA token).
     public enum Key {
+        /// The claim keys, named as the specification names the claims.
         public static let challenge: Int64 = 10, instanceID: Int64 = 256, profile: Int64 = 265, lifecycle: Int64 = 2395
+        /// 2396, 2399.
         public static let implementationID: Int64 = 2396, softwareComponents: Int64 = 2399
+        /// 2400 ... 2402.
         public static let verificationService: Int64 = 2400, config: Int64 = 2401, hashAlgorithm: Int64 = 2402
     }
+    /// The platform profile of RMM 1.0.
     public static let profile1_0 = "tag:arm.com,2023:cca_platform#1.0.0"
 
+    /// The EAT profile claim (265).
     public var profile = CCAPlatformClaims.profile1_0
     /// The hash of the realm token's RAK COSE_Key.
     public var challenge: [UInt8]
+    /// 32 bytes naming the platform's implementation (its trust anchor's key in a verifier).
     public var implementationID: [UInt8]
     /// 33 bytes, the first 0x01 (an EAT UEID of type RAND).
     public var instanceID: [UInt8]
+    /// The platform configuration (non-empty).
     public var config: [UInt8]
     /// 0x3000...0x30FF: secured.
     public var lifecycle: UInt64
+    /// The measured firmware (at least one).
     public var softwareComponents: [CCASoftwareComponent]
+    /// Where a relying party finds the verifier.
     public var verificationService: String?
+    /// The platform hash algorithm (2402).
     public var hashAlgorithm: String
 
+    /// Platform claims with the RMM 1.0 profile.
     public init(challenge: [UInt8], implementationID: [UInt8], instanceID: [UInt8], config: [UInt8], lifecycle: UInt64,
                 softwareComponents: [CCASoftwareComponent], verificationService: String?, hashAlgorithm: String) {
         self.challenge = challenge

@@ -7,14 +7,20 @@ import TSMBytes
 public struct CCAToken: Sendable, Equatable {
     /// The collection's tag.
     public static let collectionTag: UInt64 = 399
+    /// The collection key of the platform token.
     public static let platformKey: Int64 = 44234
+    /// The collection key of the realm token.
     public static let realmKey: Int64 = 44241
     /// A larger token is refused before it is decoded (TF-RMM's buffer is 4 KiB).
     public static let maxSize = 64 * 1024
 
+    /// The platform token, signed by the CPAK.
     public let platform: COSESign1
+    /// The realm token, signed by the RAK.
     public let realm: COSESign1
+    /// The platform token's payload, parsed.
     public let platformClaims: CCAPlatformClaims
+    /// The realm token's payload, parsed.
     public let realmClaims: CCARealmClaims
 
     /// Assembles the token's bytes from two signed messages, platform first as TF-RMM writes it.
