@@ -136,6 +136,15 @@ final class CCAReportTests {
             """)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.text == "", "\(r.text)")
+        // The independent checker refuses them too (a sample), and a cut token is refused by name.
+        try shell("'\(tsmfsBinary())' trust-anchor --guest cca --seed '\(Self.seed)' > '\(directory)/cpak.pem'")
+        for offset in [sample[0], sample[sample.count / 2], sample[sample.count - 1]] {
+            let python = try shell("python3 '\(ccaChecker())' '\(directory)/\(offset)' '\(directory)/cpak.pem'")
+            #expect(python.status == 1 && python.stderr.contains("check_cca_token: "), "offset \(offset): \(python.stderr)")
+        }
+        try Data(token.prefix(token.count - 1)).write(to: URL(fileURLWithPath: "\(directory)/cut"))
+        let cut = try shell("'\(tsmfsBinary())' verify '\(directory)/cut' --guest cca --seed '\(Self.seed)'")
+        #expect(cut.status != 0 && cut.stderr.contains("CCA token"), "\(cut.stderr)")
         let json = try String(contentsOfFile: directory + "/good.json", encoding: .utf8)
         #expect(json.contains("\"guest\": \"cca\"") && json.contains("\"rem3\": "))
         #expect(rmdir(entry) == 0)

@@ -127,4 +127,7 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except (ValueError, TypeError, KeyError, AttributeError, IndexError, cbor2.CBORDecodeError) as error:
+        fail(f"malformed token: {error!r}")
