@@ -80,7 +80,10 @@ def main():
     with open(sys.argv[1], "rb") as f:
         token = f.read()
     with open(sys.argv[2], "rb") as f:
-        cpak = serialization.load_pem_public_key(f.read())
+        try:
+            cpak = serialization.load_pem_public_key(f.read())
+        except ValueError as error:
+            fail(f"{sys.argv[2]}: not a PEM public key: {error}")
     collection = untag(cbor2.loads(token), 399, "CCA token")
     if set(collection) != {44234, 44241}:
         fail("CCA token: collection keys are not {44234, 44241}")
