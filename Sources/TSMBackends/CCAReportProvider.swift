@@ -45,13 +45,17 @@ public struct CCAReportProvider: ReportProvider {
     let registers: CCARegisters
     let authority: CCAAuthority
     let personalizationValue: [UInt8]
+    let format: CCAToken.Format
     let log: EvidenceLog
 
     /// - Parameter personalizationValue: the RPV the host gave the realm (64 bytes).
-    public init(registers: CCARegisters, authority: CCAAuthority, personalizationValue: [UInt8], log: @escaping EvidenceLog) {
+    /// - Parameter format: the collection the two tokens come in (RMM 1.0's tag 399 by default).
+    public init(registers: CCARegisters, authority: CCAAuthority, personalizationValue: [UInt8],
+                format: CCAToken.Format = .tag399, log: @escaping EvidenceLog) {
         self.registers = registers
         self.authority = authority
         self.personalizationValue = personalizationValue
+        self.format = format
         self.log = log
     }
 
@@ -69,7 +73,7 @@ public struct CCAReportProvider: ReportProvider {
                                     hashAlgorithm: CCARegisters.hashAlgorithm, publicKey: authority.rakCOSEKey,
                                     publicKeyHashAlgorithm: "sha-256", rim: rim, rems: rems)
         do {
-            return ReportBlobs(outblob: try authority.token(claims))
+            return ReportBlobs(outblob: try authority.token(claims, format: format))
         } catch {
             log("\(name): cannot make a token: \(error)")
             throw .ioError

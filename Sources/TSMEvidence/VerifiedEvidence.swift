@@ -82,7 +82,8 @@ public enum VerifiedEvidence: Sendable, Equatable {
     static func ccaFields(_ token: CCAToken) -> [(name: String, value: Value)] {
         let realm = token.realmClaims, platform = token.platformClaims
         var fields: [(name: String, value: Value)] = [
-            ("guest", .text(Guest.cca.rawValue)), ("realm_profile", .text(realm.profile)),
+            ("guest", .text(Guest.cca.rawValue)), ("token_format", .text(token.format.rawValue)),
+            ("realm_profile", .text(realm.profile)),
             ("realm_challenge", .bytes(realm.challenge)), ("realm_personalization_value", .bytes(realm.personalizationValue)),
             ("realm_hash_algorithm", .text(realm.hashAlgorithm)), ("realm_public_key", .bytes(realm.publicKey)),
             ("realm_public_key_hash_algorithm", .text(realm.publicKeyHashAlgorithm)), ("rim", .bytes(realm.rim)),

@@ -21,7 +21,8 @@ enum CCAGuestAssembly: GuestAssembler {
         }
         let registers = try bind { () throws(RegisterBindingError) in try CCARegisters(cca, for: "the arm_cca_guest token (configfs-tsm)") }
         let reports = CCAReportProvider(registers: registers, authority: CCAAuthority(seed: spec.seed),
-                                        personalizationValue: spec.realmPersonalization, log: log)
+                                        personalizationValue: spec.realmPersonalization,
+                                        format: spec.ccaTokenFormat, log: log)
         return GuestParts(tsmProviders: providers, reports: FaultInjectingReportProvider(wrapping: reports, faults: faults),
                           faults: faults)
     }

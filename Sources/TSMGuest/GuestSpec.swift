@@ -23,6 +23,8 @@ public struct GuestSpec: Sendable {
     public var faults: [FaultSpec]
     /// CCA: the realm personalization value (64 bytes) the host gave the realm.
     public var realmPersonalization = [UInt8](repeating: 0, count: 64)
+    /// CCA: the collection the token comes in.
+    public var ccaTokenFormat = CCAToken.Format.tag399
 
     public init(guest: Guest, seed: String = MockAuthority.defaultSeed, privlevelFloor: UInt32 = 0, svsm: Bool = false,
                 bootLog: TCGEventLog? = nil, providers: [ProviderDescriptor]? = nil,

@@ -26,7 +26,11 @@ struct GuestOptions: ParsableArguments {
     @Option(name: .customLong("realm-personalization"), help: ArgumentHelp("CCA: the realm personalization value, 64 bytes as 128 hex digits (default: zeros).", valueName: "HEX"))
     var realmPersonalization: String?
 
+    @Option(name: .customLong("cca-token-format"), help: ArgumentHelp("CCA: tag399 (RMM 1.0, the default) or cmw (the tag-907 CMW collection of TF-RMM v0.9).", valueName: "FORMAT"))
+    var ccaTokenFormat: CCAToken.Format?
+
     func validate() throws {
+        if ccaTokenFormat != nil, guest != .cca { throw ValidationError("--cca-token-format needs --guest cca") }
         if let realmPersonalization {
             guard guest == .cca else { throw ValidationError("--realm-personalization needs --guest cca") }
             guard Hex.decode(realmPersonalization)?.count == 64 else {
@@ -55,6 +59,7 @@ struct GuestOptions: ParsableArguments {
         var spec = GuestSpec(guest: guest, seed: seed, privlevelFloor: privlevelFloor, svsm: svsm, bootLog: try loadBootLog(),
                              providers: providers, faults: faults)
         if let personalization = realmPersonalization.flatMap(Hex.decode) { spec.realmPersonalization = personalization }
+        if let ccaTokenFormat { spec.ccaTokenFormat = ccaTokenFormat }
         return spec
     }
 
@@ -62,6 +67,7 @@ struct GuestOptions: ParsableArguments {
     var arguments: [String] {
         ["--guest", guest.rawValue, "--seed", seed, "--privlevel-floor", String(privlevelFloor)] + (svsm ? ["--svsm"] : [])
             + (bootLog.map { ["--boot-log", $0] } ?? []) + (realmPersonalization.map { ["--realm-personalization", $0] } ?? [])
+            + (ccaTokenFormat.map { ["--cca-token-format", $0.rawValue] } ?? [])
     }
 }
 
@@ -70,3 +76,5 @@ extension ProviderOptions {
         providers.flatMap { ["--provider", $0] } + (config.map { ["--config", $0] } ?? [])
     }
 }
+
+extension CCAToken.Format: ExpressibleByArgument {}

@@ -173,7 +173,7 @@ struct CCAExecTests {
 }
 
 extension CCAExecTests {
-    @Test("--realm-personalization sets the realm token's personalization value (44235)")
+    @Test("--realm-personalization sets the personalization value (44235); --cca-token-format cmw the CMW collection")
     func personalization() throws {
         let value = (0..<64).map { UInt8($0) }
         let directory = try makeTemporaryDirectory("tsmfs-cca-rpv")
@@ -189,6 +189,21 @@ extension CCAExecTests {
             """)
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.text.contains("\"realm_personalization_value\": \"\(hex(value))\""), "\(r.text)")
+        // The CMW collection behind --cca-token-format cmw, accepted by both verifiers.
+        let cmw = try shell("""
+            set -e
+            '\(tsmfsBinary())' exec --guest cca --seed exec-rpv --cca-token-format cmw -- sh -c 'set -e
+            mkdir /sys/kernel/config/tsm/report/e
+            head -c 64 /dev/zero > /sys/kernel/config/tsm/report/e/inblob
+            cat /sys/kernel/config/tsm/report/e/outblob > \(directory)/cmw
+            rmdir /sys/kernel/config/tsm/report/e'
+            head -c 3 '\(directory)/cmw' | xxd -p
+            '\(tsmfsBinary())' verify '\(directory)/cmw' --guest cca --seed exec-rpv | grep token_format
+            '\(tsmfsBinary())' trust-anchor --guest cca --seed exec-rpv > '\(directory)/cpak.pem'
+            python3 '\(ccaChecker())' '\(directory)/cmw' '\(directory)/cpak.pem' | grep collection_tag
+            """)
+        #expect(cmw.status == 0, "\(cmw.stderr)")
+        #expect(cmw.text == "d9038b\n  \"token_format\": \"cmw\",\n \"collection_tag\": 907,\n", "\(cmw.text)")
         let refused = try shell("'\(tsmfsBinary())' exec --guest tdx --realm-personalization \(hex(value)) -- true")
         #expect(refused.status != 0 && refused.stderr.contains("--realm-personalization needs --guest cca"), "\(refused.stderr)")
     }

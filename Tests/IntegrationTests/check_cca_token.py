@@ -4,6 +4,7 @@ DEN0137 A7.2, RFC 9052/9053 COSE, draft-ffm-rats-cca-token), not from tsmfs's Sw
 
     check_cca_token.py TOKEN CPAK.pem
 
+Accepts the RMM 1.0 collection (tag 399) and the CMW collection (tag 907, records [263, bstr]).
 Verifies the realm token's ES384 signature with the RAK COSE_Key it carries, the platform
 challenge = hash(RAK COSE_Key bytes) with the 44240 algorithm, and the platform token's ES384
 signature with the CPAK public key (PEM). Prints the claims as JSON (bytes as hex); exits 1 with
@@ -84,7 +85,16 @@ def main():
             cpak = serialization.load_pem_public_key(f.read())
         except ValueError as error:
             fail(f"{sys.argv[2]}: not a PEM public key: {error}")
-    collection = untag(cbor2.loads(token), 399, "CCA token")
+    top = cbor2.loads(token)
+    if isinstance(top, cbor2.CBORTag) and top.tag == 907:
+        # CMW collection: each entry a CMW record [content-format 263, bstr].
+        collection = {}
+        for key, record in top.value.items():
+            if not isinstance(record, (list, tuple)) or len(record) != 2 or record[0] != 263:
+                fail("CCA token: CMW record is not [263, bstr]")
+            collection[key] = record[1]
+    else:
+        collection = untag(top, 399, "CCA token")
     if set(collection) != {44234, 44241}:
         fail("CCA token: collection keys are not {44234, 44241}")
 
@@ -120,6 +130,7 @@ def main():
     verify_es384(cpak, p_prot, p_payload, p_sig, "platform token")
 
     print(json.dumps({
+        "collection_tag": top.tag,
         "realm_challenge": challenge.hex(), "personalization_value": rpv.hex(), "realm_hash_algorithm": hash_alg,
         "rak": rak_bytes.hex(), "rim": rim.hex(), "rems": [r.hex() for r in rems],
         "platform_profile": want(platform, 265, str, "platform profile"), "platform_challenge": p_challenge.hex(),

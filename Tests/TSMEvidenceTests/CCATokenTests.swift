@@ -53,6 +53,20 @@ import Testing
         #expect(Hex.encode(structure) == "846a5369676e61747572653144a10138224041a0")
     }
 
+    /// TF-RMM v0.9's CMW collection: 907({44234: [263, bstr], 44241: [263, bstr]}), same tokens inside.
+    @Test func cmwCollection() throws {
+        let authority = CCAAuthority(seed: "cmw")
+        let bytes = try authority.token(sampleRealm(), format: .cmw)
+        #expect(Hex.encode(bytes.prefix(12)) == "d9038ba219acca8219010759")
+        let token = try CCAToken.verify(bytes, cpak: try authority.cpakPublicKey)
+        #expect(token.format == .cmw)
+        let legacy = try CCAToken.parse(try authority.token(sampleRealm()))
+        #expect(legacy.format == .tag399 && legacy.realm == token.realm && legacy.platform == token.platform)
+        #expect(throws: EvidenceError.self) {
+            try CCAToken.parse(CBOR.tagged(907, .intMap([(44234, .array([.unsigned(262), .bytes([])])), (44241, .bytes([]))])).encoded())
+        }
+    }
+
     @Test func sameSeedSameKeysOtherSeedOthers() throws {
         #expect(try CCAAuthority(seed: "a").cpakPEM == CCAAuthority(seed: "a").cpakPEM)
         #expect(try CCAAuthority(seed: "a").cpakPEM != CCAAuthority(seed: "b").cpakPEM)

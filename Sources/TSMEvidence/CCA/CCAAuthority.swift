@@ -50,7 +50,7 @@ public struct CCAAuthority: Sendable {
 
     /// A signed token over `realm` (whose ``CCARealmClaims/publicKey`` is replaced by this RAK):
     /// the realm token signed by the RAK, the platform token binding it signed by the CPAK.
-    public func token(_ realm: CCARealmClaims) throws(EvidenceError) -> [UInt8] {
+    public func token(_ realm: CCARealmClaims, format: CCAToken.Format = .tag399) throws(EvidenceError) -> [UInt8] {
         guard realm.challenge.count == 64, realm.personalizationValue.count == 64 else {
             throw .invalidInput(field: "realm claims", reason: "challenge and personalization value must be 64 bytes")
         }
@@ -60,6 +60,6 @@ public struct CCAAuthority: Sendable {
         var platform = platformTemplate
         platform.challenge = Array(SHA256.hash(data: realm.publicKey))
         return CCAToken.collection(platform: COSESign1.sign(payload: platform.encoded(), key: cpak),
-                                   realm: COSESign1.sign(payload: realm.encoded(), key: rak))
+                                   realm: COSESign1.sign(payload: realm.encoded(), key: rak), format: format)
     }
 }

@@ -5,8 +5,18 @@ import TSMBytes
 /// CBOR collection `399({44234: bstr .cbor platform COSE_Sign1, 44241: bstr .cbor realm
 /// COSE_Sign1})`, the platform token signed by the CPAK, the realm token by the RAK.
 public struct CCAToken: Sendable, Equatable {
-    /// The collection's tag.
+    /// How the two tokens are collected.
+    public enum Format: String, Sendable, CaseIterable {
+        /// RMM 1.0: `399({44234: bstr, 44241: bstr})`, what Linux 6.13-era realms see.
+        case tag399
+        /// TF-RMM v0.9's CMW collection: `907({44234: [263, bstr], 44241: [263, bstr]})`.
+        case cmw
+    }
+
+    /// The RMM 1.0 collection's tag.
     public static let collectionTag: UInt64 = 399
+    /// The CMW collection's tag (draft-ietf-rats-msg-wrap) and its records' content format.
+    public static let cmwTag: UInt64 = 907, cmwContentFormat: UInt64 = 263
     /// The collection key of the platform token.
     public static let platformKey: Int64 = 44234
     /// The collection key of the realm token.
@@ -14,6 +24,8 @@ public struct CCAToken: Sendable, Equatable {
     /// A larger token is refused before it is decoded (TF-RMM's buffer is 4 KiB).
     public static let maxSize = 64 * 1024
 
+    /// The collection the token came in.
+    public let format: Format
     /// The platform token, signed by the CPAK.
     public let platform: COSESign1
     /// The realm token, signed by the RAK.
@@ -24,8 +36,33 @@ public struct CCAToken: Sendable, Equatable {
     public let realmClaims: CCARealmClaims
 
     /// Assembles the token's bytes from two signed messages, platform first as TF-RMM writes it.
-    public static func collection(platform: [UInt8], realm: [UInt8]) -> [UInt8] {
-        CBOR.tagged(collectionTag, .intMap([(platformKey, .bytes(platform)), (realmKey, .bytes(realm))])).encoded()
+    public static func collection(platform: [UInt8], realm: [UInt8], format: Format = .tag399) -> [UInt8] {
+        switch format {
+        case .tag399:
+            return CBOR.tagged(collectionTag, .intMap([(platformKey, .bytes(platform)), (realmKey, .bytes(realm))])).encoded()
+        case .cmw:
+            func record(_ bytes: [UInt8]) -> CBOR { .array([.unsigned(cmwContentFormat), .bytes(bytes)]) }
+            return CBOR.tagged(cmwTag, .intMap([(platformKey, record(platform)), (realmKey, record(realm))])).encoded()
+        }
+    }
+
+    /// The two tokens' bytes and the format of a collection.
+    static func entries(_ top: CBOR) -> (platform: [UInt8], realm: [UInt8], format: Format)? {
+        switch top {
+        case .tagged(collectionTag, let collection):
+            guard case .map(let pairs) = collection, pairs.count == 2, case .bytes(let platform) = collection[platformKey],
+                  case .bytes(let realm) = collection[realmKey] else { return nil }
+            return (platform, realm, .tag399)
+        case .tagged(cmwTag, let collection):
+            guard case .map(let pairs) = collection, pairs.count == 2,
+                  case .array(let platform) = collection[platformKey], platform.count == 2, platform[0] == .unsigned(cmwContentFormat),
+                  case .bytes(let platformBytes) = platform[1],
+                  case .array(let realm) = collection[realmKey], realm.count == 2, realm[0] == .unsigned(cmwContentFormat),
+                  case .bytes(let realmBytes) = realm[1] else { return nil }
+            return (platformBytes, realmBytes, .cmw)
+        default:
+            return nil
+        }
     }
 
     /// Parses a token and both claim sets; checks no signature.
@@ -34,13 +71,12 @@ public struct CCAToken: Sendable, Equatable {
             throw .malformed(structure: "CCA token", reason: "\(bytes.count) bytes, more than \(maxSize)")
         }
         let top = try CBORDecoder.decode(bytes, structure: "CCA token")
-        guard case .tagged(collectionTag, let collection) = top, case .map(let pairs) = collection, pairs.count == 2,
-              case .bytes(let platformBytes) = collection[platformKey], case .bytes(let realmBytes) = collection[realmKey] else {
-            throw .malformed(structure: "CCA token", reason: "not tag 399 around {44234: bstr, 44241: bstr}")
+        guard let (platformBytes, realmBytes, format) = entries(top) else {
+            throw .malformed(structure: "CCA token", reason: "not tag 399 around {44234: bstr, 44241: bstr} nor tag 907 around {44234: [263, bstr], 44241: [263, bstr]}")
         }
         let platform = try COSESign1.parse(platformBytes, structure: "platform token")
         let realm = try COSESign1.parse(realmBytes, structure: "realm token")
-        return CCAToken(platform: platform, realm: realm, platformClaims: try CCAPlatformClaims.parse(platform.payload),
+        return CCAToken(format: format, platform: platform, realm: realm, platformClaims: try CCAPlatformClaims.parse(platform.payload),
                         realmClaims: try CCARealmClaims.parse(realm.payload))
     }
 
