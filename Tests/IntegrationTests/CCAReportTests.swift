@@ -95,6 +95,10 @@ final class CCAReportTests {
         #expect(Sys.writeFile(entry + "/inblob", [UInt8](repeating: 1, count: 31)).value == 31)
         #expect(readAll(entry + "/outblob").error == .EINVAL)
         #expect(Sys.writeFile(entry + "/inblob", [UInt8](repeating: 1, count: 65)).error == .EFBIG)
+        // privlevel and the service attributes are stored (bumping generation) and ignored.
+        #expect(Sys.writeFile(entry + "/privlevel", Array("2\n".utf8)).value == 2)
+        #expect(Sys.writeFile(entry + "/service_provider", Array("svsm\n".utf8)).value == 5)
+        #expect(Sys.writeFile(entry + "/privlevel", Array("4\n".utf8)).error == .EINVAL)
         for size in [32, 64] {
             #expect(Sys.writeFile(entry + "/inblob", [UInt8](repeating: 2, count: size)).value == size)
             #expect((readAll(entry + "/outblob").value?.count ?? 0) > 900, "\(size)")
