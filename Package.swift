@@ -203,6 +203,11 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/StressWorker"
         ),
+        // The kernel release table (--kernel) and the assembly's refusals.
+        .testTarget(
+            name: "TSMGuestTests",
+            dependencies: ["TSMGuest", "TSMEvidence", "TSMModel", "TSMTree", "TSMBackends", "FuseKit"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

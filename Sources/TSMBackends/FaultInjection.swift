@@ -145,7 +145,7 @@ public final class FaultInjector: Sendable {
             armed.register = target.index
         }
         remaining.withLock { $0.append(armed) }
-        log("armed \(spec.kind.rawValue): \(spec.errno) x\(spec.count)")
+        log("armed \(spec.text)")
     }
 
     /// Disarms every fault (`tsmfs ctl faults clear`).

@@ -25,10 +25,16 @@ public struct GuestSpec: Sendable {
     public var realmPersonalization = [UInt8](repeating: 0, count: 64)
     /// CCA: the collection the token comes in.
     public var ccaTokenFormat = CCAToken.Format.tag399
+    /// `--kernel`: the release whose ABI the sysroot shows (see ``KernelFeature``).
+    public var kernel: KernelRelease
+    /// The RFC v2 tree at `sys/kernel/tsm`, tsmfs's unified view that no release has; off for a
+    /// release-exact image (`--no-unified`).
+    public var unified: Bool
 
     public init(guest: Guest, seed: String = MockAuthority.defaultSeed, privlevelFloor: UInt32 = 0, svsm: Bool = false,
                 bootLog: TCGEventLog? = nil, providers: [ProviderDescriptor]? = nil,
-                sample: ProviderDescriptor = BuiltinProviders.tsmMrSample, faults: [FaultSpec] = []) {
+                sample: ProviderDescriptor = BuiltinProviders.tsmMrSample, faults: [FaultSpec] = [],
+                kernel: KernelRelease = .newest, unified: Bool = true) {
         self.guest = guest
         self.seed = seed
         self.privlevelFloor = privlevelFloor
@@ -37,6 +43,8 @@ public struct GuestSpec: Sendable {
         self.providers = providers ?? guest.defaultProviders
         self.sample = sample
         self.faults = faults
+        self.kernel = kernel
+        self.unified = unified
     }
 
     /// What a state journal of this sysroot is bound to: every provider it serves and the boot.
@@ -76,6 +84,7 @@ public enum AssemblyError: Error, CustomStringConvertible {
     case state(StateJournal.Failure)
     case replay(StateJournal.ReplayFailure)
     case kernel(KernelGuestSetup.Failure)
+    case kernelRelease(KernelRelease.Refusal)
 
     public var description: String {
         switch self {
@@ -88,6 +97,7 @@ public enum AssemblyError: Error, CustomStringConvertible {
         case .state(let error): return error.description
         case .replay(let error): return error.description
         case .kernel(let error): return error.description
+        case .kernelRelease(let refusal): return refusal.description
         }
     }
 }

@@ -206,6 +206,8 @@ public final class TSMFileSystem: FileSystemOperations {
     public func mkdir(parent: InodeNumber, name: String, permissions: UInt16, context: RequestContext) throws(Errno) -> FileAttributes {
         let parentNode = try node(parent)
         guard case .group(let controller) = parentNode.content else { throw .notPermitted }
+        // configfs refuses names past NAME_MAX, as every filesystem does.
+        guard name.utf8.count <= 255 else { throw .fileNameTooLong }
         if child(of: parentNode, named: name) != nil { throw .fileExists }
         let files = try controller.makeItem(named: name)
         let item = items.withLock { $0.addItem(name, in: parent, files: files) }

@@ -63,6 +63,9 @@ struct MountCommand: ParsableCommand {
             throw ValidationError("--backend kernel serves the guest's own provider; --provider and --config do not apply")
         }
         if !daemonOptions.injectFaults.isEmpty && sysroot == nil { throw ValidationError("--inject-fault needs --sysroot") }
+        if sysroot == nil, let option = guestOptions.given.first {
+            throw ValidationError("\(option) shapes a guest sysroot: it needs --sysroot DIR")
+        }
     }
 
     /// Set by `tsmfs exec`: the daemon ends (SIGTERM) when that process does, and detaches exec's
@@ -146,7 +149,10 @@ struct MountCommand: ParsableCommand {
             logger.error("the FUSE loop ended with \(errno)")
             throw ExitCode.failure
         }
-        logger.info("unmounted \(mountpoint)")
+        switch end {
+        case .signal(let number): logger.notice("stopped by signal \(number); unmounted \(mountpoint)")
+        default: logger.notice("stopped (unmounted from outside, or the session ended); unmounted \(mountpoint)")
+        }
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TSMBytes
 import TSMGuest
 import TSMEvidence
 
@@ -32,6 +33,9 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Trust the mock root derived from this seed.", valueName: "S"))
     var seed: String?
 
+    @Option(name: .customLong("report-data"), help: ArgumentHelp("Also require the evidence's report data to be these bytes (hex, up to 64 bytes, zero-padded to 64): the nonce the relying party sent.", valueName: "HEX"))
+    var reportData: String?
+
     @Option(name: .customLong("trust-anchor"), help: ArgumentHelp("Trust this root certificate instead (PEM).", valueName: "PEM-FILE"))
     var trustAnchor: String?
 
@@ -42,6 +46,11 @@ struct VerifyCommand: ParsableCommand {
         if guest == .sevSNP, auxblob == nil {
             throw ValidationError("--guest sev-snp needs --auxblob FILE (the certificate table)")
         }
+        if let reportData {
+            guard let bytes = Hex.decode(reportData), (1...64).contains(bytes.count) else {
+                throw ValidationError("--report-data takes 1 to 64 bytes as hex (2 to 128 digits)")
+            }
+        }
         if guest != .sevSNP, auxblob != nil {
             throw ValidationError("a \(guest.rawValue) outblob carries what it needs; --auxblob is for sev-snp")
         }
@@ -49,29 +58,38 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         do {
+            let verified: VerifiedEvidence
             if guest == .cca {
                 let anchor = try trustAnchor.map { path throws(ProviderSelection.Failure) in
                     String(decoding: try ProviderSelection.readFile(path), as: UTF8.self)
                 }
                 let cpak = try anchor.map { pem throws(EvidenceError) in try CCAToken.cpak(pem: pem) }
                     ?? CCAAuthority(seed: seed ?? MockAuthority.defaultSeed).cpakPublicKey
-                let token = try CCAToken.verify(try ProviderSelection.readFile(file), cpak: cpak)
-                print(VerifiedEvidence.cca(token).json, terminator: "")
-                return
-            }
-            let verifier: EvidenceVerifier
-            if let trustAnchor {
-                verifier = try EvidenceVerifier(trustAnchorPEM: String(decoding: try ProviderSelection.readFile(trustAnchor), as: UTF8.self))
+                verified = .cca(try CCAToken.verify(try ProviderSelection.readFile(file), cpak: cpak))
             } else {
-                verifier = EvidenceVerifier(authority: try MockAuthority(guest: guest, seed: seed ?? MockAuthority.defaultSeed))
+                let verifier: EvidenceVerifier
+                if let trustAnchor {
+                    verifier = try EvidenceVerifier(trustAnchorPEM: String(decoding: try ProviderSelection.readFile(trustAnchor), as: UTF8.self))
+                } else {
+                    verifier = EvidenceVerifier(authority: try MockAuthority(guest: guest, seed: seed ?? MockAuthority.defaultSeed))
+                }
+                let evidence = try ProviderSelection.readFile(file)
+                let aux = try auxblob.map { path throws(ProviderSelection.Failure) in try ProviderSelection.readFile(path) }
+                verified = try verifier.verify(evidence, guest: guest, auxblob: aux)
             }
-            let evidence = try ProviderSelection.readFile(file)
-            let aux = try auxblob.map { path throws(ProviderSelection.Failure) in try ProviderSelection.readFile(path) }
-            print(try verifier.verify(evidence, guest: guest, auxblob: aux).json, terminator: "")
+            if let reportData, let wanted = Hex.decode(reportData) {
+                let expected = wanted + [UInt8](repeating: 0, count: 64 - wanted.count)
+                guard verified.reportData == expected else {
+                    throw Failure("report data does not match: the evidence has \(Hex.encode(verified.reportData)), expected \(Hex.encode(expected))")
+                }
+            }
+            print(verified.json, terminator: "")
         } catch let error as EvidenceError {
             throw Failure(error.description)
         } catch let error as ProviderSelection.Failure {
             throw Failure(error.description)
+        } catch let error as Failure {
+            throw error
         } catch {
             throw Failure("\(error)")
         }
