@@ -134,6 +134,8 @@ final class CCAReportTests {
         let r = try shell("""
             cd '\(directory)'
             '\(tsmfsBinary())' verify good --guest cca --seed '\(Self.seed)' > good.json || exit 3
+            '\(tsmfsBinary())' verify good --guest cca --seed '\(Self.seed)' --report-data \(hex([UInt8](repeating: 7, count: 64))) > /dev/null || exit 4
+            '\(tsmfsBinary())' verify good --guest cca --seed '\(Self.seed)' --report-data 08 > /dev/null 2>&1 && exit 5
             for f in [0-9]*; do
                 if '\(tsmfsBinary())' verify "$f" --guest cca --seed '\(Self.seed)' > /dev/null 2>&1; then echo "accepted $f"; fi
             done
