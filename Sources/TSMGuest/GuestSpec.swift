@@ -21,6 +21,10 @@ public struct GuestSpec: Sendable {
     public var sample: ProviderDescriptor
     /// `--inject-fault`: failures to inject (testing only).
     public var faults: [FaultSpec]
+    /// CCA: the realm personalization value (64 bytes) the host gave the realm.
+    public var realmPersonalization = [UInt8](repeating: 0, count: 64)
+    /// CCA: the collection the token comes in.
+    public var ccaTokenFormat = CCAToken.Format.tag399
     /// `--kernel`: the release whose ABI the sysroot shows (see ``KernelFeature``).
     public var kernel: KernelRelease
     /// The RFC v2 tree at `sys/kernel/tsm`, tsmfs's unified view that no release has; off for a
@@ -55,6 +59,7 @@ extension Guest {
         switch self {
         case .tdx: return BuiltinProviders.all
         case .sevSNP: return BuiltinProviders.all + [BuiltinProviders.sevSNP]
+        case .cca: return BuiltinProviders.all
         }
     }
 
@@ -63,6 +68,7 @@ extension Guest {
         switch self {
         case .tdx: return TDXGuestAssembly.self
         case .sevSNP: return SNPGuestAssembly.self
+        case .cca: return CCAGuestAssembly.self
         }
     }
 }
