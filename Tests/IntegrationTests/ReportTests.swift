@@ -4,9 +4,9 @@ import Testing
 import TestSupport
 
 /// The Python verifier written from the formats alone (Tests/TSMEvidenceTests/verify_evidence.py).
-func independentVerifier() -> String {
+func independentVerifier(_ script: String = "verify_evidence.py") -> String {
     URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("TSMEvidenceTests/verify_evidence.py").path
+        .appendingPathComponent("TSMEvidenceTests/\(script)").path
 }
 
 /// Reads a whole configfs file in one read, as clients read quotes.
@@ -223,6 +223,12 @@ final class SNPReportTests {
             '\(tsmfsBinary())' trust-anchor --guest sev-snp > '\(files)/ark.pem'
             '\(tsmfsBinary())' verify '\(files)/report' --guest sev-snp --auxblob '\(files)/auxblob' --trust-anchor '\(files)/ark.pem' > /dev/null
             python3 '\(independentVerifier())' sev-snp '\(files)/report' '\(files)/auxblob' '\(files)/ark.pem'
+            '\(tsmfsBinary())' certs --guest sev-snp --out '\(files)/certs' > /dev/null
+            cmp '\(files)/ark.pem' '\(files)/certs/ark.pem'
+            test -s '\(files)/certs/ask.pem' && test -s '\(files)/certs/vcek.pem'
+            if python3 -c 'import omne_attest' 2>/dev/null; then
+                python3 '\(independentVerifier("check_with_omne_attest.py"))' '\(files)/report' '\(files)/auxblob' '\(files)/ark.pem'
+            fi
             """)
         #expect(r.status == 0, "\(r.stderr)")
         var corrupted = outblob
