@@ -41,6 +41,7 @@ public struct AMDCertificate: Sendable, Equatable {
         do {
             let root = try DER.parse(der)
             guard root.encodedBytes.count == der.count else { throw fail("trailing bytes after the certificate") }
+            guard root.identifier == .sequence else { throw fail("not a SEQUENCE") }
             let top = try Self.children(root, 3, fail("not a SEQUENCE of 3"))
             guard case .primitive(let bits) = top[2].content, top[2].identifier == .bitString, bits.first == 0 else {
                 throw fail("the signature is not a BIT STRING")
