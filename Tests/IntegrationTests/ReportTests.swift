@@ -218,18 +218,7 @@ final class SNPReportTests {
         let files = mount.directory
         try Data(outblob).write(to: URL(fileURLWithPath: files + "/report"))
         try Data(auxblob).write(to: URL(fileURLWithPath: files + "/auxblob"))
-        let r = try shell("""
-            set -e
-            '\(tsmfsBinary())' trust-anchor --guest sev-snp > '\(files)/ark.pem'
-            '\(tsmfsBinary())' verify '\(files)/report' --guest sev-snp --auxblob '\(files)/auxblob' --trust-anchor '\(files)/ark.pem' > /dev/null
-            python3 '\(independentVerifier())' sev-snp '\(files)/report' '\(files)/auxblob' '\(files)/ark.pem'
-            '\(tsmfsBinary())' certs --guest sev-snp --out '\(files)/certs' > /dev/null
-            cmp '\(files)/ark.pem' '\(files)/certs/ark.pem'
-            test -s '\(files)/certs/ask.pem' && test -s '\(files)/certs/vcek.pem'
-            if python3 -c 'import omne_attest' 2>/dev/null; then
-                python3 '\(independentVerifier("check_with_omne_attest.py"))' '\(files)/report' '\(files)/auxblob' '\(files)/ark.pem'
-            fi
-            """)
+        let r = try shell(snpVerifierScript(files: files))
         #expect(r.status == 0, "\(r.stderr)")
         var corrupted = outblob
         corrupted[0x95] ^= 0x80
