@@ -9,7 +9,11 @@ func snpVerifierScript(files: String) -> String {
         python3 '\(independentVerifier())' sev-snp '\(files)/report' '\(files)/auxblob' '\(files)/ark.pem'
         '\(tsmfsBinary())' certs --guest sev-snp --out '\(files)/certs' > /dev/null
         cmp '\(files)/ark.pem' '\(files)/certs/ark.pem'
-        test -s '\(files)/certs/ask.pem' && test -s '\(files)/certs/vcek.pem'
+        test -s '\(files)/certs/ask.pem'
+        test -s '\(files)/certs/vcek.pem'
+        if command -v openssl > /dev/null; then
+            (cd '\(files)/certs'; openssl verify -CAfile ark.pem -untrusted ask.pem vcek.pem > /dev/null)
+        fi
         if python3 -c 'import omne_attest' 2>/dev/null; then
             python3 '\(independentVerifier("check_with_omne_attest.py"))' '\(files)/report' '\(files)/auxblob' '\(files)/ark.pem'
         fi
