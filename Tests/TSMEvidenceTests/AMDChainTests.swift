@@ -129,6 +129,18 @@ import Testing
         }
     }
 
+    /// Every truncation of each certificate, and an oversized one, is refused with an error.
+    @Test func truncatedCertificatesAreRefused() {
+        for der in [authority.rootCertificateDER, authority.intermediateCertificateDER, authority.leafCertificateDER] {
+            for length in 0..<der.count {
+                #expect(throws: EvidenceError.self, "\(length) bytes") { try AMDCertificate(der: Array(der.prefix(length)), role: "x") }
+            }
+        }
+        #expect(throws: EvidenceError.self) {
+            try AMDCertificate(der: authority.leafCertificateDER + [UInt8](repeating: 0, count: AMDCertificate.maximumSize), role: "x")
+        }
+    }
+
     @Test func arkPEMIsATrustAnchor() throws {
         let verifier = try EvidenceVerifier(trustAnchorPEM: authority.rootCertificatePEM)
         #expect(verifier.anchorDER == authority.rootCertificateDER)
