@@ -1,4 +1,5 @@
 import Crypto
+import SwiftASN1
 import X509
 
 /// A mock attestation authority, every key and certificate derived from a seed string.
@@ -6,16 +7,17 @@ import X509
 /// For `.tdx` it plays Intel's DCAP hierarchy: a root CA ("tsmfs mock SGX root CA"), an
 /// intermediate ("tsmfs mock PCK platform CA"), a PCK leaf whose key signs the QE report (the
 /// quoting enclave's key is the PCK key here), and an ECDSA P-256 attestation key that signs
-/// quotes. Every key is P-256, as Intel's are.
+/// quotes. Every key is P-256, as Intel's are; every subject is O=tsmfs mock.
 ///
-/// For `.sevSNP` it plays AMD's: ARK (root), ASK (intermediate) and VCEK (leaf), all ECDSA
-/// P-384 with SHA-384. Real ARKs and ASKs are RSA-4096 with RSA-PSS; a mock uses P-384
-/// throughout, so one signing path serves every key. The VCEK carries AMD's TCB and hwID
-/// extensions for `snpPlatform`.
+/// For `.sevSNP` it plays AMD's Milan hierarchy as AMD lays it out (`AMDCertificates`): ARK
+/// (RSA-4096, self-signed) -> ASK (RSA-4096) -> VCEK (ECDSA P-384), every certificate signed with
+/// RSASSA-PSS SHA-384, under AMD's names (ARK-Milan, SEV-Milan, SEV-VCEK); the VCEK carries AMD's
+/// structVersion, productName, SPL and hwID extensions for `snpPlatform`. The ARK and ASK keys
+/// are fixed published mock keys (`MockRSAKeys`), the VCEK key derives from the seed.
 ///
-/// The same seed always gives the same keys and byte-identical certificates (RFC 6979
-/// signatures, fixed dates and serial numbers), so `tsmfs trust-anchor` in one process prints the
-/// root a daemon in another process chains to. Every subject is O=tsmfs mock.
+/// The same seed always gives the same keys and byte-identical certificates (RFC 6979 ECDSA
+/// nonces, PSS salts derived from the message, fixed dates, seed-derived serial numbers), so
+/// `tsmfs trust-anchor` in one process prints the root a daemon in another process chains to.
 public struct MockAuthority: Sendable {
     /// The seed `tsmfs` uses when none is given.
     public static let defaultSeed = "tsmfs"
@@ -24,99 +26,103 @@ public struct MockAuthority: Sendable {
     public let guest: Guest
     /// The string every key, serial number and platform value derives from.
     public let seed: String
-    /// Root CA (TDX) or ARK (SEV-SNP).
-    public let root: Certificate
-    /// PCK platform CA (TDX) or ASK (SEV-SNP).
-    public let intermediate: Certificate
-    /// PCK certificate (TDX) or VCEK (SEV-SNP).
-    public let leaf: Certificate
+    /// Root CA (TDX) or ARK (SEV-SNP), DER.
+    public let rootCertificateDER: [UInt8]
+    /// PCK platform CA (TDX) or ASK (SEV-SNP), DER.
+    public let intermediateCertificateDER: [UInt8]
+    /// PCK certificate (TDX) or VCEK (SEV-SNP), DER.
+    public let leafCertificateDER: [UInt8]
     /// The chip and TCB values a SEV-SNP report from this authority carries (the VCEK names them).
     public let snpPlatform: SNPPlatform
 
     let leafKey: MockKey
     let attestationKey: MockKey
-    let chainPEM: String
-    let rootPEM: String
-    let rootDER: [UInt8]
+    /// SEV-SNP: the ASK's signer, which issues VCEKs for other TCBs (the KDS face).
+    let askSigner: RSAPSSSigner?
     /// TDX: QE report, its PCK signature and the QE auth data, fixed per authority.
     let qeReport: [UInt8]
     let qeReportSignature: [UInt8]
     /// TDX: the QE authentication data every quote carries (bytes 0...31, as DCAP's default).
     public let qeAuthData: [UInt8] = Array(0..<32)
-    /// SEV-SNP: the certificate table, the same for every report.
+    /// SEV-SNP: the certificate table (VCEK, ASK, ARK), the same for every report.
     public let snpAuxblob: [UInt8]
 
     /// Derives the keys and issues the certificates of `guest`'s hierarchy from `seed`. Throws
-    /// only if swift-certificates refuses to build a certificate (`EvidenceError.certificate`).
+    /// only if a certificate cannot be built (`EvidenceError.certificate`).
     public init(guest: Guest, seed: String = MockAuthority.defaultSeed) throws(EvidenceError) {
         // CCA has no certificate hierarchy: its keys are CCAAuthority's.
         guard guest != .cca else { throw .invalidInput(field: "guest", reason: "cca has no certificate hierarchy (its CPAK is CCAAuthority's)") }
         self.guest = guest
         self.seed = seed
-        let curve: ECCurve = guest == .tdx ? .p256 : .p384
-        let roles: [(label: String, name: String)] = guest == .tdx
-            ? [("tdx root ca", "tsmfs mock SGX root CA"), ("tdx pck platform ca", "tsmfs mock PCK platform CA"),
-               ("tdx pck", "tsmfs mock SGX PCK certificate")]
-            : [("sev-snp ark", "tsmfs mock ARK"), ("sev-snp ask", "tsmfs mock ASK"), ("sev-snp vcek", "tsmfs mock VCEK")]
-        let keys = roles.map { MockKey(seed: seed, label: $0.label, curve: curve) }
-        let names: [DistinguishedName]
-        do {
-            names = try roles.map { try MockCertificates.name($0.name) }
-        } catch {
-            throw .certificate(role: roles[0].name, reason: "\(error)")
-        }
         snpPlatform = SNPPlatform.mock(seed: seed)
-        let leafExtensions: [Certificate.Extension]
-        if guest == .sevSNP {
-            do {
-                leafExtensions = try MockCertificates.vcekExtensions(platform: snpPlatform)
-            } catch {
-                throw .certificate(role: roles[2].name, reason: "\(error)")
-            }
-        } else {
-            leafExtensions = []
-        }
-        root = try MockCertificates.issue(kind: .root, role: roles[0].label, seed: seed, subject: names[0], key: keys[0],
-                                          issuer: names[0], issuerKey: keys[0])
-        intermediate = try MockCertificates.issue(kind: .intermediate, role: roles[1].label, seed: seed, subject: names[1],
-                                                  key: keys[1], issuer: names[0], issuerKey: keys[0])
-        leaf = try MockCertificates.issue(kind: .leaf(extra: leafExtensions), role: roles[2].label, seed: seed,
-                                          subject: names[2], key: keys[2], issuer: names[1], issuerKey: keys[1])
-        leafKey = keys[2]
         attestationKey = MockKey(seed: seed, label: "tdx attestation key", curve: .p256)
-
-        do {
-            rootPEM = try root.serializeAsPEM().pemString + "\n"
-            chainPEM = try [leaf, intermediate, root].map { try $0.serializeAsPEM().pemString + "\n" }.joined()
-            rootDER = try root.serializeAsPEM().derBytes
-            let table = SNPCertificateTable(entries: [
-                (GUID.vcek, try leaf.serializeAsPEM().derBytes),
-                (GUID.ask, try intermediate.serializeAsPEM().derBytes),
-                (GUID.ark, rootDER),
-            ])
-            snpAuxblob = guest == .sevSNP ? try table.encoded() : []
-        } catch let error as EvidenceError {
-            throw error
-        } catch {
-            throw .certificate(role: roles[0].name, reason: "cannot serialise: \(error)")
-        }
-
-        if guest == .tdx {
-            let binding = SGXReportBody.bindingReportData(attestationKey: attestationKey.publicKeyRaw, qeAuthData: qeAuthData)
-            qeReport = try SGXReportBody.mockQuotingEnclave(reportData: binding).encoded()
-            qeReportSignature = leafKey.sign(qeReport)
-        } else {
+        if guest == .sevSNP {
+            leafKey = MockKey(seed: seed, label: "sev-snp vcek", curve: .p384)
+            let arkSigner = try RSAPSSSigner(pem: MockRSAKeys.arkPEM, role: "ARK")
+            let askSigner = try RSAPSSSigner(pem: MockRSAKeys.askPEM, role: "ASK")
+            self.askSigner = askSigner
+            rootCertificateDER = try AMDCertificates.ark(seed: seed, key: arkSigner)
+            intermediateCertificateDER = try AMDCertificates.ask(seed: seed, key: askSigner, arkKey: arkSigner)
+            leafCertificateDER = try AMDCertificates.vcek(seed: seed, spki: try leafKey.subjectPublicKeyInfo, chipID: snpPlatform.chipID,
+                                                          tcb: snpPlatform.tcb, askKey: askSigner)
+            snpAuxblob = try SNPCertificateTable(entries: [
+                (GUID.vcek, leafCertificateDER), (GUID.ask, intermediateCertificateDER), (GUID.ark, rootCertificateDER),
+            ]).encoded()
             qeReport = []
             qeReportSignature = []
+            return
         }
+        let roles = [("tdx root ca", "tsmfs mock SGX root CA"), ("tdx pck platform ca", "tsmfs mock PCK platform CA"),
+                     ("tdx pck", "tsmfs mock SGX PCK certificate")]
+        let keys = roles.map { MockKey(seed: seed, label: $0.0, curve: .p256) }
+        let names: [DistinguishedName]
+        do {
+            names = try roles.map { try MockCertificates.name($0.1) }
+        } catch {
+            throw .certificate(role: roles[0].1, reason: "\(error)")
+        }
+        let root = try MockCertificates.issue(kind: .root, role: roles[0].0, seed: seed, subject: names[0], key: keys[0],
+                                              issuer: names[0], issuerKey: keys[0])
+        let intermediate = try MockCertificates.issue(kind: .intermediate, role: roles[1].0, seed: seed, subject: names[1],
+                                                      key: keys[1], issuer: names[0], issuerKey: keys[0])
+        let leaf = try MockCertificates.issue(kind: .leaf(extra: []), role: roles[2].0, seed: seed,
+                                              subject: names[2], key: keys[2], issuer: names[1], issuerKey: keys[1])
+        leafKey = keys[2]
+        askSigner = nil
+        snpAuxblob = []
+        do {
+            rootCertificateDER = try root.serializeAsPEM().derBytes
+            intermediateCertificateDER = try intermediate.serializeAsPEM().derBytes
+            leafCertificateDER = try leaf.serializeAsPEM().derBytes
+        } catch {
+            throw .certificate(role: roles[0].1, reason: "cannot serialise: \(error)")
+        }
+        let binding = SGXReportBody.bindingReportData(attestationKey: attestationKey.publicKeyRaw, qeAuthData: qeAuthData)
+        qeReport = try SGXReportBody.mockQuotingEnclave(reportData: binding).encoded()
+        qeReportSignature = leafKey.sign(qeReport)
+    }
+
+    /// SEV-SNP: a VCEK of this authority's chip at another TCB, as AMD's KDS issues one per chip
+    /// and TCB (the VCEK key derives from the chip and TCB on real parts; the mock keeps one key).
+    public func vcekCertificate(tcb: SNPTCB) throws(EvidenceError) -> [UInt8] {
+        guard let askSigner else { throw .wrongGuest(expected: .sevSNP, actual: guest) }
+        if tcb == snpPlatform.tcb { return leafCertificateDER }
+        return try AMDCertificates.vcek(seed: seed, spki: try leafKey.subjectPublicKeyInfo, chipID: snpPlatform.chipID,
+                                        tcb: tcb, askKey: askSigner)
+    }
+
+    static func pem(_ der: [UInt8]) -> String {
+        PEMDocument(type: "CERTIFICATE", derBytes: der).pemString + "\n"
     }
 
     /// The root certificate (SGX root CA or ARK) as PEM: the trust anchor a verifier is given.
-    public var rootCertificatePEM: String { rootPEM }
-    /// The root certificate's DER.
-    public var rootCertificateDER: [UInt8] { rootDER }
+    public var rootCertificatePEM: String { Self.pem(rootCertificateDER) }
+    /// The intermediate (PCK platform CA or ASK) as PEM.
+    public var intermediateCertificatePEM: String { Self.pem(intermediateCertificateDER) }
+    /// The leaf (PCK certificate or VCEK) as PEM.
+    public var leafCertificatePEM: String { Self.pem(leafCertificateDER) }
     /// Leaf, intermediate and root as concatenated PEM (the DCAP certification data type 5 form).
-    public var certificateChainPEM: String { chainPEM }
+    public var certificateChainPEM: String { leafCertificatePEM + intermediateCertificatePEM + rootCertificatePEM }
     /// The DCAP attestation key's public point x‖y.
     public var attestationPublicKey: [UInt8] { attestationKey.publicKeyRaw }
 
@@ -132,7 +138,7 @@ public struct MockAuthority: Sendable {
         header.userData = quoteUserData
         var quote = TDXQuote(header: header, body: body, signature: [], attestationKey: attestationKey.publicKeyRaw,
                              qeReport: qeReport, qeReportSignature: qeReportSignature, qeAuthData: qeAuthData,
-                             pckCertificateChain: Array(chainPEM.utf8))
+                             pckCertificateChain: Array(certificateChainPEM.utf8))
         quote.signature = attestationKey.sign(try quote.signedBytes())
         return try quote.encoded()
     }

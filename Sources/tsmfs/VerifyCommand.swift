@@ -12,8 +12,10 @@ struct VerifyCommand: ParsableCommand {
         discussion: """
             TDX: the PCK chain up to the trust anchor, the QE report signature, the QE report data's \
             binding of the attestation key, and the attestation key's signature over the quote. \
-            SEV-SNP: the VCEK chain in --auxblob up to the trust anchor (the ARK), the report \
-            signature, and the VCEK's chip ID and TCB against the report. \
+            SEV-SNP: the chain in --auxblob as AMD's is checked (VCEK <- ASK <- ARK, each signed \
+            with RSASSA-PSS SHA-384, salt 48; the ARK byte-identical to the trust anchor), the \
+            report signature by the VCEK (ECDSA P-384 over bytes 0..<0x2A0), and the VCEK's hwID \
+            and SPL extensions against CHIP_ID and REPORTED_TCB. \
             CCA: the realm token's signature by the RAK it carries, the platform challenge's binding \
             of that RAK, and the platform token's signature by the CPAK. The anchor is the mock root \
             of --seed (default "tsmfs") unless --trust-anchor names a PEM file (for cca: the CPAK public key). Exits 0 only if every \
