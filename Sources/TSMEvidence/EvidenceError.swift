@@ -18,6 +18,12 @@ public enum VerificationCheck: String, Sendable, CaseIterable {
     /// DCAP: the collateral (TCB info, QE identity) is signed under the anchor, current, and
     /// names the platform; its matching TCB level is not Revoked.
     case collateral = "collateral"
+    /// CCA: the RAK's ES384 signature over the realm token.
+    case realmSignature = "realm signature"
+    /// CCA: the platform challenge is the hash of the realm token's RAK.
+    case rakBinding = "platform challenge does not bind the RAK"
+    /// CCA: the CPAK's ES384 signature over the platform token.
+    case platformSignature = "platform signature"
 }
 
 /// Why evidence could not be made, parsed or verified. Every error says which structure or which

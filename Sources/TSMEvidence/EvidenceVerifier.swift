@@ -22,7 +22,10 @@ public struct EvidenceVerifier: Sendable {
             guard let document = try PEMDocument.parseMultiple(pemString: trustAnchorPEM).first(where: { $0.discriminator == "CERTIFICATE" }) else {
                 throw EvidenceError.malformed(structure: "trust anchor", reason: "no CERTIFICATE in the PEM")
             }
-            _ = try Certificate(derEncoded: document.derBytes)
+            // An SGX root CA (ECDSA) or an ARK (RSASSA-PSS, which swift-certificates cannot read).
+            if (try? Certificate(derEncoded: document.derBytes)) == nil {
+                _ = try AMDCertificate(der: document.derBytes, role: "trust anchor")
+            }
             anchorDER = document.derBytes
         } catch let error as EvidenceError {
             throw error
@@ -69,7 +72,7 @@ public struct EvidenceVerifier: Sendable {
 
     /// Verifies a SEV-SNP report with its certificate table: structure, VCEK chain (VCEK signed
     /// by ASK signed by ARK = anchor), the report signature by the VCEK over bytes 0..<0x2A0, and
-    /// the VCEK's hwID and TCB extensions, where present, against CHIP_ID and REPORTED_TCB.
+    /// the VCEK's hwID and TCB extensions against CHIP_ID and REPORTED_TCB.
     public func verifySNPReport(_ bytes: [UInt8], auxblob: [UInt8], at time: Date = Date()) throws(EvidenceError) -> SNPReport {
         let report = try SNPReport.parse(bytes)
         let (leafGUID, leafRole): (GUID, String)
@@ -80,25 +83,27 @@ public struct EvidenceVerifier: Sendable {
         default: throw .malformed(structure: "report", reason: "SIGNING_KEY \(report.signingKey) is reserved")
         }
         let table = try SNPCertificateTable.parse(auxblob)
-        func certificate(_ guid: GUID, _ role: String) throws(EvidenceError) -> CertificateChain.Member {
+        func certificate(_ guid: GUID, _ role: String) throws(EvidenceError) -> AMDCertificate {
             guard let der = table.certificate(guid) else {
                 throw .failed(.vcekChain, reason: "the certificate table has no \(role) (\(guid))")
             }
-            return try CertificateChain.member(role, der: der, check: .vcekChain)
+            do {
+                return try AMDCertificate(der: der, role: role)
+            } catch {
+                throw .failed(.vcekChain, reason: "the \(role) certificate does not parse: \(error)")
+            }
         }
-        let chain = CertificateChain(check: .vcekChain, leaf: try certificate(leafGUID, leafRole),
-                                     intermediate: try certificate(.ask, "ASK"), root: try certificate(.ark, "ARK"))
+        let chain = AMDChain(leaf: try certificate(leafGUID, leafRole), ask: try certificate(.ask, "ASK"),
+                             ark: try certificate(.ark, "ARK"), leafRole: leafRole)
         try chain.validate(anchorDER: anchorDER, at: time)
 
-        guard let vcekKey = P384.Signing.PublicKey(chain.leaf.certificate.publicKey) else {
-            throw .failed(.reportSignature, reason: "the \(leafRole) key is not P-384")
-        }
+        let vcekKey = try chain.leafKey()
         let raw = try SNPReport.rawSignature(field: Array(bytes[SNPReport.signatureOffset..<SNPReport.size]))
         guard let signature = try? P384.Signing.ECDSASignature(rawRepresentation: raw),
               vcekKey.isValidSignature(signature, for: Array(bytes[SNPReport.signedRange])) else {
             throw .failed(.reportSignature, reason: "the \(leafRole)'s signature over report bytes 0..<0x2A0 does not verify")
         }
-        try Self.checkVCEKBinding(report, chain.leaf.certificate, role: leafRole)
+        try chain.checkBinding(report)
         return report
     }
 
@@ -112,33 +117,13 @@ public struct EvidenceVerifier: Sendable {
                 throw .failed(.vcekChain, reason: "no auxblob (certificate table) was given")
             }
             return .sevSNP(try verifySNPReport(bytes, auxblob: auxblob, at: time))
+        case .cca:
+            throw .malformed(structure: "trust anchor", reason: "a CCA token is checked against the CPAK public key (CCAToken.verify), not a root certificate")
         }
     }
 
     static func isValidP256(signature: [UInt8], of message: [UInt8], by key: P256.Signing.PublicKey) -> Bool {
         guard let signature = try? P256.Signing.ECDSASignature(rawRepresentation: signature) else { return false }
         return key.isValidSignature(signature, for: message)
-    }
-
-    static func checkVCEKBinding(_ report: SNPReport, _ vcek: Certificate, role: String) throws(EvidenceError) {
-        func extensionValue(_ oid: ASN1ObjectIdentifier) -> ArraySlice<UInt8>? { vcek.extensions[oid: oid]?.value }
-        if !report.maskChipKey, let value = extensionValue(VCEKExtension.hwID) {
-            let hwID = try? ASN1OctetString(derEncoded: value)
-            guard let hwID, Array(hwID.bytes) == report.chipID else {
-                throw .failed(.vcekBinding, reason: "CHIP_ID is not the \(role)'s hwID")
-            }
-        }
-        let spls: [(ASN1ObjectIdentifier, UInt8, String)] = [
-            (VCEKExtension.bootloaderSPL, report.reportedTCB.bootloader, "boot loader"),
-            (VCEKExtension.teeSPL, report.reportedTCB.tee, "TEE"),
-            (VCEKExtension.snpSPL, report.reportedTCB.snp, "SNP"),
-            (VCEKExtension.microcodeSPL, report.reportedTCB.microcode, "microcode"),
-        ]
-        for (oid, reported, name) in spls {
-            guard let value = extensionValue(oid) else { continue }
-            guard let spl = try? Int(derEncoded: value), spl == Int(reported) else {
-                throw .failed(.vcekBinding, reason: "REPORTED_TCB's \(name) SPL \(reported) is not the \(role)'s")
-            }
-        }
     }
 }

@@ -1,4 +1,5 @@
 import Crypto
+import SwiftASN1
 import X509
 
 /// A mock attestation authority, every key and certificate derived from a seed string.
@@ -10,14 +11,15 @@ import X509
 /// info and QE identity of `tdxCollateral(at:)`; an ECDSA P-256 attestation key signs quotes.
 /// Every key is P-256, as Intel's are. CRL distribution points name `tsmfs.invalid`, never Intel.
 ///
-/// For `.sevSNP` it plays AMD's: ARK (root), ASK (intermediate) and VCEK (leaf), all ECDSA
-/// P-384 with SHA-384. Real ARKs and ASKs are RSA-4096 with RSA-PSS; a mock uses P-384
-/// throughout, so one signing path serves every key. The VCEK carries AMD's TCB and hwID
-/// extensions for `snpPlatform`.
+/// For `.sevSNP` it plays AMD's Milan hierarchy as AMD lays it out (`AMDCertificates`): ARK
+/// (RSA-4096, self-signed) -> ASK (RSA-4096) -> VCEK (ECDSA P-384), every certificate signed with
+/// RSASSA-PSS SHA-384, under AMD's names (ARK-Milan, SEV-Milan, SEV-VCEK); the VCEK carries AMD's
+/// structVersion, productName, SPL and hwID extensions for `snpPlatform`. The ARK and ASK keys
+/// are fixed published mock keys (`MockRSAKeys`), the VCEK key derives from the seed.
 ///
-/// The same seed always gives the same keys and byte-identical certificates (RFC 6979
-/// signatures, fixed dates and serial numbers), so `tsmfs trust-anchor` in one process prints the
-/// root a daemon in another process chains to. Every subject is O=tsmfs mock.
+/// The same seed always gives the same keys and byte-identical certificates (RFC 6979 ECDSA
+/// nonces, PSS salts derived from the message, fixed dates, seed-derived serial numbers), so
+/// `tsmfs trust-anchor` in one process prints the root a daemon in another process chains to.
 public struct MockAuthority: Sendable {
     /// The seed `tsmfs` uses when none is given.
     public static let defaultSeed = "tsmfs"
@@ -26,112 +28,123 @@ public struct MockAuthority: Sendable {
     public let guest: Guest
     /// The string every key, serial number and platform value derives from.
     public let seed: String
-    /// Root CA (TDX) or ARK (SEV-SNP).
-    public let root: Certificate
-    /// PCK platform CA (TDX) or ASK (SEV-SNP).
-    public let intermediate: Certificate
-    /// PCK certificate (TDX) or VCEK (SEV-SNP).
-    public let leaf: Certificate
+    /// Root CA (TDX) or ARK (SEV-SNP), DER.
+    public let rootCertificateDER: [UInt8]
+    /// PCK platform CA (TDX) or ASK (SEV-SNP), DER.
+    public let intermediateCertificateDER: [UInt8]
+    /// PCK certificate (TDX) or VCEK (SEV-SNP), DER.
+    public let leafCertificateDER: [UInt8]
     /// The chip and TCB values a SEV-SNP report from this authority carries (the VCEK names them).
     public let snpPlatform: SNPPlatform
     /// TDX: the platform the PCK certificate names, its TCB at the level of `tcbStatus`.
     public let tdxPlatform: TDXPlatform
-    /// TDX: the TCB Signing certificate (issued by the root) that signs the collateral; nil for SEV-SNP.
+    /// TDX: the TCB Signing certificate (issued by the root) that signs the collateral; nil otherwise.
     public let tcbSigning: Certificate?
-
-    /// Root, intermediate, leaf and (TDX) TCB Signing keys, in that order.
+    /// TDX: root, PCK Platform CA, PCK and TCB Signing keys, in that order; empty otherwise.
     let keys: [MockKey]
 
     let leafKey: MockKey
     let attestationKey: MockKey
-    let chainPEM: String
-    let rootPEM: String
-    let rootDER: [UInt8]
+    /// SEV-SNP: the ASK's signer, which issues VCEKs for other TCBs (the KDS face).
+    let askSigner: RSAPSSSigner?
     /// TDX: QE report, its PCK signature and the QE auth data, fixed per authority.
     let qeReport: [UInt8]
     let qeReportSignature: [UInt8]
     /// TDX: the QE authentication data every quote carries (bytes 0...31, as DCAP's default).
     public let qeAuthData: [UInt8] = Array(0..<32)
-    /// SEV-SNP: the certificate table, the same for every report.
+    /// SEV-SNP: the certificate table (VCEK, ASK, ARK), the same for every report.
     public let snpAuxblob: [UInt8]
 
     /// Derives the keys and issues the certificates of `guest`'s hierarchy from `seed`. Throws
-    /// only if swift-certificates refuses to build a certificate (`EvidenceError.certificate`).
+    /// only if a certificate cannot be built (`EvidenceError.certificate`).
     ///
     /// - Parameter tcbStatus: TDX: the status of the TCB level the platform's TCB matches.
     public init(guest: Guest, seed: String = MockAuthority.defaultSeed, tcbStatus: TCBStatus = .upToDate) throws(EvidenceError) {
+        // CCA has no certificate hierarchy: its keys are CCAAuthority's.
+        guard guest != .cca else { throw .invalidInput(field: "guest", reason: "cca has no certificate hierarchy (its CPAK is CCAAuthority's)") }
         self.guest = guest
         self.seed = seed
-        let curve: ECCurve = guest == .tdx ? .p256 : .p384
-        let roles: [(label: String, name: String)] = guest == .tdx
-            ? [("tdx root ca", "Intel SGX Root CA"), ("tdx pck platform ca", "Intel SGX PCK Platform CA"),
-               ("tdx pck", "Intel SGX PCK Certificate"), ("tdx tcb signing", "Intel SGX TCB Signing")]
-            : [("sev-snp ark", "tsmfs mock ARK"), ("sev-snp ask", "tsmfs mock ASK"), ("sev-snp vcek", "tsmfs mock VCEK")]
-        let keys = roles.map { MockKey(seed: seed, label: $0.label, curve: curve) }
-        self.keys = keys
         snpPlatform = SNPPlatform.mock(seed: seed)
         tdxPlatform = TDXPlatform.mock(seed: seed, tcbStatus: tcbStatus)
-        let names: [DistinguishedName]
-        var extensions: [[Certificate.Extension]] = [[], [], [], []]
-        do {
-            names = try roles.map { guest == .tdx ? try MockCertificates.intelName($0.name) : try MockCertificates.name($0.name) }
-            if guest == .sevSNP {
-                extensions[2] = try MockCertificates.vcekExtensions(platform: snpPlatform)
-            } else {
-                let rootCRL = try SGXExtensions.crlDistributionPoints(Self.rootCRLURL)
-                extensions = [[rootCRL], [rootCRL], [try SGXExtensions.pckExtension(tdxPlatform),
-                                                     try SGXExtensions.crlDistributionPoints(Self.pckCRLURL)], [rootCRL]]
-            }
-        } catch {
-            throw .certificate(role: roles[0].name, reason: "\(error)")
-        }
-        root = try MockCertificates.issue(kind: .root, role: roles[0].label, seed: seed, subject: names[0], key: keys[0],
-                                          issuer: names[0], issuerKey: keys[0], extra: extensions[0])
-        intermediate = try MockCertificates.issue(kind: .intermediate, role: roles[1].label, seed: seed, subject: names[1],
-                                                  key: keys[1], issuer: names[0], issuerKey: keys[0], extra: extensions[1])
-        leaf = try MockCertificates.issue(kind: .leaf, role: roles[2].label, seed: seed,
-                                          subject: names[2], key: keys[2], issuer: names[1], issuerKey: keys[1], extra: extensions[2])
-        tcbSigning = guest == .tdx
-            ? try MockCertificates.issue(kind: .leaf, role: roles[3].label, seed: seed, subject: names[3], key: keys[3],
-                                         issuer: names[0], issuerKey: keys[0], extra: extensions[3])
-            : nil
-        leafKey = keys[2]
         attestationKey = MockKey(seed: seed, label: "tdx attestation key", curve: .p256)
-
-        do {
-            rootPEM = try root.serializeAsPEM().pemString + "\n"
-            chainPEM = try [leaf, intermediate, root].map { try $0.serializeAsPEM().pemString + "\n" }.joined()
-            rootDER = try root.serializeAsPEM().derBytes
-            let table = SNPCertificateTable(entries: [
-                (GUID.vcek, try leaf.serializeAsPEM().derBytes),
-                (GUID.ask, try intermediate.serializeAsPEM().derBytes),
-                (GUID.ark, rootDER),
-            ])
-            snpAuxblob = guest == .sevSNP ? try table.encoded() : []
-        } catch let error as EvidenceError {
-            throw error
-        } catch {
-            throw .certificate(role: roles[0].name, reason: "cannot serialise: \(error)")
-        }
-
-        if guest == .tdx {
-            let binding = SGXReportBody.bindingReportData(attestationKey: attestationKey.publicKeyRaw, qeAuthData: qeAuthData)
-            var enclave = SGXReportBody.mockQuotingEnclave(reportData: binding)
-            enclave.cpuSVN = tdxPlatform.cpuSVN
-            qeReport = try enclave.encoded()
-            qeReportSignature = leafKey.sign(qeReport)
-        } else {
+        if guest == .sevSNP {
+            leafKey = MockKey(seed: seed, label: "sev-snp vcek", curve: .p384)
+            let arkSigner = try RSAPSSSigner(pem: MockRSAKeys.arkPEM, role: "ARK")
+            let askSigner = try RSAPSSSigner(pem: MockRSAKeys.askPEM, role: "ASK")
+            self.askSigner = askSigner
+            rootCertificateDER = try AMDCertificates.ark(seed: seed, key: arkSigner)
+            intermediateCertificateDER = try AMDCertificates.ask(seed: seed, key: askSigner, arkKey: arkSigner)
+            leafCertificateDER = try AMDCertificates.vcek(seed: seed, spki: try leafKey.subjectPublicKeyInfo, chipID: snpPlatform.chipID,
+                                                          tcb: snpPlatform.tcb, askKey: askSigner)
+            snpAuxblob = try SNPCertificateTable(entries: [
+                (GUID.vcek, leafCertificateDER), (GUID.ask, intermediateCertificateDER), (GUID.ark, rootCertificateDER),
+            ]).encoded()
             qeReport = []
             qeReportSignature = []
+            tcbSigning = nil
+            keys = []
+            return
         }
+        let roles = [("tdx root ca", "Intel SGX Root CA"), ("tdx pck platform ca", "Intel SGX PCK Platform CA"),
+                     ("tdx pck", "Intel SGX PCK Certificate"), ("tdx tcb signing", "Intel SGX TCB Signing")]
+        let keys = roles.map { MockKey(seed: seed, label: $0.0, curve: .p256) }
+        self.keys = keys
+        let names: [DistinguishedName]
+        let extensions: [[Certificate.Extension]]
+        do {
+            names = try roles.map { try MockCertificates.intelName($0.1) }
+            let rootCRL = try SGXExtensions.crlDistributionPoints(Self.rootCRLURL)
+            extensions = [[rootCRL], [rootCRL], [try SGXExtensions.pckExtension(tdxPlatform),
+                                                 try SGXExtensions.crlDistributionPoints(Self.pckCRLURL)], [rootCRL]]
+        } catch {
+            throw .certificate(role: roles[0].1, reason: "\(error)")
+        }
+        let root = try MockCertificates.issue(kind: .root, role: roles[0].0, seed: seed, subject: names[0], key: keys[0],
+                                              issuer: names[0], issuerKey: keys[0], extra: extensions[0])
+        let intermediate = try MockCertificates.issue(kind: .intermediate, role: roles[1].0, seed: seed, subject: names[1],
+                                                      key: keys[1], issuer: names[0], issuerKey: keys[0], extra: extensions[1])
+        let leaf = try MockCertificates.issue(kind: .leaf, role: roles[2].0, seed: seed,
+                                              subject: names[2], key: keys[2], issuer: names[1], issuerKey: keys[1], extra: extensions[2])
+        tcbSigning = try MockCertificates.issue(kind: .leaf, role: roles[3].0, seed: seed, subject: names[3], key: keys[3],
+                                                issuer: names[0], issuerKey: keys[0], extra: extensions[3])
+        leafKey = keys[2]
+        askSigner = nil
+        snpAuxblob = []
+        do {
+            rootCertificateDER = try root.serializeAsPEM().derBytes
+            intermediateCertificateDER = try intermediate.serializeAsPEM().derBytes
+            leafCertificateDER = try leaf.serializeAsPEM().derBytes
+        } catch {
+            throw .certificate(role: roles[0].1, reason: "cannot serialise: \(error)")
+        }
+        let binding = SGXReportBody.bindingReportData(attestationKey: attestationKey.publicKeyRaw, qeAuthData: qeAuthData)
+        var enclave = SGXReportBody.mockQuotingEnclave(reportData: binding)
+        enclave.cpuSVN = tdxPlatform.cpuSVN
+        qeReport = try enclave.encoded()
+        qeReportSignature = leafKey.sign(qeReport)
+    }
+
+    /// SEV-SNP: a VCEK of this authority's chip at another TCB, as AMD's KDS issues one per chip
+    /// and TCB (the VCEK key derives from the chip and TCB on real parts; the mock keeps one key).
+    public func vcekCertificate(tcb: SNPTCB) throws(EvidenceError) -> [UInt8] {
+        guard let askSigner else { throw .wrongGuest(expected: .sevSNP, actual: guest) }
+        if tcb == snpPlatform.tcb { return leafCertificateDER }
+        return try AMDCertificates.vcek(seed: seed, spki: try leafKey.subjectPublicKeyInfo, chipID: snpPlatform.chipID,
+                                        tcb: tcb, askKey: askSigner)
+    }
+
+    static func pem(_ der: [UInt8]) -> String {
+        PEMDocument(type: "CERTIFICATE", derBytes: der).pemString + "\n"
     }
 
     /// The root certificate (SGX root CA or ARK) as PEM: the trust anchor a verifier is given.
-    public var rootCertificatePEM: String { rootPEM }
-    /// The root certificate's DER.
-    public var rootCertificateDER: [UInt8] { rootDER }
+    public var rootCertificatePEM: String { Self.pem(rootCertificateDER) }
+    /// The intermediate (PCK platform CA or ASK) as PEM.
+    public var intermediateCertificatePEM: String { Self.pem(intermediateCertificateDER) }
+    /// The leaf (PCK certificate or VCEK) as PEM.
+    public var leafCertificatePEM: String { Self.pem(leafCertificateDER) }
     /// Leaf, intermediate and root as concatenated PEM (the DCAP certification data type 5 form).
-    public var certificateChainPEM: String { chainPEM }
+    public var certificateChainPEM: String { leafCertificatePEM + intermediateCertificatePEM + rootCertificatePEM }
     /// The DCAP attestation key's public point x‖y.
     public var attestationPublicKey: [UInt8] { attestationKey.publicKeyRaw }
 
@@ -147,7 +160,7 @@ public struct MockAuthority: Sendable {
         header.userData = quoteUserData
         var quote = TDXQuote(header: header, body: body, signature: [], attestationKey: attestationKey.publicKeyRaw,
                              qeReport: qeReport, qeReportSignature: qeReportSignature, qeAuthData: qeAuthData,
-                             pckCertificateChain: Array(chainPEM.utf8))
+                             pckCertificateChain: Array(certificateChainPEM.utf8))
         quote.signature = attestationKey.sign(try quote.signedBytes())
         return try quote.encoded()
     }

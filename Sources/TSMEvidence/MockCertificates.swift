@@ -80,32 +80,4 @@ enum MockCertificates {
             throw .certificate(role: role, reason: "\(error)")
         }
     }
-
-    /// AMD's VCEK extensions (OIDs under 1.3.6.1.4.1.3704.1): product name, the boot loader,
-    /// TEE, SNP and microcode SPLs of the TCB, and hwID = CHIP_ID.
-    static func vcekExtensions(platform: SNPPlatform) throws -> [Certificate.Extension] {
-        func value(_ build: (inout DER.Serializer) throws -> Void) throws -> ArraySlice<UInt8> {
-            var serializer = DER.Serializer()
-            try build(&serializer)
-            return serializer.serializedBytes[...]
-        }
-        let spls: [(UInt, UInt8)] = [(1, platform.tcb.bootloader), (2, platform.tcb.tee), (3, platform.tcb.snp), (8, platform.tcb.microcode)]
-        var extensions = [Certificate.Extension(oid: VCEKExtension.productName, critical: false,
-                                                value: try value { try $0.serialize(ASN1IA5String("Milan-B0")) })]
-        for (arc, spl) in spls {
-            extensions.append(Certificate.Extension(oid: VCEKExtension.spl(arc), critical: false,
-                                                    value: try value { try $0.serialize(Int(spl)) }))
-        }
-        extensions.append(Certificate.Extension(oid: VCEKExtension.hwID, critical: false,
-                                                value: try value { try $0.serialize(ASN1OctetString(contentBytes: platform.chipID[...])) }))
-        return extensions
-    }
-}
-
-/// The OIDs AMD's VCEK certificates carry their TCB and chip identity under.
-enum VCEKExtension {
-    static let productName: ASN1ObjectIdentifier = [1, 3, 6, 1, 4, 1, 3704, 1, 2]
-    static let hwID: ASN1ObjectIdentifier = [1, 3, 6, 1, 4, 1, 3704, 1, 4]
-    static func spl(_ arc: UInt) -> ASN1ObjectIdentifier { ASN1ObjectIdentifier(arrayLiteral: 1, 3, 6, 1, 4, 1, 3704, 1, 3, arc) }
-    static let bootloaderSPL = spl(1), teeSPL = spl(2), snpSPL = spl(3), microcodeSPL = spl(8)
 }

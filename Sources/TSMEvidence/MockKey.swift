@@ -57,6 +57,20 @@ public struct MockKey: Sendable, Hashable {
         }
     }
 
+    /// The SubjectPublicKeyInfo DER (id-ecPublicKey, the named curve, the uncompressed point).
+    public var subjectPublicKeyInfo: [UInt8] {
+        get throws(EvidenceError) {
+            do {
+                switch curve {
+                case .p256: return Array(try P256.Signing.PrivateKey(rawRepresentation: scalar).publicKey.derRepresentation)
+                case .p384: return Array(try P384.Signing.PrivateKey(rawRepresentation: scalar).publicKey.derRepresentation)
+                }
+            } catch {
+                throw .certificate(role: "mock key", reason: "\(error)")
+            }
+        }
+    }
+
     /// The raw r‖s ECDSA signature over the curve hash (SHA-256 or SHA-384) of `message`.
     public func sign(_ message: [UInt8]) -> [UInt8] {
         DeterministicECDSA.sign(message, scalar: scalar, curve: curve)

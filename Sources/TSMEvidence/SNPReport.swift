@@ -24,7 +24,7 @@ public struct SNPReport: Sendable, Equatable {
         public static let committedVersion = 0x1EC, launchTCB = 0x1F0, signature = 0x2A0
     }
 
-    /// VERSION: 2 (newer firmware writes 3 or 5).
+    /// VERSION: 2 here; the mock platform's firmware writes 3 (newer firmware writes 5).
     public var version: UInt32 = 2
     /// GUEST_SVN: the guest's security version from its ID block.
     public var guestSVN: UInt32 = 0
@@ -59,6 +59,10 @@ public struct SNPReport: Sendable, Equatable {
     public var reportIDMA = [UInt8](repeating: 0, count: 32)
     /// REPORTED_TCB: the TCB the VCEK was derived for.
     public var reportedTCB = SNPTCB(rawValue: 0)
+    /// CPUID_FAM_ID, CPUID_MOD_ID, CPUID_STEP at 0x188-0x18A (version 3 and later; zero in 2).
+    public var cpuidFamily: UInt8 = 0
+    public var cpuidModel: UInt8 = 0
+    public var cpuidStepping: UInt8 = 0
     /// CHIP_ID (64): the chip's identity, zero when MASK_CHIP_KEY is set.
     public var chipID = [UInt8](repeating: 0, count: 64)
     /// COMMITTED_TCB: the lowest TCB the firmware may roll back to.
@@ -93,6 +97,10 @@ public struct SNPReport: Sendable, Equatable {
         self.authorKeyDigest = authorKeyDigest
         self.reportID = reportID
         chipID = platform.chipID
+        version = platform.reportVersion
+        if version >= 3 {
+            (cpuidFamily, cpuidModel, cpuidStepping) = platform.cpuid
+        }
         currentTCB = platform.tcb
         reportedTCB = platform.tcb
         committedTCB = platform.tcb
@@ -145,7 +153,8 @@ public struct SNPReport: Sendable, Equatable {
         writer.append(reportID)
         writer.append(reportIDMA)
         writer.u64(reportedTCB.rawValue)
-        writer.zeros(24)
+        writer.append([cpuidFamily, cpuidModel, cpuidStepping])
+        writer.zeros(21)
         writer.append(chipID)
         writer.u64(committedTCB.rawValue)
         for version in [currentVersion, committedVersion] {

@@ -51,22 +51,38 @@ public struct SNPPlatform: Sendable, Equatable {
     public var platformInfo: UInt64
     /// The firmware version reported as current and committed.
     public var firmware: SNPFirmwareVersion
+    /// The report VERSION this firmware writes.
+    public var reportVersion: UInt32
+    /// CPUID_FAM_ID, CPUID_MOD_ID, CPUID_STEP (report version 3 and later, 0x188-0x18A).
+    public var cpuid: (family: UInt8, model: UInt8, stepping: UInt8)
 
     /// A platform from its values.
-    public init(chipID: [UInt8], tcb: SNPTCB, platformInfo: UInt64, firmware: SNPFirmwareVersion) {
+    public init(chipID: [UInt8], tcb: SNPTCB, platformInfo: UInt64, firmware: SNPFirmwareVersion,
+                reportVersion: UInt32 = 3, cpuid: (family: UInt8, model: UInt8, stepping: UInt8) = (0x19, 0x01, 0x00)) {
         self.chipID = chipID
         self.tcb = tcb
         self.platformInfo = platformInfo
         self.firmware = firmware
+        self.reportVersion = reportVersion
+        self.cpuid = cpuid
     }
 
-    /// The mock platform of a seed: CHIP_ID = SHA-512("tsmfs mock chip id " + seed), boot loader
-    /// SPL 4, TEE 0, SNP 22, microcode 213, SMT enabled, firmware 1.55.21.
+    /// Same values.
+    public static func == (lhs: Self, rhs: Self) -> Bool {
+        lhs.chipID == rhs.chipID && lhs.tcb == rhs.tcb && lhs.platformInfo == rhs.platformInfo && lhs.firmware == rhs.firmware
+            && lhs.reportVersion == rhs.reportVersion && lhs.cpuid == rhs.cpuid
+    }
+
+    /// The mock platform of a seed, a Milan-B0 part (CPUID family 0x19, model 0x01, stepping 0)
+    /// on SNP firmware 1.55.21, which writes version 3 reports (SEV-SNP ABI 1.55): CHIP_ID =
+    /// SHA-512("tsmfs mock chip id " + seed) with a first byte of 0x02 or 0x04 given its top bit
+    /// (snpguest reads a hwID starting so as DER), boot loader SPL 4, TEE 0, SNP 22, microcode
+    /// 213, SMT enabled.
     public static func mock(seed: String) -> SNPPlatform {
-        SNPPlatform(chipID: Array(SHA512.hash(data: Array("tsmfs mock chip id \(seed)".utf8))),
-                    tcb: SNPTCB(bootloader: 4, tee: 0, snp: 22, microcode: 213),
-                    platformInfo: 1,
-                    firmware: SNPFirmwareVersion(major: 1, minor: 55, build: 21))
+        var chipID = Array(SHA512.hash(data: Array("tsmfs mock chip id \(seed)".utf8)))
+        if chipID[0] == 0x02 || chipID[0] == 0x04 { chipID[0] |= 0x80 }
+        return SNPPlatform(chipID: chipID, tcb: SNPTCB(bootloader: 4, tee: 0, snp: 22, microcode: 213), platformInfo: 1,
+                           firmware: SNPFirmwareVersion(major: 1, minor: 55, build: 21))
     }
 }
 

@@ -64,6 +64,9 @@ extension MockAuthority {
         let issued = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
         let next = issued.addingTimeInterval(Self.collateralLifetime)
         do {
+            let root = try Certificate(derEncoded: rootCertificateDER)
+            let intermediate = try Certificate(derEncoded: intermediateCertificateDER)
+            let rootPEM = rootCertificatePEM
             let rootCRL = try MockCRL.make(issuer: root, key: keys[0], number: 1, thisUpdate: issued, nextUpdate: next)
             let pckCRL = try MockCRL.make(issuer: intermediate, key: keys[1], number: 1, thisUpdate: issued, nextUpdate: next)
             let tcbInfo = TDXTCBInfo.json(platform: tdxPlatform, issued: issued, next: next)

@@ -25,6 +25,10 @@ public struct GuestSpec: Sendable {
     public var tcbStatus: TCBStatus = .upToDate
     /// TDX: the guest runs on TDX module 1.5, whose quotes are v5 with a TD 1.5 body.
     public var tdxModule15 = false
+    /// CCA: the realm personalization value (64 bytes) the host gave the realm.
+    public var realmPersonalization = [UInt8](repeating: 0, count: 64)
+    /// CCA: the collection the token comes in.
+    public var ccaTokenFormat = CCAToken.Format.tag399
     /// `--kernel`: the release whose ABI the sysroot shows (see ``KernelFeature``).
     public var kernel: KernelRelease
     /// The RFC v2 tree at `sys/kernel/tsm`, tsmfs's unified view that no release has; off for a
@@ -59,6 +63,7 @@ extension Guest {
         switch self {
         case .tdx: return BuiltinProviders.all
         case .sevSNP: return BuiltinProviders.all + [BuiltinProviders.sevSNP]
+        case .cca: return BuiltinProviders.all
         }
     }
 
@@ -67,6 +72,7 @@ extension Guest {
         switch self {
         case .tdx: return TDXGuestAssembly.self
         case .sevSNP: return SNPGuestAssembly.self
+        case .cca: return CCAGuestAssembly.self
         }
     }
 }

@@ -4,10 +4,11 @@ import TSMEventLog
 import TSMGuest
 import TSMModel
 import TSMEvidence
+import TSMBytes
 
 /// The options that pick and shape a guest sysroot, shared by `mount --sysroot` and `exec`.
 struct GuestOptions: ParsableArguments {
-    @Option(help: "The guest to play: tdx or sev-snp.")
+    @Option(help: "The guest to play: tdx, sev-snp or cca.")
     var guest: Guest = .tdx
 
     @Option(help: ArgumentHelp("The seed the mock attestation keys and certificates derive from.", valueName: "S"))
@@ -30,6 +31,12 @@ struct GuestOptions: ParsableArguments {
     @Option(name: .customLong("tdx-module"), help: ArgumentHelp("TDX: the TDX module version, 1.0 (Quote v4, default) or 1.5 (Quote v5 with a TD 1.5 body: TEE_TCB_SVN2, MRSERVICETD zero).", valueName: "VERSION"))
     var tdxModule: String?
 
+    @Option(name: .customLong("realm-personalization"), help: ArgumentHelp("CCA: the realm personalization value, 64 bytes as 128 hex digits (default: zeros).", valueName: "HEX"))
+    var realmPersonalization: String?
+
+    @Option(name: .customLong("cca-token-format"), help: ArgumentHelp("CCA: tag399 (RMM 1.0, the default) or cmw (the tag-907 CMW collection of TF-RMM v0.9).", valueName: "FORMAT"))
+    var ccaTokenFormat: CCAToken.Format?
+
     @Option(help: ArgumentHelp("Show what this Linux release shows (`tsmfs kernels` lists them), and nothing it lacks. Default: the newest modelled.", valueName: "VERSION"))
     var kernel: String?
 
@@ -37,6 +44,13 @@ struct GuestOptions: ParsableArguments {
     var noUnified = false
 
     func validate() throws {
+        if ccaTokenFormat != nil, guest != .cca { throw ValidationError("--cca-token-format needs --guest cca") }
+        if let realmPersonalization {
+            guard guest == .cca else { throw ValidationError("--realm-personalization needs --guest cca") }
+            guard Hex.decode(realmPersonalization)?.count == 64 else {
+                throw ValidationError("--realm-personalization is 64 bytes: 128 hex digits")
+            }
+        }
         if svsm && guest != .sevSNP { throw ValidationError("--svsm needs --guest sev-snp") }
         guard privlevelFloor <= 3 else { throw ValidationError("--privlevel-floor is 0 to 3") }
         if privlevelFloorOption != nil && guest != .sevSNP { throw ValidationError("--privlevel-floor needs --guest sev-snp") }
@@ -78,6 +92,8 @@ struct GuestOptions: ParsableArguments {
                              providers: providers, faults: faults, kernel: try release(), unified: !noUnified)
         spec.tcbStatus = tcbStatus
         spec.tdxModule15 = tdxModule == "1.5"
+        if let personalization = realmPersonalization.flatMap(Hex.decode) { spec.realmPersonalization = personalization }
+        if let ccaTokenFormat { spec.ccaTokenFormat = ccaTokenFormat }
         return spec
     }
 
@@ -87,6 +103,8 @@ struct GuestOptions: ParsableArguments {
             + (svsm ? ["--svsm"] : []) + (bootLog.map { ["--boot-log", $0] } ?? []) + (kernel.map { ["--kernel", $0] } ?? [])
             + (noUnified ? ["--no-unified"] : []) + (tcbStatus != .upToDate ? ["--tcb-status", tcbStatus.rawValue] : [])
             + (tdxModule.map { ["--tdx-module", $0] } ?? [])
+            + (realmPersonalization.map { ["--realm-personalization", $0] } ?? [])
+            + (ccaTokenFormat.map { ["--cca-token-format", $0.rawValue] } ?? [])
     }
 
     /// The options given that shape a guest, by name: refused where no guest is served.
@@ -101,6 +119,8 @@ struct GuestOptions: ParsableArguments {
         if noUnified { names.append("--no-unified") }
         if CommandLine.arguments.contains("--tcb-status") { names.append("--tcb-status") }
         if tdxModule != nil { names.append("--tdx-module") }
+        if realmPersonalization != nil { names.append("--realm-personalization") }
+        if ccaTokenFormat != nil { names.append("--cca-token-format") }
         return names
     }
 }
@@ -110,3 +130,5 @@ extension ProviderOptions {
         providers.flatMap { ["--provider", $0] } + (config.map { ["--config", $0] } ?? [])
     }
 }
+
+extension CCAToken.Format: ExpressibleByArgument {}

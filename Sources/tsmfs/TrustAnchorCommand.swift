@@ -5,11 +5,16 @@ import TSMEvidence
 struct TrustAnchorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trust-anchor",
-        abstract: "Print the mock attestation root certificate (PEM) that tsmfs evidence chains to.",
+        abstract: "Print the mock attestation root certificate (PEM) that tsmfs evidence chains to, or the CCA platform key.",
         discussion: """
-            The SGX root CA for --guest tdx, the ARK for --guest sev-snp. Keys and certificates derive \
-            from --seed alone, so the same seed prints the same certificate in every process and on \
-            every machine. The certificate says O=tsmfs mock: it is not Intel's or AMD's.
+            The SGX root CA for --guest tdx, the ARK for --guest sev-snp; for --guest cca the CPAK's \
+            public key (PEM SubjectPublicKeyInfo), which signs every platform token. Keys and \
+            certificates derive from --seed alone (with fixed published RSA keys for the ARK and ASK), \
+            so the same seed prints the same anchor in every process and on every machine. The TDX \
+            root says O=tsmfs mock. The SEV-SNP ARK has AMD's ARK-Milan name and shape (RSA-4096, \
+            self-signed with RSASSA-PSS SHA-384) but a published mock key: neither is Intel's or \
+            AMD's. Pin the ARK by the SHA-256 of its DER \
+            (`tsmfs trust-anchor --guest sev-snp | openssl x509 -outform DER | sha256sum`).
             """
     )
 
@@ -17,7 +22,11 @@ struct TrustAnchorCommand: ParsableCommand {
 
     func run() throws {
         do {
-            print(try MockAuthority(guest: authority.guest, seed: authority.seed).rootCertificatePEM, terminator: "")
+            if authority.guest == .cca {
+                print(try CCAAuthority(seed: authority.seed).cpakPEM, terminator: "")
+            } else {
+                print(try MockAuthority(guest: authority.guest, seed: authority.seed).rootCertificatePEM, terminator: "")
+            }
         } catch {
             throw Failure(error.description)
         }
@@ -26,7 +35,7 @@ struct TrustAnchorCommand: ParsableCommand {
 
 /// The guest and seed that pick a mock authority.
 struct AuthorityOptions: ParsableArguments {
-    @Option(help: "The guest whose authority: tdx or sev-snp.")
+    @Option(help: "The guest whose authority: tdx, sev-snp or cca.")
     var guest: Guest
 
     @Option(help: ArgumentHelp("The seed the mock keys and certificates derive from.", valueName: "S"))

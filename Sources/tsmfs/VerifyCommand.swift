@@ -9,24 +9,28 @@ import TSMEvidence
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Verify a TDX quote or a SEV-SNP report and print its registers and report data as JSON.",
+        abstract: "Verify a TDX quote, a SEV-SNP report or a CCA token and print its registers and report data as JSON.",
         discussion: """
             TDX: the PCK chain up to the trust anchor, the QE report signature, the QE report data's \
             binding of the attestation key, and the attestation key's signature over the quote. \
             TDX also checks the collateral (--collateral FILE, as `tsmfs collateral` prints it, or the \
             mock authority's own when no --trust-anchor is given) and adds its tcb_status and \
             advisory_ids; a Revoked TCB fails. \
-            SEV-SNP: the VCEK chain in --auxblob up to the trust anchor (the ARK), the report \
-            signature, and the VCEK's chip ID and TCB against the report. The anchor is the mock root \
-            of --seed (default "tsmfs") unless --trust-anchor names a PEM file. Exits 0 only if every \
+            SEV-SNP: the chain in --auxblob as AMD's is checked (VCEK <- ASK <- ARK, each signed \
+            with RSASSA-PSS SHA-384, salt 48; the ARK byte-identical to the trust anchor), the \
+            report signature by the VCEK (ECDSA P-384 over bytes 0..<0x2A0), and the VCEK's hwID \
+            and SPL extensions against CHIP_ID and REPORTED_TCB. \
+            CCA: the realm token's signature by the RAK it carries, the platform challenge's binding \
+            of that RAK, and the platform token's signature by the CPAK. The anchor is the mock root \
+            of --seed (default "tsmfs") unless --trust-anchor names a PEM file (for cca: the CPAK public key). Exits 0 only if every \
             check passes; otherwise names the failed check on stderr and exits 1.
             """
     )
 
-    @Argument(help: "The outblob: a TDX Quote v4 or a SEV-SNP ATTESTATION_REPORT.")
+    @Argument(help: "The outblob: a TDX Quote v4, a SEV-SNP ATTESTATION_REPORT or a CCA attestation token.")
     var file: String
 
-    @Option(help: "The guest that made FILE: tdx or sev-snp.")
+    @Option(help: "The guest that made FILE: tdx, sev-snp or cca.")
     var guest: Guest
 
     @Option(help: ArgumentHelp("The SEV-SNP certificate table (auxblob); required for sev-snp.", valueName: "FILE"))
@@ -59,32 +63,42 @@ struct VerifyCommand: ParsableCommand {
                 throw ValidationError("--report-data takes 1 to 64 bytes as hex (2 to 128 digits)")
             }
         }
-        if guest == .tdx, auxblob != nil {
-            throw ValidationError("a TDX quote carries its certificates; --auxblob is for sev-snp")
+        if guest != .sevSNP, auxblob != nil {
+            throw ValidationError("a \(guest.rawValue) outblob carries what it needs; --auxblob is for sev-snp")
         }
     }
 
     func run() throws {
         do {
-            let verifier: EvidenceVerifier
-            if let trustAnchor {
-                verifier = try EvidenceVerifier(trustAnchorPEM: String(decoding: try ProviderSelection.readFile(trustAnchor), as: UTF8.self))
+            let verified: VerifiedEvidence
+            var extra: [(name: String, value: VerifiedEvidence.Value)] = []
+            if guest == .cca {
+                let anchor = try trustAnchor.map { path throws(ProviderSelection.Failure) in
+                    String(decoding: try ProviderSelection.readFile(path), as: UTF8.self)
+                }
+                let cpak = try anchor.map { pem throws(EvidenceError) in try CCAToken.cpak(pem: pem) }
+                    ?? CCAAuthority(seed: seed ?? MockAuthority.defaultSeed).cpakPublicKey
+                verified = .cca(try CCAToken.verify(try ProviderSelection.readFile(file), cpak: cpak))
             } else {
-                verifier = EvidenceVerifier(authority: try MockAuthority(guest: guest, seed: seed ?? MockAuthority.defaultSeed))
+                let verifier: EvidenceVerifier
+                if let trustAnchor {
+                    verifier = try EvidenceVerifier(trustAnchorPEM: String(decoding: try ProviderSelection.readFile(trustAnchor), as: UTF8.self))
+                } else {
+                    verifier = EvidenceVerifier(authority: try MockAuthority(guest: guest, seed: seed ?? MockAuthority.defaultSeed))
+                }
+                let evidence = try ProviderSelection.readFile(file)
+                let aux = try auxblob.map { path throws(ProviderSelection.Failure) in try ProviderSelection.readFile(path) }
+                verified = try verifier.verify(evidence, guest: guest, auxblob: aux)
+                if case .tdx(let quote) = verified, let checked = try tdxCollateral() {
+                    let verdict = try verifier.verifyTDXCollateral(checked, for: quote)
+                    extra = [("tcb_status", .text(verdict.status.rawValue)), ("advisory_ids", .text(verdict.advisoryIDs.joined(separator: ",")))]
+                }
             }
-            let evidence = try ProviderSelection.readFile(file)
-            let aux = try auxblob.map { path throws(ProviderSelection.Failure) in try ProviderSelection.readFile(path) }
-            let verified = try verifier.verify(evidence, guest: guest, auxblob: aux)
             if let reportData, let wanted = Hex.decode(reportData) {
                 let expected = wanted + [UInt8](repeating: 0, count: 64 - wanted.count)
                 guard verified.reportData == expected else {
                     throw Failure("report data does not match: the evidence has \(Hex.encode(verified.reportData)), expected \(Hex.encode(expected))")
                 }
-            }
-            var extra: [(name: String, value: VerifiedEvidence.Value)] = []
-            if case .tdx(let quote) = verified, let checked = try tdxCollateral() {
-                let verdict = try verifier.verifyTDXCollateral(checked, for: quote)
-                extra = [("tcb_status", .text(verdict.status.rawValue)), ("advisory_ids", .text(verdict.advisoryIDs.joined(separator: ",")))]
             }
             print(verified.json(appending: extra), terminator: "")
         } catch let error as EvidenceError {

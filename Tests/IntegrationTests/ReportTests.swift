@@ -4,9 +4,9 @@ import Testing
 import TestSupport
 
 /// The Python verifier written from the formats alone (Tests/TSMEvidenceTests/verify_evidence.py).
-func independentVerifier() -> String {
+func independentVerifier(_ script: String = "verify_evidence.py") -> String {
     URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("TSMEvidenceTests/verify_evidence.py").path
+        .appendingPathComponent("TSMEvidenceTests/\(script)").path
 }
 
 /// Reads a whole configfs file in one read, as clients read quotes.
@@ -225,13 +225,7 @@ final class SNPReportTests {
         let files = mount.directory
         try Data(outblob).write(to: URL(fileURLWithPath: files + "/report"))
         try Data(auxblob).write(to: URL(fileURLWithPath: files + "/auxblob"))
-        let r = try shell("""
-            set -e
-            '\(tsmfsBinary())' trust-anchor --guest sev-snp > '\(files)/ark.pem'
-            '\(tsmfsBinary())' verify '\(files)/report' --guest sev-snp --auxblob '\(files)/auxblob' --trust-anchor '\(files)/ark.pem' --report-data \(hex(nonce)) > /dev/null
-            ! '\(tsmfsBinary())' verify '\(files)/report' --guest sev-snp --auxblob '\(files)/auxblob' --trust-anchor '\(files)/ark.pem' --report-data 00 2> /dev/null
-            python3 '\(independentVerifier())' sev-snp '\(files)/report' '\(files)/auxblob' '\(files)/ark.pem'
-            """)
+        let r = try shell(snpVerifierScript(files: files, nonce: hex(nonce)))
         #expect(r.status == 0, "\(r.stderr)")
         var corrupted = outblob
         corrupted[0x95] ^= 0x80

@@ -124,7 +124,8 @@ import TSMModel
             if worker == writers {
                 // The reader: a snapshot taken between two reads of the log is the replay of some
                 // prefix of the later one, no shorter than the earlier one, register by register.
-                while done.load(ordering: .acquiring) < writers {
+                // At least one check, however the threads are scheduled on a loaded machine.
+                repeat {
                     let before = log.runtime.count
                     let registers = Self.rtmrs(provider)
                     let events = log.events()
@@ -134,7 +135,7 @@ import TSMModel
                         mismatches.withLock { $0.append("rtmr\(rtmr) with \(events.count - bootCount) records") }
                     }
                     checks.add(1, ordering: .relaxed)
-                }
+                } while done.load(ordering: .acquiring) < writers
                 return
             }
             for step in 0..<perWriter {

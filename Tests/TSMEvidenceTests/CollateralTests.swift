@@ -1,5 +1,6 @@
 import FoundationEssentials
 import TSMBytes
+import X509
 @testable import TSMEvidence
 import Testing
 
@@ -51,7 +52,7 @@ import Testing
 
     @Test func pckCertificateCarriesTheSGXExtensions() throws {
         let authority = try MockAuthority(guest: .tdx, seed: "collateral", tcbStatus: .outOfDate)
-        let pck = try PCKExtension(authority.leaf)
+        let pck = try PCKExtension(try Certificate(derEncoded: authority.leafCertificateDER))
         #expect(pck.fmspc == authority.tdxPlatform.fmspc)
         #expect(pck.cpuSVN == TDXPlatform.sgxComponents(level: TCBStatus.outOfDate.levelIndex))
         #expect(pck.pceSVN == TDXPlatform.mockPCESVN)

@@ -116,7 +116,7 @@ import Testing
     }
 
     @Test func missingCertificateFails() throws {
-        let table = SNPCertificateTable(entries: [(GUID.vcek, try snp.leaf.serializeAsPEM().derBytes), (GUID.ark, snp.rootCertificateDER)])
+        let table = SNPCertificateTable(entries: [(GUID.vcek, snp.leafCertificateDER), (GUID.ark, snp.rootCertificateDER)])
         expectFailure(.vcekChain, "no ASK") {
             try EvidenceVerifier(authority: snp).verifySNPReport(evidence.report, auxblob: try table.encoded())
         }

@@ -31,17 +31,64 @@ struct IndependentVerifierTests {
         let report = try PythonVerifier.write(evidence.report, "report.bin", in: directory)
         let auxblob = try PythonVerifier.write(evidence.auxblob, "auxblob.bin", in: directory)
         #expect(try PythonVerifier.run(["sev-snp", report, auxblob, ark]) == 0)
-        var corrupted = evidence.report
-        corrupted[0x90] ^= 0x01
-        let bad = try PythonVerifier.write(corrupted, "corrupted.bin", in: directory)
-        #expect(try PythonVerifier.run(["sev-snp", bad, auxblob, ark]) != 0)
+        for offset in [0x00, 0x90, 0x180, 0x188, 0x1A0, 0x1F0, 0x29F, 0x2A0] {
+            var corrupted = evidence.report
+            corrupted[offset] ^= 0x01
+            let bad = try PythonVerifier.write(corrupted, "corrupted-\(offset).bin", in: directory)
+            #expect(try PythonVerifier.run(["sev-snp", bad, auxblob, ark]) != 0, "offset \(offset)")
+        }
+        // A report whose REPORTED_TCB is not the VCEK's, properly signed: the binding fails.
+        var stale = try patternedReport(platform: authority.snpPlatform)
+        stale.reportedTCB = SNPTCB(bootloader: 4, tee: 0, snp: 21, microcode: 213)
+        let staleFile = try PythonVerifier.write(try authority.sign(stale).report, "stale.bin", in: directory)
+        #expect(try PythonVerifier.run(["sev-snp", staleFile, auxblob, ark]) != 0)
         let other = try MockAuthority(guest: .sevSNP, seed: "other")
         let otherARK = try PythonVerifier.write(Array(other.rootCertificatePEM.utf8), "other.pem", in: directory)
         #expect(try PythonVerifier.run(["sev-snp", report, auxblob, otherARK]) != 0)
     }
 }
 
+/// omne-attest 0.1.0 (PyPI, Apache-2.0; Scripts/test installs it pinned), a third-party verifier
+/// of AMD's chain, accepts the mock's report with the mock ARK's SHA-256 as its pin, and refuses
+/// a corrupted report, a corrupted VCEK and another seed's ARK.
+@Suite(.enabled(if: PythonVerifier.hasOmneAttest, "needs omne-attest==0.1.0 from PyPI (Scripts/test installs it)"))
+struct OmneAttestTests {
+    @Test func acceptsReportWithPinnedARK() throws {
+        let authority = try Authorities.snp.get()
+        let evidence = try authority.sign(try patternedReport(platform: authority.snpPlatform))
+        let directory = try PythonVerifier.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let ark = try PythonVerifier.write(Array(authority.rootCertificatePEM.utf8), "ark.pem", in: directory)
+        let report = try PythonVerifier.write(evidence.report, "report.bin", in: directory)
+        let auxblob = try PythonVerifier.write(evidence.auxblob, "auxblob.bin", in: directory)
+        #expect(try PythonVerifier.runOmne([report, auxblob, ark]) == 0)
+
+        var corrupted = evidence.report
+        corrupted[0x1A0] ^= 0x01
+        let bad = try PythonVerifier.write(corrupted, "corrupted.bin", in: directory)
+        #expect(try PythonVerifier.runOmne([bad, auxblob, ark]) != 0)
+        // A byte of the VCEK's TBSCertificate (the table's first certificate starts at 96).
+        var badTable = evidence.auxblob
+        badTable[96 + 200] ^= 0x01
+        let badAux = try PythonVerifier.write(badTable, "corrupted-aux.bin", in: directory)
+        #expect(try PythonVerifier.runOmne([report, badAux, ark]) != 0)
+        let other = try MockAuthority(guest: .sevSNP, seed: "other")
+        let otherARK = try PythonVerifier.write(Array(other.rootCertificatePEM.utf8), "other.pem", in: directory)
+        #expect(try PythonVerifier.runOmne([report, auxblob, otherARK]) != 0)
+    }
+}
+
 enum PythonVerifier {
+    static let omneScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("check_with_omne_attest.py").path
+
+    static var hasOmneAttest: Bool {
+        (try? execute(["-c", "import importlib.metadata as m, sys; sys.exit(m.version('omne-attest') != '0.1.0')"])) == 0
+    }
+
+    static func runOmne(_ arguments: [String]) throws -> Int32 {
+        try execute([omneScript] + arguments)
+    }
+
     static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("verify_evidence.py").path
 
     static var available: Bool {

@@ -1,0 +1,59 @@
+import ArgumentParser
+import Dispatch
+import Synchronization
+import TSMEvidence
+import TSMServices
+
+/// `tsmfs kds`: AMD's KDS API for the mock SEV-SNP authority, on loopback.
+struct KDSCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kds",
+        abstract: "Serve the mock SEV-SNP authority's VCEK and chain over AMD's KDS API.",
+        discussion: """
+            GET /vcek/v1/Milan/{hwid}?blSPL=B&teeSPL=T&snpSPL=S&ucodeSPL=U gives the DER VCEK of the \
+            mock chip at that TCB (404 for another chip); GET /vcek/v1/Milan/cert_chain gives the ASK \
+            then the ARK as PEM: the same certificates a report's auxblob holds. Prints \
+            "tsmfs kds: ready on http://ADDR:PORT" when it accepts connections (port 0 picks a free \
+            port); SIGTERM or SIGINT stops it.
+            """
+    )
+
+    @Option(help: ArgumentHelp("The seed the mock keys and certificates derive from.", valueName: "S"))
+    var seed: String = MockAuthority.defaultSeed
+
+    @Option(help: ArgumentHelp("Where to listen.", valueName: "ADDR:PORT"))
+    var listen: String = "127.0.0.1:8082"
+
+    func run() throws {
+        let address: ListenAddress
+        let kds: MockKDS
+        do {
+            address = try ListenAddress(parsing: listen)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        do {
+            kds = try MockKDS(authority: try MockAuthority(guest: .sevSNP, seed: seed))
+        } catch {
+            throw Failure(error.description)
+        }
+        try Self.waitFor { try await ServiceRunner.run(name: "kds", router: KDSService.router(kds: kds), address: address) }
+    }
+
+    /// Runs `work` on the concurrency pool and waits for it here: the root command is synchronous.
+    static func waitFor(_ work: @escaping @Sendable () async throws -> Void) throws {
+        final class Outcome: Sendable {
+            let error = Mutex<String?>(nil)
+        }
+        let outcome = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            do { try await work() } catch { outcome.error.withLock { $0 = "\(error)" } }
+            done.signal()
+        }
+        done.wait()
+        if let error = outcome.error.withLock({ $0 }) {
+            throw Failure(error)
+        }
+    }
+}
