@@ -57,11 +57,11 @@ enum SGXExtensions {
     /// CRLDistributionPoints with one distribution point whose full name is the URI `uri`.
     static func crlDistributionPoints(_ uri: String) throws -> Certificate.Extension {
         var coder = DER.Serializer()
-        try coder.appendConstructedNode(identifier: .sequence) { points in
-            try points.appendConstructedNode(identifier: .sequence) { point in
+        coder.appendConstructedNode(identifier: .sequence) { points in
+            points.appendConstructedNode(identifier: .sequence) { point in
                 // distributionPoint [0] { fullName [0] IMPLICIT GeneralNames { [6] IA5String } }
-                try point.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)) { name in
-                    try name.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)) { full in
+                point.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)) { name in
+                    name.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)) { full in
                         full.appendPrimitiveNode(identifier: ASN1Identifier(tagWithNumber: 6, tagClass: .contextSpecific)) {
                             $0.append(contentsOf: Array(uri.utf8))
                         }
