@@ -12,7 +12,7 @@ struct CtlCommand: ParsableCommand {
             Talks to the mount's control socket (shown when the mount starts). Requests: \
             set PROVIDER/REGISTER HEX; reboot (RTMRs back to boot values, the runtime event log \
             emptied, report entries removed, launch values kept); faults (list); faults clear; \
-            fault KIND[:ERRNO][:COUNT][:+SKIP] (sysroot mounts; as --inject-fault).
+            fault KIND[@REGISTER][:ERRNO][:COUNT|all][:+SKIP] (sysroot mounts; as --inject-fault).
             """
     )
 
@@ -25,7 +25,7 @@ struct CtlCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Give up when the daemon has not answered within this many seconds.", valueName: "SECONDS"))
     var timeout: Int = CtlCommand.defaultTimeout
 
-    @Argument(help: "The request, e.g. `reboot` or `set tdx/mrconfigid 00ff...`.")
+    @Argument(help: "The request, e.g. `reboot` or `set tdx/mrconfigid 00ff...`.", completion: .custom(CtlCompletion.candidates))
     var request: [String]
 
     func validate() throws {
