@@ -187,13 +187,13 @@ let package = Package(
                 "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            exclude: ["cctrusted_client.py"]
+            exclude: ["cctrusted_client.py", "check_cca_token.py"]
         ),
-        // libFuzzer target over the config parser and the register write path (Scripts/fuzz builds
+        // libFuzzer target over the config parser, the register write path and the CBOR decoder (Scripts/fuzz builds
         // it with -sanitize=fuzzer); a plain build is a replayer of saved inputs.
         .executableTarget(
             name: "TSMFuzz",
-            dependencies: ["TSMModel", "TSMBackends"],
+            dependencies: ["TSMModel", "TSMBackends", "TSMEvidence"],
             path: "Fuzz/TSMFuzz"
         ),
         // The client process the stress and fault tests spawn several of: it hammers a mount with
@@ -202,6 +202,11 @@ let package = Package(
             name: "StressWorker",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/StressWorker"
+        ),
+        // The kernel release table (--kernel) and the assembly's refusals.
+        .testTarget(
+            name: "TSMGuestTests",
+            dependencies: ["TSMGuest", "TSMEvidence", "TSMModel", "TSMTree", "TSMBackends", "FuseKit"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,6 @@
 import Glibc
 import TSMBackends
+import TSMEvidence
 import TSMModel
 
 /// libFuzzer's entry point: each input is tried as a provider config and as a program of register
@@ -9,10 +10,20 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
     FuzzTarget.config(bytes)
     FuzzTarget.registers(bytes)
+    FuzzTarget.cbor(bytes)
     return 0
 }
 
 enum FuzzTarget {
+    /// The CBOR decoder either refuses with an `EvidenceError` or returns an item whose encoding
+    /// decodes to the same item; a CCA token parse of the same bytes never traps.
+    static func cbor(_ bytes: [UInt8]) {
+        if let item = try? CBORDecoder.decode(bytes) {
+            precondition((try? CBORDecoder.decode(item.encoded())) == item, "accepted CBOR does not round-trip")
+        }
+        _ = try? CCAToken.parse(bytes)
+    }
+
     /// ProviderConfig.decode either refuses with a message naming the file, or returns tables that
     /// register, serve every readable register at its size, and read back the same when encoded.
     static func config(_ bytes: [UInt8]) {

@@ -50,3 +50,27 @@ public final class EntryInvalidator: Sendable {
         } ?? false
     }
 }
+
+/// Tells the kernel to drop an inode's cached pages and attributes
+/// (`fuse_lowlevel_notify_inval_inode` over the whole file). Safe from any thread and after its
+/// session is gone (then it does nothing).
+///
+/// Trap: the kernel waits for the lock of every cached page, and a page stays locked while the
+/// READ that fills it is in flight. So never call it while holding anything such a READ needs (a
+/// lock the read handler takes), and never from a READ handler of the same inode.
+public final class InodeInvalidator: Sendable {
+    private let handle: SessionHandle
+
+    init(_ handle: SessionHandle) {
+        self.handle = handle
+    }
+
+    /// Drops every cached page of `inode`. True when the kernel took the notice; false once the
+    /// session is gone, or when the kernel knows no such inode (ENOENT: nothing was cached).
+    @discardableResult
+    public func invalidateData(_ inode: InodeNumber) -> Bool {
+        handle.withSession { session in
+            fuse_lowlevel_notify_inval_inode(session, inode.rawValue, 0, 0) == 0
+        } ?? false
+    }
+}

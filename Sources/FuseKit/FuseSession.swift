@@ -8,11 +8,32 @@ public enum FuseError: Error, Equatable, CustomStringConvertible {
     case sessionRefused(options: [String])
     /// `fuse_session_mount` failed (it has printed why).
     case mountFailed(path: String)
+    /// No `fusermount3` is on PATH to mount for this (non-root) user; whether /dev/fuse refused
+    /// them too (the errno), nil when it did not.
+    case fusermountMissing(path: String, device: Errno?)
+    /// `fusermount3` ran but did not hand back a mounted /dev/fuse descriptor; why.
+    case fusermountFailed(path: String, reason: String)
+    /// /dev/fuse refuses this user (the errno) and so did `fusermount3` (why): it opens the device
+    /// with its caller's permissions, so only root can use FUSE on this machine.
+    case deviceClosed(path: String, device: Errno, reason: String)
+    /// A mount option that cannot be passed to `fusermount3` (empty, a comma or NUL, too long).
+    case badMountOption(String)
 
     public var description: String {
         switch self {
         case .sessionRefused(let options): return "libfuse refused the session options \(options)"
         case .mountFailed(let path): return "could not mount on \(path)"
+        case .fusermountMissing(let path, let device):
+            let closed = device.map { "/dev/fuse cannot be opened (\($0)) and " } ?? "an ordinary user mounts through "
+            return "cannot mount on \(path) as uid \(getuid()): \(closed)\(Fusermount.program), which mounts for ordinary users, "
+                + "is not on PATH; install fuse3 (it provides the setuid \(Fusermount.program)) or mount as root"
+        case .fusermountFailed(let path, let reason):
+            return "\(Fusermount.program) could not mount on \(path): \(reason)"
+        case .deviceClosed(let path, let device, let reason):
+            return "cannot mount on \(path) as uid \(getuid()): /dev/fuse refuses this user (\(device)), and \(Fusermount.program) "
+                + "too, since it opens the device with its caller's permissions (\(reason)); only root can use FUSE here: "
+                + "make /dev/fuse mode 0666 (udev's default) or mount as root"
+        case .badMountOption(let option): return "mount option '\(option)' cannot be passed to \(Fusermount.program)"
         }
     }
 }
@@ -28,6 +49,11 @@ public final class FuseSession {
     /// What invalidators reach the session through; closed before the session goes.
     private let handle: SessionHandle
     private var isMounted = false
+    /// The `-o` options as given (with `max_read`): what `fusermount3` must pass to the kernel,
+    /// since libfuse does not when it is handed a descriptor.
+    private let mountOptions: [String]
+    /// Set when `fusermount3` mounted: the real mount point and the helper that unmounts it.
+    private var fusermounted: (mountpoint: String, executable: String)?
     private var ownsSignals = false
 
     /// - Parameter options: `-o` options, e.g. `fsname=tsmfs`, `default_permissions`.
@@ -49,14 +75,59 @@ public final class FuseSession {
             throw .sessionRefused(options: options)
         }
         self.session = session
+        self.mountOptions = options
         self.context = context
         self.handle = SessionHandle(session)
     }
 
     /// Mounts the session. The mount is visible to every process when this returns.
-    public func mount(at path: String) throws(FuseError) {
-        guard fuse_session_mount(session, path) == 0 else { throw .mountFailed(path: path) }
+    ///
+    /// Root mounts directly (libfuse's `fuse_session_mount`). Any other user mounts through
+    /// `fusermount3` from PATH, which passes the device back (see ``Fusermount``): libfuse tries
+    /// the helper only after opening /dev/fuse itself and seeing `mount(2)` refused, and, handed
+    /// the device as `/dev/fd/N`, neither mounts nor unmounts, so the options go to the helper
+    /// here and ``unmount()`` runs `fusermount3 -u`. When the helper fails and /dev/fuse refuses
+    /// the user too, the error says that only root can use FUSE on this machine.
+    @discardableResult
+    public func mount(at path: String) throws(FuseError) -> MountMethod {
+        guard geteuid() != 0 else {
+            guard fuse_session_mount(session, path) == 0 else { throw .mountFailed(path: path) }
+            isMounted = true
+            return .direct
+        }
+        guard let executable = Fusermount.locate(searchPath: getenv("PATH").map { String(cString: $0) }) else {
+            throw .fusermountMissing(path: path, device: Self.deviceDenied())
+        }
+        let fd: Int32
+        do {
+            // fusermount3 forces nosuid and nodev for users; libfuse asks for them too.
+            fd = try Fusermount.mount(path, options: ["nosuid", "nodev"] + mountOptions, executable: executable)
+        } catch {
+            if case .fusermountFailed(_, let reason) = error, let denied = Self.deviceDenied() {
+                throw .deviceClosed(path: path, device: denied, reason: reason)
+            }
+            throw error
+        }
+        guard fuse_session_mount(session, "/dev/fd/\(fd)") == 0 else {
+            close(fd)
+            Fusermount.unmount(path, executable: executable)
+            throw .mountFailed(path: path)
+        }
+        fusermounted = (path, executable)
         isMounted = true
+        return .fusermount
+    }
+
+    /// Why this process cannot open /dev/fuse for read and write, when that is a matter of
+    /// permission; nil when it can, or when the failure is another (libfuse reports those).
+    static func deviceDenied() -> Errno? {
+        let fd = open("/dev/fuse", O_RDWR | O_CLOEXEC)
+        if fd >= 0 {
+            close(fd)
+            return nil
+        }
+        let error = Errno(rawValue: errno)
+        return error == .permissionDenied || error == .notPermitted ? error : nil
     }
 
     /// Makes SIGINT, SIGTERM and SIGHUP end ``run()``. libfuse installs its handlers only for
@@ -76,11 +147,16 @@ public final class FuseSession {
 
     /// Serves requests on a pool of worker threads (`fuse_session_loop_mt`) until a signal,
     /// ``exit()`` or an outside unmount, and says which of them ended it.
+    ///
+    /// - Parameter maxThreads: the most workers at once (libfuse's default is 10). A worker that
+    ///   invalidates cached pages waits for the READs in flight on them, which need another
+    ///   worker: the pool must outgrow the requests that may wait so.
     @discardableResult
-    public func run(maxIdleThreads: UInt32 = 8) -> LoopExit {
+    public func run(maxIdleThreads: UInt32 = 8, maxThreads: UInt32 = 10) -> LoopExit {
         guard let config = fuse_loop_cfg_create() else { return .failure(.noMemory) }
         defer { fuse_loop_cfg_destroy(config) }
         fuse_loop_cfg_set_clone_fd(config, 0)
+        fuse_loop_cfg_set_max_threads(config, max(maxThreads, maxIdleThreads))
         fuse_loop_cfg_set_idle_threads(config, maxIdleThreads)
         return LoopExit(libfuseStatus: cfuse_session_loop_mt(session, config))
     }
@@ -89,6 +165,10 @@ public final class FuseSession {
     /// its own (not through a request). Safe to keep and call after the session is gone: from
     /// ``unmount()`` on, it does nothing.
     public var invalidator: EntryInvalidator { EntryInvalidator(handle) }
+
+    /// What a filesystem uses to drop an inode's cached pages when its contents change on their
+    /// own; like ``invalidator``, it does nothing from ``unmount()`` on.
+    public var inodeInvalidator: InodeInvalidator { InodeInvalidator(handle) }
 
     /// Asks ``run()`` to return. Safe from any thread.
     public func exit() {
@@ -102,7 +182,16 @@ public final class FuseSession {
     public func unmount() {
         handle.close()
         if isMounted {
-            fuse_session_unmount(session)
+            if let (mountpoint, executable) = fusermounted {
+                // libfuse knows no mount point here. A connection that polls POLLERR is gone
+                // already (an outside unmount ended the loop): nothing is left to unmount.
+                var poll = pollfd(fd: fuse_session_fd(session), events: 0, revents: 0)
+                let gone = Glibc.poll(&poll, 1, 0) == 1 && poll.revents & Int16(POLLERR) != 0
+                if !gone { Fusermount.unmount(mountpoint, executable: executable) }
+                fusermounted = nil
+            } else {
+                fuse_session_unmount(session)
+            }
             isMounted = false
         }
         if ownsSignals {
@@ -116,6 +205,14 @@ public final class FuseSession {
         fuse_session_destroy(session)
         context.release()
     }
+}
+
+/// How ``FuseSession/mount(at:)`` mounted.
+public enum MountMethod: Equatable, Sendable {
+    /// Root: libfuse mounted with `mount(2)`.
+    case direct
+    /// Not root: `fusermount3` mounted and passed the device back.
+    case fusermount
 }
 
 /// How ``FuseSession/run(maxIdleThreads:)`` ended: libfuse's loop result (0, a signal number, or a

@@ -80,7 +80,7 @@ func makeFileInfo(_ opened: OpenReply) -> fuse_file_info {
     var info = fuse_file_info()
     info.fh = opened.handle.rawValue
     cfuse_fi_set_direct_io(&info, opened.directIO ? 1 : 0)
-    cfuse_fi_set_keep_cache(&info, 0)
+    cfuse_fi_set_keep_cache(&info, opened.keepCache ? 1 : 0)
     cfuse_fi_set_nonseekable(&info, opened.nonSeekable ? 1 : 0)
     cfuse_fi_set_noflush(&info, opened.noFlush ? 1 : 0)
     return info

@@ -26,9 +26,13 @@ private func serve(
     return respond(pending) { () throws(Errno) in try body(filesystem) }.map { (filesystem, $0) }
 }
 
-private func name(_ cString: UnsafePointer<CChar>?) -> String {
+/// A name from the kernel. Names are bytes there; the filesystem's names are Swift strings, so a
+/// name that is not UTF-8 is refused (EILSEQ; ENOENT for a lookup, as no such name can exist)
+/// rather than converted lossily, which would make distinct names collide.
+private func name(_ cString: UnsafePointer<CChar>?, invalid: Errno = .illegalByteSequence) throws(Errno) -> String {
     guard let cString else { return "" }
-    return String(cString: cString)
+    guard let text = String(validatingCString: cString) else { throw invalid }
+    return text
 }
 
 private func requestContext(_ req: fuse_req_t?) -> RequestContext {
@@ -55,7 +59,7 @@ nonisolated func makeLowLevelOperations() -> fuse_lowlevel_ops {
     }
     ops.lookup = { req, parent, cName in
         serve(req) { fs throws(Errno) in
-            .entry(try fs.lookup(parent: InodeNumber(parent), name: name(cName)), timeout: fs.cacheTimeout)
+            .entry(try fs.lookup(parent: InodeNumber(parent), name: try name(cName, invalid: .noSuchFileOrDirectory)), timeout: fs.cacheTimeout)
         }
     }
     ops.getattr = { req, ino, _ in
@@ -138,49 +142,49 @@ nonisolated func makeLowLevelOperations() -> fuse_lowlevel_ops {
     }
     ops.mkdir = { req, parent, cName, mode in
         serve(req) { fs throws(Errno) in
-            let attributes = try fs.mkdir(parent: InodeNumber(parent), name: name(cName), permissions: UInt16(mode & 0o7777), context: requestContext(req))
+            let attributes = try fs.mkdir(parent: InodeNumber(parent), name: try name(cName), permissions: UInt16(mode & 0o7777), context: requestContext(req))
             return .entry(attributes, timeout: fs.cacheTimeout)
         }
     }
     ops.mknod = { req, parent, cName, mode, _ in
         serve(req) { fs throws(Errno) in
-            let attributes = try fs.mknod(parent: InodeNumber(parent), name: name(cName), mode: mode, context: requestContext(req))
+            let attributes = try fs.mknod(parent: InodeNumber(parent), name: try name(cName), mode: mode, context: requestContext(req))
             return .entry(attributes, timeout: fs.cacheTimeout)
         }
     }
     ops.create = { req, parent, cName, mode, fi in
         let undelivered = serve(req) { fs throws(Errno) in
-            let (attributes, reply) = try fs.create(parent: InodeNumber(parent), name: name(cName), permissions: UInt16(mode & 0o7777), flags: openFlags(fi), context: requestContext(req))
+            let (attributes, reply) = try fs.create(parent: InodeNumber(parent), name: try name(cName), permissions: UInt16(mode & 0o7777), flags: openFlags(fi), context: requestContext(req))
             return .created(attributes, reply, timeout: fs.cacheTimeout)
         }
         if case let (fs, .created(attributes, reply, _))? = undelivered { fs.release(attributes.inode, handle: reply.handle) }
     }
     ops.unlink = { req, parent, cName in
         serve(req) { fs throws(Errno) in
-            try fs.unlink(parent: InodeNumber(parent), name: name(cName))
+            try fs.unlink(parent: InodeNumber(parent), name: try name(cName))
             return .ok
         }
     }
     ops.rmdir = { req, parent, cName in
         serve(req) { fs throws(Errno) in
-            try fs.rmdir(parent: InodeNumber(parent), name: name(cName))
+            try fs.rmdir(parent: InodeNumber(parent), name: try name(cName))
             return .ok
         }
     }
     ops.rename = { req, parent, cName, newParent, cNewName, _ in
         serve(req) { fs throws(Errno) in
-            try fs.rename(parent: InodeNumber(parent), name: name(cName), newParent: InodeNumber(newParent), newName: name(cNewName))
+            try fs.rename(parent: InodeNumber(parent), name: try name(cName), newParent: InodeNumber(newParent), newName: try name(cNewName))
             return .ok
         }
     }
     ops.symlink = { req, cTarget, parent, cName in
         serve(req) { fs throws(Errno) in
-            .entry(try fs.symlink(target: name(cTarget), parent: InodeNumber(parent), name: name(cName)), timeout: fs.cacheTimeout)
+            .entry(try fs.symlink(target: try name(cTarget), parent: InodeNumber(parent), name: try name(cName)), timeout: fs.cacheTimeout)
         }
     }
     ops.link = { req, ino, newParent, cNewName in
         serve(req) { fs throws(Errno) in
-            .entry(try fs.link(InodeNumber(ino), newParent: InodeNumber(newParent), newName: name(cNewName)), timeout: fs.cacheTimeout)
+            .entry(try fs.link(InodeNumber(ino), newParent: InodeNumber(newParent), newName: try name(cNewName)), timeout: fs.cacheTimeout)
         }
     }
     return ops

@@ -92,11 +92,17 @@ public struct OpenReply: Sendable, Equatable {
     public var nonSeekable: Bool
     /// close(2) sends no FLUSH: for files whose flush does nothing (FOPEN_NOFLUSH).
     public var noFlush: Bool
-    public init(handle: FileHandle = .none, directIO: Bool = false, nonSeekable: Bool = false, noFlush: Bool = false) {
+    /// Keep the pages the kernel cached for this inode (FOPEN_KEEP_CACHE): reads are served from
+    /// the page cache until the filesystem invalidates them (``InodeInvalidator``). Without it,
+    /// each open drops the inode's cached pages. Meaningless with ``directIO``.
+    public var keepCache: Bool
+    public init(handle: FileHandle = .none, directIO: Bool = false, nonSeekable: Bool = false, noFlush: Bool = false,
+                keepCache: Bool = false) {
         self.handle = handle
         self.directIO = directIO
         self.nonSeekable = nonSeekable
         self.noFlush = noFlush
+        self.keepCache = keepCache
     }
 }
 

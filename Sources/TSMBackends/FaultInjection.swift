@@ -145,7 +145,7 @@ public final class FaultInjector: Sendable {
             armed.register = target.index
         }
         remaining.withLock { $0.append(armed) }
-        log("armed \(spec.kind.rawValue): \(spec.errno) x\(spec.count)")
+        log("armed \(spec.text)")
     }
 
     /// Disarms every fault (`tsmfs ctl faults clear`).
@@ -227,6 +227,8 @@ public struct FaultInjectingBackend: MeasurementBackend {
     public func refresh(_ registers: inout RegisterValues) throws(MRError) {
         try wrapped.refresh(&registers)
     }
+
+    public var refreshMayFail: Bool { wrapped.refreshMayFail }
 
     public func extend(_ index: Int, with data: [UInt8], in registers: inout RegisterValues) throws(MRError) {
         if let fault = faults.take(.extend, register: index, at: "\(registers.table.name)/\(registers.table.registers[index].name)") {

@@ -15,6 +15,8 @@ public final class Operations: Sendable {
         case cannotRecordReboot(Errno)
         case derived(String)
         case logged(String)
+        case notExtensible(String)
+        case eventTooLong(Int)
 
         public var description: String {
             switch self {
@@ -23,6 +25,8 @@ public final class Operations: Sendable {
             case .wrongSize(let path, let size, let given): return "\(path) holds \(size) bytes, not \(given)"
             case .refused(let path, let errno): return "\(path): \(errno)"
             case .cannotRecordReboot(let errno): return "cannot record the reboot: \(errno)"
+            case .notExtensible(let path): return "\(path) does not extend (no flag X); set it instead"
+            case .eventTooLong(let count): return "event data of \(count) bytes; at most \(Operations.maximumEvent)"
             case .derived(let path): return "\(path) is derived from other registers; set those instead"
             case .logged(let path):
                 return "\(path) is a runtime register whose extends the event log records; a set would make the log's replay disagree (extend it through the tree, or reboot)"
@@ -52,11 +56,7 @@ public final class Operations: Sendable {
     /// derived register (the next refresh would undo it) and for an RTMR whose extends an event
     /// log records (the log's replay would no longer give it).
     public func set(_ path: String, hex: String) throws(Failure) {
-        let parts = path.split(separator: "/", maxSplits: 1).map(String.init)
-        guard parts.count == 2, let provider = providers.first(where: { $0.name == parts[0] }),
-              let index = provider.table.indexByName[parts[1]] else {
-            throw .noRegister(path)
-        }
+        let (provider, index) = try register(path)
         let register = provider.table.registers[index]
         guard register.derivation == nil else { throw .derived(path) }
         if provider === loggedProvider, register.flags.contains(.extensible) { throw .logged(path) }
@@ -68,6 +68,40 @@ public final class Operations: Sendable {
         } catch {
             throw .refused(path, error.errno)
         }
+    }
+
+    /// `extend PROVIDER/REGISTER HEX [EVENT]`: extends an extensible register, as a write to its
+    /// file would, and records `event` as the event data of the runtime log's record (a TDX
+    /// sysroot's RTMRs; other registers have no log). At most 1 KiB of event data.
+    public func extend(_ path: String, hex: String, event: [UInt8]) throws(Failure) {
+        let (provider, index) = try register(path)
+        let register = provider.table.registers[index]
+        guard register.flags.contains(.extensible) else { throw .notExtensible(path) }
+        guard event.count <= Self.maximumEvent else { throw .eventTooLong(event.count) }
+        guard let value = Hex.decode(hex) else { throw .notHex(hex) }
+        guard value.count == register.size else { throw .wrongSize(path, size: register.size, given: value.count) }
+        do {
+            try MeasurementLog.withEvent(event) { () throws(MRError) in
+                let result: Result<Int, MRError> = value.withUnsafeBytes { data in
+                    Result { () throws(MRError) -> Int in try provider.extend(index, offset: 0, data: data) }
+                }
+                _ = try result.get()
+            }
+        } catch {
+            throw .refused(path, error.errno)
+        }
+    }
+
+    /// The most event data one extend records.
+    public static let maximumEvent = 1024
+
+    private func register(_ path: String) throws(Failure) -> (MeasurementProvider, Int) {
+        let parts = path.split(separator: "/", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let provider = providers.first(where: { $0.name == parts[0] }),
+              let index = provider.table.indexByName[parts[1]] else {
+            throw .noRegister(path)
+        }
+        return (provider, index)
     }
 
     /// `reboot`: every extensible register back to its boot value and the runtime event log

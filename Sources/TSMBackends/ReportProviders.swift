@@ -47,20 +47,31 @@ public struct SNPReportProvider: ReportProvider {
     let authority: MockAuthority
     /// The services of the SVSM the guest runs under, or nil when it runs at VMPL 0 without one.
     let svsm: SVSMServicesManifest?
+    /// 6.11 and later: `sev_report_attr_visible`; before, the fixed `tsm_report_extra_type`.
+    let visibilityCallbacks: Bool
     let log: EvidenceLog
 
-    /// - Parameter log: where a report that cannot be signed is logged with its cause.
+    /// - Parameters:
+    ///   - visibilityCallbacks: false for a release before 6.11, which shows the fixed extra set
+    ///     (and has no SVSM attributes; such a release cannot run under an SVSM).
+    ///   - log: where a report that cannot be signed is logged with its cause.
     public init(registers: SNPRegisters, authority: MockAuthority, privlevelFloor: UInt32 = 0,
-                svsm: SVSMServicesManifest? = nil, log: @escaping EvidenceLog) {
+                svsm: SVSMServicesManifest? = nil, visibilityCallbacks: Bool = true, log: @escaping EvidenceLog) {
         self.registers = registers
         self.authority = authority
         self.privlevelFloor = privlevelFloor
         self.svsm = svsm
+        self.visibilityCallbacks = visibilityCallbacks
         self.log = log
     }
 
-    /// The service attributes and manifestblob show only under an SVSM (VMPL > 0).
+    /// 6.7-6.10: `tsm_report_extra_type`, the 7 attributes of every provider that wants more than
+    /// the default four. 6.11 on: the service attributes and manifestblob show only under an
+    /// SVSM (VMPL > 0).
     public func isVisible(_ attribute: ReportAttribute) -> Bool {
+        guard visibilityCallbacks else {
+            return [.generation, .provider, .inblob, .outblob, .auxblob, .privlevel, .privlevelFloor].contains(attribute)
+        }
         switch attribute {
         case .serviceProvider, .serviceGuid, .serviceManifestVersion, .manifestblob: return svsm != nil
         default: return attribute != .manifestblob

@@ -55,6 +55,14 @@ public final class ControlDispatcher: Sendable {
             }
             log("ctl: set \(register)")
             return .ok()
+        case .extend(let register, let hex, let event):
+            do {
+                try operations.extend(register, hex: hex, event: Array(event.utf8))
+            } catch {
+                return .error("\(error)")
+            }
+            log("ctl: extend \(register)")
+            return .ok()
         case .reboot:
             do {
                 try operations.reboot()

@@ -32,6 +32,8 @@ public struct EventLoggingBackend: MeasurementBackend {
         try inner.refresh(&registers)
     }
 
+    public var refreshMayFail: Bool { inner.refreshMayFail }
+
     /// Extends through `inner`, then appends the record; ENOSPC (and no extend) when the runtime
     /// log is full, EINVAL when an RTMR is extended with other than 48 bytes.
     public func extend(_ index: Int, with data: [UInt8], in registers: inout RegisterValues) throws(MRError) {

@@ -15,6 +15,12 @@ public enum VerificationCheck: String, Sendable, CaseIterable {
     case vcekChain = "VCEK chain"
     /// SEV-SNP: the report's CHIP_ID and REPORTED_TCB match the VCEK certificate's extensions.
     case vcekBinding = "VCEK does not match the report"
+    /// CCA: the RAK's ES384 signature over the realm token.
+    case realmSignature = "realm signature"
+    /// CCA: the platform challenge is the hash of the realm token's RAK.
+    case rakBinding = "platform challenge does not bind the RAK"
+    /// CCA: the CPAK's ES384 signature over the platform token.
+    case platformSignature = "platform signature"
 }
 
 /// Why evidence could not be made, parsed or verified. Every error says which structure or which

@@ -111,6 +111,8 @@ public struct EvidenceVerifier: Sendable {
                 throw .failed(.vcekChain, reason: "no auxblob (certificate table) was given")
             }
             return .sevSNP(try verifySNPReport(bytes, auxblob: auxblob, at: time))
+        case .cca:
+            throw .malformed(structure: "trust anchor", reason: "a CCA token is checked against the CPAK public key (CCAToken.verify), not a root certificate")
         }
     }
 

@@ -49,6 +49,8 @@ public struct MockAuthority: Sendable {
     /// Derives the keys and issues the certificates of `guest`'s hierarchy from `seed`. Throws
     /// only if swift-certificates refuses to build a certificate (`EvidenceError.certificate`).
     public init(guest: Guest, seed: String = MockAuthority.defaultSeed) throws(EvidenceError) {
+        // CCA has no certificate hierarchy: its keys are CCAAuthority's.
+        guard guest != .cca else { throw .invalidInput(field: "guest", reason: "cca has no certificate hierarchy (its CPAK is CCAAuthority's)") }
         self.guest = guest
         self.seed = seed
         let curve: ECCurve = guest == .tdx ? .p256 : .p384

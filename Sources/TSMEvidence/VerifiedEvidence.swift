@@ -5,12 +5,14 @@ import TSMBytes
 public enum VerifiedEvidence: Sendable, Equatable {
     case tdx(TDXQuote)
     case sevSNP(SNPReport)
+    case cca(CCAToken)
 
     /// REPORTDATA (TDX) or REPORT_DATA (SEV-SNP): the configfs-tsm inblob.
     public var reportData: [UInt8] {
         switch self {
         case .tdx(let quote): return quote.body.reportData
         case .sevSNP(let report): return report.reportData
+        case .cca(let token): return token.realmClaims.challenge
         }
     }
 
@@ -56,6 +58,8 @@ public enum VerifiedEvidence: Sendable, Equatable {
                 ("committed_version", .text(report.committedVersion.description)),
                 ("launch_tcb", .text(Self.hex64(report.launchTCB.rawValue))),
             ]
+        case .cca(let token):
+            return Self.ccaFields(token)
         }
     }
 
@@ -72,6 +76,35 @@ public enum VerifiedEvidence: Sendable, Equatable {
             return "  \"\(field.name)\": \(value)"
         }
         return "{\n" + lines.joined(separator: ",\n") + "\n}\n"
+    }
+
+    /// The realm claims, then the platform claims, named after the CCA specification's claims.
+    static func ccaFields(_ token: CCAToken) -> [(name: String, value: Value)] {
+        let realm = token.realmClaims, platform = token.platformClaims
+        var fields: [(name: String, value: Value)] = [
+            ("guest", .text(Guest.cca.rawValue)), ("token_format", .text(token.format.rawValue)),
+            ("realm_profile", .text(realm.profile)),
+            ("realm_challenge", .bytes(realm.challenge)), ("realm_personalization_value", .bytes(realm.personalizationValue)),
+            ("realm_hash_algorithm", .text(realm.hashAlgorithm)), ("realm_public_key", .bytes(realm.publicKey)),
+            ("realm_public_key_hash_algorithm", .text(realm.publicKeyHashAlgorithm)), ("rim", .bytes(realm.rim)),
+        ]
+        fields += realm.rems.enumerated().map { ("rem\($0.offset)", .bytes($0.element)) }
+        fields += [
+            ("platform_profile", .text(platform.profile)), ("platform_challenge", .bytes(platform.challenge)),
+            ("implementation_id", .bytes(platform.implementationID)), ("instance_id", .bytes(platform.instanceID)),
+            ("platform_config", .bytes(platform.config)), ("lifecycle", .number(platform.lifecycle)),
+            ("platform_hash_algorithm", .text(platform.hashAlgorithm)),
+        ]
+        if let service = platform.verificationService { fields.append(("verification_service", .text(service))) }
+        for (index, component) in platform.softwareComponents.enumerated() {
+            fields += [
+                ("sw_component\(index)_type", .text(component.type)), ("sw_component\(index)_measurement", .bytes(component.measurement)),
+                ("sw_component\(index)_version", .text(component.version)),
+                ("sw_component\(index)_signer_id", .bytes(component.signerID)),
+                ("sw_component\(index)_hash_algorithm", .text(component.hashAlgorithm)),
+            ]
+        }
+        return fields
     }
 
     static func hex64(_ value: UInt64) -> String {

@@ -36,7 +36,9 @@ public enum Assembly {
     }
 
     /// A guest sysroot: the guest's assembly laid out at its Linux paths, with `--state` at `state`.
+    /// A spec the release of `spec.kernel` cannot have is refused, naming the release that has it.
     public static func sysroot(_ spec: GuestSpec, state: String?, log: @escaping Log) throws(AssemblyError) -> Served {
+        if let refusal = spec.kernelRefusal { throw .kernelRelease(refusal) }
         let bound = spec.journalContext
         let (journal, recovery) = try openState(state, bound.providers, context: bound.context, log: log)
         let parts = try spec.guest.assembler.assemble(spec, journal: journal, log: log)
@@ -47,6 +49,9 @@ public enum Assembly {
         try replay(recovery, into: operations)
         var layout = SysrootLayout(tsmProviders: parts.tsmProviders, devices: parts.devices, reports: parts.reports)
         layout.files = parts.files
+        layout.plainMiscDevices = parts.plainMiscDevices
+        layout.unified = spec.unified
+        layout.outblobMax = spec.kernel.outblobMax
         let tree: Tree
         do {
             tree = try layout.tree()
@@ -54,7 +59,8 @@ public enum Assembly {
             throw .layout(error)
         }
         let names = parts.tsmProviders.map(\.name).joined(separator: ", ")
-        return Served(tree: tree, operations: operations, summary: "a \(spec.guest.rawValue) guest sysroot (providers \(names))")
+        return Served(tree: tree, operations: operations,
+                      summary: "a \(spec.guest.rawValue) guest sysroot of Linux \(spec.kernel) (providers \(names)\(spec.unified ? "" : "; no RFC v2 tree"))")
     }
 
     /// `--backend kernel`: the guest the kernel under `root` is, served as its RFC v2 provider.

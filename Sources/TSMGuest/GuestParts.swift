@@ -13,6 +13,8 @@ struct GuestParts {
     var deviceOnlyProviders: [MeasurementProvider] = []
     /// The merged-ABI (6.16) devices, each over its provider.
     var devices: [(device: MeasurementsDevice, provider: MeasurementProvider)] = []
+    /// Misc devices the release shows without `measurements/` (before 6.16).
+    var plainMiscDevices: [String] = []
     /// The guest driver behind configfs-tsm.
     var reports: any ReportProvider
     /// Device nodes, ACPI tables and logs by path relative to the sysroot.

@@ -21,10 +21,20 @@ public struct GuestSpec: Sendable {
     public var sample: ProviderDescriptor
     /// `--inject-fault`: failures to inject (testing only).
     public var faults: [FaultSpec]
+    /// CCA: the realm personalization value (64 bytes) the host gave the realm.
+    public var realmPersonalization = [UInt8](repeating: 0, count: 64)
+    /// CCA: the collection the token comes in.
+    public var ccaTokenFormat = CCAToken.Format.tag399
+    /// `--kernel`: the release whose ABI the sysroot shows (see ``KernelFeature``).
+    public var kernel: KernelRelease
+    /// The RFC v2 tree at `sys/kernel/tsm`, tsmfs's unified view that no release has; off for a
+    /// release-exact image (`--no-unified`).
+    public var unified: Bool
 
     public init(guest: Guest, seed: String = MockAuthority.defaultSeed, privlevelFloor: UInt32 = 0, svsm: Bool = false,
                 bootLog: TCGEventLog? = nil, providers: [ProviderDescriptor]? = nil,
-                sample: ProviderDescriptor = BuiltinProviders.tsmMrSample, faults: [FaultSpec] = []) {
+                sample: ProviderDescriptor = BuiltinProviders.tsmMrSample, faults: [FaultSpec] = [],
+                kernel: KernelRelease = .newest, unified: Bool = true) {
         self.guest = guest
         self.seed = seed
         self.privlevelFloor = privlevelFloor
@@ -33,6 +43,8 @@ public struct GuestSpec: Sendable {
         self.providers = providers ?? guest.defaultProviders
         self.sample = sample
         self.faults = faults
+        self.kernel = kernel
+        self.unified = unified
     }
 
     /// What a state journal of this sysroot is bound to: every provider it serves and the boot.
@@ -47,6 +59,7 @@ extension Guest {
         switch self {
         case .tdx: return BuiltinProviders.all
         case .sevSNP: return BuiltinProviders.all + [BuiltinProviders.sevSNP]
+        case .cca: return BuiltinProviders.all
         }
     }
 
@@ -55,6 +68,7 @@ extension Guest {
         switch self {
         case .tdx: return TDXGuestAssembly.self
         case .sevSNP: return SNPGuestAssembly.self
+        case .cca: return CCAGuestAssembly.self
         }
     }
 }
@@ -70,6 +84,7 @@ public enum AssemblyError: Error, CustomStringConvertible {
     case state(StateJournal.Failure)
     case replay(StateJournal.ReplayFailure)
     case kernel(KernelGuestSetup.Failure)
+    case kernelRelease(KernelRelease.Refusal)
 
     public var description: String {
         switch self {
@@ -82,6 +97,7 @@ public enum AssemblyError: Error, CustomStringConvertible {
         case .state(let error): return error.description
         case .replay(let error): return error.description
         case .kernel(let error): return error.description
+        case .kernelRelease(let refusal): return refusal.description
         }
     }
 }

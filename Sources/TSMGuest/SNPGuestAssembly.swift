@@ -22,7 +22,8 @@ enum SNPGuestAssembly: GuestAssembler {
         let faults = FaultInjector(measured: nil) { log("injected fault: \($0)") }
         try arm(spec.faults, in: faults)
         let reports = SNPReportProvider(registers: registers, authority: authority, privlevelFloor: spec.privlevelFloor,
-                                        svsm: spec.svsm ? SVSMServicesManifest.mock(seed: spec.seed) : nil, log: log)
+                                        svsm: spec.svsm ? SVSMServicesManifest.mock(seed: spec.seed) : nil,
+                                        visibilityCallbacks: spec.kernel.has(.reportVisibilityCallbacks), log: log)
         return GuestParts(tsmProviders: providers, reports: FaultInjectingReportProvider(wrapping: reports, faults: faults),
                           faults: faults)
     }

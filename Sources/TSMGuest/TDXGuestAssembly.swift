@@ -46,9 +46,15 @@ enum TDXGuestAssembly: GuestAssembler {
         let authority = try self.authority(.tdx, seed: spec.seed)
         let device = IoctlDevice(command: TDReport.getReport0Command, inputSize: TDReport.reportDataSize,
                                  requestSize: TDReport.requestSize) { reportData in reportData + tdReport.make(reportData: reportData) }
+        // Before 6.16 the misc device has no measurements/ and there is no sample device; the
+        // sample's provider is still made, so a state journal serves every release.
+        let tsmMR = spec.kernel.has(.tdxGuestMeasurements)
+        let devices: [(device: MeasurementsDevice, provider: MeasurementProvider)] =
+            (tsmMR ? [(BuiltinDevices.tdxGuest, tdx)] : [])
+            + (spec.kernel.has(.tsmMRSample) ? [(BuiltinDevices.tsmMrSample, sample)] : [])
         return GuestParts(
             tsmProviders: providers, deviceOnlyProviders: [sample],
-            devices: [(BuiltinDevices.tdxGuest, tdx), (BuiltinDevices.tsmMrSample, sample)],
+            devices: devices, plainMiscDevices: tsmMR ? [] : [BuiltinDevices.tdxGuest.device],
             reports: FaultInjectingReportProvider(wrapping: TDXReportProvider(registers: registers, authority: authority, log: log),
                                                   faults: faults),
             files: [

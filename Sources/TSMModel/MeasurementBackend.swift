@@ -29,4 +29,14 @@ public protocol MeasurementBackend: Sendable {
     /// register's size. Called for writes to extensible (X) registers only; W without X overwrites
     /// in the core. A thrown error fails the write and leaves the provider in sync as it was.
     func extend(_ index: Int, with data: [UInt8], in registers: inout RegisterValues) throws(MRError)
+
+    /// Whether ``refresh(_:)`` can fail (it asks something outside, such as the kernel). The page
+    /// cache then leaves the provider's live registers uncached: a page-cache read retries a
+    /// failed READ once, which would hide the refresh's errno from the reader.
+    var refreshMayFail: Bool { get }
+}
+
+extension MeasurementBackend {
+    /// A computed refresh cannot fail.
+    public var refreshMayFail: Bool { false }
 }

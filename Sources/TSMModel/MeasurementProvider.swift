@@ -15,9 +15,14 @@ public final class MeasurementProvider: Sendable {
         var registers: RegisterValues
         var inSync = false
         var refreshCount = 0
+        /// Bumped by every change of a value that is not a refresh (write, extend, set, reboot,
+        /// replay): what a cache of the values must follow.
+        var generation: UInt64 = 0
     }
 
     private let state: Mutex<State>
+    /// Called after each change, on the changing thread, with the lock released: see ``onChange(_:)``.
+    private let observers = Mutex<[@Sendable () -> Void]>([])
 
     /// Validates `descriptor` (as `tsm_register_measurement` does) and registers it with `backend`.
     public init(_ descriptor: ProviderDescriptor, backend: any MeasurementBackend,
@@ -70,6 +75,7 @@ public final class MeasurementProvider: Sendable {
         try state.withLock { (state: inout State) throws(MRError) in
             try apply(change, to: &state, journaled: true)
         }
+        changed()
         return accepted
     }
 
@@ -81,6 +87,7 @@ public final class MeasurementProvider: Sendable {
         try state.withLock { (state: inout State) throws(MRError) in
             try apply(change, to: &state, journaled: true)
         }
+        changed()
     }
 
     /// A reboot: every extensible (X) register back to its boot value. `alongside` runs under the
@@ -93,7 +100,9 @@ public final class MeasurementProvider: Sendable {
             }
             alongside()
             state.inSync = false
+            state.generation &+= 1
         }
+        changed()
     }
 
     /// Replays a change a journal recorded (at start, before serving): through the backend, not
@@ -105,6 +114,7 @@ public final class MeasurementProvider: Sendable {
         try state.withLock { (state: inout State) throws(MRError) in
             try apply(change, to: &state, journaled: false)
         }
+        changed()
     }
 
     /// Computes the change; with a journal, on a copy that takes effect only once the change is
@@ -113,6 +123,7 @@ public final class MeasurementProvider: Sendable {
         guard journaled, let journal else {
             try compute(change, in: &state.registers)
             state.inSync = false
+            state.generation &+= 1
             return
         }
         var registers = state.registers
@@ -120,6 +131,7 @@ public final class MeasurementProvider: Sendable {
         try journal.record(change)
         state.registers = registers
         state.inSync = false
+        state.generation &+= 1
     }
 
     private func compute(_ change: RegisterChange, in registers: inout RegisterValues) throws(MRError) {
@@ -139,6 +151,25 @@ public final class MeasurementProvider: Sendable {
             state.inSync = false
             throw error
         }
+    }
+
+    /// Runs `body` after every change of a value (write, extend, ``set(_:to:)``,
+    /// ``resetExtensible(alongside:)``, ``replay(_:)``) on the thread that made it, once the lock
+    /// is released and before that call returns: so a cache of the values (the kernel's page
+    /// cache) is dropped before the change is acknowledged, and `body` may wait for readers,
+    /// which take the lock. A refresh is not a change: it brings only live registers up to date,
+    /// and it runs only on the first live read after a change, which already called `body`.
+    public func onChange(_ body: @escaping @Sendable () -> Void) {
+        observers.withLock { $0.append(body) }
+    }
+
+    private func changed() {
+        for observer in observers.withLock({ $0 }) { observer() }
+    }
+
+    /// How many changes there were (refreshes are not changes); see ``onChange(_:)``.
+    public var generation: UInt64 {
+        state.withLock { $0.generation }
     }
 
     /// The current values, without refreshing (tests, diagnostics, persistence).

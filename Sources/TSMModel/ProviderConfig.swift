@@ -14,8 +14,14 @@ public enum ProviderConfig {
     /// Decodes and validates provider tables. `file` names the source in error messages.
     public static func decode(_ bytes: [UInt8], file: String) throws(ConfigError) -> [ProviderDescriptor] {
         let document: Document
+        if let problem = JSONSyntax.firstProblem(in: bytes) {
+            throw ConfigError(file: file, message: "not valid JSON at line \(problem.line), column \(problem.column): expected \(problem.expected)")
+        }
         do {
             document = try JSONDecoder().decode(Document.self, from: Data(bytes))
+        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty && context.underlyingError == nil {
+            // The text is valid JSON (checked above): the decoder refused a number for its field.
+            throw ConfigError(file: file, message: "not a valid provider config: a number does not fit its field (a whole number is expected for sizes, offsets and flags)")
         } catch {
             throw ConfigError(file: file, message: "not a valid provider config: \(DecodingErrorText.describe(error))")
         }
@@ -46,27 +52,6 @@ public enum ProviderConfig {
     }
 }
 
-/// What a JSON decoding error says, with the path of the value at fault: for messages that name
-/// the file and the key a user got wrong.
-public enum DecodingErrorText {
-    public static func describe(_ error: any Error) -> String {
-        switch error {
-        case DecodingError.keyNotFound(let key, let context):
-            return "missing key '\(key.stringValue)' at \(path(context.codingPath))"
-        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
-            return "\(context.debugDescription) at \(path(context.codingPath))"
-        case DecodingError.dataCorrupted(let context):
-            return "\(context.debugDescription)\(context.codingPath.isEmpty ? "" : " at " + path(context.codingPath))"
-        default:
-            return "\(error)"
-        }
-    }
-
-    private static func path(_ codingPath: [any CodingKey]) -> String {
-        codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
-    }
-}
-
 /// A refused config file: which file, provider and register, and the rule broken.
 public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
     public var file: String
@@ -93,6 +78,13 @@ public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
 
 private struct Document: Codable {
     var providers: [ProviderEntry]
+
+    init(providers: [ProviderEntry]) { self.providers = providers }
+
+    init(from decoder: any Decoder) throws {
+        try decoder.refuseUnknownKeys(["providers"])
+        providers = try decoder.container(keyedBy: CodingKeys.self).decode([ProviderEntry].self, forKey: .providers)
+    }
 }
 
 private struct ProviderEntry: Codable {
@@ -102,6 +94,13 @@ private struct ProviderEntry: Codable {
     init(_ descriptor: ProviderDescriptor) {
         name = descriptor.name
         registers = descriptor.registers.map(RegisterEntry.init)
+    }
+
+    init(from decoder: any Decoder) throws {
+        try decoder.refuseUnknownKeys(["name", "registers"])
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        registers = try container.decode([RegisterEntry].self, forKey: .registers)
     }
 
     func descriptor(file: String) throws(ConfigError) -> ProviderDescriptor {
@@ -136,6 +135,24 @@ private struct RegisterEntry: Codable {
         flags = FlagsField(register.flags)
         initial = register.initial.isEmpty ? nil : Hex.encode(register.initial)
         derive = register.derivation.map(DeriveEntry.init)
+    }
+
+    init(from decoder: any Decoder) throws {
+        try decoder.refuseUnknownKeys(["name", "hash", "size", "flags", "initial", "derive"])
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        hash = try container.decodeIfPresent(String.self, forKey: .hash)
+        // As a number first: 1.5 or 2^64 get a message that says so, not "not valid JSON".
+        if let number = try container.decodeIfPresent(Double.self, forKey: .size) {
+            guard number.rounded() == number, number >= 0, number <= Double(RegisterTable.maximumSize) else {
+                throw DecodingError.dataCorruptedError(forKey: .size, in: container,
+                    debugDescription: "size \(abs(number) < 1e15 ? "\(number)" : "out of range") is not a whole number of bytes from 1 to \(RegisterTable.maximumSize)")
+            }
+            size = Int(number)
+        }
+        flags = try container.decode(FlagsField.self, forKey: .flags)
+        initial = try container.decodeIfPresent(String.self, forKey: .initial)
+        derive = try container.decodeIfPresent(DeriveEntry.self, forKey: .derive)
     }
 
     func descriptor() throws(EntryError) -> RegisterDescriptor {

@@ -31,4 +31,12 @@ public enum MergedLayout {
         let classMisc = builder.addDirectories("class/misc", in: sys)
         builder.addSymbolicLink(device.device, in: classMisc, target: "../../devices/virtual/misc/\(device.device)")
     }
+
+    /// A misc device without `measurements/` (before 6.16): `sys/devices/virtual/misc/<device>`
+    /// and its `sys/class/misc` link.
+    public static func addPlain(_ device: String, to builder: inout TreeBuilder, sys: InodeNumber) {
+        _ = builder.addDirectories("devices/virtual/misc/\(device)", in: sys)
+        let classMisc = builder.addDirectories("class/misc", in: sys)
+        builder.addSymbolicLink(device, in: classMisc, target: "../../devices/virtual/misc/\(device)")
+    }
 }

@@ -8,16 +8,19 @@ import TSMModel
 /// one lock shared by all of them.
 public final class ReportGroup: GroupDirectory {
     public let provider: any ReportProvider
+    /// The release's `TSM_REPORT_OUTBLOB_MAX`.
+    public let outblobMax: Int
     private let lock = ReportLock()
     private let entries = Mutex<[String: ReportEntry]>([:])
 
-    public init(provider: any ReportProvider) {
+    public init(provider: any ReportProvider, outblobMax: Int = ReportEntry.outblobMax) {
         self.provider = provider
+        self.outblobMax = outblobMax
     }
 
     public func makeItem(named name: String) throws(Errno) -> [(String, any Attribute)] {
         try provider.admitEntry()
-        let entry = ReportEntry(provider: provider, lock: lock)
+        let entry = ReportEntry(provider: provider, lock: lock, outblobMax: outblobMax)
         entries.withLock { $0[name] = entry }
         return ReportAttribute.allCases.filter(provider.isVisible).map { attribute in
             (attribute.fileName, Self.file(attribute, of: entry))
@@ -25,7 +28,7 @@ public final class ReportGroup: GroupDirectory {
     }
 
     public func dropItem(named name: String) {
-        _ = entries.withLock { $0.removeValue(forKey: name) }
+        entries.withLock { $0.removeValue(forKey: name) }?.markRemoved()
     }
 
     /// The entry behind an item (tests, diagnostics).
@@ -50,7 +53,9 @@ struct ShowAttribute: Attribute {
     var permissions: UInt16 { attribute.permissions }
     let size: UInt64 = 4096
 
-    func text() -> [UInt8] {
+    /// ENOENT once the entry was removed (configfs's `frag_dead`).
+    func text() throws(Errno) -> [UInt8] {
+        guard !entry.isRemoved else { throw .noSuchFileOrDirectory }
         switch attribute {
         case .generation: return Array("\(entry.generation)\n".utf8)
         case .provider: return Array("\(entry.provider.name)\n".utf8)
@@ -60,11 +65,11 @@ struct ShowAttribute: Attribute {
     }
 
     func open(flags: OpenFlags) throws(Errno) -> (any OpenFile)? {
-        SnapshotFile { () throws(Errno) in self.text() }
+        SnapshotFile { () throws(Errno) in try self.text() }
     }
 
     func read(offset: Int64, count: Int) throws(Errno) -> [UInt8] {
-        SnapshotFile.slice(text(), offset: offset, count: count)
+        SnapshotFile.slice(try text(), offset: offset, count: count)
     }
 }
 
@@ -100,7 +105,7 @@ struct InblobAttribute: Attribute {
     let permissions: UInt16 = 0o200
     let size: UInt64 = 0
 
-    func open(flags: OpenFlags) throws(Errno) -> (any OpenFile)? { InblobFile(entry: entry) }
+    func open(flags: OpenFlags) throws(Errno) -> (any OpenFile)? { InblobFile(entry: entry, append: flags.append) }
     func read(offset: Int64, count: Int) throws(Errno) -> [UInt8] { throw .permissionDenied }
     func write(offset: Int64, data: UnsafeRawBufferPointer) throws(Errno) -> Int { throw .permissionDenied }
 }
@@ -110,13 +115,18 @@ final class InblobFile: OpenFile {
         var buffer: [UInt8] = []
         /// A write was attempted since the last store.
         var pending = false
+        /// The descriptor's own position, for an O_APPEND open: configfs ignores O_APPEND on
+        /// binary attributes and writes at the position, while FUSE sends the cached file size.
+        var position: Int64 = 0
     }
 
     let entry: ReportEntry
+    let append: Bool
     private let state = Mutex(State())
 
-    init(entry: ReportEntry) {
+    init(entry: ReportEntry, append: Bool = false) {
         self.entry = entry
+        self.append = append
     }
 
     func read(offset: Int64, count: Int) throws(Errno) -> [UInt8] { throw .textFileBusy }
@@ -124,10 +134,12 @@ final class InblobFile: OpenFile {
     func write(offset: Int64, data: UnsafeRawBufferPointer) throws(Errno) -> Int {
         try state.withLock { (state: inout State) throws(Errno) -> Int in
             state.pending = true
+            let offset = append ? state.position : offset
             guard offset >= 0, offset + Int64(data.count) <= Int64(ReportEntry.inblobMax) else { throw .fileTooLarge }
             let end = Int(offset) + data.count
             if state.buffer.count < end { state.buffer += [UInt8](repeating: 0, count: end - state.buffer.count) }
             state.buffer.replaceSubrange(Int(offset)..<end, with: data)
+            state.position = Int64(end)
             return data.count
         }
     }

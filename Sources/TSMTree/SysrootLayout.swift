@@ -14,6 +14,13 @@ public struct SysrootLayout {
     public var reports: (any ReportProvider)?
     /// More files by path relative to the sysroot (device nodes, ACPI tables, logs).
     public var files: [(path: String, attribute: any Attribute)] = []
+    /// Misc devices shown without `measurements/` (a release before tsm-mr): their
+    /// `sys/devices/virtual/misc` directory and `sys/class/misc` link only.
+    public var plainMiscDevices: [String] = []
+    /// The RFC v2 tree at `sys/kernel/tsm`; false leaves it out (a release-exact image).
+    public var unified = true
+    /// The release's `TSM_REPORT_OUTBLOB_MAX`.
+    public var outblobMax = ReportEntry.outblobMax
 
     public init(tsmProviders: [MeasurementProvider],
                 devices: [(device: MeasurementsDevice, provider: MeasurementProvider)],
@@ -27,14 +34,19 @@ public struct SysrootLayout {
     public func tree() throws(MergedLayout.Problem) -> Tree {
         var builder = TreeBuilder()
         let sys = builder.addDirectory("sys", in: builder.root)
-        let tsm = builder.addDirectories("kernel/tsm", in: sys)
-        RFCv2Layout.add(tsmProviders, to: &builder, under: tsm)
+        if unified {
+            let tsm = builder.addDirectories("kernel/tsm", in: sys)
+            RFCv2Layout.add(tsmProviders, to: &builder, under: tsm)
+        }
         let tsmConfig = builder.addDirectories("kernel/config/tsm", in: sys)
         if let reports {
-            builder.addGroup("report", in: tsmConfig, ReportGroup(provider: reports))
+            builder.addGroup("report", in: tsmConfig, ReportGroup(provider: reports, outblobMax: outblobMax))
         }
         for (device, provider) in devices {
             try MergedLayout.add(device, provider: provider, to: &builder, sys: sys)
+        }
+        for device in plainMiscDevices {
+            MergedLayout.addPlain(device, to: &builder, sys: sys)
         }
         for (path, attribute) in files {
             let components = path.split(separator: "/").map(String.init)

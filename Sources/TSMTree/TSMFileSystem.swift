@@ -3,9 +3,9 @@ import Synchronization
 import SystemPackage
 
 /// Serves a ``Tree`` as sysfs and configfs serve their attributes (ABI.md sections 1 and 4): modes
-/// checked at open for root too (EACCES), raw reads through direct I/O, O_TRUNC and size changes
-/// accepted as no-ops, and structural operations answered EPERM (EACCES for creating a file),
-/// except mkdir and rmdir of items in a configfs group.
+/// checked at open for root too (EACCES), raw reads (direct I/O; register files from the page cache
+/// once ``servePageCache(_:)`` ran), O_TRUNC and size changes accepted as no-ops, and structural
+/// operations answered EPERM (EACCES for creating a file), except mkdir and rmdir of configfs items.
 public final class TSMFileSystem: FileSystemOperations {
     public let tree: Tree
     /// Mount time, shown as every node's atime, mtime and ctime.
@@ -23,12 +23,15 @@ public final class TSMFileSystem: FileSystemOperations {
     /// Every node's owner: root:root as in sysfs, or the user who mounted when that is not root,
     /// so that an unprivileged mount can extend its own registers.
     private let owner: (uid: UInt32, gid: UInt32)
+    /// The register files served from the kernel's page cache once ``servePageCache(_:)`` ran.
+    let pageCache: RegisterPageCache
 
     public init(tree: Tree, time: Int64 = 0, owner: (uid: UInt32, gid: UInt32) = (0, 0)) {
         self.tree = tree
         self.time = time
         self.owner = owner
         self.items = Mutex(ItemTable(next: UInt64(tree.nodes.count + 1)))
+        self.pageCache = RegisterPageCache(tree: tree)
     }
 
     // MARK: Nodes
@@ -133,7 +136,11 @@ public final class TSMFileSystem: FileSystemOperations {
         let mode = attribute.permissions
         if flags.wantsRead && mode & 0o444 == 0 { throw .permissionDenied }
         if flags.wantsWrite && mode & 0o222 == 0 { throw .permissionDenied }
-        guard let file = try attribute.open(flags: flags) else { return OpenReply(directIO: true, noFlush: true) }
+        guard let file = try attribute.open(flags: flags) else {
+            // Writes stay direct: through the page cache, a reader would read back what was written.
+            let cached = !flags.wantsWrite && pageCache.isCached(inode)
+            return OpenReply(directIO: !cached, noFlush: true, keepCache: cached)
+        }
         let id = nextHandle.wrappingAdd(1, ordering: .relaxed).oldValue
         openFiles.withLock { $0[id] = file }
         return OpenReply(handle: FileHandle(rawValue: id), directIO: true)
@@ -145,6 +152,7 @@ public final class TSMFileSystem: FileSystemOperations {
 
     public func read(_ inode: InodeNumber, handle: FileHandle, offset: Int64, count: Int) throws(Errno) -> [UInt8] {
         if let file = openFile(handle) { return try file.read(offset: offset, count: count) }
+        pageCache.willRead(inode)
         return try attribute(inode).read(offset: offset, count: count)
     }
 
@@ -206,6 +214,8 @@ public final class TSMFileSystem: FileSystemOperations {
     public func mkdir(parent: InodeNumber, name: String, permissions: UInt16, context: RequestContext) throws(Errno) -> FileAttributes {
         let parentNode = try node(parent)
         guard case .group(let controller) = parentNode.content else { throw .notPermitted }
+        // configfs refuses names past NAME_MAX, as every filesystem does.
+        guard name.utf8.count <= 255 else { throw .fileNameTooLong }
         if child(of: parentNode, named: name) != nil { throw .fileExists }
         let files = try controller.makeItem(named: name)
         let item = items.withLock { $0.addItem(name, in: parent, files: files) }

@@ -63,6 +63,9 @@ struct MountCommand: ParsableCommand {
             throw ValidationError("--backend kernel serves the guest's own provider; --provider and --config do not apply")
         }
         if !daemonOptions.injectFaults.isEmpty && sysroot == nil { throw ValidationError("--inject-fault needs --sysroot") }
+        if sysroot == nil, let option = guestOptions.given.first {
+            throw ValidationError("\(option) shapes a guest sysroot: it needs --sysroot DIR")
+        }
     }
 
     /// Set by `tsmfs exec`: the daemon ends (SIGTERM) when that process does, and detaches exec's
@@ -109,12 +112,15 @@ struct MountCommand: ParsableCommand {
         var options = ["fsname=tsmfs", "subtype=tsmfs", "default_permissions"]
         if allowOther { options.append("allow_other") }
         let session: FuseSession
+        let method: MountMethod
         do {
             session = try FuseSession(filesystem: filesystem, options: options, maxRead: 4096)
+            // Register files come from the kernel's page cache, dropped on every change.
+            filesystem.servePageCache(session.inodeInvalidator)
             // Before the mount: a signal from here on ends the loop cleanly (even before it starts)
             // instead of killing the process and leaving a stale mount behind.
             session.ownSignals()
-            try session.mount(at: mountpoint)
+            method = try session.mount(at: mountpoint)
         } catch {
             throw Failure(error.description)
         }
@@ -135,9 +141,12 @@ struct MountCommand: ParsableCommand {
             }
         }
         SystemdNotifier.notify("READY=1\nSTATUS=serving \(mountpoint)")
-        logger.notice("serving \(served) at \(mountpoint)\(control.map { "; control socket \($0.path)" } ?? "")")
+        let via = method == .fusermount ? " (mounted by fusermount3)" : ""
+        logger.notice("serving \(served) at \(mountpoint)\(via)\(control.map { "; control socket \($0.path)" } ?? "")")
 
-        let end = session.run()
+        // A write waits in its worker for the READs in flight on the pages it drops: more workers
+        // than libfuse's 10 (DECISIONS.md, "Page cache").
+        let end = session.run(maxThreads: 128)
         control?.stop()
         SystemdNotifier.notify("STOPPING=1")
         if exitWithParent != nil { ExecLeftovers.detachBindMounts(of: mountpoint) }
@@ -146,7 +155,10 @@ struct MountCommand: ParsableCommand {
             logger.error("the FUSE loop ended with \(errno)")
             throw ExitCode.failure
         }
-        logger.info("unmounted \(mountpoint)")
+        switch end {
+        case .signal(let number): logger.notice("stopped by signal \(number); unmounted \(mountpoint)")
+        default: logger.notice("stopped (unmounted from outside, or the session ended); unmounted \(mountpoint)")
+        }
     }
 }
 

@@ -16,7 +16,7 @@ struct TSMFS: ParsableCommand {
             attestation software can be developed and tested on any Linux host with cat, xxd and dd.
             """,
         version: version,
-        subcommands: [MountCommand.self, ExecCommand.self, CtlCommand.self, LogCommand.self, ProvidersCommand.self, TrustAnchorCommand.self, VerifyCommand.self]
+        subcommands: [MountCommand.self, ExecCommand.self, CtlCommand.self, LogCommand.self, ProvidersCommand.self, KernelsCommand.self, TrustAnchorCommand.self, VerifyCommand.self]
     )
 }
 

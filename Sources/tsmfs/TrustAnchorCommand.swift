@@ -5,9 +5,10 @@ import TSMEvidence
 struct TrustAnchorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trust-anchor",
-        abstract: "Print the mock attestation root certificate (PEM) that tsmfs evidence chains to.",
+        abstract: "Print the mock attestation root certificate (PEM) that tsmfs evidence chains to, or the CCA platform key.",
         discussion: """
-            The SGX root CA for --guest tdx, the ARK for --guest sev-snp. Keys and certificates derive \
+            The SGX root CA for --guest tdx, the ARK for --guest sev-snp; for --guest cca the CPAK's \
+            public key (PEM SubjectPublicKeyInfo), which signs every platform token. Keys and certificates derive \
             from --seed alone, so the same seed prints the same certificate in every process and on \
             every machine. The certificate says O=tsmfs mock: it is not Intel's or AMD's.
             """
@@ -17,7 +18,11 @@ struct TrustAnchorCommand: ParsableCommand {
 
     func run() throws {
         do {
-            print(try MockAuthority(guest: authority.guest, seed: authority.seed).rootCertificatePEM, terminator: "")
+            if authority.guest == .cca {
+                print(try CCAAuthority(seed: authority.seed).cpakPEM, terminator: "")
+            } else {
+                print(try MockAuthority(guest: authority.guest, seed: authority.seed).rootCertificatePEM, terminator: "")
+            }
         } catch {
             throw Failure(error.description)
         }
@@ -26,7 +31,7 @@ struct TrustAnchorCommand: ParsableCommand {
 
 /// The guest and seed that pick a mock authority.
 struct AuthorityOptions: ParsableArguments {
-    @Option(help: "The guest whose authority: tdx or sev-snp.")
+    @Option(help: "The guest whose authority: tdx, sev-snp or cca.")
     var guest: Guest
 
     @Option(help: ArgumentHelp("The seed the mock keys and certificates derive from.", valueName: "S"))

@@ -48,6 +48,8 @@ struct DecodingTests {
         let info = makeFileInfo(OpenReply(handle: FileHandle(rawValue: 77), directIO: true, nonSeekable: false, noFlush: true))
         #expect(info.fh == 77)
         #expect(info.direct_io == 1 && info.keep_cache == 0 && info.nonseekable == 0 && info.noflush == 1)
+        let cached = makeFileInfo(OpenReply(noFlush: true, keepCache: true))
+        #expect(cached.direct_io == 0 && cached.keep_cache == 1 && cached.noflush == 1)
     }
 
     @Test func statvfsCarriesTheStatistics() {

@@ -23,7 +23,7 @@ struct HostView: Equatable {
 /// seed: other suites run exec daemons at the same time.
 func daemonsRunning(seed: String) -> Bool {
     // The bracket keeps the pattern from matching the shell that runs pgrep.
-    let r = try? shell("pgrep -f '[t]smfs mount --sysroot /tmp/tsmfs-exec.* --seed \(seed) ' || true")
+    let r = try? shell("pgrep -f '[t]smfs mount --sysroot /tmp/tsmfs-exec.* --seed \(seed)( |$)' || true")
     return !(r?.text.isEmpty ?? true)
 }
 

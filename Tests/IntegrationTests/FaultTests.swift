@@ -107,7 +107,7 @@ struct FaultTests {
         let initial = mount.directory + "/initial"
         try StressTests.writeInitial(try StressTests.snapshot(mount), to: initial)
         let workers = try (0..<4).map { index in
-            try Worker(["mix", mount.root, initial, "2", "1000000", "100000", String(index)], directory: mount.directory, label: "load\(index)")
+            try Worker(["mix", mount.root, initial, "2", "1000000", "100000", String(index), "3"], directory: mount.directory, label: "load\(index)")
         }
         // Stop once the load is on: the registers have moved.
         let before = Sys.readFile(mount.path("tdx/report0")).value

@@ -118,7 +118,7 @@ struct BadConfigTests {
          ["provider 'p'", "register 'r'", "not hex"]),
         ("slash", #"{"providers": [{"name": "p", "registers": [{"name": "a/b", "hash": "sha256", "flags": "R"}]}]}"#,
          ["provider 'p'", "register 'a/b'", "'/'"]),
-        ("json", #"{"providers": [}"#, ["not a valid provider config"]),
+        ("json", #"{"providers": [}"#, ["not valid JSON at line 1, column 16"]),
     ]
 
     @Test("refused before anything is mounted", arguments: cases.indices)

@@ -94,6 +94,13 @@ final class TDXReportTests {
         #expect(bad.status != 0)
         let badPython = try shell("python3 '\(independentVerifier())' tdx '\(quoteFile).bad' '\(anchor)'")
         #expect(badPython.status != 0)
+        // --report-data: the nonce the relying party sent must be the quote's report data.
+        let same = try shell("'\(tsmfsBinary())' verify '\(quoteFile)' --guest tdx --trust-anchor '\(anchor)' --report-data \(hex(nonce))")
+        #expect(same.status == 0, "\(same.stderr)")
+        var other = nonce; other[63] ^= 1
+        let differs = try shell("'\(tsmfsBinary())' verify '\(quoteFile)' --guest tdx --trust-anchor '\(anchor)' --report-data \(hex(other))")
+        #expect(differs.status != 0 && differs.stderr.contains("report data does not match"), "\(differs.stderr)")
+        #expect(differs.text.isEmpty, "no claims printed for evidence that does not match")
         #expect(rmdir(entry) == 0)
     }
 
@@ -221,7 +228,8 @@ final class SNPReportTests {
         let r = try shell("""
             set -e
             '\(tsmfsBinary())' trust-anchor --guest sev-snp > '\(files)/ark.pem'
-            '\(tsmfsBinary())' verify '\(files)/report' --guest sev-snp --auxblob '\(files)/auxblob' --trust-anchor '\(files)/ark.pem' > /dev/null
+            '\(tsmfsBinary())' verify '\(files)/report' --guest sev-snp --auxblob '\(files)/auxblob' --trust-anchor '\(files)/ark.pem' --report-data \(hex(nonce)) > /dev/null
+            ! '\(tsmfsBinary())' verify '\(files)/report' --guest sev-snp --auxblob '\(files)/auxblob' --trust-anchor '\(files)/ark.pem' --report-data 00 2> /dev/null
             python3 '\(independentVerifier())' sev-snp '\(files)/report' '\(files)/auxblob' '\(files)/ark.pem'
             """)
         #expect(r.status == 0, "\(r.stderr)")

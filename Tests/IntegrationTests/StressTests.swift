@@ -39,7 +39,7 @@ struct StressTests {
         let started = clock.now
         let workers = try (0..<Self.workers).map { index in
             try Worker(["mix", mount.root, initialPath, String(Self.seconds), String(Self.maxOpsPerWorker),
-                        String(Self.workers * Self.maxOpsPerWorker), String(1000 + index)],
+                        String(Self.workers * Self.maxOpsPerWorker), String(1000 + index), String(Self.workers - 1)],
                        directory: mount.directory, label: "mix\(index)")
         }
         for worker in workers {

@@ -50,7 +50,11 @@ struct FuzzTests {
             } catch let error as ConfigError {
                 #expect(!error.message.isEmpty, "input \(iteration): empty message")
                 #expect(error.file == "fuzz.json" && error.description.hasPrefix("fuzz.json: "), "input \(iteration): \(error)")
-                if !error.message.hasPrefix("not a valid provider config") {
+                // The syntax check must find every error Foundation's parser finds, with a position.
+                #expect(!error.message.contains("was not valid JSON"), "input \(iteration): no position: \(error)")
+                if error.message.hasPrefix("not valid JSON at line ") {
+                    refusedAsJSON += 1
+                } else if !error.message.hasPrefix("not a valid provider config") {
                     refusedByRule += 1
                 } else if error.message.contains(" at .") || error.message.contains("missing key") {
                     refusedBySchema += 1

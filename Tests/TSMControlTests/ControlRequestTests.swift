@@ -37,9 +37,9 @@ struct ControlRequestTests {
 
     @Test("the refusals read as the socket has always answered them")
     func messages() {
-        #expect(ControlRequest.ParseError.empty.description == "empty request; commands: set, reboot, faults, fault")
+        #expect(ControlRequest.ParseError.empty.description == "empty request; commands: set, extend, reboot, faults, fault")
         #expect(ControlRequest.ParseError.unknown("x y").description
-            == "unknown request 'x y'; commands: set PROVIDER/REGISTER HEX, reboot, faults [clear], fault SPEC")
+            == "unknown request 'x y'; commands: set PROVIDER/REGISTER HEX, extend PROVIDER/REGISTER HEX [EVENT], reboot, faults [clear], fault SPEC")
         #expect(ControlRequest.ParseError.notAFault("z").description
             == "not a fault: z (KIND[@REGISTER][:ERRNO][:COUNT|all][:+SKIP], KIND outblob, generation, extend, mkdir or empty)")
     }
@@ -53,3 +53,14 @@ struct ControlRequestTests {
         #expect(ControlReply.ok().isOK && !ControlReply.error("no").isOK)
     }
 }
+
+@Suite("Control requests: extend")
+struct ControlExtendRequestTests {
+    @Test("extend takes the register, the digest and the rest of the line as the event, spaces kept")
+    func extend() throws {
+        #expect(try ControlRequest(parsing: "extend tdx/rtmr2 00ff") == .extend(register: "tdx/rtmr2", hex: "00ff", event: ""))
+        #expect(try ControlRequest(parsing: "extend tdx/rtmr2 00ff my app  v1") == .extend(register: "tdx/rtmr2", hex: "00ff", event: "my app  v1"))
+        #expect(throws: ControlRequest.ParseError.unknown("extend tdx/rtmr2")) { try ControlRequest(parsing: "extend tdx/rtmr2") }
+    }
+}
+

@@ -4,4 +4,5 @@ import Testing
 @Test func guestNamesAreTheCLISpellings() {
     #expect(Guest(rawValue: "tdx") == .tdx)
     #expect(Guest(rawValue: "sev-snp") == .sevSNP)
+    #expect(Guest(rawValue: "cca") == .cca)
 }

@@ -6,7 +6,7 @@ import Testing
 import X509
 
 @Suite struct MockAuthorityTests {
-    @Test(arguments: Guest.allCases)
+    @Test(arguments: [Guest.tdx, .sevSNP])
     func sameSeedGivesByteIdenticalCertificates(guest: Guest) throws {
         let first = try MockAuthority(guest: guest, seed: "alpha")
         let second = try MockAuthority(guest: guest, seed: "alpha")
@@ -16,7 +16,7 @@ import X509
         #expect(first.snpAuxblob == second.snpAuxblob)
     }
 
-    @Test(arguments: Guest.allCases)
+    @Test(arguments: [Guest.tdx, .sevSNP])
     func differentSeedsGiveDifferentKeys(guest: Guest) throws {
         let first = try MockAuthority(guest: guest, seed: "alpha")
         let second = try MockAuthority(guest: guest, seed: "beta")

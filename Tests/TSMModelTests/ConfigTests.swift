@@ -26,7 +26,15 @@ struct ConfigTests {
     }
 
     static let refusals: [(String, String, [String])] = [
-        ("malformed JSON", #"{"providers": ["#, ["test.json", "not a valid provider config"]),
+        ("malformed JSON", #"{"providers": ["#, ["test.json", "not valid JSON at line 1, column 16: expected a value"]),
+        ("a misspelt key", #"{"providers": [{"name": "p", "registers": [{"name": "r", "hash": "sha256", "flags": "R", "intial": "00"}]}]}"#,
+         ["unknown key 'intial'", "at .providers[0].registers[0].intial"]),
+        ("a fractional size", #"{"providers": [{"name": "p", "registers": [{"name": "r", "size": 1.5, "flags": "RF"}]}]}"#,
+         ["size 1.5 is not a whole number of bytes", ".providers[0].registers[0].size"]),
+        ("a size of 2^64", #"{"providers": [{"name": "p", "registers": [{"name": "r", "size": 18446744073709551616, "flags": "RF"}]}]}"#,
+         ["size out of range is not a whole number of bytes"]),
+        ("no providers key", #"{"provider": []}"#, ["unknown key 'provider'"]),
+        ("an empty object", #"{}"#, ["missing key 'providers' at the top level"]),
         ("missing key", #"{"providers": [{"name": "x"}]}"#, ["test.json", "missing key 'registers'"]),
         ("unknown hash", #"{"providers": [{"name": "x", "registers": [{"name": "r", "hash": "md5", "flags": "R"}]}]}"#, ["test.json", "provider 'x'", "register 'r'", "unknown hash 'md5'"]),
         ("size mismatch", #"{"providers": [{"name": "x", "registers": [{"name": "r", "hash": "sha384", "size": 32, "flags": "R"}]}]}"#, ["provider 'x'", "register 'r'", "size 32 does not match sha384 (48 bytes)"]),

@@ -84,6 +84,9 @@ public struct KernelTDXBackend: MeasurementBackend {
         return Array(answer[TDReport.reportDataSize..<TDReport.requestSize])
     }
 
+    /// The kernel can fail a read or a report.
+    public var refreshMayFail: Bool { true }
+
     public func refresh(_ registers: inout RegisterValues) throws(MRError) {
         do throws(Errno) {
             for index in layout.rtmrs { try load(index, into: &registers) }
@@ -130,6 +133,9 @@ public struct KernelTDXQuoteBackend: MeasurementBackend {
         self.client = client
         self.device = device
     }
+
+    /// The kernel can fail a read or a report.
+    public var refreshMayFail: Bool { true }
 
     public func refresh(_ registers: inout RegisterValues) throws(MRError) {
         let layout = device.layout

@@ -6,15 +6,19 @@ import SystemPackage
 public final class ReportEntry: Sendable {
     /// `TSM_REPORT_INBLOB_MAX`.
     public static let inblobMax = 64
-    /// `TSM_REPORT_OUTBLOB_MAX` of recent kernels.
+    /// `TSM_REPORT_OUTBLOB_MAX` since Linux 7.0 (32 KiB before; the release table says which).
     public static let outblobMax = 16 << 20
     /// `TSM_PRIVLEVEL_MAX`.
     public static let privlevelMax: UInt32 = 3
 
     public let provider: any ReportProvider
+    /// The largest outblob, auxblob or manifestblob a read returns (EFBIG past it).
+    public let outblobMax: Int
     private let reportLock: ReportLock
 
     private struct State {
+        /// Removed by rmdir (configfs's `frag_dead`): reads fill nothing, stores do nothing.
+        var removed = false
         var request = ReportRequest()
         var writeGeneration: UInt64 = 0
         var readGeneration: UInt64 = 0
@@ -23,9 +27,12 @@ public final class ReportEntry: Sendable {
 
     private let state = Mutex(State())
 
-    /// - Parameter lock: shared by every entry, as the kernel's global `tsm_rwsem`.
-    public init(provider: any ReportProvider, lock: ReportLock) {
+    /// - Parameters:
+    ///   - lock: shared by every entry, as the kernel's global `tsm_rwsem`.
+    ///   - outblobMax: the release's `TSM_REPORT_OUTBLOB_MAX` (configfs answers EFBIG past it).
+    public init(provider: any ReportProvider, lock: ReportLock, outblobMax: Int = ReportEntry.outblobMax) {
         self.provider = provider
+        self.outblobMax = outblobMax
         self.reportLock = lock
     }
 
@@ -35,8 +42,18 @@ public final class ReportEntry: Sendable {
     /// `generation`: the write generation.
     public var generation: UInt64 { state.withLock { $0.writeGeneration } }
 
-    /// The kernel refuses a store only after about 2^64 stores with no read in between.
+    /// rmdir of the entry: files still open on it answer ENOENT to a first read or a store, as
+    /// configfs does once the item is dead.
+    public func markRemoved() {
+        state.withLock { $0.removed = true }
+    }
+
+    public var isRemoved: Bool { state.withLock { $0.removed } }
+
+    /// The kernel refuses a store only after about 2^64 stores with no read in between; a removed
+    /// entry takes no store (ENOENT).
     private static func advance(_ state: inout State) throws(Errno) {
+        guard !state.removed else { throw .noSuchFileOrDirectory }
         guard state.writeGeneration &+ 1 != state.readGeneration else { throw .resourceBusy }
         state.writeGeneration &+= 1
     }
@@ -97,12 +114,14 @@ public final class ReportEntry: Sendable {
     /// cached fallback). Concurrent readers make one report.
     public func blob(_ which: ReportBlob) throws(Errno) -> [UInt8] {
         try reportLock.serialize { () throws(Errno) -> [UInt8] in
-            let (request, cached, generation) = state.withLock { state in
-                (state.request, state.readGeneration == state.writeGeneration ? state.blobs : nil, state.writeGeneration)
+            let (request, cached, generation, removed) = state.withLock { state in
+                (state.request, state.readGeneration == state.writeGeneration ? state.blobs : nil, state.writeGeneration,
+                 state.removed)
             }
+            guard !removed else { throw .noSuchFileOrDirectory }
             guard !request.inblob.isEmpty else { throw .invalidArgument }
             if let cached {
-                let blob = try Self.checked(cached[which])
+                let blob = try checked(cached[which])
                 provider.didServeBlob(of: self)
                 return blob
             }
@@ -112,13 +131,13 @@ public final class ReportEntry: Sendable {
                 state.blobs = blobs
                 state.readGeneration = generation
             }
-            let blob = try Self.checked(blobs[which])
+            let blob = try checked(blobs[which])
             provider.didServeBlob(of: self)
             return blob
         }
     }
 
-    private static func checked(_ blob: [UInt8]) throws(Errno) -> [UInt8] {
+    private func checked(_ blob: [UInt8]) throws(Errno) -> [UInt8] {
         guard blob.count <= outblobMax else { throw .fileTooLarge }
         return blob
     }

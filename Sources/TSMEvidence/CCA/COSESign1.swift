@@ -1,0 +1,82 @@
+import Crypto
+
+/// A COSE_Sign1 message (RFC 9052 §4.2) as CCA tokens carry it: tag 18 around
+/// `[protected: bstr .cbor {1: alg}, unprotected: {}, payload: bstr, signature: bstr]`, the
+/// signature ECDSA over the Sig_structure in the fixed-length r‖s form of RFC 9053 §2.1 (not DER).
+public struct COSESign1: Sendable, Equatable {
+    /// COSE algorithm ES384: ECDSA P-384 with SHA-384.
+    public static let es384: Int64 = -35
+    /// CBOR tag 18, COSE_Sign1_Tagged.
+    public static let tag: UInt64 = 18
+
+    /// The protected header's serialized map (the bstr's contents).
+    public let protected: [UInt8]
+    /// The payload (the bstr's contents): for CCA, the claims map.
+    public let payload: [UInt8]
+    /// r‖s.
+    public let signature: [UInt8]
+
+    /// The algorithm the protected header names (label 1), if it names one.
+    public var algorithm: Int64? {
+        (try? CBORDecoder.decode(protected, structure: "COSE protected header"))?[1]?.intValue
+    }
+
+    /// Signs `payload` with `key` (P-384, ES384): the tagged message's encoding.
+    public static func sign(payload: [UInt8], key: MockKey) -> [UInt8] {
+        let protected = CBOR.intMap([(1, .int(es384))]).encoded()
+        let message = COSESign1(protected: protected, payload: payload,
+                                signature: key.sign(sigStructure(protected: protected, payload: payload)))
+        return message.encoded()
+    }
+
+    /// `["Signature1", protected, external_aad = h'', payload]`: the bytes the signature covers.
+    public static func sigStructure(protected: [UInt8], payload: [UInt8]) -> [UInt8] {
+        CBOR.array([.text("Signature1"), .bytes(protected), .bytes([]), .bytes(payload)]).encoded()
+    }
+
+    /// The tagged message's encoding.
+    public func encoded() -> [UInt8] {
+        CBOR.tagged(Self.tag, .array([.bytes(protected), .map([]), .bytes(payload), .bytes(signature)])).encoded()
+    }
+
+    /// Parses a tagged COSE_Sign1; `structure` names it in errors ("realm token").
+    public static func parse(_ bytes: [UInt8], structure: String) throws(EvidenceError) -> COSESign1 {
+        guard case .tagged(tag, .array(let items)) = try CBORDecoder.decode(bytes, structure: structure), items.count == 4 else {
+            throw .malformed(structure: structure, reason: "not a COSE_Sign1_Tagged (tag 18 around an array of 4)")
+        }
+        guard case .bytes(let protected) = items[0], case .map = items[1], case .bytes(let payload) = items[2],
+              case .bytes(let signature) = items[3] else {
+            throw .malformed(structure: structure, reason: "COSE_Sign1 needs [bstr, map, bstr, bstr]")
+        }
+        return COSESign1(protected: protected, payload: payload, signature: signature)
+    }
+
+    /// Whether the signature verifies as ES384 with `key`; the protected header must say ES384.
+    public func isValid(key: P384.Signing.PublicKey) -> Bool {
+        guard algorithm == Self.es384, signature.count == 96,
+              let ecdsa = try? P384.Signing.ECDSASignature(rawRepresentation: signature) else { return false }
+        return key.isValidSignature(ecdsa, for: Self.sigStructure(protected: protected, payload: payload))
+    }
+}
+
+/// An EC2 COSE_Key (RFC 9053 §7.1.1) for P-384, as TF-RMM encodes the RAK:
+/// `{1: 2 (EC2), -1: 2 (P-384), -2: x, -3: y}` in that order.
+public enum COSEKey {
+    /// The COSE_Key bytes of a P-384 public point `x‖y` (96 bytes).
+    public static func p384(_ raw: [UInt8]) -> [UInt8] {
+        CBOR.intMap([(1, .int(2)), (-1, .int(2)), (-2, .bytes(Array(raw.prefix(48)))), (-3, .bytes(Array(raw.dropFirst(48))))]).encoded()
+    }
+
+    /// The P-384 public key a COSE_Key's bytes hold.
+    public static func parseP384(_ bytes: [UInt8], structure: String) throws(EvidenceError) -> P384.Signing.PublicKey {
+        let key = try CBORDecoder.decode(bytes, structure: structure)
+        guard key[1]?.intValue == 2, key[-1]?.intValue == 2 else {
+            throw .malformed(structure: structure, reason: "not an EC2 P-384 COSE_Key (kty 2, crv 2)")
+        }
+        guard case .bytes(let x) = key[-2], case .bytes(let y) = key[-3], x.count == 48, y.count == 48,
+              let publicKey = try? P384.Signing.PublicKey(rawRepresentation: x + y) else {
+            throw .malformed(structure: structure, reason: "x and y are not a P-384 point of 48 bytes each")
+        }
+        return publicKey
+    }
+}

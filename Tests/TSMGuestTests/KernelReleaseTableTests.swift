@@ -1,0 +1,120 @@
+import FuseKit
+import Testing
+import TSMEvidence
+import TSMGuest
+import TSMModel
+import TSMTree
+
+@Suite("--kernel: the release table")
+struct KernelReleaseTableTests {
+    @Test("the modelled releases parse, in order; 7.0 is the default")
+    func modelled() throws {
+        let versions = KernelRelease.modelled.map(\.description)
+        #expect(versions == ["6.7", "6.8", "6.11", "6.12", "6.13", "6.16", "6.18", "7.0"])
+        #expect(KernelRelease.modelled == KernelRelease.modelled.sorted())
+        for version in versions { #expect(try KernelRelease.parse(version).description == version) }
+        #expect(KernelRelease.newest == KernelRelease(7, 0))
+        #expect(GuestSpec(guest: .tdx).kernel == KernelRelease(7, 0))
+    }
+
+    @Test("before 6.7 names configfs-tsm's release; anything else unknown names the known ones")
+    func refusedVersions() {
+        for version in ["6.6", "6.1", "5.15", "4.0"] {
+            #expect(throws: KernelRelease.Refusal.self) { try KernelRelease.parse(version) }
+            do {
+                _ = try KernelRelease.parse(version)
+            } catch {
+                #expect(error.description.contains("arrived in Linux 6.7 (commit 70e6f7e2b985)"), "\(error)")
+            }
+        }
+        for version in ["6.9", "6.10", "7.1", "6.12.3", "v6.12", "6.+7", "6.", ".7", "", "6.7\n",
+                        String(repeating: "9", count: 40) + ".1"] {
+            #expect(throws: KernelRelease.Refusal.unknown(version)) { try KernelRelease.parse(version) }
+        }
+        #expect(KernelRelease.Refusal.unknown("6.9").description.hasSuffix("known: 6.7, 6.8, 6.11, 6.12, 6.13, 6.16, 6.18, 7.0"))
+    }
+
+    @Test("every element's release: 6.2, 6.7, 6.11, 6.13, 6.16, 7.0; the blob limit is 32 KiB until 7.0")
+    func elements() {
+        let releases = Dictionary(grouping: KernelFeature.allCases, by: \.release).keys.sorted().map(\.description)
+        #expect(releases == ["6.2", "6.7", "6.11", "6.13", "6.16", "7.0"])
+        for feature in KernelFeature.allCases { #expect(feature.commit.count == 12, "\(feature)") }
+        for release in KernelRelease.modelled {
+            #expect(release.outblobMax == (release >= KernelRelease(7, 0) ? 16 << 20 : 32 << 10), "\(release)")
+        }
+        #expect(KernelFeature.reports(ofGuestNamed: "cca") == .armCCAGuestReports)
+        #expect(KernelFeature.armCCAGuestReports.release == KernelRelease(6, 13))
+    }
+
+    @Test("each guest is refused before its provider's release, naming it; served from it on",
+          arguments: Guest.allCases)
+    func guests(_ guest: Guest) throws {
+        let feature = try #require(KernelFeature.reports(ofGuestNamed: guest.rawValue), "the table knows --guest \(guest.rawValue)")
+        for release in KernelRelease.modelled {
+            let refusal = GuestSpec(guest: guest, kernel: release).kernelRefusal
+            if release >= feature.release {
+                #expect(refusal == nil, "\(release)")
+            } else {
+                #expect(refusal?.description.contains("arrived in Linux \(feature.release)") == true, "\(release)")
+            }
+        }
+    }
+
+    @Test("--svsm and a non-zero --privlevel-floor need 6.11", arguments: KernelRelease.modelled)
+    func sevOptions(_ release: KernelRelease) {
+        let svsm = GuestSpec(guest: .sevSNP, privlevelFloor: 1, svsm: true, kernel: release).kernelRefusal
+        let floor = GuestSpec(guest: .sevSNP, privlevelFloor: 2, kernel: release).kernelRefusal
+        if release >= KernelRelease(6, 11) {
+            #expect(svsm == nil && floor == nil)
+        } else {
+            #expect(svsm == .lacks(.svsmAttestation, option: "--svsm", release: release))
+            #expect(svsm?.description == "--kernel \(release) --svsm: Linux \(release) has no SVSM attestation "
+                + "(service_provider, service_guid, service_manifest_version, manifestblob); "
+                + "it arrived in Linux 6.11 (commit 627dc671518b)")
+            #expect(floor == .lacks(.sevVMPCKFloor, option: "--privlevel-floor 2", release: release))
+        }
+    }
+
+    @Test("the matrix has one row per modelled release")
+    func matrix() {
+        let rows = KernelRelease.matrix().split(separator: "\n")
+        #expect(rows.count == 2 + KernelRelease.modelled.count)
+        #expect(rows.last?.hasPrefix("| 7.0 | 4 | 7 (callbacks; floor = VMPCK) | yes | yes | yes | yes | yes | 16 MiB |") == true)
+        #expect(rows[2] == "| 6.7 | 4 | 7 (fixed set; floor 0) | - | - | yes | - | - | 32 KiB |")
+    }
+}
+
+@Suite("--kernel: what the assembly lays out for each release")
+struct KernelAssemblyTests {
+    static let silent: Assembly.Log = { _ in }
+
+    @Test("TDX: measurements/ and tsm_mr_sample from 6.16; before, the bare misc device and link",
+          arguments: KernelRelease.modelled)
+    func tdx(_ release: KernelRelease) throws {
+        let tree = try Assembly.sysroot(GuestSpec(guest: .tdx, kernel: release), state: nil, log: Self.silent).tree
+        let tsmMR = release >= KernelRelease(6, 16)
+        #expect(tree.node(at: "sys/devices/virtual/misc/tdx_guest")?.kind == .directory)
+        #expect((tree.node(at: "sys/devices/virtual/misc/tdx_guest/measurements/rtmr0:sha384") != nil) == tsmMR)
+        #expect((tree.node(at: "sys/devices/virtual/misc/tsm_mr_sample") != nil) == tsmMR)
+        #expect(tree.node(at: "sys/class/misc/tdx_guest") != nil)
+        #expect(tree.node(at: "dev/tdx_guest") != nil)
+        #expect(tree.node(at: "sys/kernel/tsm/tdx/rtmr0/digest") != nil)
+        #expect(tree.node(at: "sys/kernel/config/tsm/report") != nil)
+    }
+
+    @Test("--no-unified leaves out sys/kernel/tsm only")
+    func noUnified() throws {
+        let tree = try Assembly.sysroot(GuestSpec(guest: .tdx, kernel: KernelRelease(6, 12), unified: false),
+                                        state: nil, log: Self.silent).tree
+        #expect(tree.node(at: "sys/kernel/tsm") == nil)
+        #expect(tree.node(at: "sys/kernel/config/tsm/report") != nil)
+        #expect(tree.node(at: "dev/tdx_guest") != nil)
+    }
+
+    @Test("a refused spec is refused by the assembly too")
+    func refused() {
+        #expect(throws: AssemblyError.self) {
+            try Assembly.sysroot(GuestSpec(guest: .sevSNP, svsm: true, kernel: KernelRelease(6, 7)), state: nil, log: Self.silent)
+        }
+    }
+}
