@@ -4,7 +4,7 @@ import TSMModel
 /// What the shell completions offer for `tsmfs ctl`'s request words.
 enum CtlCompletion {
     /// The first word of a request.
-    static let requests = ["set", "reboot", "faults", "fault"]
+    static let requests = ["set", "extend", "reboot", "faults", "fault"]
 
     /// The options of `ctl` that take a value (their values are not request words).
     static let valued: Set<String> = ["--socket", "--mount", "--timeout"]
@@ -30,11 +30,16 @@ enum CtlCompletion {
     static func next(after request: [String]) -> [String] {
         switch (request.first, request.count) {
         case (nil, _): return requests
-        case ("set", 1):
-            return BuiltinProviders.all.flatMap { provider in provider.registers.map { "\(provider.name)/\($0.name)" } }
+        case ("set", 1): return registers { _ in true }
+        case ("extend", 1): return registers { $0.flags.contains(.extensible) }
         case ("faults", 1): return ["clear"]
         case ("fault", 1): return FaultSpec.Kind.allCases.map(\.rawValue)
         default: return []
         }
+    }
+
+    /// `PROVIDER/REGISTER` of the built-in providers' registers that pass `include`.
+    static func registers(_ include: (RegisterDescriptor) -> Bool) -> [String] {
+        BuiltinProviders.all.flatMap { provider in provider.registers.filter(include).map { "\(provider.name)/\($0.name)" } }
     }
 }

@@ -28,15 +28,17 @@ struct CompletionTests {
 
     @Test("after `tsmfs ctl`, with or without options, the requests are offered")
     func requests() throws {
-        #expect(try Self.complete(["tsmfs", "ctl", ""]) == ["set", "reboot", "faults", "fault"])
-        #expect(try Self.complete(["tsmfs", "ctl", "--mount", "/tmp/guest", ""]) == ["set", "reboot", "faults", "fault"])
+        #expect(try Self.complete(["tsmfs", "ctl", ""]) == ["set", "extend", "reboot", "faults", "fault"])
+        #expect(try Self.complete(["tsmfs", "ctl", "--mount", "/tmp/guest", ""]) == ["set", "extend", "reboot", "faults", "fault"])
         #expect(try Self.complete(["tsmfs", "ctl", "--timeout", "5", "fa"]) == ["faults", "fault"])
     }
 
-    @Test("each request's next word: registers after set, clear after faults, kinds after fault")
+    @Test("each request's next word: registers after set, RTMRs after extend, clear after faults, kinds after fault")
     func arguments() throws {
         let registers = try Self.complete(["tsmfs", "ctl", "--mount", "/tmp/guest", "set", "tdx/rtmr"])
         #expect(registers == ["tdx/rtmr0", "tdx/rtmr1", "tdx/rtmr2", "tdx/rtmr3"])
+        let extensible = try Self.complete(["tsmfs", "ctl", "--mount", "/tmp/guest", "extend", "tdx/"])
+        #expect(extensible == ["tdx/rtmr0", "tdx/rtmr1", "tdx/rtmr2", "tdx/rtmr3"])
         #expect(try Self.complete(["tsmfs", "ctl", "--mount", "/tmp/guest", "faults", ""]) == ["clear"])
         #expect(try Self.complete(["tsmfs", "ctl", "--mount", "/tmp/guest", "fault", ""])
             == ["outblob", "generation", "extend", "mkdir", "empty"])
