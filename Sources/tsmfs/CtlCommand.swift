@@ -10,9 +10,10 @@ struct CtlCommand: ParsableCommand {
         abstract: "Change a running mount: set a register, reboot the guest, arm or clear faults.",
         discussion: """
             Talks to the mount's control socket (shown when the mount starts). Requests: \
-            set PROVIDER/REGISTER HEX; reboot (RTMRs back to boot values, the runtime event log \
+            set PROVIDER/REGISTER HEX; extend PROVIDER/REGISTER HEX [EVENT] (the runtime log's record \
+            carries EVENT); reboot (RTMRs back to boot values, the runtime event log \
             emptied, report entries removed, launch values kept); faults (list); faults clear; \
-            fault KIND[:ERRNO][:COUNT][:+SKIP] (sysroot mounts; as --inject-fault).
+            fault KIND[@REGISTER][:ERRNO][:COUNT|all][:+SKIP] (sysroot mounts; as --inject-fault).
             """
     )
 
@@ -25,13 +26,13 @@ struct CtlCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Give up when the daemon has not answered within this many seconds.", valueName: "SECONDS"))
     var timeout: Int = CtlCommand.defaultTimeout
 
-    @Argument(help: "The request, e.g. `reboot` or `set tdx/mrconfigid 00ff...`.")
+    @Argument(help: "The request, e.g. `reboot` or `set tdx/mrconfigid 00ff...`.", completion: .custom(CtlCompletion.candidates))
     var request: [String]
 
     func validate() throws {
         guard (socket == nil) != (mount == nil) else { throw ValidationError("give --socket PATH or --mount DIR") }
         guard (1...3600).contains(timeout) else { throw ValidationError("--timeout is 1 to 3600 seconds") }
-        guard !request.isEmpty else { throw ValidationError("give a request: set, reboot, faults or fault") }
+        guard !request.isEmpty else { throw ValidationError("give a request: set, extend, reboot, faults or fault") }
     }
 
     func run() throws {
