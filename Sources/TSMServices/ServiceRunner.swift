@@ -1,6 +1,8 @@
+import Dispatch
 import Glibc
 import Hummingbird
 import Logging
+import Synchronization
 
 /// Where a local service listens: `ADDR:PORT`, loopback by default.
 public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
@@ -69,4 +71,30 @@ public enum ServiceRunner {
             logger: logger)
         try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
     }
+}
+
+extension ServiceRunner {
+    /// Runs the service on the concurrency pool and waits for it on this thread, so that the
+    /// synchronous command line keeps its threads and signals as they were. The error, if any,
+    /// comes back as its description.
+    /// `makeRouter` builds the routes on the pool (a router is not Sendable).
+    public static func runBlocking(name: String, address: ListenAddress,
+                                   makeRouter: @escaping @Sendable () -> Router<BasicRequestContext>) throws(ServiceFailure) {
+        final class Outcome: Sendable {
+            let error = Mutex<String?>(nil)
+        }
+        let outcome = Outcome()
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            do { try await run(name: name, router: makeRouter(), address: address) } catch { outcome.error.withLock { $0 = "\(error)" } }
+            done.signal()
+        }
+        done.wait()
+        if let error = outcome.error.withLock({ $0 }) { throw ServiceFailure(description: error) }
+    }
+}
+
+/// Why a local service stopped with an error.
+public struct ServiceFailure: Error, CustomStringConvertible {
+    public let description: String
 }

@@ -37,23 +37,10 @@ struct KDSCommand: ParsableCommand {
         } catch {
             throw Failure(error.description)
         }
-        try Self.waitFor { try await ServiceRunner.run(name: "kds", router: KDSService.router(kds: kds), address: address) }
-    }
-
-    /// Runs `work` on the concurrency pool and waits for it here: the root command is synchronous.
-    static func waitFor(_ work: @escaping @Sendable () async throws -> Void) throws {
-        final class Outcome: Sendable {
-            let error = Mutex<String?>(nil)
-        }
-        let outcome = Outcome()
-        let done = DispatchSemaphore(value: 0)
-        Task.detached {
-            do { try await work() } catch { outcome.error.withLock { $0 = "\(error)" } }
-            done.signal()
-        }
-        done.wait()
-        if let error = outcome.error.withLock({ $0 }) {
-            throw Failure(error)
+        do {
+            try ServiceRunner.runBlocking(name: "kds", address: address) { KDSService.router(kds: kds) }
+        } catch {
+            throw Failure(error.description)
         }
     }
 }

@@ -40,24 +40,10 @@ struct PCCSCommand: ParsableCommand {
         } catch {
             throw Failure(error.description)
         }
-        try blockingRun { try await ServiceRunner.run(name: "pccs", router: PCCSService.router(authority: authority), address: address) }
-    }
-}
-
-/// Runs `work` on the concurrency pool and waits for it on this thread: the root command stays
-/// synchronous, so mount's and exec's threads and signals are as they were.
-func blockingRun(_ work: @escaping @Sendable () async throws -> Void) throws {
-    final class Outcome: Sendable {
-        let error = Mutex<String?>(nil)
-    }
-    let outcome = Outcome()
-    let done = DispatchSemaphore(value: 0)
-    Task.detached {
-        do { try await work() } catch { outcome.error.withLock { $0 = "\(error)" } }
-        done.signal()
-    }
-    done.wait()
-    if let error = outcome.error.withLock({ $0 }) {
-        throw Failure("\(error)")
+        do {
+            try ServiceRunner.runBlocking(name: "pccs", address: address) { PCCSService.router(authority: authority) }
+        } catch {
+            throw Failure(error.description)
+        }
     }
 }

@@ -70,55 +70,20 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let verified: VerifiedEvidence
-            var extra: [(name: String, value: VerifiedEvidence.Value)] = []
-            if guest == .cca {
-                let anchor = try trustAnchor.map { path throws(ProviderSelection.Failure) in
-                    String(decoding: try ProviderSelection.readFile(path), as: UTF8.self)
-                }
-                let cpak = try anchor.map { pem throws(EvidenceError) in try CCAToken.cpak(pem: pem) }
-                    ?? CCAAuthority(seed: seed ?? MockAuthority.defaultSeed).cpakPublicKey
-                verified = .cca(try CCAToken.verify(try ProviderSelection.readFile(file), cpak: cpak))
-            } else {
-                let verifier: EvidenceVerifier
-                if let trustAnchor {
-                    verifier = try EvidenceVerifier(trustAnchorPEM: String(decoding: try ProviderSelection.readFile(trustAnchor), as: UTF8.self))
-                } else {
-                    verifier = EvidenceVerifier(authority: try MockAuthority(guest: guest, seed: seed ?? MockAuthority.defaultSeed))
-                }
-                let evidence = try ProviderSelection.readFile(file)
-                let aux = try auxblob.map { path throws(ProviderSelection.Failure) in try ProviderSelection.readFile(path) }
-                verified = try verifier.verify(evidence, guest: guest, auxblob: aux)
-                if case .tdx(let quote) = verified, let checked = try tdxCollateral() {
-                    let verdict = try verifier.verifyTDXCollateral(checked, for: quote)
-                    extra = [("tcb_status", .text(verdict.status.rawValue)), ("advisory_ids", .text(verdict.advisoryIDs.joined(separator: ",")))]
-                }
+            let anchor = try trustAnchor.map { path throws(ProviderSelection.Failure) in
+                String(decoding: try ProviderSelection.readFile(path), as: UTF8.self)
             }
-            if let reportData, let wanted = Hex.decode(reportData) {
-                let expected = wanted + [UInt8](repeating: 0, count: 64 - wanted.count)
-                guard verified.reportData == expected else {
-                    throw Failure("report data does not match: the evidence has \(Hex.encode(verified.reportData)), expected \(Hex.encode(expected))")
-                }
-            }
-            print(verified.json(appending: extra), terminator: "")
-        } catch let error as EvidenceError {
+            let json = try EvidenceCheck.run(
+                try ProviderSelection.readFile(file), guest: guest,
+                auxblob: try auxblob.map { path throws(ProviderSelection.Failure) in try ProviderSelection.readFile(path) },
+                seed: seed, trustAnchorPEM: anchor,
+                collateral: try collateral.map { path throws(ProviderSelection.Failure) in try ProviderSelection.readFile(path) },
+                reportData: reportData.flatMap { Hex.decode($0) })
+            print(json, terminator: "")
+        } catch let error as EvidenceCheck.Failure {
             throw Failure(error.description)
         } catch let error as ProviderSelection.Failure {
             throw Failure(error.description)
-        } catch let error as Failure {
-            throw error
-        } catch {
-            throw Failure("\(error)")
         }
-    }
-
-    /// The collateral of --collateral, or the mock authority's own (issued now) without a
-    /// custom trust anchor; nil when a custom anchor comes without collateral.
-    private func tdxCollateral() throws -> TDXCollateral? {
-        if let collateral {
-            return try TDXCollateral(json: try ProviderSelection.readFile(collateral))
-        }
-        guard trustAnchor == nil else { return nil }
-        return try MockAuthority(guest: .tdx, seed: seed ?? MockAuthority.defaultSeed).tdxCollateral(at: Date())
     }
 }

@@ -2,7 +2,7 @@ import TSMBackends
 import TSMModel
 
 /// What the shell completions offer for `tsmfs ctl`'s request words.
-enum CtlCompletion {
+public enum CtlCompletion {
     /// The first word of a request.
     static let requests = ["set", "extend", "reboot", "faults", "fault"]
 
@@ -10,7 +10,7 @@ enum CtlCompletion {
     static let valued: Set<String> = ["--socket", "--mount", "--timeout"]
 
     /// Candidates for the word at `index` of the command line `words`, starting with `prefix`.
-    static func candidates(_ words: [String], _ index: Int, _ prefix: String) -> [String] {
+    public static func candidates(_ words: [String], _ index: Int, _ prefix: String) -> [String] {
         guard let ctl = words.firstIndex(of: "ctl"), ctl < index, index <= words.count else { return [] }
         var request: [String] = []
         var position = ctl + 1

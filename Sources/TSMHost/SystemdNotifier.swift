@@ -3,9 +3,9 @@ import Glibc
 
 /// sd_notify(3) without libsystemd: one datagram to `$NOTIFY_SOCKET` ("@..." is the abstract
 /// namespace). Does nothing when the variable is unset, as when not run by systemd.
-enum SystemdNotifier {
+public enum SystemdNotifier {
     @discardableResult
-    static func notify(_ state: String) -> Bool {
+    public static func notify(_ state: String) -> Bool {
         guard let raw = getenv("NOTIFY_SOCKET") else { return false }
         let notation = String(cString: raw)
         guard !notation.isEmpty, let address = try? UnixSocketAddress(notation: notation) else { return false }
