@@ -29,8 +29,16 @@ final class RegisterPageCache: Sendable {
     /// Indexed by inode - 1 (static tree nodes only): the files of the provider it shows, or nil.
     private let slots: [ProviderFiles?]
     private let providers: [(MeasurementProvider, ProviderFiles)]
-    /// Set once by ``serve(invalidating:)``: until then, nothing is cached.
-    private let invalidate = Mutex<(@Sendable (InodeNumber) -> Void)?>(nil)
+    /// Set once by ``serve(invalidating:)``: until then, nothing is cached. A class, not the bare
+    /// closure: a `Mutex` of a function type rewraps it in a reabstraction thunk on every
+    /// `withLock`, so each change lengthened a chain of thunks (memory per change, and a stack
+    /// overflow releasing it at exit).
+    private let invalidate = Mutex<Invalidation?>(nil)
+
+    private final class Invalidation: Sendable {
+        let body: @Sendable (InodeNumber) -> Void
+        init(_ body: @escaping @Sendable (InodeNumber) -> Void) { self.body = body }
+    }
     private let serving = Atomic<Bool>(false)
 
     init(tree: Tree) {
@@ -70,7 +78,7 @@ final class RegisterPageCache: Sendable {
     func serve(invalidating invalidate: @escaping @Sendable (InodeNumber) -> Void) {
         let first = self.invalidate.withLock { current -> Bool in
             guard current == nil else { return false }
-            current = invalidate
+            current = Invalidation(invalidate)
             return true
         }
         guard first else { return }
@@ -100,7 +108,7 @@ final class RegisterPageCache: Sendable {
                 defer { read.removeAll(keepingCapacity: true) }
                 return read
             }
-            for inode in read.sorted() { invalidate(InodeNumber(inode)) }
+            for inode in read.sorted() { invalidate.body(InodeNumber(inode)) }
         }
     }
 }

@@ -13,12 +13,12 @@ struct DaemonOptions: ParsableArguments {
     @Option(name: .customLong("log-level"), help: "How much to log to stderr.")
     var logLevel: Logger.Level = .notice
 
-    @Flag(name: .customLong("page-cache"), help: "Experimental: serve register files from the kernel's page cache, invalidated on every change (off by default: a known defect makes the daemon crash at exit after about 100,000 extends).")
-    var pageCache = false
+    @Flag(name: .customLong("page-cache"), inversion: .prefixedNo, help: "Serve register files opened for reading from the kernel's page cache, dropped before every change is acknowledged (--no-page-cache: every read reaches the daemon, as a direct-I/O file).")
+    var pageCache = true
 
     /// The same options as command-line words, to hand to another tsmfs process.
     var arguments: [String] {
         injectFaults.flatMap { ["--inject-fault", $0.text] } + (state.map { ["--state", $0] } ?? [])
-            + ["--log-level", logLevel.rawValue] + (pageCache ? ["--page-cache"] : [])
+            + ["--log-level", logLevel.rawValue] + (pageCache ? [] : ["--no-page-cache"])
     }
 }

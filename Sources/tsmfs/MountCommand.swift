@@ -115,8 +115,8 @@ struct MountCommand: ParsableCommand {
         let method: MountMethod
         do {
             session = try FuseSession(filesystem: filesystem, options: options, maxRead: 4096)
-            // Register files from the kernel's page cache, dropped on every change: opt-in until
-            // the shutdown defect of DECISIONS.md ("Page cache", known defect) is fixed.
+            // Register files from the kernel's page cache, dropped on every change (DECISIONS.md,
+            // "Page cache for register files").
             if daemonOptions.pageCache { filesystem.servePageCache(session.inodeInvalidator) }
             // Before the mount: a signal from here on ends the loop cleanly (even before it starts)
             // instead of killing the process and leaving a stale mount behind.

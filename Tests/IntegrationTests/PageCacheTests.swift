@@ -24,7 +24,7 @@ struct PageCacheTests {
 
     @Test("3000 extends alternating between the RFC v2 and the 6.16 file, another process reading and another extending: every later read, through every face, sees each")
     func noStaleRead() throws {
-        let mount = try MountedTSMFS(["--guest", "tdx", "--page-cache"], sysroot: true)
+        let mount = try MountedTSMFS(["--guest", "tdx"], sysroot: true)
         let faces = Faces(mount)
         let baseline = try #require(Sys.readFile(faces.report0).value)
         let otherLive = try #require(Sys.readFile(faces.otherLive).value)
@@ -103,7 +103,7 @@ struct PageCacheTests {
 
     @Test("what must not be cached stays direct: hash_algo, and writers (no write-through)")
     func uncached() throws {
-        let mount = try MountedTSMFS(["--guest", "tdx", "--page-cache"], sysroot: true)
+        let mount = try MountedTSMFS(["--guest", "tdx"], sysroot: true)
         let hashAlgo = mount.path("sys/kernel/tsm/tdx/rtmr1/hash_algo")
         // st_size 4096 with 6 bytes: a page-cache file would read 4096 bytes (NULs after sha384).
         #expect(Sys.stat(hashAlgo).value?.st_size == 4096)
@@ -125,10 +125,24 @@ struct PageCacheTests {
         #expect(mount.stop() == 0)
     }
 
+    @Test("--no-page-cache: every register file is direct I/O again (no mapping), reads still exact")
+    func optOut() throws {
+        let mount = try MountedTSMFS(["--guest", "tdx", "--no-page-cache"], sysroot: true)
+        let digest = mount.path("sys/kernel/tsm/tdx/rtmr2/digest")
+        let fd = try #require(Sys.open(digest, O_RDONLY).value)
+        #expect(mmap(nil, 48, PROT_READ, MAP_SHARED, fd, 0) == MAP_FAILED, "a register file was mapped: cached")
+        let before = try #require(Sys.pread(fd, count: 4096).value)
+        let data = [UInt8](repeating: 0x11, count: 48)
+        #expect(Sys.writeFile(digest, data).value == 48)
+        #expect(Sys.pread(fd, count: 4096).value == extendDigest("sha384", before, data))
+        close(fd)
+        #expect(mount.stop() == 0)
+    }
+
     @Test("ctl set and ctl reboot drop the cached pages before they return")
     func controlChanges() throws {
         let socket = NSTemporaryDirectory() + "tsmfs-pagecache-\(getpid()).sock"
-        let mount = try MountedTSMFS(["--guest", "tdx", "--page-cache", "--control", socket], sysroot: true)
+        let mount = try MountedTSMFS(["--guest", "tdx", "--control", socket], sysroot: true)
         let rfc = mount.path("sys/kernel/tsm/tdx/mrconfigid/digest")
         let merged = mount.path("sys/devices/virtual/misc/tdx_guest/measurements/mrconfigid")
         let report0 = mount.path("sys/kernel/tsm/tdx/report0")

@@ -111,4 +111,25 @@ struct RegisterPageCacheTests {
         #expect(try reply("tdx/report0").directIO)
         #expect(try reply("tdx/mrtd/digest").keepCache)
     }
+
+    /// The cache once held its invalidation closure in a `Mutex` of a function type, which rewraps
+    /// the closure in a reabstraction thunk on every `withLock`: each change lengthened a chain
+    /// of thunks, and releasing ~100,000 of them at exit overflowed the stack (a release daemon
+    /// exited 139 after SIGTERM). In a child process, so that such a crash fails only this test.
+    @Test("100,000 changes leave nothing behind: releasing the filesystem after them returns")
+    func noChainPerChange() async {
+        await #expect(processExitsWith: .success) {
+            let providers = try BuiltinProviders.all.map { try MeasurementProvider($0, backend: SoftwareBackend()) }
+            guard let tdx = providers.first(where: { $0.name == "tdx" }),
+                  let rtmr1 = tdx.table.indexByName["rtmr1"] else { exit(2) }
+            var fs: TSMFileSystem? = TSMFileSystem(tree: RFCv2Layout.tree(providers))
+            fs?.pageCache.serve { _ in }
+            let data = [UInt8](repeating: 7, count: 48)
+            for _ in 0..<100_000 {
+                _ = try data.withUnsafeBytes { try tdx.write(rtmr1, offset: 0, data: $0) }
+            }
+            fs = nil
+            exit(fs == nil ? 0 : 3)
+        }
+    }
 }
