@@ -16,6 +16,8 @@ round) is summarised by its median. Keys:
   start.<daemon>.ready|stop|hwm    exec-to-mounted ns, SIGTERM-to-exit ns, VmHWM kB when mounted
   mem.<daemon>.idle|after          VmHWM kB idle / after the extend run
   mem.extends.count|seconds        how many extends that run made and how long it took
+  quote.tsmfs|baseline             ns per TDX quote (a configfs-tsm report cycle: new inblob, whole
+                                   outblob) of tsmfs and of the baseline commit's tsmfs
   stale.extends|reads|stale        the stale-read probe (Benchmarks/stale_probe.py): extends made,
                                    reads checked, reads that disagreed with the computed value
 
@@ -105,6 +107,9 @@ def main():
     big, small = get("scale.start.large"), get("scale.start.small")
     targets.append(("start-up per register, 50k / 5k", big / small / 10 if big and small else None, "<=", 1.5, "x"))
 
+    # Issue 13: the Intel-shaped PCK chain must not cost quote throughput more than 10 %.
+    targets.append(("time per TDX quote, tsmfs / baseline", ratio("quote.tsmfs", "quote.baseline"), "<=", 1.10, "x"))
+
     def verdict(value, op, limit):
         if value is None:
             return "n/a"
@@ -165,6 +170,12 @@ def main():
     w(f"  {f'VmHWM after {extends:,} extends, MB':<38} {pair('mem.{}.after', 1024, ',.1f')}")
     if secs:
         w(f"  ({extends:,} extends against tsmfs, same CPU, took {secs:.1f} s: {secs / max(extends, 1) * 1e6:.1f} µs each)")
+    w("")
+    qt, qb = get("quote.tsmfs"), get("quote.baseline")
+    w(f"TDX quote generation, configfs-tsm report cycles of {meta.get('quotes', 0):,} a round "
+      f"(daemon on CPU 1, client on CPU 0); baseline {str(meta.get('baseline', 'none'))[:12]}")
+    for label, v in (("tsmfs", qt), ("baseline", qb)):
+        w(f"  {label:<10} " + (f"{v / 1000:>9,.1f} µs a quote, {1e9 / v:>7,.0f} quotes/s" if v else "-"))
     w("")
     w("Other ratios")
     for p, _ in PLACEMENTS:

@@ -7,6 +7,10 @@
  *   loop write PATH [N [MAX_S]]   open(O_WRONLY) + write(48) + close, N times (against a
  *                                 register: one extend each, always of the bytes 0, 1, ..., 47)
  *   loop pread PATH [N [MAX_S]]   one open, then pread(48, offset 0) N times
+ *   loop quote ENTRY [N [MAX_S]]  one configfs-tsm report per iteration from the report entry
+ *                                 directory ENTRY: open+write(64)+close of ENTRY/inblob (a new
+ *                                 nonce each time), then open+read to EOF+close of ENTRY/outblob,
+ *                                 which must not be empty
  *       Prints "NS ns/op DONE iterations (...)". N defaults to 100000; a warm-up of N/10
  *       iterations (at most 1000) runs first, untimed. With MAX_S the timed part stops after
  *       MAX_S seconds, and DONE says how many iterations ran. A read must return 48 bytes, or the
@@ -59,6 +63,7 @@ static void die(const char *what, const char *path) {
 static void usage(void) {
     fprintf(stderr,
             "usage: loop read|write|pread PATH [N [MAX_SECONDS]]\n"
+            "       loop quote ENTRY [N [MAX_SECONDS]]\n"
             "       loop exec N [--in FILE] [--out FILE] -- CMD [ARG...]\n"
             "       loop startup MOUNTPOINT [--cpu C] -- CMD [ARG...]\n");
     exit(2);
@@ -80,6 +85,28 @@ static void one_read(const char *path, ssize_t expect) {
     int fd = open(path, O_RDONLY);
     if (fd < 0) die("open", path);
     if (read(fd, buf, sizeof(buf)) != expect) die("short read of", path);
+    close(fd);
+}
+
+/* One report: a fresh 64-byte inblob (the iteration number in its first bytes), then the whole
+ * outblob, which the provider generates for that inblob. */
+static void one_quote(const char *inblob, const char *outblob, long iteration) {
+    static unsigned char buf[1 << 16];
+    unsigned char nonce[64] = {0};
+    memcpy(nonce, &iteration, sizeof(iteration));
+    int fd = open(inblob, O_WRONLY);
+    if (fd < 0) die("open", inblob);
+    if (write(fd, nonce, sizeof(nonce)) != (ssize_t)sizeof(nonce)) die("write", inblob);
+    if (close(fd) != 0) die("close", inblob);
+    fd = open(outblob, O_RDONLY);
+    if (fd < 0) die("open", outblob);
+    ssize_t n, total = 0;
+    while ((n = read(fd, buf, sizeof(buf))) > 0) total += n;
+    if (n < 0) die("read", outblob);
+    if (total == 0) {
+        errno = ENODATA;
+        die("empty report from", outblob);
+    }
     close(fd);
 }
 
@@ -127,6 +154,17 @@ static int run_loop(const char *mode, const char *path, long n, uint64_t max_ns)
         TIMED(n, max_ns, done, if (pread(fd, buf, sizeof(buf), 0) != expect) die("short pread of", path));
         end = now_ns();
         close(fd);
+    } else if (strcmp(mode, "quote") == 0) {
+        char inblob[4096], outblob[4096];
+        if (snprintf(inblob, sizeof(inblob), "%s/inblob", path) >= (int)sizeof(inblob) ||
+            snprintf(outblob, sizeof(outblob), "%s/outblob", path) >= (int)sizeof(outblob)) {
+            errno = ENAMETOOLONG;
+            die("entry", path);
+        }
+        for (long i = 0; i < warmup; i++) one_quote(inblob, outblob, -1 - i);
+        start = now_ns();
+        TIMED(n, max_ns, done, one_quote(inblob, outblob, done));
+        end = now_ns();
     } else {
         usage();
         return 2;
