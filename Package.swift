@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 let package = Package(
@@ -14,8 +14,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
         .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
-        // The HTTP server of the local services (`tsmfs pccs`); only TSMServices and the executable use it.
-        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        // The HTTP server of the local services (`tsmfs pccs`, `tsmfs kds`); only TSMServices uses it.
+        // No traits: the default FullFoundation links all of Foundation and ICU into every process
+        // (a DateFormatter case in its form coding), ~6 MB of resident memory for each mounted
+        // daemon; ConfigurationSupport (swift-configuration) is not used either.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [

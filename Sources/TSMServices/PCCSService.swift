@@ -45,10 +45,9 @@ public enum PCCSService {
         router.get("/sgx/certification/v4/pckcert") { _, _ -> Response in
             let platform = authority.tdxPlatform
             let tcbm = platform.cpuSVN + [UInt8(platform.pceSVN & 0xff), UInt8(platform.pceSVN >> 8)]
-            let chain = authority.certificateChainPEM
-            let leafEnd = chain.range(of: "-----END CERTIFICATE-----\n")?.upperBound ?? chain.endIndex
-            return response(Array(chain[..<leafEnd].utf8), type: "application/x-pem-file", headers: [
-                "SGX-PCK-Certificate-Issuer-Chain": String(chain[leafEnd...]), "SGX-TCBm": Hex.encode(tcbm).uppercased(),
+            let issuers = authority.intermediateCertificatePEM + authority.rootCertificatePEM
+            return response(Array(authority.leafCertificatePEM.utf8), type: "application/x-pem-file", headers: [
+                "SGX-PCK-Certificate-Issuer-Chain": issuers, "SGX-TCBm": Hex.encode(tcbm).uppercased(),
                 "SGX-FMSPC": fmspc, "SGX-PCK-Certificate-CA-Type": "platform",
             ])
         }
