@@ -7,7 +7,8 @@ RAW_TSV has one sample a line: "KEY<TAB>VALUE". A key that appears several times
 round) is summarised by its median. Keys:
 
   loop.<placement>.<target>.<op>   ns per iteration of the C client's loops
-                                   placement: same | split; target: tsmfs | cref | crefp (C ref
+                                   placement: same | split; target: tsmfs | base (the baseline
+                                   commit's tsmfs, BENCH_BASELINE) | cref | crefp (C ref
                                    with --noflush --max-read 4096) | tmpfs | sysfs;
                                    op: read | write | pread
   proc.<placement>.<what>          ns per process run (median of that round's runs)
@@ -66,6 +67,8 @@ def main():
             ratios[f"{p}.{op}.tsmfs_over_cref"] = ratio(f"loop.{p}.tsmfs.{op}", f"loop.{p}.cref.{op}")
             ratios[f"{p}.{op}.tsmfs_over_tmpfs"] = ratio(f"loop.{p}.tsmfs.{op}", f"loop.{p}.tmpfs.{op}")
             ratios[f"{p}.{op}.crefp_over_cref"] = ratio(f"loop.{p}.crefp.{op}", f"loop.{p}.cref.{op}")
+            ratios[f"{p}.{op}.tsmfs_over_base"] = ratio(f"loop.{p}.tsmfs.{op}", f"loop.{p}.base.{op}")
+            ratios[f"{p}.{op}.base_over_cref"] = ratio(f"loop.{p}.base.{op}", f"loop.{p}.cref.{op}")
         for op in ("read", "pread"):
             ratios[f"{p}.{op}.tsmfs_over_sysfs"] = ratio(f"loop.{p}.tsmfs.{op}", f"loop.{p}.sysfs.{op}")
         ratios[f"{p}.cat.tsmfs_over_tmpfs"] = ratio(f"proc.{p}.cat.tsmfs", f"proc.{p}.cat.tmpfs")
@@ -180,6 +183,10 @@ def main():
     w("Other ratios")
     for p, _ in PLACEMENTS:
         for key, label in [(f"{p}.pread.tsmfs_over_cref", "tsmfs/C pread loop"),
+                           (f"{p}.read.tsmfs_over_base", "tsmfs/baseline read loop"),
+                           (f"{p}.write.tsmfs_over_base", "tsmfs/baseline extend loop"),
+                           (f"{p}.pread.tsmfs_over_base", "tsmfs/baseline pread loop"),
+                           (f"{p}.write.base_over_cref", "baseline/C extend loop"),
                            (f"{p}.read.tsmfs_over_sysfs", "tsmfs/sysfs open+read+close loop"),
                            (f"{p}.pread.tsmfs_over_sysfs", "tsmfs/sysfs pread loop (kept fd)"),
                            (f"{p}.cat.tsmfs_over_cref", "cat tsmfs / cat C ref"),
