@@ -26,6 +26,8 @@ struct ExecLeftoverTests {
         let directories = try FileManager.default.contentsOfDirectory(atPath: "/tmp").filter { $0.hasPrefix("tsmfs-exec.\(pid).") }
         #expect(directories.count == 1)
         let expectedSocket = "/run/tsmfs/root-" + hex(Array(SHA256.hash(data: Array("/tmp/\(directories.first ?? "")/root".utf8)).prefix(8))) + ".sock"
+        // The daemon process runs before it binds its socket: wait for the socket, not the process.
+        while !FileManager.default.fileExists(atPath: expectedSocket) && clock.now < deadline { usleep(20_000) }
         #expect(FileManager.default.fileExists(atPath: expectedSocket), "the socket is not where this test looks: \(expectedSocket)")
         kill(pid, SIGKILL)
         exec.waitUntilExit()  // reaped, as the shell that ran it would
