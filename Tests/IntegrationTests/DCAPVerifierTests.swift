@@ -128,11 +128,20 @@ struct DCAPVerifierTests {
                     urllib.request.urlopen(sys.argv[1] + "/tdx/certification/v4/tcb?fmspc=000000000000"); print(200)
                 except urllib.error.HTTPError as error:
                     print(error.code)' "$url")
+                # The PCK route: the leaf in the body, intermediate and root in the percent-encoded
+                # issuer-chain header; together, the chain the quote carries.
+                pck=$(python3 -c 'import sys, urllib.request, urllib.parse
+                r = urllib.request.urlopen(sys.argv[1] + "/sgx/certification/v4/pckcert?encrypted_ppid=00&cpusvn=00&pcesvn=0000&pceid=0000")
+                body, issuers = r.read().decode(), urllib.parse.unquote(r.headers["SGX-PCK-Certificate-Issuer-Chain"])
+                q = open(sys.argv[2], "rb").read()
+                start, end = q.index(b"-----BEGIN CERTIFICATE-----"), q.rindex(b"-----END CERTIFICATE-----") + 25
+                ok = (body + issuers).rstrip() == q[start:end].decode() and body.count("BEGIN") == 1 and issuers.count("BEGIN") == 2
+                print("same" if ok else "differs")' "$url" '\(directory)/quote')
                 kill -TERM $pid
                 wait $pid
-                echo "url=$url verified=$verified unknown=$unknown exit=$?"
+                echo "url=$url verified=$verified unknown=$unknown pck=$pck exit=$?"
                 """)
-            #expect(r.text.contains("verified=0 unknown=404 exit=0"), "\(r.text) \(r.stderr)")
+            #expect(r.text.contains("verified=0 unknown=404 pck=same exit=0"), "\(r.text) \(r.stderr)")
             #expect(r.text.contains("url=http://127.0.0.1:"), "\(r.text)")
             let verdict = try JSONDecoder().decode(DCAPVerdict.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/verdict.json")))
             #expect(verdict.status == "UpToDate")
