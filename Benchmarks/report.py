@@ -4,7 +4,8 @@
 Usage: report.py RAW_TSV META_JSON OUT_JSON
 
 RAW_TSV has one sample a line: "KEY<TAB>VALUE". A key that appears several times (one sample per
-round) is summarised by its median. Keys:
+round) is summarised by its median; a ratio of two such keys is the median of the per-round ratios
+(see ratio() below). Keys:
 
   loop.<placement>.<target>.<op>   ns per iteration of the C client's loops
                                    placement: same | split; target: tsmfs | base (the baseline
@@ -58,8 +59,18 @@ def main():
         return median.get(key)
 
     def ratio(a, b):
+        """a / b. Where both were sampled once a round (loops, process runs, quotes), the median
+        over rounds of the ratio within a round: the two were measured back to back, so a round
+        that the machine slowed down slows both, where a ratio of medians can pair one's fast
+        round with the other's slow one (on a shared 2-vCPU host two identical C daemons differed
+        by up to 30 % that way). Otherwise the ratio of the medians."""
+        xs, ys = samples.get(a), samples.get(b)
+        if not xs or not ys:
+            return None
+        if len(xs) == len(ys) > 1 and all(y > 0 for y in ys):
+            return statistics.median(x / y for x, y in zip(xs, ys))
         x, y = get(a), get(b)
-        return None if x is None or y is None or y == 0 else x / y
+        return None if y == 0 else x / y
 
     ratios = {}
     for p, _ in PLACEMENTS:
