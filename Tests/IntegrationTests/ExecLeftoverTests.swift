@@ -10,7 +10,9 @@ struct ExecLeftoverTests {
     @Test("exec killed with SIGKILL: its daemon ends, the control socket goes, the next exec removes the directory")
     func sigkill() throws {
         let seed = "exec-sigkill-\(getpid())"
-        let log = try makeTemporaryDirectory() + "/exec.log"
+        let logDirectory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: logDirectory) }
+        let log = logDirectory + "/exec.log"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let exec = Process()
         exec.executableURL = URL(fileURLWithPath: tsmfsBinary())
