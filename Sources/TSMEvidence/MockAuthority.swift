@@ -49,7 +49,7 @@ public struct MockAuthority: Sendable {
     public let attestationPublicKey: [UInt8]
     /// TDX: the quote's certification data type 5 (``certificateChainPEM`` as bytes) and header
     /// user data, made once: every quote carries the same, and making them per quote cost a
-    /// third of a quote's time (PEM encoding).
+    /// quarter of a quote's time (PEM encoding).
     let quoteChain: [UInt8]
     let quoteUserData: [UInt8]
     /// SEV-SNP: the ASK's signer, which issues VCEKs for other TCBs (the KDS face).
@@ -127,7 +127,7 @@ public struct MockAuthority: Sendable {
         } catch {
             throw .certificate(role: roles[0].1, reason: "cannot serialise: \(error)")
         }
-        quoteChain = Array((Self.pem(leafCertificateDER) + Self.pem(intermediateCertificateDER) + Self.pem(rootCertificateDER)).utf8)
+        quoteChain = Array(Self.chainPEM(leafCertificateDER, intermediateCertificateDER, rootCertificateDER).utf8)
         let binding = SGXReportBody.bindingReportData(attestationKey: attestationPublicKey, qeAuthData: qeAuthData)
         var enclave = SGXReportBody.mockQuotingEnclave(reportData: binding)
         enclave.cpuSVN = tdxPlatform.cpuSVN
@@ -155,7 +155,12 @@ public struct MockAuthority: Sendable {
     /// The leaf (PCK certificate or VCEK) as PEM.
     public var leafCertificatePEM: String { Self.pem(leafCertificateDER) }
     /// Leaf, intermediate and root as concatenated PEM (the DCAP certification data type 5 form).
-    public var certificateChainPEM: String { leafCertificatePEM + intermediateCertificatePEM + rootCertificatePEM }
+    public var certificateChainPEM: String { Self.chainPEM(leafCertificateDER, intermediateCertificateDER, rootCertificateDER) }
+
+    /// Leaf, intermediate and root as concatenated PEM, in that order.
+    static func chainPEM(_ leaf: [UInt8], _ intermediate: [UInt8], _ root: [UInt8]) -> String {
+        pem(leaf) + pem(intermediate) + pem(root)
+    }
 
     /// A signed TDX Quote v4 over `body`: the `tdx_guest` outblob.
     public func quote(_ body: TDXQuoteBody) throws(EvidenceError) -> [UInt8] {
