@@ -67,12 +67,21 @@ let package = Package(
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
-        // The guest assembly: from what the command line gave to a tree, resolving every register
-        // a face needs once. One assembler per guest; the faces take typed handles, never names.
+        // What a guest is (`GuestDefinition`) and the generic assembly: from what the command line
+        // gave to a tree, faults applied once for every guest; the kernel release table; verify.
         .target(
             name: "TSMGuest",
             dependencies: [
                 "TSMBackends", "TSMTree", "TSMModel", "TSMEvidence", "TSMEventLog", "TSMBytes",
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // The guests, one folder each (TDX, SNP, CCA), and the one list of them (`Guests`).
+        .target(
+            name: "TSMGuests",
+            dependencies: [
+                "TSMGuest", "TSMBackends", "TSMTree", "TSMModel", "TSMEvidence", "TSMEventLog", "TSMBytes",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
@@ -134,6 +143,7 @@ let package = Package(
                 "TSMModel",
                 "TSMBackends",
                 "TSMGuest",
+                "TSMGuests",
                 "TSMTree",
                 "TSMEvidence",
                 "TSMEventLog",
@@ -165,7 +175,7 @@ let package = Package(
         .testTarget(
             name: "TSMBackendsTests",
             // Crypto: the fuzz tests' reference model hashes on its own.
-            dependencies: [
+            dependencies: ["TSMGuest", "TSMGuests", 
                 "TSMBackends",
                 "TSMModel",
                 "TestSupport",
@@ -180,11 +190,11 @@ let package = Package(
         ),
         .testTarget(
             name: "TSMControlTests",
-            dependencies: ["TSMControl", "TSMBackends", "TSMModel"]
+            dependencies: ["TSMGuests", "TSMControl", "TSMBackends", "TSMModel"]
         ),
         .testTarget(
             name: "TSMTreeTests",
-            dependencies: ["TSMTree", "TSMModel", "TSMBackends", "FuseKit", "TestSupport"]
+            dependencies: ["TSMGuests", "TSMTree", "TSMModel", "TSMBackends", "FuseKit", "TestSupport"]
         ),
         // The service runner's listen addresses and the PCCS header encoding, without a server.
         .testTarget(name: "TSMServicesTests", dependencies: ["TSMServices"]),
@@ -215,7 +225,7 @@ let package = Package(
         // it with -sanitize=fuzzer); a plain build is a replayer of saved inputs.
         .executableTarget(
             name: "TSMFuzz",
-            dependencies: ["TSMModel", "TSMBackends", "TSMEvidence"],
+            dependencies: ["TSMGuest", "TSMGuests", "TSMModel", "TSMBackends", "TSMEvidence"],
             path: "Fuzz/TSMFuzz"
         ),
         // The client process the stress and fault tests spawn several of: it hammers a mount with
@@ -228,7 +238,7 @@ let package = Package(
         // The kernel release table (--kernel) and the assembly's refusals.
         .testTarget(
             name: "TSMGuestTests",
-            dependencies: ["TSMGuest", "TSMEvidence", "TSMModel", "TSMTree", "TSMBackends", "FuseKit"]
+            dependencies: ["TSMGuest", "TSMGuests", "TSMEvidence", "TSMModel", "TSMTree", "TSMBackends", "FuseKit", "TSMBytes"]
         ),
     ],
     swiftLanguageModes: [.v6]

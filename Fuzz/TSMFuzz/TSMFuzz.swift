@@ -2,6 +2,8 @@ import Glibc
 import TSMBackends
 import TSMEvidence
 import TSMModel
+import TSMGuest
+import TSMGuests
 
 /// libFuzzer's entry point: each input is tried as a provider config and as a program of register
 /// operations. Invariants are preconditions, so a violation is a crash libFuzzer reports and saves.
@@ -46,7 +48,7 @@ enum FuzzTarget {
         precondition(again == descriptors, "accepted config does not round-trip")
     }
 
-    static let providers: [ProviderDescriptor] = BuiltinProviders.catalogue
+    static let providers: [ProviderDescriptor] = Guests.catalogue.providerCatalogue
 
     /// Reads the input as 4-byte instructions (operation, register, offset choice, count choice)
     /// against a fresh built-in provider, with the data taken from the input itself.

@@ -1,16 +1,8 @@
 import TSMModel
 
-/// The merged-ABI (Linux 6.16) misc devices a guest sysroot shows, each over a provider's registers.
+/// The merged-ABI (Linux 6.16) misc device of the kernel's sample; a guest's own devices are its
+/// definition's.
 public enum BuiltinDevices {
-    /// `/sys/devices/virtual/misc/tdx_guest/measurements/` (ABI.md 3.6), over the `tdx` provider:
-    /// the same registers as `/sys/kernel/tsm/tdx/`, so an extend through either shows in both.
-    public static let tdxGuest = MeasurementsDevice(device: "tdx_guest", provider: "tdx", files: [
-        MeasurementsFile(name: "mrconfigid", register: "mrconfigid", permissions: 0o444),
-        MeasurementsFile(name: "mrowner", register: "mrowner", permissions: 0o444),
-        MeasurementsFile(name: "mrownerconfig", register: "mrownerconfig", permissions: 0o444),
-        MeasurementsFile(name: "mrtd:sha384", register: "mrtd", permissions: 0o444),
-    ] + (0..<4).map { MeasurementsFile(name: "rtmr\($0):sha384", register: "rtmr\($0)", permissions: 0o644) })
-
     /// `/sys/devices/virtual/misc/tsm_mr_sample/measurements/` (ABI.md 3.5), over the
     /// `tsm_mr_sample` provider. The crypto-agile files are banks aliasing rtmr0 and rtmr1.
     public static let tsmMrSample = MeasurementsDevice(device: "tsm_mr_sample", provider: "tsm_mr_sample", files: [

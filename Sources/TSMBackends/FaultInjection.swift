@@ -88,6 +88,8 @@ public enum FaultError: Error, Equatable, CustomStringConvertible {
     case unknownRegister(String, known: [String])
     /// The guest has no register an extend fault could act on.
     case nothingToExtend
+    /// The guest cannot inject faults of this kind.
+    case refusedKind(FaultSpec.Kind, guest: String)
 
     public var description: String {
         switch self {
@@ -97,6 +99,8 @@ public enum FaultError: Error, Equatable, CustomStringConvertible {
             return "extend@\(register): no such extensible register; known: \(known.joined(separator: ", "))"
         case .nothingToExtend:
             return "extend faults need registers that extend, and this guest has none"
+        case .refusedKind(let kind, let guest):
+            return "\(kind.rawValue) faults cannot be injected in a \(guest) guest"
         }
     }
 }

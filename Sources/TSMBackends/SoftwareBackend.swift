@@ -22,7 +22,7 @@ public struct SoftwareBackend: MeasurementBackend {
     }
 
     /// The value `derivation` gives from the current registers.
-    static func evaluate(_ derivation: Derivation, size: Int, in registers: RegisterValues) -> [UInt8] {
+    public static func evaluate(_ derivation: Derivation, size: Int, in registers: RegisterValues) -> [UInt8] {
         switch derivation {
         case .digest(let hash, let names):
             return hash.digest(of: names.compactMap { registers[$0] })

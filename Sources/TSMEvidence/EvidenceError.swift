@@ -37,8 +37,6 @@ public enum EvidenceError: Error, Equatable, Sendable, CustomStringConvertible {
     case failed(VerificationCheck, reason: String)
     /// An input to an encoder has the wrong size or value.
     case invalidInput(field: String, reason: String)
-    /// The mock authority for one guest was asked for the other guest's evidence.
-    case wrongGuest(expected: Guest, actual: Guest)
     /// Building or reading a certificate failed in swift-certificates.
     case certificate(role: String, reason: String)
 
@@ -59,8 +57,6 @@ public enum EvidenceError: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(check.rawValue): \(reason)"
         case .invalidInput(let field, let reason):
             return "invalid \(field): \(reason)"
-        case .wrongGuest(let expected, let actual):
-            return "this mock authority serves \(actual.rawValue), not \(expected.rawValue)"
         case .certificate(let role, let reason):
             return "\(role) certificate: \(reason)"
         }

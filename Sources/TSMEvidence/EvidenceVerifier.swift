@@ -34,11 +34,6 @@ public struct EvidenceVerifier: Sendable {
         }
     }
 
-    /// The root of a mock authority as the anchor.
-    public init(authority: MockAuthority) {
-        anchorDER = authority.rootCertificateDER
-    }
-
     /// Verifies a TDX Quote v4 in DCAP's order: structure, PCK chain up to the anchor, QE report
     /// signature by the PCK leaf key, QE report data binding the attestation key and QE auth
     /// data, then the attestation key's signature over header and body.
@@ -105,21 +100,6 @@ public struct EvidenceVerifier: Sendable {
         }
         try chain.checkBinding(report)
         return report
-    }
-
-    /// Verifies `bytes` as `guest`'s evidence; `auxblob` is required for SEV-SNP.
-    public func verify(_ bytes: [UInt8], guest: Guest, auxblob: [UInt8]? = nil, at time: Date = Date()) throws(EvidenceError) -> VerifiedEvidence {
-        switch guest {
-        case .tdx:
-            return .tdx(try verifyTDXQuote(bytes, at: time))
-        case .sevSNP:
-            guard let auxblob else {
-                throw .failed(.vcekChain, reason: "no auxblob (certificate table) was given")
-            }
-            return .sevSNP(try verifySNPReport(bytes, auxblob: auxblob, at: time))
-        case .cca:
-            throw .malformed(structure: "trust anchor", reason: "a CCA token is checked against the CPAK public key (CCAToken.verify), not a root certificate")
-        }
     }
 
     static func isValidP256(signature: [UInt8], of message: [UInt8], by key: P256.Signing.PublicKey) -> Bool {

@@ -19,11 +19,10 @@ public struct MockKDS: Sendable {
     /// Longest request target read (a VCEK URL is about 200 bytes).
     public static let maximumTargetSize = 1024
 
-    let authority: MockAuthority
+    let authority: SNPAuthority
 
-    /// The KDS of `authority` (a SEV-SNP one).
-    public init(authority: MockAuthority) throws(EvidenceError) {
-        guard authority.guest == .sevSNP else { throw .wrongGuest(expected: .sevSNP, actual: authority.guest) }
+    /// The KDS of `authority`.
+    public init(authority: SNPAuthority) {
         self.authority = authority
     }
 

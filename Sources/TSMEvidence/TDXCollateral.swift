@@ -47,7 +47,7 @@ public struct TDXCollateral: Sendable, Equatable {
     }
 }
 
-extension MockAuthority {
+extension TDXAuthority {
     /// Where the mock root CA's CRL would be (never fetched: `.invalid` does not resolve).
     static let rootCRLURL = "http://tsmfs.invalid/sgx/certification/v4/rootcacrl"
     /// Where the mock PCK Platform CA's CRL would be.
@@ -58,25 +58,24 @@ extension MockAuthority {
     static let tcbEvaluationDataNumber = 17
 
     /// The collateral of this authority's platform issued at `now` (seconds dropped), current
-    /// for `collateralLifetime`. TDX only.
+    /// for `collateralLifetime`.
     public func tdxCollateral(at now: Date) throws(EvidenceError) -> TDXCollateral {
-        guard guest == .tdx, let tcbSigning, keys.count == 4 else { throw .wrongGuest(expected: .tdx, actual: guest) }
         let issued = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
         let next = issued.addingTimeInterval(Self.collateralLifetime)
         do {
             let root = try Certificate(derEncoded: rootCertificateDER)
             let intermediate = try Certificate(derEncoded: intermediateCertificateDER)
             let rootPEM = rootCertificatePEM
-            let rootCRL = try MockCRL.make(issuer: root, key: keys[0], number: 1, thisUpdate: issued, nextUpdate: next)
-            let pckCRL = try MockCRL.make(issuer: intermediate, key: keys[1], number: 1, thisUpdate: issued, nextUpdate: next)
+            let rootCRL = try MockCRL.make(issuer: root, key: rootKey, number: 1, thisUpdate: issued, nextUpdate: next)
+            let pckCRL = try MockCRL.make(issuer: intermediate, key: platformCAKey, number: 1, thisUpdate: issued, nextUpdate: next)
             let tcbInfo = TDXTCBInfo.json(platform: tdxPlatform, issued: issued, next: next)
             let qeIdentity = try TDXTCBInfo.qeIdentityJSON(qeReport: SGXReportBody(qeReport), issued: issued, next: next)
             let pem = { (certificate: Certificate) throws -> String in try certificate.serializeAsPEM().pemString + "\n" }
             return TDXCollateral(
                 pckCRLIssuerChain: try pem(intermediate) + rootPEM, rootCACRL: rootCRL, pckCRL: pckCRL,
                 tcbInfoIssuerChain: try pem(tcbSigning) + rootPEM, tcbInfo: tcbInfo,
-                tcbInfoSignature: keys[3].sign(Array(tcbInfo.utf8)), qeIdentity: qeIdentity,
-                qeIdentitySignature: keys[3].sign(Array(qeIdentity.utf8)))
+                tcbInfoSignature: tcbSigningKey.sign(Array(tcbInfo.utf8)), qeIdentity: qeIdentity,
+                qeIdentitySignature: tcbSigningKey.sign(Array(qeIdentity.utf8)))
         } catch let error as EvidenceError {
             throw error
         } catch {

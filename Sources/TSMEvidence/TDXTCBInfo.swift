@@ -22,7 +22,7 @@ enum TDXTCBInfo {
         }
         return "{\"id\":\"TDX\",\"version\":3,\"issueDate\":\"\(UTCDate(issued).iso8601)\",\"nextUpdate\":\"\(UTCDate(next).iso8601)\","
             + "\"fmspc\":\"\(Hex.encode(platform.fmspc).uppercased())\",\"pceId\":\"\(Hex.encode(platform.pceID).uppercased())\","
-            + "\"tcbType\":0,\"tcbEvaluationDataNumber\":\(MockAuthority.tcbEvaluationDataNumber),"
+            + "\"tcbType\":0,\"tcbEvaluationDataNumber\":\(TDXAuthority.tcbEvaluationDataNumber),"
             + "\"tdxModule\":{\(module)},\"tdxModuleIdentities\":[\(moduleIdentity)],"
             + "\"tcbLevels\":[\(levels.joined(separator: ","))]}"
     }
@@ -38,7 +38,7 @@ enum TDXTCBInfo {
     /// and ATTRIBUTES under Intel's masks, one UpToDate level at its ISVSVN.
     static func qeIdentityJSON(qeReport: SGXReportBody, issued: Date, next: Date) -> String {
         "{\"id\":\"TD_QE\",\"version\":2,\"issueDate\":\"\(UTCDate(issued).iso8601)\",\"nextUpdate\":\"\(UTCDate(next).iso8601)\","
-            + "\"tcbEvaluationDataNumber\":\(MockAuthority.tcbEvaluationDataNumber),"
+            + "\"tcbEvaluationDataNumber\":\(TDXAuthority.tcbEvaluationDataNumber),"
             + "\"miscselect\":\"\(Hex.encode(withUnsafeBytes(of: qeReport.miscSelect.littleEndian) { Array($0) }).uppercased())\","
             + "\"miscselectMask\":\"FFFFFFFF\",\"attributes\":\"\(Hex.encode(qeReport.attributes.prefix(8) + [UInt8](repeating: 0, count: 8)).uppercased())\","
             + "\"attributesMask\":\"FBFFFFFFFFFFFFFF0000000000000000\",\"mrsigner\":\"\(Hex.encode(qeReport.mrSigner).uppercased())\","

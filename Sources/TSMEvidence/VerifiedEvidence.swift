@@ -1,18 +1,30 @@
 import TSMBytes
 
-/// What `EvidenceVerifier` vouches for once every check has passed: the parsed evidence, its
-/// registers and report data, and a JSON rendering of them.
-public enum VerifiedEvidence: Sendable, Equatable {
-    case tdx(TDXQuote)
-    case sevSNP(SNPReport)
-    case cca(CCAToken)
+/// What a guest's verifier vouches for once every check has passed: the guest that made the
+/// evidence, its report data (the configfs-tsm inblob) and its claims, and a JSON rendering of
+/// them. Each evidence format makes its claims (`init(quote:)`, `init(report:)`, `init(token:)`).
+public struct VerifiedEvidence: Sendable, Equatable {
+    /// The `--guest` name of the guest whose evidence this is.
+    public let guest: String
+    /// REPORTDATA (TDX), REPORT_DATA (SEV-SNP), the realm challenge (CCA): the inblob.
+    public let reportData: [UInt8]
+    /// The claims in rendering order, after `guest`.
+    public let claims: [Field]
 
-    /// REPORTDATA (TDX) or REPORT_DATA (SEV-SNP): the configfs-tsm inblob.
-    public var reportData: [UInt8] {
-        switch self {
-        case .tdx(let quote): return quote.body.reportData
-        case .sevSNP(let report): return report.reportData
-        case .cca(let token): return token.realmClaims.challenge
+    public init(guest: String, reportData: [UInt8], claims: [Field]) {
+        self.guest = guest
+        self.reportData = reportData
+        self.claims = claims
+    }
+
+    /// One named claim.
+    public struct Field: Sendable, Equatable {
+        public let name: String
+        public let value: Value
+
+        public init(_ name: String, _ value: Value) {
+            self.name = name
+            self.value = value
         }
     }
 
@@ -25,45 +37,7 @@ public enum VerifiedEvidence: Sendable, Equatable {
 
     /// The fields in rendering order, named as the specifications (lowercase) name them.
     public var fields: [(name: String, value: Value)] {
-        switch self {
-        case .tdx(let quote):
-            let body = quote.body
-            var fields: [(String, Value)] = [
-                ("guest", .text(Guest.tdx.rawValue)), ("version", .number(UInt64(quote.header.version))),
-                ("tee_type", .number(UInt64(quote.header.teeType))), ("qe_vendor_id", .bytes(quote.header.qeVendorID)),
-                ("user_data", .bytes(quote.header.userData)), ("tee_tcb_svn", .bytes(body.teeTCBSVN)),
-                ("mrseam", .bytes(body.mrSEAM)), ("mrsignerseam", .bytes(body.mrSignerSEAM)),
-                ("seam_attributes", .bytes(body.seamAttributes)), ("td_attributes", .bytes(body.tdAttributes)),
-                ("xfam", .bytes(body.xfam)), ("mrtd", .bytes(body.mrTD)), ("mrconfigid", .bytes(body.mrConfigID)),
-                ("mrowner", .bytes(body.mrOwner)), ("mrownerconfig", .bytes(body.mrOwnerConfig)),
-            ]
-            fields += body.rtmrs.enumerated().map { ("rtmr\($0.offset)", .bytes($0.element)) }
-            fields += [("reportdata", .bytes(body.reportData)), ("attestation_key", .bytes(quote.attestationKey))]
-            if let svn2 = body.teeTCBSVN2, let serviceTD = body.mrServiceTD {
-                fields += [("tee_tcb_svn2", .bytes(svn2)), ("mrservicetd", .bytes(serviceTD))]
-            }
-            return fields
-        case .sevSNP(let report):
-            return [
-                ("guest", .text(Guest.sevSNP.rawValue)), ("version", .number(UInt64(report.version))),
-                ("guest_svn", .number(UInt64(report.guestSVN))), ("policy", .text(Self.hex64(report.policy))),
-                ("family_id", .bytes(report.familyID)), ("image_id", .bytes(report.imageID)),
-                ("vmpl", .number(UInt64(report.vmpl))), ("signature_algo", .number(UInt64(report.signatureAlgorithm))),
-                ("current_tcb", .text(Self.hex64(report.currentTCB.rawValue))),
-                ("platform_info", .text(Self.hex64(report.platformInfo))),
-                ("signer_info", .number(UInt64(report.signerInfo))), ("report_data", .bytes(report.reportData)),
-                ("measurement", .bytes(report.measurement)), ("host_data", .bytes(report.hostData)),
-                ("id_key_digest", .bytes(report.idKeyDigest)), ("author_key_digest", .bytes(report.authorKeyDigest)),
-                ("report_id", .bytes(report.reportID)), ("report_id_ma", .bytes(report.reportIDMA)),
-                ("reported_tcb", .text(Self.hex64(report.reportedTCB.rawValue))), ("chip_id", .bytes(report.chipID)),
-                ("committed_tcb", .text(Self.hex64(report.committedTCB.rawValue))),
-                ("current_version", .text(report.currentVersion.description)),
-                ("committed_version", .text(report.committedVersion.description)),
-                ("launch_tcb", .text(Self.hex64(report.launchTCB.rawValue))),
-            ]
-        case .cca(let token):
-            return Self.ccaFields(token)
-        }
+        [("guest", .text(guest))] + claims.map { ($0.name, $0.value) }
     }
 
     /// A JSON object, one field a line in `fields` order: byte strings as lowercase hex, u64
@@ -82,35 +56,6 @@ public enum VerifiedEvidence: Sendable, Equatable {
             return "  \"\(field.name)\": \(value)"
         }
         return "{\n" + lines.joined(separator: ",\n") + "\n}\n"
-    }
-
-    /// The realm claims, then the platform claims, named after the CCA specification's claims.
-    static func ccaFields(_ token: CCAToken) -> [(name: String, value: Value)] {
-        let realm = token.realmClaims, platform = token.platformClaims
-        var fields: [(name: String, value: Value)] = [
-            ("guest", .text(Guest.cca.rawValue)), ("token_format", .text(token.format.rawValue)),
-            ("realm_profile", .text(realm.profile)),
-            ("realm_challenge", .bytes(realm.challenge)), ("realm_personalization_value", .bytes(realm.personalizationValue)),
-            ("realm_hash_algorithm", .text(realm.hashAlgorithm)), ("realm_public_key", .bytes(realm.publicKey)),
-            ("realm_public_key_hash_algorithm", .text(realm.publicKeyHashAlgorithm)), ("rim", .bytes(realm.rim)),
-        ]
-        fields += realm.rems.enumerated().map { ("rem\($0.offset)", .bytes($0.element)) }
-        fields += [
-            ("platform_profile", .text(platform.profile)), ("platform_challenge", .bytes(platform.challenge)),
-            ("implementation_id", .bytes(platform.implementationID)), ("instance_id", .bytes(platform.instanceID)),
-            ("platform_config", .bytes(platform.config)), ("lifecycle", .number(platform.lifecycle)),
-            ("platform_hash_algorithm", .text(platform.hashAlgorithm)),
-        ]
-        if let service = platform.verificationService { fields.append(("verification_service", .text(service))) }
-        for (index, component) in platform.softwareComponents.enumerated() {
-            fields += [
-                ("sw_component\(index)_type", .text(component.type)), ("sw_component\(index)_measurement", .bytes(component.measurement)),
-                ("sw_component\(index)_version", .text(component.version)),
-                ("sw_component\(index)_signer_id", .bytes(component.signerID)),
-                ("sw_component\(index)_hash_algorithm", .text(component.hashAlgorithm)),
-            ]
-        }
-        return fields
     }
 
     static func hex64(_ value: UInt64) -> String {

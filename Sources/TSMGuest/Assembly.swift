@@ -38,18 +38,30 @@ public enum Assembly {
     /// A guest sysroot: the guest's assembly laid out at its Linux paths, with `--state` at `state`.
     /// A spec the release of `spec.kernel` cannot have is refused, naming the release that has it.
     public static func sysroot(_ spec: GuestSpec, state: String?, log: @escaping Log) throws(AssemblyError) -> Served {
+        try sysroot(spec.guest, spec, state: state, log: log)
+    }
+
+    private static func sysroot<Guest: GuestDefinition>(_ guest: Guest.Type, _ spec: GuestSpec, state: String?,
+                                                        log: @escaping Log) throws(AssemblyError) -> Served {
         if let refusal = spec.kernelRefusal { throw .kernelRelease(refusal) }
-        let bound = spec.journalContext
-        let (journal, recovery) = try openState(state, bound.providers, context: bound.context, log: log)
-        let parts = try spec.guest.assembler.assemble(spec, journal: journal, log: log)
+        let settings: Guest.Settings
+        do {
+            settings = try Guest.settings(spec.options)
+        } catch {
+            throw .options(error)
+        }
+        let context = "sysroot \(Guest.name) boot \(Guest.journalContext(settings))"
+        let (journal, recovery) = try openState(state, spec.providers + [spec.sample], context: context, log: log)
+        let (parts, faults) = try assemble(guest, spec, settings: settings, journal: journal, log: log)
         var seen = Set<ObjectIdentifier>()
-        let all = (parts.tsmProviders + parts.deviceOnlyProviders).filter { seen.insert(ObjectIdentifier($0)).inserted }
-        let operations = Operations(providers: all, eventLog: parts.eventLog, loggedProvider: parts.loggedProvider,
-                                    journal: journal, faults: parts.faults)
+        let all = (parts.tsmProviders + parts.faces.deviceOnlyProviders).filter { seen.insert(ObjectIdentifier($0)).inserted }
+        let operations = Operations(providers: all, eventLog: parts.faces.eventLog, loggedProvider: parts.faces.loggedProvider,
+                                    journal: journal, faults: faults)
         try replay(recovery, into: operations)
-        var layout = SysrootLayout(tsmProviders: parts.tsmProviders, devices: parts.devices, reports: parts.reports)
-        layout.files = parts.files
-        layout.plainMiscDevices = parts.plainMiscDevices
+        var layout = SysrootLayout(tsmProviders: parts.tsmProviders, devices: parts.faces.devices,
+                                   reports: FaultInjectingReportProvider(wrapping: parts.faces.reports, faults: faults))
+        layout.files = parts.faces.files
+        layout.plainMiscDevices = parts.faces.plainMiscDevices
         layout.unified = spec.unified
         layout.outblobMax = spec.kernel.outblobMax
         let tree: Tree
@@ -60,16 +72,51 @@ public enum Assembly {
         }
         let names = parts.tsmProviders.map(\.name).joined(separator: ", ")
         return Served(tree: tree, operations: operations,
-                      summary: "a \(spec.guest.rawValue) guest sysroot of Linux \(spec.kernel) (providers \(names)\(spec.unified ? "" : "; no RFC v2 tree"))")
+                      summary: "a \(Guest.name) guest sysroot of Linux \(spec.kernel) (providers \(names)\(spec.unified ? "" : "; no RFC v2 tree"))")
     }
 
-    /// `--backend kernel`: the guest the kernel under `root` is, served as its RFC v2 provider.
-    public static func kernel(root: String, log: @escaping KernelLog) throws(AssemblyError) -> Served {
-        do {
-            let found = try KernelGuestSetup.detect(root: root, log: log)
-            return Served(tree: RFCv2Layout.tree([found.provider]), operations: nil, summary: found.summary)
+    /// The guest's plan registered: faults armed once here for every guest, the fault decorator
+    /// outside the guest's backend (a failed extend logs nothing), kinds the guest refuses refused.
+    private static func assemble<Guest: GuestDefinition>(_ guest: Guest.Type, _ spec: GuestSpec, settings: Guest.Settings,
+                                                         journal: (any ChangeJournal)?, log: @escaping Log)
+        throws(AssemblyError) -> (parts: (tsmProviders: [MeasurementProvider], faces: GuestFaces), faults: FaultInjector) {
+        guard let index = spec.providers.firstIndex(where: { $0.name == Guest.provider.name }) else {
+            throw .binding(RegisterBindingError(face: Guest.faces, provider: Guest.provider.name, need: nil, problem: .missingProvider))
+        }
+        let plan = try Guest.plan(GuestContext(spec: spec, settings: settings, measured: spec.providers[index],
+                                               table: try validated(spec.providers[index]), journal: journal, log: log))
+        let measured = try validated(plan.measured)
+        let faults = FaultInjector(measured: Guest.refusedFaults.contains(.extend) ? nil : measured) { log("injected fault: \($0)") }
+        do throws(FaultError) {
+            for fault in spec.faults {
+                if fault.kind != .extend && Guest.refusedFaults.contains(fault.kind) {
+                    throw .refusedKind(fault.kind, guest: Guest.name)
+                }
+                try faults.add(fault)
+            }
         } catch {
-            throw .kernel(error)
+            throw .fault(error)
+        }
+        let backend = FaultInjectingBackend(wrapping: plan.backend, faults: faults)
+        let providers: [MeasurementProvider]
+        do throws(RegistrationError) {
+            providers = try spec.providers.indices.map { position throws(RegistrationError) in
+                position == index
+                    ? try MeasurementProvider(plan.measured, backend: backend, journal: journal)
+                    : try MeasurementProvider(spec.providers[position], backend: SoftwareBackend(), journal: journal)
+            }
+        } catch {
+            throw .registration(error)
+        }
+        let faces = try plan.faces(GuestProviders(measured: providers[index], all: providers, journal: journal))
+        return ((providers, faces), faults)
+    }
+
+    private static func validated(_ descriptor: ProviderDescriptor) throws(AssemblyError) -> RegisterTable {
+        do {
+            return try RegisterTable(validating: descriptor)
+        } catch {
+            throw .registration(error)
         }
     }
 

@@ -6,74 +6,42 @@ import TSMTree
 
 /// What a guest sysroot is made of, as the command line gives it, before anything is built.
 public struct GuestSpec: Sendable {
-    public var guest: Guest
+    public var guest: any GuestDefinition.Type
     /// The seed the mock attestation keys and certificates derive from.
     public var seed: String
-    /// SEV-SNP's `privlevel_floor` (the VMPCK in use).
-    public var privlevelFloor: UInt32
-    /// SEV-SNP: the guest runs under an SVSM, which attests its services.
-    public var svsm: Bool
-    /// TDX: the boot whose replay gives the RTMRs their initial values; nil for a synthetic boot.
-    public var bootLog: TCGEventLog?
+    /// The guest's own options (``GuestDefinition/options``), as given.
+    public var options: GuestOptionValues
     /// The providers under `sys/kernel/tsm` (the guest's defaults, or a selection).
     public var providers: [ProviderDescriptor]
     /// The 6.16 sample's table (a config may replace it).
     public var sample: ProviderDescriptor
     /// `--inject-fault`: failures to inject (testing only).
     public var faults: [FaultSpec]
-    /// TDX: the status of the TCB level the mock platform matches in the mock collateral.
-    public var tcbStatus: TCBStatus = .upToDate
-    /// TDX: the guest runs on TDX module 1.5, whose quotes are v5 with a TD 1.5 body.
-    public var tdxModule15 = false
-    /// CCA: the realm personalization value (64 bytes) the host gave the realm.
-    public var realmPersonalization = [UInt8](repeating: 0, count: 64)
-    /// CCA: the collection the token comes in.
-    public var ccaTokenFormat = CCAToken.Format.tag399
     /// `--kernel`: the release whose ABI the sysroot shows (see ``KernelFeature``).
     public var kernel: KernelRelease
     /// The RFC v2 tree at `sys/kernel/tsm`, tsmfs's unified view that no release has; off for a
     /// release-exact image (`--no-unified`).
     public var unified: Bool
 
-    public init(guest: Guest, seed: String = MockAuthority.defaultSeed, privlevelFloor: UInt32 = 0, svsm: Bool = false,
-                bootLog: TCGEventLog? = nil, providers: [ProviderDescriptor]? = nil,
-                sample: ProviderDescriptor = BuiltinProviders.tsmMrSample, faults: [FaultSpec] = [],
-                kernel: KernelRelease = .newest, unified: Bool = true) {
+    public init(guest: any GuestDefinition.Type, seed: String = MockSeed.default, options: GuestOptionValues = GuestOptionValues(),
+                providers: [ProviderDescriptor], sample: ProviderDescriptor = BuiltinProviders.tsmMrSample,
+                faults: [FaultSpec] = [], kernel: KernelRelease = .newest, unified: Bool = true) {
         self.guest = guest
         self.seed = seed
-        self.privlevelFloor = privlevelFloor
-        self.svsm = svsm
-        self.bootLog = bootLog
-        self.providers = providers ?? guest.defaultProviders
+        self.options = options
+        self.providers = providers
         self.sample = sample
         self.faults = faults
         self.kernel = kernel
         self.unified = unified
     }
 
-    /// What a state journal of this sysroot is bound to: every provider it serves and the boot.
-    var journalContext: (providers: [ProviderDescriptor], context: String) {
-        (providers + [sample], "sysroot \(guest.rawValue) boot \(bootLog.map { "\($0.encoded())" } ?? "default")")
-    }
-}
-
-extension Guest {
-    /// The providers a sysroot of this guest serves under `sys/kernel/tsm` by default.
-    public var defaultProviders: [ProviderDescriptor] {
-        switch self {
-        case .tdx: return BuiltinProviders.all
-        case .sevSNP: return BuiltinProviders.all + [BuiltinProviders.sevSNP]
-        case .cca: return BuiltinProviders.all
-        }
-    }
-
-    /// The one assembly that knows this guest's faces.
-    var assembler: any GuestAssembler.Type {
-        switch self {
-        case .tdx: return TDXGuestAssembly.self
-        case .sevSNP: return SNPGuestAssembly.self
-        case .cca: return CCAGuestAssembly.self
-        }
+    /// Why this spec cannot be what ``kernel`` shows, naming the release that first has what it
+    /// asks for; nil when it can.
+    public var kernelRefusal: KernelRelease.Refusal? {
+        if !kernel.has(.configfsTSMReport) { return .predatesReports(kernel) }
+        if !kernel.has(guest.reportsFeature) { return .lacks(guest.reportsFeature, option: "--guest \(guest.name)", release: kernel) }
+        return guest.kernelRefusal(options, release: kernel)
     }
 }
 
@@ -89,6 +57,7 @@ public enum AssemblyError: Error, CustomStringConvertible {
     case replay(StateJournal.ReplayFailure)
     case kernel(KernelGuestSetup.Failure)
     case kernelRelease(KernelRelease.Refusal)
+    case options(GuestOptionError)
 
     public var description: String {
         switch self {
@@ -102,6 +71,25 @@ public enum AssemblyError: Error, CustomStringConvertible {
         case .replay(let error): return error.description
         case .kernel(let error): return error.description
         case .kernelRelease(let refusal): return refusal.description
+        case .options(let error): return error.description
+        }
+    }
+
+    /// Runs `body`, a register binding, as an assembly step.
+    public static func binding<T>(_ body: () throws(RegisterBindingError) -> T) throws(AssemblyError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw .binding(error)
+        }
+    }
+
+    /// Runs `body`, which sets up a mock authority, as an assembly step.
+    public static func authority<T>(_ body: () throws(EvidenceError) -> T) throws(AssemblyError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw .authority(error)
         }
     }
 }

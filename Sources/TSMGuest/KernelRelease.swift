@@ -1,5 +1,6 @@
 /// A mainline Linux release (`MAJOR.MINOR`) whose guest attestation ABI a sysroot shows
-/// (`--kernel`). What each release has is read from ``KernelFeature``.
+/// (`--kernel`). What each release has is read from the ``KernelFeature``s of
+/// configfs-tsm and of each guest.
 public struct KernelRelease: Hashable, Comparable, Sendable, CustomStringConvertible {
     public let major: Int
     public let minor: Int
@@ -33,8 +34,6 @@ public struct KernelRelease: Hashable, Comparable, Sendable, CustomStringConvert
         case predatesReports(KernelRelease)
         /// The release lacks what an option asks for.
         case lacks(KernelFeature, option: String, release: KernelRelease)
-        /// A guest the table has no report provider for.
-        case unmodelledGuest(String)
 
         public var description: String {
             let known = KernelRelease.modelled.map(\.description).joined(separator: ", ")
@@ -48,8 +47,6 @@ public struct KernelRelease: Hashable, Comparable, Sendable, CustomStringConvert
             case .lacks(let feature, let option, let release):
                 return "--kernel \(release) \(option): Linux \(release) has no \(feature.summary); "
                     + "it arrived in Linux \(feature.release) (commit \(feature.commit))"
-            case .unmodelledGuest(let guest):
-                return "--guest \(guest): the kernel release table has no report provider for it"
             }
         }
     }
@@ -65,22 +62,5 @@ public struct KernelRelease: Hashable, Comparable, Sendable, CustomStringConvert
         if !release.has(.configfsTSMReport) { throw .predatesReports(release) }
         guard modelled.contains(release) else { throw .unknown(text) }
         return release
-    }
-}
-
-extension GuestSpec {
-    /// Why this spec cannot be what ``kernel`` shows, naming the release that first has what it
-    /// asks for; nil when it can.
-    public var kernelRefusal: KernelRelease.Refusal? {
-        if !kernel.has(.configfsTSMReport) { return .predatesReports(kernel) }
-        guard let reports = KernelFeature.reports(ofGuestNamed: guest.rawValue) else {
-            return .unmodelledGuest(guest.rawValue)
-        }
-        if !kernel.has(reports) { return .lacks(reports, option: "--guest \(guest.rawValue)", release: kernel) }
-        if svsm && !kernel.has(.svsmAttestation) { return .lacks(.svsmAttestation, option: "--svsm", release: kernel) }
-        if privlevelFloor != 0 && !kernel.has(.sevVMPCKFloor) {
-            return .lacks(.sevVMPCKFloor, option: "--privlevel-floor \(privlevelFloor)", release: kernel)
-        }
-        return nil
     }
 }

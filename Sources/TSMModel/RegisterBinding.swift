@@ -24,6 +24,13 @@ public struct RegisterNeed: Sendable, Equatable {
     public static func file(_ name: String, size: Int) -> RegisterNeed {
         RegisterNeed(name, size: size)
     }
+
+    /// The table row that meets this need, with `flags` (X added where the need extends): a
+    /// built-in table is written from the needs its faces resolve, so a name is written once.
+    public func row(_ flags: RegisterFlags, initial: [UInt8] = [], derivation: Derivation? = nil) -> RegisterDescriptor {
+        RegisterDescriptor(name: name, hash: hash, size: size, flags: extensible ? flags.union(.extensible) : flags,
+                           initial: initial, derivation: derivation)
+    }
 }
 
 /// Why a face cannot be served from the providers at hand: a register it needs is missing or has

@@ -8,8 +8,8 @@ import TSMEvidence
 /// Intel's QPL and other DCAP clients fetch. Collateral is issued at each request (valid 30
 /// days); issuer chains go in the response headers PCS sends, URL-encoded PEM.
 public enum PCCSService {
-    /// The routes of `authority` (a `.tdx` one).
-    public static func router(authority: MockAuthority) -> Router<BasicRequestContext> {
+    /// The routes of `authority`.
+    public static func router(authority: TDXAuthority) -> Router<BasicRequestContext> {
         let router = Router()
         let fmspc = Hex.encode(authority.tdxPlatform.fmspc).uppercased()
         let collateral = { @Sendable () throws -> TDXCollateral in

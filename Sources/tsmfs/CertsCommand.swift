@@ -1,6 +1,7 @@
 import ArgumentParser
 import SystemPackage
 import TSMEvidence
+import TSMGuest
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,14 +25,16 @@ struct CertsCommand: ParsableCommand {
     var out: String
 
     func run() throws {
-        let mock: MockAuthority
+        let guest = authority.guest.definition
+        let files: [CertificateFile]
         do {
-            mock = try MockAuthority(guest: authority.guest, seed: authority.seed)
+            files = try guest.certificates(seed: authority.seed)
         } catch {
             throw Failure(error.description)
         }
-        let names = authority.guest == .sevSNP ? ["ark.pem", "ask.pem", "vcek.pem"] : ["root.pem", "platform-ca.pem", "pck.pem"]
-        let contents = [mock.rootCertificatePEM, mock.intermediateCertificatePEM, mock.leafCertificatePEM]
+        guard !files.isEmpty else {
+            throw Failure("--guest \(guest.name) has no certificate hierarchy; `tsmfs trust-anchor --guest \(guest.name)` prints what a verifier trusts")
+        }
         let directory = FilePath(out)
         do {
             try FileDescriptor.makeDirectory(directory)
@@ -40,7 +43,8 @@ struct CertsCommand: ParsableCommand {
         } catch {
             throw Failure("cannot create \(out): \(error)")
         }
-        for (name, text) in zip(names, contents) {
+        for file in files {
+            let (name, text) = (file.name, file.pem)
             let path = directory.appending(name)
             do {
                 let file = try FileDescriptor.open(path, .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite, .groupRead, .otherRead])

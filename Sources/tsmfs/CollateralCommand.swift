@@ -1,6 +1,8 @@
 import ArgumentParser
 import FoundationEssentials
 import TSMEvidence
+import TSMGuest
+import TSMGuests
 
 /// `tsmfs collateral`: the mock authority's DCAP collateral, for a verifier given a quote.
 struct CollateralCommand: ParsableCommand {
@@ -15,20 +17,35 @@ struct CollateralCommand: ParsableCommand {
             """
     )
 
-    @Option(help: "The guest whose collateral: tdx.")
-    var guest: Guest = .tdx
+    @Option(help: ArgumentHelp("The guest whose collateral: \(Self.takers) (the default).", valueName: "NAME"))
+    var guest: GuestName?
 
     @Option(help: ArgumentHelp("The seed the mock keys and certificates derive from.", valueName: "S"))
-    var seed: String = MockAuthority.defaultSeed
+    var seed: String = MockSeed.default
+
+    /// The guests whose verifiers take collateral, as a sentence.
+    static var takers: String {
+        GuestCatalogue.alternatives(Guests.catalogue.guests.filter { $0.verification.collateral }.map { $0.name })
+    }
+
+    /// `--guest`, or the first guest that has collateral.
+    var definition: (any GuestDefinition.Type)? {
+        guest?.definition ?? Guests.catalogue.guests.first { $0.verification.collateral }
+    }
 
     func validate() throws {
-        guard guest == .tdx else { throw ValidationError("collateral is for --guest tdx (a SEV-SNP report carries its VCEK chain in the auxblob)") }
+        guard let definition, definition.verification.collateral else {
+            throw ValidationError("collateral is for --guest \(Self.takers) (other guests' evidence carries its chain)")
+        }
     }
 
     func run() throws {
         do {
-            print(try MockAuthority(guest: .tdx, seed: seed).tdxCollateral(at: Date()).json, terminator: "")
-        } catch {
+            guard let definition, let json = try definition.collateral(seed: seed, at: Date()) else {
+                throw Failure("--guest has no collateral")
+            }
+            print(json, terminator: "")
+        } catch let error as EvidenceError {
             throw Failure(error.description)
         }
     }

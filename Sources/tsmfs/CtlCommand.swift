@@ -1,5 +1,6 @@
 import TSMBytes
 import ArgumentParser
+import TSMGuests
 import Glibc
 import TSMControl
 
@@ -26,7 +27,7 @@ struct CtlCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Give up when the daemon has not answered within this many seconds.", valueName: "SECONDS"))
     var timeout: Int = ControlClient.defaultTimeout
 
-    @Argument(help: "The request, e.g. `reboot` or `set tdx/mrconfigid 00ff...`.", completion: .custom(CtlCompletion.candidates))
+    @Argument(help: "The request, e.g. `reboot` or `set tdx/mrconfigid 00ff...`.", completion: .custom({ CtlCompletion.candidates($0, $1, $2, providers: Guests.catalogue.plainProviders) }))
     var request: [String]
 
     func validate() throws {

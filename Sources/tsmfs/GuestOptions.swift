@@ -1,23 +1,24 @@
 import ArgumentParser
 import TSMBackends
-import TSMEventLog
-import TSMGuest
-import TSMModel
 import TSMEvidence
-import TSMBytes
+import TSMGuest
+import TSMGuests
+import TSMModel
 
-/// The options that pick and shape a guest sysroot, shared by `mount --sysroot` and `exec`.
+/// The options that pick and shape a guest sysroot, shared by `mount --sysroot` and `exec`. Which
+/// guest takes which option, and what each value may be, is the guests' own (their definitions):
+/// here they are only parsed and handed over as ``values``.
 struct GuestOptions: ParsableArguments {
-    @Option(help: "The guest to play: tdx, sev-snp or cca.")
-    var guest: Guest = .tdx
+    @Option(help: ArgumentHelp("The guest to play: \(Guests.catalogue.list) (default: \(Guests.catalogue.defaultGuest.name)).",
+                               valueName: "NAME"))
+    var guest: GuestName?
 
-    @Option(help: ArgumentHelp("The seed the mock attestation keys and certificates derive from.", valueName: "S"))
-    var seed: String = MockAuthority.defaultSeed
+    @Option(help: ArgumentHelp("The seed the mock attestation keys and certificates derive from (default: \(MockSeed.default)).",
+                               valueName: "S"))
+    var seed: String?
 
     @Option(name: .customLong("privlevel-floor"), help: ArgumentHelp("SEV-SNP: the VMPCK the guest driver uses (0-3, default 0); reports at a lower privlevel are refused.", valueName: "N"))
-    var privlevelFloorOption: UInt32?
-
-    var privlevelFloor: UInt32 { privlevelFloorOption ?? 0 }
+    var privlevelFloor: UInt32?
 
     @Flag(help: "SEV-SNP: run under an SVSM, which shows service_provider, service_guid, service_manifest_version and manifestblob.")
     var svsm = false
@@ -25,8 +26,8 @@ struct GuestOptions: ParsableArguments {
     @Option(name: .customLong("boot-log"), help: ArgumentHelp("TDX: a boot log, binary TCG2 (as data/CCEL holds it) or a JSON description, whose replay gives the RTMRs their initial values (default: a small synthetic boot).", valueName: "FILE"))
     var bootLog: String?
 
-    @Option(name: .customLong("tcb-status"), help: ArgumentHelp("TDX: the TCB status of the mock platform in the mock collateral (UpToDate, SWHardeningNeeded, ConfigurationNeeded, ConfigurationAndSWHardeningNeeded, OutOfDate, OutOfDateConfigurationNeeded, Revoked).", valueName: "STATUS"))
-    var tcbStatus: TCBStatus = .upToDate
+    @Option(name: .customLong("tcb-status"), help: ArgumentHelp("TDX: the TCB status of the mock platform in the mock collateral (UpToDate, SWHardeningNeeded, ConfigurationNeeded, ConfigurationAndSWHardeningNeeded, OutOfDate, OutOfDateConfigurationNeeded, Revoked; default UpToDate).", valueName: "STATUS"))
+    var tcbStatus: TCBStatus?
 
     @Option(name: .customLong("tdx-module"), help: ArgumentHelp("TDX: the TDX module version, 1.0 (Quote v4, default) or 1.5 (Quote v5 with a TD 1.5 body: TEE_TCB_SVN2, MRSERVICETD zero).", valueName: "VERSION"))
     var tdxModule: String?
@@ -43,24 +44,29 @@ struct GuestOptions: ParsableArguments {
     @Flag(name: .customLong("no-unified"), help: "Leave out the RFC v2 tree at sys/kernel/tsm (tsmfs's unified view, which no release has): a release-exact image.")
     var noUnified = false
 
+    /// The guest `--guest` names, or the first of the list.
+    var definition: any GuestDefinition.Type { guest?.definition ?? Guests.catalogue.defaultGuest }
+
+    /// The guest-specific options given, in the order declared above.
+    var values: GuestOptionValues {
+        var values = GuestOptionValues()
+        if let privlevelFloor { values.set("--privlevel-floor", String(privlevelFloor)) }
+        if svsm { values.set("--svsm") }
+        if let bootLog { values.set("--boot-log", bootLog) }
+        if let tcbStatus { values.set("--tcb-status", tcbStatus.rawValue) }
+        if let tdxModule { values.set("--tdx-module", tdxModule) }
+        if let realmPersonalization { values.set("--realm-personalization", realmPersonalization) }
+        if let ccaTokenFormat { values.set("--cca-token-format", ccaTokenFormat.rawValue) }
+        return values
+    }
+
     func validate() throws {
-        if ccaTokenFormat != nil, guest != .cca { throw ValidationError("--cca-token-format needs --guest cca") }
-        if let realmPersonalization {
-            guard guest == .cca else { throw ValidationError("--realm-personalization needs --guest cca") }
-            guard Hex.decode(realmPersonalization)?.count == 64 else {
-                throw ValidationError("--realm-personalization is 64 bytes: 128 hex digits")
-            }
+        do {
+            try Guests.catalogue.check(values, for: definition)
+        } catch {
+            throw ValidationError(error.description)
         }
-        if svsm && guest != .sevSNP { throw ValidationError("--svsm needs --guest sev-snp") }
-        guard privlevelFloor <= 3 else { throw ValidationError("--privlevel-floor is 0 to 3") }
-        if privlevelFloorOption != nil && guest != .sevSNP { throw ValidationError("--privlevel-floor needs --guest sev-snp") }
-        if bootLog != nil && guest != .tdx { throw ValidationError("--boot-log needs --guest tdx") }
-        if tcbStatus != .upToDate && guest != .tdx { throw ValidationError("--tcb-status needs --guest tdx") }
-        if let tdxModule {
-            guard guest == .tdx else { throw ValidationError("--tdx-module needs --guest tdx") }
-            guard tdxModule == "1.0" || tdxModule == "1.5" else { throw ValidationError("--tdx-module is 1.0 or 1.5") }
-        }
-        let probe = GuestSpec(guest: guest, privlevelFloor: privlevelFloor, svsm: svsm, kernel: try release())
+        let probe = GuestSpec(guest: definition, options: values, providers: [], kernel: try release())
         if let refusal = probe.kernelRefusal { throw ValidationError(refusal.description) }
     }
 
@@ -74,55 +80,45 @@ struct GuestOptions: ParsableArguments {
         }
     }
 
-    /// The boot log of `--boot-log`, or nil for the default.
-    func loadBootLog() throws -> TCGEventLog? {
-        guard let bootLog else { return nil }
-        do {
-            return try BootLog.load(try ProviderSelection.readFile(bootLog))
-        } catch let error as ProviderSelection.Failure {
-            throw Failure(error.description)
-        } catch {
-            throw Failure("\(bootLog): \(error)")
-        }
-    }
-
     /// The guest to assemble, serving `providers` under `sys/kernel/tsm`.
     func spec(providers: [ProviderDescriptor], faults: [FaultSpec]) throws -> GuestSpec {
-        var spec = GuestSpec(guest: guest, seed: seed, privlevelFloor: privlevelFloor, svsm: svsm, bootLog: try loadBootLog(),
-                             providers: providers, faults: faults, kernel: try release(), unified: !noUnified)
-        spec.tcbStatus = tcbStatus
-        spec.tdxModule15 = tdxModule == "1.5"
-        if let personalization = realmPersonalization.flatMap(Hex.decode) { spec.realmPersonalization = personalization }
-        if let ccaTokenFormat { spec.ccaTokenFormat = ccaTokenFormat }
-        return spec
+        GuestSpec(guest: definition, seed: seed ?? MockSeed.default, options: values, providers: providers, faults: faults,
+                  kernel: try release(), unified: !noUnified)
     }
 
     /// The same options as command-line words, to hand to another tsmfs process.
     var arguments: [String] {
-        ["--guest", guest.rawValue, "--seed", seed] + (privlevelFloorOption.map { ["--privlevel-floor", String($0)] } ?? [])
-            + (svsm ? ["--svsm"] : []) + (bootLog.map { ["--boot-log", $0] } ?? []) + (kernel.map { ["--kernel", $0] } ?? [])
-            + (noUnified ? ["--no-unified"] : []) + (tcbStatus != .upToDate ? ["--tcb-status", tcbStatus.rawValue] : [])
-            + (tdxModule.map { ["--tdx-module", $0] } ?? [])
-            + (realmPersonalization.map { ["--realm-personalization", $0] } ?? [])
-            + (ccaTokenFormat.map { ["--cca-token-format", $0.rawValue] } ?? [])
+        var words: [String] = []
+        if let guest { words += ["--guest", guest.definition.name] }
+        if let seed { words += ["--seed", seed] }
+        for pair in values.pairs { words += pair.name == "--svsm" ? [pair.name] : [pair.name, pair.value] }
+        if let kernel { words += ["--kernel", kernel] }
+        if noUnified { words.append("--no-unified") }
+        return words
     }
 
     /// The options given that shape a guest, by name: refused where no guest is served.
     var given: [String] {
         var names: [String] = []
-        if CommandLine.arguments.contains("--guest") { names.append("--guest") }
-        if CommandLine.arguments.contains("--seed") { names.append("--seed") }
-        if privlevelFloorOption != nil { names.append("--privlevel-floor") }
-        if svsm { names.append("--svsm") }
-        if bootLog != nil { names.append("--boot-log") }
+        if guest != nil { names.append("--guest") }
+        if seed != nil { names.append("--seed") }
+        names += values.names
         if kernel != nil { names.append("--kernel") }
         if noUnified { names.append("--no-unified") }
-        if CommandLine.arguments.contains("--tcb-status") { names.append("--tcb-status") }
-        if tdxModule != nil { names.append("--tdx-module") }
-        if realmPersonalization != nil { names.append("--realm-personalization") }
-        if ccaTokenFormat != nil { names.append("--cca-token-format") }
         return names
     }
+}
+
+/// A `--guest` value: one of the catalogue's guests.
+struct GuestName: ExpressibleByArgument {
+    let definition: any GuestDefinition.Type
+
+    init?(argument: String) {
+        guard let definition = Guests.catalogue.named(argument) else { return nil }
+        self.definition = definition
+    }
+
+    static var allValueStrings: [String] { Guests.catalogue.names }
 }
 
 extension ProviderOptions {

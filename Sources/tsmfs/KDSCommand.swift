@@ -19,7 +19,7 @@ struct KDSCommand: ParsableCommand {
     )
 
     @Option(help: ArgumentHelp("The seed the mock keys and certificates derive from.", valueName: "S"))
-    var seed: String = MockAuthority.defaultSeed
+    var seed: String = MockSeed.default
 
     @Option(help: ArgumentHelp("Where to listen.", valueName: "ADDR:PORT"))
     var listen: String = "127.0.0.1:8082"
@@ -33,7 +33,7 @@ struct KDSCommand: ParsableCommand {
             throw ValidationError(error.description)
         }
         do {
-            kds = try MockKDS(authority: try MockAuthority(guest: .sevSNP, seed: seed))
+            kds = MockKDS(authority: try SNPAuthority(seed: seed))
         } catch {
             throw Failure(error.description)
         }

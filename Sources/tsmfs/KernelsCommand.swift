@@ -1,5 +1,6 @@
 import ArgumentParser
 import TSMGuest
+import TSMGuests
 
 /// `tsmfs kernels`: the Linux releases `--kernel` models and what each shows, from the one table.
 struct KernelsCommand: ParsableCommand {
@@ -13,6 +14,6 @@ struct KernelsCommand: ParsableCommand {
     var elements = false
 
     func run() {
-        print(elements ? KernelRelease.elements() : KernelRelease.matrix())
+        print(elements ? Guests.catalogue.kernelElements() : Guests.catalogue.kernelMatrix())
     }
 }

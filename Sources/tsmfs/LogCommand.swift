@@ -1,4 +1,5 @@
 import TSMGuest
+import TSMGuests
 import ArgumentParser
 import Glibc
 import TSMBackends

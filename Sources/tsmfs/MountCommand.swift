@@ -7,6 +7,7 @@ import TSMBackends
 import TSMControl
 import TSMEvidence
 import TSMGuest
+import TSMGuests
 import TSMHost
 import TSMModel
 import TSMTree
@@ -190,16 +191,18 @@ extension MountCommand {
         do {
             if backend == .kernel {
                 // Before anything is mounted: a host without the interfaces is refused here.
-                return try Assembly.kernel(root: kernelRoot) { logger.error("kernel: \($0)") }
+                return try Assembly.kernel(root: kernelRoot, guests: Guests.catalogue) { logger.error("kernel: \($0)") }
             }
             guard sysroot != nil else {
                 return try Assembly.plain(try providerOptions.descriptors(), state: daemonOptions.state, log: log)
             }
-            let providers = try providerOptions.descriptors(defaults: guestOptions.guest.defaultProviders)
+            let providers = try providerOptions.descriptors(defaults: Guests.catalogue.sysrootProviders(guestOptions.definition))
             return try Assembly.sysroot(try guestOptions.spec(providers: providers, faults: daemonOptions.injectFaults), state: daemonOptions.state, log: log)
         } catch let error as AssemblyError {
             throw Failure(error.description)
         } catch let error as ProviderSelection.Failure {
+            throw Failure(error.description)
+        } catch let error as GuestOptionError {
             throw Failure(error.description)
         }
     }

@@ -19,7 +19,7 @@ struct PCCSCommand: ParsableCommand {
     )
 
     @Option(help: ArgumentHelp("The seed the mock keys and certificates derive from.", valueName: "S"))
-    var seed: String = MockAuthority.defaultSeed
+    var seed: String = MockSeed.default
 
     @Option(help: ArgumentHelp("Where to listen.", valueName: "ADDR:PORT"))
     var listen: String = "127.0.0.1:8081"
@@ -29,14 +29,14 @@ struct PCCSCommand: ParsableCommand {
 
     func run() throws {
         let address: ListenAddress
-        let authority: MockAuthority
+        let authority: TDXAuthority
         do {
             address = try ListenAddress(parsing: listen)
         } catch {
             throw Failure(error.description)
         }
         do {
-            authority = try MockAuthority(guest: .tdx, seed: seed, tcbStatus: tcbStatus)
+            authority = try TDXAuthority(seed: seed, tcbStatus: tcbStatus)
         } catch {
             throw Failure(error.description)
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import TSMBackends
 import TSMGuest
+import TSMGuests
 import TSMModel
 
 /// The `tsmfs` command: a root listing its subcommands, one file per subcommand.
@@ -29,7 +30,9 @@ struct ProviderOptions: ParsableArguments {
     var config: String?
 
     /// The providers these options select among `defaults` and the configured ones.
-    func descriptors(defaults: [ProviderDescriptor] = BuiltinProviders.all) throws(ProviderSelection.Failure) -> [ProviderDescriptor] {
-        try ProviderSelection.descriptors(named: providers, config: config, defaults: defaults)
+    func descriptors(defaults: [ProviderDescriptor] = Guests.catalogue.plainProviders)
+        throws(ProviderSelection.Failure) -> [ProviderDescriptor] {
+        try ProviderSelection.descriptors(named: providers, config: config, defaults: defaults,
+                                          catalogue: Guests.catalogue.providerCatalogue)
     }
 }

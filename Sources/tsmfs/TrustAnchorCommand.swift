@@ -1,5 +1,6 @@
 import ArgumentParser
 import TSMEvidence
+import TSMGuests
 
 /// `tsmfs trust-anchor`: the mock authority's root certificate, for a verifier to trust.
 struct TrustAnchorCommand: ParsableCommand {
@@ -22,11 +23,7 @@ struct TrustAnchorCommand: ParsableCommand {
 
     func run() throws {
         do {
-            if authority.guest == .cca {
-                print(try CCAAuthority(seed: authority.seed).cpakPEM, terminator: "")
-            } else {
-                print(try MockAuthority(guest: authority.guest, seed: authority.seed).rootCertificatePEM, terminator: "")
-            }
+            print(try authority.guest.definition.trustAnchorPEM(seed: authority.seed), terminator: "")
         } catch {
             throw Failure(error.description)
         }
@@ -35,12 +32,11 @@ struct TrustAnchorCommand: ParsableCommand {
 
 /// The guest and seed that pick a mock authority.
 struct AuthorityOptions: ParsableArguments {
-    @Option(help: "The guest whose authority: tdx, sev-snp or cca.")
-    var guest: Guest
+    @Option(help: ArgumentHelp("The guest whose authority: \(Guests.catalogue.list).", valueName: "NAME"))
+    var guest: GuestName
 
     @Option(help: ArgumentHelp("The seed the mock keys and certificates derive from.", valueName: "S"))
-    var seed: String = MockAuthority.defaultSeed
+    var seed: String = MockSeed.default
 }
 
-extension Guest: ExpressibleByArgument {}
 extension TCBStatus: ExpressibleByArgument {}

@@ -2,6 +2,7 @@ import ArgumentParser
 import FoundationEssentials
 import TSMBytes
 import TSMGuest
+import TSMGuests
 import TSMEvidence
 
 /// `tsmfs verify`: checks a configfs-tsm outblob (and auxblob) end to end against a trust anchor
@@ -11,7 +12,7 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Verify a TDX quote, a SEV-SNP report or a CCA token and print its registers and report data as JSON.",
         discussion: """
-            TDX: the PCK chain up to the trust anchor, the QE report signature, the QE report data's \
+            TDX (Quote v4 or v5): the PCK chain up to the trust anchor, the QE report signature, the QE report data's \
             binding of the attestation key, and the attestation key's signature over the quote. \
             TDX also checks the collateral (--collateral FILE, as `tsmfs collateral` prints it, or the \
             mock authority's own when no --trust-anchor is given) and adds its tcb_status and \
@@ -30,8 +31,8 @@ struct VerifyCommand: ParsableCommand {
     @Argument(help: "The outblob: a TDX Quote v4, a SEV-SNP ATTESTATION_REPORT or a CCA attestation token.")
     var file: String
 
-    @Option(help: "The guest that made FILE: tdx, sev-snp or cca.")
-    var guest: Guest
+    @Option(help: ArgumentHelp("The guest that made FILE: \(Guests.catalogue.list).", valueName: "NAME"))
+    var guest: GuestName
 
     @Option(help: ArgumentHelp("The SEV-SNP certificate table (auxblob); required for sev-snp.", valueName: "FILE"))
     var auxblob: String?
@@ -52,20 +53,26 @@ struct VerifyCommand: ParsableCommand {
         if seed != nil, trustAnchor != nil {
             throw ValidationError("give --seed or --trust-anchor, not both")
         }
-        if guest == .sevSNP, auxblob == nil {
-            throw ValidationError("--guest sev-snp needs --auxblob FILE (the certificate table)")
+        let inputs = guest.definition.verification
+        if inputs.auxblob, auxblob == nil {
+            throw ValidationError("--guest \(guest.definition.name) needs --auxblob FILE (the certificate table)")
         }
-        if guest != .tdx, collateral != nil {
-            throw ValidationError("--collateral is for --guest tdx")
+        if !inputs.collateral, collateral != nil {
+            throw ValidationError("--collateral is for --guest \(Self.takers(\.collateral))")
         }
         if let reportData {
             guard let bytes = Hex.decode(reportData), (1...64).contains(bytes.count) else {
                 throw ValidationError("--report-data takes 1 to 64 bytes as hex (2 to 128 digits)")
             }
         }
-        if guest != .sevSNP, auxblob != nil {
-            throw ValidationError("a \(guest.rawValue) outblob carries what it needs; --auxblob is for sev-snp")
+        if !inputs.auxblob, auxblob != nil {
+            throw ValidationError("a \(guest.definition.name) outblob carries what it needs; --auxblob is for \(Self.takers(\.auxblob))")
         }
+    }
+
+    /// The guests whose verification takes an input, as a sentence.
+    static func takers(_ input: KeyPath<VerificationInputs, Bool>) -> String {
+        GuestCatalogue.alternatives(Guests.catalogue.guests.filter { $0.verification[keyPath: input] }.map { $0.name })
     }
 
     func run() throws {
@@ -73,12 +80,11 @@ struct VerifyCommand: ParsableCommand {
             let anchor = try trustAnchor.map { path throws(ProviderSelection.Failure) in
                 String(decoding: try ProviderSelection.readFile(path), as: UTF8.self)
             }
-            let json = try EvidenceCheck.run(
-                try ProviderSelection.readFile(file), guest: guest,
-                auxblob: try auxblob.map { path throws(ProviderSelection.Failure) in try ProviderSelection.readFile(path) },
-                seed: seed, trustAnchorPEM: anchor,
-                collateral: try collateral.map { path throws(ProviderSelection.Failure) in try ProviderSelection.readFile(path) },
-                reportData: reportData.flatMap { Hex.decode($0) })
+            let read = { (path: String) throws(ProviderSelection.Failure) in try ProviderSelection.readFile(path) }
+            let request = VerifyRequest(
+                evidence: try read(file), auxblob: try auxblob.map(read), seed: seed ?? MockSeed.default, trustAnchorPEM: anchor,
+                collateral: try collateral.map(read))
+            let json = try EvidenceCheck.run(request, guest: guest.definition, reportData: reportData.flatMap { Hex.decode($0) })
             print(json, terminator: "")
         } catch let error as EvidenceCheck.Failure {
             throw Failure(error.description)

@@ -1,23 +1,25 @@
 import Testing
 import TSMBackends
 import TSMModel
+import TSMGuest
+import TSMGuests
 
 /// The built-in provider tables against the model's rules and its JSON form.
 @Suite("Built-in provider tables")
 struct BuiltinProvidersTests {
     @Test("the built-in providers round-trip through their JSON form")
     func roundTrip() throws {
-        let text = ProviderConfig.encode(BuiltinProviders.all)
-        #expect(try ProviderConfig.decode(Array(text.utf8), file: "test.json") == BuiltinProviders.all)
+        let text = ProviderConfig.encode(Guests.catalogue.plainProviders)
+        #expect(try ProviderConfig.decode(Array(text.utf8), file: "test.json") == Guests.catalogue.plainProviders)
         #expect(ProviderConfig.encode(try ProviderConfig.decode(Array(text.utf8), file: "test.json")) == text)
     }
 
     @Test("the built-in providers validate")
     func builtins() throws {
-        for descriptor in BuiltinProviders.all {
+        for descriptor in Guests.catalogue.plainProviders {
             _ = try RegisterTable(validating: descriptor)
         }
-        #expect(BuiltinProviders.all.map(\.name) == ["cca", "measurement-example", "tdx"])
+        #expect(Guests.catalogue.plainProviders.map(\.name) == ["cca", "measurement-example", "tdx"])
     }
 
     @Test("refresh order puts inputs first")

@@ -2,6 +2,8 @@ import SystemPackage
 import Testing
 import TSMBackends
 import TSMModel
+import TSMGuest
+import TSMGuests
 
 @Suite("Fault specs (--inject-fault, tsmfs ctl fault)")
 struct FaultSpecTests {
@@ -27,7 +29,7 @@ struct FaultSpecTests {
         }
     }
 
-    static func tdxTable() throws -> RegisterTable { try RegisterTable(validating: BuiltinProviders.tdx) }
+    static func tdxTable() throws -> RegisterTable { try RegisterTable(validating: TDXGuest.provider) }
 
     @Test("a register-bound fault fires only for that register, and all means all")
     func targeting() throws {

@@ -4,6 +4,8 @@ import Testing
 import TSMBackends
 import TSMModel
 import TestSupport
+import TSMGuest
+import TSMGuests
 
 /// The fuzz budget: `TSMFS_FUZZ_SCALE=N` multiplies it for a longer run.
 let fuzzScale: Int = ProcessInfo.processInfo.environment["TSMFS_FUZZ_SCALE"].flatMap { Int($0) }.map { max($0, 1) } ?? 1
@@ -12,8 +14,8 @@ let fuzzScale: Int = ProcessInfo.processInfo.environment["TSMFS_FUZZ_SCALE"].fla
 struct FuzzTests {
     /// Every built-in provider as its own config (small inputs mutate faster), all of them as
     /// one, and a hand-written config with every field form.
-    static let seedConfigs: [[UInt8]] = BuiltinProviders.catalogue.map { Array(ProviderConfig.encode([$0]).utf8) } + [
-        Array(ProviderConfig.encode(BuiltinProviders.catalogue).utf8),
+    static let seedConfigs: [[UInt8]] = Guests.catalogue.providerCatalogue.map { Array(ProviderConfig.encode([$0]).utf8) } + [
+        Array(ProviderConfig.encode(Guests.catalogue.providerCatalogue).utf8),
         Array(#"""
             {"providers": [{"name": "demo", "registers": [
               {"name": "a", "hash": "sha384", "flags": "RWXL"},
@@ -88,7 +90,7 @@ struct FuzzTests {
     @Test("random reads, writes and extends against a reference model of ABI.md 1, 2.5 and 2.6")
     func registerWritePath() throws {
         var random = SeededGenerator(seed: 0xD1CE_5EED)
-        var descriptors = BuiltinProviders.catalogue
+        var descriptors = Guests.catalogue.providerCatalogue
         // Plus random tables: every flag combination the rules allow, derived registers included.
         for number in 0..<(30 * fuzzScale) {
             if let descriptor = randomProvider(&random, name: "random\(number)") { descriptors.append(descriptor) }

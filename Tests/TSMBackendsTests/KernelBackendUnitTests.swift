@@ -6,6 +6,8 @@ import Testing
 import TSMBackends
 import TSMModel
 import TestSupport
+import TSMGuest
+import TSMGuests
 
 /// Collects the kernel backend's log lines.
 final class LogLines: Sendable {
@@ -38,7 +40,7 @@ struct KernelBackendUnitTests {
         #expect(faults.take(.outblob, at: "x")?.errno == .resourceBusy)
         #expect(faults.take(.outblob, at: "x") == nil)
         #expect(faults.isEmpty && logs.all.count == 3)
-        let later = FaultInjector(measured: try RegisterTable(validating: BuiltinProviders.tdx), log: logs.log)
+        let later = FaultInjector(measured: try RegisterTable(validating: TDXGuest.provider), log: logs.log)
         try later.add(FaultSpec(kind: .extend, skip: 2))
         #expect(later.take(.extend, at: "x") == nil && later.take(.extend, at: "x") == nil)
         #expect(later.take(.extend, at: "x")?.errno == .ioError && later.isEmpty)
@@ -80,9 +82,9 @@ struct KernelBackendUnitTests {
             #expect(FileManager.default.createFile(atPath: directory + "/" + file, contents: Data(repeating: UInt8(index), count: 48)))
         }
         let logs = LogLines()
-        let layout = try KernelTDXLayout(try RegisterTable(validating: BuiltinProviders.tdx))
+        let layout = try KernelTDXLayout(try RegisterTable(validating: TDXGuest.provider))
         let backend = KernelTDXBackend(measurements: directory, device: nil, layout: layout, log: logs.log)
-        let provider = try MeasurementProvider(BuiltinProviders.tdx, backend: backend)
+        let provider = try MeasurementProvider(TDXGuest.provider, backend: backend)
         let rtmr2 = try #require(provider.table.indexByName["rtmr2"])
         #expect(try provider.read(rtmr2, offset: 0, count: 48) == [UInt8](repeating: 6, count: 48))
         let data = [UInt8](repeating: 0xAB, count: 48)

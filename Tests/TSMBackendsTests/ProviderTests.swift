@@ -3,6 +3,8 @@ import Testing
 import TSMBackends
 import TSMModel
 import TestSupport
+import TSMGuest
+import TSMGuests
 
 /// Reads a whole register, as `cat` would.
 func value(_ provider: MeasurementProvider, _ name: String) throws -> [UInt8] {
@@ -182,7 +184,7 @@ struct RefreshTimingTests {
 struct TDXProviderTests {
     @Test("report0 reflects reportdata and the registers at the TDREPORT offsets")
     func report0() throws {
-        let provider = try makeProvider(BuiltinProviders.tdx)
+        let provider = try makeProvider(TDXGuest.provider)
         let reportData = (0..<64).map { UInt8($0 * 3 & 0xFF) }
         try write(provider, "reportdata", reportData)
         try write(provider, "rtmr2", [UInt8](repeating: 0, count: 48))
@@ -202,7 +204,7 @@ struct TDXProviderTests {
 
     @Test("static values are non-zero and RTMRs start at zero")
     func initialValues() throws {
-        let provider = try makeProvider(BuiltinProviders.tdx)
+        let provider = try makeProvider(TDXGuest.provider)
         for name in ["mrtd", "mrconfigid", "mrowner", "mrownerconfig", "servtd_hash"] {
             #expect(try value(provider, name).contains { $0 != 0 }, "\(name)")
         }
@@ -214,7 +216,7 @@ struct TDXProviderTests {
 
     @Test("cca REMs extend with SHA-256")
     func ccaExtend() throws {
-        let provider = try makeProvider(BuiltinProviders.cca)
+        let provider = try makeProvider(CCAGuest.provider)
         try write(provider, "rem0", [UInt8](repeating: 0, count: 32))
         #expect(hex(try value(provider, "rem0")) == "f5a5fd42d16a20302798ef6ed309979b43003d2320d9f0e8ea9831a92759fb4b")
         #expect(throws: MRError.invalidWrite) { try write(provider, "rem1", [UInt8](repeating: 0, count: 31)) }
@@ -223,7 +225,7 @@ struct TDXProviderTests {
 
     @Test("many extends chain")
     func chain() throws {
-        let provider = try makeProvider(BuiltinProviders.tdx)
+        let provider = try makeProvider(TDXGuest.provider)
         let data = [UInt8](repeating: 0x5A, count: 48)
         var expected = [UInt8](repeating: 0, count: 48)
         for _ in 0..<100 {

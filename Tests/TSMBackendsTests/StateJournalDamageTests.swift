@@ -3,6 +3,8 @@ import Glibc
 import Testing
 import TSMBackends
 import TSMModel
+import TSMGuest
+import TSMGuests
 
 /// The adversarial cases of the state journal (issue 11): damage anywhere refuses the file and
 /// leaves it as it was; only a torn tail is cut; one daemon per file; no link is followed.
@@ -10,7 +12,7 @@ import TSMModel
 struct StateJournalDamageTests {
     let directory: String
     let path: String
-    let fingerprint = StateJournal.fingerprint([BuiltinProviders.cca], context: "damage")
+    let fingerprint = StateJournal.fingerprint([CCAGuest.provider], context: "damage")
 
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tsmfs-damage-\(UUID().uuidString)").path

@@ -4,12 +4,14 @@ import SystemPackage
 import Testing
 import TSMBackends
 import TSMModel
+import TSMGuest
+import TSMGuests
 
 @Suite("State journal (--state)")
 struct StateJournalTests {
     let directory: String
     let path: String
-    let fingerprint = StateJournal.fingerprint(BuiltinProviders.all, context: "test")
+    let fingerprint = StateJournal.fingerprint(Guests.catalogue.plainProviders, context: "test")
 
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tsmfs-journal-\(UUID().uuidString)").path
@@ -19,7 +21,7 @@ struct StateJournalTests {
 
     func providers(_ journal: StateJournal?) throws -> [String: MeasurementProvider] {
         var result: [String: MeasurementProvider] = [:]
-        for descriptor in BuiltinProviders.all {
+        for descriptor in Guests.catalogue.plainProviders {
             result[descriptor.name] = try MeasurementProvider(descriptor, backend: SoftwareBackend(), journal: journal)
         }
         return result
@@ -86,7 +88,7 @@ struct StateJournalTests {
         for _ in 0..<3 { try write(tdx, "rtmr1", [UInt8](repeating: 3, count: 48)) }
         current.journal?.close()
         #expect(throws: StateJournal.Failure.self) {
-            _ = try StateJournal.open(path, fingerprint: StateJournal.fingerprint([BuiltinProviders.cca], context: "test"))
+            _ = try StateJournal.open(path, fingerprint: StateJournal.fingerprint([CCAGuest.provider], context: "test"))
         }
         var bytes = try #require(FileManager.default.contents(atPath: path)).map { $0 }
         bytes[100] ^= 0xFF  // inside the first record
@@ -155,7 +157,7 @@ struct StateJournalTests {
     @Test("a change the journal cannot make durable does not take effect")
     func failingJournal() throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let tdx = try MeasurementProvider(BuiltinProviders.tdx, backend: SoftwareBackend(), journal: FailingJournal())
+        let tdx = try MeasurementProvider(TDXGuest.provider, backend: SoftwareBackend(), journal: FailingJournal())
         let before = try value(tdx, "rtmr3")
         #expect(throws: MRError.backend(.noSpace)) { try write(tdx, "rtmr3", [UInt8](repeating: 1, count: 48)) }
         #expect(try value(tdx, "rtmr3") == before)

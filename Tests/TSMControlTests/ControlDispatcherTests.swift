@@ -4,6 +4,8 @@ import Testing
 import TSMBackends
 import TSMControl
 import TSMModel
+import TSMGuest
+import TSMGuests
 
 @Suite("Control dispatch against a running model")
 struct ControlDispatcherTests {
@@ -17,7 +19,7 @@ struct ControlDispatcherTests {
     }
 
     init() throws {
-        tdx = try MeasurementProvider(BuiltinProviders.tdx, backend: SoftwareBackend())
+        tdx = try MeasurementProvider(TDXGuest.provider, backend: SoftwareBackend())
     }
 
     func dispatcher(faults: FaultInjector? = nil, dropped: Int = 0) -> ControlDispatcher {
@@ -73,7 +75,7 @@ struct ControlDispatcherTests {
 
     @Test("faults: listed one a line with count and skip, `all` for every one; cleared")
     func faults() throws {
-        let injector = FaultInjector(measured: try RegisterTable(validating: BuiltinProviders.tdx)) { _ in }
+        let injector = FaultInjector(measured: try RegisterTable(validating: TDXGuest.provider)) { _ in }
         let control = dispatcher(faults: injector)
         #expect(control.reply(to: "faults").text == "ok: 0 armed\n")
         #expect(control.reply(to: "fault extend@rtmr2:EBUSY:all") == .ok())

@@ -2,6 +2,7 @@ import FuseKit
 import Testing
 import TSMEvidence
 import TSMGuest
+import TSMGuests
 import TSMModel
 import TSMTree
 
@@ -14,7 +15,7 @@ struct KernelReleaseTableTests {
         #expect(KernelRelease.modelled == KernelRelease.modelled.sorted())
         for version in versions { #expect(try KernelRelease.parse(version).description == version) }
         #expect(KernelRelease.newest == KernelRelease(7, 0))
-        #expect(GuestSpec(guest: .tdx).kernel == KernelRelease(7, 0))
+        #expect(GuestSpec.of(TDXGuest.self).kernel == KernelRelease(7, 0))
     }
 
     @Test("before 6.7 names configfs-tsm's release; anything else unknown names the known ones")
@@ -36,22 +37,24 @@ struct KernelReleaseTableTests {
 
     @Test("every element's release: 6.2, 6.7, 6.11, 6.13, 6.16, 7.0; the blob limit is 32 KiB until 7.0")
     func elements() {
-        let releases = Dictionary(grouping: KernelFeature.allCases, by: \.release).keys.sorted().map(\.description)
+        let features = Guests.catalogue.kernelFeatures
+        let releases = Dictionary(grouping: features, by: \.release).keys.sorted().map(\.description)
         #expect(releases == ["6.2", "6.7", "6.11", "6.13", "6.16", "7.0"])
-        for feature in KernelFeature.allCases { #expect(feature.commit.count == 12, "\(feature)") }
+        #expect(features.count == 11)
+        for feature in features { #expect(feature.commit.count == 12, "\(feature)") }
         for release in KernelRelease.modelled {
             #expect(release.outblobMax == (release >= KernelRelease(7, 0) ? 16 << 20 : 32 << 10), "\(release)")
         }
-        #expect(KernelFeature.reports(ofGuestNamed: "cca") == .armCCAGuestReports)
-        #expect(KernelFeature.armCCAGuestReports.release == KernelRelease(6, 13))
+        #expect(CCAGuest.reportsFeature.release == KernelRelease(6, 13))
     }
 
     @Test("each guest is refused before its provider's release, naming it; served from it on",
-          arguments: Guest.allCases)
-    func guests(_ guest: Guest) throws {
-        let feature = try #require(KernelFeature.reports(ofGuestNamed: guest.rawValue), "the table knows --guest \(guest.rawValue)")
+          arguments: Guests.catalogue.names)
+    func guests(_ name: String) throws {
+        let guest = try #require(Guests.catalogue.named(name))
+        let feature = guest.reportsFeature
         for release in KernelRelease.modelled {
-            let refusal = GuestSpec(guest: guest, kernel: release).kernelRefusal
+            let refusal = GuestSpec.of(guest, kernel: release).kernelRefusal
             if release >= feature.release {
                 #expect(refusal == nil, "\(release)")
             } else {
@@ -62,25 +65,27 @@ struct KernelReleaseTableTests {
 
     @Test("--svsm and a non-zero --privlevel-floor need 6.11", arguments: KernelRelease.modelled)
     func sevOptions(_ release: KernelRelease) {
-        let svsm = GuestSpec(guest: .sevSNP, privlevelFloor: 1, svsm: true, kernel: release).kernelRefusal
-        let floor = GuestSpec(guest: .sevSNP, privlevelFloor: 2, kernel: release).kernelRefusal
+        let svsm = GuestSpec.of(SNPGuest.self, ["--privlevel-floor": "1", "--svsm": ""], kernel: release).kernelRefusal
+        let floor = GuestSpec.of(SNPGuest.self, ["--privlevel-floor": "2"], kernel: release).kernelRefusal
         if release >= KernelRelease(6, 11) {
             #expect(svsm == nil && floor == nil)
         } else {
-            #expect(svsm == .lacks(.svsmAttestation, option: "--svsm", release: release))
+            #expect(svsm == .lacks(SNPGuest.svsmAttestation, option: "--svsm", release: release))
             #expect(svsm?.description == "--kernel \(release) --svsm: Linux \(release) has no SVSM attestation "
                 + "(service_provider, service_guid, service_manifest_version, manifestblob); "
                 + "it arrived in Linux 6.11 (commit 627dc671518b)")
-            #expect(floor == .lacks(.sevVMPCKFloor, option: "--privlevel-floor 2", release: release))
+            #expect(floor == .lacks(SNPGuest.vmpckFloor, option: "--privlevel-floor 2", release: release))
         }
     }
 
-    @Test("the matrix has one row per modelled release")
+    @Test("the matrix has one row per modelled release, each guest's columns in catalogue order")
     func matrix() {
-        let rows = KernelRelease.matrix().split(separator: "\n")
+        let rows = Guests.catalogue.kernelMatrix().split(separator: "\n")
         #expect(rows.count == 2 + KernelRelease.modelled.count)
-        #expect(rows.last?.hasPrefix("| 7.0 | 4 | 7 (callbacks; floor = VMPCK) | yes | yes | yes | yes | yes | 16 MiB |") == true)
-        #expect(rows[2] == "| 6.7 | 4 | 7 (fixed set; floor 0) | - | - | yes | - | - | 32 KiB |")
+        #expect(rows[0] == "| release | tdx_guest reports | /dev/tdx_guest | tdx_guest/measurements | tsm_mr_sample "
+            + "| sev_guest reports | SVSM attributes + manifestblob | arm_cca_guest reports | blob max |")
+        #expect(rows.last == "| 7.0 | 4 | yes | yes | yes | 7 (callbacks; floor = VMPCK) | yes | yes | 16 MiB |")
+        #expect(rows[2] == "| 6.7 | 4 | yes | - | - | 7 (fixed set; floor 0) | - | - | 32 KiB |")
     }
 }
 
@@ -91,7 +96,7 @@ struct KernelAssemblyTests {
     @Test("TDX: measurements/ and tsm_mr_sample from 6.16; before, the bare misc device and link",
           arguments: KernelRelease.modelled)
     func tdx(_ release: KernelRelease) throws {
-        let tree = try Assembly.sysroot(GuestSpec(guest: .tdx, kernel: release), state: nil, log: Self.silent).tree
+        let tree = try Assembly.sysroot(GuestSpec.of(TDXGuest.self, kernel: release), state: nil, log: Self.silent).tree
         let tsmMR = release >= KernelRelease(6, 16)
         #expect(tree.node(at: "sys/devices/virtual/misc/tdx_guest")?.kind == .directory)
         #expect((tree.node(at: "sys/devices/virtual/misc/tdx_guest/measurements/rtmr0:sha384") != nil) == tsmMR)
@@ -104,7 +109,7 @@ struct KernelAssemblyTests {
 
     @Test("--no-unified leaves out sys/kernel/tsm only")
     func noUnified() throws {
-        let tree = try Assembly.sysroot(GuestSpec(guest: .tdx, kernel: KernelRelease(6, 12), unified: false),
+        let tree = try Assembly.sysroot(GuestSpec.of(TDXGuest.self, kernel: KernelRelease(6, 12), unified: false),
                                         state: nil, log: Self.silent).tree
         #expect(tree.node(at: "sys/kernel/tsm") == nil)
         #expect(tree.node(at: "sys/kernel/config/tsm/report") != nil)
@@ -114,7 +119,7 @@ struct KernelAssemblyTests {
     @Test("a refused spec is refused by the assembly too")
     func refused() {
         #expect(throws: AssemblyError.self) {
-            try Assembly.sysroot(GuestSpec(guest: .sevSNP, svsm: true, kernel: KernelRelease(6, 7)), state: nil, log: Self.silent)
+            try Assembly.sysroot(GuestSpec.of(SNPGuest.self, ["--svsm": ""], kernel: KernelRelease(6, 7)), state: nil, log: Self.silent)
         }
     }
 }

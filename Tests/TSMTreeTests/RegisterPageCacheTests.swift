@@ -5,6 +5,8 @@ import SystemPackage
 import Testing
 import TSMBackends
 import TSMModel
+import TSMGuest
+import TSMGuests
 @testable import TSMTree
 
 /// Which opens keep the kernel's page cache, and which inodes a change drops (DECISIONS.md, "Page
@@ -23,7 +25,7 @@ struct RegisterPageCacheTests {
     }
 
     init() throws {
-        let providers = try BuiltinProviders.all.map { try MeasurementProvider($0, backend: SoftwareBackend()) }
+        let providers = try Guests.catalogue.plainProviders.map { try MeasurementProvider($0, backend: SoftwareBackend()) }
         tdx = try #require(providers.first { $0.name == "tdx" })
         fs = TSMFileSystem(tree: RFCv2Layout.tree(providers))
     }
@@ -100,7 +102,7 @@ struct RegisterPageCacheTests {
                 try SoftwareBackend().extend(index, with: data, in: &registers)
             }
         }
-        let provider = try MeasurementProvider(BuiltinProviders.tdx, backend: Outside())
+        let provider = try MeasurementProvider(TDXGuest.provider, backend: Outside())
         let fs = TSMFileSystem(tree: RFCv2Layout.tree([provider]))
         fs.pageCache.serve { _ in }
         let context = root
@@ -119,7 +121,7 @@ struct RegisterPageCacheTests {
     @Test("100,000 changes leave nothing behind: releasing the filesystem after them returns")
     func noChainPerChange() async {
         await #expect(processExitsWith: .success) {
-            let providers = try BuiltinProviders.all.map { try MeasurementProvider($0, backend: SoftwareBackend()) }
+            let providers = try Guests.catalogue.plainProviders.map { try MeasurementProvider($0, backend: SoftwareBackend()) }
             guard let tdx = providers.first(where: { $0.name == "tdx" }),
                   let rtmr1 = tdx.table.indexByName["rtmr1"] else { exit(2) }
             var fs: TSMFileSystem? = TSMFileSystem(tree: RFCv2Layout.tree(providers))

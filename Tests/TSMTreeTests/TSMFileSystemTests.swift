@@ -6,6 +6,8 @@ import TSMBackends
 import TSMModel
 import TSMTree
 import TestSupport
+import TSMGuest
+import TSMGuests
 
 /// The filesystem's answers without a mount: the same rules the integration tests check through
 /// the kernel, here at the operation level.
@@ -15,7 +17,7 @@ struct TSMFileSystemTests {
     let root = RequestContext(uid: 0, gid: 0, pid: 1)
 
     init() throws {
-        let providers = try BuiltinProviders.all.map { try MeasurementProvider($0, backend: SoftwareBackend()) }
+        let providers = try Guests.catalogue.plainProviders.map { try MeasurementProvider($0, backend: SoftwareBackend()) }
         fs = TSMFileSystem(tree: RFCv2Layout.tree(providers))
     }
 
@@ -133,7 +135,7 @@ struct TSMFileSystemTests {
 
     @Test("inode numbers are stable across builds")
     func stableInodes() throws {
-        let providers = try BuiltinProviders.all.map { try MeasurementProvider($0, backend: SoftwareBackend()) }
+        let providers = try Guests.catalogue.plainProviders.map { try MeasurementProvider($0, backend: SoftwareBackend()) }
         let again = RFCv2Layout.tree(providers)
         #expect(again.node(at: "tdx/rtmr2/digest")?.inode == fs.tree.node(at: "tdx/rtmr2/digest")?.inode)
     }

@@ -27,7 +27,7 @@ public struct ConfigfsReportClient: Sendable {
 
     /// The `report/` directory.
     public let directory: String
-    let files: KernelFiles
+    public let files: KernelFiles
 
     public init(directory: String, log: @escaping KernelLog) {
         self.directory = directory

@@ -9,13 +9,13 @@ public typealias KernelLog = @Sendable (String) -> Void
 /// Thin typed wrappers over the system calls the kernel backend makes on sysfs, configfs and
 /// `/dev/tdx_guest` files. Every failure is the call's errno, logged with the file's path.
 public struct KernelFiles: Sendable {
-    let log: KernelLog
+    public let log: KernelLog
 
     public init(log: @escaping KernelLog) {
         self.log = log
     }
 
-    func fail(_ operation: String, _ path: String, _ errno: Errno) -> Errno {
+    public func fail(_ operation: String, _ path: String, _ errno: Errno) -> Errno {
         log("\(operation) \(path): \(errno) (errno \(errno.rawValue))")
         return errno
     }
@@ -28,7 +28,7 @@ public struct KernelFiles: Sendable {
 
     /// One file, read from offset 0 to its end. sysfs and configfs fill a file once per open, so
     /// one open covers the whole value.
-    func read(_ path: String) throws(Errno) -> [UInt8] {
+    public func read(_ path: String) throws(Errno) -> [UInt8] {
         do {
             // configfs-tsm's outblob is the largest file read here (16 MiB in recent kernels).
             return try FileBytes.read(path: path, limit: 16 << 20)
@@ -39,7 +39,7 @@ public struct KernelFiles: Sendable {
 
     /// One write of all of `bytes` at offset 0, then close. A short write is EIO. configfs stores a
     /// binary attribute only at close, and its result is lost there (ABI.md 4.3).
-    func write(_ path: String, _ bytes: [UInt8]) throws(Errno) {
+    public func write(_ path: String, _ bytes: [UInt8]) throws(Errno) {
         do {
             let fd = try FileDescriptor.open(FilePath(path), .writeOnly, retryOnInterrupt: true)
             try fd.closeAfter {
@@ -63,7 +63,7 @@ public struct KernelFiles: Sendable {
 
     /// `ioctl(fd, command, buffer)` on `path` opened read-write: `buffer` goes in and comes back
     /// as the driver filled it.
-    func ioctl(_ path: String, command: UInt32, buffer: [UInt8]) throws(Errno) -> [UInt8] {
+    public func ioctl(_ path: String, command: UInt32, buffer: [UInt8]) throws(Errno) -> [UInt8] {
         let fd = open(path, O_RDWR | O_CLOEXEC)
         guard fd >= 0 else { throw fail("open", path, Errno(rawValue: errno)) }
         defer { close(fd) }

@@ -12,8 +12,8 @@ public struct CCAAuthority: Sendable {
     /// The platform claims every token carries, its challenge aside.
     public let platformTemplate: CCAPlatformClaims
 
-    /// Derives the CPAK, the RAK and the platform claims from `seed` (HKDF, as MockAuthority's keys).
-    public init(seed: String = MockAuthority.defaultSeed) {
+    /// Derives the CPAK, the RAK and the platform claims from `seed` (HKDF, as the TDX and SNP authorities' keys).
+    public init(seed: String = MockSeed.default) {
         self.seed = seed
         cpak = MockKey(seed: seed, label: "cca cpak", curve: .p384)
         rak = MockKey(seed: seed, label: "cca rak", curve: .p384)

@@ -1,45 +1,8 @@
 import Crypto
 import SystemPackage
+import TSMBackends
 import TSMEvidence
 import TSMModel
-
-/// The TDX guest driver's configfs-tsm face (`tdx_guest`): a DCAP Quote v4 over the `tdx`
-/// provider's current registers, REPORTDATA = the 64-byte inblob, signed by the mock authority.
-public struct TDXReportProvider: ReportProvider {
-    public let name = "tdx_guest"
-    public let privlevelFloor: UInt32 = 0
-    let registers: TDXRegisters
-    let authority: MockAuthority
-    let log: EvidenceLog
-    /// TDX module 1.5: Quote v5 with a TD 1.5 body (TEE_TCB_SVN2, MRSERVICETD zero).
-    let td15: Bool
-
-    /// - Parameter log: where a quote that cannot be made is logged with its cause.
-    /// - Parameter td15: make Quote v5 with TD 1.5 bodies instead of Quote v4.
-    public init(registers: TDXRegisters, authority: MockAuthority, td15: Bool = false, log: @escaping EvidenceLog) {
-        self.registers = registers
-        self.authority = authority
-        self.td15 = td15
-        self.log = log
-    }
-
-    /// `tdx_report_attr_visible` / `tdx_report_bin_attr_visible`.
-    public func isVisible(_ attribute: ReportAttribute) -> Bool {
-        [.generation, .provider, .inblob, .outblob].contains(attribute)
-    }
-
-    /// EINVAL unless the inblob is exactly 64 bytes; EIO if the quote cannot be made.
-    public func makeReport(_ request: ReportRequest) throws(Errno) -> ReportBlobs {
-        guard request.inblob.count == 64 else { throw .invalidArgument }
-        do {
-            let body = try registers.quoteBody(reportData: request.inblob)
-            return ReportBlobs(outblob: try authority.quote(td15 ? body.td15() : body))
-        } catch {
-            log("\(name): cannot make a quote: \(error)")
-            throw .ioError
-        }
-    }
-}
 
 /// The SEV-SNP guest driver's configfs-tsm face (`sev_guest`): an ATTESTATION_REPORT of the
 /// `sev-snp` provider's launch values, REPORT_DATA = the inblob, VMPL = `privlevel`, signed by
@@ -49,7 +12,7 @@ public struct SNPReportProvider: ReportProvider {
     /// The VMPCK the driver uses (its `vmpck_id`): requests below it are refused.
     public let privlevelFloor: UInt32
     let registers: SNPRegisters
-    let authority: MockAuthority
+    let authority: SNPAuthority
     /// The services of the SVSM the guest runs under, or nil when it runs at VMPL 0 without one.
     let svsm: SVSMServicesManifest?
     /// 6.11 and later: `sev_report_attr_visible`; before, the fixed `tsm_report_extra_type`.
@@ -60,7 +23,7 @@ public struct SNPReportProvider: ReportProvider {
     ///   - visibilityCallbacks: false for a release before 6.11, which shows the fixed extra set
     ///     (and has no SVSM attributes; such a release cannot run under an SVSM).
     ///   - log: where a report that cannot be signed is logged with its cause.
-    public init(registers: SNPRegisters, authority: MockAuthority, privlevelFloor: UInt32 = 0,
+    public init(registers: SNPRegisters, authority: SNPAuthority, privlevelFloor: UInt32 = 0,
                 svsm: SVSMServicesManifest? = nil, visibilityCallbacks: Bool = true, log: @escaping EvidenceLog) {
         self.registers = registers
         self.authority = authority
@@ -126,6 +89,3 @@ public struct SNPReportProvider: ReportProvider {
     }
 }
 
-/// Where a report provider logs evidence it could not make, with the cause, before the reader
-/// gets EIO.
-public typealias EvidenceLog = @Sendable (String) -> Void

@@ -1,32 +1,40 @@
 import SystemPackage
+import TSMBackends
 import TSMEvidence
 import TSMModel
 
-/// A CCA realm's measurements, resolved once from the `cca` provider: the RIM and REM0...REM3
-/// (SHA-256) that every realm token carries.
+/// A CCA realm's measurements: the RIM and REM0...REM3 (SHA-256) that every realm token
+/// carries, each named once, and the built-in `cca` table written from them. An instance holds
+/// them resolved once from the measured provider.
 public struct CCARegisters: Sendable {
-    /// The needs, as the `cca` provider has them.
-    public static let needs: [RegisterNeed] = [.digest("rim", .sha256)] + (0..<4).map { .digest("rem\($0)", .sha256) }
+    public static let rim = RegisterNeed.digest("rim", .sha256)
+    public static let rems: [RegisterNeed] = (0..<4).map { .digest("rem\($0)", .sha256, extensible: true) }
     /// The realm hash algorithm (claim 44236) of these registers.
     public static let hashAlgorithm = "sha-256"
 
+    /// An Arm CCA realm: the RIM and four REMs, all SHA-256, so SHA-256 extends are served.
+    public static let table = ProviderDescriptor(name: "cca", registers: [
+        rim.row([.readable], initial: BuiltinProviders.launchValue("cca rim", .sha256)),
+    ] + rems.map { $0.row(RegisterFlags.rtmr.union(.writable)) })
+
     /// The `cca` provider the handles belong to.
     public let provider: MeasurementProvider
-    let handles: [RegisterHandle]
+    let rimHandle: RegisterHandle
+    let remHandles: [RegisterHandle]
 
     /// Resolves RIM and REM0..3 (32-byte SHA-256 digests); `face` names the face in the error.
     public init(_ provider: MeasurementProvider, for face: String) throws(RegisterBindingError) {
         self.provider = provider
-        var handles: [RegisterHandle] = []
-        for need in Self.needs { handles.append(try provider.handle(need, for: face)) }
-        self.handles = handles
+        rimHandle = try provider.handle(Self.rim, for: face)
+        var rems: [RegisterHandle] = []
+        for need in Self.rems { rems.append(try provider.handle(need, for: face)) }
+        remHandles = rems
     }
 
     /// RIM and the four REMs now, from one snapshot.
     public func values() -> (rim: [UInt8], rems: [[UInt8]]) {
         let snapshot = provider.snapshot()
-        let values = handles.map { $0.value(in: snapshot) }
-        return (values[0], Array(values[1...]))
+        return (rimHandle.value(in: snapshot), remHandles.map { $0.value(in: snapshot) })
     }
 }
 

@@ -1,4 +1,5 @@
 import SystemPackage
+import TSMBackends
 import TSMEvidence
 import TSMModel
 
@@ -7,8 +8,7 @@ import TSMModel
 public struct KernelTDXLayout: Sendable {
     /// The 6.16 file of each register the measurements directory holds, by register index.
     public let files: [Int: String]
-    /// MRTD, MRCONFIGID, MROWNER, MROWNERCONFIG.
-    public let launch: [Int]
+    public let mrtd, mrconfigid, mrowner, mrownerconfig: Int
     public let rtmrs: [Int]
     public let servtdHash: Int
     public let reportData: Int
@@ -17,22 +17,23 @@ public struct KernelTDXLayout: Sendable {
     public init(_ table: RegisterTable) throws(RegisterBindingError) {
         let face = "the kernel backend"
         var files: [Int: String] = [:]
-        for file in BuiltinDevices.tdxGuest.files {
+        for file in TDXDevices.tdxGuest.files {
             guard let index = table.indexByName[file.register] else {
                 throw RegisterBindingError(face: face, provider: table.name, need: .digest(file.register, .sha384), problem: .missingRegister)
             }
             files[index] = file.name
         }
-        var launch: [Int] = []
-        for need in TDXRegisters.launchNeeds { launch.append(try table.index(of: need, for: face)) }
         var rtmrs: [Int] = []
-        for need in TDXRegisters.rtmrNeeds { rtmrs.append(try table.index(of: need, for: face)) }
+        for need in TDXRegisters.rtmrs { rtmrs.append(try table.index(of: need, for: face)) }
         self.files = files
-        self.launch = launch
         self.rtmrs = rtmrs
-        servtdHash = try table.index(of: .digest("servtd_hash", .sha384), for: face)
-        reportData = try table.index(of: TDXRegisters.reportDataNeed, for: face)
-        report0 = try table.index(of: TDXRegisters.report0Need, for: face)
+        mrtd = try table.index(of: TDXRegisters.mrtd, for: face)
+        mrconfigid = try table.index(of: TDXRegisters.mrconfigid, for: face)
+        mrowner = try table.index(of: TDXRegisters.mrowner, for: face)
+        mrownerconfig = try table.index(of: TDXRegisters.mrownerconfig, for: face)
+        servtdHash = try table.index(of: TDXRegisters.servtdHash, for: face)
+        reportData = try table.index(of: TDXRegisters.reportData, for: face)
+        report0 = try table.index(of: TDXRegisters.report0, for: face)
     }
 }
 
@@ -142,7 +143,7 @@ public struct KernelTDXQuoteBackend: MeasurementBackend {
         let reportData = registers.values[layout.reportData]
         do throws(Errno) {
             let quote = try client.report(inblob: reportData)
-            let body = try KernelGuestSetup.quoteBody(quote, log: client.files.log)
+            let body = try TDXKernel.quoteBody(quote, log: client.files.log)
             for (index, value) in zip(layout.rtmrs, body.rtmrs) { registers.values[index] = value }
         } catch {
             throw .backend(error)

@@ -1,0 +1,139 @@
+import FoundationEssentials
+import TSMBackends
+import TSMEvidence
+import TSMModel
+
+/// One confidential-computing guest, whole: its built-in register table, the options that shape
+/// it, the kernel releases that have it, its mock authority (trust anchor, certificates,
+/// collateral), its verifier and its assembly. The kernel adds a TEE by filling one struct of
+/// callbacks (`tsm_report_ops`); tsmfs adds a guest with one conforming type in a folder of its
+/// own and one line in the list of guests (`Guests` in TSMGuests). Nothing else names a guest:
+/// every other piece of code asks the definition.
+public protocol GuestDefinition: SendableMetatype {
+    /// `--guest NAME`, and the `guest` claim of its verified evidence.
+    static var name: String { get }
+    /// The vendor's short name, for messages ("TDX", "SEV-SNP").
+    static var title: String { get }
+    /// The configfs-tsm report provider its guest driver registers (`tdx_guest`, `sev_guest`).
+    static var reportProviderName: String { get }
+    /// The built-in table of the provider whose registers its evidence signs: what a sysroot
+    /// serves under `sys/kernel/tsm/NAME` and measures.
+    static var provider: ProviderDescriptor { get }
+    /// Whether a plain mount (no `--sysroot`) serves ``provider`` by default.
+    static var servedByDefault: Bool { get }
+    /// The faces a message names when ``provider`` is not served ("--guest tdx (its quotes)").
+    static var faces: String { get }
+
+    /// What its guest options become once parsed.
+    associatedtype Settings: Sendable
+    /// The guest options (long names, with the dashes) that apply to it; any other is refused.
+    static var options: [String] { get }
+    /// Refuses a value no such guest could have, without reading any file.
+    static func validate(_ values: GuestOptionValues) throws(GuestOptionError)
+    /// Its options' values, files they name read.
+    static func settings(_ values: GuestOptionValues) throws(GuestOptionError) -> Settings
+    /// What a state journal of its sysroot is bound to beside the providers ("default").
+    static func journalContext(_ settings: Settings) -> String
+
+    /// The release its configfs-tsm report provider arrived in.
+    static var reportsFeature: KernelFeature { get }
+    /// Every kernel ABI element it brings, ``reportsFeature`` among them (`tsmfs kernels`).
+    static var kernelFeatures: [KernelFeature] { get }
+    /// Its columns of the `tsmfs kernels` matrix.
+    static var kernelColumns: [KernelColumn] { get }
+    /// Why `release` cannot show what its options ask for; nil when it can.
+    static func kernelRefusal(_ values: GuestOptionValues, release: KernelRelease) -> KernelRelease.Refusal?
+    /// `--backend kernel`: its interfaces on a real guest kernel, if tsmfs can serve them.
+    static var kernelInterface: (any KernelInterface.Type)? { get }
+
+    /// The fault kinds it cannot inject (no register extends, say).
+    static var refusedFaults: Set<FaultSpec.Kind> { get }
+
+    /// Its part of a sysroot: the measured provider's table and backend (the generic assembly
+    /// registers them, with the fault decorator outside the backend) and its faces over the
+    /// registered providers (the generic assembly wraps the report provider in faults).
+    static func plan(_ context: GuestContext<Settings>) throws(AssemblyError) -> GuestPlan
+
+    /// `tsmfs trust-anchor`: what a verifier trusts, as PEM.
+    static func trustAnchorPEM(seed: String) throws(EvidenceError) -> String
+    /// `tsmfs certs`: the authority's certificates as the files its clients read; empty when it
+    /// has no certificate hierarchy.
+    static func certificates(seed: String) throws(EvidenceError) -> [CertificateFile]
+    /// `tsmfs collateral`: what a verifier needs beside the evidence, issued at `now`; nil when
+    /// the evidence carries all it needs.
+    static func collateral(seed: String, at now: Date) throws(EvidenceError) -> String?
+    /// Which inputs `tsmfs verify` takes for it beside the evidence.
+    static var verification: VerificationInputs { get }
+    /// Verifies its evidence against `request`'s anchor and returns what it vouches for.
+    static func verify(_ request: VerifyRequest) throws(EvidenceError) -> VerifiedEvidence
+}
+
+extension GuestDefinition {
+    public static func validate(_ values: GuestOptionValues) throws(GuestOptionError) {}
+    public static func journalContext(_ settings: Settings) -> String { "default" }
+    public static func kernelRefusal(_ values: GuestOptionValues, release: KernelRelease) -> KernelRelease.Refusal? { nil }
+    public static var kernelInterface: (any KernelInterface.Type)? { nil }
+    public static var refusedFaults: Set<FaultSpec.Kind> { [] }
+    public static func certificates(seed: String) throws(EvidenceError) -> [CertificateFile] { [] }
+    public static func collateral(seed: String, at now: Date) throws(EvidenceError) -> String? { nil }
+}
+
+/// One file `tsmfs certs` writes: its name in the directory and its PEM text.
+public struct CertificateFile: Sendable, Equatable {
+    public let name: String
+    public let pem: String
+
+    public init(_ name: String, _ pem: String) {
+        self.name = name
+        self.pem = pem
+    }
+}
+
+/// What `tsmfs verify` takes for a guest beside the evidence.
+public struct VerificationInputs: Sendable {
+    /// A second blob (the SEV-SNP certificate table) is required.
+    public var auxblob: Bool
+    /// Collateral may be given (TDX).
+    public var collateral: Bool
+
+    public init(auxblob: Bool = false, collateral: Bool = false) {
+        self.auxblob = auxblob
+        self.collateral = collateral
+    }
+}
+
+/// One `tsmfs verify` request, as read from its files.
+public struct VerifyRequest: Sendable {
+    public var evidence: [UInt8]
+    public var auxblob: [UInt8]?
+    /// The seed whose mock authority is trusted, unless ``trustAnchorPEM`` is given.
+    public var seed: String
+    /// A trust anchor given instead of the seed's (`--trust-anchor`).
+    public var trustAnchorPEM: String?
+    public var collateral: [UInt8]?
+
+    public init(evidence: [UInt8], auxblob: [UInt8]? = nil, seed: String = MockSeed.default, trustAnchorPEM: String? = nil,
+                collateral: [UInt8]? = nil) {
+        self.evidence = evidence
+        self.auxblob = auxblob
+        self.seed = seed
+        self.trustAnchorPEM = trustAnchorPEM
+        self.collateral = collateral
+    }
+}
+
+/// One column of the `tsmfs kernels` matrix: its header and what a release shows in it.
+public struct KernelColumn: Sendable {
+    public let header: String
+    public let cell: @Sendable (KernelRelease) -> String
+
+    public init(_ header: String, cell: @escaping @Sendable (KernelRelease) -> String) {
+        self.header = header
+        self.cell = cell
+    }
+
+    /// "yes" where the release has `feature`, "-" where not.
+    public init(_ header: String, marking feature: KernelFeature) {
+        self.init(header) { $0.has(feature) ? "yes" : "-" }
+    }
+}

@@ -1,0 +1,124 @@
+import FoundationEssentials
+import TSMBackends
+import TSMEvidence
+import TSMGuest
+import TSMModel
+
+/// AMD SEV-SNP: the `sev-snp` provider's launch values, signed into configfs-tsm
+/// ATTESTATION_REPORTs by the mock VCEK of AMD's Milan hierarchy (`SNPAuthority`), optionally
+/// under a mock SVSM. It has no register that extends and no 6.16 device. Its evidence is
+/// checked as AMD specifies, the certificate table (auxblob) carrying the chain.
+public enum SNPGuest: GuestDefinition {
+    public static let name = "sev-snp"
+    public static let title = "SEV-SNP"
+    public static let reportProviderName = "sev_guest"
+    public static var provider: ProviderDescriptor { SNPRegisters.table }
+    public static let servedByDefault = false
+    public static let faces = "--guest sev-snp (its reports)"
+
+    /// What the SEV-SNP options give.
+    public struct Settings: Sendable {
+        /// `privlevel_floor`: the VMPCK in use; reports at a lower privlevel are refused.
+        public var privlevelFloor: UInt32 = 0
+        /// The guest runs under an SVSM, which attests its services.
+        public var svsm = false
+    }
+
+    public static let options = ["--privlevel-floor", "--svsm"]
+
+    public static func validate(_ values: GuestOptionValues) throws(GuestOptionError) {
+        _ = try privlevelFloor(values)
+    }
+
+    public static func settings(_ values: GuestOptionValues) throws(GuestOptionError) -> Settings {
+        Settings(privlevelFloor: try privlevelFloor(values), svsm: values.has("--svsm"))
+    }
+
+    static func privlevelFloor(_ values: GuestOptionValues) throws(GuestOptionError) -> UInt32 {
+        guard let text = values["--privlevel-floor"] else { return 0 }
+        guard let floor = UInt32(text), floor <= 3 else { throw GuestOptionError("--privlevel-floor is 0 to 3") }
+        return floor
+    }
+
+    /// Faults on extends have nothing to act on: no register of the guest extends.
+    public static var refusedFaults: Set<FaultSpec.Kind> { [.extend] }
+
+    public static var kernelInterface: (any KernelInterface.Type)? { SNPKernel.self }
+
+    public static func trustAnchorPEM(seed: String) throws(EvidenceError) -> String {
+        try SNPAuthority(seed: seed).rootCertificatePEM
+    }
+
+    /// The names and layout `snpguest verify certs DIR` and `snpguest verify attestation DIR
+    /// report.bin` read.
+    public static func certificates(seed: String) throws(EvidenceError) -> [CertificateFile] {
+        let authority = try SNPAuthority(seed: seed)
+        return [CertificateFile("ark.pem", authority.rootCertificatePEM), CertificateFile("ask.pem", authority.intermediateCertificatePEM),
+                CertificateFile("vcek.pem", authority.leafCertificatePEM)]
+    }
+
+    public static let verification = VerificationInputs(auxblob: true)
+
+    /// AMD's checks (see `EvidenceVerifier.verifySNPReport`) with the chain of the certificate
+    /// table given as the auxblob.
+    public static func verify(_ request: VerifyRequest) throws(EvidenceError) -> VerifiedEvidence {
+        let verifier: EvidenceVerifier
+        if let pem = request.trustAnchorPEM {
+            verifier = try EvidenceVerifier(trustAnchorPEM: pem)
+        } else {
+            verifier = EvidenceVerifier(trustAnchorDER: try SNPAuthority(seed: request.seed).rootCertificateDER)
+        }
+        guard let auxblob = request.auxblob else {
+            throw .failed(.vcekChain, reason: "no auxblob (certificate table) was given")
+        }
+        return VerifiedEvidence(report: try verifier.verifySNPReport(request.evidence, auxblob: auxblob), guest: name)
+    }
+
+    /// The provider's launch values signed into every report; no backend of its own.
+    public static func plan(_ context: GuestContext<Settings>) throws(AssemblyError) -> GuestPlan {
+        let spec = context.spec, settings = context.settings, log = context.log
+        let authority = try AssemblyError.authority { () throws(EvidenceError) in try SNPAuthority(seed: spec.seed) }
+        return GuestPlan(measured: context.measured, backend: SoftwareBackend()) { providers throws(AssemblyError) in
+            let registers = try AssemblyError.binding { () throws(RegisterBindingError) in
+                try SNPRegisters(providers.measured, for: "the sev_guest report (configfs-tsm)")
+            }
+            return GuestFaces(reports: SNPReportProvider(
+                registers: registers, authority: authority, privlevelFloor: settings.privlevelFloor,
+                svsm: settings.svsm ? SVSMServicesManifest.mock(seed: spec.seed) : nil,
+                visibilityCallbacks: spec.kernel.has(.reportVisibilityCallbacks), log: log))
+        }
+    }
+}
+
+/// The kernel releases that show SEV-SNP's elements (see `KernelFeature`).
+extension SNPGuest {
+    /// Provider `sev_guest`: the extra item type, + privlevel, privlevel_floor (always 0), auxblob.
+    /// f47906782c76 "virt: sevguest: Add TSM_REPORTS support for SNP_GET_EXT_REPORT".
+    public static let reportsFeature = KernelFeature(
+        KernelRelease(6, 7), commit: "f47906782c76", "the sev_guest report provider (+ privlevel, privlevel_floor, auxblob)")
+    /// sev_guest's `privlevel_floor` is the VMPCK in use (the executing VMPL), no longer always 0.
+    /// 614dc0fb7632 "sev-guest: configfs-tsm: Allow the privlevel_floor attribute to be updated".
+    public static let vmpckFloor = KernelFeature(
+        KernelRelease(6, 11), commit: "614dc0fb7632", "sev_guest privlevel_floor = the VMPCK in use (before: always 0)")
+    /// sev_guest under an SVSM: service_provider, service_guid, service_manifest_version and
+    /// manifestblob. 627dc671518b "x86/sev: Extend the config-fs attestation support for an SVSM"
+    /// (merge 408323581b72, tag x86_sev_for_v6.11_rc1; the ABI doc's "v6.10" is stale).
+    public static let svsmAttestation = KernelFeature(
+        KernelRelease(6, 11), commit: "627dc671518b",
+        "SVSM attestation (service_provider, service_guid, service_manifest_version, manifestblob)")
+
+    public static var kernelFeatures: [KernelFeature] { [reportsFeature, vmpckFloor, svsmAttestation] }
+
+    public static var kernelColumns: [KernelColumn] {
+        [KernelColumn("sev_guest reports") { $0.has(.reportVisibilityCallbacks) ? "7 (callbacks; floor = VMPCK)" : "7 (fixed set; floor 0)" },
+         KernelColumn("SVSM attributes + manifestblob", marking: svsmAttestation)]
+    }
+
+    public static func kernelRefusal(_ values: GuestOptionValues, release: KernelRelease) -> KernelRelease.Refusal? {
+        if values.has("--svsm") && !release.has(svsmAttestation) { return .lacks(svsmAttestation, option: "--svsm", release: release) }
+        if let floor = values["--privlevel-floor"], floor != "0", !release.has(vmpckFloor) {
+            return .lacks(vmpckFloor, option: "--privlevel-floor \(floor)", release: release)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,109 @@
+import FoundationEssentials
+import TSMBackends
+import TSMBytes
+import TSMEventLog
+import TSMEvidence
+import TSMGuest
+import TSMModel
+
+/// Intel TDX: the `tdx` provider's registers behind every face — the RFC v2 tree, the 6.16
+/// `tdx_guest` measurements, `/dev/tdx_guest`'s TDREPORT, configfs-tsm DCAP quotes signed by
+/// the mock Intel hierarchy (`TDXAuthority`), and the CCEL boot log plus a runtime log of every
+/// extend. Its evidence is checked as DCAP does, with the collateral of `tsmfs collateral`.
+public enum TDXGuest: GuestDefinition {
+    public static let name = "tdx"
+    public static let title = "TDX"
+    public static let reportProviderName = "tdx_guest"
+    public static var provider: ProviderDescriptor { TDXRegisters.table }
+    public static let servedByDefault = true
+    public static let faces = "--guest tdx (its quotes, TDREPORTs and event log)"
+
+    /// What the TDX options give.
+    public struct Settings: Sendable {
+        /// The boot whose replay gives the RTMRs their initial values; nil for a synthetic boot.
+        public var bootLog: TCGEventLog?
+        /// The status of the TCB level the mock platform matches in the mock collateral.
+        public var tcbStatus: TCBStatus = .upToDate
+        /// TDX module 1.5: quotes are v5 with a TD 1.5 body.
+        public var module15 = false
+    }
+
+    public static let options = ["--boot-log", "--tcb-status", "--tdx-module"]
+
+    public static func validate(_ values: GuestOptionValues) throws(GuestOptionError) {
+        if let module = values["--tdx-module"], module != "1.0" && module != "1.5" {
+            throw GuestOptionError("--tdx-module is 1.0 or 1.5")
+        }
+        if let status = values["--tcb-status"], TCBStatus(rawValue: status) == nil {
+            let known = TCBStatus.allCases.map(\.rawValue).joined(separator: ", ")
+            throw GuestOptionError("--tcb-status \(status): not one of \(known)")
+        }
+    }
+
+    public static func settings(_ values: GuestOptionValues) throws(GuestOptionError) -> Settings {
+        try validate(values)
+        var settings = Settings()
+        settings.tcbStatus = values["--tcb-status"].flatMap(TCBStatus.init(rawValue:)) ?? .upToDate
+        settings.module15 = values["--tdx-module"] == "1.5"
+        if let path = values["--boot-log"] {
+            do {
+                settings.bootLog = try BootLog.load(try ProviderSelection.readFile(path))
+            } catch let error as ProviderSelection.Failure {
+                throw GuestOptionError(error.description)
+            } catch {
+                throw GuestOptionError("\(path): \(error)")
+            }
+        }
+        return settings
+    }
+
+    public static func journalContext(_ settings: Settings) -> String {
+        settings.bootLog.map { "\($0.encoded())" } ?? "default"
+    }
+
+    public static var kernelInterface: (any KernelInterface.Type)? { TDXKernel.self }
+
+    public static func trustAnchorPEM(seed: String) throws(EvidenceError) -> String {
+        try TDXAuthority(seed: seed).rootCertificatePEM
+    }
+
+    public static func certificates(seed: String) throws(EvidenceError) -> [CertificateFile] {
+        let authority = try TDXAuthority(seed: seed)
+        return [CertificateFile("root.pem", authority.rootCertificatePEM),
+                CertificateFile("platform-ca.pem", authority.intermediateCertificatePEM),
+                CertificateFile("pck.pem", authority.leafCertificatePEM)]
+    }
+
+    public static func collateral(seed: String, at now: Date) throws(EvidenceError) -> String? {
+        try TDXAuthority(seed: seed).tdxCollateral(at: now).json
+    }
+
+    public static let verification = VerificationInputs(collateral: true)
+
+    /// DCAP's checks (see `EvidenceVerifier.verifyTDXQuote`), then the collateral given, or the
+    /// seed's own (issued now) unless a trust anchor came without collateral: its TCB status
+    /// and advisories join the claims.
+    public static func verify(_ request: VerifyRequest) throws(EvidenceError) -> VerifiedEvidence {
+        let verifier: EvidenceVerifier
+        if let pem = request.trustAnchorPEM {
+            verifier = try EvidenceVerifier(trustAnchorPEM: pem)
+        } else {
+            verifier = EvidenceVerifier(trustAnchorDER: try TDXAuthority(seed: request.seed).rootCertificateDER)
+        }
+        let quote = try verifier.verifyTDXQuote(request.evidence)
+        let verified = VerifiedEvidence(quote: quote, guest: name)
+        let collateral: TDXCollateral
+        if let json = request.collateral {
+            collateral = try TDXCollateral(json: json)
+        } else if request.trustAnchorPEM == nil {
+            collateral = try TDXAuthority(seed: request.seed).tdxCollateral(at: Date())
+        } else {
+            return verified
+        }
+        let verdict = try verifier.verifyTDXCollateral(collateral, for: quote)
+        return VerifiedEvidence(guest: name, reportData: verified.reportData, claims: verified.claims + [
+            VerifiedEvidence.Field("tcb_status", .text(verdict.status.rawValue)),
+            VerifiedEvidence.Field("advisory_ids", .text(verdict.advisoryIDs.joined(separator: ","))),
+        ])
+    }
+}
