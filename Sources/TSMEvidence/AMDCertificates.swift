@@ -120,7 +120,7 @@ enum AMDCertificates {
         let tbs = DERWriter.sequence(
             DERWriter.explicit(0, DERWriter.integer(2)), serial, algorithm, issuer, validity, subject, spki,
             DERWriter.explicit(3, DERWriter.sequence(extensions.flatMap { $0 })))
-        return DERWriter.sequence(tbs, algorithm, DERWriter.bitString(try signer.sign(tbs)))
+        return DERWriter.sequence(tbs, algorithm, DERWriter.bitString(try mappingCryptoError(signer.sign(tbs))))
     }
 }
 
