@@ -77,7 +77,7 @@ public enum VerifiedEvidence: Sendable, Equatable {
             switch field.value {
             case .bytes(let bytes): value = "\"\(Hex.encode(bytes))\""
             case .number(let number): value = String(number)
-            case .text(let text): value = "\"\(Self.escaped(text))\""
+            case .text(let text): value = JSONText.quoted(text)
             }
             return "  \"\(field.name)\": \(value)"
         }
@@ -115,18 +115,5 @@ public enum VerifiedEvidence: Sendable, Equatable {
 
     static func hex64(_ value: UInt64) -> String {
         "0x" + Hex.digits(of: value)
-    }
-
-    static func escaped(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
     }
 }
