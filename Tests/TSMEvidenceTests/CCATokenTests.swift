@@ -123,3 +123,16 @@ import Testing
         }
     }
 }
+
+/// A refusal by TSMCrypto's CBOR decoder reaches a token's reader as the EvidenceError of the
+/// same case, with the message it had when the decoder lived in TSMEvidence.
+@Suite struct CryptoErrorMappingTests {
+    @Test func cborRefusalsReadAsBefore() {
+        #expect(throws: EvidenceError.truncated(structure: "CCA token", field: "CBOR item", offset: 1, needed: 4, available: 3)) {
+            try CCAToken.parse([0x44, 0x01, 0x02, 0x03])
+        }
+        let error = EvidenceError(CryptoError.malformed(structure: "CBOR", reason: "more than 4096 data items"))
+        #expect(error.description == "malformed CBOR: more than 4096 data items")
+        #expect(EvidenceError(CryptoError.key(role: "ARK", reason: "x")).description == "ARK certificate: x")
+    }
+}
