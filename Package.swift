@@ -98,12 +98,28 @@ let package = Package(
         // text, bounded whole-file reads and Unix socket addresses. Depends on nothing of ours.
         .target(name: "TSMBytes"),
         .testTarget(name: "TSMBytesTests", dependencies: ["TSMBytes"]),
+        // Cryptographic primitives swift-crypto lacks: RFC 6979 deterministic ECDSA (with its
+        // bignum), deterministic RSASSA-PSS, and the CBOR / COSE_Sign1 codecs of CCA tokens.
+        .target(
+            name: "TSMCrypto",
+            dependencies: [
+                "TSMBytes",
+                .product(name: "Crypto", package: "swift-crypto"),
+                // RSASSA-PSS: the raw RSA private operation and PSS verification.
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+        .testTarget(
+            name: "TSMCryptoTests",
+            dependencies: ["TSMCrypto", "TSMBytes", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // Attestation evidence: a seeded mock authority, TDX Quote v4 and SEV-SNP report encoders,
         // parsers and a verifier. Independent of FUSE and of the register model.
         .target(
             name: "TSMEvidence",
             dependencies: [
                 "TSMBytes",
+                "TSMCrypto",
                 .product(name: "Crypto", package: "swift-crypto"),
                 // RSASSA-PSS for the AMD-shaped SEV-SNP chain (ARK, ASK).
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
@@ -202,6 +218,8 @@ let package = Package(
             name: "TSMEvidenceTests",
             dependencies: [
                 "TSMEvidence",
+                "TSMCrypto",
+                "TestSupport",
                 "TSMBytes",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),

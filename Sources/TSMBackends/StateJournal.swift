@@ -122,10 +122,15 @@ public final class StateJournal: ChangeJournal {
 
     static func encode(_ change: RegisterChange) -> [UInt8] {
         let name = Array(change.provider.utf8)
-        var payload: [UInt8] = [change.kind.rawValue]
-        payload += le16(name.count) + name + le16(change.register) + le16(change.data.count) + change.data
-        let length = le32(payload.count)
-        return length + lengthCheck(length[...]) + payload + checksum((length + payload)[...])
+        var payload = ByteWriter()
+        payload.u8(change.kind.rawValue)
+        payload.u16(UInt16(truncatingIfNeeded: name.count))
+        payload.append(name)
+        payload.u16(UInt16(truncatingIfNeeded: change.register))
+        payload.u16(UInt16(truncatingIfNeeded: change.data.count))
+        payload.append(change.data)
+        let length = UInt32(truncatingIfNeeded: payload.bytes.count).littleEndianBytes
+        return length + lengthCheck(length[...]) + payload.bytes + checksum((length + payload.bytes)[...])
     }
 
     static func parse(_ bytes: [UInt8], fingerprint: [UInt8], path: String) throws(Failure) -> ([RegisterChange], Int) {
@@ -167,19 +172,16 @@ public final class StateJournal: ChangeJournal {
 
     static func decode(_ payload: [UInt8]) -> RegisterChange? {
         guard payload.count >= 7, let kind = RegisterChange.Kind(rawValue: payload[0]) else { return nil }
-        let nameLength = Int(payload[1]) | Int(payload[2]) << 8
+        let nameLength = Int(UInt16(littleEndianBytes: payload[1..<3]))
         guard payload.count >= 7 + nameLength else { return nil }
         let name = String(decoding: payload[3..<(3 + nameLength)], as: UTF8.self)
         var index = 3 + nameLength
-        let register = Int(payload[index]) | Int(payload[index + 1]) << 8
-        let dataLength = Int(payload[index + 2]) | Int(payload[index + 3]) << 8
+        let register = Int(UInt16(littleEndianBytes: payload[index..<(index + 2)]))
+        let dataLength = Int(UInt16(littleEndianBytes: payload[(index + 2)..<(index + 4)]))
         index += 4
         guard payload.count == index + dataLength else { return nil }
         return RegisterChange(provider: name, register: register, kind: kind, data: Array(payload[index...]))
     }
-
-    private static func le16(_ value: Int) -> [UInt8] { UInt16(truncatingIfNeeded: value).littleEndianBytes }
-    private static func le32(_ value: Int) -> [UInt8] { UInt32(truncatingIfNeeded: value).littleEndianBytes }
 
     // MARK: I/O
 

@@ -2,7 +2,6 @@ import TSMBytes
 
 /// The shared bounds-checked reader, throwing ``EventLogError/truncated(structure:field:offset:needed:available:)``.
 typealias ByteReader = TSMBytes.ByteReader<EventLogError>
-typealias ByteWriter = TSMBytes.ByteWriter
 
 extension EventLogError: TruncationReporting {
     public static func truncated(_ t: Truncation) -> EventLogError {

@@ -1,3 +1,5 @@
+import TSMBytes
+
 /// The ACPI Confidential Computing Event Log table, "CCEL" (ACPI 6.5; EDK II's
 /// `EFI_ACPI_6_5_CONFIDENTIAL_COMPUTING_EVENT_LOG_TABLE`): the standard 36-byte
 /// description header, then CC Type, CC Subtype, a reserved u16, LAML and LASA. 56 bytes.

@@ -1,4 +1,5 @@
 import Synchronization
+import TSMBytes
 
 /// The runtime event log: an append-only, thread-safe list of ``RuntimeRecord``s, held as the
 /// `TCG_PCR_EVENT2` bytes a reader is served (records only; the boot log's Spec ID header

@@ -1,3 +1,5 @@
+import TSMBytes
+
 /// The log's first record: a `TCG_PCClientPCREvent` (the SHA-1 style header: pcrIndex,
 /// eventType `EV_NO_ACTION`, a 20-byte zero digest, eventSize) whose event is a
 /// `TCG_EfiSpecIDEventStruct` with signature "Spec ID Event03" (TCG PC Client PFP 1.06, 10.4.5.1).

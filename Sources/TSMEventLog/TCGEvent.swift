@@ -1,3 +1,4 @@
+import TSMBytes
 import TSMModel
 
 /// One record of a TDX event log: a `TCG_PCR_EVENT2` (TCG PC Client PFP 1.06, 10.2.2) as the

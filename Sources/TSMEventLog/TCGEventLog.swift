@@ -1,3 +1,4 @@
+import TSMBytes
 import TSMModel
 
 /// A TCG2 crypto-agile event log as TDX firmware leaves it in the ACPI CCEL log area: the

@@ -16,13 +16,23 @@ enum AMDCertificates {
     /// OU=Engineering, C=US, L=Santa Clara, ST=CA, O=Advanced Micro Devices, CN=`commonName`: AMD's
     /// order and string types (C PrintableString, the others UTF8String).
     static func name(_ commonName: String) -> [UInt8] {
-        func rdn(_ arc: UInt, _ value: [UInt8]) -> [UInt8] {
-            DERWriter.set(DERWriter.sequence(DERWriter.oid([2, 5, 4, arc]), value))
+        constant { coder in
+            let rdns: [(UInt, any DERSerializable)] = [
+                (11, ASN1UTF8String("Engineering")), (6, "US" as ASN1PrintableString),
+                (7, ASN1UTF8String("Santa Clara")), (8, ASN1UTF8String("CA")),
+                (10, ASN1UTF8String("Advanced Micro Devices")), (3, ASN1UTF8String(commonName)),
+            ]
+            try coder.appendConstructedNode(identifier: .sequence) { coder in
+                for (arc, value) in rdns {
+                    try coder.appendConstructedNode(identifier: .set) { coder in
+                        try coder.appendConstructedNode(identifier: .sequence) { coder in
+                            try coder.serialize(ASN1ObjectIdentifier(arrayLiteral: 2, 5, 4, arc))
+                            try coder.serialize(value)
+                        }
+                    }
+                }
+            }
         }
-        return DERWriter.sequence(
-            rdn(11, DERWriter.utf8String("Engineering")), rdn(6, DERWriter.printableString("US")),
-            rdn(7, DERWriter.utf8String("Santa Clara")), rdn(8, DERWriter.utf8String("CA")),
-            rdn(10, DERWriter.utf8String("Advanced Micro Devices")), rdn(3, DERWriter.utf8String(commonName)))
     }
 
     static let arkName = name("ARK-\(productLine)")
@@ -36,32 +46,60 @@ enum AMDCertificates {
     static let pssWithoutTrailer: [UInt8] = pss(trailer: false)
 
     static func pss(trailer: Bool) -> [UInt8] {
-        let sha384 = DERWriter.sequence(DERWriter.oid([2, 16, 840, 1, 101, 3, 4, 2, 2]), [0x05, 0x00])
-        let mgf1 = DERWriter.sequence(DERWriter.oid([1, 2, 840, 113549, 1, 1, 8]), sha384)
-        let parameters = DERWriter.sequence(
-            DERWriter.explicit(0, sha384), DERWriter.explicit(1, mgf1), DERWriter.explicit(2, DERWriter.integer(48)),
-            trailer ? DERWriter.explicit(3, DERWriter.integer(1)) : [])
-        return DERWriter.sequence(DERWriter.oid(rsassaPSS), parameters)
+        func sha384(_ coder: inout DER.Serializer) throws {
+            try coder.appendConstructedNode(identifier: .sequence) { coder in
+                try coder.serialize(ASN1ObjectIdentifier(arrayLiteral: 2, 16, 840, 1, 101, 3, 4, 2, 2))
+                try coder.serialize(ASN1Null())
+            }
+        }
+        return constant { coder in
+            try coder.appendConstructedNode(identifier: .sequence) { coder in
+                try coder.serialize(rsassaPSS)
+                try coder.appendConstructedNode(identifier: .sequence) { coder in
+                    try coder.appendConstructedNode(identifier: explicit(0)) { try sha384(&$0) }
+                    try coder.appendConstructedNode(identifier: explicit(1)) { coder in
+                        try coder.appendConstructedNode(identifier: .sequence) { coder in
+                            try coder.serialize(ASN1ObjectIdentifier(arrayLiteral: 1, 2, 840, 113549, 1, 1, 8))
+                            try sha384(&coder)
+                        }
+                    }
+                    try coder.serialize(48, explicitlyTaggedWithTagNumber: 2, tagClass: .contextSpecific)
+                    if trailer { try coder.serialize(1, explicitlyTaggedWithTagNumber: 3, tagClass: .contextSpecific) }
+                }
+            }
+        }
     }
 
     static let rsassaPSS: ASN1ObjectIdentifier = [1, 2, 840, 113549, 1, 1, 10]
 
     /// Validity: 2025-01-01T00:00:00Z to 2049-12-31T23:59:59Z, both UTCTime.
-    static let validity = DERWriter.sequence(DERWriter.utcTime(year: 2025, month: 1, day: 1),
-                                             DERWriter.utcTime(year: 2049, month: 12, day: 31, hour: 23, minute: 59, second: 59))
+    static let validity = constant { coder in
+        try coder.appendConstructedNode(identifier: .sequence) { coder in
+            try coder.serialize(try UTCTime(year: 2025, month: 1, day: 1, hours: 0, minutes: 0, seconds: 0))
+            try coder.serialize(try UTCTime(year: 2049, month: 12, day: 31, hours: 23, minutes: 59, seconds: 59))
+        }
+    }
 
     /// A 16-byte positive serial number from the seed and the role.
     static func serial(seed: String, role: String) -> [UInt8] {
         var bytes = Array(SHA256.hash(data: Array("\(seed)/amd \(role)".utf8)).prefix(16))
         bytes[0] = (bytes[0] & 0x7f) | 0x40
-        return DERWriter.integer(bytes: bytes)
+        return constant { try $0.serialize(bytes[...]) }
     }
 
     /// The CRL distribution point AMD's ARK and ASK name: one fullName URI.
-    static let crlDistributionPoint: [UInt8] = {
-        let uri = DERWriter.tlv(0x86, Array("https://kdsintf.amd.com/vcek/v1/\(productLine)/crl".utf8))
-        return DERWriter.sequence(DERWriter.sequence(DERWriter.explicit(0, DERWriter.explicit(0, uri))))
-    }()
+    static let crlDistributionPoint = constant { coder in
+        let uri = try ASN1IA5String("https://kdsintf.amd.com/vcek/v1/\(productLine)/crl")
+        try coder.appendConstructedNode(identifier: .sequence) { coder in
+            try coder.appendConstructedNode(identifier: .sequence) { coder in
+                try coder.appendConstructedNode(identifier: explicit(0)) { coder in
+                    try coder.appendConstructedNode(identifier: explicit(0)) { coder in
+                        try uri.serialize(into: &coder, withIdentifier: ASN1Identifier(tagWithNumber: 6, tagClass: .contextSpecific))
+                    }
+                }
+            }
+        }
+    }
 
     /// SHA-1 of the subjectPublicKey BIT STRING's contents (RFC 5280 4.2.1.2 method 1).
     static func keyIdentifier(spki: [UInt8]) -> [UInt8] {
@@ -75,11 +113,11 @@ enum AMDCertificates {
     /// The ARK: self-issued, keyUsage keyCertSign|cRLSign, SKI, basicConstraints CA, CRL DP.
     static func ark(seed: String, key: RSAPSSSigner) throws(EvidenceError) -> [UInt8] {
         let spki = Array(key.publicKey.derRepresentation)
-        let extensions = [
-            DERWriter.extension([2, 5, 29, 15], critical: true, value: [0x03, 0x02, 0x01, 0x06]),
-            DERWriter.extension([2, 5, 29, 14], value: DERWriter.octetString(keyIdentifier(spki: spki))),
-            DERWriter.extension([2, 5, 29, 19], critical: true, value: [0x30, 0x03, 0x01, 0x01, 0xff]),
-            DERWriter.extension([2, 5, 29, 31], value: crlDistributionPoint),
+        let extensions = try [
+            `extension`([2, 5, 29, 15], critical: true, value: ASN1BitString(bytes: [0x06], paddingBits: 1)),
+            `extension`([2, 5, 29, 14], value: ASN1OctetString(contentBytes: keyIdentifier(spki: spki)[...])),
+            `extension`([2, 5, 29, 19], critical: true, value: CABasicConstraints(pathLength: nil)),
+            `extension`([2, 5, 29, 31], value: RawDER(bytes: crlDistributionPoint)),
         ]
         return try issue(serial: serial(seed: seed, role: "ark"), algorithm: pssWithTrailer, issuer: arkName, subject: arkName,
                          spki: spki, extensions: extensions, signer: key)
@@ -88,13 +126,13 @@ enum AMDCertificates {
     /// The ASK: SKI, AKI (the ARK's SKI), basicConstraints CA pathlen 0, keyUsage keyCertSign, CRL DP.
     static func ask(seed: String, key: RSAPSSSigner, arkKey: RSAPSSSigner) throws(EvidenceError) -> [UInt8] {
         let spki = Array(key.publicKey.derRepresentation)
-        let authority = keyIdentifier(spki: Array(arkKey.publicKey.derRepresentation))
-        let extensions = [
-            DERWriter.extension([2, 5, 29, 14], value: DERWriter.octetString(keyIdentifier(spki: spki))),
-            DERWriter.extension([2, 5, 29, 35], value: DERWriter.sequence(DERWriter.tlv(0x80, authority))),
-            DERWriter.extension([2, 5, 29, 19], critical: true, value: [0x30, 0x06, 0x01, 0x01, 0xff, 0x02, 0x01, 0x00]),
-            DERWriter.extension([2, 5, 29, 15], critical: true, value: [0x03, 0x02, 0x01, 0x04]),
-            DERWriter.extension([2, 5, 29, 31], value: crlDistributionPoint),
+        let authority = ASN1OctetString(contentBytes: keyIdentifier(spki: Array(arkKey.publicKey.derRepresentation))[...])
+        let extensions = try [
+            `extension`([2, 5, 29, 14], value: ASN1OctetString(contentBytes: keyIdentifier(spki: spki)[...])),
+            `extension`([2, 5, 29, 35], value: AuthorityKeyID(keyIdentifier: authority)),
+            `extension`([2, 5, 29, 19], critical: true, value: CABasicConstraints(pathLength: 0)),
+            `extension`([2, 5, 29, 15], critical: true, value: ASN1BitString(bytes: [0x04], paddingBits: 1)),
+            `extension`([2, 5, 29, 31], value: RawDER(bytes: crlDistributionPoint)),
         ]
         return try issue(serial: serial(seed: seed, role: "ask"), algorithm: pssWithTrailer, issuer: arkName, subject: askName,
                          spki: spki, extensions: extensions, signer: arkKey)
@@ -104,11 +142,11 @@ enum AMDCertificates {
     /// (structVersion, productName, bl, tee, spl4-7, snp, ucode SPLs, hwID as the raw 64 bytes).
     static func vcek(seed: String, spki: [UInt8], chipID: [UInt8], tcb: SNPTCB, askKey: RSAPSSSigner) throws(EvidenceError) -> [UInt8] {
         let arcs: [(UInt, UInt8)] = [(1, tcb.bootloader), (2, tcb.tee), (4, 0), (5, 0), (6, 0), (7, 0), (3, tcb.snp), (8, tcb.microcode)]
-        let extensions = [
-            DERWriter.extension(VCEKExtension.structVersion, value: DERWriter.integer(0)),
-            DERWriter.extension(VCEKExtension.productName, value: DERWriter.ia5String(productName)),
-        ] + arcs.map { DERWriter.extension(VCEKExtension.spl($0.0), value: DERWriter.integer(UInt64($0.1))) } + [
-            DERWriter.extension(VCEKExtension.hwID, value: chipID),
+        let extensions = try [
+            `extension`(VCEKExtension.structVersion, value: 0),
+            `extension`(VCEKExtension.productName, value: RawDER(bytes: constant { try $0.serialize(ASN1IA5String(productName)) })),
+        ] + arcs.map { arc throws(EvidenceError) in try `extension`(VCEKExtension.spl(arc.0), value: Int(arc.1)) } + [
+            `extension`(VCEKExtension.hwID, value: RawDER(bytes: chipID)),
         ]
         return try issue(serial: serial(seed: seed, role: "vcek \(tcb.rawValue)"), algorithm: pssWithoutTrailer, issuer: askName,
                          subject: vcekName, spki: spki, extensions: extensions, signer: askKey)
@@ -117,10 +155,23 @@ enum AMDCertificates {
     /// Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }.
     static func issue(serial: [UInt8], algorithm: [UInt8], issuer: [UInt8], subject: [UInt8], spki: [UInt8],
                       extensions: [[UInt8]], signer: RSAPSSSigner) throws(EvidenceError) -> [UInt8] {
-        let tbs = DERWriter.sequence(
-            DERWriter.explicit(0, DERWriter.integer(2)), serial, algorithm, issuer, validity, subject, spki,
-            DERWriter.explicit(3, DERWriter.sequence(extensions.flatMap { $0 })))
-        return DERWriter.sequence(tbs, algorithm, DERWriter.bitString(try signer.sign(tbs)))
+        let tbs = try der { coder in
+            try coder.appendConstructedNode(identifier: .sequence) { coder in
+                try coder.serialize(2, explicitlyTaggedWithTagNumber: 0, tagClass: .contextSpecific)
+                for part in [serial, algorithm, issuer, validity, subject, spki] { coder.serializeRawBytes(part) }
+                coder.appendConstructedNode(identifier: explicit(3)) { coder in
+                    coder.appendConstructedNode(identifier: .sequence) { coder in extensions.forEach { coder.serializeRawBytes($0) } }
+                }
+            }
+        }
+        let signature = try mappingCryptoError(signer.sign(tbs))
+        return try der { coder in
+            try coder.appendConstructedNode(identifier: .sequence) { coder in
+                coder.serializeRawBytes(tbs)
+                coder.serializeRawBytes(algorithm)
+                try coder.serialize(ASN1BitString(bytes: signature[...]))
+            }
+        }
     }
 }
 

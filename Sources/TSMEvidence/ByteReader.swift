@@ -2,7 +2,6 @@ import TSMBytes
 
 /// The shared bounds-checked reader, throwing ``EvidenceError/truncated(structure:field:offset:needed:available:)``.
 typealias ByteReader = TSMBytes.ByteReader<EvidenceError>
-typealias ByteWriter = TSMBytes.ByteWriter
 
 extension EvidenceError: TruncationReporting {
     public static func truncated(_ t: Truncation) -> EvidenceError {

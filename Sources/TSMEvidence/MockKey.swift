@@ -24,12 +24,7 @@ public struct MockKey: Sendable, Hashable {
             info: Array(label.utf8),
             outputByteCount: curve.scalarSize + 8
         ).withUnsafeBytes { Array($0) }
-        var orderMinusOne = curve.orderBigEndian
-        orderMinusOne[orderMinusOne.count - 1] -= 1  // n is odd: no borrow
-        let math = ModularArithmetic(modulusBigEndian: orderMinusOne)
-        let reduced = math.reduce(ModularArithmetic.number(bigEndian: okm))
-        let scalar = ModularArithmetic.add(reduced + [0], [1])
-        self.scalar = ModularArithmetic.bigEndianBytes(scalar, count: curve.scalarSize)
+        scalar = curve.scalar(reducing: okm)
     }
 
     /// A key from a raw big-endian scalar (tests use RFC 6979's vectors).

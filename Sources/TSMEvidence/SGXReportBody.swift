@@ -1,4 +1,5 @@
 import Crypto
+import TSMBytes
 
 /// The 384-byte SGX REPORT body (sgx_report_body_t) a DCAP quote carries as its QE report: the
 /// quoting enclave's identity plus REPORTDATA, which binds the attestation key.

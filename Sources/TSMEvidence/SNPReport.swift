@@ -1,3 +1,5 @@
+import TSMBytes
+
 /// The SEV-SNP ATTESTATION_REPORT, the `sev_guest` outblob (ABI.md 4.6; SEV-SNP ABI spec table
 /// "ATTESTATION_REPORT structure"; go-sev-guest abi.go): 1184 little-endian bytes, signed over
 /// bytes 0..<0x2A0 with ECDSA P-384/SHA-384, the signature at 0x2A0 as R and S of 72 bytes

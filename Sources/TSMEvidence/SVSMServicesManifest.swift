@@ -38,20 +38,23 @@ public struct SVSMServicesManifest: Sendable, Equatable {
     public func encoded() -> [UInt8] {
         let headerSize = Self.entrySize * (1 + services.count)
         let total = headerSize + services.reduce(0) { $0 + $1.data.count }
-        var bytes = Self.manifestGUID.mixedEndian.bytes + Self.le32(total) + Self.le32(services.count)
+        var writer = ByteWriter()
+        writer.append(Self.manifestGUID.mixedEndian.bytes)
+        writer.u32(UInt32(truncatingIfNeeded: total))
+        writer.u32(UInt32(truncatingIfNeeded: services.count))
         var cursor = headerSize
         for service in services {
-            bytes += service.guid.mixedEndian.bytes + Self.le32(cursor) + Self.le32(service.data.count)
+            writer.append(service.guid.mixedEndian.bytes)
+            writer.u32(UInt32(truncatingIfNeeded: cursor))
+            writer.u32(UInt32(truncatingIfNeeded: service.data.count))
             cursor += service.data.count
         }
-        for service in services { bytes += service.data }
-        return bytes
+        for service in services { writer.append(service.data) }
+        return writer.bytes
     }
 
     /// REPORT_DATA of the SVSM's attestation report: SHA-512(nonce ‖ manifest).
     public static func reportData(nonce: [UInt8], manifest: [UInt8]) -> [UInt8] {
         Array(SHA512.hash(data: nonce + manifest))
     }
-
-    private static func le32(_ value: Int) -> [UInt8] { UInt32(truncatingIfNeeded: value).littleEndianBytes }
 }

@@ -32,7 +32,7 @@ public struct TDXCollateral: Sendable, Equatable {
             ("qe_identity_issuer_chain", tcbInfoIssuerChain), ("qe_identity", qeIdentity),
             ("qe_identity_signature", Hex.encode(qeIdentitySignature)),
         ]
-        return "{" + fields.map { "\(JSONText.string($0.0)):\(JSONText.string($0.1))" }.joined(separator: ",") + "}\n"
+        return "{" + fields.map { "\(JSONText.quoted($0.0)):\(JSONText.quoted($0.1))" }.joined(separator: ",") + "}\n"
     }
 
     /// The PCS `/tdx/certification/v4/tcb` body: `{"tcbInfo":...,"signature":"hex"}`, the TCB
@@ -81,29 +81,5 @@ extension TDXAuthority {
         } catch {
             throw .certificate(role: "collateral", reason: "\(error)")
         }
-    }
-}
-
-/// Minimal JSON text writing: strings escaped per RFC 8259.
-enum JSONText {
-    static func string(_ value: String) -> String {
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 }

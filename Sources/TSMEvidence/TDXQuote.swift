@@ -106,7 +106,7 @@ public struct TDXQuote: Sendable, Equatable {
     public static func signedLength(of bytes: [UInt8]) -> Int? {
         guard bytes.count >= 54 else { return nil }
         guard bytes[0] == 5, bytes[1] == 0 else { return signedRange.upperBound }
-        let size = Int(bytes[50]) | Int(bytes[51]) << 8 | Int(bytes[52]) << 16 | Int(bytes[53]) << 24
+        let size = Int(UInt32(littleEndianBytes: bytes[50..<54]))
         return size <= bytes.count ? 54 + size : nil
     }
 

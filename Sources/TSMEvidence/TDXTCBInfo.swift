@@ -39,7 +39,7 @@ enum TDXTCBInfo {
     static func qeIdentityJSON(qeReport: SGXReportBody, issued: Date, next: Date) -> String {
         "{\"id\":\"TD_QE\",\"version\":2,\"issueDate\":\"\(UTCDate(issued).iso8601)\",\"nextUpdate\":\"\(UTCDate(next).iso8601)\","
             + "\"tcbEvaluationDataNumber\":\(TDXAuthority.tcbEvaluationDataNumber),"
-            + "\"miscselect\":\"\(Hex.encode(withUnsafeBytes(of: qeReport.miscSelect.littleEndian) { Array($0) }).uppercased())\","
+            + "\"miscselect\":\"\(Hex.encode(qeReport.miscSelect.littleEndianBytes).uppercased())\","
             + "\"miscselectMask\":\"FFFFFFFF\",\"attributes\":\"\(Hex.encode(qeReport.attributes.prefix(8) + [UInt8](repeating: 0, count: 8)).uppercased())\","
             + "\"attributesMask\":\"FBFFFFFFFFFFFFFF0000000000000000\",\"mrsigner\":\"\(Hex.encode(qeReport.mrSigner).uppercased())\","
             + "\"isvprodid\":\(qeReport.isvProdID),\"tcbLevels\":[{\"tcb\":{\"isvsvn\":\(qeReport.isvSVN)},"

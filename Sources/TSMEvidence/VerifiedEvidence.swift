@@ -51,7 +51,7 @@ public struct VerifiedEvidence: Sendable, Equatable {
             switch field.value {
             case .bytes(let bytes): value = "\"\(Hex.encode(bytes))\""
             case .number(let number): value = String(number)
-            case .text(let text): value = "\"\(Self.escaped(text))\""
+            case .text(let text): value = JSONText.quoted(text)
             }
             return "  \"\(field.name)\": \(value)"
         }
@@ -60,18 +60,5 @@ public struct VerifiedEvidence: Sendable, Equatable {
 
     static func hex64(_ value: UInt64) -> String {
         "0x" + Hex.digits(of: value)
-    }
-
-    static func escaped(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
     }
 }

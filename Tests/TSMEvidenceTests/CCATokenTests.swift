@@ -1,5 +1,6 @@
 import Crypto
 import TSMBytes
+import TestSupport
 @testable import TSMEvidence
 import Testing
 
@@ -103,5 +104,35 @@ import Testing
         #expect(throws: EvidenceError.self) { try authority.token(wrong) }
         #expect(throws: EvidenceError.self) { try CCAToken.parse(CBOR.tagged(907, .map([])).encoded()) }
         #expect(throws: EvidenceError.self) { try CCAToken.parse([UInt8](repeating: 0, count: CCAToken.maxSize + 1)) }
+    }
+
+    /// Mutated tokens never crash the parser, and whatever CBOR the decoder accepts re-encodes
+    /// to a document that decodes to the same item.
+    @Test func mutatedTokensNeverCrash() throws {
+        var random = SeededGenerator(seed: 15)
+        let token = try CCAAuthority(seed: "fuzz").token(sampleRealm())
+        for _ in 0..<1500 {
+            var bytes = token
+            for _ in 0..<1 + random.below(4) {
+                bytes[random.below(bytes.count)] = UInt8(truncatingIfNeeded: random.next())
+            }
+            _ = try? CCAToken.parse(bytes)
+            if let item = try? CBORDecoder.decode(bytes) {
+                #expect(try CBORDecoder.decode(item.encoded()) == item)
+            }
+        }
+    }
+}
+
+/// A refusal by TSMCrypto's CBOR decoder reaches a token's reader as the EvidenceError of the
+/// same case, with the message it had when the decoder lived in TSMEvidence.
+@Suite struct CryptoErrorMappingTests {
+    @Test func cborRefusalsReadAsBefore() {
+        #expect(throws: EvidenceError.truncated(structure: "CCA token", field: "CBOR item", offset: 1, needed: 4, available: 3)) {
+            try CCAToken.parse([0x44, 0x01, 0x02, 0x03])
+        }
+        let error = EvidenceError(CryptoError.malformed(structure: "CBOR", reason: "more than 4096 data items"))
+        #expect(error.description == "malformed CBOR: more than 4096 data items")
+        #expect(EvidenceError(CryptoError.key(role: "ARK", reason: "x")).description == "ARK certificate: x")
     }
 }

@@ -32,3 +32,9 @@ enum Authorities {
 func littleEndian(_ bytes: [UInt8], _ offset: Int, _ count: Int) -> UInt64 {
     bytes[offset..<offset + count].reversed().reduce(0) { $0 << 8 | UInt64($1) }
 }
+
+/// Realm claims with recognisable values: challenge 0xC0..., RPV 0x50..., RIM 0x11, REMs 0x20+i.
+func sampleRealm() -> CCARealmClaims {
+    CCARealmClaims(challenge: pattern(0xC0, 48) + pattern(0, 16), personalizationValue: pattern(0x50, 64), hashAlgorithm: "sha-256",
+                   publicKey: [], publicKeyHashAlgorithm: "sha-256", rim: pattern(0x11, 32), rems: (0..<4).map { pattern(0x20 + UInt8($0), 32) })
+}

@@ -54,7 +54,8 @@ public struct CCARealmClaims: Sendable, Equatable {
 
     /// Parses and checks a realm token payload: every claim present with its type and size.
     public static func parse(_ payload: [UInt8]) throws(EvidenceError) -> CCARealmClaims {
-        let claims = ClaimReader(try CBORDecoder.decode(payload, structure: "realm claims"), structure: "realm claims")
+        let decoded = try mappingCryptoError(CBORDecoder.decode(payload, structure: "realm claims"))
+        let claims = ClaimReader(decoded, structure: "realm claims")
         var realm = CCARealmClaims(
             challenge: try claims.bytes(Key.challenge, "challenge", sizes: [64]),
             personalizationValue: try claims.bytes(Key.personalizationValue, "personalization value", sizes: [64]),
@@ -168,7 +169,8 @@ public struct CCAPlatformClaims: Sendable, Equatable {
     /// Parses and checks a platform token payload.
     public static func parse(_ payload: [UInt8]) throws(EvidenceError) -> CCAPlatformClaims {
         let structure = "platform claims"
-        let claims = ClaimReader(try CBORDecoder.decode(payload, structure: structure), structure: structure)
+        let claims = ClaimReader(try mappingCryptoError(CBORDecoder.decode(payload, structure: structure)),
+                                 structure: structure)
         let instanceID = try claims.bytes(Key.instanceID, "instance ID", sizes: [33])
         guard instanceID.first == 0x01 else { throw .malformed(structure: structure, reason: "instance ID does not start with 0x01") }
         guard case .unsigned(let lifecycle) = try claims.value(Key.lifecycle, "lifecycle") else {

@@ -70,12 +70,12 @@ public struct CCAToken: Sendable, Equatable {
         guard bytes.count <= maxSize else {
             throw .malformed(structure: "CCA token", reason: "\(bytes.count) bytes, more than \(maxSize)")
         }
-        let top = try CBORDecoder.decode(bytes, structure: "CCA token")
+        let top = try mappingCryptoError(CBORDecoder.decode(bytes, structure: "CCA token"))
         guard let (platformBytes, realmBytes, format) = entries(top) else {
             throw .malformed(structure: "CCA token", reason: "not tag 399 around {44234: bstr, 44241: bstr} nor tag 907 around {44234: [263, bstr], 44241: [263, bstr]}")
         }
-        let platform = try COSESign1.parse(platformBytes, structure: "platform token")
-        let realm = try COSESign1.parse(realmBytes, structure: "realm token")
+        let platform = try mappingCryptoError(COSESign1.parse(platformBytes, structure: "platform token"))
+        let realm = try mappingCryptoError(COSESign1.parse(realmBytes, structure: "realm token"))
         return CCAToken(format: format, platform: platform, realm: realm, platformClaims: try CCAPlatformClaims.parse(platform.payload),
                         realmClaims: try CCARealmClaims.parse(realm.payload))
     }
@@ -94,7 +94,7 @@ public struct CCAToken: Sendable, Equatable {
     /// carries, the platform challenge = H44240(RAK COSE_Key bytes), then the platform signature.
     public static func verify(_ bytes: [UInt8], cpak: P384.Signing.PublicKey) throws(EvidenceError) -> CCAToken {
         let token = try parse(bytes)
-        let rak = try COSEKey.parseP384(token.realmClaims.publicKey, structure: "realm public key (44237)")
+        let rak = try mappingCryptoError(COSEKey.parseP384(token.realmClaims.publicKey, structure: "realm public key (44237)"))
         guard token.realm.isValid(key: rak) else {
             throw .failed(.realmSignature, reason: "the ES384 signature by the RAK in claim 44237 does not verify")
         }

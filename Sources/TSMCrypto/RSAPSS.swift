@@ -8,26 +8,26 @@ import FoundationEssentials
 /// which keeps the mock ARK byte-identical (and its SHA-256 pin stable). EMSA-PSS-ENCODE is
 /// done here; the RSA private operation (m^d mod n, no padding) is swift-crypto's
 /// `_RSA.BlindSigning.PrivateKey.blindSignature(for:)`, BoringSSL's `RSA_sign_raw`.
-struct RSAPSSSigner: Sendable {
+public struct RSAPSSSigner: Sendable {
     /// Bytes of the salt, of the hash, and of a 4096-bit modulus.
     static let saltSize = 48, hashSize = 48
 
     let key: _RSA.BlindSigning.PrivateKey<SHA384>
     /// The public half, for verifiers and for the certificates' SubjectPublicKeyInfo.
-    let publicKey: _RSA.Signing.PublicKey
+    public let publicKey: _RSA.Signing.PublicKey
 
     /// A signer of a PKCS#1 PEM key; `role` names it in errors.
-    init(pem: String, role: String) throws(EvidenceError) {
+    public init(pemRepresentation pem: String, role: String) throws(CryptoError) {
         do {
             key = try _RSA.BlindSigning.PrivateKey(pemRepresentation: pem, parameters: .RSABSSA_SHA384_PSS_Deterministic)
             publicKey = try _RSA.Signing.PublicKey(derRepresentation: key.publicKey.derRepresentation)
         } catch {
-            throw .certificate(role: role, reason: "the mock RSA key does not load: \(error)")
+            throw .key(role: role, reason: "the mock RSA key does not load: \(error)")
         }
     }
 
     /// The RSASSA-PSS signature of `message` (as many bytes as the modulus).
-    func sign(_ message: [UInt8]) throws(EvidenceError) -> [UInt8] {
+    public func sign(_ message: [UInt8]) throws(CryptoError) -> [UInt8] {
         let modulusBits = publicKey.keySizeInBits
         let salt = Array(HMAC<SHA384>.authenticationCode(for: message, using: SymmetricKey(data: Array("tsmfs mock PSS salt".utf8))))
         let encoded = Self.encode(message: message, salt: salt, emBits: modulusBits - 1)
@@ -36,11 +36,11 @@ struct RSAPSSSigner: Sendable {
         do {
             signature = Array(try key.blindSignature(for: representative).rawRepresentation)
         } catch {
-            throw .certificate(role: "RSA-PSS", reason: "the RSA private operation failed: \(error)")
+            throw .key(role: "RSA-PSS", reason: "the RSA private operation failed: \(error)")
         }
         // A signature that does not verify would be a bug here, not bad input: refuse it.
         guard Self.isValid(signature: signature, of: message, by: publicKey) else {
-            throw .certificate(role: "RSA-PSS", reason: "the signature does not verify with the key's public half")
+            throw .key(role: "RSA-PSS", reason: "the signature does not verify with the key's public half")
         }
         return signature
     }
@@ -69,7 +69,7 @@ struct RSAPSSSigner: Sendable {
     }
 
     /// Whether `signature` is a valid RSASSA-PSS SHA-384 (salt 48) signature of `message`.
-    static func isValid(signature: [UInt8], of message: [UInt8], by key: _RSA.Signing.PublicKey) -> Bool {
+    public static func isValid(signature: [UInt8], of message: [UInt8], by key: _RSA.Signing.PublicKey) -> Bool {
         key.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: SHA384.hash(data: message), padding: .PSS)
     }
 }

@@ -21,11 +21,12 @@ public struct COSESign1: Sendable, Equatable {
         (try? CBORDecoder.decode(protected, structure: "COSE protected header"))?[1]?.intValue
     }
 
-    /// Signs `payload` with `key` (P-384, ES384): the tagged message's encoding.
-    public static func sign(payload: [UInt8], key: MockKey) -> [UInt8] {
+    /// Signs `payload` with `signer`, which returns the raw r‖s ES384 (P-384, SHA-384) signature
+    /// of the bytes it is given: the tagged message's encoding.
+    public static func sign(payload: [UInt8], signer: ([UInt8]) -> [UInt8]) -> [UInt8] {
         let protected = CBOR.intMap([(1, .int(es384))]).encoded()
         let message = COSESign1(protected: protected, payload: payload,
-                                signature: key.sign(sigStructure(protected: protected, payload: payload)))
+                                signature: signer(sigStructure(protected: protected, payload: payload)))
         return message.encoded()
     }
 
@@ -40,7 +41,7 @@ public struct COSESign1: Sendable, Equatable {
     }
 
     /// Parses a tagged COSE_Sign1; `structure` names it in errors ("realm token").
-    public static func parse(_ bytes: [UInt8], structure: String) throws(EvidenceError) -> COSESign1 {
+    public static func parse(_ bytes: [UInt8], structure: String) throws(CryptoError) -> COSESign1 {
         guard case .tagged(tag, .array(let items)) = try CBORDecoder.decode(bytes, structure: structure), items.count == 4 else {
             throw .malformed(structure: structure, reason: "not a COSE_Sign1_Tagged (tag 18 around an array of 4)")
         }
@@ -68,7 +69,7 @@ public enum COSEKey {
     }
 
     /// The P-384 public key a COSE_Key's bytes hold.
-    public static func parseP384(_ bytes: [UInt8], structure: String) throws(EvidenceError) -> P384.Signing.PublicKey {
+    public static func parseP384(_ bytes: [UInt8], structure: String) throws(CryptoError) -> P384.Signing.PublicKey {
         let key = try CBORDecoder.decode(bytes, structure: structure)
         guard key[1]?.intValue == 2, key[-1]?.intValue == 2 else {
             throw .malformed(structure: structure, reason: "not an EC2 P-384 COSE_Key (kty 2, crv 2)")

@@ -14,7 +14,7 @@ public struct CBORDecoder {
     var items = 0
 
     /// Decodes `bytes` as exactly one data item; `structure` names it in errors.
-    public static func decode(_ bytes: [UInt8], structure: String = "CBOR") throws(EvidenceError) -> CBOR {
+    public static func decode(_ bytes: [UInt8], structure: String = "CBOR") throws(CryptoError) -> CBOR {
         var decoder = CBORDecoder(bytes: bytes, structure: structure)
         let item = try decoder.item(depth: 0)
         guard decoder.offset == bytes.count else {
@@ -23,7 +23,7 @@ public struct CBORDecoder {
         return item
     }
 
-    mutating func item(depth: Int) throws(EvidenceError) -> CBOR {
+    mutating func item(depth: Int) throws(CryptoError) -> CBOR {
         guard depth <= Self.maxDepth else { throw fail("nested deeper than \(Self.maxDepth) levels") }
         items += 1
         guard items <= Self.maxItems else { throw fail("more than \(Self.maxItems) data items") }
@@ -68,23 +68,23 @@ public struct CBORDecoder {
     }
 
     /// A length that cannot exceed what remains (each item needs at least one byte).
-    func length(_ argument: UInt64) throws(EvidenceError) -> Int {
+    func length(_ argument: UInt64) throws(CryptoError) -> Int {
         guard argument <= UInt64(bytes.count - offset) else {
-            throw EvidenceError.truncated(structure: structure, field: "CBOR item", offset: offset,
+            throw CryptoError.truncated(structure: structure, field: "CBOR item", offset: offset,
                                           needed: argument > UInt64(Int.max) ? Int.max : Int(argument), available: bytes.count - offset)
         }
         return Int(argument)
     }
 
-    mutating func take(_ count: Int, _ field: String) throws(EvidenceError) -> [UInt8] {
+    mutating func take(_ count: Int, _ field: String) throws(CryptoError) -> [UInt8] {
         guard count <= bytes.count - offset else {
-            throw EvidenceError.truncated(structure: structure, field: field, offset: offset, needed: count, available: bytes.count - offset)
+            throw CryptoError.truncated(structure: structure, field: field, offset: offset, needed: count, available: bytes.count - offset)
         }
         defer { offset += count }
         return Array(bytes[offset..<offset + count])
     }
 
-    func fail(_ reason: String) -> EvidenceError {
+    func fail(_ reason: String) -> CryptoError {
         .malformed(structure: structure, reason: reason)
     }
 }

@@ -22,6 +22,17 @@ public enum ECCurve: String, Sendable, Hashable {
 
     var arithmetic: ModularArithmetic { ModularArithmetic(modulusBigEndian: orderBigEndian) }
 
+    /// The scalar (`bytes` mod (n − 1)) + 1, big-endian, `scalarSize` bytes: 1 ≤ d < n for any
+    /// input, and with 8 bytes more than the scalar the reduction's bias is < 2⁻⁶⁴ (FIPS 186-4
+    /// B.4.1), the derivation of ``TSMEvidence/MockKey``.
+    public func scalar(reducing bytes: [UInt8]) -> [UInt8] {
+        var orderMinusOne = orderBigEndian
+        orderMinusOne[orderMinusOne.count - 1] -= 1  // n is odd: no borrow
+        let math = ModularArithmetic(modulusBigEndian: orderMinusOne)
+        let reduced = math.reduce(ModularArithmetic.number(bigEndian: bytes))
+        return ModularArithmetic.bigEndianBytes(ModularArithmetic.add(reduced + [0], [1]), count: scalarSize)
+    }
+
     /// The curve's hash: SHA-256 for P-256, SHA-384 for P-384 (so hlen = qlen in RFC 6979).
     func digest(_ message: [UInt8]) -> [UInt8] {
         switch self {
@@ -50,9 +61,9 @@ public enum ECCurve: String, Sendable, Hashable {
 /// ECDSA with RFC 6979 deterministic nonces, so that the same key and message always give the
 /// same signature and the mock authority's certificates are byte-identical in every process.
 /// (swift-crypto's ECDSA draws a random nonce and offers no deterministic mode.)
-enum DeterministicECDSA {
+public enum DeterministicECDSA {
     /// The raw r‖s signature (big-endian halves) over the curve hash of `message`.
-    static func sign(_ message: [UInt8], scalar: [UInt8], curve: ECCurve) -> [UInt8] {
+    public static func sign(_ message: [UInt8], scalar: [UInt8], curve: ECCurve) -> [UInt8] {
         let math = curve.arithmetic
         let size = curve.scalarSize
         let hash = curve.digest(message)
