@@ -36,7 +36,7 @@ extension Assembly {
         }
     }
 
-    static func detect(root: String, guests: GuestCatalogue, log: @escaping KernelLog) throws(KernelGuestSetup.Failure)
+    public static func detect(root: String, guests: GuestCatalogue, log: @escaping KernelLog) throws(KernelGuestSetup.Failure)
         -> KernelGuestSetup.Found {
         let base = root.hasSuffix("/") ? root : root + "/"
         let interfaces = guests.guests.compactMap { guest in guest.kernelInterface.map { (guest, $0) } }

@@ -114,7 +114,7 @@ struct KernelBackendUnitTests {
         // A regular file: the ioctl answers ENOTTY.
         #expect(FileManager.default.createFile(atPath: root + "/" + KernelTDXBackend.devicePath, contents: Data()))
         let logs = LogLines()
-        let found = try KernelGuestSetup.detect(root: root, log: logs.log)
+        let found = try Assembly.detect(root: root, guests: Guests.catalogue, log: logs.log)
         let provider = found.provider
         let servtd = try #require(provider.table.indexByName["servtd_hash"])
         let mrtd = try #require(provider.table.indexByName["mrtd"])
@@ -130,7 +130,7 @@ struct KernelBackendUnitTests {
         let directory = try makeTemporaryDirectory("tsmfs-unit")
         defer { try? FileManager.default.removeItem(atPath: directory) }
         do {
-            _ = try KernelGuestSetup.detect(root: directory) { _ in }
+            _ = try Assembly.detect(root: directory, guests: Guests.catalogue) { _ in }
             Issue.record("detected a guest in an empty directory")
         } catch {
             #expect(error.description.contains(directory + "/sys/devices/virtual/misc/tdx_guest/measurements"))

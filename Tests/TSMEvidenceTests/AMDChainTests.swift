@@ -9,7 +9,7 @@ import Testing
 /// AMD's names and extensions, a VCEK whose hwID and SPLs are the report's; it is deterministic,
 /// and the verifier refuses a change to any byte of what is signed.
 @Suite struct AMDChainTests {
-    let authority: MockAuthority
+    let authority: SNPAuthority
     let evidence: SNPEvidence
 
     init() throws {
@@ -70,10 +70,10 @@ import Testing
     }
 
     @Test func sameSeedGivesTheSameARKPin() throws {
-        let again = try MockAuthority(guest: .sevSNP)
+        let again = try SNPAuthority()
         #expect(again.rootCertificateDER == authority.rootCertificateDER)
         #expect(again.snpAuxblob == authority.snpAuxblob)
-        let other = try MockAuthority(guest: .sevSNP, seed: "other")
+        let other = try SNPAuthority(seed: "other")
         #expect(other.rootCertificateDER != authority.rootCertificateDER)
         #expect(other.leafKey != authority.leafKey)
     }
@@ -98,7 +98,7 @@ import Testing
 
     /// Acceptance: flipping any one bit of any byte of the signed part (0..<0x2A0) is refused.
     @Test func everySignedByteIsProtected() {
-        let verifier = EvidenceVerifier(authority: authority)
+        let verifier = EvidenceVerifier(trustAnchorDER: authority.rootCertificateDER)
         for offset in SNPReport.signedRange {
             var corrupted = evidence.report
             corrupted[offset] ^= 0x01
@@ -110,7 +110,7 @@ import Testing
 
     /// Every 3rd byte of the certificate table (header and the three certificates) is protected too.
     @Test func certificateTableBytesAreProtected() {
-        let verifier = EvidenceVerifier(authority: authority)
+        let verifier = EvidenceVerifier(trustAnchorDER: authority.rootCertificateDER)
         for offset in stride(from: 0, to: evidence.auxblob.count, by: 3) {
             var corrupted = evidence.auxblob
             corrupted[offset] ^= 0x01
@@ -125,7 +125,7 @@ import Testing
         report.reportedTCB = SNPTCB(bootloader: 4, tee: 0, snp: 21, microcode: 213)
         let signed = try authority.sign(report)
         #expect(throws: EvidenceError.failed(.vcekBinding, reason: "REPORTED_TCB's SNP SPL 21 is not the VCEK's")) {
-            try EvidenceVerifier(authority: authority).verifySNPReport(signed.report, auxblob: signed.auxblob)
+            try EvidenceVerifier(trustAnchorDER: authority.rootCertificateDER).verifySNPReport(signed.report, auxblob: signed.auxblob)
         }
     }
 

@@ -11,13 +11,13 @@ import Testing
     let now = Date(timeIntervalSince1970: 1_800_000_000)
 
     func verdict(_ status: TCBStatus, collateralSeed: String = "collateral", at offset: TimeInterval = 60) throws -> TCBVerdict {
-        let authority = try MockAuthority(guest: .tdx, seed: "collateral", tcbStatus: status)
+        let authority = try TDXAuthority(seed: "collateral", tcbStatus: status)
         let body = try TDXQuoteBody(mrTD: pattern(0x07, 48), mrConfigID: pattern(0x08, 48), mrOwner: pattern(0x09, 48),
                                     mrOwnerConfig: pattern(0x0a, 48), rtmrs: (0..<4).map { pattern(UInt8($0), 48) }, reportData: pattern(0x0f, 64))
         let bytes = try authority.quote(body)
-        let verifier = EvidenceVerifier(authority: authority)
-        guard case .tdx(let quote) = try verifier.verify(bytes, guest: .tdx) else { throw EvidenceError.wrongGuest(expected: .tdx, actual: .sevSNP) }
-        let collateral = try MockAuthority(guest: .tdx, seed: collateralSeed).tdxCollateral(at: now)
+        let verifier = EvidenceVerifier(trustAnchorDER: authority.rootCertificateDER)
+        let quote = try verifier.verifyTDXQuote(bytes)
+        let collateral = try TDXAuthority(seed: collateralSeed).tdxCollateral(at: now)
         return try verifier.verifyTDXCollateral(collateral, for: quote, at: now.addingTimeInterval(offset))
     }
 
@@ -33,7 +33,7 @@ import Testing
     }
 
     @Test func expiredOrNotYetIssuedFails() {
-        #expect(throws: EvidenceError.self) { try verdict(.upToDate, at: MockAuthority.collateralLifetime + 1) }
+        #expect(throws: EvidenceError.self) { try verdict(.upToDate, at: TDXAuthority.collateralLifetime + 1) }
         #expect(throws: EvidenceError.self) { try verdict(.upToDate, at: -1) }
     }
 
@@ -42,7 +42,7 @@ import Testing
     }
 
     @Test func jsonRoundTripsAndSignsTheCompactText() throws {
-        let collateral = try MockAuthority(guest: .tdx, seed: "collateral").tdxCollateral(at: now)
+        let collateral = try TDXAuthority(seed: "collateral").tdxCollateral(at: now)
         #expect(try TDXCollateral(json: Array(collateral.json.utf8)) == collateral)
         #expect(!collateral.tcbInfo.contains(" ") && !collateral.tcbInfo.contains("\n"))
         #expect(collateral.tcbInfo.contains("\"issueDate\":\"2027-01-15T08:00:00Z\""))
@@ -51,7 +51,7 @@ import Testing
     }
 
     @Test func pckCertificateCarriesTheSGXExtensions() throws {
-        let authority = try MockAuthority(guest: .tdx, seed: "collateral", tcbStatus: .outOfDate)
+        let authority = try TDXAuthority(seed: "collateral", tcbStatus: .outOfDate)
         let pck = try PCKExtension(try Certificate(derEncoded: authority.leafCertificateDER))
         #expect(pck.fmspc == authority.tdxPlatform.fmspc)
         #expect(pck.cpuSVN == TDXPlatform.sgxComponents(level: TCBStatus.outOfDate.levelIndex))
@@ -60,15 +60,15 @@ import Testing
     }
 
     @Test func td15QuoteIsV5AndVerifies() throws {
-        let authority = try MockAuthority(guest: .tdx, seed: "collateral")
+        let authority = try TDXAuthority(seed: "collateral")
         let body = try TDXQuoteBody(mrTD: pattern(0x07, 48), mrConfigID: pattern(0x08, 48), mrOwner: pattern(0x09, 48),
                                     mrOwnerConfig: pattern(0x0a, 48), rtmrs: (0..<4).map { pattern(UInt8($0), 48) }, reportData: pattern(0x0f, 64))
         var bytes = try authority.quote(body.td15())
         #expect(Array(bytes[0..<2]) == [5, 0])
-        guard case .tdx(let quote) = try EvidenceVerifier(authority: authority).verify(bytes, guest: .tdx) else { return }
+        let quote = try EvidenceVerifier(trustAnchorDER: authority.rootCertificateDER).verifyTDXQuote(bytes)
         #expect(quote.body.mrServiceTD == [UInt8](repeating: 0, count: 48))
         #expect(try quote.encoded() == bytes)
         bytes[54 + TDXQuoteBody.size + 16] ^= 1  // MRSERVICETD is signed
-        #expect(throws: EvidenceError.self) { try EvidenceVerifier(authority: authority).verify(bytes, guest: .tdx) }
+        #expect(throws: EvidenceError.self) { try EvidenceVerifier(trustAnchorDER: authority.rootCertificateDER).verifyTDXQuote(bytes) }
     }
 }

@@ -4,8 +4,8 @@ import Testing
 
 /// Sign-verify round trips, and one flipped byte in each signed region failing the right check.
 @Suite struct EvidenceVerifierTests {
-    let tdx: MockAuthority
-    let snp: MockAuthority
+    let tdx: TDXAuthority
+    let snp: SNPAuthority
     let quote: [UInt8]
     let evidence: SNPEvidence
 
@@ -17,16 +17,19 @@ import Testing
     }
 
     @Test func quoteVerifies() throws {
-        let verified = try EvidenceVerifier(authority: tdx).verify(quote, guest: .tdx)
+        let parsed = try EvidenceVerifier(trustAnchorDER: tdx.rootCertificateDER).verifyTDXQuote(quote)
+        let verified = VerifiedEvidence(quote: parsed, guest: "tdx")
         #expect(verified.reportData == pattern(0x0f, 64))
-        guard case .tdx(let parsed) = verified else { Issue.record("not a TDX result"); return }
         #expect(parsed.body.mrTD == pattern(0x07, 48))
+        #expect(verified.json.hasPrefix("{\n  \"guest\": \"tdx\",\n  \"version\": 4,"))
         #expect(verified.json.contains("\"rtmr3\": \"\(Hex.encode(pattern(0x0e, 48)))\""))
         #expect(verified.json.contains("\"mrtd\": \"\(Hex.encode(pattern(0x07, 48)))\""))
     }
 
     @Test func reportVerifies() throws {
-        let verified = try EvidenceVerifier(authority: snp).verify(evidence.report, guest: .sevSNP, auxblob: evidence.auxblob)
+        let verified = VerifiedEvidence(
+            report: try EvidenceVerifier(trustAnchorDER: snp.rootCertificateDER).verifySNPReport(evidence.report, auxblob: evidence.auxblob),
+            guest: "sev-snp")
         #expect(verified.reportData == pattern(0x50, 64))
         #expect(verified.json.contains("\"measurement\": \"\(Hex.encode(pattern(0x90, 48)))\""))
         #expect(verified.json.contains("\"vmpl\": 2,"))
@@ -56,7 +59,7 @@ import Testing
     func corruptedQuoteFails(region: String, offset: Int, check: VerificationCheck) {
         var corrupted = quote
         corrupted[offset] ^= 0x01
-        expectFailure(check, region) { try EvidenceVerifier(authority: tdx).verifyTDXQuote(corrupted) }
+        expectFailure(check, region) { try EvidenceVerifier(trustAnchorDER: tdx.rootCertificateDER).verifyTDXQuote(corrupted) }
     }
 
     /// A changed character inside each PEM certificate's base64 breaks the PCK chain.
@@ -66,12 +69,12 @@ import Testing
         let offset = 1258 + begins[index] + 28 + 120  // well inside the certificate's base64
         var corrupted = quote
         corrupted[offset] = corrupted[offset] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
-        expectFailure(.pckChain, "PCK certificate \(index)") { try EvidenceVerifier(authority: tdx).verifyTDXQuote(corrupted) }
+        expectFailure(.pckChain, "PCK certificate \(index)") { try EvidenceVerifier(trustAnchorDER: tdx.rootCertificateDER).verifyTDXQuote(corrupted) }
     }
 
     @Test func quoteUnderAnotherAnchorFails() throws {
-        let other = try MockAuthority(guest: .tdx, seed: "other")
-        expectFailure(.pckChain, "anchor") { try EvidenceVerifier(authority: other).verifyTDXQuote(quote) }
+        let other = try TDXAuthority(seed: "other")
+        expectFailure(.pckChain, "anchor") { try EvidenceVerifier(trustAnchorDER: other.rootCertificateDER).verifyTDXQuote(quote) }
     }
 
     @Test(arguments: [
@@ -83,7 +86,7 @@ import Testing
         var corrupted = evidence.report
         corrupted[offset] ^= 0x01
         expectFailure(.reportSignature, region) {
-            try EvidenceVerifier(authority: snp).verifySNPReport(corrupted, auxblob: evidence.auxblob)
+            try EvidenceVerifier(trustAnchorDER: snp.rootCertificateDER).verifySNPReport(corrupted, auxblob: evidence.auxblob)
         }
     }
 
@@ -95,14 +98,14 @@ import Testing
         var corrupted = evidence.auxblob
         corrupted[offset + length - 5] ^= 0x01
         expectFailure(.vcekChain, "certificate \(entry)") {
-            try EvidenceVerifier(authority: snp).verifySNPReport(evidence.report, auxblob: corrupted)
+            try EvidenceVerifier(trustAnchorDER: snp.rootCertificateDER).verifySNPReport(evidence.report, auxblob: corrupted)
         }
     }
 
     @Test func reportUnderAnotherAnchorFails() throws {
-        let other = try MockAuthority(guest: .sevSNP, seed: "other")
+        let other = try SNPAuthority(seed: "other")
         expectFailure(.vcekChain, "anchor") {
-            try EvidenceVerifier(authority: other).verifySNPReport(evidence.report, auxblob: evidence.auxblob)
+            try EvidenceVerifier(trustAnchorDER: other.rootCertificateDER).verifySNPReport(evidence.report, auxblob: evidence.auxblob)
         }
     }
 
@@ -111,17 +114,14 @@ import Testing
         report.chipID = pattern(0x42, 64)
         let signed = try snp.sign(report)
         expectFailure(.vcekBinding, "CHIP_ID") {
-            try EvidenceVerifier(authority: snp).verifySNPReport(signed.report, auxblob: signed.auxblob)
+            try EvidenceVerifier(trustAnchorDER: snp.rootCertificateDER).verifySNPReport(signed.report, auxblob: signed.auxblob)
         }
     }
 
     @Test func missingCertificateFails() throws {
         let table = SNPCertificateTable(entries: [(GUID.vcek, snp.leafCertificateDER), (GUID.ark, snp.rootCertificateDER)])
         expectFailure(.vcekChain, "no ASK") {
-            try EvidenceVerifier(authority: snp).verifySNPReport(evidence.report, auxblob: try table.encoded())
-        }
-        expectFailure(.vcekChain, "no auxblob") {
-            try EvidenceVerifier(authority: snp).verify(evidence.report, guest: .sevSNP)
+            try EvidenceVerifier(trustAnchorDER: snp.rootCertificateDER).verifySNPReport(evidence.report, auxblob: try table.encoded())
         }
     }
 

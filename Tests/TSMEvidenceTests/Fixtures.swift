@@ -24,8 +24,8 @@ func patternedReport(platform: SNPPlatform) throws -> SNPReport {
 
 /// The mock authorities of the default seed, built once per test process.
 enum Authorities {
-    static let tdx: Result<MockAuthority, EvidenceError> = Result { () throws(EvidenceError) in try MockAuthority(guest: .tdx) }
-    static let snp: Result<MockAuthority, EvidenceError> = Result { () throws(EvidenceError) in try MockAuthority(guest: .sevSNP) }
+    static let tdx: Result<TDXAuthority, EvidenceError> = Result { () throws(EvidenceError) in try TDXAuthority() }
+    static let snp: Result<SNPAuthority, EvidenceError> = Result { () throws(EvidenceError) in try SNPAuthority() }
 }
 
 /// Reads a u16/u32/u64 little-endian at `offset`.

@@ -42,7 +42,7 @@ struct IndependentVerifierTests {
         stale.reportedTCB = SNPTCB(bootloader: 4, tee: 0, snp: 21, microcode: 213)
         let staleFile = try PythonVerifier.write(try authority.sign(stale).report, "stale.bin", in: directory)
         #expect(try PythonVerifier.run(["sev-snp", staleFile, auxblob, ark]) != 0)
-        let other = try MockAuthority(guest: .sevSNP, seed: "other")
+        let other = try SNPAuthority(seed: "other")
         let otherARK = try PythonVerifier.write(Array(other.rootCertificatePEM.utf8), "other.pem", in: directory)
         #expect(try PythonVerifier.run(["sev-snp", report, auxblob, otherARK]) != 0)
     }
@@ -72,7 +72,7 @@ struct OmneAttestTests {
         badTable[96 + 200] ^= 0x01
         let badAux = try PythonVerifier.write(badTable, "corrupted-aux.bin", in: directory)
         #expect(try PythonVerifier.runOmne([report, badAux, ark]) != 0)
-        let other = try MockAuthority(guest: .sevSNP, seed: "other")
+        let other = try SNPAuthority(seed: "other")
         let otherARK = try PythonVerifier.write(Array(other.rootCertificatePEM.utf8), "other.pem", in: directory)
         #expect(try PythonVerifier.runOmne([report, auxblob, otherARK]) != 0)
     }

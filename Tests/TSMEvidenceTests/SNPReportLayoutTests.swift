@@ -4,7 +4,7 @@ import Testing
 
 /// Every field of a signed report, and of the certificate table, lands at its ABI.md 4.6 offset.
 @Suite struct SNPReportLayoutTests {
-    let authority: MockAuthority
+    let authority: SNPAuthority
     let evidence: SNPEvidence
 
     init() throws {

@@ -4,7 +4,7 @@ import Testing
 
 /// Every field of a signed quote lands at its ABI.md 4.6 offset.
 @Suite struct TDXQuoteLayoutTests {
-    let authority: MockAuthority
+    let authority: TDXAuthority
     let quote: [UInt8]
 
     init() throws {
