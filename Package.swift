@@ -89,6 +89,8 @@ let package = Package(
         // text, bounded whole-file reads and Unix socket addresses. Depends on nothing of ours.
         .target(name: "TSMBytes"),
         .testTarget(name: "TSMBytesTests", dependencies: ["TSMBytes"]),
+        // TSMHost without a mount: child processes, stale exec directories, sd_notify.
+        .testTarget(name: "TSMHostTests", dependencies: ["TSMHost", "TestSupport", .product(name: "SystemPackage", package: "swift-system")]),
         // Attestation evidence: a seeded mock authority, TDX Quote v4 and SEV-SNP report encoders,
         // parsers and a verifier. Independent of FUSE and of the register model.
         .target(
