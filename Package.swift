@@ -123,6 +123,8 @@ let package = Package(
                 "TSMEvidence", "TSMBytes",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                // The runner's Logger (Hummingbird's logger type); imported, so declared.
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Argument parsing and lifecycle only.
@@ -140,6 +142,7 @@ let package = Package(
                 "TSMEvidence",
                 "TSMEventLog",
                 "TSMServices",
+                "TSMBytes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
