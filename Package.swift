@@ -113,6 +113,8 @@ let package = Package(
             name: "TSMCryptoTests",
             dependencies: ["TSMCrypto", "TSMBytes", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // TSMHost without a mount: child processes, stale exec directories, sd_notify.
+        .testTarget(name: "TSMHostTests", dependencies: ["TSMHost", "TestSupport", .product(name: "SystemPackage", package: "swift-system")]),
         // Attestation evidence: a seeded mock authority, TDX Quote v4 and SEV-SNP report encoders,
         // parsers and a verifier. Independent of FUSE and of the register model.
         .target(
@@ -146,6 +148,8 @@ let package = Package(
                 "TSMEvidence", "TSMBytes",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                // The runner's Logger (Hummingbird's logger type); imported, so declared.
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Argument parsing and lifecycle only.
@@ -164,6 +168,7 @@ let package = Package(
                 "TSMEvidence",
                 "TSMEventLog",
                 "TSMServices",
+                "TSMBytes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),

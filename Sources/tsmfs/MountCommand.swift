@@ -165,12 +165,9 @@ struct MountCommand: ParsableCommand {
 }
 
 extension MountCommand {
-    /// Whether /etc/fuse.conf lets ordinary users mount with allow_other.
+    /// Whether /etc/fuse.conf lets ordinary users mount with allow_other, read as fusermount3 reads it.
     static func userAllowOther() -> Bool {
-        guard let bytes = try? ProviderSelection.readFile("/etc/fuse.conf") else { return false }
-        return String(decoding: bytes, as: UTF8.self).split(separator: "\n").contains {
-            $0.trimmingPrefix(while: \.isWhitespace).hasPrefix("user_allow_other")
-        }
+        (try? FuseConfiguration.read())?.userAllowOther ?? false
     }
 
     /// The control socket's path: `--control`, which must be absolute, or the mount point's default.

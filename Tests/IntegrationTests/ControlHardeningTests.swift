@@ -70,11 +70,15 @@ struct ControlHardeningTests {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let socket = directory + "/silent.sock"
-        // A listener that accepts and says nothing, gone when the test's shell ends.
+        // A listener that accepts and says nothing, holding the connection until ctl closes it
+        // (or 30 s pass), gone when the test's shell ends. It says "up" through a FIFO once it
+        // listens, and the shell's read of the FIFO blocks until then (10 s at most; an early end
+        // of the server is an end of file, not a hang).
         let r = try shell("""
-            python3 -c 'import socket,time,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); print("up", flush=True); c,_=s.accept(); time.sleep(3)' '\(socket)' > '\(directory)/up' &
-            server=$!; trap 'kill $server' EXIT
-            for _ in $(seq 100); do grep -q up '\(directory)/up' && break; sleep 0.1; done
+            mkfifo '\(directory)/up'
+            python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); print("up", flush=True); c,_=s.accept(); c.settimeout(30); [None for _ in iter(lambda: c.recv(4096), b"")]' '\(socket)' > '\(directory)/up' &
+            server=$!; trap 'kill $server 2>/dev/null' EXIT
+            read -r -t 10 ready < '\(directory)/up' && [ "$ready" = up ] || { echo "the silent server never listened"; exit 2; }
             '\(tsmfsBinary())' ctl --socket '\(socket)' --timeout 1 reboot 2>&1
             """)
         #expect(r.status != 0)

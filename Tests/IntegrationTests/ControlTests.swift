@@ -125,9 +125,16 @@ struct ControlTests {
         #expect(try ctl(socket, "reboot").text == "ok: rebooted; 0 report entries removed\n", "served again")
 
         // Connected, silent, and the server blocked reading it: the stop cuts the connection.
+        // The server serves one connection at a time: `held` waits in the backlog behind a
+        // request whose reply this test reads to its end, so the server has finished that one and
+        // goes on to accept `held`; that it did is seen in /proc/net/unix (below).
+        let before = try connectControl(socket)
         let held = try connectControl(socket)
         defer { close(held) }
-        usleep(200_000)
+        _ = "reboot\n".withCString { send(before, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
+        #expect(receiveAll(before) == "ok: rebooted; 0 report entries removed\n")
+        close(before)
+        try waitUntilAccepted(socket, deadline: clock.now + .seconds(10))
         let stopping = clock.now
         #expect(mount.stop() == 0)
         #expect(clock.now - stopping < .milliseconds(1500), "the control thread was stopped and joined, not timed out")
@@ -147,6 +154,23 @@ struct ControlTests {
         }
         guard fd >= 0, connected == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
         return fd
+    }
+
+    /// Waits until the server has accepted a connection of `path` (the only one left open): an
+    /// accepted Unix stream socket is listed in /proc/net/unix with the listener's path, state
+    /// connected (03) and an inode, where one still in the backlog has inode 0. Fails at
+    /// `deadline` rather than hang.
+    func waitUntilAccepted(_ path: String, deadline: ContinuousClock.Instant) throws {
+        while ContinuousClock.now < deadline {
+            let table = try String(contentsOfFile: "/proc/net/unix", encoding: .utf8)
+            let accepted = table.split(separator: "\n").contains { line in
+                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+                return fields.count == 8 && fields[7] == path && fields[5] == "03" && fields[6] != "0"
+            }
+            if accepted { return }
+            sched_yield()
+        }
+        Issue.record("the control server did not accept the held connection within the deadline")
     }
 
     func receiveAll(_ fd: Int32) -> String {
