@@ -123,7 +123,16 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
-        // Argument parsing and lifecycle only.
+        // The daemon as a library: the mount lifecycle, the rules between mount options, and the reboot wiring.
+        .target(
+            name: "TSMDaemon",
+            dependencies: [
+                "CLinux", "FuseKit", "TSMHost", "TSMControl", "TSMBackends", "TSMGuest", "TSMTree",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // Argument parsing and printing only; the daemon is TSMDaemon.
         .executableTarget(
             name: "tsmfs",
             dependencies: [
@@ -131,6 +140,7 @@ let package = Package(
                 "FuseKit",
                 "TSMHost",
                 "TSMControl",
+                "TSMDaemon",
                 "TSMModel",
                 "TSMBackends",
                 "TSMGuest",
@@ -224,6 +234,11 @@ let package = Package(
             name: "StressWorker",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/StressWorker"
+        ),
+        // The mount option rules (every message) and the daemon's choices that need no mount.
+        .testTarget(
+            name: "TSMDaemonTests",
+            dependencies: ["TSMDaemon", "TSMGuest", "TSMControl", "TSMBackends", "TSMModel", "TSMTree", "FuseKit", "TestSupport"]
         ),
         // The kernel release table (--kernel) and the assembly's refusals.
         .testTarget(
