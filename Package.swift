@@ -240,10 +240,10 @@ let package = Package(
             name: "TSMDaemonTests",
             dependencies: ["TSMDaemon", "TSMGuest", "TSMControl", "TSMBackends", "TSMModel", "TSMTree", "FuseKit", "TestSupport"]
         ),
-        // The kernel release table (--kernel) and the assembly's refusals.
+        // The kernel release table (--kernel), the assembly's refusals and `tsmfs log`'s reading.
         .testTarget(
             name: "TSMGuestTests",
-            dependencies: ["TSMGuest", "TSMEvidence", "TSMModel", "TSMTree", "TSMBackends", "FuseKit"]
+            dependencies: ["TSMGuest", "TSMEvidence", "TSMEventLog", "TSMModel", "TSMTree", "TSMBackends", "FuseKit"]
         ),
     ],
     swiftLanguageModes: [.v6]
