@@ -152,7 +152,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        // Argument parsing and lifecycle only.
+        // The daemon as a library: the mount lifecycle, the rules between mount options, and the reboot wiring.
+        .target(
+            name: "TSMDaemon",
+            dependencies: [
+                "CLinux", "FuseKit", "TSMHost", "TSMControl", "TSMBackends", "TSMGuest", "TSMTree",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // Argument parsing and printing only; the daemon is TSMDaemon.
         .executableTarget(
             name: "tsmfs",
             dependencies: [
@@ -160,6 +169,7 @@ let package = Package(
                 "FuseKit",
                 "TSMHost",
                 "TSMControl",
+                "TSMDaemon",
                 "TSMModel",
                 "TSMBackends",
                 "TSMGuest",
@@ -258,10 +268,15 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/StressWorker"
         ),
-        // The kernel release table (--kernel) and the assembly's refusals.
+        // The mount option rules (every message) and the daemon's choices that need no mount.
+        .testTarget(
+            name: "TSMDaemonTests",
+            dependencies: ["TSMDaemon", "TSMGuest", "TSMControl", "TSMBackends", "TSMModel", "TSMTree", "FuseKit", "TestSupport"]
+        ),
+        // The kernel release table (--kernel), the assembly's refusals and `tsmfs log`'s reading.
         .testTarget(
             name: "TSMGuestTests",
-            dependencies: ["TSMGuest", "TSMGuests", "TSMEvidence", "TSMModel", "TSMTree", "TSMBackends", "FuseKit", "TSMBytes"]
+            dependencies: ["TSMGuest", "TSMGuests", "TSMEvidence", "TSMEventLog", "TSMModel", "TSMTree", "TSMBackends", "FuseKit", "TSMBytes"]
         ),
     ],
     swiftLanguageModes: [.v6]

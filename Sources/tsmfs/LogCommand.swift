@@ -28,16 +28,10 @@ struct LogCommand: ParsableCommand {
         guard let root = sysroot ?? getenv("TSMFS_SYSROOT").map({ String(cString: $0) }) else {
             throw ValidationError("give --sysroot DIR (or run inside tsmfs exec, which sets TSMFS_SYSROOT)")
         }
-        do {
-            let files = try EventLogFiles(
-                table: try ProviderSelection.readFile(root + "/" + EventLogPaths.ccelTable),
-                area: try ProviderSelection.readFile(root + "/" + EventLogPaths.ccelData),
-                runtime: try ProviderSelection.readFile(root + "/" + EventLogPaths.runtimeLog))
-            print(files.text(replay: replay), terminator: "")
-        } catch let error as ProviderSelection.Failure {
-            throw Failure(error.description)
+        do throws(SysrootEventLogs.Failure) {
+            print(try SysrootEventLogs.read(sysroot: root).text(replay: replay), terminator: "")
         } catch {
-            throw Failure("\(root): the event logs do not decode: \(error)")
+            throw Failure(error.description)
         }
     }
 }

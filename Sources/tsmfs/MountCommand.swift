@@ -1,17 +1,13 @@
 import ArgumentParser
-import CLinux
 import FuseKit
 import Glibc
 import Logging
 import TSMBackends
-import TSMControl
+import TSMDaemon
 import TSMEvidence
 import TSMGuest
 import TSMGuests
-import TSMHost
 import TSMModel
-import TSMTree
-import SystemPackage
 
 /// `tsmfs mount`: serve the tree in the foreground until SIGTERM, SIGINT, SIGHUP or an outside
 /// unmount, then unmount and exit 0.
@@ -50,22 +46,13 @@ struct MountCommand: ParsableCommand {
     @OptionGroup var providerOptions: ProviderOptions
 
     func validate() throws {
-        guard (mountpoint == nil) != (sysroot == nil) else {
-            throw ValidationError("give either MOUNTPOINT or --sysroot DIR")
-        }
-        if allowOther && getuid() != 0 && !Self.userAllowOther() {
-            throw ValidationError("--allow-other needs root, or user_allow_other in /etc/fuse.conf (fusermount3 refuses it otherwise)")
-        }
-        if backend == .kernel && sysroot != nil { throw ValidationError("--backend kernel serves a MOUNTPOINT, not a --sysroot") }
-        if backend == .kernel && daemonOptions.state != nil {
-            throw ValidationError("--state keeps a software model's registers; with --backend kernel the kernel keeps them")
-        }
-        if backend == .kernel && (!providerOptions.providers.isEmpty || providerOptions.config != nil) {
-            throw ValidationError("--backend kernel serves the guest's own provider; --provider and --config do not apply")
-        }
-        if !daemonOptions.injectFaults.isEmpty && sysroot == nil { throw ValidationError("--inject-fault needs --sysroot") }
-        if sysroot == nil, let option = guestOptions.given.first {
-            throw ValidationError("\(option) shapes a guest sysroot: it needs --sysroot DIR")
+        let request = MountRequest(
+            mountpoint: mountpoint, sysroot: sysroot, kernelBackend: backend == .kernel, state: daemonOptions.state,
+            selectsProviders: !providerOptions.providers.isEmpty || providerOptions.config != nil,
+            injectsFaults: !daemonOptions.injectFaults.isEmpty, guestOptions: guestOptions.given,
+            allowOther: allowOther, uid: getuid())
+        if let violation = MountRules.check(request, userAllowOther: Self.userAllowOther) {
+            throw ValidationError(violation.description)
         }
     }
 
@@ -86,80 +73,24 @@ struct MountCommand: ParsableCommand {
         }
         var logger = Logger(label: "tsmfs")
         logger.logLevel = daemonOptions.logLevel
-        if let parent = exitWithParent {
-            // The signal fires when the parent's spawning thread exits; checked after it is set,
-            // so a parent that died before cannot be missed.
-            guard clinux_set_parent_death_signal(SIGTERM) == 0, getppid() == parent else {
-                throw Failure("the tsmfs exec that started this daemon (pid \(parent)) is gone")
-            }
+        let configuration = DaemonConfiguration(allowOther: allowOther, pageCache: daemonOptions.pageCache,
+                                                controlSocket: control, exitWithParent: exitWithParent)
+        if let parent = exitWithParent { try daemonStep { () throws(DaemonError) in try Daemon.watchParent(parent) } }
+        let served = try assemble(logger: logger)
+        try daemonStep { () throws(DaemonError) in
+            try Daemon.serve(served, at: mountpoint ?? sysroot ?? "", configuration: configuration, logger: logger)
         }
+    }
 
-        let assembled = try assemble(logger: logger)
-        let (tree, served, operations) = (assembled.tree, assembled.summary, assembled.operations)
-        let mountpoint = self.mountpoint ?? sysroot ?? ""
-        let filesystem = TSMFileSystem(tree: tree, time: Int64(Glibc.time(nil)), owner: (getuid(), getgid()))
-        do {
-            switch try MountPoint.prepare(mountpoint) {
-            case .created: logger.info("created mount point \(mountpoint)")
-            case .clearedStale: logger.notice("cleared a stale mount at \(mountpoint) (its daemon had died)")
-            case .ready: break
-            }
-        } catch {
-            throw Failure(error.description)
-        }
-        // Checked before anything is mounted: a mount never runs without the socket ctl expects.
-        let controlPath = operations == nil ? nil : try controlSocketPath(mountpoint: mountpoint)
-
-        var options = ["fsname=tsmfs", "subtype=tsmfs", "default_permissions"]
-        if allowOther { options.append("allow_other") }
-        let session: FuseSession
-        let method: MountMethod
-        do {
-            session = try FuseSession(filesystem: filesystem, options: options, maxRead: 4096)
-            // Register files from the kernel's page cache, dropped on every change (DECISIONS.md,
-            // "Page cache for register files").
-            if daemonOptions.pageCache { filesystem.servePageCache(session.inodeInvalidator) }
-            // Before the mount: a signal from here on ends the loop cleanly (even before it starts)
-            // instead of killing the process and leaving a stale mount behind.
-            session.ownSignals()
-            method = try session.mount(at: mountpoint)
-        } catch {
-            throw Failure(error.description)
-        }
-        var control: ControlServer?
-        if let operations, let path = controlPath {
-            let controlLogger = logger
-            do {
-                let invalidator = session.invalidator
-                let dispatcher = ControlDispatcher(operations: operations, onReboot: {
-                    let dropped = filesystem.dropAllItems()
-                    for (parent, name) in dropped { invalidator.invalidate(parent: parent, name: name) }
-                    return dropped.count
-                }, log: { controlLogger.notice("\($0)") })
-                control = try ControlServer(path: path, dispatcher: dispatcher)
-            } catch {
-                session.unmount()
-                throw Failure(error.description)
-            }
-        }
-        SystemdNotifier.notify("READY=1\nSTATUS=serving \(mountpoint)")
-        let via = method == .fusermount ? " (mounted by fusermount3)" : ""
-        logger.notice("serving \(served) at \(mountpoint)\(via)\(control.map { "; control socket \($0.path)" } ?? "")")
-
-        // A write waits in its worker for the READs in flight on the pages it drops: more workers
-        // than libfuse's 10 (DECISIONS.md, "Page cache").
-        let end = session.run(maxThreads: 128)
-        control?.stop()
-        SystemdNotifier.notify("STOPPING=1")
-        if exitWithParent != nil { ExecLeftovers.detachBindMounts(of: mountpoint) }
-        session.unmount()
-        if case .failure(let errno) = end {
-            logger.error("the FUSE loop ended with \(errno)")
+    /// Runs a step of the daemon, its error as this command's: printed, or (the FUSE loop's,
+    /// which the daemon logged) an exit status alone.
+    private func daemonStep(_ step: () throws(DaemonError) -> Void) throws {
+        do throws(DaemonError) {
+            try step()
+        } catch .loopFailed {
             throw ExitCode.failure
-        }
-        switch end {
-        case .signal(let number): logger.notice("stopped by signal \(number); unmounted \(mountpoint)")
-        default: logger.notice("stopped (unmounted from outside, or the session ended); unmounted \(mountpoint)")
+        } catch {
+            throw Failure(error.description)
         }
     }
 }
@@ -168,17 +99,6 @@ extension MountCommand {
     /// Whether /etc/fuse.conf lets ordinary users mount with allow_other, read as fusermount3 reads it.
     static func userAllowOther() -> Bool {
         (try? FuseConfiguration.read())?.userAllowOther ?? false
-    }
-
-    /// The control socket's path: `--control`, which must be absolute, or the mount point's default.
-    func controlSocketPath(mountpoint: String) throws -> String {
-        do throws(ControlSocketPath.Problem) {
-            guard let explicit = control else { return try ControlSocketPath.defaultPath(for: mountpoint) }
-            try ControlSocketPath.checkExplicit(explicit)
-            return explicit
-        } catch {
-            throw Failure(error.description)
-        }
     }
 
     /// Parse -> **assemble** -> serve: what this command line serves, every register a face
