@@ -156,7 +156,8 @@ let package = Package(
         .target(
             name: "TSMDaemon",
             dependencies: [
-                "CLinux", "FuseKit", "TSMHost", "TSMControl", "TSMBackends", "TSMGuest", "TSMTree",
+                "CLinux", "FuseKit", "TSMHost", "TSMControl", "TSMBackends", "TSMGuest", "TSMTree", "TSMModel", "TSMEvidence",
+                "TSMBytes",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]

@@ -11,7 +11,7 @@ import TSMTree
 
 /// How a daemon serves what it was given: the mount's options, its control socket, the process
 /// it ends with.
-public struct DaemonConfiguration: Sendable, Equatable {
+public struct DaemonConfiguration: Sendable, Equatable, Codable {
     /// Let other users see the mount (FUSE's allow_other).
     public var allowOther: Bool
     /// Serve register files from the kernel's page cache, dropped on every change.

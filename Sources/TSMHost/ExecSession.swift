@@ -28,9 +28,14 @@ public enum ExecSession {
         throw .setUp("cannot run unshare (util-linux): \(Errno(rawValue: errno))")
     }
 
-    /// Inside the namespace: starts the sysroot daemon (its `mount --sysroot ROOT` arguments
-    /// followed by `daemonArguments`), exposes its paths, runs `command` and returns its status.
-    public static func run(_ command: [String], daemonArguments: [String]) throws(Failure) -> Int32 {
+    /// What the sysroot daemon serves, for the root it mounts and the pid it ends with: the spec
+    /// its `mount --spec FILE` reads (tsmfs's `DaemonSpec` as JSON).
+    public typealias DaemonSpecMaker = (_ root: String, _ parent: pid_t) throws(Failure) -> [UInt8]
+
+    /// Inside the namespace: starts the sysroot daemon on the spec `makeSpec` gives (written
+    /// 0600, without following links, into exec's private directory and removed once the daemon
+    /// has mounted), exposes its paths, runs `command` and returns its status.
+    public static func run(_ command: [String], makeSpec: DaemonSpecMaker) throws(Failure) -> Int32 {
         ExecLeftovers.removeStaleDirectories()
         var template = Array("/tmp/\(ExecLeftovers.prefix)\(getpid()).XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw .setUp("cannot make a temporary directory: \(Errno(rawValue: errno))") }
@@ -40,11 +45,12 @@ public enum ExecSession {
             rmdir(root)
             rmdir(directory)
         }
+        let specPath = directory + "/daemon.json"
+        try writePrivate(specPath, try makeSpec(root, getpid()))
+        defer { unlink(specPath) }
         let daemon: ChildProcess
         do {
-            daemon = try ChildProcess(
-                [try executablePath(), "mount", "--sysroot", root, "--allow-other", "--exit-with-parent", String(getpid())]
-                    + daemonArguments)
+            daemon = try ChildProcess([try executablePath(), "mount", "--spec", specPath])
         } catch {
             throw .setUp("cannot start the sysroot daemon: \(error)")
         }
@@ -53,10 +59,22 @@ public enum ExecSession {
             _ = daemon.wait()
         }
         try waitForMount(root, daemon: daemon)
+        unlink(specPath)
         try exposeSysroot(root)
         // The sysroot itself, for `tsmfs log` and for clients that take a root directory.
         setenv("TSMFS_SYSROOT", root, 1)
         return runCommand(command)
+    }
+
+    /// Writes `bytes` to a new file at `path`: created exclusively, 0600, never through a link.
+    static func writePrivate(_ path: String, _ bytes: [UInt8]) throws(Failure) {
+        do {
+            let file = try FileDescriptor.open(FilePath(path), .writeOnly, options: [.create, .exclusiveCreate, .noFollow],
+                                               permissions: [.ownerReadWrite])
+            try file.closeAfter { _ = try file.writeAll(bytes) }
+        } catch {
+            throw .setUp("cannot write the daemon spec \(path): \(error)")
+        }
     }
 
     /// Polls until the sysroot answers statfs on a mount of its own, the daemon dies, or 20 s pass.

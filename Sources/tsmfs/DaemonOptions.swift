@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
 import TSMBackends
+import TSMDaemon
 
 /// The options of a serving daemon that `mount` and `exec` share (exec hands them to its daemon).
 struct DaemonOptions: ParsableArguments {
@@ -10,15 +11,28 @@ struct DaemonOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Keep the registers in FILE across restarts: every change is written and fsync'd before the write returns.", valueName: "FILE"))
     var state: String?
 
-    @Option(name: .customLong("log-level"), help: "How much to log to stderr.")
-    var logLevel: Logger.Level = .notice
+    @Option(name: .customLong("log-level"), help: "How much to log to stderr (default: notice; under exec: warning).")
+    var logLevel: Logger.Level?
 
     @Flag(name: .customLong("page-cache"), inversion: .prefixedNo, help: "Serve register files opened for reading from the kernel's page cache, dropped before every change is acknowledged (--no-page-cache: every read reaches the daemon, as a direct-I/O file).")
     var pageCache = true
 
-    /// The same options as command-line words, to hand to another tsmfs process.
-    var arguments: [String] {
-        injectFaults.flatMap { ["--inject-fault", $0.text] } + (state.map { ["--state", $0] } ?? [])
-            + ["--log-level", logLevel.rawValue] + (pageCache ? [] : ["--no-page-cache"])
+    /// The daemon spec of these options and the guest and provider ones, serving `source` at
+    /// `mountpoint`; `defaultLevel` when no `--log-level` was given.
+    func spec(_ source: DaemonSpec.Source, mountpoint: String, guest: GuestOptions, providers: ProviderOptions,
+              defaultLevel: Logger.Level) -> DaemonSpec {
+        var spec = DaemonSpec(source: source, mountpoint: mountpoint)
+        spec.providers = providers.providers
+        spec.config = providers.config
+        spec.guest = guest.guest?.definition.name
+        spec.seed = guest.seed
+        spec.options = guest.values
+        spec.kernel = guest.kernel
+        spec.unified = !guest.noUnified
+        spec.faults = injectFaults.map(\.text)
+        spec.state = state
+        spec.logLevel = (logLevel ?? defaultLevel).rawValue
+        spec.daemon.pageCache = pageCache
+        return spec
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TSMBackends
+import TSMDaemon
 import TSMEvidence
 import TSMGuest
 import TSMGuests
@@ -44,9 +45,6 @@ struct GuestOptions: ParsableArguments {
     @Flag(name: .customLong("no-unified"), help: "Leave out the RFC v2 tree at sys/kernel/tsm (tsmfs's unified view, which no release has): a release-exact image.")
     var noUnified = false
 
-    /// The guest `--guest` names, or the first of the list.
-    var definition: any GuestDefinition.Type { guest?.definition ?? Guests.catalogue.defaultGuest }
-
     /// The guest-specific options given, in the order declared above.
     var values: GuestOptionValues {
         var values = GuestOptionValues()
@@ -61,40 +59,15 @@ struct GuestOptions: ParsableArguments {
     }
 
     func validate() throws {
+        var spec = DaemonSpec(source: .sysroot, mountpoint: "")
+        spec.guest = guest?.definition.name
+        spec.options = values
+        spec.kernel = kernel
         do {
-            try Guests.catalogue.check(values, for: definition)
+            try spec.checkGuest(in: Guests.catalogue)
         } catch {
             throw ValidationError(error.description)
         }
-        let probe = GuestSpec(guest: definition, options: values, providers: [], kernel: try release())
-        if let refusal = probe.kernelRefusal { throw ValidationError(refusal.description) }
-    }
-
-    /// The release of `--kernel`, or the newest modelled.
-    func release() throws -> KernelRelease {
-        guard let kernel else { return .newest }
-        do {
-            return try KernelRelease.parse(kernel)
-        } catch {
-            throw ValidationError(error.description)
-        }
-    }
-
-    /// The guest to assemble, serving `providers` under `sys/kernel/tsm`.
-    func spec(providers: [ProviderDescriptor], faults: [FaultSpec]) throws -> GuestSpec {
-        GuestSpec(guest: definition, seed: seed ?? MockSeed.default, options: values, providers: providers, faults: faults,
-                  kernel: try release(), unified: !noUnified)
-    }
-
-    /// The same options as command-line words, to hand to another tsmfs process.
-    var arguments: [String] {
-        var words: [String] = []
-        if let guest { words += ["--guest", guest.definition.name] }
-        if let seed { words += ["--seed", seed] }
-        for pair in values.pairs { words += pair.name == "--svsm" ? [pair.name] : [pair.name, pair.value] }
-        if let kernel { words += ["--kernel", kernel] }
-        if noUnified { words.append("--no-unified") }
-        return words
     }
 
     /// The options given that shape a guest, by name: refused where no guest is served.
@@ -119,12 +92,6 @@ struct GuestName: ExpressibleByArgument {
     }
 
     static var allValueStrings: [String] { Guests.catalogue.names }
-}
-
-extension ProviderOptions {
-    var arguments: [String] {
-        providers.flatMap { ["--provider", $0] } + (config.map { ["--config", $0] } ?? [])
-    }
 }
 
 extension CCAToken.Format: ExpressibleByArgument {}

@@ -45,7 +45,12 @@ struct MountCommand: ParsableCommand {
 
     @OptionGroup var providerOptions: ProviderOptions
 
+    /// Set by `tsmfs exec`: serve the spec in FILE (JSON), not this command line's options.
+    @Option(name: .customLong("spec"), help: .hidden)
+    var specFile: String?
+
     func validate() throws {
+        if specFile != nil { return }
         let request = MountRequest(
             mountpoint: mountpoint, sysroot: sysroot, kernelBackend: backend == .kernel, state: daemonOptions.state,
             selectsProviders: !providerOptions.providers.isEmpty || providerOptions.config != nil,
@@ -71,15 +76,38 @@ struct MountCommand: ParsableCommand {
             handler.logLevel = .trace
             return handler
         }
+        let spec = try self.spec()
         var logger = Logger(label: "tsmfs")
-        logger.logLevel = daemonOptions.logLevel
-        let configuration = DaemonConfiguration(allowOther: allowOther, pageCache: daemonOptions.pageCache,
-                                                controlSocket: control, exitWithParent: exitWithParent)
-        if let parent = exitWithParent { try daemonStep { () throws(DaemonError) in try Daemon.watchParent(parent) } }
-        let served = try assemble(logger: logger)
-        try daemonStep { () throws(DaemonError) in
-            try Daemon.serve(served, at: mountpoint ?? sysroot ?? "", configuration: configuration, logger: logger)
+        logger.logLevel = Logger.Level(rawValue: spec.logLevel) ?? .notice
+        if let parent = spec.daemon.exitWithParent { try daemonStep { () throws(DaemonError) in try Daemon.watchParent(parent) } }
+        let served: Served
+        do throws(DaemonSpec.Refusal) {
+            served = try spec.assemble(guests: Guests.catalogue, log: { [logger] in logger.notice("\($0)") },
+                                       kernelLog: { [logger] in logger.error("kernel: \($0)") })
+        } catch {
+            throw Failure(error.description)
         }
+        try daemonStep { () throws(DaemonError) in
+            try Daemon.serve(served, at: spec.mountpoint, configuration: spec.daemon, logger: logger)
+        }
+    }
+
+    /// What to serve: the spec file exec wrote, or this command line's options.
+    func spec() throws -> DaemonSpec {
+        if let specFile {
+            do {
+                return try DaemonSpec.read(specFile)
+            } catch {
+                throw Failure(error.description)
+            }
+        }
+        let source: DaemonSpec.Source = backend == .kernel ? .kernel : sysroot == nil ? .plain : .sysroot
+        var spec = daemonOptions.spec(source, mountpoint: mountpoint ?? sysroot ?? "", guest: guestOptions,
+                                      providers: providerOptions, defaultLevel: .notice)
+        spec.kernelRoot = kernelRoot
+        spec.daemon = DaemonConfiguration(allowOther: allowOther, pageCache: daemonOptions.pageCache, controlSocket: control,
+                                          exitWithParent: exitWithParent)
+        return spec
     }
 
     /// Runs a step of the daemon, its error as this command's: printed, or (the FUSE loop's,
@@ -99,29 +127,6 @@ extension MountCommand {
     /// Whether /etc/fuse.conf lets ordinary users mount with allow_other, read as fusermount3 reads it.
     static func userAllowOther() -> Bool {
         (try? FuseConfiguration.read())?.userAllowOther ?? false
-    }
-
-    /// Parse -> **assemble** -> serve: what this command line serves, every register a face
-    /// needs resolved, or a clear refusal.
-    func assemble(logger: Logger) throws -> Served {
-        let log: Assembly.Log = { logger.notice("\($0)") }
-        do {
-            if backend == .kernel {
-                // Before anything is mounted: a host without the interfaces is refused here.
-                return try Assembly.kernel(root: kernelRoot, guests: Guests.catalogue) { logger.error("kernel: \($0)") }
-            }
-            guard sysroot != nil else {
-                return try Assembly.plain(try providerOptions.descriptors(), state: daemonOptions.state, log: log)
-            }
-            let providers = try providerOptions.descriptors(defaults: Guests.catalogue.sysrootProviders(guestOptions.definition))
-            return try Assembly.sysroot(try guestOptions.spec(providers: providers, faults: daemonOptions.injectFaults), state: daemonOptions.state, log: log)
-        } catch let error as AssemblyError {
-            throw Failure(error.description)
-        } catch let error as ProviderSelection.Failure {
-            throw Failure(error.description)
-        } catch let error as GuestOptionError {
-            throw Failure(error.description)
-        }
     }
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import FuseKit
 import Glibc
 import SystemPackage
+import TSMDaemon
 import TSMHost
 
 /// `tsmfs exec`: run a command in a private mount namespace where a guest sysroot's paths appear
@@ -48,18 +49,23 @@ struct ExecCommand: ParsableCommand {
         let status: Int32
         do throws(ExecSession.Failure) {
             if !inNamespace { try ExecSession.enterNamespace() }
-            let sysrootOptions = guestOptions.arguments + providerOptions.arguments
-            status = try ExecSession.run(commandLine, daemonArguments: daemonArguments + sysrootOptions)
+            // The daemon is quieter than a foreground mount unless asked.
+            let template = daemonOptions.spec(.sysroot, mountpoint: "", guest: guestOptions, providers: providerOptions,
+                                              defaultLevel: .warning)
+            status = try ExecSession.run(commandLine) { root, parent throws(ExecSession.Failure) in
+                var spec = template
+                spec.mountpoint = root
+                spec.daemon.allowOther = true
+                spec.daemon.exitWithParent = parent
+                do throws(DaemonSpec.Refusal) {
+                    return try spec.encoded()
+                } catch {
+                    throw .setUp(error.description)
+                }
+            }
         } catch {
             throw Failure(error.description)
         }
         throw ExitCode(status)
-    }
-
-    /// The daemon's options: as given, but quieter than a foreground mount unless asked.
-    var daemonArguments: [String] {
-        var options = daemonOptions
-        if !CommandLine.arguments.contains("--log-level") { options.logLevel = .warning }
-        return options.arguments
     }
 }
