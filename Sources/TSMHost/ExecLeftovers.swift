@@ -5,9 +5,11 @@ import TSMBytes
 public enum ExecLeftovers {
     /// The prefix of exec's temporary directories: `/tmp/tsmfs-exec.PID.XXXXXX`, PID the exec's.
     public static let prefix = "tsmfs-exec."
+    /// The daemon spec exec writes into its directory (`mount --spec`).
+    public static let specName = "daemon.json"
 
-    /// Removes the (empty) temporary directories of exec processes that are gone, as a SIGKILL
-    /// leaves them: exec's own cleanup cannot run then.
+    /// Removes the temporary directories of exec processes that are gone (an empty `root` and
+    /// the daemon spec), as a SIGKILL leaves them: exec's own cleanup cannot run then.
     public static func removeStaleDirectories(in directory: String = "/tmp") {
         for name in Shadows.entries(of: directory) ?? [] where name.hasPrefix(prefix) {
             let parts = name.dropFirst(prefix.count).split(separator: ".")
@@ -16,6 +18,7 @@ public enum ExecLeftovers {
             var st = stat()
             guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR, st.st_uid == geteuid() else { continue }
             rmdir(path + "/root")
+            unlink(path + "/" + specName)
             rmdir(path)
         }
     }

@@ -33,8 +33,8 @@ public enum ExecSession {
     public typealias DaemonSpecMaker = (_ root: String, _ parent: pid_t) throws(Failure) -> [UInt8]
 
     /// Inside the namespace: starts the sysroot daemon on the spec `makeSpec` gives (written
-    /// 0600, without following links, into exec's private directory and removed once the daemon
-    /// has mounted), exposes its paths, runs `command` and returns its status.
+    /// 0600, without following links, into exec's private directory, removed with it), exposes
+    /// its paths, runs `command` and returns its status.
     public static func run(_ command: [String], makeSpec: DaemonSpecMaker) throws(Failure) -> Int32 {
         ExecLeftovers.removeStaleDirectories()
         var template = Array("/tmp/\(ExecLeftovers.prefix)\(getpid()).XXXXXX".utf8CString)
@@ -45,7 +45,7 @@ public enum ExecSession {
             rmdir(root)
             rmdir(directory)
         }
-        let specPath = directory + "/daemon.json"
+        let specPath = directory + "/" + ExecLeftovers.specName
         try writePrivate(specPath, try makeSpec(root, getpid()))
         defer { unlink(specPath) }
         let daemon: ChildProcess
@@ -59,7 +59,6 @@ public enum ExecSession {
             _ = daemon.wait()
         }
         try waitForMount(root, daemon: daemon)
-        unlink(specPath)
         try exposeSysroot(root)
         // The sysroot itself, for `tsmfs log` and for clients that take a root directory.
         setenv("TSMFS_SYSROOT", root, 1)
