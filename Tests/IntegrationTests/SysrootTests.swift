@@ -116,62 +116,6 @@ final class SysrootTests {
     }
 }
 
-@Suite("Sysroot refusals", .needsMount)
-struct SysrootRefusalTests {
-    @Test("MOUNTPOINT and --sysroot are exclusive; one is needed")
-    func exclusive() throws {
-        let both = try shell("'\(tsmfsBinary())' mount /tmp/a --sysroot /tmp/b 2>&1")
-        #expect(both.status != 0)
-        #expect(both.text.contains("either MOUNTPOINT or --sysroot"))
-        let neither = try shell("'\(tsmfsBinary())' mount 2>&1")
-        #expect(neither.status != 0)
-    }
-
-    @Test("a tdx guest without the tdx provider is refused")
-    func missingProvider() throws {
-        let directory = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let r = try shell("'\(tsmfsBinary())' mount --sysroot '\(directory)/r' --provider cca 2>&1")
-        #expect(r.status != 0)
-        #expect(r.text.contains("needs the 'tdx' provider"), "\(r.text)")
-        #expect(!mountTableLists(directory + "/r"))
-    }
-
-    @Test("a --config that renames or reshapes a register a face needs is refused, naming the register and the face",
-          arguments: [
-              ("\"rtmr2\"", "\"rtmr9\"", "needs register tdx/rtmr2, which provider 'tdx' does not have"),
-              ("\"reportdata\"", "\"userdata\"", "/dev/tdx_guest needs register tdx/reportdata"),
-              ("\"mrowner\"", "\"owner\"", "the tdx_guest quote (configfs-tsm) needs register tdx/mrowner"),
-          ])
-    func renamedRegister(from: String, to: String, message: String) throws {
-        let directory = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let bin = tsmfsBinary()
-        let r = try shell("""
-            '\(bin)' providers --json --provider tdx | sed 's/\(from)/\(to)/' > '\(directory)/tdx.json' && \
-            '\(bin)' mount --sysroot '\(directory)/r' --config '\(directory)/tdx.json' 2>&1
-            """)
-        #expect(r.status != 0)
-        #expect(r.text.contains(message), "\(r.text)")
-        #expect(!mountTableLists(directory + "/r"))
-    }
-
-    @Test("a fault's register target is refused where it means nothing", arguments: [
-        ("--guest tdx --inject-fault outblob@rtmr2", "outblob@rtmr2: only extend faults take a register"),
-        ("--guest tdx --inject-fault extend@rtmr9", "extend@rtmr9: no such extensible register; known: rtmr0, rtmr1, rtmr2, rtmr3"),
-        ("--guest tdx --inject-fault extend@mrtd", "extend@mrtd: no such extensible register"),
-        ("--guest sev-snp --inject-fault extend", "extend faults need registers that extend"),
-    ])
-    func faultTargets(options: String, message: String) throws {
-        let directory = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let r = try shell("'\(tsmfsBinary())' mount --sysroot '\(directory)/r' \(options) 2>&1")
-        #expect(r.status != 0)
-        #expect(r.text.contains(message), "\(r.text)")
-        #expect(!mountTableLists(directory + "/r"))
-    }
-}
-
 /// `dev/tdx_guest` in a TDX sysroot: the TDX_CMD_GET_REPORT0 ioctl (ABI.md 3.6).
 @Suite("Sysroot /dev/tdx_guest", .needsMount)
 struct TDXGuestDeviceTests {
