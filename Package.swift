@@ -166,7 +166,6 @@ let package = Package(
         .executableTarget(
             name: "tsmfs",
             dependencies: [
-                "CLinux",
                 "FuseKit",
                 "TSMHost",
                 "TSMControl",
@@ -175,7 +174,6 @@ let package = Package(
                 "TSMBackends",
                 "TSMGuest",
                 "TSMGuests",
-                "TSMTree",
                 "TSMEvidence",
                 "TSMEventLog",
                 "TSMServices",
