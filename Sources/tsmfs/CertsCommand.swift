@@ -1,10 +1,6 @@
 import ArgumentParser
-import SystemPackage
 import TSMEvidence
 import TSMGuest
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `tsmfs certs`: the mock authority's certificates as files a verifier reads.
 struct CertsCommand: ParsableCommand {
@@ -35,32 +31,11 @@ struct CertsCommand: ParsableCommand {
         guard !files.isEmpty else {
             throw Failure("--guest \(guest.name) has no certificate hierarchy; `tsmfs trust-anchor --guest \(guest.name)` prints what a verifier trusts")
         }
-        let directory = FilePath(out)
-        do {
-            try FileDescriptor.makeDirectory(directory)
-        } catch Errno.fileExists {
-            // Already there: write into it.
+        do throws(CertificateFiles.Failure) {
+            for path in try CertificateFiles.write(files, into: out) { print(path) }
         } catch {
-            throw Failure("cannot create \(out): \(error)")
-        }
-        for file in files {
-            let (name, text) = (file.name, file.pem)
-            let path = directory.appending(name)
-            do {
-                let file = try FileDescriptor.open(path, .writeOnly, options: [.create, .truncate], permissions: [.ownerReadWrite, .groupRead, .otherRead])
-                try file.closeAfter { _ = try file.writeAll(Array(text.utf8)) }
-            } catch {
-                throw Failure("cannot write \(path): \(error)")
-            }
-            print(path.string)
+            throw Failure(error.description)
         }
     }
 }
 
-extension FileDescriptor {
-    /// mkdir(2) with mode 0755.
-    static func makeDirectory(_ path: FilePath) throws(Errno) {
-        let result = path.withPlatformString { mkdir($0, 0o755) }
-        if result != 0 { throw Errno(rawValue: errno) }
-    }
-}
