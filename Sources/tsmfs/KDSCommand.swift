@@ -1,6 +1,4 @@
 import ArgumentParser
-import Dispatch
-import Synchronization
 import TSMEvidence
 import TSMServices
 
@@ -25,20 +23,10 @@ struct KDSCommand: ParsableCommand {
     var listen: String = "127.0.0.1:8082"
 
     func run() throws {
-        let address: ListenAddress
-        let kds: MockKDS
-        do {
-            address = try ListenAddress(parsing: listen)
-        } catch {
+        do throws(LocalServices.Failure) {
+            try LocalServices.runKDS(seed: seed, listen: listen)
+        } catch .listen(let error) {
             throw ValidationError(error.description)
-        }
-        do {
-            kds = MockKDS(authority: try SNPAuthority(seed: seed))
-        } catch {
-            throw Failure(error.description)
-        }
-        do {
-            try ServiceRunner.runBlocking(name: "kds", address: address) { KDSService.router(kds: kds) }
         } catch {
             throw Failure(error.description)
         }

@@ -1,6 +1,4 @@
 import ArgumentParser
-import Dispatch
-import Synchronization
 import TSMEvidence
 import TSMServices
 
@@ -28,20 +26,8 @@ struct PCCSCommand: ParsableCommand {
     var tcbStatus: TCBStatus = .upToDate
 
     func run() throws {
-        let address: ListenAddress
-        let authority: TDXAuthority
-        do {
-            address = try ListenAddress(parsing: listen)
-        } catch {
-            throw Failure(error.description)
-        }
-        do {
-            authority = try TDXAuthority(seed: seed, tcbStatus: tcbStatus)
-        } catch {
-            throw Failure(error.description)
-        }
-        do {
-            try ServiceRunner.runBlocking(name: "pccs", address: address) { PCCSService.router(authority: authority) }
+        do throws(LocalServices.Failure) {
+            try LocalServices.runPCCS(seed: seed, tcbStatus: tcbStatus, listen: listen)
         } catch {
             throw Failure(error.description)
         }
