@@ -64,6 +64,12 @@ public protocol GuestDefinition: SendableMetatype {
     static func collateral(seed: String, at now: Date) throws(EvidenceError) -> String?
     /// Which inputs `tsmfs verify` takes for it beside the evidence.
     static var verification: VerificationInputs { get }
+    /// What `tsmfs verify` checks of its evidence, for that command's help: sentences that begin
+    /// with its ``title``.
+    static var verificationSummary: String { get }
+    /// What `tsmfs trust-anchor` prints for it and how its anchor relates to the vendor's, for
+    /// that command's help: sentences that name `--guest NAME`.
+    static var trustAnchorSummary: String { get }
     /// Verifies its evidence against `request`'s anchor and returns what it vouches for.
     static func verify(_ request: VerifyRequest) throws(EvidenceError) -> VerifiedEvidence
 }
