@@ -1,5 +1,4 @@
 import ArgumentParser
-import FuseKit
 import Glibc
 import Logging
 import TSMBackends
@@ -56,7 +55,7 @@ struct MountCommand: ParsableCommand {
             selectsProviders: !providerOptions.providers.isEmpty || providerOptions.config != nil,
             injectsFaults: !daemonOptions.injectFaults.isEmpty, guestOptions: guestOptions.given,
             allowOther: allowOther, uid: getuid())
-        if let violation = MountRules.check(request, userAllowOther: Self.userAllowOther) {
+        if let violation = MountRules.check(request) {
             throw ValidationError(violation.description)
         }
     }
@@ -71,24 +70,14 @@ struct MountCommand: ParsableCommand {
 
 
     func run() throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .trace
-            return handler
-        }
         let spec = try self.spec()
-        var logger = Logger(label: "tsmfs")
-        logger.logLevel = Logger.Level(rawValue: spec.logLevel) ?? .notice
-        if let parent = spec.daemon.exitWithParent { try daemonStep { () throws(DaemonError) in try Daemon.watchParent(parent) } }
-        let served: Served
-        do throws(DaemonSpec.Refusal) {
-            served = try spec.assemble(guests: Guests.catalogue, log: { [logger] in logger.notice("\($0)") },
-                                       kernelLog: { [logger] in logger.error("kernel: \($0)") })
+        do throws(Daemon.RunFailure) {
+            try Daemon.run(spec, guests: Guests.catalogue)
+        } catch .daemon(.loopFailed) {
+            // The daemon logged it.
+            throw ExitCode.failure
         } catch {
             throw Failure(error.description)
-        }
-        try daemonStep { () throws(DaemonError) in
-            try Daemon.serve(served, at: spec.mountpoint, configuration: spec.daemon, logger: logger)
         }
     }
 
@@ -108,25 +97,6 @@ struct MountCommand: ParsableCommand {
         spec.daemon = DaemonConfiguration(allowOther: allowOther, pageCache: daemonOptions.pageCache, controlSocket: control,
                                           exitWithParent: exitWithParent)
         return spec
-    }
-
-    /// Runs a step of the daemon, its error as this command's: printed, or (the FUSE loop's,
-    /// which the daemon logged) an exit status alone.
-    private func daemonStep(_ step: () throws(DaemonError) -> Void) throws {
-        do throws(DaemonError) {
-            try step()
-        } catch .loopFailed {
-            throw ExitCode.failure
-        } catch {
-            throw Failure(error.description)
-        }
-    }
-}
-
-extension MountCommand {
-    /// Whether /etc/fuse.conf lets ordinary users mount with allow_other, read as fusermount3 reads it.
-    static func userAllowOther() -> Bool {
-        (try? FuseConfiguration.read())?.userAllowOther ?? false
     }
 }
 
