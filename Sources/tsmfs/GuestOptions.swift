@@ -59,12 +59,8 @@ struct GuestOptions: ParsableArguments {
     }
 
     func validate() throws {
-        var spec = DaemonSpec(source: .sysroot, mountpoint: "")
-        spec.guest = guest?.definition.name
-        spec.options = values
-        spec.kernel = kernel
-        do {
-            try spec.checkGuest(in: Guests.catalogue)
+        do throws(DaemonSpec.Refusal) {
+            try DaemonSpec.checkGuest(guest?.definition.name, options: values, kernel: kernel, in: Guests.catalogue)
         } catch {
             throw ValidationError(error.description)
         }
