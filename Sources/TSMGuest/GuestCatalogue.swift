@@ -38,6 +38,12 @@ public struct GuestCatalogue: Sendable {
     /// Every guest's ``GuestDefinition/trustAnchorSummary``, in catalogue order.
     public var trustAnchorSummaries: String { guests.map { $0.trustAnchorSummary }.joined(separator: " ") }
 
+    /// Every guest's ``GuestDefinition/certificatesSummary``, in catalogue order.
+    public var certificatesSummaries: String { guests.compactMap { $0.certificatesSummary }.joined(separator: " ") }
+
+    /// Every guest's ``GuestDefinition/collateralSummary``, in catalogue order.
+    public var collateralSummaries: String { guests.compactMap { $0.collateralSummary }.joined(separator: " ") }
+
     /// What a plain mount serves by default: the guests' providers that it serves and the RFC v2
     /// sample, by name.
     public var plainProviders: [ProviderDescriptor] {

@@ -22,6 +22,26 @@ public enum LocalServices {
         }
     }
 
+    /// `tsmfs kds --help`: what it serves and how it runs.
+    public static let kdsHelp = """
+        GET /vcek/v1/Milan/{hwid}?blSPL=B&teeSPL=T&snpSPL=S&ucodeSPL=U gives the DER VCEK of the \
+        mock chip at that TCB (404 for another chip); GET /vcek/v1/Milan/cert_chain gives the ASK \
+        then the ARK as PEM: the same certificates a report's auxblob holds. \(running("kds"))
+        """
+
+    /// `tsmfs pccs --help`: what it serves and how it runs.
+    public static let pccsHelp = """
+        GET /sgx/certification/v4/pckcrl?ca=platform[&encoding=der], /sgx/certification/v4/rootcacrl \
+        (hex, as a PCCS serves it), /tdx/certification/v4/tcb?fmspc=HEX (404 for another FMSPC), \
+        /tdx/certification/v4/qe/identity and /sgx/certification/v4/pckcert, with PCS's issuer-chain \
+        headers. \(running("pccs"))
+        """
+
+    /// How every service runs, as ``ServiceRunner`` runs it.
+    static func running(_ name: String) -> String {
+        "Prints \"tsmfs \(name): ready on http://ADDR:PORT\" when it accepts connections (port 0 picks a free port); SIGTERM or SIGINT stops it."
+    }
+
     /// AMD's KDS API for the mock SEV-SNP authority of `seed`, at `listen`.
     public static func runKDS(seed: String, listen: String) throws(Failure) {
         let address = try parse(listen)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import TSMEvidence
 import TSMGuest
+import TSMGuests
 
 /// `tsmfs certs`: the mock authority's certificates as files a verifier reads.
 struct CertsCommand: ParsableCommand {
@@ -8,10 +9,8 @@ struct CertsCommand: ParsableCommand {
         commandName: "certs",
         abstract: "Write the mock authority's certificates (PEM) into a directory.",
         discussion: """
-            --guest sev-snp writes ark.pem, ask.pem and vcek.pem, the names and layout \
-            `snpguest verify certs DIR` and `snpguest verify attestation DIR report.bin` read. \
-            --guest tdx writes root.pem, platform-ca.pem and pck.pem. DIR is created if missing; \
-            existing files of those names are replaced. Prints the paths written.
+            \(Guests.catalogue.certificatesSummaries) DIR is created if missing (a DIR that is a symbolic link is \
+            refused); existing files or links of those names are replaced, never followed. Prints the paths written.
             """
     )
 

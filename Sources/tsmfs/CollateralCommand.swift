@@ -9,12 +9,7 @@ struct CollateralCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "collateral",
         abstract: "Print the DCAP collateral of the mock TDX authority as dcap-qvl's QuoteCollateralV3 JSON.",
-        discussion: """
-            The root CA and PCK CA CRLs (hex DER), the TDX TCB info v3 and TD_QE identity v2 (JSON text, \
-            signed by the mock TCB Signing key over exactly that text; signatures hex) and their issuer \
-            chains (PEM), issued now and current for 30 days. The TCB info lists one level per TCB status, \
-            so it serves quotes of every --tcb-status. Verify with the root of `tsmfs trust-anchor`.
-            """
+        discussion: "\(Guests.catalogue.collateralSummaries) Verify with the root of `tsmfs trust-anchor`."
     )
 
     @Option(help: ArgumentHelp("The guest whose collateral: \(Guests.catalogue.takers(\.collateral)) (the default).", valueName: "NAME"))

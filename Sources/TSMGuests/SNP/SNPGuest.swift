@@ -70,6 +70,10 @@ public enum SNPGuest: GuestDefinition {
         not AMD's. Pin the ARK by the SHA-256 of its DER \
         (`tsmfs trust-anchor --guest sev-snp | openssl x509 -outform DER | sha256sum`).
         """
+    public static let certificatesSummary: String? = """
+        --guest sev-snp writes ark.pem, ask.pem and vcek.pem, the names and layout \
+        `snpguest verify certs DIR` and `snpguest verify attestation DIR report.bin` read.
+        """
 
     /// AMD's checks (see `EvidenceVerifier.verifySNPReport`) with the chain of the certificate
     /// table given as the auxblob.
