@@ -1,5 +1,4 @@
 import ArgumentParser
-import TSMEvidence
 import TSMGuest
 import TSMGuests
 

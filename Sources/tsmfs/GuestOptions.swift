@@ -1,10 +1,8 @@
 import ArgumentParser
-import TSMBackends
 import TSMDaemon
 import TSMEvidence
 import TSMGuest
 import TSMGuests
-import TSMModel
 
 /// The options that pick and shape a guest sysroot, shared by `mount --sysroot` and `exec`. Which
 /// guest takes which option, and what each value may be, is the guests' own (their definitions):

@@ -3,10 +3,7 @@ import Glibc
 import Logging
 import TSMBackends
 import TSMDaemon
-import TSMEvidence
-import TSMGuest
 import TSMGuests
-import TSMModel
 
 /// `tsmfs mount`: serve the tree in the foreground until SIGTERM, SIGINT, SIGHUP or an outside
 /// unmount, then unmount and exit 0.
@@ -33,10 +30,8 @@ struct MountCommand: ParsableCommand {
     @Option(name: .customLong("kernel-root"), help: ArgumentHelp("With --backend kernel: where the kernel's files are (sys/devices/virtual/misc/tdx_guest/measurements, sys/kernel/config/tsm/report, dev/tdx_guest).", valueName: "PATH"))
     var kernelRoot: String = "/"
 
-
     @Option(help: ArgumentHelp("The control socket for `tsmfs ctl`, an absolute path (default: NAME-HASH.sock for the mount point's absolute path, in /run/tsmfs as root, else $XDG_RUNTIME_DIR/tsmfs or /tmp/tsmfs-UID).", valueName: "PATH"))
     var control: String?
-
 
     @OptionGroup var daemonOptions: DaemonOptions
 
@@ -67,7 +62,6 @@ struct MountCommand: ParsableCommand {
 
     @Flag(name: .customLong("allow-other"), help: "Let other users see the mount (needs root, or user_allow_other in /etc/fuse.conf).")
     var allowOther = false
-
 
     func run() throws {
         let spec = try self.spec()
