@@ -41,4 +41,24 @@ public enum ControlClient {
         }
         return String(decoding: reply, as: UTF8.self)
     }
+
+    /// `tsmfs ctl`: sends `request` to `socket`, or to the default control socket of `mount`
+    /// when no socket is given, and returns the reply and whether it succeeded (its last line
+    /// begins with `ok`).
+    public static func request(_ request: String, socket: String?, mount: String?,
+                               timeout: Int = defaultTimeout) throws(Failure) -> (reply: String, ok: Bool) {
+        let path: String
+        if let socket {
+            path = socket
+        } else {
+            do throws(ControlSocketPath.Problem) {
+                path = try ControlSocketPath.defaultPath(for: mount ?? "")
+            } catch {
+                throw Failure(message: error.description)
+            }
+        }
+        let reply = try send(request, to: path, replyTimeout: timeout)
+        let last = reply.split(separator: "\n").last.map(String.init) ?? ""
+        return (reply, last.hasPrefix("ok"))
+    }
 }

@@ -1,3 +1,4 @@
+import FuseKit
 /// What a `tsmfs mount` command line asks for, as far as the rules between its options go:
 /// which options were given, not their parsed values.
 public struct MountRequest: Sendable, Equatable {
@@ -67,8 +68,11 @@ public enum MountRuleViolation: Error, Sendable, Equatable, CustomStringConverti
 public enum MountRules {
     /// The first rule `request` breaks, in the order the command line reports them, or nil.
     /// `userAllowOther` (whether /etc/fuse.conf lets ordinary users use allow_other) is asked only
-    /// when an ordinary user asks for `--allow-other`.
-    public static func check(_ request: MountRequest, userAllowOther: () -> Bool) -> MountRuleViolation? {
+    /// when an ordinary user asks for `--allow-other`; by default /etc/fuse.conf is read as
+    /// fusermount3 reads it.
+    public static func check(_ request: MountRequest,
+                             userAllowOther: () -> Bool = { (try? FuseConfiguration.read())?.userAllowOther ?? false })
+        -> MountRuleViolation? {
         guard (request.mountpoint == nil) != (request.sysroot == nil) else { return .mountpointOrSysroot }
         if request.allowOther && request.uid != 0 && !userAllowOther() { return .allowOtherRefused }
         if request.kernelBackend && request.sysroot != nil { return .kernelWithSysroot }

@@ -8,10 +8,13 @@ public enum EvidenceCheck {
     public enum Failure: Error, CustomStringConvertible {
         case evidence(EvidenceError)
         case reportDataMismatch(actual: [UInt8], expected: [UInt8])
+        /// An input file could not be read.
+        case unreadable(ProviderSelection.Failure)
 
         public var description: String {
             switch self {
             case .evidence(let error): return error.description
+            case .unreadable(let error): return error.description
             case .reportDataMismatch(let actual, let expected):
                 return "report data does not match: the evidence has \(Hex.encode(actual)), expected \(Hex.encode(expected))"
             }
@@ -35,5 +38,43 @@ public enum EvidenceCheck {
             }
         }
         return verified.json
+    }
+}
+
+/// The files `tsmfs verify` names: the evidence (outblob) and, where its guest takes them, the
+/// auxblob, a trust anchor (PEM) and collateral.
+public struct VerifyFiles: Sendable {
+    public var evidence: String
+    public var auxblob: String?
+    public var trustAnchor: String?
+    public var collateral: String?
+
+    public init(evidence: String, auxblob: String? = nil, trustAnchor: String? = nil, collateral: String? = nil) {
+        self.evidence = evidence
+        self.auxblob = auxblob
+        self.trustAnchor = trustAnchor
+        self.collateral = collateral
+    }
+}
+
+extension EvidenceCheck {
+    /// Reads `files` (each at most ``FileBytes/defaultLimit`` bytes) and verifies them as
+    /// `guest`'s evidence against the mock authority of `seed`, or the trust anchor file when
+    /// one is named; as ``run(_:guest:reportData:)`` otherwise.
+    public static func run(files: VerifyFiles, guest: any GuestDefinition.Type, seed: String,
+                           reportData: [UInt8]?) throws(Failure) -> String {
+        let request: VerifyRequest
+        do throws(ProviderSelection.Failure) {
+            let read = { (path: String) throws(ProviderSelection.Failure) in try ProviderSelection.readFile(path) }
+            request = VerifyRequest(
+                evidence: try read(files.evidence), auxblob: try files.auxblob.map(read), seed: seed,
+                trustAnchorPEM: try files.trustAnchor.map { path throws(ProviderSelection.Failure) in
+                    String(decoding: try read(path), as: UTF8.self)
+                },
+                collateral: try files.collateral.map(read))
+        } catch {
+            throw .unreadable(error)
+        }
+        return try run(request, guest: guest, reportData: reportData)
     }
 }

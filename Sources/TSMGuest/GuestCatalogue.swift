@@ -24,6 +24,26 @@ public struct GuestCatalogue: Sendable {
     /// The names as a sentence: "tdx, sev-snp or cca".
     public var list: String { Self.alternatives(names) }
 
+    /// The guests whose verifiers take collateral (`tsmfs collateral`), in catalogue order.
+    public var collateralGuests: [any GuestDefinition.Type] { guests.filter { $0.verification.collateral } }
+
+    /// The guests whose `tsmfs verify` takes `input`, as a sentence ("tdx or sev-snp").
+    public func takers(_ input: KeyPath<VerificationInputs, Bool>) -> String {
+        Self.alternatives(guests.filter { $0.verification[keyPath: input] }.map { $0.name })
+    }
+
+    /// Every guest's ``GuestDefinition/verificationSummary``, in catalogue order.
+    public var verificationSummaries: String { guests.map { $0.verificationSummary }.joined(separator: " ") }
+
+    /// Every guest's ``GuestDefinition/trustAnchorSummary``, in catalogue order.
+    public var trustAnchorSummaries: String { guests.map { $0.trustAnchorSummary }.joined(separator: " ") }
+
+    /// Every guest's ``GuestDefinition/certificatesSummary``, in catalogue order.
+    public var certificatesSummaries: String { guests.compactMap { $0.certificatesSummary }.joined(separator: " ") }
+
+    /// Every guest's ``GuestDefinition/collateralSummary``, in catalogue order.
+    public var collateralSummaries: String { guests.compactMap { $0.collateralSummary }.joined(separator: " ") }
+
     /// What a plain mount serves by default: the guests' providers that it serves and the RFC v2
     /// sample, by name.
     public var plainProviders: [ProviderDescriptor] {

@@ -59,11 +59,22 @@ public protocol GuestDefinition: SendableMetatype {
     /// `tsmfs certs`: the authority's certificates as the files its clients read; empty when it
     /// has no certificate hierarchy.
     static func certificates(seed: String) throws(EvidenceError) -> [CertificateFile]
+    /// What `tsmfs certs` writes for it, for that command's help ("--guest NAME writes ...");
+    /// nil when it has no certificates.
+    static var certificatesSummary: String? { get }
     /// `tsmfs collateral`: what a verifier needs beside the evidence, issued at `now`; nil when
     /// the evidence carries all it needs.
     static func collateral(seed: String, at now: Date) throws(EvidenceError) -> String?
+    /// What `tsmfs collateral` prints for it, for that command's help; nil when it has none.
+    static var collateralSummary: String? { get }
     /// Which inputs `tsmfs verify` takes for it beside the evidence.
     static var verification: VerificationInputs { get }
+    /// What `tsmfs verify` checks of its evidence, for that command's help: sentences that begin
+    /// with its ``title``.
+    static var verificationSummary: String { get }
+    /// What `tsmfs trust-anchor` prints for it and how its anchor relates to the vendor's, for
+    /// that command's help: sentences that name `--guest NAME`.
+    static var trustAnchorSummary: String { get }
     /// Verifies its evidence against `request`'s anchor and returns what it vouches for.
     static func verify(_ request: VerifyRequest) throws(EvidenceError) -> VerifiedEvidence
 }
@@ -76,6 +87,8 @@ extension GuestDefinition {
     public static var refusedFaults: Set<FaultSpec.Kind> { [] }
     public static func certificates(seed: String) throws(EvidenceError) -> [CertificateFile] { [] }
     public static func collateral(seed: String, at now: Date) throws(EvidenceError) -> String? { nil }
+    public static var certificatesSummary: String? { nil }
+    public static var collateralSummary: String? { nil }
 }
 
 /// One file `tsmfs certs` writes: its name in the directory and its PEM text.

@@ -9,33 +9,23 @@ struct CollateralCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "collateral",
         abstract: "Print the DCAP collateral of the mock TDX authority as dcap-qvl's QuoteCollateralV3 JSON.",
-        discussion: """
-            The root CA and PCK CA CRLs (hex DER), the TDX TCB info v3 and TD_QE identity v2 (JSON text, \
-            signed by the mock TCB Signing key over exactly that text; signatures hex) and their issuer \
-            chains (PEM), issued now and current for 30 days. The TCB info lists one level per TCB status, \
-            so it serves quotes of every --tcb-status. Verify with the root of `tsmfs trust-anchor`.
-            """
+        discussion: "\(Guests.catalogue.collateralSummaries) Verify with the root of `tsmfs trust-anchor`."
     )
 
-    @Option(help: ArgumentHelp("The guest whose collateral: \(Self.takers) (the default).", valueName: "NAME"))
+    @Option(help: ArgumentHelp("The guest whose collateral: \(Guests.catalogue.takers(\.collateral)) (the default).", valueName: "NAME"))
     var guest: GuestName?
 
     @Option(help: ArgumentHelp("The seed the mock keys and certificates derive from.", valueName: "S"))
     var seed: String = MockSeed.default
 
-    /// The guests whose verifiers take collateral, as a sentence.
-    static var takers: String {
-        GuestCatalogue.alternatives(Guests.catalogue.guests.filter { $0.verification.collateral }.map { $0.name })
-    }
-
     /// `--guest`, or the first guest that has collateral.
     var definition: (any GuestDefinition.Type)? {
-        guest?.definition ?? Guests.catalogue.guests.first { $0.verification.collateral }
+        guest?.definition ?? Guests.catalogue.collateralGuests.first
     }
 
     func validate() throws {
         guard let definition, definition.verification.collateral else {
-            throw ValidationError("collateral is for --guest \(Self.takers) (other guests' evidence carries its chain)")
+            throw ValidationError("collateral is for --guest \(Guests.catalogue.takers(\.collateral)) (other guests' evidence carries its chain)")
         }
     }
 

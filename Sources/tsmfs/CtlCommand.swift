@@ -1,7 +1,5 @@
-import TSMBytes
 import ArgumentParser
 import TSMGuests
-import Glibc
 import TSMControl
 
 /// `tsmfs ctl`: change a running mount through its control socket.
@@ -37,22 +35,13 @@ struct CtlCommand: ParsableCommand {
     }
 
     func run() throws {
-        var path = socket ?? ""
-        if socket == nil {
-            do throws(ControlSocketPath.Problem) {
-                path = try ControlSocketPath.defaultPath(for: mount ?? "")
-            } catch {
-                throw Failure(error.description)
-            }
-        }
-        let reply: String
-        do {
-            reply = try ControlClient.send(request.joined(separator: " "), to: path, replyTimeout: timeout)
+        let answer: (reply: String, ok: Bool)
+        do throws(ControlClient.Failure) {
+            answer = try ControlClient.request(request.joined(separator: " "), socket: socket, mount: mount, timeout: timeout)
         } catch {
             throw Failure(error.description)
         }
-        print(reply, terminator: "")
-        let last = reply.split(separator: "\n").last.map(String.init) ?? ""
-        if !last.hasPrefix("ok") { throw ExitCode.failure }
+        print(answer.reply, terminator: "")
+        if !answer.ok { throw ExitCode.failure }
     }
 }

@@ -21,18 +21,9 @@ struct DaemonOptions: ParsableArguments {
     /// `mountpoint`; `defaultLevel` when no `--log-level` was given.
     func spec(_ source: DaemonSpec.Source, mountpoint: String, guest: GuestOptions, providers: ProviderOptions,
               defaultLevel: Logger.Level) -> DaemonSpec {
-        var spec = DaemonSpec(source: source, mountpoint: mountpoint)
-        spec.providers = providers.providers
-        spec.config = providers.config
-        spec.guest = guest.guest?.definition.name
-        spec.seed = guest.seed
-        spec.options = guest.values
-        spec.kernel = guest.kernel
-        spec.unified = !guest.noUnified
-        spec.faults = injectFaults.map(\.text)
-        spec.state = state
-        spec.logLevel = (logLevel ?? defaultLevel).rawValue
-        spec.daemon.pageCache = pageCache
-        return spec
+        DaemonSpec(source: source, mountpoint: mountpoint, providers: providers.providers, config: providers.config,
+                   guest: guest.guest?.definition.name, seed: guest.seed, options: guest.values, kernel: guest.kernel,
+                   unified: !guest.noUnified, faults: injectFaults.map(\.text), state: state,
+                   logLevel: (logLevel ?? defaultLevel).rawValue, pageCache: pageCache)
     }
 }

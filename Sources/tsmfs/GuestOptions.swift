@@ -1,10 +1,8 @@
 import ArgumentParser
-import TSMBackends
 import TSMDaemon
 import TSMEvidence
 import TSMGuest
 import TSMGuests
-import TSMModel
 
 /// The options that pick and shape a guest sysroot, shared by `mount --sysroot` and `exec`. Which
 /// guest takes which option, and what each value may be, is the guests' own (their definitions):
@@ -59,12 +57,8 @@ struct GuestOptions: ParsableArguments {
     }
 
     func validate() throws {
-        var spec = DaemonSpec(source: .sysroot, mountpoint: "")
-        spec.guest = guest?.definition.name
-        spec.options = values
-        spec.kernel = kernel
-        do {
-            try spec.checkGuest(in: Guests.catalogue)
+        do throws(DaemonSpec.Refusal) {
+            try DaemonSpec.checkGuest(guest?.definition.name, options: values, kernel: kernel, in: Guests.catalogue)
         } catch {
             throw ValidationError(error.description)
         }

@@ -1,6 +1,4 @@
 import ArgumentParser
-import Dispatch
-import Synchronization
 import TSMEvidence
 import TSMServices
 
@@ -9,13 +7,7 @@ struct KDSCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kds",
         abstract: "Serve the mock SEV-SNP authority's VCEK and chain over AMD's KDS API.",
-        discussion: """
-            GET /vcek/v1/Milan/{hwid}?blSPL=B&teeSPL=T&snpSPL=S&ucodeSPL=U gives the DER VCEK of the \
-            mock chip at that TCB (404 for another chip); GET /vcek/v1/Milan/cert_chain gives the ASK \
-            then the ARK as PEM: the same certificates a report's auxblob holds. Prints \
-            "tsmfs kds: ready on http://ADDR:PORT" when it accepts connections (port 0 picks a free \
-            port); SIGTERM or SIGINT stops it.
-            """
+        discussion: LocalServices.kdsHelp
     )
 
     @Option(help: ArgumentHelp("The seed the mock keys and certificates derive from.", valueName: "S"))
@@ -25,20 +17,10 @@ struct KDSCommand: ParsableCommand {
     var listen: String = "127.0.0.1:8082"
 
     func run() throws {
-        let address: ListenAddress
-        let kds: MockKDS
-        do {
-            address = try ListenAddress(parsing: listen)
-        } catch {
+        do throws(LocalServices.Failure) {
+            try LocalServices.runKDS(seed: seed, listen: listen)
+        } catch .listen(let error) {
             throw ValidationError(error.description)
-        }
-        do {
-            kds = MockKDS(authority: try SNPAuthority(seed: seed))
-        } catch {
-            throw Failure(error.description)
-        }
-        do {
-            try ServiceRunner.runBlocking(name: "kds", address: address) { KDSService.router(kds: kds) }
         } catch {
             throw Failure(error.description)
         }

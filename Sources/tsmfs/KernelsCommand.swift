@@ -1,5 +1,4 @@
 import ArgumentParser
-import TSMGuest
 import TSMGuests
 
 /// `tsmfs kernels`: the Linux releases `--kernel` models and what each shows, from the one table.

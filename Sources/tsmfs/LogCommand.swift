@@ -1,8 +1,6 @@
-import TSMGuest
 import TSMGuests
 import ArgumentParser
 import Glibc
-import TSMBackends
 import TSMEventLog
 
 /// `tsmfs log`: the boot and runtime event logs of a TDX sysroot, decoded.
@@ -11,8 +9,7 @@ struct LogCommand: ParsableCommand {
         commandName: "log",
         abstract: "Print a TDX sysroot's event log: the CCEL boot log, then every extend since mount.",
         discussion: """
-            Reads sys/firmware/acpi/tables/CCEL, sys/firmware/acpi/tables/data/CCEL and \
-            tsmfs/runtime_log under the sysroot. Inside tsmfs exec the sysroot is $TSMFS_SYSROOT. \
+            Reads \(EventLogPaths.ccelTable), \(EventLogPaths.ccelData) and \(EventLogPaths.runtimeLog) under the sysroot. Inside tsmfs exec the sysroot is $TSMFS_SYSROOT. \
             With --replay, also prints RTMR0-3 as the records replay them; they equal the live \
             registers when the logs are complete.
             """

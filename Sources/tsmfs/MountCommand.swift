@@ -1,13 +1,9 @@
 import ArgumentParser
-import FuseKit
 import Glibc
 import Logging
 import TSMBackends
 import TSMDaemon
-import TSMEvidence
-import TSMGuest
 import TSMGuests
-import TSMModel
 
 /// `tsmfs mount`: serve the tree in the foreground until SIGTERM, SIGINT, SIGHUP or an outside
 /// unmount, then unmount and exit 0.
@@ -34,10 +30,8 @@ struct MountCommand: ParsableCommand {
     @Option(name: .customLong("kernel-root"), help: ArgumentHelp("With --backend kernel: where the kernel's files are (sys/devices/virtual/misc/tdx_guest/measurements, sys/kernel/config/tsm/report, dev/tdx_guest).", valueName: "PATH"))
     var kernelRoot: String = "/"
 
-
     @Option(help: ArgumentHelp("The control socket for `tsmfs ctl`, an absolute path (default: NAME-HASH.sock for the mount point's absolute path, in /run/tsmfs as root, else $XDG_RUNTIME_DIR/tsmfs or /tmp/tsmfs-UID).", valueName: "PATH"))
     var control: String?
-
 
     @OptionGroup var daemonOptions: DaemonOptions
 
@@ -56,7 +50,7 @@ struct MountCommand: ParsableCommand {
             selectsProviders: !providerOptions.providers.isEmpty || providerOptions.config != nil,
             injectsFaults: !daemonOptions.injectFaults.isEmpty, guestOptions: guestOptions.given,
             allowOther: allowOther, uid: getuid())
-        if let violation = MountRules.check(request, userAllowOther: Self.userAllowOther) {
+        if let violation = MountRules.check(request) {
             throw ValidationError(violation.description)
         }
     }
@@ -69,26 +63,15 @@ struct MountCommand: ParsableCommand {
     @Flag(name: .customLong("allow-other"), help: "Let other users see the mount (needs root, or user_allow_other in /etc/fuse.conf).")
     var allowOther = false
 
-
     func run() throws {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = .trace
-            return handler
-        }
         let spec = try self.spec()
-        var logger = Logger(label: "tsmfs")
-        logger.logLevel = Logger.Level(rawValue: spec.logLevel) ?? .notice
-        if let parent = spec.daemon.exitWithParent { try daemonStep { () throws(DaemonError) in try Daemon.watchParent(parent) } }
-        let served: Served
-        do throws(DaemonSpec.Refusal) {
-            served = try spec.assemble(guests: Guests.catalogue, log: { [logger] in logger.notice("\($0)") },
-                                       kernelLog: { [logger] in logger.error("kernel: \($0)") })
+        do throws(Daemon.RunFailure) {
+            try Daemon.run(spec, guests: Guests.catalogue)
+        } catch .daemon(.loopFailed) {
+            // The daemon logged it.
+            throw ExitCode.failure
         } catch {
             throw Failure(error.description)
-        }
-        try daemonStep { () throws(DaemonError) in
-            try Daemon.serve(served, at: spec.mountpoint, configuration: spec.daemon, logger: logger)
         }
     }
 
@@ -108,25 +91,6 @@ struct MountCommand: ParsableCommand {
         spec.daemon = DaemonConfiguration(allowOther: allowOther, pageCache: daemonOptions.pageCache, controlSocket: control,
                                           exitWithParent: exitWithParent)
         return spec
-    }
-
-    /// Runs a step of the daemon, its error as this command's: printed, or (the FUSE loop's,
-    /// which the daemon logged) an exit status alone.
-    private func daemonStep(_ step: () throws(DaemonError) -> Void) throws {
-        do throws(DaemonError) {
-            try step()
-        } catch .loopFailed {
-            throw ExitCode.failure
-        } catch {
-            throw Failure(error.description)
-        }
-    }
-}
-
-extension MountCommand {
-    /// Whether /etc/fuse.conf lets ordinary users mount with allow_other, read as fusermount3 reads it.
-    static func userAllowOther() -> Bool {
-        (try? FuseConfiguration.read())?.userAllowOther ?? false
     }
 }
 

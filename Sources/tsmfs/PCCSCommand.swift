@@ -1,6 +1,4 @@
 import ArgumentParser
-import Dispatch
-import Synchronization
 import TSMEvidence
 import TSMServices
 
@@ -9,13 +7,7 @@ struct PCCSCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pccs",
         abstract: "Serve the mock TDX authority's collateral over Intel's PCS/PCCS v4 REST API.",
-        discussion: """
-            GET /sgx/certification/v4/pckcrl?ca=platform[&encoding=der], /sgx/certification/v4/rootcacrl \
-            (hex, as a PCCS serves it), /tdx/certification/v4/tcb?fmspc=HEX (404 for another FMSPC), \
-            /tdx/certification/v4/qe/identity and /sgx/certification/v4/pckcert, with PCS's issuer-chain \
-            headers. Prints "tsmfs pccs: ready on http://ADDR:PORT" when it accepts connections (port 0 \
-            picks a free port); SIGTERM or SIGINT stops it.
-            """
+        discussion: LocalServices.pccsHelp
     )
 
     @Option(help: ArgumentHelp("The seed the mock keys and certificates derive from.", valueName: "S"))
@@ -28,20 +20,8 @@ struct PCCSCommand: ParsableCommand {
     var tcbStatus: TCBStatus = .upToDate
 
     func run() throws {
-        let address: ListenAddress
-        let authority: TDXAuthority
-        do {
-            address = try ListenAddress(parsing: listen)
-        } catch {
-            throw Failure(error.description)
-        }
-        do {
-            authority = try TDXAuthority(seed: seed, tcbStatus: tcbStatus)
-        } catch {
-            throw Failure(error.description)
-        }
-        do {
-            try ServiceRunner.runBlocking(name: "pccs", address: address) { PCCSService.router(authority: authority) }
+        do throws(LocalServices.Failure) {
+            try LocalServices.runPCCS(seed: seed, tcbStatus: tcbStatus, listen: listen)
         } catch {
             throw Failure(error.description)
         }

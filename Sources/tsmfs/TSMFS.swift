@@ -1,5 +1,4 @@
 import ArgumentParser
-import TSMBackends
 import TSMGuest
 import TSMGuests
 import TSMModel

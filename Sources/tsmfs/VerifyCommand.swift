@@ -1,5 +1,4 @@
 import ArgumentParser
-import FoundationEssentials
 import TSMBytes
 import TSMGuest
 import TSMGuests
@@ -12,17 +11,7 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Verify a TDX quote, a SEV-SNP report or a CCA token and print its registers and report data as JSON.",
         discussion: """
-            TDX (Quote v4 or v5): the PCK chain up to the trust anchor, the QE report signature, the QE report data's \
-            binding of the attestation key, and the attestation key's signature over the quote. \
-            TDX also checks the collateral (--collateral FILE, as `tsmfs collateral` prints it, or the \
-            mock authority's own when no --trust-anchor is given) and adds its tcb_status and \
-            advisory_ids; a Revoked TCB fails. \
-            SEV-SNP: the chain in --auxblob as AMD's is checked (VCEK <- ASK <- ARK, each signed \
-            with RSASSA-PSS SHA-384, salt 48; the ARK byte-identical to the trust anchor), the \
-            report signature by the VCEK (ECDSA P-384 over bytes 0..<0x2A0), and the VCEK's hwID \
-            and SPL extensions against CHIP_ID and REPORTED_TCB. \
-            CCA: the realm token's signature by the RAK it carries, the platform challenge's binding \
-            of that RAK, and the platform token's signature by the CPAK. The anchor is the mock root \
+            \(Guests.catalogue.verificationSummaries) The anchor is the mock root \
             of --seed (default "tsmfs") unless --trust-anchor names a PEM file (for cca: the CPAK public key). Exits 0 only if every \
             check passes; otherwise names the failed check on stderr and exits 1.
             """
@@ -58,7 +47,7 @@ struct VerifyCommand: ParsableCommand {
             throw ValidationError("--guest \(guest.definition.name) needs --auxblob FILE (the certificate table)")
         }
         if !inputs.collateral, collateral != nil {
-            throw ValidationError("--collateral is for --guest \(Self.takers(\.collateral))")
+            throw ValidationError("--collateral is for --guest \(Guests.catalogue.takers(\.collateral))")
         }
         if let reportData {
             guard let bytes = Hex.decode(reportData), (1...64).contains(bytes.count) else {
@@ -66,29 +55,16 @@ struct VerifyCommand: ParsableCommand {
             }
         }
         if !inputs.auxblob, auxblob != nil {
-            throw ValidationError("a \(guest.definition.name) outblob carries what it needs; --auxblob is for \(Self.takers(\.auxblob))")
+            throw ValidationError("a \(guest.definition.name) outblob carries what it needs; --auxblob is for \(Guests.catalogue.takers(\.auxblob))")
         }
     }
 
-    /// The guests whose verification takes an input, as a sentence.
-    static func takers(_ input: KeyPath<VerificationInputs, Bool>) -> String {
-        GuestCatalogue.alternatives(Guests.catalogue.guests.filter { $0.verification[keyPath: input] }.map { $0.name })
-    }
-
     func run() throws {
-        do {
-            let anchor = try trustAnchor.map { path throws(ProviderSelection.Failure) in
-                String(decoding: try ProviderSelection.readFile(path), as: UTF8.self)
-            }
-            let read = { (path: String) throws(ProviderSelection.Failure) in try ProviderSelection.readFile(path) }
-            let request = VerifyRequest(
-                evidence: try read(file), auxblob: try auxblob.map(read), seed: seed ?? MockSeed.default, trustAnchorPEM: anchor,
-                collateral: try collateral.map(read))
-            let json = try EvidenceCheck.run(request, guest: guest.definition, reportData: reportData.flatMap { Hex.decode($0) })
-            print(json, terminator: "")
-        } catch let error as EvidenceCheck.Failure {
-            throw Failure(error.description)
-        } catch let error as ProviderSelection.Failure {
+        let files = VerifyFiles(evidence: file, auxblob: auxblob, trustAnchor: trustAnchor, collateral: collateral)
+        do throws(EvidenceCheck.Failure) {
+            print(try EvidenceCheck.run(files: files, guest: guest.definition, seed: seed ?? MockSeed.default,
+                                        reportData: reportData.flatMap { Hex.decode($0) }), terminator: "")
+        } catch {
             throw Failure(error.description)
         }
     }

@@ -61,6 +61,13 @@ public enum CCAGuest: GuestDefinition {
     }
 
     public static let verification = VerificationInputs()
+    public static let verificationSummary = """
+        CCA: the realm token's signature by the RAK it carries, the platform challenge's binding \
+        of that RAK, and the platform token's signature by the CPAK.
+        """
+    public static let trustAnchorSummary = """
+        For --guest cca the CPAK's public key (PEM SubjectPublicKeyInfo), which signs every platform token.
+        """
 
     /// The realm token's signature by the RAK it carries, the platform challenge's binding of
     /// that RAK, and the platform token's signature by the CPAK (the trust anchor's key).

@@ -58,6 +58,22 @@ public enum SNPGuest: GuestDefinition {
     }
 
     public static let verification = VerificationInputs(auxblob: true)
+    public static let verificationSummary = """
+        SEV-SNP: the chain in --auxblob as AMD's is checked (VCEK <- ASK <- ARK, each signed \
+        with RSASSA-PSS SHA-384, salt 48; the ARK byte-identical to the trust anchor), the \
+        report signature by the VCEK (ECDSA P-384 over bytes 0..<0x2A0), and the VCEK's hwID \
+        and SPL extensions against CHIP_ID and REPORTED_TCB.
+        """
+    public static let trustAnchorSummary = """
+        The ARK for --guest sev-snp: AMD's ARK-Milan name and shape (RSA-4096, self-signed with \
+        RSASSA-PSS SHA-384) but a published mock key (the ARK and ASK have fixed published RSA keys), \
+        not AMD's. Pin the ARK by the SHA-256 of its DER \
+        (`tsmfs trust-anchor --guest sev-snp | openssl x509 -outform DER | sha256sum`).
+        """
+    public static let certificatesSummary: String? = """
+        --guest sev-snp writes ark.pem, ask.pem and vcek.pem, the names and layout \
+        `snpguest verify certs DIR` and `snpguest verify attestation DIR report.bin` read.
+        """
 
     /// AMD's checks (see `EvidenceVerifier.verifySNPReport`) with the chain of the certificate
     /// table given as the auxblob.

@@ -79,6 +79,21 @@ public enum TDXGuest: GuestDefinition {
     }
 
     public static let verification = VerificationInputs(collateral: true)
+    public static let verificationSummary = """
+        TDX (Quote v4 or v5): the PCK chain up to the trust anchor, the QE report signature, the QE report data's \
+        binding of the attestation key, and the attestation key's signature over the quote. \
+        TDX also checks the collateral (--collateral FILE, as `tsmfs collateral` prints it, or the \
+        mock authority's own when no --trust-anchor is given) and adds its tcb_status and \
+        advisory_ids; a Revoked TCB fails.
+        """
+    public static let trustAnchorSummary = "The SGX root CA for --guest tdx; it says O=tsmfs mock, not Intel's."
+    public static let certificatesSummary: String? = "--guest tdx writes root.pem, platform-ca.pem and pck.pem."
+    public static let collateralSummary: String? = """
+        The root CA and PCK CA CRLs (hex DER), the TDX TCB info v3 and TD_QE identity v2 (JSON text, \
+        signed by the mock TCB Signing key over exactly that text; signatures hex) and their issuer \
+        chains (PEM), issued now and current for 30 days. The TCB info lists one level per TCB status, \
+        so it serves quotes of every --tcb-status.
+        """
 
     /// DCAP's checks (see `EvidenceVerifier.verifyTDXQuote`), then the collateral given, or the
     /// seed's own (issued now) unless a trust anchor came without collateral: its TCB status

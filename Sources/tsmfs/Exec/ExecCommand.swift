@@ -1,7 +1,4 @@
 import ArgumentParser
-import FuseKit
-import Glibc
-import SystemPackage
 import TSMDaemon
 import TSMHost
 
@@ -43,26 +40,12 @@ struct ExecCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard geteuid() == 0 else {
-            throw Failure("tsmfs exec needs root: it makes a private mount namespace and mounts over /sys and /dev inside it (try sudo)")
-        }
+        // The daemon is quieter than a foreground mount unless asked.
+        let template = daemonOptions.spec(.sysroot, mountpoint: "", guest: guestOptions, providers: providerOptions,
+                                          defaultLevel: .warning)
         let status: Int32
         do throws(ExecSession.Failure) {
-            if !inNamespace { try ExecSession.enterNamespace() }
-            // The daemon is quieter than a foreground mount unless asked.
-            let template = daemonOptions.spec(.sysroot, mountpoint: "", guest: guestOptions, providers: providerOptions,
-                                              defaultLevel: .warning)
-            status = try ExecSession.run(commandLine) { root, parent throws(ExecSession.Failure) in
-                var spec = template
-                spec.mountpoint = root
-                spec.daemon.allowOther = true
-                spec.daemon.exitWithParent = parent
-                do throws(DaemonSpec.Refusal) {
-                    return try spec.encoded()
-                } catch {
-                    throw .setUp(error.description)
-                }
-            }
+            status = try Daemon.exec(commandLine, template: template, inNamespace: inNamespace)
         } catch {
             throw Failure(error.description)
         }

@@ -47,6 +47,8 @@ enum ToyGuest: GuestDefinition {
     }
 
     static let verification = VerificationInputs()
+    static let verificationSummary = "Toy: the report's P-256 signature by the seed's key."
+    static let trustAnchorSummary = "For --guest toy, the public key of the seed's P-256 key (PEM)."
 
     static func verify(_ request: VerifyRequest) throws(EvidenceError) -> VerifiedEvidence {
         let bytes = request.evidence

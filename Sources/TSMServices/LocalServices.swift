@@ -1,0 +1,86 @@
+import Hummingbird
+import TSMEvidence
+
+/// `tsmfs kds` and `tsmfs pccs` whole: the mock authority of a seed, the address to listen on
+/// (as the command line gives it) and the service run until SIGTERM or SIGINT.
+public enum LocalServices {
+    /// Why a service did not start or stopped with an error; the description is the user's message.
+    public enum Failure: Error, CustomStringConvertible {
+        /// `--listen` is not ADDR:PORT.
+        case listen(ListenAddress.ParseError)
+        /// The mock authority of the seed could not be made.
+        case authority(EvidenceError)
+        /// The server failed.
+        case service(ServiceFailure)
+
+        public var description: String {
+            switch self {
+            case .listen(let error): return error.description
+            case .authority(let error): return error.description
+            case .service(let error): return error.description
+            }
+        }
+    }
+
+    /// `tsmfs kds --help`: what it serves and how it runs.
+    public static let kdsHelp = """
+        GET /vcek/v1/Milan/{hwid}?blSPL=B&teeSPL=T&snpSPL=S&ucodeSPL=U gives the DER VCEK of the \
+        mock chip at that TCB (404 for another chip); GET /vcek/v1/Milan/cert_chain gives the ASK \
+        then the ARK as PEM: the same certificates a report's auxblob holds. \(running("kds"))
+        """
+
+    /// `tsmfs pccs --help`: what it serves and how it runs.
+    public static let pccsHelp = """
+        GET /sgx/certification/v4/pckcrl?ca=platform[&encoding=der], /sgx/certification/v4/rootcacrl \
+        (hex, as a PCCS serves it), /tdx/certification/v4/tcb?fmspc=HEX (404 for another FMSPC), \
+        /tdx/certification/v4/qe/identity and /sgx/certification/v4/pckcert, with PCS's issuer-chain \
+        headers. \(running("pccs"))
+        """
+
+    /// How every service runs, as ``ServiceRunner`` runs it.
+    static func running(_ name: String) -> String {
+        "Prints \"tsmfs \(name): ready on http://ADDR:PORT\" when it accepts connections (port 0 picks a free port); SIGTERM or SIGINT stops it."
+    }
+
+    /// AMD's KDS API for the mock SEV-SNP authority of `seed`, at `listen`.
+    public static func runKDS(seed: String, listen: String) throws(Failure) {
+        let address = try parse(listen)
+        let kds: MockKDS
+        do {
+            kds = MockKDS(authority: try SNPAuthority(seed: seed))
+        } catch {
+            throw .authority(error)
+        }
+        try run("kds", at: address) { KDSService.router(kds: kds) }
+    }
+
+    /// Intel's PCS/PCCS v4 API for the mock TDX authority of `seed`, whose PCK certificate is of
+    /// a platform at `tcbStatus`, at `listen`.
+    public static func runPCCS(seed: String, tcbStatus: TCBStatus, listen: String) throws(Failure) {
+        let address = try parse(listen)
+        let authority: TDXAuthority
+        do {
+            authority = try TDXAuthority(seed: seed, tcbStatus: tcbStatus)
+        } catch {
+            throw .authority(error)
+        }
+        try run("pccs", at: address) { PCCSService.router(authority: authority) }
+    }
+
+    private static func parse(_ listen: String) throws(Failure) -> ListenAddress {
+        do {
+            return try ListenAddress(parsing: listen)
+        } catch {
+            throw .listen(error)
+        }
+    }
+
+    private static func run(_ name: String, at address: ListenAddress,
+                            makeRouter: @escaping @Sendable () -> Router<BasicRequestContext>) throws(Failure) {
+        do {
+            try ServiceRunner.runBlocking(name: name, address: address, makeRouter: makeRouter)
+        } catch {
+            throw .service(error)
+        }
+    }
+}
