@@ -66,15 +66,20 @@ public struct GuestCatalogue: Sendable {
         return all + [BuiltinProviders.tsmMrSample]
     }
 
+    /// The help of the guest option `name` (as the first guest that takes it words it).
+    public func option(_ name: String) -> GuestOption {
+        guests.lazy.flatMap { $0.options }.first { $0.name == name } ?? GuestOption(name, "")
+    }
+
     /// The guests that take `option`, by name.
     public func owners(of option: String) -> [String] {
-        guests.filter { $0.options.contains(option) }.map { $0.name }
+        guests.filter { $0.options.contains { $0.name == option } }.map { $0.name }
     }
 
     /// Refuses guest options `guest` does not take, naming the guests that do, then values it
     /// cannot have.
     public func check(_ values: GuestOptionValues, for guest: any GuestDefinition.Type) throws(GuestOptionError) {
-        for option in values.names where !guest.options.contains(option) {
+        for option in values.names where !guest.options.contains(where: { $0.name == option }) {
             throw GuestOptionError("\(option) needs --guest \(Self.alternatives(owners(of: option)))")
         }
         try guest.validate(values)

@@ -26,8 +26,8 @@ public protocol GuestDefinition: SendableMetatype {
 
     /// What its guest options become once parsed.
     associatedtype Settings: Sendable
-    /// The guest options (long names, with the dashes) that apply to it; any other is refused.
-    static var options: [String] { get }
+    /// The guest options that apply to it, with their help; any other is refused.
+    static var options: [GuestOption] { get }
     /// Refuses a value no such guest could have, without reading any file.
     static func validate(_ values: GuestOptionValues) throws(GuestOptionError)
     /// Its options' values, files they name read.
@@ -89,6 +89,19 @@ extension GuestDefinition {
     public static func collateral(seed: String, at now: Date) throws(EvidenceError) -> String? { nil }
     public static var certificatesSummary: String? { nil }
     public static var collateralSummary: String? { nil }
+}
+
+/// A guest option: its long name with the dashes, its value's name (nil for a flag) and its help.
+public struct GuestOption: Sendable, Equatable {
+    public let name: String
+    public let valueName: String?
+    public let help: String
+
+    public init(_ name: String, value valueName: String? = nil, _ help: String) {
+        self.name = name
+        self.valueName = valueName
+        self.help = help
+    }
 }
 
 /// One file `tsmfs certs` writes: its name in the directory and its PEM text.

@@ -16,26 +16,13 @@ struct GuestOptions: ParsableArguments {
                                valueName: "S"))
     var seed: String?
 
-    @Option(name: .customLong("privlevel-floor"), help: ArgumentHelp("SEV-SNP: the VMPCK the guest driver uses (0-3, default 0); reports at a lower privlevel are refused.", valueName: "N"))
-    var privlevelFloor: UInt32?
-
-    @Flag(help: "SEV-SNP: run under an SVSM, which shows service_provider, service_guid, service_manifest_version and manifestblob.")
-    var svsm = false
-
-    @Option(name: .customLong("boot-log"), help: ArgumentHelp("TDX: a boot log, binary TCG2 (as data/CCEL holds it) or a JSON description, whose replay gives the RTMRs their initial values (default: a small synthetic boot).", valueName: "FILE"))
-    var bootLog: String?
-
-    @Option(name: .customLong("tcb-status"), help: ArgumentHelp("TDX: the TCB status of the mock platform in the mock collateral (UpToDate, SWHardeningNeeded, ConfigurationNeeded, ConfigurationAndSWHardeningNeeded, OutOfDate, OutOfDateConfigurationNeeded, Revoked; default UpToDate).", valueName: "STATUS"))
-    var tcbStatus: TCBStatus?
-
-    @Option(name: .customLong("tdx-module"), help: ArgumentHelp("TDX: the TDX module version, 1.0 (Quote v4, default) or 1.5 (Quote v5 with a TD 1.5 body: TEE_TCB_SVN2, MRSERVICETD zero).", valueName: "VERSION"))
-    var tdxModule: String?
-
-    @Option(name: .customLong("realm-personalization"), help: ArgumentHelp("CCA: the realm personalization value, 64 bytes as 128 hex digits (default: zeros).", valueName: "HEX"))
-    var realmPersonalization: String?
-
-    @Option(name: .customLong("cca-token-format"), help: ArgumentHelp("CCA: tag399 (RMM 1.0, the default) or cmw (the tag-907 CMW collection of TF-RMM v0.9).", valueName: "FORMAT"))
-    var ccaTokenFormat: CCAToken.Format?
+    @Option(name: .customLong("privlevel-floor"), help: help("--privlevel-floor")) var privlevelFloor: UInt32?
+    @Flag(help: help("--svsm")) var svsm = false
+    @Option(name: .customLong("boot-log"), help: help("--boot-log")) var bootLog: String?
+    @Option(name: .customLong("tcb-status"), help: help("--tcb-status")) var tcbStatus: TCBStatus?
+    @Option(name: .customLong("tdx-module"), help: help("--tdx-module")) var tdxModule: String?
+    @Option(name: .customLong("realm-personalization"), help: help("--realm-personalization")) var realmPersonalization: String?
+    @Option(name: .customLong("cca-token-format"), help: help("--cca-token-format")) var ccaTokenFormat: CCAToken.Format?
 
     @Option(help: ArgumentHelp("Show what this Linux release shows (`tsmfs kernels` lists them), and nothing it lacks. Default: the newest modelled.", valueName: "VERSION"))
     var kernel: String?
@@ -89,3 +76,9 @@ struct GuestName: ExpressibleByArgument {
 }
 
 extension CCAToken.Format: ExpressibleByArgument {}
+
+/// A guest option's help, as its guest's definition words it.
+private func help(_ name: String) -> ArgumentHelp {
+    let option = Guests.catalogue.option(name)
+    return ArgumentHelp(option.help, valueName: option.valueName)
+}

@@ -55,11 +55,6 @@ struct MountCommand: ParsableCommand {
         }
     }
 
-    /// Set by `tsmfs exec`: the daemon ends (SIGTERM) when that process does, and detaches exec's
-    /// bind mounts of its filesystem before it unmounts.
-    @Option(name: .customLong("exit-with-parent"), help: .hidden)
-    var exitWithParent: Int32?
-
     @Flag(name: .customLong("allow-other"), help: "Let other users see the mount (needs root, or user_allow_other in /etc/fuse.conf).")
     var allowOther = false
 
@@ -88,8 +83,7 @@ struct MountCommand: ParsableCommand {
         var spec = daemonOptions.spec(source, mountpoint: mountpoint ?? sysroot ?? "", guest: guestOptions,
                                       providers: providerOptions, defaultLevel: .notice)
         spec.kernelRoot = kernelRoot
-        spec.daemon = DaemonConfiguration(allowOther: allowOther, pageCache: daemonOptions.pageCache, controlSocket: control,
-                                          exitWithParent: exitWithParent)
+        spec.daemon = DaemonConfiguration(allowOther: allowOther, pageCache: daemonOptions.pageCache, controlSocket: control)
         return spec
     }
 }

@@ -25,7 +25,12 @@ public enum CCAGuest: GuestDefinition {
         public var format = CCAToken.Format.tag399
     }
 
-    public static let options = ["--realm-personalization", "--cca-token-format"]
+    public static let options = [
+        GuestOption("--realm-personalization", value: "HEX",
+                    "CCA: the realm personalization value, 64 bytes as 128 hex digits (default: zeros)."),
+        GuestOption("--cca-token-format", value: "FORMAT",
+                    "CCA: tag399 (RMM 1.0, the default) or cmw (the tag-907 CMW collection of TF-RMM v0.9)."),
+    ]
 
     public static func validate(_ values: GuestOptionValues) throws(GuestOptionError) {
         _ = try settings(values)

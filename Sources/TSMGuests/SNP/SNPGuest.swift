@@ -24,7 +24,12 @@ public enum SNPGuest: GuestDefinition {
         public var svsm = false
     }
 
-    public static let options = ["--privlevel-floor", "--svsm"]
+    public static let options = [
+        GuestOption("--privlevel-floor", value: "N",
+                    "SEV-SNP: the VMPCK the guest driver uses (0-3, default 0); reports at a lower privlevel are refused."),
+        GuestOption("--svsm", "SEV-SNP: run under an SVSM, which shows service_provider, service_guid, "
+            + "service_manifest_version and manifestblob."),
+    ]
 
     public static func validate(_ values: GuestOptionValues) throws(GuestOptionError) {
         _ = try privlevelFloor(values)

@@ -28,7 +28,14 @@ public enum TDXGuest: GuestDefinition {
         public var module15 = false
     }
 
-    public static let options = ["--boot-log", "--tcb-status", "--tdx-module"]
+    public static let options = [
+        GuestOption("--boot-log", value: "FILE", "TDX: a boot log, binary TCG2 (as data/CCEL holds it) or a JSON description, "
+            + "whose replay gives the RTMRs their initial values (default: a small synthetic boot)."),
+        GuestOption("--tcb-status", value: "STATUS", "TDX: the TCB status of the mock platform in the mock collateral ("
+            + TCBStatus.allCases.map(\.rawValue).joined(separator: ", ") + "; default UpToDate)."),
+        GuestOption("--tdx-module", value: "VERSION", "TDX: the TDX module version, 1.0 (Quote v4, default) or 1.5 "
+            + "(Quote v5 with a TD 1.5 body: TEE_TCB_SVN2, MRSERVICETD zero)."),
+    ]
 
     public static func validate(_ values: GuestOptionValues) throws(GuestOptionError) {
         if let module = values["--tdx-module"], module != "1.0" && module != "1.5" {

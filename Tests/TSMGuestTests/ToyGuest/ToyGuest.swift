@@ -25,7 +25,7 @@ enum ToyGuest: GuestDefinition {
     static let faces = "--guest toy (its reports)"
 
     struct Settings: Sendable {}
-    static let options: [String] = []
+    static let options: [GuestOption] = []
     static func settings(_ values: GuestOptionValues) throws(GuestOptionError) -> Settings { Settings() }
 
     /// A made-up provider that arrived in 6.8, so that 6.7 refuses the guest.
