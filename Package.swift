@@ -5,7 +5,7 @@ let package = Package(
     name: "tsmfs",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "tsmfs", targets: ["tsmfs"]),
+        .executable(name: "tsmfs", targets: ["tsmfs"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -114,7 +114,9 @@ let package = Package(
             dependencies: ["TSMCrypto", "TSMBytes", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // TSMHost without a mount: child processes, stale exec directories, sd_notify.
-        .testTarget(name: "TSMHostTests", dependencies: ["TSMHost", "TestSupport", .product(name: "SystemPackage", package: "swift-system")]),
+        .testTarget(
+            name: "TSMHostTests",
+            dependencies: ["TSMHost", "TestSupport", .product(name: "SystemPackage", package: "swift-system")]),
         // Attestation evidence: a seeded mock authority, TDX Quote v4 and SEV-SNP report encoders,
         // parsers and a verifier. Independent of FUSE and of the register model.
         .target(
@@ -156,7 +158,8 @@ let package = Package(
         .target(
             name: "TSMDaemon",
             dependencies: [
-                "CLinux", "FuseKit", "TSMHost", "TSMControl", "TSMBackends", "TSMGuest", "TSMTree", "TSMModel", "TSMEvidence",
+                "CLinux", "FuseKit", "TSMHost", "TSMControl", "TSMBackends", "TSMGuest", "TSMTree", "TSMModel",
+                "TSMEvidence",
                 "TSMBytes",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -191,7 +194,9 @@ let package = Package(
         ),
         .testTarget(
             name: "TSMEventLogTests",
-            dependencies: ["TSMEventLog", "TSMModel", "TSMBytes", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "TSMEventLog", "TSMModel", "TSMBytes", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             // Run by CCTrustedTests with python3, found through #filePath.
             exclude: ["check_with_cctrusted.py"]
         ),
@@ -205,7 +210,8 @@ let package = Package(
         .testTarget(
             name: "TSMBackendsTests",
             // Crypto: the fuzz tests' reference model hashes on its own.
-            dependencies: ["TSMGuest", "TSMGuests", 
+            dependencies: [
+                "TSMGuest", "TSMGuests",
                 "TSMBackends",
                 "TSMModel",
                 "TestSupport",
@@ -270,12 +276,17 @@ let package = Package(
         // The mount option rules (every message) and the daemon's choices that need no mount.
         .testTarget(
             name: "TSMDaemonTests",
-            dependencies: ["TSMDaemon", "TSMGuest", "TSMControl", "TSMBackends", "TSMModel", "TSMTree", "FuseKit", "TestSupport"]
+            dependencies: [
+                "TSMDaemon", "TSMGuest", "TSMControl", "TSMBackends", "TSMModel", "TSMTree", "FuseKit", "TestSupport",
+            ]
         ),
         // The kernel release table (--kernel), the assembly's refusals and `tsmfs log`'s reading.
         .testTarget(
             name: "TSMGuestTests",
-            dependencies: ["TSMGuest", "TSMGuests", "TSMEvidence", "TSMEventLog", "TSMModel", "TSMTree", "TSMBackends", "FuseKit", "TSMBytes"]
+            dependencies: [
+                "TSMGuest", "TSMGuests", "TSMEvidence", "TSMEventLog", "TSMModel", "TSMTree", "TSMBackends", "FuseKit",
+                "TSMBytes",
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -74,8 +74,9 @@ enum FuzzTarget {
                 let before = provider.snapshot().values[which]
                 let outcome = data.withUnsafeBytes { buffer -> Int? in
                     do throws(MRError) {
-                        return op % 4 == 0 ? try provider.write(which, offset: offset, data: buffer)
-                                           : try provider.extend(which, offset: offset, data: buffer)
+                        return op % 4 == 0
+                            ? try provider.write(which, offset: offset, data: buffer)
+                            : try provider.extend(which, offset: offset, data: buffer)
                     } catch {
                         return nil
                     }
@@ -84,15 +85,23 @@ enum FuzzTarget {
                     precondition(provider.snapshot().values[which] == before, "a refused write changed the register")
                     continue
                 }
-                precondition(result == 0 || (result == register.size && offset == 0), "accepted \(result) of \(count) at \(offset)")
+                precondition(
+                    result == 0 || (result == register.size && offset == 0),
+                    "accepted \(result) of \(count) at \(offset)")
                 if result == register.size {
                     let extended = op % 4 != 0 || register.flags.contains(.extensible)
-                    let expected = extended ? (register.hash?.extend(before, with: Array(data.prefix(register.size))) ?? []) : Array(data.prefix(register.size))
-                    precondition(provider.snapshot().values[which] == expected, "the register does not hold what the write made")
+                    let expected =
+                        extended
+                        ? (register.hash?.extend(before, with: Array(data.prefix(register.size))) ?? [])
+                        : Array(data.prefix(register.size))
+                    precondition(
+                        provider.snapshot().values[which] == expected, "the register does not hold what the write made")
                 }
             } else {
                 let read = try? provider.read(which, offset: offset, count: count)
-                if let read { precondition(read.count <= min(max(count, 0), register.size), "read \(read.count) of \(count)") }
+                if let read {
+                    precondition(read.count <= min(max(count, 0), register.size), "read \(read.count) of \(count)")
+                }
                 precondition(provider.refreshCount >= refreshes, "refresh count went back")
                 refreshes = provider.refreshCount
             }
@@ -107,10 +116,11 @@ enum FuzzTarget {
 /// its driver is found at run time instead.
 @main
 struct TSMFuzz {
-    typealias Driver = @convention(c) (
-        UnsafeMutablePointer<Int32>, UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-        @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
-    ) -> Int32
+    typealias Driver =
+        @convention(c) (
+            UnsafeMutablePointer<Int32>, UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+            @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32
+        ) -> Int32
 
     static func main() {
         if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "LLVMFuzzerRunDriver") {

@@ -17,21 +17,26 @@ public protocol FileSystemOperations: AnyObject, Sendable {
 
     func open(_ inode: InodeNumber, flags: OpenFlags, context: RequestContext) throws(Errno) -> OpenReply
     func read(_ inode: InodeNumber, handle: FileHandle, offset: Int64, count: Int) throws(Errno) -> [UInt8]
-    func write(_ inode: InodeNumber, handle: FileHandle, offset: Int64, data: UnsafeRawBufferPointer) throws(Errno) -> Int
+    func write(_ inode: InodeNumber, handle: FileHandle, offset: Int64, data: UnsafeRawBufferPointer) throws(Errno)
+        -> Int
     /// Runs synchronously with each `close(2)` of a descriptor (and its dups).
     func flush(_ inode: InodeNumber, handle: FileHandle) throws(Errno)
     /// Runs once when the last descriptor of an open file goes, asynchronously to `close(2)`.
     func release(_ inode: InodeNumber, handle: FileHandle)
-    func ioctl(_ inode: InodeNumber, handle: FileHandle, command: UInt32, input: UnsafeRawBufferPointer, outputSize: Int) throws(Errno) -> [UInt8]
+    func ioctl(
+        _ inode: InodeNumber, handle: FileHandle, command: UInt32, input: UnsafeRawBufferPointer, outputSize: Int
+    ) throws(Errno) -> [UInt8]
 
     func opendir(_ inode: InodeNumber, context: RequestContext) throws(Errno) -> OpenReply
     func readdir(_ inode: InodeNumber, handle: FileHandle) throws(Errno) -> [DirectoryEntry]
     func releasedir(_ inode: InodeNumber, handle: FileHandle)
     func statfs(_ inode: InodeNumber) throws(Errno) -> FilesystemStatistics
 
-    func mkdir(parent: InodeNumber, name: String, permissions: UInt16, context: RequestContext) throws(Errno) -> FileAttributes
+    func mkdir(parent: InodeNumber, name: String, permissions: UInt16, context: RequestContext) throws(Errno)
+        -> FileAttributes
     func mknod(parent: InodeNumber, name: String, mode: UInt32, context: RequestContext) throws(Errno) -> FileAttributes
-    func create(parent: InodeNumber, name: String, permissions: UInt16, flags: OpenFlags, context: RequestContext) throws(Errno) -> (FileAttributes, OpenReply)
+    func create(parent: InodeNumber, name: String, permissions: UInt16, flags: OpenFlags, context: RequestContext)
+        throws(Errno) -> (FileAttributes, OpenReply)
     func unlink(parent: InodeNumber, name: String) throws(Errno)
     func rmdir(parent: InodeNumber, name: String) throws(Errno)
     func rename(parent: InodeNumber, name: String, newParent: InodeNumber, newName: String) throws(Errno)
@@ -41,21 +46,39 @@ public protocol FileSystemOperations: AnyObject, Sendable {
 
 extension FileSystemOperations {
     public var cacheTimeout: Double { 1.0 }
-    public func setattr(_ inode: InodeNumber, changes: AttributeChanges, handle: FileHandle?) throws(Errno) -> FileAttributes { throw .noFunction }
+    public func setattr(_ inode: InodeNumber, changes: AttributeChanges, handle: FileHandle?) throws(Errno)
+        -> FileAttributes
+    { throw .noFunction }
     public func readlink(_ inode: InodeNumber) throws(Errno) -> String { throw .noFunction }
-    public func write(_ inode: InodeNumber, handle: FileHandle, offset: Int64, data: UnsafeRawBufferPointer) throws(Errno) -> Int { throw .noFunction }
+    public func write(_ inode: InodeNumber, handle: FileHandle, offset: Int64, data: UnsafeRawBufferPointer)
+        throws(Errno) -> Int
+    { throw .noFunction }
     public func flush(_ inode: InodeNumber, handle: FileHandle) throws(Errno) {}
     public func release(_ inode: InodeNumber, handle: FileHandle) {}
-    public func ioctl(_ inode: InodeNumber, handle: FileHandle, command: UInt32, input: UnsafeRawBufferPointer, outputSize: Int) throws(Errno) -> [UInt8] { throw .noFunction }
+    public func ioctl(
+        _ inode: InodeNumber, handle: FileHandle, command: UInt32, input: UnsafeRawBufferPointer, outputSize: Int
+    ) throws(Errno) -> [UInt8] { throw .noFunction }
     public func opendir(_ inode: InodeNumber, context: RequestContext) throws(Errno) -> OpenReply { OpenReply() }
     public func releasedir(_ inode: InodeNumber, handle: FileHandle) {}
     public func statfs(_ inode: InodeNumber) throws(Errno) -> FilesystemStatistics { FilesystemStatistics() }
-    public func mkdir(parent: InodeNumber, name: String, permissions: UInt16, context: RequestContext) throws(Errno) -> FileAttributes { throw .noFunction }
-    public func mknod(parent: InodeNumber, name: String, mode: UInt32, context: RequestContext) throws(Errno) -> FileAttributes { throw .noFunction }
-    public func create(parent: InodeNumber, name: String, permissions: UInt16, flags: OpenFlags, context: RequestContext) throws(Errno) -> (FileAttributes, OpenReply) { throw .noFunction }
+    public func mkdir(parent: InodeNumber, name: String, permissions: UInt16, context: RequestContext) throws(Errno)
+        -> FileAttributes
+    { throw .noFunction }
+    public func mknod(parent: InodeNumber, name: String, mode: UInt32, context: RequestContext) throws(Errno)
+        -> FileAttributes
+    { throw .noFunction }
+    public func create(
+        parent: InodeNumber, name: String, permissions: UInt16, flags: OpenFlags, context: RequestContext
+    ) throws(Errno) -> (FileAttributes, OpenReply) { throw .noFunction }
     public func unlink(parent: InodeNumber, name: String) throws(Errno) { throw .noFunction }
     public func rmdir(parent: InodeNumber, name: String) throws(Errno) { throw .noFunction }
-    public func rename(parent: InodeNumber, name: String, newParent: InodeNumber, newName: String) throws(Errno) { throw .noFunction }
-    public func symlink(target: String, parent: InodeNumber, name: String) throws(Errno) -> FileAttributes { throw .noFunction }
-    public func link(_ inode: InodeNumber, newParent: InodeNumber, newName: String) throws(Errno) -> FileAttributes { throw .noFunction }
+    public func rename(parent: InodeNumber, name: String, newParent: InodeNumber, newName: String) throws(Errno) {
+        throw .noFunction
+    }
+    public func symlink(target: String, parent: InodeNumber, name: String) throws(Errno) -> FileAttributes {
+        throw .noFunction
+    }
+    public func link(_ inode: InodeNumber, newParent: InodeNumber, newName: String) throws(Errno) -> FileAttributes {
+        throw .noFunction
+    }
 }

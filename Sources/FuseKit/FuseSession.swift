@@ -25,12 +25,14 @@ public enum FuseError: Error, Equatable, CustomStringConvertible {
         case .mountFailed(let path): return "could not mount on \(path)"
         case .fusermountMissing(let path, let device):
             let closed = device.map { "/dev/fuse cannot be opened (\($0)) and " } ?? "an ordinary user mounts through "
-            return "cannot mount on \(path) as uid \(getuid()): \(closed)\(Fusermount.program), which mounts for ordinary users, "
+            return
+                "cannot mount on \(path) as uid \(getuid()): \(closed)\(Fusermount.program), which mounts for ordinary users, "
                 + "is not on PATH; install fuse3 (it provides the setuid \(Fusermount.program)) or mount as root"
         case .fusermountFailed(let path, let reason):
             return "\(Fusermount.program) could not mount on \(path): \(reason)"
         case .deviceClosed(let path, let device, let reason):
-            return "cannot mount on \(path) as uid \(getuid()): /dev/fuse refuses this user (\(device)), and \(Fusermount.program) "
+            return
+                "cannot mount on \(path) as uid \(getuid()): /dev/fuse refuses this user (\(device)), and \(Fusermount.program) "
                 + "too, since it opens the device with its caller's permissions (\(reason)); only root can use FUSE here: "
                 + "make /dev/fuse mode 0666 (udev's default) or mount as root"
         case .badMountOption(let option): return "mount option '\(option)' cannot be passed to \(Fusermount.program)"
@@ -70,7 +72,8 @@ public final class FuseSession {
         defer { fuse_opt_free_args(&args) }
         var ops = makeLowLevelOperations()
         let context = Unmanaged.passRetained(SessionContext(filesystem: filesystem, maxRead: maxRead))
-        guard let session = fuse_session_new(&args, &ops, MemoryLayout<fuse_lowlevel_ops>.size, context.toOpaque()) else {
+        guard let session = fuse_session_new(&args, &ops, MemoryLayout<fuse_lowlevel_ops>.size, context.toOpaque())
+        else {
             context.release()
             throw .sessionRefused(options: options)
         }

@@ -60,7 +60,8 @@ enum Fusermount {
         let pid: pid_t
         switch spawned {
         case .success(let child): pid = child
-        case .failure(let error): throw .fusermountFailed(path: mountpoint, reason: "cannot run \(executable): \(error)")
+        case .failure(let error):
+            throw .fusermountFailed(path: mountpoint, reason: "cannot run \(executable): \(error)")
         }
         let fd = cfuse_receive_fd(ours)
         let saved = errno
@@ -69,9 +70,13 @@ enum Fusermount {
             return fd
         }
         switch fd {
-        case -1: throw .fusermountFailed(path: mountpoint, reason: "receiving the descriptor: \(Errno(rawValue: saved))")
+        case -1:
+            throw .fusermountFailed(path: mountpoint, reason: "receiving the descriptor: \(Errno(rawValue: saved))")
         case -3: throw .fusermountFailed(path: mountpoint, reason: "it sent a message without one /dev/fuse descriptor")
-        default: throw .fusermountFailed(path: mountpoint, reason: "\(describe(status)) without sending a descriptor; its message, if any, is above")
+        default:
+            throw .fusermountFailed(
+                path: mountpoint,
+                reason: "\(describe(status)) without sending a descriptor; its message, if any, is above")
         }
     }
 
@@ -79,7 +84,9 @@ enum Fusermount {
     /// does (a shell sitting in the mount must not keep it up). True when the helper exited 0.
     @discardableResult
     static func unmount(_ mountpoint: String, executable: String) -> Bool {
-        guard case .success(let pid) = spawn(executable, ["-u", "-z", "--", mountpoint], commFD: nil) else { return false }
+        guard case .success(let pid) = spawn(executable, ["-u", "-z", "--", mountpoint], commFD: nil) else {
+            return false
+        }
         return wait(pid) == 0
     }
 

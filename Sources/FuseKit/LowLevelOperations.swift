@@ -59,7 +59,9 @@ nonisolated func makeLowLevelOperations() -> fuse_lowlevel_ops {
     }
     ops.lookup = { req, parent, cName in
         serve(req) { fs throws(Errno) in
-            .entry(try fs.lookup(parent: InodeNumber(parent), name: try name(cName, invalid: .noSuchFileOrDirectory)), timeout: fs.cacheTimeout)
+            .entry(
+                try fs.lookup(parent: InodeNumber(parent), name: try name(cName, invalid: .noSuchFileOrDirectory)),
+                timeout: fs.cacheTimeout)
         }
     }
     ops.getattr = { req, ino, _ in
@@ -69,7 +71,8 @@ nonisolated func makeLowLevelOperations() -> fuse_lowlevel_ops {
         serve(req) { fs throws(Errno) in
             let changes = AttributeChanges(attr?.pointee, toSet: toSet)
             let fileHandle: FileHandle? = fi.map { FileHandle(rawValue: $0.pointee.fh) }
-            return .attributes(try fs.setattr(InodeNumber(ino), changes: changes, handle: fileHandle), timeout: fs.cacheTimeout)
+            return .attributes(
+                try fs.setattr(InodeNumber(ino), changes: changes, handle: fileHandle), timeout: fs.cacheTimeout)
         }
     }
     ops.readlink = { req, ino in
@@ -80,7 +83,7 @@ nonisolated func makeLowLevelOperations() -> fuse_lowlevel_ops {
             .opened(try fs.open(InodeNumber(ino), flags: openFlags(fi), context: requestContext(req)))
         }
         // The opener was interrupted and is gone: libfuse sends no release, so do it here.
-        if case let (fs, .opened(reply))? = undelivered { fs.release(InodeNumber(ino), handle: reply.handle) }
+        if case (let fs, .opened(let reply))? = undelivered { fs.release(InodeNumber(ino), handle: reply.handle) }
     }
     ops.read = { req, ino, size, off, fi in
         serve(req) { fs throws(Errno) in
@@ -113,14 +116,15 @@ nonisolated func makeLowLevelOperations() -> fuse_lowlevel_ops {
             // Restricted ioctls only: the kernel has already copied the input in.
             if flags & UInt32(FUSE_IOCTL_UNRESTRICTED) != 0 { throw .inappropriateIOCTLForDevice }
             let input = UnsafeRawBufferPointer(start: inBuf, count: inBuf == nil ? 0 : inSize)
-            return .ioctl(try fs.ioctl(InodeNumber(ino), handle: handle(fi), command: cmd, input: input, outputSize: outSize))
+            return .ioctl(
+                try fs.ioctl(InodeNumber(ino), handle: handle(fi), command: cmd, input: input, outputSize: outSize))
         }
     }
     ops.opendir = { req, ino, fi in
         let undelivered = serve(req) { fs throws(Errno) in
             .opened(try fs.opendir(InodeNumber(ino), context: requestContext(req)))
         }
-        if case let (fs, .opened(reply))? = undelivered { fs.releasedir(InodeNumber(ino), handle: reply.handle) }
+        if case (let fs, .opened(let reply))? = undelivered { fs.releasedir(InodeNumber(ino), handle: reply.handle) }
     }
     ops.readdir = { req, ino, size, off, fi in
         serve(req) { fs throws(Errno) in
@@ -142,22 +146,29 @@ nonisolated func makeLowLevelOperations() -> fuse_lowlevel_ops {
     }
     ops.mkdir = { req, parent, cName, mode in
         serve(req) { fs throws(Errno) in
-            let attributes = try fs.mkdir(parent: InodeNumber(parent), name: try name(cName), permissions: UInt16(mode & 0o7777), context: requestContext(req))
+            let attributes = try fs.mkdir(
+                parent: InodeNumber(parent), name: try name(cName), permissions: UInt16(mode & 0o7777),
+                context: requestContext(req))
             return .entry(attributes, timeout: fs.cacheTimeout)
         }
     }
     ops.mknod = { req, parent, cName, mode, _ in
         serve(req) { fs throws(Errno) in
-            let attributes = try fs.mknod(parent: InodeNumber(parent), name: try name(cName), mode: mode, context: requestContext(req))
+            let attributes = try fs.mknod(
+                parent: InodeNumber(parent), name: try name(cName), mode: mode, context: requestContext(req))
             return .entry(attributes, timeout: fs.cacheTimeout)
         }
     }
     ops.create = { req, parent, cName, mode, fi in
         let undelivered = serve(req) { fs throws(Errno) in
-            let (attributes, reply) = try fs.create(parent: InodeNumber(parent), name: try name(cName), permissions: UInt16(mode & 0o7777), flags: openFlags(fi), context: requestContext(req))
+            let (attributes, reply) = try fs.create(
+                parent: InodeNumber(parent), name: try name(cName), permissions: UInt16(mode & 0o7777),
+                flags: openFlags(fi), context: requestContext(req))
             return .created(attributes, reply, timeout: fs.cacheTimeout)
         }
-        if case let (fs, .created(attributes, reply, _))? = undelivered { fs.release(attributes.inode, handle: reply.handle) }
+        if case (let fs, .created(let attributes, let reply, _))? = undelivered {
+            fs.release(attributes.inode, handle: reply.handle)
+        }
     }
     ops.unlink = { req, parent, cName in
         serve(req) { fs throws(Errno) in
@@ -173,18 +184,24 @@ nonisolated func makeLowLevelOperations() -> fuse_lowlevel_ops {
     }
     ops.rename = { req, parent, cName, newParent, cNewName, _ in
         serve(req) { fs throws(Errno) in
-            try fs.rename(parent: InodeNumber(parent), name: try name(cName), newParent: InodeNumber(newParent), newName: try name(cNewName))
+            try fs.rename(
+                parent: InodeNumber(parent), name: try name(cName), newParent: InodeNumber(newParent),
+                newName: try name(cNewName))
             return .ok
         }
     }
     ops.symlink = { req, cTarget, parent, cName in
         serve(req) { fs throws(Errno) in
-            .entry(try fs.symlink(target: try name(cTarget), parent: InodeNumber(parent), name: try name(cName)), timeout: fs.cacheTimeout)
+            .entry(
+                try fs.symlink(target: try name(cTarget), parent: InodeNumber(parent), name: try name(cName)),
+                timeout: fs.cacheTimeout)
         }
     }
     ops.link = { req, ino, newParent, cNewName in
         serve(req) { fs throws(Errno) in
-            .entry(try fs.link(InodeNumber(ino), newParent: InodeNumber(newParent), newName: try name(cNewName)), timeout: fs.cacheTimeout)
+            .entry(
+                try fs.link(InodeNumber(ino), newParent: InodeNumber(newParent), newName: try name(cNewName)),
+                timeout: fs.cacheTimeout)
         }
     }
     return ops

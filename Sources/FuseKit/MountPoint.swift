@@ -25,13 +25,15 @@ public enum MountPoint {
         public var description: String {
             switch self {
             case .occupied(let path):
-                return "\(path) is already a mount point of a live filesystem; refusing to mount over it (unmount it first)"
+                return
+                    "\(path) is already a mount point of a live filesystem; refusing to mount over it (unmount it first)"
             case .notDirectory(let path):
                 return "\(path) is not a directory"
             case .cannotCreate(let path, let errno):
                 return "cannot create \(path): \(errno)"
             case .cannotClearStale(let path, let errno):
-                return "\(path) holds a stale FUSE mount that could not be detached: \(errno) (try: fusermount3 -u -z \(path))"
+                return
+                    "\(path) holds a stale FUSE mount that could not be detached: \(errno) (try: fusermount3 -u -z \(path))"
             case .inaccessible(let path, let errno):
                 return "cannot use \(path): \(errno)"
             }
@@ -95,7 +97,8 @@ public enum MountPoint {
             throw .cannotClearStale(path: path, umountError)
         }
         var pid = pid_t()
-        var argv: [UnsafeMutablePointer<CChar>?] = ["fusermount3", "-u", "-z", path].map { (arg: String) in strdup(arg) }
+        var argv: [UnsafeMutablePointer<CChar>?] = ["fusermount3", "-u", "-z", path].map { (arg: String) in strdup(arg)
+        }
         argv.append(nil)
         defer { argv.forEach { free($0) } }
         guard posix_spawnp(&pid, "fusermount3", nil, nil, argv, environ) == 0 else {

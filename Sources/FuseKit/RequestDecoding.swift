@@ -15,7 +15,8 @@ extension AttributeChanges {
             if toSet & FUSE_SET_ATTR_UID != 0 { uid = attr.st_uid }
             if toSet & FUSE_SET_ATTR_GID != 0 { gid = attr.st_gid }
         }
-        let timeBits = FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW
+        let timeBits =
+            FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_ATIME_NOW
             | FUSE_SET_ATTR_MTIME_NOW | FUSE_SET_ATTR_CTIME
         times = toSet & timeBits != 0
     }

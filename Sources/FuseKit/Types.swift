@@ -96,8 +96,10 @@ public struct OpenReply: Sendable, Equatable {
     /// the page cache until the filesystem invalidates them (``InodeInvalidator``). Without it,
     /// each open drops the inode's cached pages. Meaningless with ``directIO``.
     public var keepCache: Bool
-    public init(handle: FileHandle = .none, directIO: Bool = false, nonSeekable: Bool = false, noFlush: Bool = false,
-                keepCache: Bool = false) {
+    public init(
+        handle: FileHandle = .none, directIO: Bool = false, nonSeekable: Bool = false, noFlush: Bool = false,
+        keepCache: Bool = false
+    ) {
         self.handle = handle
         self.directIO = directIO
         self.nonSeekable = nonSeekable
@@ -125,7 +127,9 @@ public struct AttributeChanges: Sendable, Equatable {
     public var uid: UInt32?
     public var gid: UInt32?
     public var times: Bool
-    public init(size: UInt64? = nil, permissions: UInt16? = nil, uid: UInt32? = nil, gid: UInt32? = nil, times: Bool = false) {
+    public init(
+        size: UInt64? = nil, permissions: UInt16? = nil, uid: UInt32? = nil, gid: UInt32? = nil, times: Bool = false
+    ) {
         self.size = size
         self.permissions = permissions
         self.uid = uid

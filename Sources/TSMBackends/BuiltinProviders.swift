@@ -15,17 +15,24 @@ public enum BuiltinProviders {
     /// RFC v2's `samples/tsm/measurement-example.c`, byte for byte (ABI.md 2.7): the registers are
     /// slices of one 320-byte struct, `full_report` is that struct, `report_digest` its SHA-512 over
     /// bytes 0..255.
-    public static let measurementExample = ProviderDescriptor(name: "measurement-example", registers: [
-        RegisterDescriptor(name: "full_report", hash: nil, size: 320, flags: [.live, .readable, .file], derivation: .layout([
-            .register("static_mr", at: 0), .register("config_mr", at: 48), .register("rtmr0", at: 112),
-            .register("rtmr1", at: 144), .register("user_data", at: 192), .register("report_digest", at: 256),
-        ])),
-        RegisterDescriptor(name: "static_mr", hash: .sha384, flags: [.readable], initial: ascii("static_mr")),
-        RegisterDescriptor(name: "config_mr", hash: .sha512, flags: [.readable], initial: ascii("config_mr")),
-        RegisterDescriptor(name: "rtmr0", hash: .sha256, flags: .rtmr, initial: ascii("rtmr0")),
-        RegisterDescriptor(name: "rtmr1", hash: .sha384, flags: RegisterFlags.rtmr.union(.writable), initial: ascii("rtmr1")),
-        RegisterDescriptor(name: "user_data", hash: .sha512, flags: [.readable, .writable], initial: ascii("user_data")),
-        RegisterDescriptor(name: "report_digest", hash: .sha512, flags: .liveReadable,
-                           derivation: .digest(.sha512, of: ["static_mr", "config_mr", "rtmr0", "rtmr1", "user_data"])),
-    ])
+    public static let measurementExample = ProviderDescriptor(
+        name: "measurement-example",
+        registers: [
+            RegisterDescriptor(
+                name: "full_report", hash: nil, size: 320, flags: [.live, .readable, .file],
+                derivation: .layout([
+                    .register("static_mr", at: 0), .register("config_mr", at: 48), .register("rtmr0", at: 112),
+                    .register("rtmr1", at: 144), .register("user_data", at: 192), .register("report_digest", at: 256),
+                ])),
+            RegisterDescriptor(name: "static_mr", hash: .sha384, flags: [.readable], initial: ascii("static_mr")),
+            RegisterDescriptor(name: "config_mr", hash: .sha512, flags: [.readable], initial: ascii("config_mr")),
+            RegisterDescriptor(name: "rtmr0", hash: .sha256, flags: .rtmr, initial: ascii("rtmr0")),
+            RegisterDescriptor(
+                name: "rtmr1", hash: .sha384, flags: RegisterFlags.rtmr.union(.writable), initial: ascii("rtmr1")),
+            RegisterDescriptor(
+                name: "user_data", hash: .sha512, flags: [.readable, .writable], initial: ascii("user_data")),
+            RegisterDescriptor(
+                name: "report_digest", hash: .sha512, flags: .liveReadable,
+                derivation: .digest(.sha512, of: ["static_mr", "config_mr", "rtmr0", "rtmr1", "user_data"])),
+        ])
 }

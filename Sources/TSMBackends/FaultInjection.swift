@@ -125,9 +125,12 @@ public final class FaultInjector: Sendable {
     ///   ``FaultInjectingBackend`` wraps (its extensible registers are what extend faults act
     ///   on), or nil when no backend is wrapped.
     public init(measured: RegisterTable?, log: @escaping @Sendable (String) -> Void) {
-        self.extensible = measured.map { table in
-            table.registers.enumerated().filter { $0.element.flags.contains(.extensible) }.map { ($0.offset, $0.element.name) }
-        } ?? []
+        self.extensible =
+            measured.map { table in
+                table.registers.enumerated().filter { $0.element.flags.contains(.extensible) }.map {
+                    ($0.offset, $0.element.name)
+                }
+            } ?? []
         self.log = log
     }
 
@@ -161,9 +164,11 @@ public final class FaultInjector: Sendable {
     /// for register `index`); counts it down and logs it with `place`.
     public func take(_ kind: FaultSpec.Kind, register index: Int? = nil, at place: String) -> FaultSpec? {
         let fired = remaining.withLock { (specs: inout [Armed]) -> FaultSpec? in
-            guard let position = specs.firstIndex(where: { armed in
-                armed.spec.kind == kind && (armed.register == nil || armed.register == index)
-            }) else { return nil }
+            guard
+                let position = specs.firstIndex(where: { armed in
+                    armed.spec.kind == kind && (armed.register == nil || armed.register == index)
+                })
+            else { return nil }
             if specs[position].spec.skip > 0 {
                 specs[position].spec.skip -= 1
                 return nil
@@ -174,7 +179,9 @@ public final class FaultInjector: Sendable {
             return spec
         }
         if let fired {
-            let what = kind == .generation ? "generation bumped"
+            let what =
+                kind == .generation
+                ? "generation bumped"
                 : kind == .empty ? "empty outblob" : "\(fired.errno) (errno \(fired.errno.rawValue))"
             log("\(kind.rawValue) at \(place): \(what)")
         }
@@ -235,7 +242,9 @@ public struct FaultInjectingBackend: MeasurementBackend {
     public var refreshMayFail: Bool { wrapped.refreshMayFail }
 
     public func extend(_ index: Int, with data: [UInt8], in registers: inout RegisterValues) throws(MRError) {
-        if let fault = faults.take(.extend, register: index, at: "\(registers.table.name)/\(registers.table.registers[index].name)") {
+        if let fault = faults.take(
+            .extend, register: index, at: "\(registers.table.name)/\(registers.table.registers[index].name)")
+        {
             throw .backend(fault.errno)
         }
         try wrapped.extend(index, with: data, in: &registers)

@@ -29,7 +29,8 @@ public final class Operations: Sendable {
             case .eventTooLong(let count): return "event data of \(count) bytes; at most \(Operations.maximumEvent)"
             case .derived(let path): return "\(path) is derived from other registers; set those instead"
             case .logged(let path):
-                return "\(path) is a runtime register whose extends the event log records; a set would make the log's replay disagree (extend it through the tree, or reboot)"
+                return
+                    "\(path) is a runtime register whose extends the event log records; a set would make the log's replay disagree (extend it through the tree, or reboot)"
             }
         }
     }
@@ -43,8 +44,10 @@ public final class Operations: Sendable {
     /// The sysroot's faults, armed and cleared at run time; nil for a plain mount.
     public let faults: FaultInjector?
 
-    public init(providers: [MeasurementProvider], eventLog: MeasurementLog? = nil, loggedProvider: MeasurementProvider? = nil,
-                journal: (any ChangeJournal)? = nil, faults: FaultInjector? = nil) {
+    public init(
+        providers: [MeasurementProvider], eventLog: MeasurementLog? = nil, loggedProvider: MeasurementProvider? = nil,
+        journal: (any ChangeJournal)? = nil, faults: FaultInjector? = nil
+    ) {
         self.providers = providers
         self.eventLog = eventLog
         self.loggedProvider = loggedProvider
@@ -98,7 +101,8 @@ public final class Operations: Sendable {
     private func register(_ path: String) throws(Failure) -> (MeasurementProvider, Int) {
         let parts = path.split(separator: "/", maxSplits: 1).map(String.init)
         guard parts.count == 2, let provider = providers.first(where: { $0.name == parts[0] }),
-              let index = provider.table.indexByName[parts[1]] else {
+            let index = provider.table.indexByName[parts[1]]
+        else {
             throw .noRegister(path)
         }
         return (provider, index)

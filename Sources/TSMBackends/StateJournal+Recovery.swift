@@ -48,8 +48,10 @@ extension StateJournal {
                 "\(path): in use by another tsmfs\(holder.map { " (pid \($0))" } ?? ""); two daemons on one state file would lose changes"
             case .otherProviderSet(let path):
                 "\(path): this state belongs to another provider set (other providers, registers, config or guest); refusing it (move it away to start afresh)"
-            case .damagedRecord(let path, let offset): "\(path): record at byte \(offset) is damaged (not a torn last write); refusing the file and leaving it as it is"
-            case .undecodableRecord(let path, let offset): "\(path): record at byte \(offset) does not decode; refusing the file"
+            case .damagedRecord(let path, let offset):
+                "\(path): record at byte \(offset) is damaged (not a torn last write); refusing the file and leaving it as it is"
+            case .undecodableRecord(let path, let offset):
+                "\(path): record at byte \(offset) does not decode; refusing the file"
             }
         }
     }
@@ -98,7 +100,9 @@ extension StateJournal {
         public var summary: String {
             if created { return "new state file" }
             var text = "replayed \(changes.count) change\(changes.count == 1 ? "" : "s")"
-            if discardedBytes > 0 { text += "; cut off a torn last record of \(discardedBytes) bytes (a change that was never acknowledged)" }
+            if discardedBytes > 0 {
+                text += "; cut off a torn last record of \(discardedBytes) bytes (a change that was never acknowledged)"
+            }
             return text
         }
 

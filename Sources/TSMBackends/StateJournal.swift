@@ -138,7 +138,8 @@ public final class StateJournal: ChangeJournal {
             throw .formerFormat(path: path)
         }
         guard bytes.count >= headerSize, Array(bytes[0..<8]) == magic,
-              checksum(bytes[0..<72]) == Array(bytes[72..<80]) else {
+            checksum(bytes[0..<72]) == Array(bytes[72..<80])
+        else {
             throw .notAStateFile(path: path)
         }
         guard Array(bytes[8..<40]) == fingerprint else {
@@ -158,7 +159,8 @@ public final class StateJournal: ChangeJournal {
             let end = offset + 8 + length
             // A record the file ends before, its length intact: the tail a crash tore.
             guard end + 8 <= bytes.count else { break }
-            guard checksum((Array(lengthField) + bytes[(offset + 8)..<end])[...]) == Array(bytes[end..<(end + 8)]) else {
+            guard checksum((Array(lengthField) + bytes[(offset + 8)..<end])[...]) == Array(bytes[end..<(end + 8)])
+            else {
                 throw .damagedRecord(path: path, offset: offset)
             }
             guard let change = decode(Array(bytes[(offset + 8)..<end])) else {
@@ -225,7 +227,8 @@ public final class StateJournal: ChangeJournal {
             // "1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF"
             let fields = line.split(separator: " ")
             guard fields.count >= 6, fields[1] == "FLOCK", let pid = Int32(fields[4]),
-                  fields[5].split(separator: ":").last.flatMap({ UInt64($0) }) == inode else { continue }
+                fields[5].split(separator: ":").last.flatMap({ UInt64($0) }) == inode
+            else { continue }
             return pid
         }
         return nil

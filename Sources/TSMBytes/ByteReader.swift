@@ -54,7 +54,8 @@ public struct ByteReader<Failure: TruncationReporting> {
     public mutating func read(_ count: Int, _ field: String) throws(Failure) -> [UInt8] {
         // `count` may come from a length field: compare with what remains, never add to offset first.
         guard count >= 0, count <= remaining else {
-            throw .truncated(Truncation(structure: structure, field: field, offset: offset, needed: count, available: remaining))
+            throw .truncated(
+                Truncation(structure: structure, field: field, offset: offset, needed: count, available: remaining))
         }
         let slice = Array(bytes[offset..<offset + count])
         offset += count

@@ -47,7 +47,9 @@ public enum FileBytes {
 
     /// What remains of an open descriptor, read to end of file; `path` only names it in errors.
     /// The descriptor stays open.
-    public static func read(descriptor fd: Int32, path: String, limit: Int = defaultLimit) throws(FileReadError) -> [UInt8] {
+    public static func read(descriptor fd: Int32, path: String, limit: Int = defaultLimit) throws(FileReadError)
+        -> [UInt8]
+    {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while true {

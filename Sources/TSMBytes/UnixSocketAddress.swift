@@ -9,7 +9,8 @@ public enum UnixSocketAddressError: Error, Sendable, Equatable, CustomStringConv
     /// "socket path too long (N bytes, at most M): PATH".
     public var description: String {
         switch self {
-        case .tooLong(let path, let bytes, let limit): return "socket path too long (\(bytes) bytes, at most \(limit)): \(path)"
+        case .tooLong(let path, let bytes, let limit):
+            return "socket path too long (\(bytes) bytes, at most \(limit)): \(path)"
         }
     }
 }
@@ -38,7 +39,8 @@ public struct UnixSocketAddress: Sendable {
     /// counts exactly those bytes, as the kernel compares them all.
     public init(abstractName name: [UInt8]) throws(UnixSocketAddressError) {
         guard 1 + name.count <= Self.pathCapacity else {
-            throw .tooLong(path: "@" + String(decoding: name, as: UTF8.self), bytes: 1 + name.count, limit: Self.pathCapacity)
+            throw .tooLong(
+                path: "@" + String(decoding: name, as: UTF8.self), bytes: 1 + name.count, limit: Self.pathCapacity)
         }
         self.length = socklen_t(MemoryLayout<sa_family_t>.size + 1 + name.count)
         fill([0] + name)

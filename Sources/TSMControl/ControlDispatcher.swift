@@ -25,8 +25,10 @@ public final class ControlDispatcher: Sendable {
     ///   - onReboot: called after the model rebooted: drops the filesystem's report entries (and
     ///     tells the kernel) and returns how many it dropped.
     ///   - log: one line per change made, for the daemon's log.
-    public init(operations: Operations, onReboot: @escaping @Sendable () -> Int,
-                log: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(
+        operations: Operations, onReboot: @escaping @Sendable () -> Int,
+        log: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.operations = operations
         self.onReboot = onReboot
         self.log = log

@@ -51,7 +51,10 @@ public enum ControlRequest: Equatable, Sendable {
         case ("set", 3): self = .set(register: words[1], hex: words[2])
         case ("extend", 3...):
             // The event is the rest of the line as written, spaces kept.
-            let event = words.count > 3 ? line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: true).last.map(String.init) ?? "" : ""
+            let event =
+                words.count > 3
+                ? line.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: true).last.map(String.init) ?? ""
+                : ""
             self = .extend(register: words[1], hex: words[2], event: event)
         case ("reboot", 1): self = .reboot
         case ("faults", 1): self = .listFaults

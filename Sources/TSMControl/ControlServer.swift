@@ -66,11 +66,13 @@ public final class ControlServer: Sendable {
         listener = fd
         var thread = pthread_t()
         let context = Unmanaged.passRetained(self).toOpaque()
-        let started = pthread_create(&thread, nil, { context in
-            guard let context else { return nil }
-            Unmanaged<ControlServer>.fromOpaque(context).takeRetainedValue().serve()
-            return nil
-        }, context)
+        let started = pthread_create(
+            &thread, nil,
+            { context in
+                guard let context else { return nil }
+                Unmanaged<ControlServer>.fromOpaque(context).takeRetainedValue().serve()
+                return nil
+            }, context)
         guard started == 0 else {
             Unmanaged<ControlServer>.fromOpaque(context).release()
             close(fd)
@@ -155,11 +157,13 @@ public final class ControlServer: Sendable {
             if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && bytes.isEmpty { return .silent }
             if count <= 0 { break }
             bytes += chunk[0..<count]
-            if bytes.count > Self.maximumRequest && !bytes.prefix(Self.maximumRequest + 1).contains(UInt8(ascii: "\n")) {
+            if bytes.count > Self.maximumRequest && !bytes.prefix(Self.maximumRequest + 1).contains(UInt8(ascii: "\n"))
+            {
                 return .tooLong
             }
         }
-        let line = bytes.split(separator: UInt8(ascii: "\n"), maxSplits: 1, omittingEmptySubsequences: false).first ?? []
+        let line =
+            bytes.split(separator: UInt8(ascii: "\n"), maxSplits: 1, omittingEmptySubsequences: false).first ?? []
         return .line(String(decoding: line, as: UTF8.self))
     }
 }

@@ -22,11 +22,16 @@ public enum ControlSocketPath {
             case .notAbsolute(let path): return "--control needs an absolute path, not '\(path)'"
             case .unresolvable(let path, let errno): return "cannot resolve the mount point \(path): \(errno)"
             case .tooLong(let path):
-                return "control socket path too long (\(path.utf8.count) bytes; at most \(UnixSocketAddress.pathCapacity - 1)): \(path); give a shorter --control"
-            case .unsafeDirectory(let path, let reason): return "control socket directory \(path): \(reason); refusing it"
-            case .cannotCreateDirectory(let path, let errno): return "cannot create the control socket directory \(path): \(errno)"
-            case .inUse(let path): return "control socket \(path) belongs to a running tsmfs; stop it or give another --control"
-            case .notASocket(let path): return "control socket path \(path) exists and is not a socket; refusing to replace it"
+                return
+                    "control socket path too long (\(path.utf8.count) bytes; at most \(UnixSocketAddress.pathCapacity - 1)): \(path); give a shorter --control"
+            case .unsafeDirectory(let path, let reason):
+                return "control socket directory \(path): \(reason); refusing it"
+            case .cannotCreateDirectory(let path, let errno):
+                return "cannot create the control socket directory \(path): \(errno)"
+            case .inUse(let path):
+                return "control socket \(path) belongs to a running tsmfs; stop it or give another --control"
+            case .notASocket(let path):
+                return "control socket path \(path) exists and is not a socket; refusing to replace it"
             }
         }
     }
@@ -51,10 +56,13 @@ public enum ControlSocketPath {
     /// The default socket of an absolute, canonical mount point.
     public static func defaultPath(forAbsolute path: String) -> String {
         let last = path.split(separator: "/").last.map(String.init) ?? "root"
-        let readable = String(last.unicodeScalars.prefix(32).map { scalar -> Character in
-            scalar.isASCII && (Character(scalar).isLetter || Character(scalar).isNumber || "._-".unicodeScalars.contains(scalar))
-                ? Character(scalar) : "_"
-        })
+        let readable = String(
+            last.unicodeScalars.prefix(32).map { scalar -> Character in
+                scalar.isASCII
+                    && (Character(scalar).isLetter || Character(scalar).isNumber
+                        || "._-".unicodeScalars.contains(scalar))
+                    ? Character(scalar) : "_"
+            })
         let digest = Hex.encode(Array(SHA256.hash(data: Array(path.utf8)).prefix(8)))
         return defaultDirectory + "/" + readable + "-" + digest + ".sock"
     }
@@ -70,11 +78,15 @@ public enum ControlSocketPath {
     static func prepare(_ path: String) throws(Problem) {
         guard (try? UnixSocketAddress(path: path)) != nil else { throw .tooLong(path) }
         let directory = path.lastIndex(of: "/").map { path[..<$0].isEmpty ? "/" : String(path[..<$0]) } ?? "."
-        if mkdir(directory, 0o700) != 0 && errno != EEXIST { throw .cannotCreateDirectory(directory, Errno(rawValue: errno)) }
+        if mkdir(directory, 0o700) != 0 && errno != EEXIST {
+            throw .cannotCreateDirectory(directory, Errno(rawValue: errno))
+        }
         var st = stat()
         guard lstat(directory, &st) == 0 else { throw .cannotCreateDirectory(directory, Errno(rawValue: errno)) }
         guard st.st_mode & S_IFMT == S_IFDIR else { throw .unsafeDirectory(directory, reason: "not a directory") }
-        guard st.st_uid == geteuid() || st.st_uid == 0 else { throw .unsafeDirectory(directory, reason: "owned by uid \(st.st_uid)") }
+        guard st.st_uid == geteuid() || st.st_uid == 0 else {
+            throw .unsafeDirectory(directory, reason: "owned by uid \(st.st_uid)")
+        }
         guard st.st_mode & 0o022 == 0 || st.st_mode & S_ISVTX != 0 && st.st_uid == 0 else {
             throw .unsafeDirectory(directory, reason: "writable by others")
         }

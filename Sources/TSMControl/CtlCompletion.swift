@@ -11,8 +11,10 @@ public enum CtlCompletion {
 
     /// Candidates for the word at `index` of the command line `words`, starting with `prefix`;
     /// registers are offered from `providers` (a plain mount's built-in tables).
-    public static func candidates(_ words: [String], _ index: Int, _ prefix: String,
-                                  providers: [ProviderDescriptor]) -> [String] {
+    public static func candidates(
+        _ words: [String], _ index: Int, _ prefix: String,
+        providers: [ProviderDescriptor]
+    ) -> [String] {
         guard let ctl = words.firstIndex(of: "ctl"), ctl < index, index <= words.count else { return [] }
         var request: [String] = []
         var position = ctl + 1

@@ -18,7 +18,9 @@ public struct CBORDecoder {
         var decoder = CBORDecoder(bytes: bytes, structure: structure)
         let item = try decoder.item(depth: 0)
         guard decoder.offset == bytes.count else {
-            throw .malformed(structure: structure, reason: "\(bytes.count - decoder.offset) bytes follow the data item at offset \(decoder.offset)")
+            throw .malformed(
+                structure: structure,
+                reason: "\(bytes.count - decoder.offset) bytes follow the data item at offset \(decoder.offset)")
         }
         return item
     }
@@ -45,7 +47,9 @@ public struct CBORDecoder {
         case 2: return .bytes(try take(try length(argument), "byte string"))
         case 3:
             let utf8 = try take(try length(argument), "text string")
-            guard let text = String(validating: utf8, as: UTF8.self) else { throw fail("invalid UTF-8 in the text string at offset \(start)") }
+            guard let text = String(validating: utf8, as: UTF8.self) else {
+                throw fail("invalid UTF-8 in the text string at offset \(start)")
+            }
             return .text(text)
         case 4:
             let count = try length(argument)
@@ -62,7 +66,9 @@ public struct CBORDecoder {
             return .map(pairs)
         case 6: return .tagged(argument, try item(depth: depth + 1))
         default:
-            guard info < 24, (20...22).contains(argument) else { throw fail("unsupported simple value or float at offset \(start)") }
+            guard info < 24, (20...22).contains(argument) else {
+                throw fail("unsupported simple value or float at offset \(start)")
+            }
             return .simple(UInt8(argument))
         }
     }
@@ -70,15 +76,17 @@ public struct CBORDecoder {
     /// A length that cannot exceed what remains (each item needs at least one byte).
     func length(_ argument: UInt64) throws(CryptoError) -> Int {
         guard argument <= UInt64(bytes.count - offset) else {
-            throw CryptoError.truncated(structure: structure, field: "CBOR item", offset: offset,
-                                          needed: argument > UInt64(Int.max) ? Int.max : Int(argument), available: bytes.count - offset)
+            throw CryptoError.truncated(
+                structure: structure, field: "CBOR item", offset: offset,
+                needed: argument > UInt64(Int.max) ? Int.max : Int(argument), available: bytes.count - offset)
         }
         return Int(argument)
     }
 
     mutating func take(_ count: Int, _ field: String) throws(CryptoError) -> [UInt8] {
         guard count <= bytes.count - offset else {
-            throw CryptoError.truncated(structure: structure, field: field, offset: offset, needed: count, available: bytes.count - offset)
+            throw CryptoError.truncated(
+                structure: structure, field: field, offset: offset, needed: count, available: bytes.count - offset)
         }
         defer { offset += count }
         return Array(bytes[offset..<offset + count])

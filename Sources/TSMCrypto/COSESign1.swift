@@ -25,8 +25,9 @@ public struct COSESign1: Sendable, Equatable {
     /// of the bytes it is given: the tagged message's encoding.
     public static func sign(payload: [UInt8], signer: ([UInt8]) -> [UInt8]) -> [UInt8] {
         let protected = CBOR.intMap([(1, .int(es384))]).encoded()
-        let message = COSESign1(protected: protected, payload: payload,
-                                signature: signer(sigStructure(protected: protected, payload: payload)))
+        let message = COSESign1(
+            protected: protected, payload: payload,
+            signature: signer(sigStructure(protected: protected, payload: payload)))
         return message.encoded()
     }
 
@@ -42,11 +43,14 @@ public struct COSESign1: Sendable, Equatable {
 
     /// Parses a tagged COSE_Sign1; `structure` names it in errors ("realm token").
     public static func parse(_ bytes: [UInt8], structure: String) throws(CryptoError) -> COSESign1 {
-        guard case .tagged(tag, .array(let items)) = try CBORDecoder.decode(bytes, structure: structure), items.count == 4 else {
+        guard case .tagged(tag, .array(let items)) = try CBORDecoder.decode(bytes, structure: structure),
+            items.count == 4
+        else {
             throw .malformed(structure: structure, reason: "not a COSE_Sign1_Tagged (tag 18 around an array of 4)")
         }
         guard case .bytes(let protected) = items[0], case .map = items[1], case .bytes(let payload) = items[2],
-              case .bytes(let signature) = items[3] else {
+            case .bytes(let signature) = items[3]
+        else {
             throw .malformed(structure: structure, reason: "COSE_Sign1 needs [bstr, map, bstr, bstr]")
         }
         return COSESign1(protected: protected, payload: payload, signature: signature)
@@ -55,7 +59,8 @@ public struct COSESign1: Sendable, Equatable {
     /// Whether the signature verifies as ES384 with `key`; the protected header must say ES384.
     public func isValid(key: P384.Signing.PublicKey) -> Bool {
         guard algorithm == Self.es384, signature.count == 96,
-              let ecdsa = try? P384.Signing.ECDSASignature(rawRepresentation: signature) else { return false }
+            let ecdsa = try? P384.Signing.ECDSASignature(rawRepresentation: signature)
+        else { return false }
         return key.isValidSignature(ecdsa, for: Self.sigStructure(protected: protected, payload: payload))
     }
 }
@@ -65,7 +70,9 @@ public struct COSESign1: Sendable, Equatable {
 public enum COSEKey {
     /// The COSE_Key bytes of a P-384 public point `x‖y` (96 bytes).
     public static func p384(_ raw: [UInt8]) -> [UInt8] {
-        CBOR.intMap([(1, .int(2)), (-1, .int(2)), (-2, .bytes(Array(raw.prefix(48)))), (-3, .bytes(Array(raw.dropFirst(48))))]).encoded()
+        CBOR.intMap([
+            (1, .int(2)), (-1, .int(2)), (-2, .bytes(Array(raw.prefix(48)))), (-3, .bytes(Array(raw.dropFirst(48)))),
+        ]).encoded()
     }
 
     /// The P-384 public key a COSE_Key's bytes hold.
@@ -75,7 +82,8 @@ public enum COSEKey {
             throw .malformed(structure: structure, reason: "not an EC2 P-384 COSE_Key (kty 2, crv 2)")
         }
         guard case .bytes(let x) = key[-2], case .bytes(let y) = key[-3], x.count == 48, y.count == 48,
-              let publicKey = try? P384.Signing.PublicKey(rawRepresentation: x + y) else {
+            let publicKey = try? P384.Signing.PublicKey(rawRepresentation: x + y)
+        else {
             throw .malformed(structure: structure, reason: "x and y are not a P-384 point of 48 bytes each")
         }
         return publicKey

@@ -16,7 +16,9 @@ public enum ECCurve: String, Sendable, Hashable {
         case .p256:
             return Hex.decode("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551") ?? []
         case .p384:
-            return Hex.decode("ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973") ?? []
+            return Hex.decode(
+                "ffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973")
+                ?? []
         }
     }
 
@@ -52,8 +54,10 @@ public enum ECCurve: String, Sendable, Hashable {
     /// The x coordinate of k·G, computed by swift-crypto as the public key of scalar k.
     func baseMultipleX(_ scalar: [UInt8]) throws -> [UInt8] {
         switch self {
-        case .p256: return Array(try P256.Signing.PrivateKey(rawRepresentation: scalar).publicKey.rawRepresentation.prefix(32))
-        case .p384: return Array(try P384.Signing.PrivateKey(rawRepresentation: scalar).publicKey.rawRepresentation.prefix(48))
+        case .p256:
+            return Array(try P256.Signing.PrivateKey(rawRepresentation: scalar).publicKey.rawRepresentation.prefix(32))
+        case .p384:
+            return Array(try P384.Signing.PrivateKey(rawRepresentation: scalar).publicKey.rawRepresentation.prefix(48))
         }
     }
 }
@@ -85,12 +89,14 @@ public enum DeterministicECDSA {
             v = curve.hmac(key: k, v)
             let candidate = ModularArithmetic.number(bigEndian: v, width: math.width)
             if !ModularArithmetic.isZero(candidate), ModularArithmetic.compare(candidate, math.modulus) < 0,
-               let r = try? math.reduce(ModularArithmetic.number(bigEndian: curve.baseMultipleX(v))),
-               !ModularArithmetic.isZero(r),
-               let kInverse = math.inverse(candidate) {
+                let r = try? math.reduce(ModularArithmetic.number(bigEndian: curve.baseMultipleX(v))),
+                !ModularArithmetic.isZero(r),
+                let kInverse = math.inverse(candidate)
+            {
                 let s = math.multiply(kInverse, math.add(z, math.multiply(r, d)))
                 if !ModularArithmetic.isZero(s) {
-                    return ModularArithmetic.bigEndianBytes(r, count: size) + ModularArithmetic.bigEndianBytes(s, count: size)
+                    return ModularArithmetic.bigEndianBytes(r, count: size)
+                        + ModularArithmetic.bigEndianBytes(s, count: size)
                 }
             }
             k = curve.hmac(key: k, v + [0x00])

@@ -19,7 +19,8 @@ public struct RSAPSSSigner: Sendable {
     /// A signer of a PKCS#1 PEM key; `role` names it in errors.
     public init(pemRepresentation pem: String, role: String) throws(CryptoError) {
         do {
-            key = try _RSA.BlindSigning.PrivateKey(pemRepresentation: pem, parameters: .RSABSSA_SHA384_PSS_Deterministic)
+            key = try _RSA.BlindSigning.PrivateKey(
+                pemRepresentation: pem, parameters: .RSABSSA_SHA384_PSS_Deterministic)
             publicKey = try _RSA.Signing.PublicKey(derRepresentation: key.publicKey.derRepresentation)
         } catch {
             throw .key(role: role, reason: "the mock RSA key does not load: \(error)")
@@ -29,7 +30,8 @@ public struct RSAPSSSigner: Sendable {
     /// The RSASSA-PSS signature of `message` (as many bytes as the modulus).
     public func sign(_ message: [UInt8]) throws(CryptoError) -> [UInt8] {
         let modulusBits = publicKey.keySizeInBits
-        let salt = Array(HMAC<SHA384>.authenticationCode(for: message, using: SymmetricKey(data: Array("tsmfs mock PSS salt".utf8))))
+        let salt = Array(
+            HMAC<SHA384>.authenticationCode(for: message, using: SymmetricKey(data: Array("tsmfs mock PSS salt".utf8))))
         let encoded = Self.encode(message: message, salt: salt, emBits: modulusBits - 1)
         let representative = [UInt8](repeating: 0, count: (modulusBits + 7) / 8 - encoded.count) + encoded
         let signature: [UInt8]
@@ -61,7 +63,10 @@ public struct RSAPSSSigner: Sendable {
         var output: [UInt8] = []
         var counter: UInt32 = 0
         while output.count < length {
-            let c = [UInt8(counter >> 24), UInt8(truncatingIfNeeded: counter >> 16), UInt8(truncatingIfNeeded: counter >> 8), UInt8(truncatingIfNeeded: counter)]
+            let c = [
+                UInt8(counter >> 24), UInt8(truncatingIfNeeded: counter >> 16), UInt8(truncatingIfNeeded: counter >> 8),
+                UInt8(truncatingIfNeeded: counter),
+            ]
             output += SHA384.hash(data: seed + c)
             counter += 1
         }
@@ -70,6 +75,7 @@ public struct RSAPSSSigner: Sendable {
 
     /// Whether `signature` is a valid RSASSA-PSS SHA-384 (salt 48) signature of `message`.
     public static func isValid(signature: [UInt8], of message: [UInt8], by key: _RSA.Signing.PublicKey) -> Bool {
-        key.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature), for: SHA384.hash(data: message), padding: .PSS)
+        key.isValidSignature(
+            _RSA.Signing.RSASignature(rawRepresentation: signature), for: SHA384.hash(data: message), padding: .PSS)
     }
 }

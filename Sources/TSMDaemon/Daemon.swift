@@ -21,7 +21,9 @@ public struct DaemonConfiguration: Sendable, Equatable, Codable {
     /// Set by `tsmfs exec`: end with this process, and detach its bind mounts before unmounting.
     public var exitWithParent: Int32?
 
-    public init(allowOther: Bool = false, pageCache: Bool = true, controlSocket: String? = nil, exitWithParent: Int32? = nil) {
+    public init(
+        allowOther: Bool = false, pageCache: Bool = true, controlSocket: String? = nil, exitWithParent: Int32? = nil
+    ) {
         self.allowOther = allowOther
         self.pageCache = pageCache
         self.controlSocket = controlSocket
@@ -77,8 +79,10 @@ public enum Daemon {
 
     /// Serves `served` at `mountpoint` in the foreground until SIGTERM, SIGINT, SIGHUP or an
     /// outside unmount, then unmounts. Call `watchParent` first when `exitWithParent` is set.
-    public static func serve(_ served: Served, at mountpoint: String, configuration: DaemonConfiguration,
-                             logger: Logger) throws(DaemonError) {
+    public static func serve(
+        _ served: Served, at mountpoint: String, configuration: DaemonConfiguration,
+        logger: Logger
+    ) throws(DaemonError) {
         let filesystem = TSMFileSystem(tree: served.tree, time: Int64(Glibc.time(nil)), owner: (getuid(), getgid()))
         do throws(MountPoint.Problem) {
             switch try MountPoint.prepare(mountpoint) {
@@ -90,7 +94,8 @@ public enum Daemon {
             throw .mountPoint(error)
         }
         // Checked before anything is mounted: a mount never runs without the socket ctl expects.
-        let controlPath = try controlSocketPath(configuration, mountpoint: mountpoint, controlled: served.operations != nil)
+        let controlPath = try controlSocketPath(
+            configuration, mountpoint: mountpoint, controlled: served.operations != nil)
 
         let session: FuseSession
         let method: MountMethod
@@ -137,8 +142,10 @@ public enum Daemon {
 
     /// The control socket a mount at `mountpoint` listens on: none when it serves nothing
     /// `tsmfs ctl` may change (`controlled` false: the kernel backend).
-    public static func controlSocketPath(_ configuration: DaemonConfiguration, mountpoint: String,
-                                         controlled: Bool) throws(DaemonError) -> String? {
+    public static func controlSocketPath(
+        _ configuration: DaemonConfiguration, mountpoint: String,
+        controlled: Bool
+    ) throws(DaemonError) -> String? {
         guard controlled else { return nil }
         do throws(ControlSocketPath.Problem) {
             return try configuration.controlSocketPath(mountpoint: mountpoint)
@@ -148,20 +155,26 @@ public enum Daemon {
     }
 
     /// The daemon's one line once it serves.
-    public static func servingLine(_ summary: String, at mountpoint: String, method: MountMethod, controlSocket: String?) -> String {
+    public static func servingLine(
+        _ summary: String, at mountpoint: String, method: MountMethod, controlSocket: String?
+    ) -> String {
         let via = method == .fusermount ? " (mounted by fusermount3)" : ""
         return "serving \(summary) at \(mountpoint)\(via)\(controlSocket.map { "; control socket \($0)" } ?? "")"
     }
 
     /// The control requests of a mount: the model's operations, and a reboot that drops every
     /// report entry from the filesystem and from the kernel's caches.
-    static func dispatcher(_ operations: Operations, _ filesystem: TSMFileSystem, _ session: FuseSession,
-                           _ logger: Logger) -> ControlDispatcher {
+    static func dispatcher(
+        _ operations: Operations, _ filesystem: TSMFileSystem, _ session: FuseSession,
+        _ logger: Logger
+    ) -> ControlDispatcher {
         let invalidator = session.invalidator
-        return ControlDispatcher(operations: operations, onReboot: {
-            let dropped = filesystem.dropAllItems()
-            for (parent, name) in dropped { invalidator.invalidate(parent: parent, name: name) }
-            return dropped.count
-        }, log: { logger.notice("\($0)") })
+        return ControlDispatcher(
+            operations: operations,
+            onReboot: {
+                let dropped = filesystem.dropAllItems()
+                for (parent, name) in dropped { invalidator.invalidate(parent: parent, name: name) }
+                return dropped.count
+            }, log: { logger.notice("\($0)") })
     }
 }

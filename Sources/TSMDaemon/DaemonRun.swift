@@ -34,8 +34,9 @@ extension Daemon {
         }
         let served: Served
         do throws(DaemonSpec.Refusal) {
-            served = try spec.assemble(guests: guests, log: { [logger] in logger.notice("\($0)") },
-                                       kernelLog: { [logger] in logger.error("kernel: \($0)") })
+            served = try spec.assemble(
+                guests: guests, log: { [logger] in logger.notice("\($0)") },
+                kernelLog: { [logger] in logger.error("kernel: \($0)") })
         } catch {
             throw .refused(error)
         }

@@ -53,7 +53,9 @@ public struct DaemonSpec: Sendable, Equatable, Codable {
     /// The guest ``guest`` names, or the catalogue's first.
     public func definition(in guests: GuestCatalogue) throws(Refusal) -> any GuestDefinition.Type {
         guard let name = guest else { return guests.defaultGuest }
-        guard let guest = guests.named(name) else { throw Refusal(description: "unknown guest '\(name)'; known: \(guests.list)") }
+        guard let guest = guests.named(name) else {
+            throw Refusal(description: "unknown guest '\(name)'; known: \(guests.list)")
+        }
         return guest
     }
 
@@ -82,25 +84,31 @@ public struct DaemonSpec: Sendable, Equatable, Codable {
 
     /// Parse -> **assemble** -> serve: what this spec serves, every register a face needs
     /// resolved, or a clear refusal.
-    public func assemble(guests: GuestCatalogue, log: @escaping Assembly.Log,
-                         kernelLog: @escaping KernelLog) throws(Refusal) -> Served {
+    public func assemble(
+        guests: GuestCatalogue, log: @escaping Assembly.Log,
+        kernelLog: @escaping KernelLog
+    ) throws(Refusal) -> Served {
         do {
             switch source {
             case .kernel:
                 // Before anything is mounted: a host without the interfaces is refused here.
                 return try Assembly.kernel(root: kernelRoot, guests: guests, log: kernelLog)
             case .plain:
-                return try Assembly.plain(try selection(guests, defaults: guests.plainProviders), state: state, log: log)
+                return try Assembly.plain(
+                    try selection(guests, defaults: guests.plainProviders), state: state, log: log)
             case .sysroot:
                 let guest = try definition(in: guests)
                 var faults: [FaultSpec] = []
                 for text in self.faults {
-                    guard let fault = FaultSpec(parsing: text) else { throw Refusal(description: "--inject-fault \(text): malformed") }
+                    guard let fault = FaultSpec(parsing: text) else {
+                        throw Refusal(description: "--inject-fault \(text): malformed")
+                    }
                     faults.append(fault)
                 }
-                let spec = GuestSpec(guest: guest, seed: seed ?? MockSeed.default, options: options,
-                                     providers: try selection(guests, defaults: guests.sysrootProviders(guest)),
-                                     faults: faults, kernel: try release(), unified: unified)
+                let spec = GuestSpec(
+                    guest: guest, seed: seed ?? MockSeed.default, options: options,
+                    providers: try selection(guests, defaults: guests.sysrootProviders(guest)),
+                    faults: faults, kernel: try release(), unified: unified)
                 return try Assembly.sysroot(spec, state: state, log: log)
             }
         } catch let error as AssemblyError {
@@ -112,10 +120,13 @@ public struct DaemonSpec: Sendable, Equatable, Codable {
         }
     }
 
-    private func selection(_ guests: GuestCatalogue, defaults: [ProviderDescriptor]) throws(Refusal) -> [ProviderDescriptor] {
+    private func selection(_ guests: GuestCatalogue, defaults: [ProviderDescriptor]) throws(Refusal)
+        -> [ProviderDescriptor]
+    {
         do {
-            return try ProviderSelection.descriptors(named: providers, config: config, defaults: defaults,
-                                                     catalogue: guests.providerCatalogue)
+            return try ProviderSelection.descriptors(
+                named: providers, config: config, defaults: defaults,
+                catalogue: guests.providerCatalogue)
         } catch {
             throw Refusal(description: error.description)
         }

@@ -21,9 +21,11 @@ public struct MountRequest: Sendable, Equatable {
     /// The real user id the daemon runs as.
     public var uid: UInt32
 
-    public init(mountpoint: String? = nil, sysroot: String? = nil, kernelBackend: Bool = false, state: String? = nil,
-                selectsProviders: Bool = false, injectsFaults: Bool = false, guestOptions: [String] = [],
-                allowOther: Bool = false, uid: UInt32 = 0) {
+    public init(
+        mountpoint: String? = nil, sysroot: String? = nil, kernelBackend: Bool = false, state: String? = nil,
+        selectsProviders: Bool = false, injectsFaults: Bool = false, guestOptions: [String] = [],
+        allowOther: Bool = false, uid: UInt32 = 0
+    ) {
         self.mountpoint = mountpoint
         self.sysroot = sysroot
         self.kernelBackend = kernelBackend
@@ -57,7 +59,8 @@ public enum MountRuleViolation: Error, Sendable, Equatable, CustomStringConverti
             "--allow-other needs root, or user_allow_other in /etc/fuse.conf (fusermount3 refuses it otherwise)"
         case .kernelWithSysroot: "--backend kernel serves a MOUNTPOINT, not a --sysroot"
         case .kernelWithState: "--state keeps a software model's registers; with --backend kernel the kernel keeps them"
-        case .kernelWithProviders: "--backend kernel serves the guest's own provider; --provider and --config do not apply"
+        case .kernelWithProviders:
+            "--backend kernel serves the guest's own provider; --provider and --config do not apply"
         case .faultsWithoutSysroot: "--inject-fault needs --sysroot"
         case .guestOptionWithoutSysroot(let option): "\(option) shapes a guest sysroot: it needs --sysroot DIR"
         }
@@ -70,9 +73,12 @@ public enum MountRules {
     /// `userAllowOther` (whether /etc/fuse.conf lets ordinary users use allow_other) is asked only
     /// when an ordinary user asks for `--allow-other`; by default /etc/fuse.conf is read as
     /// fusermount3 reads it.
-    public static func check(_ request: MountRequest,
-                             userAllowOther: () -> Bool = { (try? FuseConfiguration.read())?.userAllowOther ?? false })
-        -> MountRuleViolation? {
+    public static func check(
+        _ request: MountRequest,
+        userAllowOther: () -> Bool = { (try? FuseConfiguration.read())?.userAllowOther ?? false }
+    )
+        -> MountRuleViolation?
+    {
         guard (request.mountpoint == nil) != (request.sysroot == nil) else { return .mountpointOrSysroot }
         if request.allowOther && request.uid != 0 && !userAllowOther() { return .allowOtherRefused }
         if request.kernelBackend && request.sysroot != nil { return .kernelWithSysroot }

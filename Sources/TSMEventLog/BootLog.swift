@@ -19,24 +19,43 @@ public enum BootLog {
     ///   (`EV_EVENT_TAG` with Linux's initrd tag and "Linux initrd", as the EFI stub logs it), the
     ///   command line (`EV_IPL` "kernel_cmdline: KERNEL ARGS", as grub logs it).
     /// - RTMR3: nothing; it is left to the running guest.
-    public static func synthetic(kernel: String = "/boot/vmlinuz", commandLine: String = defaultCommandLine) -> TCGEventLog {
+    public static func synthetic(kernel: String = "/boot/vmlinuz", commandLine: String = defaultCommandLine)
+        -> TCGEventLog
+    {
         let separator: [UInt8] = [0, 0, 0, 0]
         let rows: [(rtmr: Int, type: TCGEventType, data: [UInt8])] = [
-            (0, .efiPlatformFirmwareBlob2, UEFIEventData.platformFirmwareBlob2(description: "CFV", base: 0xFFC0_0000, length: 0x4_0000)),
-            (0, .efiVariableDriverConfig, UEFIEventData.variableData(vendor: UEFIEventData.globalVariableGUID, name: "SecureBoot", data: [0])),
-            (0, .efiVariableBoot, UEFIEventData.variableData(vendor: UEFIEventData.globalVariableGUID, name: "BootOrder", data: [0, 0])),
+            (
+                0, .efiPlatformFirmwareBlob2,
+                UEFIEventData.platformFirmwareBlob2(description: "CFV", base: 0xFFC0_0000, length: 0x4_0000)
+            ),
+            (
+                0, .efiVariableDriverConfig,
+                UEFIEventData.variableData(vendor: UEFIEventData.globalVariableGUID, name: "SecureBoot", data: [0])
+            ),
+            (
+                0, .efiVariableBoot,
+                UEFIEventData.variableData(vendor: UEFIEventData.globalVariableGUID, name: "BootOrder", data: [0, 0])
+            ),
             (0, .separator, separator),
             (1, .efiAction, Array("Calling EFI Application from Boot Option".utf8)),
             (1, .separator, separator),
-            (1, .efiBootServicesApplication, UEFIEventData.imageLoadEvent(
-                location: 0x7E5A_0000, length: 0xE_9000, devicePath: UEFIEventData.filePathDevicePath(#"\EFI\BOOT\BOOTX64.EFI"#))),
+            (
+                1, .efiBootServicesApplication,
+                UEFIEventData.imageLoadEvent(
+                    location: 0x7E5A_0000, length: 0xE_9000,
+                    devicePath: UEFIEventData.filePathDevicePath(#"\EFI\BOOT\BOOTX64.EFI"#))
+            ),
             (2, .ipl, UEFIEventData.cString(kernel)),
-            (2, .eventTag, TaggedEvent(id: TaggedEvent.linuxInitrdID, data: UEFIEventData.cString("Linux initrd")).encoded()),
+            (
+                2, .eventTag,
+                TaggedEvent(id: TaggedEvent.linuxInitrdID, data: UEFIEventData.cString("Linux initrd")).encoded()
+            ),
             (2, .ipl, UEFIEventData.cString("kernel_cmdline: \(kernel) \(commandLine)")),
             (1, .efiAction, Array("Exit Boot Services Invocation".utf8)),
         ]
         // Every row is a valid RTMR and a small payload: building cannot fail.
-        let events = rows.compactMap { row in try? TCGEvent.measurement(rtmr: row.rtmr, type: row.type, data: row.data) }
+        let events = rows.compactMap { row in try? TCGEvent.measurement(rtmr: row.rtmr, type: row.type, data: row.data)
+        }
         return TCGEventLog(events: events)
     }
 

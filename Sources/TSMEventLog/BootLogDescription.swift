@@ -28,8 +28,10 @@ public enum BootLogDescription {
         let isArray = bytes.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) } == UInt8(ascii: "[")
         do {
             let decoder = JSONDecoder()
-            entries = isArray ? try decoder.decode([Entry].self, from: Data(bytes))
-                              : try decoder.decode(Document.self, from: Data(bytes)).events
+            entries =
+                isArray
+                ? try decoder.decode([Entry].self, from: Data(bytes))
+                : try decoder.decode(Document.self, from: Data(bytes)).events
         } catch {
             throw .description("not a valid boot log description: \(DecodingErrorText.describe(error))")
         }
@@ -50,13 +52,17 @@ public enum BootLogDescription {
             let typeName = TCGEventType.names[event.type.rawValue]
             fields.append("\"type\": " + (typeName.map { "\"\($0)\"" } ?? String(event.type.rawValue)))
             if !event.data.isEmpty {
-                if event.data.allSatisfy({ (0x20...0x7E).contains($0) && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+                if event.data.allSatisfy({
+                    (0x20...0x7E).contains($0) && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\")
+                }) {
                     fields.append("\"text\": \"\(String(decoding: event.data, as: UTF8.self))\"")
                 } else {
                     fields.append("\"hex\": \"\(Hex.encode(event.data))\"")
                 }
             }
-            let expected = event.type == .noAction ? [UInt8](repeating: 0, count: TCGEvent.digestSize) : HashAlgorithm.sha384.digest(event.data)
+            let expected =
+                event.type == .noAction
+                ? [UInt8](repeating: 0, count: TCGEvent.digestSize) : HashAlgorithm.sha384.digest(event.data)
             if event.digest != expected { fields.append("\"digest\": \"\(Hex.encode(event.digest))\"") }
             return "  {" + fields.joined(separator: ", ") + "}"
         }
@@ -79,7 +85,10 @@ public enum BootLogDescription {
             let container = try decoder.container(keyedBy: AnyKey.self)
             let known = Set(Keys.allCases.map(\.rawValue))
             if let unknown = container.allKeys.first(where: { !known.contains($0.stringValue) }) {
-                throw DecodingError.dataCorrupted(.init(codingPath: container.codingPath + [unknown], debugDescription: "unknown key '\(unknown.stringValue)'"))
+                throw DecodingError.dataCorrupted(
+                    .init(
+                        codingPath: container.codingPath + [unknown],
+                        debugDescription: "unknown key '\(unknown.stringValue)'"))
             }
             let keyed = try decoder.container(keyedBy: Keys.self)
             rtmr = try keyed.decodeIfPresent(Int.self, forKey: .rtmr)
@@ -88,7 +97,8 @@ public enum BootLogDescription {
             } else {
                 let name = try keyed.decode(String.self, forKey: .type)
                 guard let named = TCGEventType(name: name) else {
-                    throw DecodingError.dataCorruptedError(forKey: .type, in: keyed, debugDescription: "unknown event type '\(name)'")
+                    throw DecodingError.dataCorruptedError(
+                        forKey: .type, in: keyed, debugDescription: "unknown event type '\(name)'")
                 }
                 type = named
             }
@@ -98,16 +108,19 @@ public enum BootLogDescription {
             case (let text?, nil): data = Array(text.utf8)
             case (nil, let hexText?):
                 guard let bytes = Hex.decode(hexText) else {
-                    throw DecodingError.dataCorruptedError(forKey: .hex, in: keyed, debugDescription: "not an even number of hex digits")
+                    throw DecodingError.dataCorruptedError(
+                        forKey: .hex, in: keyed, debugDescription: "not an even number of hex digits")
                 }
                 data = bytes
             case (nil, nil): data = []
             case (_?, _?):
-                throw DecodingError.dataCorruptedError(forKey: .hex, in: keyed, debugDescription: "give 'text' or 'hex', not both")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .hex, in: keyed, debugDescription: "give 'text' or 'hex', not both")
             }
             if let digestText = try keyed.decodeIfPresent(String.self, forKey: .digest) {
                 guard let bytes = Hex.decode(digestText), bytes.count == TCGEvent.digestSize else {
-                    throw DecodingError.dataCorruptedError(forKey: .digest, in: keyed, debugDescription: "a SHA-384 digest is 96 hex digits")
+                    throw DecodingError.dataCorruptedError(
+                        forKey: .digest, in: keyed, debugDescription: "a SHA-384 digest is 96 hex digits")
                 }
                 digest = bytes
             }
@@ -119,7 +132,9 @@ public enum BootLogDescription {
                     guard rtmr == nil else {
                         throw .invalidInput(field: "rtmr", reason: "EV_NO_ACTION is never extended; leave 'rtmr' out")
                     }
-                    return try TCGEvent(mrIndex: 0, type: type, digest: digest ?? [UInt8](repeating: 0, count: TCGEvent.digestSize), data: data)
+                    return try TCGEvent(
+                        mrIndex: 0, type: type, digest: digest ?? [UInt8](repeating: 0, count: TCGEvent.digestSize),
+                        data: data)
                 }
                 guard let rtmr else { throw .invalidInput(field: "rtmr", reason: "missing (0 to 3)") }
                 return try TCGEvent.measurement(rtmr: rtmr, type: type, data: data, digest: digest)

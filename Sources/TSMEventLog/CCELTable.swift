@@ -60,8 +60,10 @@ public struct CCELTable: Sendable, Equatable {
     public var logAreaStartAddress: UInt64
 
     /// tsmfs's table: revision 1, OEM "TSMFS " / "TSMFSLOG" rev 1, creator "TSMF" rev 1, TDX.
-    public init(logAreaMinimumLength: UInt64 = defaultLogAreaLength, logAreaStartAddress: UInt64 = defaultLogAreaAddress,
-                ccType: UInt8 = tdxType, ccSubtype: UInt8 = 0) {
+    public init(
+        logAreaMinimumLength: UInt64 = defaultLogAreaLength, logAreaStartAddress: UInt64 = defaultLogAreaAddress,
+        ccType: UInt8 = tdxType, ccSubtype: UInt8 = 0
+    ) {
         self.revision = Self.currentRevision
         self.oemID = Self.padded("TSMFS", 6)
         self.oemTableID = Self.padded("TSMFSLOG", 8)
@@ -106,10 +108,14 @@ public struct CCELTable: Sendable, Equatable {
         }
         let length = try reader.u32("Length")
         guard length == UInt32(Self.size), bytes.count == Self.size else {
-            throw .malformed(structure: "CCEL table", offset: 4, reason: "Length \(length) with \(bytes.count) bytes; the table is 56")
+            throw .malformed(
+                structure: "CCEL table", offset: 4,
+                reason: "Length \(length) with \(bytes.count) bytes; the table is 56")
         }
         guard Self.sum(bytes) == 0 else {
-            throw .malformed(structure: "CCEL table", offset: Self.checksumOffset, reason: "checksum: the bytes sum to \(Self.sum(bytes)), not 0")
+            throw .malformed(
+                structure: "CCEL table", offset: Self.checksumOffset,
+                reason: "checksum: the bytes sum to \(Self.sum(bytes)), not 0")
         }
         revision = try reader.u8("Revision")
         _ = try reader.u8("Checksum")
@@ -130,7 +136,9 @@ public struct CCELTable: Sendable, Equatable {
     /// `eventType` of 0xFFFFFFFF there (cctrusted reads both before it checks for the end).
     public func logArea(_ log: [UInt8]) throws(EventLogError) -> [UInt8] {
         guard logAreaMinimumLength <= Self.maximumLogAreaLength else {
-            throw .invalidInput(field: "LAML", reason: "\(logAreaMinimumLength) bytes is more than tsmfs serves (\(Self.maximumLogAreaLength))")
+            throw .invalidInput(
+                field: "LAML",
+                reason: "\(logAreaMinimumLength) bytes is more than tsmfs serves (\(Self.maximumLogAreaLength))")
         }
         let needed = Self.areaLength(for: log.count)
         guard logAreaMinimumLength == UInt64(log.count) || logAreaMinimumLength >= UInt64(needed) else {

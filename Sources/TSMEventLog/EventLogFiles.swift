@@ -15,8 +15,9 @@ public struct EventLogFiles: Sendable, Equatable {
     public init(table: [UInt8], area: [UInt8], runtime: [UInt8]) throws(EventLogError) {
         let decodedTable = try CCELTable(decoding: table)
         guard UInt64(area.count) == decodedTable.logAreaMinimumLength else {
-            throw .malformed(structure: "CCEL log area", offset: 0,
-                             reason: "\(area.count) bytes where LAML says \(decodedTable.logAreaMinimumLength)")
+            throw .malformed(
+                structure: "CCEL log area", offset: 0,
+                reason: "\(area.count) bytes where LAML says \(decodedTable.logAreaMinimumLength)")
         }
         let boot = try TCGEventLog(decoding: area)
         let records = try TCGEventLog.decodeRecords(runtime, header: boot.header)

@@ -29,10 +29,15 @@ public final class MeasurementLog: Sendable {
     ///   - runtimeCapacity: the most bytes the runtime log holds (see ``RuntimeLog``); nil for no limit.
     /// - Throws: `malformed` for a record that extends no RTMR, `logAreaTooSmall` when `table`'s
     ///   LAML cannot hold the log.
-    public init(boot: TCGEventLog = BootLog.synthetic(), table: CCELTable? = nil, runtimeCapacity: Int? = nil) throws(EventLogError) {
+    public init(boot: TCGEventLog = BootLog.synthetic(), table: CCELTable? = nil, runtimeCapacity: Int? = nil)
+        throws(EventLogError)
+    {
         for (index, event) in boot.events.enumerated() where event.type != .noAction && event.rtmr == nil {
-            throw .malformed(structure: "boot log", offset: index,
-                             reason: "record \(index) (\(event.type)) extends MR index \(event.mrIndex); a TDX log extends RTMR0-3 (MR index 1-4) only")
+            throw .malformed(
+                structure: "boot log", offset: index,
+                reason:
+                    "record \(index) (\(event.type)) extends MR index \(event.mrIndex); a TDX log extends RTMR0-3 (MR index 1-4) only"
+            )
         }
         let log = boot.encoded()
         let table = table ?? CCELTable(logAreaMinimumLength: CCELTable.logAreaLength(for: log.count))
@@ -79,7 +84,8 @@ public final class MeasurementLog: Sendable {
     /// unchanged.
     public func applyingInitialRTMRs(to descriptor: ProviderDescriptor, rtmrs: [Int]) -> ProviderDescriptor {
         var descriptor = descriptor
-        for (rtmr, index) in rtmrs.prefix(TCGEvent.rtmrCount).enumerated() where descriptor.registers.indices.contains(index) {
+        for (rtmr, index) in rtmrs.prefix(TCGEvent.rtmrCount).enumerated()
+        where descriptor.registers.indices.contains(index) {
             descriptor.registers[index].initial = initialRTMRs[rtmr]
         }
         return descriptor

@@ -35,8 +35,9 @@ public struct RuntimeRecord: Sendable, Equatable {
     /// The record as the log holds it.
     public var tcgEvent: TCGEvent {
         // The initializer checked the digest size and that the tagged event fits a u32.
-        TCGEvent(checkedMRIndex: TCGEvent.firstRTMRIndex + UInt32(rtmr), type: .eventTag, digest: data,
-                 data: TaggedEvent(id: TaggedEvent.tsmfsExtendID, data: event).encoded())
+        TCGEvent(
+            checkedMRIndex: TCGEvent.firstRTMRIndex + UInt32(rtmr), type: .eventTag, digest: data,
+            data: TaggedEvent(id: TaggedEvent.tsmfsExtendID, data: event).encoded())
     }
 
     /// Encoded size: a record of 66 bytes plus the 8-byte tag header and the event.
@@ -45,11 +46,14 @@ public struct RuntimeRecord: Sendable, Equatable {
     /// Reads a record back from the log: `EV_EVENT_TAG` into an RTMR with a "TSMF" tagged event.
     public init(decoding event: TCGEvent) throws(EventLogError) {
         guard event.type == .eventTag, let rtmr = event.rtmr else {
-            throw .malformed(structure: "runtime record", offset: 0, reason: "\(event.type) at MR index \(event.mrIndex) is not a tsmfs runtime record")
+            throw .malformed(
+                structure: "runtime record", offset: 0,
+                reason: "\(event.type) at MR index \(event.mrIndex) is not a tsmfs runtime record")
         }
         let tagged = try TaggedEvent(decoding: event.data)
         guard tagged.id == TaggedEvent.tsmfsExtendID else {
-            throw .malformed(structure: "runtime record", offset: 0, reason: "tag 0x\(String(tagged.id, radix: 16)) is not tsmfs's")
+            throw .malformed(
+                structure: "runtime record", offset: 0, reason: "tag 0x\(String(tagged.id, radix: 16)) is not tsmfs's")
         }
         try self.init(rtmr: rtmr, data: event.digest, event: tagged.data)
     }

@@ -52,8 +52,10 @@ public struct SpecIDEvent: Sendable, Equatable {
         vendorInfo: [])
 
     /// A header with every field given; ``tdx`` is what TDVF writes.
-    public init(mrIndex: UInt32, platformClass: UInt32, specVersionMinor: UInt8, specVersionMajor: UInt8,
-                specErrata: UInt8, uintnSize: UInt8, algorithms: [AlgorithmSize], vendorInfo: [UInt8]) {
+    public init(
+        mrIndex: UInt32, platformClass: UInt32, specVersionMinor: UInt8, specVersionMajor: UInt8,
+        specErrata: UInt8, uintnSize: UInt8, algorithms: [AlgorithmSize], vendorInfo: [UInt8]
+    ) {
         self.mrIndex = mrIndex
         self.platformClass = platformClass
         self.specVersionMinor = specVersionMinor
@@ -109,14 +111,17 @@ public struct SpecIDEvent: Sendable, Equatable {
         let mrIndex = try reader.u32("pcrIndex")
         let type = try reader.u32("eventType")
         guard type == TCGEventType.noAction.rawValue else {
-            throw .malformed(structure: "Spec ID event", offset: start, reason: "the first record is type \(TCGEventType(rawValue: type)), not EV_NO_ACTION")
+            throw .malformed(
+                structure: "Spec ID event", offset: start,
+                reason: "the first record is type \(TCGEventType(rawValue: type)), not EV_NO_ACTION")
         }
         _ = try reader.read(20, "digest")
         let size = Int(try reader.u32("eventSize"))
         let eventStart = reader.offset
         var event = ByteReader(try reader.read(size, "event"), structure: "TCG_EfiSpecIDEventStruct")
         guard try event.read(16, "signature") == signature else {
-            throw .malformed(structure: "Spec ID event", offset: eventStart, reason: "signature is not \"Spec ID Event03\"")
+            throw .malformed(
+                structure: "Spec ID event", offset: eventStart, reason: "signature is not \"Spec ID Event03\"")
         }
         let platformClass = try event.u32("platformClass")
         let minor = try event.u8("specVersionMinor")
@@ -126,25 +131,34 @@ public struct SpecIDEvent: Sendable, Equatable {
         let count = try event.u32("numberOfAlgorithms")
         // Each entry is 4 bytes: refuse a count the event cannot hold before looping on it.
         guard UInt64(count) * 4 <= UInt64(event.remaining) else {
-            throw .truncated(structure: "TCG_EfiSpecIDEventStruct", field: "digestSizes", offset: eventStart + event.offset,
-                             needed: Int(count) * 4, available: event.remaining)
+            throw .truncated(
+                structure: "TCG_EfiSpecIDEventStruct", field: "digestSizes", offset: eventStart + event.offset,
+                needed: Int(count) * 4, available: event.remaining)
         }
         var algorithms: [AlgorithmSize] = []
         for _ in 0..<count {
-            let algorithm = AlgorithmSize(algorithmID: try event.u16("algorithmId"), digestSize: try event.u16("digestSize"))
+            let algorithm = AlgorithmSize(
+                algorithmID: try event.u16("algorithmId"), digestSize: try event.u16("digestSize"))
             guard !algorithms.contains(where: { $0.algorithmID == algorithm.algorithmID }) else {
-                throw .malformed(structure: "Spec ID event", offset: eventStart, reason: "algorithm 0x\(String(algorithm.algorithmID, radix: 16)) listed twice")
+                throw .malformed(
+                    structure: "Spec ID event", offset: eventStart,
+                    reason: "algorithm 0x\(String(algorithm.algorithmID, radix: 16)) listed twice")
             }
             algorithms.append(algorithm)
         }
         let vendorInfo = try event.read(Int(try event.u8("vendorInfoSize")), "vendorInfo")
         guard event.isAtEnd else {
-            throw .malformed(structure: "Spec ID event", offset: eventStart, reason: "eventSize \(size) leaves \(event.remaining) bytes after vendorInfo")
+            throw .malformed(
+                structure: "Spec ID event", offset: eventStart,
+                reason: "eventSize \(size) leaves \(event.remaining) bytes after vendorInfo")
         }
-        let header = SpecIDEvent(mrIndex: mrIndex, platformClass: platformClass, specVersionMinor: minor, specVersionMajor: major,
-                                 specErrata: errata, uintnSize: uintnSize, algorithms: algorithms, vendorInfo: vendorInfo)
+        let header = SpecIDEvent(
+            mrIndex: mrIndex, platformClass: platformClass, specVersionMinor: minor, specVersionMajor: major,
+            specErrata: errata, uintnSize: uintnSize, algorithms: algorithms, vendorInfo: vendorInfo)
         guard header.digestSize(of: TCGEvent.sha384AlgorithmID) == TCGEvent.digestSize else {
-            throw .malformed(structure: "Spec ID event", offset: eventStart, reason: "the digest sizes do not list sha384 (0x000C) at 48 bytes")
+            throw .malformed(
+                structure: "Spec ID event", offset: eventStart,
+                reason: "the digest sizes do not list sha384 (0x000C) at 48 bytes")
         }
         return header
     }

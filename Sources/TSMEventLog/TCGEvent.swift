@@ -51,12 +51,15 @@ public struct TCGEvent: Sendable, Equatable {
 
     /// A measurement into RTMR `rtmr` (0...3) whose digest is SHA-384 of its event data, as
     /// firmware logs a string or a structure it measured. With `digest`, that digest instead.
-    public static func measurement(rtmr: Int, type: TCGEventType, data: [UInt8], digest: [UInt8]? = nil) throws(EventLogError) -> TCGEvent {
+    public static func measurement(rtmr: Int, type: TCGEventType, data: [UInt8], digest: [UInt8]? = nil)
+        throws(EventLogError) -> TCGEvent
+    {
         guard (0..<rtmrCount).contains(rtmr) else {
             throw .invalidInput(field: "rtmr", reason: "TDX has RTMR0 to RTMR3, not \(rtmr)")
         }
-        return try TCGEvent(mrIndex: firstRTMRIndex + UInt32(rtmr), type: type,
-                            digest: digest ?? HashAlgorithm.sha384.digest(data), data: data)
+        return try TCGEvent(
+            mrIndex: firstRTMRIndex + UInt32(rtmr), type: type,
+            digest: digest ?? HashAlgorithm.sha384.digest(data), data: data)
     }
 
     /// An `EV_NO_ACTION` record as TDVF writes one after the Spec ID event: MR index 0 and a zero
@@ -69,7 +72,8 @@ public struct TCGEvent: Sendable, Equatable {
     /// not an RTMR.
     public var rtmr: Int? {
         guard type != .noAction, mrIndex >= Self.firstRTMRIndex,
-              mrIndex < Self.firstRTMRIndex + UInt32(Self.rtmrCount) else { return nil }
+            mrIndex < Self.firstRTMRIndex + UInt32(Self.rtmrCount)
+        else { return nil }
         return Int(mrIndex - Self.firstRTMRIndex)
     }
 

@@ -49,7 +49,9 @@ public struct TCGEventLog: Sendable, Equatable {
     /// `pcrIndex` of an erased (0xFF-filled) log area: the end of the log.
     static let endOfLog: UInt32 = 0xFFFF_FFFF
 
-    private static func decodeRecords(_ reader: inout ByteReader, header: SpecIDEvent) throws(EventLogError) -> [TCGEvent] {
+    private static func decodeRecords(_ reader: inout ByteReader, header: SpecIDEvent) throws(EventLogError)
+        -> [TCGEvent]
+    {
         var events: [TCGEvent] = []
         while !reader.isAtEnd {
             if reader.peekU32() == endOfLog || reader.bytes[reader.offset...].allSatisfy({ $0 == 0xFF }) { break }
@@ -58,22 +60,25 @@ public struct TCGEventLog: Sendable, Equatable {
         return events
     }
 
-    private static func decodeRecord(_ reader: inout ByteReader, header: SpecIDEvent) throws(EventLogError) -> TCGEvent {
+    private static func decodeRecord(_ reader: inout ByteReader, header: SpecIDEvent) throws(EventLogError) -> TCGEvent
+    {
         let start = reader.offset
         let mrIndex = try reader.u32("pcrIndex")
         let type = TCGEventType(rawValue: try reader.u32("eventType"))
         let count = try reader.u32("digests.count")
         // Each TPMT_HA is at least its 2-byte algorithm id: bound the loop by what remains.
         guard UInt64(count) * 2 <= UInt64(reader.remaining) else {
-            throw .truncated(structure: "TCG_PCR_EVENT2", field: "digests", offset: reader.offset,
-                             needed: Int(count) * 2, available: reader.remaining)
+            throw .truncated(
+                structure: "TCG_PCR_EVENT2", field: "digests", offset: reader.offset,
+                needed: Int(count) * 2, available: reader.remaining)
         }
         var sha384: [UInt8]?
         for _ in 0..<count {
             let algorithm = try reader.u16("hashAlg")
             guard let size = header.digestSize(of: algorithm) else {
-                throw .malformed(structure: "TCG_PCR_EVENT2", offset: start,
-                                 reason: "digest algorithm 0x\(String(algorithm, radix: 16)) is not in the Spec ID event")
+                throw .malformed(
+                    structure: "TCG_PCR_EVENT2", offset: start,
+                    reason: "digest algorithm 0x\(String(algorithm, radix: 16)) is not in the Spec ID event")
             }
             let digest = try reader.read(size, "digest")
             if algorithm == TCGEvent.sha384AlgorithmID {
@@ -86,16 +91,18 @@ public struct TCGEventLog: Sendable, Equatable {
         let data = try reader.read(Int(try reader.u32("eventSize")), "event")
         if type == .noAction {
             // PFP 10.4.5: an EV_NO_ACTION record's digests are zero; nothing is extended.
-            return try TCGEvent(mrIndex: mrIndex, type: type,
-                                digest: sha384 ?? [UInt8](repeating: 0, count: TCGEvent.digestSize), data: data)
+            return try TCGEvent(
+                mrIndex: mrIndex, type: type,
+                digest: sha384 ?? [UInt8](repeating: 0, count: TCGEvent.digestSize), data: data)
         }
         guard let digest = sha384 else {
             throw .malformed(structure: "TCG_PCR_EVENT2", offset: start, reason: "no sha384 digest")
         }
         let event = try TCGEvent(mrIndex: mrIndex, type: type, digest: digest, data: data)
         guard event.rtmr != nil else {
-            throw .malformed(structure: "TCG_PCR_EVENT2", offset: start,
-                             reason: "\(type) into MR index \(mrIndex): a TDX log extends RTMR0-3 (MR index 1-4) only")
+            throw .malformed(
+                structure: "TCG_PCR_EVENT2", offset: start,
+                reason: "\(type) into MR index \(mrIndex): a TDX log extends RTMR0-3 (MR index 1-4) only")
         }
         return event
     }
@@ -109,7 +116,8 @@ public struct TCGEventLog: Sendable, Equatable {
     /// every record into it makes `new = SHA-384(old ‖ digest)`. `EV_NO_ACTION` records and MR
     /// indices that are not an RTMR are skipped. Returns RTMR0...RTMR3.
     public static func replay(_ events: some Sequence<TCGEvent>) -> [[UInt8]] {
-        var registers = [[UInt8]](repeating: [UInt8](repeating: 0, count: TCGEvent.digestSize), count: TCGEvent.rtmrCount)
+        var registers = [[UInt8]](
+            repeating: [UInt8](repeating: 0, count: TCGEvent.digestSize), count: TCGEvent.rtmrCount)
         for event in events {
             guard let rtmr = event.rtmr else { continue }
             registers[rtmr] = HashAlgorithm.sha384.extend(registers[rtmr], with: event.digest)

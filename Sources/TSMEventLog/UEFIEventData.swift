@@ -31,7 +31,9 @@ public enum UEFIEventData {
 
     /// `UEFI_IMAGE_LOAD_EVENT`: u64 location in memory, u64 length in memory, u64 link-time
     /// address, u64 device path length, the device path.
-    public static func imageLoadEvent(location: UInt64, length: UInt64, linkTimeAddress: UInt64 = 0, devicePath: [UInt8]) -> [UInt8] {
+    public static func imageLoadEvent(
+        location: UInt64, length: UInt64, linkTimeAddress: UInt64 = 0, devicePath: [UInt8]
+    ) -> [UInt8] {
         var writer = ByteWriter()
         writer.u64(location)
         writer.u64(length)
@@ -105,7 +107,9 @@ public struct TaggedEvent: Sendable, Equatable {
         id = try reader.u32("taggedEventID")
         data = try reader.read(Int(try reader.u32("taggedEventDataSize")), "taggedEventData")
         guard reader.isAtEnd else {
-            throw .malformed(structure: "TCG_PCClientTaggedEvent", offset: reader.offset, reason: "\(reader.remaining) bytes after taggedEventData")
+            throw .malformed(
+                structure: "TCG_PCClientTaggedEvent", offset: reader.offset,
+                reason: "\(reader.remaining) bytes after taggedEventData")
         }
     }
 }

@@ -35,7 +35,8 @@ public struct AMDCertificate: Sendable, Equatable {
     /// Parses a DER certificate; `role` names it in errors.
     public init(der: [UInt8], role: String) throws(EvidenceError) {
         guard der.count <= Self.maximumSize else {
-            throw .malformed(structure: "\(role) certificate", reason: "\(der.count) bytes, more than \(Self.maximumSize)")
+            throw .malformed(
+                structure: "\(role) certificate", reason: "\(der.count) bytes, more than \(Self.maximumSize)")
         }
         func fail(_ reason: String) -> EvidenceError { .malformed(structure: "\(role) certificate", reason: reason) }
         do {
@@ -50,7 +51,9 @@ public struct AMDCertificate: Sendable, Equatable {
             tbs = Array(top[0].encodedBytes)
             signatureAlgorithm = Array(top[1].encodedBytes)
             signature = Array(bits.dropFirst())
-            guard case .constructed(let fields) = top[0].content else { throw fail("the TBSCertificate is not a SEQUENCE") }
+            guard case .constructed(let fields) = top[0].content else {
+                throw fail("the TBSCertificate is not a SEQUENCE")
+            }
             var nodes = Array(fields)
             guard nodes.first?.identifier == ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific) else {
                 throw fail("not an X.509 v3 certificate")
@@ -65,11 +68,17 @@ public struct AMDCertificate: Sendable, Equatable {
             subject = Array(nodes[4].encodedBytes)
             subjectPublicKeyInfo = Array(nodes[5].encodedBytes)
             var extensions: [Extension] = []
-            if let tagged = nodes.dropFirst(6).first(where: { $0.identifier == ASN1Identifier(tagWithNumber: 3, tagClass: .contextSpecific) }) {
+            if let tagged = nodes.dropFirst(6).first(where: {
+                $0.identifier == ASN1Identifier(tagWithNumber: 3, tagClass: .contextSpecific)
+            }) {
                 let list = try Self.children(tagged, 1, fail("the extensions are not one SEQUENCE"))
-                guard case .constructed(let items) = list[0].content else { throw fail("the extensions are not a SEQUENCE") }
+                guard case .constructed(let items) = list[0].content else {
+                    throw fail("the extensions are not a SEQUENCE")
+                }
                 for item in items {
-                    guard case .constructed(let parts) = item.content else { throw fail("an extension is not a SEQUENCE") }
+                    guard case .constructed(let parts) = item.content else {
+                        throw fail("an extension is not a SEQUENCE")
+                    }
                     var iterator = parts.makeIterator()
                     guard let oidNode = iterator.next() else { throw fail("an empty extension") }
                     let oid = try ASN1ObjectIdentifier(derEncoded: oidNode)
@@ -79,7 +88,9 @@ public struct AMDCertificate: Sendable, Equatable {
                         critical = try Bool(derEncoded: node)
                         next = iterator.next()
                     }
-                    guard let valueNode = next, iterator.next() == nil else { throw fail("extension \(oid) has no single value") }
+                    guard let valueNode = next, iterator.next() == nil else {
+                        throw fail("extension \(oid) has no single value")
+                    }
                     let value = try ASN1OctetString(derEncoded: valueNode)
                     extensions.append(Extension(oid: oid, critical: critical, value: Array(value.bytes)))
                 }
@@ -100,8 +111,9 @@ public struct AMDCertificate: Sendable, Equatable {
     /// Whether basicConstraints says cA TRUE.
     public var isCertificateAuthority: Bool {
         guard let value = extensionValue([2, 5, 29, 19]), let node = try? DER.parse(value),
-              case .constructed(let children) = node.content, let first = children.first(where: { _ in true }),
-              first.identifier == .boolean else { return false }
+            case .constructed(let children) = node.content, let first = children.first(where: { _ in true }),
+            first.identifier == .boolean
+        else { return false }
         return (try? Bool(derEncoded: first)) == true
     }
 

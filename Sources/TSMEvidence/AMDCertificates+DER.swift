@@ -27,8 +27,10 @@ extension AMDCertificates {
 
     /// An Extension: SEQUENCE { extnID, critical TRUE only when set, extnValue OCTET STRING of
     /// `value`'s DER }.
-    static func `extension`(_ id: ASN1ObjectIdentifier, critical: Bool = false,
-                            value: some DERSerializable) throws(EvidenceError) -> [UInt8] {
+    static func `extension`(
+        _ id: ASN1ObjectIdentifier, critical: Bool = false,
+        value: some DERSerializable
+    ) throws(EvidenceError) -> [UInt8] {
         let content = try der { try $0.serialize(value) }
         return try der { coder in
             try coder.appendConstructedNode(identifier: .sequence) { coder in
@@ -68,7 +70,8 @@ struct AuthorityKeyID: DERSerializable {
 
     func serialize(into coder: inout DER.Serializer) throws {
         try coder.appendConstructedNode(identifier: .sequence) { coder in
-            try keyIdentifier.serialize(into: &coder, withIdentifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific))
+            try keyIdentifier.serialize(
+                into: &coder, withIdentifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific))
         }
     }
 }

@@ -94,7 +94,8 @@ enum AMDCertificates {
             try coder.appendConstructedNode(identifier: .sequence) { coder in
                 try coder.appendConstructedNode(identifier: explicit(0)) { coder in
                     try coder.appendConstructedNode(identifier: explicit(0)) { coder in
-                        try uri.serialize(into: &coder, withIdentifier: ASN1Identifier(tagWithNumber: 6, tagClass: .contextSpecific))
+                        try uri.serialize(
+                            into: &coder, withIdentifier: ASN1Identifier(tagWithNumber: 6, tagClass: .contextSpecific))
                     }
                 }
             }
@@ -106,7 +107,9 @@ enum AMDCertificates {
         guard let node = try? DER.parse(spki), case .constructed(let children) = node.content else { return [] }
         var iterator = children.makeIterator()
         _ = iterator.next()
-        guard let bits = iterator.next(), case .primitive(let content) = bits.content, content.count > 1 else { return [] }
+        guard let bits = iterator.next(), case .primitive(let content) = bits.content, content.count > 1 else {
+            return []
+        }
         return Array(Insecure.SHA1.hash(data: Array(content.dropFirst())))
     }
 
@@ -119,14 +122,16 @@ enum AMDCertificates {
             `extension`([2, 5, 29, 19], critical: true, value: CABasicConstraints(pathLength: nil)),
             `extension`([2, 5, 29, 31], value: RawDER(bytes: crlDistributionPoint)),
         ]
-        return try issue(serial: serial(seed: seed, role: "ark"), algorithm: pssWithTrailer, issuer: arkName, subject: arkName,
-                         spki: spki, extensions: extensions, signer: key)
+        return try issue(
+            serial: serial(seed: seed, role: "ark"), algorithm: pssWithTrailer, issuer: arkName, subject: arkName,
+            spki: spki, extensions: extensions, signer: key)
     }
 
     /// The ASK: SKI, AKI (the ARK's SKI), basicConstraints CA pathlen 0, keyUsage keyCertSign, CRL DP.
     static func ask(seed: String, key: RSAPSSSigner, arkKey: RSAPSSSigner) throws(EvidenceError) -> [UInt8] {
         let spki = Array(key.publicKey.derRepresentation)
-        let authority = ASN1OctetString(contentBytes: keyIdentifier(spki: Array(arkKey.publicKey.derRepresentation))[...])
+        let authority = ASN1OctetString(
+            contentBytes: keyIdentifier(spki: Array(arkKey.publicKey.derRepresentation))[...])
         let extensions = try [
             `extension`([2, 5, 29, 14], value: ASN1OctetString(contentBytes: keyIdentifier(spki: spki)[...])),
             `extension`([2, 5, 29, 35], value: AuthorityKeyID(keyIdentifier: authority)),
@@ -134,33 +139,47 @@ enum AMDCertificates {
             `extension`([2, 5, 29, 15], critical: true, value: ASN1BitString(bytes: [0x04], paddingBits: 1)),
             `extension`([2, 5, 29, 31], value: RawDER(bytes: crlDistributionPoint)),
         ]
-        return try issue(serial: serial(seed: seed, role: "ask"), algorithm: pssWithTrailer, issuer: arkName, subject: askName,
-                         spki: spki, extensions: extensions, signer: arkKey)
+        return try issue(
+            serial: serial(seed: seed, role: "ask"), algorithm: pssWithTrailer, issuer: arkName, subject: askName,
+            spki: spki, extensions: extensions, signer: arkKey)
     }
 
     /// A VCEK for `chipID` at `tcb`: only AMD's extensions, in the order Milan VCEKs carry them
     /// (structVersion, productName, bl, tee, spl4-7, snp, ucode SPLs, hwID as the raw 64 bytes).
-    static func vcek(seed: String, spki: [UInt8], chipID: [UInt8], tcb: SNPTCB, askKey: RSAPSSSigner) throws(EvidenceError) -> [UInt8] {
-        let arcs: [(UInt, UInt8)] = [(1, tcb.bootloader), (2, tcb.tee), (4, 0), (5, 0), (6, 0), (7, 0), (3, tcb.snp), (8, tcb.microcode)]
-        let extensions = try [
-            `extension`(VCEKExtension.structVersion, value: 0),
-            `extension`(VCEKExtension.productName, value: RawDER(bytes: constant { try $0.serialize(ASN1IA5String(productName)) })),
-        ] + arcs.map { arc throws(EvidenceError) in try `extension`(VCEKExtension.spl(arc.0), value: Int(arc.1)) } + [
-            `extension`(VCEKExtension.hwID, value: RawDER(bytes: chipID)),
+    static func vcek(seed: String, spki: [UInt8], chipID: [UInt8], tcb: SNPTCB, askKey: RSAPSSSigner)
+        throws(EvidenceError) -> [UInt8]
+    {
+        let arcs: [(UInt, UInt8)] = [
+            (1, tcb.bootloader), (2, tcb.tee), (4, 0), (5, 0), (6, 0), (7, 0), (3, tcb.snp), (8, tcb.microcode),
         ]
-        return try issue(serial: serial(seed: seed, role: "vcek \(tcb.rawValue)"), algorithm: pssWithoutTrailer, issuer: askName,
-                         subject: vcekName, spki: spki, extensions: extensions, signer: askKey)
+        let extensions =
+            try [
+                `extension`(VCEKExtension.structVersion, value: 0),
+                `extension`(
+                    VCEKExtension.productName,
+                    value: RawDER(bytes: constant { try $0.serialize(ASN1IA5String(productName)) })),
+            ] + arcs.map { arc throws(EvidenceError) in try `extension`(VCEKExtension.spl(arc.0), value: Int(arc.1)) }
+            + [
+                `extension`(VCEKExtension.hwID, value: RawDER(bytes: chipID))
+            ]
+        return try issue(
+            serial: serial(seed: seed, role: "vcek \(tcb.rawValue)"), algorithm: pssWithoutTrailer, issuer: askName,
+            subject: vcekName, spki: spki, extensions: extensions, signer: askKey)
     }
 
     /// Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }.
-    static func issue(serial: [UInt8], algorithm: [UInt8], issuer: [UInt8], subject: [UInt8], spki: [UInt8],
-                      extensions: [[UInt8]], signer: RSAPSSSigner) throws(EvidenceError) -> [UInt8] {
+    static func issue(
+        serial: [UInt8], algorithm: [UInt8], issuer: [UInt8], subject: [UInt8], spki: [UInt8],
+        extensions: [[UInt8]], signer: RSAPSSSigner
+    ) throws(EvidenceError) -> [UInt8] {
         let tbs = try der { coder in
             try coder.appendConstructedNode(identifier: .sequence) { coder in
                 try coder.serialize(2, explicitlyTaggedWithTagNumber: 0, tagClass: .contextSpecific)
                 for part in [serial, algorithm, issuer, validity, subject, spki] { coder.serializeRawBytes(part) }
                 coder.appendConstructedNode(identifier: explicit(3)) { coder in
-                    coder.appendConstructedNode(identifier: .sequence) { coder in extensions.forEach { coder.serializeRawBytes($0) } }
+                    coder.appendConstructedNode(identifier: .sequence) { coder in
+                        extensions.forEach { coder.serializeRawBytes($0) }
+                    }
                 }
             }
         }
@@ -180,6 +199,8 @@ enum VCEKExtension {
     static let structVersion: ASN1ObjectIdentifier = [1, 3, 6, 1, 4, 1, 3704, 1, 1]
     static let productName: ASN1ObjectIdentifier = [1, 3, 6, 1, 4, 1, 3704, 1, 2]
     static let hwID: ASN1ObjectIdentifier = [1, 3, 6, 1, 4, 1, 3704, 1, 4]
-    static func spl(_ arc: UInt) -> ASN1ObjectIdentifier { ASN1ObjectIdentifier(arrayLiteral: 1, 3, 6, 1, 4, 1, 3704, 1, 3, arc) }
+    static func spl(_ arc: UInt) -> ASN1ObjectIdentifier {
+        ASN1ObjectIdentifier(arrayLiteral: 1, 3, 6, 1, 4, 1, 3704, 1, 3, arc)
+    }
     static let bootloaderSPL = spl(1), teeSPL = spl(2), snpSPL = spl(3), microcodeSPL = spl(8)
 }

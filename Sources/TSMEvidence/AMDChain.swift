@@ -17,15 +17,22 @@ struct AMDChain {
     /// its issuer, the ARK by itself; ARK and ASK are CAs; all are valid at `time`.
     func validate(anchorDER: [UInt8], at time: Date) throws(EvidenceError) {
         guard ark.der == anchorDER else {
-            throw .failed(.vcekChain, reason: "the ARK is not the trust anchor (ARK SHA-256 \(Self.pin(ark.der)), anchor \(Self.pin(anchorDER)))")
+            throw .failed(
+                .vcekChain,
+                reason:
+                    "the ARK is not the trust anchor (ARK SHA-256 \(Self.pin(ark.der)), anchor \(Self.pin(anchorDER)))")
         }
-        for (child, childRole, parent, parentRole) in [(ark, "ARK", ark, "ARK"), (ask, "ASK", ark, "ARK"), (leaf, leafRole, ask, "ASK")] {
+        for (child, childRole, parent, parentRole) in [
+            (ark, "ARK", ark, "ARK"), (ask, "ASK", ark, "ARK"), (leaf, leafRole, ask, "ASK"),
+        ] {
             guard child.issuer == parent.subject else {
                 throw .failed(.vcekChain, reason: "the \(childRole)'s issuer is not the \(parentRole)'s subject")
             }
             guard child.signatureAlgorithm == child.tbsSignatureAlgorithm,
-                  [AMDCertificates.pssWithTrailer, AMDCertificates.pssWithoutTrailer].contains(child.signatureAlgorithm) else {
-                throw .failed(.vcekChain, reason: "the \(childRole) is not signed with RSASSA-PSS SHA-384, MGF1-SHA-384, salt 48")
+                [AMDCertificates.pssWithTrailer, AMDCertificates.pssWithoutTrailer].contains(child.signatureAlgorithm)
+            else {
+                throw .failed(
+                    .vcekChain, reason: "the \(childRole) is not signed with RSASSA-PSS SHA-384, MGF1-SHA-384, salt 48")
             }
             guard let key = try? _RSA.Signing.PublicKey(derRepresentation: parent.subjectPublicKeyInfo) else {
                 throw .failed(.vcekChain, reason: "the \(parentRole)'s key is not an RSA key of 2048 bits or more")
@@ -40,10 +47,18 @@ struct AMDChain {
         let now = Int64(time.timeIntervalSince1970)
         for (certificate, role) in [(leaf, leafRole), (ask, "ASK"), (ark, "ARK")] {
             guard certificate.notBefore <= now else {
-                throw .failed(.vcekChain, reason: "the \(role) certificate is not valid before \(Date(timeIntervalSince1970: Double(certificate.notBefore)))")
+                throw .failed(
+                    .vcekChain,
+                    reason:
+                        "the \(role) certificate is not valid before \(Date(timeIntervalSince1970: Double(certificate.notBefore)))"
+                )
             }
             guard now <= certificate.notAfter else {
-                throw .failed(.vcekChain, reason: "the \(role) certificate expired at \(Date(timeIntervalSince1970: Double(certificate.notAfter)))")
+                throw .failed(
+                    .vcekChain,
+                    reason:
+                        "the \(role) certificate expired at \(Date(timeIntervalSince1970: Double(certificate.notAfter)))"
+                )
             }
         }
     }

@@ -38,7 +38,11 @@ struct CertificateChain {
         }
         let certificates = documents.filter { $0.discriminator == "CERTIFICATE" }
         guard certificates.count == 3, documents.count == 3 else {
-            throw .failed(.pckChain, reason: "\(documents.count) PEM documents (\(certificates.count) certificates), expected 3 certificates: PCK leaf, intermediate, root")
+            throw .failed(
+                .pckChain,
+                reason:
+                    "\(documents.count) PEM documents (\(certificates.count) certificates), expected 3 certificates: PCK leaf, intermediate, root"
+            )
         }
         return CertificateChain(
             check: .pckChain,
@@ -52,31 +56,44 @@ struct CertificateChain {
     /// which is a CA; every certificate is valid at `time`.
     func validate(anchorDER: [UInt8], at time: Date) throws(EvidenceError) {
         guard root.der == anchorDER else {
-            throw .failed(check, reason: "the \(root.role) certificate (\(root.certificate.subject)) is not the trust anchor")
+            throw .failed(
+                check, reason: "the \(root.role) certificate (\(root.certificate.subject)) is not the trust anchor")
         }
         for (child, parent) in [(intermediate, root), (leaf, intermediate)] {
             guard child.certificate.issuer == parent.certificate.subject else {
-                throw .failed(check, reason: "the \(child.role)'s issuer (\(child.certificate.issuer)) is not the \(parent.role)'s subject (\(parent.certificate.subject))")
+                throw .failed(
+                    check,
+                    reason:
+                        "the \(child.role)'s issuer (\(child.certificate.issuer)) is not the \(parent.role)'s subject (\(parent.certificate.subject))"
+                )
             }
             let isCA: Bool
             do {
-                if case .isCertificateAuthority = try parent.certificate.extensions.basicConstraints { isCA = true } else { isCA = false }
+                if case .isCertificateAuthority = try parent.certificate.extensions.basicConstraints {
+                    isCA = true
+                } else {
+                    isCA = false
+                }
             } catch {
                 throw .failed(check, reason: "the \(parent.role)'s basic constraints do not parse: \(error)")
             }
             guard isCA else {
                 throw .failed(check, reason: "the \(parent.role) certificate is not a CA")
             }
-            guard parent.certificate.publicKey.isValidSignature(child.certificate.signature, for: child.certificate) else {
+            guard parent.certificate.publicKey.isValidSignature(child.certificate.signature, for: child.certificate)
+            else {
                 throw .failed(check, reason: "the \(child.role) certificate is not signed by the \(parent.role)")
             }
         }
         for member in [leaf, intermediate, root] {
             guard member.certificate.notValidBefore <= time else {
-                throw .failed(check, reason: "the \(member.role) certificate is not valid before \(member.certificate.notValidBefore)")
+                throw .failed(
+                    check,
+                    reason: "the \(member.role) certificate is not valid before \(member.certificate.notValidBefore)")
             }
             guard time <= member.certificate.notValidAfter else {
-                throw .failed(check, reason: "the \(member.role) certificate expired at \(member.certificate.notValidAfter)")
+                throw .failed(
+                    check, reason: "the \(member.role) certificate expired at \(member.certificate.notValidAfter)")
             }
         }
     }

@@ -19,7 +19,11 @@ public struct EvidenceVerifier: Sendable {
     /// An anchor from a PEM file's text: its first CERTIFICATE document.
     public init(trustAnchorPEM: String) throws(EvidenceError) {
         do {
-            guard let document = try PEMDocument.parseMultiple(pemString: trustAnchorPEM).first(where: { $0.discriminator == "CERTIFICATE" }) else {
+            guard
+                let document = try PEMDocument.parseMultiple(pemString: trustAnchorPEM).first(where: {
+                    $0.discriminator == "CERTIFICATE"
+                })
+            else {
                 throw EvidenceError.malformed(structure: "trust anchor", reason: "no CERTIFICATE in the PEM")
             }
             // An SGX root CA (ECDSA) or an ARK (RSASSA-PSS, which swift-certificates cannot read).
@@ -50,17 +54,24 @@ public struct EvidenceVerifier: Sendable {
         }
 
         let qeReport = try SGXReportBody(quote.qeReport)
-        let expected = SGXReportBody.bindingReportData(attestationKey: quote.attestationKey, qeAuthData: quote.qeAuthData)
+        let expected = SGXReportBody.bindingReportData(
+            attestationKey: quote.attestationKey, qeAuthData: quote.qeAuthData)
         guard qeReport.reportData == expected else {
-            throw .failed(.qeReportDataBinding, reason: "QE REPORTDATA is \(Hex.encode(qeReport.reportData)), SHA-256(attestation key ‖ QE auth data) ‖ zeros is \(Hex.encode(expected))")
+            throw .failed(
+                .qeReportDataBinding,
+                reason:
+                    "QE REPORTDATA is \(Hex.encode(qeReport.reportData)), SHA-256(attestation key ‖ QE auth data) ‖ zeros is \(Hex.encode(expected))"
+            )
         }
 
         guard let attestationKey = try? P256.Signing.PublicKey(rawRepresentation: quote.attestationKey) else {
             throw .failed(.attestationKeySignature, reason: "the attestation key is not a P-256 point")
         }
         guard let signedLength = TDXQuote.signedLength(of: bytes), signedLength <= bytes.count,
-              Self.isValidP256(signature: quote.signature, of: Array(bytes[0..<signedLength]), by: attestationKey) else {
-            throw .failed(.attestationKeySignature, reason: "the signature over the quote header and body does not verify")
+            Self.isValidP256(signature: quote.signature, of: Array(bytes[0..<signedLength]), by: attestationKey)
+        else {
+            throw .failed(
+                .attestationKeySignature, reason: "the signature over the quote header and body does not verify")
         }
         return quote
     }
@@ -68,7 +79,9 @@ public struct EvidenceVerifier: Sendable {
     /// Verifies a SEV-SNP report with its certificate table: structure, VCEK chain (VCEK signed
     /// by ASK signed by ARK = anchor), the report signature by the VCEK over bytes 0..<0x2A0, and
     /// the VCEK's hwID and TCB extensions against CHIP_ID and REPORTED_TCB.
-    public func verifySNPReport(_ bytes: [UInt8], auxblob: [UInt8], at time: Date = Date()) throws(EvidenceError) -> SNPReport {
+    public func verifySNPReport(_ bytes: [UInt8], auxblob: [UInt8], at time: Date = Date()) throws(EvidenceError)
+        -> SNPReport
+    {
         let report = try SNPReport.parse(bytes)
         let (leafGUID, leafRole): (GUID, String)
         switch report.signingKey {
@@ -88,15 +101,18 @@ public struct EvidenceVerifier: Sendable {
                 throw .failed(.vcekChain, reason: "the \(role) certificate does not parse: \(error)")
             }
         }
-        let chain = AMDChain(leaf: try certificate(leafGUID, leafRole), ask: try certificate(.ask, "ASK"),
-                             ark: try certificate(.ark, "ARK"), leafRole: leafRole)
+        let chain = AMDChain(
+            leaf: try certificate(leafGUID, leafRole), ask: try certificate(.ask, "ASK"),
+            ark: try certificate(.ark, "ARK"), leafRole: leafRole)
         try chain.validate(anchorDER: anchorDER, at: time)
 
         let vcekKey = try chain.leafKey()
         let raw = try SNPReport.rawSignature(field: Array(bytes[SNPReport.signatureOffset..<SNPReport.size]))
         guard let signature = try? P384.Signing.ECDSASignature(rawRepresentation: raw),
-              vcekKey.isValidSignature(signature, for: Array(bytes[SNPReport.signedRange])) else {
-            throw .failed(.reportSignature, reason: "the \(leafRole)'s signature over report bytes 0..<0x2A0 does not verify")
+            vcekKey.isValidSignature(signature, for: Array(bytes[SNPReport.signedRange]))
+        else {
+            throw .failed(
+                .reportSignature, reason: "the \(leafRole)'s signature over report bytes 0..<0x2A0 does not verify")
         }
         try chain.checkBinding(report)
         return report

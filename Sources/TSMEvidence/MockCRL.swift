@@ -14,7 +14,9 @@ enum MockCRL {
     static let crlNumberOID: ASN1ObjectIdentifier = [2, 5, 29, 20]
 
     /// The DER of the CRL `issuer` (whose key is `key`) issues at `thisUpdate`.
-    static func make(issuer: Certificate, key: MockKey, number: Int, thisUpdate: Date, nextUpdate: Date) throws -> [UInt8] {
+    static func make(issuer: Certificate, key: MockKey, number: Int, thisUpdate: Date, nextUpdate: Date) throws
+        -> [UInt8]
+    {
         var tbs = DER.Serializer()
         try tbs.appendConstructedNode(identifier: .sequence) { list in
             try list.serialize(1)  // v2
@@ -22,13 +24,17 @@ enum MockCRL {
             try list.serialize(issuer.subject)
             try list.serialize(try time(thisUpdate))
             try list.serialize(try time(nextUpdate))
-            try list.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)) { wrapper in
+            try list.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)) {
+                wrapper in
                 try wrapper.appendConstructedNode(identifier: .sequence) { extensions in
                     let keyID = SubjectKeyIdentifier(hash: issuer.publicKey).keyIdentifier
-                    try extensions.serialize(try Certificate.Extension(AuthorityKeyIdentifier(keyIdentifier: keyID), critical: false))
+                    try extensions.serialize(
+                        try Certificate.Extension(AuthorityKeyIdentifier(keyIdentifier: keyID), critical: false))
                     var crlNumber = DER.Serializer()
                     try crlNumber.serialize(number)
-                    try extensions.serialize(Certificate.Extension(oid: crlNumberOID, critical: false, value: crlNumber.serializedBytes[...]))
+                    try extensions.serialize(
+                        Certificate.Extension(oid: crlNumberOID, critical: false, value: crlNumber.serializedBytes[...])
+                    )
                 }
             }
         }
@@ -50,8 +56,9 @@ enum MockCRL {
     /// UTCTime, as RFC 5280 wants for dates before 2050.
     private static func time(_ date: Date) throws -> UTCTime {
         let parts = UTCDate(date)
-        return try UTCTime(year: parts.year, month: parts.month, day: parts.day,
-                           hours: parts.hour, minutes: parts.minute, seconds: parts.second)
+        return try UTCTime(
+            year: parts.year, month: parts.month, day: parts.day,
+            hours: parts.hour, minutes: parts.minute, seconds: parts.second)
     }
 }
 

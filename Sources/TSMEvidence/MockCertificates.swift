@@ -8,7 +8,7 @@ import X509
 /// byte-identical certificates in every process.
 enum MockCertificates {
     static let notValidBefore = Date(timeIntervalSince1970: 1_735_689_600)  // 2025-01-01T00:00:00Z
-    static let notValidAfter = Date(timeIntervalSince1970: 2_524_608_000)   // 2050-01-01T00:00:00Z
+    static let notValidAfter = Date(timeIntervalSince1970: 2_524_608_000)  // 2050-01-01T00:00:00Z
 
     /// O=tsmfs mock, CN=`commonName`.
     static func name(_ commonName: String) throws -> DistinguishedName {
@@ -46,8 +46,10 @@ enum MockCertificates {
     }
 
     /// Issues `subject`'s certificate for `key`, signed by `issuerKey` under `issuer`'s name.
-    static func issue(kind: Kind, role: String, seed: String, subject: DistinguishedName, key: MockKey,
-                      issuer: DistinguishedName, issuerKey: MockKey, extra: [Certificate.Extension] = []) throws(EvidenceError) -> Certificate {
+    static func issue(
+        kind: Kind, role: String, seed: String, subject: DistinguishedName, key: MockKey,
+        issuer: DistinguishedName, issuerKey: MockKey, extra: [Certificate.Extension] = []
+    ) throws(EvidenceError) -> Certificate {
         do {
             let publicKey = try key.certificatePublicKey
             let issuerPublicKey = try issuerKey.certificatePublicKey
@@ -65,7 +67,8 @@ enum MockCertificates {
             }
             extensions += extra
             extensions.append(try .init(SubjectKeyIdentifier(hash: publicKey), critical: false))
-            if case .root = kind {} else {
+            if case .root = kind {
+            } else {
                 let authority = SubjectKeyIdentifier(hash: issuerPublicKey).keyIdentifier
                 extensions.append(try .init(AuthorityKeyIdentifier(keyIdentifier: authority), critical: false))
             }

@@ -62,7 +62,8 @@ public struct MockKDS: Sendable {
         case .failure(let problem): return Self.text(400, problem.message)
         }
         do {
-            return Response(status: 200, contentType: "application/pkix-cert", body: try authority.vcekCertificate(tcb: tcb))
+            return Response(
+                status: 200, contentType: "application/pkix-cert", body: try authority.vcekCertificate(tcb: tcb))
         } catch {
             return Self.text(500, "cannot issue the VCEK: \(error)")
         }
@@ -84,8 +85,10 @@ public struct MockKDS: Sendable {
             }
             values[key] = value
         }
-        return .success(SNPTCB(bootloader: values["blSPL"] ?? 0, tee: values["teeSPL"] ?? 0,
-                               snp: values["snpSPL"] ?? 0, microcode: values["ucodeSPL"] ?? 0))
+        return .success(
+            SNPTCB(
+                bootloader: values["blSPL"] ?? 0, tee: values["teeSPL"] ?? 0,
+                snp: values["snpSPL"] ?? 0, microcode: values["ucodeSPL"] ?? 0))
     }
 
     static func text(_ status: Int, _ message: String) -> Response {

@@ -37,8 +37,10 @@ public struct MockKey: Sendable, Hashable {
     /// format for P-256).
     public var publicKeyRaw: [UInt8] {
         switch curve {
-        case .p256: return (try? Array(P256.Signing.PrivateKey(rawRepresentation: scalar).publicKey.rawRepresentation)) ?? []
-        case .p384: return (try? Array(P384.Signing.PrivateKey(rawRepresentation: scalar).publicKey.rawRepresentation)) ?? []
+        case .p256:
+            return (try? Array(P256.Signing.PrivateKey(rawRepresentation: scalar).publicKey.rawRepresentation)) ?? []
+        case .p384:
+            return (try? Array(P384.Signing.PrivateKey(rawRepresentation: scalar).publicKey.rawRepresentation)) ?? []
         }
     }
 
@@ -57,8 +59,10 @@ public struct MockKey: Sendable, Hashable {
         get throws(EvidenceError) {
             do {
                 switch curve {
-                case .p256: return Array(try P256.Signing.PrivateKey(rawRepresentation: scalar).publicKey.derRepresentation)
-                case .p384: return Array(try P384.Signing.PrivateKey(rawRepresentation: scalar).publicKey.derRepresentation)
+                case .p256:
+                    return Array(try P256.Signing.PrivateKey(rawRepresentation: scalar).publicKey.derRepresentation)
+                case .p384:
+                    return Array(try P384.Signing.PrivateKey(rawRepresentation: scalar).publicKey.derRepresentation)
                 }
             } catch {
                 throw .certificate(role: "mock key", reason: "\(error)")
@@ -91,9 +95,12 @@ struct MockCertificateSigner: CustomPrivateKey {
     var defaultSignatureAlgorithm: Certificate.SignatureAlgorithm { key.signatureAlgorithm }
     var supportedSignatureAlgorithms: [Certificate.SignatureAlgorithm] { [key.signatureAlgorithm] }
 
-    func signSynchronously(bytes: some DataProtocol, signatureAlgorithm: Certificate.SignatureAlgorithm) throws -> Certificate.Signature {
+    func signSynchronously(bytes: some DataProtocol, signatureAlgorithm: Certificate.SignatureAlgorithm) throws
+        -> Certificate.Signature
+    {
         guard signatureAlgorithm == key.signatureAlgorithm else {
-            throw EvidenceError.invalidInput(field: "signature algorithm", reason: "\(signatureAlgorithm) with a \(key.curve.rawValue) key")
+            throw EvidenceError.invalidInput(
+                field: "signature algorithm", reason: "\(signatureAlgorithm) with a \(key.curve.rawValue) key")
         }
         let raw = key.sign(Array(bytes))
         let der: [UInt8]
@@ -101,7 +108,8 @@ struct MockCertificateSigner: CustomPrivateKey {
         case .p256: der = Array(try P256.Signing.ECDSASignature(rawRepresentation: raw).derRepresentation)
         case .p384: der = Array(try P384.Signing.ECDSASignature(rawRepresentation: raw).derRepresentation)
         }
-        return try Certificate.Signature(signatureAlgorithm: signatureAlgorithm, signatureBytes: ASN1BitString(bytes: der[...]))
+        return try Certificate.Signature(
+            signatureAlgorithm: signatureAlgorithm, signatureBytes: ASN1BitString(bytes: der[...]))
     }
 
     /// The PKCS#8 form of the key, which `PEMSerializable` asks for; tsmfs never writes it out.

@@ -28,13 +28,17 @@ enum SGXExtensions {
                         try pair(&components, oid(2, UInt(index + 1))) { try $0.serialize(Int(svn)) }
                     }
                     try pair(&components, oid(2, 17)) { try $0.serialize(Int(platform.pceSVN)) }
-                    try pair(&components, oid(2, 18)) { try $0.serialize(ASN1OctetString(contentBytes: platform.cpuSVN[...])) }
+                    try pair(&components, oid(2, 18)) {
+                        try $0.serialize(ASN1OctetString(contentBytes: platform.cpuSVN[...]))
+                    }
                 }
             }
             try pair(&outer, oid(3)) { try $0.serialize(ASN1OctetString(contentBytes: platform.pceID[...])) }
             try pair(&outer, oid(4)) { try $0.serialize(ASN1OctetString(contentBytes: platform.fmspc[...])) }
             try pair(&outer, oid(5)) { $0.appendPrimitiveNode(identifier: .enumerated) { $0.append(1) } }
-            try pair(&outer, oid(6)) { try $0.serialize(ASN1OctetString(contentBytes: platform.platformInstanceID[...])) }
+            try pair(&outer, oid(6)) {
+                try $0.serialize(ASN1OctetString(contentBytes: platform.platformInstanceID[...]))
+            }
             try pair(&outer, oid(7)) { configuration in
                 try configuration.appendConstructedNode(identifier: .sequence) { flags in
                     for (arc, value) in [(UInt(1), false), (2, true), (3, true)] {
@@ -46,8 +50,10 @@ enum SGXExtensions {
         return Certificate.Extension(oid: root, critical: false, value: coder.serializedBytes[...])
     }
 
-    private static func pair(_ coder: inout DER.Serializer, _ oid: ASN1ObjectIdentifier,
-                             _ value: (inout DER.Serializer) throws -> Void) throws {
+    private static func pair(
+        _ coder: inout DER.Serializer, _ oid: ASN1ObjectIdentifier,
+        _ value: (inout DER.Serializer) throws -> Void
+    ) throws {
         try coder.appendConstructedNode(identifier: .sequence) { entry in
             try entry.serialize(oid)
             try value(&entry)
@@ -60,9 +66,13 @@ enum SGXExtensions {
         coder.appendConstructedNode(identifier: .sequence) { points in
             points.appendConstructedNode(identifier: .sequence) { point in
                 // distributionPoint [0] { fullName [0] IMPLICIT GeneralNames { [6] IA5String } }
-                point.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)) { name in
-                    name.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)) { full in
-                        full.appendPrimitiveNode(identifier: ASN1Identifier(tagWithNumber: 6, tagClass: .contextSpecific)) {
+                point.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific)) {
+                    name in
+                    name.appendConstructedNode(identifier: ASN1Identifier(tagWithNumber: 0, tagClass: .contextSpecific))
+                    { full in
+                        full.appendPrimitiveNode(
+                            identifier: ASN1Identifier(tagWithNumber: 6, tagClass: .contextSpecific)
+                        ) {
                             $0.append(contentsOf: Array(uri.utf8))
                         }
                     }

@@ -39,8 +39,10 @@ public struct SGXReportBody: Sendable, Equatable {
     }
 
     /// A report body from its fields; `encoded()` checks their sizes.
-    public init(cpuSVN: [UInt8], miscSelect: UInt32, attributes: [UInt8], mrEnclave: [UInt8], mrSigner: [UInt8],
-                isvProdID: UInt16, isvSVN: UInt16, reportData: [UInt8]) {
+    public init(
+        cpuSVN: [UInt8], miscSelect: UInt32, attributes: [UInt8], mrEnclave: [UInt8], mrSigner: [UInt8],
+        isvProdID: UInt16, isvSVN: UInt16, reportData: [UInt8]
+    ) {
         self.cpuSVN = cpuSVN
         self.miscSelect = miscSelect
         self.attributes = attributes

@@ -35,8 +35,9 @@ public struct SNPAuthority: Sendable {
         askSigner = try RSAPSSSigner(pem: MockRSAKeys.askPEM, role: "ASK")
         rootCertificateDER = try AMDCertificates.ark(seed: seed, key: arkSigner)
         intermediateCertificateDER = try AMDCertificates.ask(seed: seed, key: askSigner, arkKey: arkSigner)
-        leafCertificateDER = try AMDCertificates.vcek(seed: seed, spki: try leafKey.subjectPublicKeyInfo,
-                                                      chipID: snpPlatform.chipID, tcb: snpPlatform.tcb, askKey: askSigner)
+        leafCertificateDER = try AMDCertificates.vcek(
+            seed: seed, spki: try leafKey.subjectPublicKeyInfo,
+            chipID: snpPlatform.chipID, tcb: snpPlatform.tcb, askKey: askSigner)
         snpAuxblob = try SNPCertificateTable(entries: [
             (GUID.vcek, leafCertificateDER), (GUID.ask, intermediateCertificateDER), (GUID.ark, rootCertificateDER),
         ]).encoded()
@@ -46,8 +47,9 @@ public struct SNPAuthority: Sendable {
     /// (the VCEK key derives from the chip and TCB on real parts; the mock keeps one key).
     public func vcekCertificate(tcb: SNPTCB) throws(EvidenceError) -> [UInt8] {
         if tcb == snpPlatform.tcb { return leafCertificateDER }
-        return try AMDCertificates.vcek(seed: seed, spki: try leafKey.subjectPublicKeyInfo, chipID: snpPlatform.chipID,
-                                        tcb: tcb, askKey: askSigner)
+        return try AMDCertificates.vcek(
+            seed: seed, spki: try leafKey.subjectPublicKeyInfo, chipID: snpPlatform.chipID,
+            tcb: tcb, askKey: askSigner)
     }
 
     /// The ARK as PEM: the trust anchor a verifier is given.

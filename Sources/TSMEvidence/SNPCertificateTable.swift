@@ -98,12 +98,16 @@ public struct SNPCertificateTable: Sendable, Equatable {
         var entries: [(guid: GUID, data: [UInt8])] = []
         for (index, entry) in raw.enumerated() {
             guard entry.offset >= headerSize else {
-                throw .malformed(structure: "certificate table",
-                                 reason: "entry \(index) (\(entry.guid)) points at offset \(entry.offset), inside the \(headerSize)-byte table")
+                throw .malformed(
+                    structure: "certificate table",
+                    reason:
+                        "entry \(index) (\(entry.guid)) points at offset \(entry.offset), inside the \(headerSize)-byte table"
+                )
             }
             guard entry.offset <= bytes.count else {
-                throw .truncated(structure: "certificate table", field: "entry \(index) (\(entry.guid)) data",
-                                 offset: entry.offset, needed: entry.length, available: 0)
+                throw .truncated(
+                    structure: "certificate table", field: "entry \(index) (\(entry.guid)) data",
+                    offset: entry.offset, needed: entry.length, available: 0)
             }
             var certificate = ByteReader(bytes, structure: "certificate table", offset: entry.offset)
             entries.append((entry.guid, try certificate.read(entry.length, "entry \(index) (\(entry.guid)) data")))

@@ -45,8 +45,9 @@ extension SNPReport {
             throw .malformed(structure: "report", reason: "VERSION \(report.version), expected 2 or later")
         }
         guard report.signatureAlgorithm == ecdsaP384SHA384 else {
-            throw .malformed(structure: "report",
-                             reason: "SIGNATURE_ALGO \(report.signatureAlgorithm), expected 1 (ECDSA P-384 with SHA-384)")
+            throw .malformed(
+                structure: "report",
+                reason: "SIGNATURE_ALGO \(report.signatureAlgorithm), expected 1 (ECDSA P-384 with SHA-384)")
         }
         return report
     }

@@ -81,12 +81,14 @@ public struct SNPReport: Sendable, Equatable {
     public init() {}
 
     /// A report of a guest's launch values and request, with the platform's fields filled in.
-    public init(reportData: [UInt8], vmpl: UInt32, measurement: [UInt8], hostData: [UInt8], platform: SNPPlatform,
-                policy: UInt64 = 0x30000, guestSVN: UInt32 = 0,
-                familyID: [UInt8] = [UInt8](repeating: 0, count: 16), imageID: [UInt8] = [UInt8](repeating: 0, count: 16),
-                idKeyDigest: [UInt8] = [UInt8](repeating: 0, count: 48),
-                authorKeyDigest: [UInt8] = [UInt8](repeating: 0, count: 48),
-                reportID: [UInt8] = [UInt8](repeating: 0, count: 32)) throws(EvidenceError) {
+    public init(
+        reportData: [UInt8], vmpl: UInt32, measurement: [UInt8], hostData: [UInt8], platform: SNPPlatform,
+        policy: UInt64 = 0x30000, guestSVN: UInt32 = 0,
+        familyID: [UInt8] = [UInt8](repeating: 0, count: 16), imageID: [UInt8] = [UInt8](repeating: 0, count: 16),
+        idKeyDigest: [UInt8] = [UInt8](repeating: 0, count: 48),
+        authorKeyDigest: [UInt8] = [UInt8](repeating: 0, count: 48),
+        reportID: [UInt8] = [UInt8](repeating: 0, count: 32)
+    ) throws(EvidenceError) {
         self.reportData = reportData
         self.vmpl = vmpl
         self.measurement = measurement

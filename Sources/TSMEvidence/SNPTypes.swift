@@ -57,8 +57,10 @@ public struct SNPPlatform: Sendable, Equatable {
     public var cpuid: (family: UInt8, model: UInt8, stepping: UInt8)
 
     /// A platform from its values.
-    public init(chipID: [UInt8], tcb: SNPTCB, platformInfo: UInt64, firmware: SNPFirmwareVersion,
-                reportVersion: UInt32 = 3, cpuid: (family: UInt8, model: UInt8, stepping: UInt8) = (0x19, 0x01, 0x00)) {
+    public init(
+        chipID: [UInt8], tcb: SNPTCB, platformInfo: UInt64, firmware: SNPFirmwareVersion,
+        reportVersion: UInt32 = 3, cpuid: (family: UInt8, model: UInt8, stepping: UInt8) = (0x19, 0x01, 0x00)
+    ) {
         self.chipID = chipID
         self.tcb = tcb
         self.platformInfo = platformInfo
@@ -69,7 +71,8 @@ public struct SNPPlatform: Sendable, Equatable {
 
     /// Same values.
     public static func == (lhs: Self, rhs: Self) -> Bool {
-        lhs.chipID == rhs.chipID && lhs.tcb == rhs.tcb && lhs.platformInfo == rhs.platformInfo && lhs.firmware == rhs.firmware
+        lhs.chipID == rhs.chipID && lhs.tcb == rhs.tcb && lhs.platformInfo == rhs.platformInfo
+            && lhs.firmware == rhs.firmware
             && lhs.reportVersion == rhs.reportVersion && lhs.cpuid == rhs.cpuid
     }
 
@@ -81,8 +84,9 @@ public struct SNPPlatform: Sendable, Equatable {
     public static func mock(seed: String) -> SNPPlatform {
         var chipID = Array(SHA512.hash(data: Array("tsmfs mock chip id \(seed)".utf8)))
         if chipID[0] == 0x02 || chipID[0] == 0x04 { chipID[0] |= 0x80 }
-        return SNPPlatform(chipID: chipID, tcb: SNPTCB(bootloader: 4, tee: 0, snp: 22, microcode: 213), platformInfo: 1,
-                           firmware: SNPFirmwareVersion(major: 1, minor: 55, build: 21))
+        return SNPPlatform(
+            chipID: chipID, tcb: SNPTCB(bootloader: 4, tee: 0, snp: 22, microcode: 213), platformInfo: 1,
+            firmware: SNPFirmwareVersion(major: 1, minor: 55, build: 21))
     }
 }
 

@@ -30,7 +30,7 @@ public struct SVSMServicesManifest: Sendable, Equatable {
     public static func mock(seed: String) -> SVSMServicesManifest {
         let vtpm = GUID(bytes: Hex.decode("c476f1eb012345a59641b4e7dde5bfe3") ?? [])
         return SVSMServicesManifest(services: [
-            Service(guid: vtpm, data: Array(SHA384.hash(data: Array("tsmfs mock svsm vtpm \(seed)".utf8)))),
+            Service(guid: vtpm, data: Array(SHA384.hash(data: Array("tsmfs mock svsm vtpm \(seed)".utf8))))
         ])
     }
 

@@ -45,7 +45,8 @@ public struct TDXPlatform: Sendable, Equatable {
     public let pceSVN: UInt16
 
     /// The SGX TCB components of the newest mock level; older levels lower the first two.
-    static let newestSGXComponents: [UInt8] = [0x0c, 0x0c, 0x02, 0x02, 0x03, 0x01, 0x00, 0x05] + [UInt8](repeating: 0, count: 8)
+    static let newestSGXComponents: [UInt8] =
+        [0x0c, 0x0c, 0x02, 0x02, 0x03, 0x01, 0x00, 0x05] + [UInt8](repeating: 0, count: 8)
     /// PCESVN of every mock level.
     static let mockPCESVN: UInt16 = 13
 
@@ -62,8 +63,9 @@ public struct TDXPlatform: Sendable, Equatable {
         func derived(_ label: String, _ count: Int) -> [UInt8] {
             Array(SHA256.hash(data: Array("tsmfs mock tdx \(label) \(seed)".utf8)).prefix(count))
         }
-        return TDXPlatform(fmspc: [0x00, 0x80, 0x6f] + derived("fmspc", 3), pceID: [0, 0], ppid: derived("ppid", 16),
-                           platformInstanceID: derived("platform instance id", 16), tcbStatus: tcbStatus,
-                           cpuSVN: sgxComponents(level: tcbStatus.levelIndex), pceSVN: mockPCESVN)
+        return TDXPlatform(
+            fmspc: [0x00, 0x80, 0x6f] + derived("fmspc", 3), pceID: [0, 0], ppid: derived("ppid", 16),
+            platformInstanceID: derived("platform instance id", 16), tcbStatus: tcbStatus,
+            cpuSVN: sgxComponents(level: tcbStatus.levelIndex), pceSVN: mockPCESVN)
     }
 }

@@ -57,7 +57,9 @@ public struct TDXAuthority: Sendable {
         platformCAKey = key("tdx pck platform ca")
         leafKey = key("tdx pck")
         tcbSigningKey = key("tdx tcb signing")
-        let roles = ["Intel SGX Root CA", "Intel SGX PCK Platform CA", "Intel SGX PCK Certificate", "Intel SGX TCB Signing"]
+        let roles = [
+            "Intel SGX Root CA", "Intel SGX PCK Platform CA", "Intel SGX PCK Certificate", "Intel SGX TCB Signing",
+        ]
         let names: [DistinguishedName]
         let rootCRL, pckExtension, pckCRL: Certificate.Extension
         do {
@@ -69,15 +71,19 @@ public struct TDXAuthority: Sendable {
             throw .certificate(role: roles[0], reason: "\(error)")
         }
         let (rootName, platformName, leafName, signingName) = (names[0], names[1], names[2], names[3])
-        let root = try MockCertificates.issue(kind: .root, role: "tdx root ca", seed: seed, subject: rootName, key: rootKey,
-                                              issuer: rootName, issuerKey: rootKey, extra: [rootCRL])
-        let intermediate = try MockCertificates.issue(kind: .intermediate, role: "tdx pck platform ca", seed: seed,
-                                                      subject: platformName, key: platformCAKey, issuer: rootName,
-                                                      issuerKey: rootKey, extra: [rootCRL])
-        let leaf = try MockCertificates.issue(kind: .leaf, role: "tdx pck", seed: seed, subject: leafName, key: leafKey,
-                                              issuer: platformName, issuerKey: platformCAKey, extra: [pckExtension, pckCRL])
-        tcbSigning = try MockCertificates.issue(kind: .leaf, role: "tdx tcb signing", seed: seed, subject: signingName,
-                                                key: tcbSigningKey, issuer: rootName, issuerKey: rootKey, extra: [rootCRL])
+        let root = try MockCertificates.issue(
+            kind: .root, role: "tdx root ca", seed: seed, subject: rootName, key: rootKey,
+            issuer: rootName, issuerKey: rootKey, extra: [rootCRL])
+        let intermediate = try MockCertificates.issue(
+            kind: .intermediate, role: "tdx pck platform ca", seed: seed,
+            subject: platformName, key: platformCAKey, issuer: rootName,
+            issuerKey: rootKey, extra: [rootCRL])
+        let leaf = try MockCertificates.issue(
+            kind: .leaf, role: "tdx pck", seed: seed, subject: leafName, key: leafKey,
+            issuer: platformName, issuerKey: platformCAKey, extra: [pckExtension, pckCRL])
+        tcbSigning = try MockCertificates.issue(
+            kind: .leaf, role: "tdx tcb signing", seed: seed, subject: signingName,
+            key: tcbSigningKey, issuer: rootName, issuerKey: rootKey, extra: [rootCRL])
         do {
             rootCertificateDER = try root.serializeAsPEM().derBytes
             intermediateCertificateDER = try intermediate.serializeAsPEM().derBytes
@@ -85,7 +91,8 @@ public struct TDXAuthority: Sendable {
         } catch {
             throw .certificate(role: roles[0], reason: "cannot serialise: \(error)")
         }
-        quoteChain = Array(CertificatePEM.chain(leafCertificateDER, intermediateCertificateDER, rootCertificateDER).utf8)
+        quoteChain = Array(
+            CertificatePEM.chain(leafCertificateDER, intermediateCertificateDER, rootCertificateDER).utf8)
         let binding = SGXReportBody.bindingReportData(attestationKey: attestationPublicKey, qeAuthData: qeAuthData)
         var enclave = SGXReportBody.mockQuotingEnclave(reportData: binding)
         enclave.cpuSVN = tdxPlatform.cpuSVN
@@ -108,9 +115,10 @@ public struct TDXAuthority: Sendable {
     public func quote(_ body: TDXQuoteBody) throws(EvidenceError) -> [UInt8] {
         var header = TDXQuoteHeader()
         header.userData = quoteUserData
-        var quote = TDXQuote(header: header, body: body, signature: [], attestationKey: attestationPublicKey,
-                             qeReport: qeReport, qeReportSignature: qeReportSignature, qeAuthData: qeAuthData,
-                             pckCertificateChain: quoteChain)
+        var quote = TDXQuote(
+            header: header, body: body, signature: [], attestationKey: attestationPublicKey,
+            qeReport: qeReport, qeReportSignature: qeReportSignature, qeAuthData: qeAuthData,
+            pckCertificateChain: quoteChain)
         quote.signature = attestationKey.sign(try quote.signedBytes())
         return try quote.encoded()
     }

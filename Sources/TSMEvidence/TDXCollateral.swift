@@ -27,8 +27,10 @@ public struct TDXCollateral: Sendable, Equatable {
     /// CRLs and signatures hex, TCB info and QE identity as JSON text).
     public var json: String {
         let fields: [(String, String)] = [
-            ("pck_crl_issuer_chain", pckCRLIssuerChain), ("root_ca_crl", Hex.encode(rootCACRL)), ("pck_crl", Hex.encode(pckCRL)),
-            ("tcb_info_issuer_chain", tcbInfoIssuerChain), ("tcb_info", tcbInfo), ("tcb_info_signature", Hex.encode(tcbInfoSignature)),
+            ("pck_crl_issuer_chain", pckCRLIssuerChain), ("root_ca_crl", Hex.encode(rootCACRL)),
+            ("pck_crl", Hex.encode(pckCRL)),
+            ("tcb_info_issuer_chain", tcbInfoIssuerChain), ("tcb_info", tcbInfo),
+            ("tcb_info_signature", Hex.encode(tcbInfoSignature)),
             ("qe_identity_issuer_chain", tcbInfoIssuerChain), ("qe_identity", qeIdentity),
             ("qe_identity_signature", Hex.encode(qeIdentitySignature)),
         ]
@@ -67,10 +69,13 @@ extension TDXAuthority {
             let intermediate = try Certificate(derEncoded: intermediateCertificateDER)
             let rootPEM = rootCertificatePEM
             let rootCRL = try MockCRL.make(issuer: root, key: rootKey, number: 1, thisUpdate: issued, nextUpdate: next)
-            let pckCRL = try MockCRL.make(issuer: intermediate, key: platformCAKey, number: 1, thisUpdate: issued, nextUpdate: next)
+            let pckCRL = try MockCRL.make(
+                issuer: intermediate, key: platformCAKey, number: 1, thisUpdate: issued, nextUpdate: next)
             let tcbInfo = TDXTCBInfo.json(platform: tdxPlatform, issued: issued, next: next)
-            let qeIdentity = try TDXTCBInfo.qeIdentityJSON(qeReport: SGXReportBody(qeReport), issued: issued, next: next)
-            let pem = { (certificate: Certificate) throws -> String in try certificate.serializeAsPEM().pemString + "\n" }
+            let qeIdentity = try TDXTCBInfo.qeIdentityJSON(
+                qeReport: SGXReportBody(qeReport), issued: issued, next: next)
+            let pem = { (certificate: Certificate) throws -> String in try certificate.serializeAsPEM().pemString + "\n"
+            }
             return TDXCollateral(
                 pckCRLIssuerChain: try pem(intermediate) + rootPEM, rootCACRL: rootCRL, pckCRL: pckCRL,
                 tcbInfoIssuerChain: try pem(tcbSigning) + rootPEM, tcbInfo: tcbInfo,

@@ -20,7 +20,8 @@ extension EvidenceVerifier {
     /// the PCK certificate's FMSPC and PCE-ID against the TCB info, and the first TCB level the
     /// platform's CPUSVN, PCESVN and TEE_TCB_SVN reach. A Revoked level fails. CRLs are not read.
     public func verifyTDXCollateral(_ collateral: TDXCollateral, for quote: TDXQuote, at time: Date = Date())
-        throws(EvidenceError) -> TCBVerdict {
+        throws(EvidenceError) -> TCBVerdict
+    {
         let signer = try collateralSigner(chainPEM: collateral.tcbInfoIssuerChain, at: time)
         try checkSignature(collateral.tcbInfoSignature, over: collateral.tcbInfo, by: signer, what: "TCB info")
         try checkSignature(collateral.qeIdentitySignature, over: collateral.qeIdentity, by: signer, what: "QE identity")
@@ -32,40 +33,59 @@ extension EvidenceVerifier {
         } catch {
             throw .failed(.collateral, reason: "the TCB info or QE identity does not parse: \(error)")
         }
-        for (what, issued, next) in [("TCB info", tcbInfo.issueDate, tcbInfo.nextUpdate), ("QE identity", qeIdentity.issueDate, qeIdentity.nextUpdate)] {
+        for (what, issued, next) in [
+            ("TCB info", tcbInfo.issueDate, tcbInfo.nextUpdate),
+            ("QE identity", qeIdentity.issueDate, qeIdentity.nextUpdate),
+        ] {
             guard let from = UTCDate.parse(issued), let until = UTCDate.parse(next) else {
                 throw .failed(.collateral, reason: "the \(what)'s dates \(issued), \(next) are not ISO 8601 UTC")
             }
             guard from <= time, time <= until else {
-                throw .failed(.collateral, reason: "the \(what) is current from \(issued) to \(next), not at \(UTCDate(time).iso8601)")
+                throw .failed(
+                    .collateral,
+                    reason: "the \(what) is current from \(issued) to \(next), not at \(UTCDate(time).iso8601)")
             }
         }
         guard tcbInfo.id == "TDX", tcbInfo.version == 3, qeIdentity.id == "TD_QE" else {
-            throw .failed(.collateral, reason: "TCB info \(tcbInfo.id) v\(tcbInfo.version) and QE identity \(qeIdentity.id) are not TDX's")
+            throw .failed(
+                .collateral,
+                reason: "TCB info \(tcbInfo.id) v\(tcbInfo.version) and QE identity \(qeIdentity.id) are not TDX's")
         }
         let qe = try SGXReportBody(quote.qeReport)
-        guard Hex.encode(qe.mrSigner).uppercased() == qeIdentity.mrsigner.uppercased(), qe.isvProdID == qeIdentity.isvprodid,
-              let qeLevel = qeIdentity.tcbLevels.first(where: { qe.isvSVN >= $0.tcb.isvsvn }) else {
-            throw .failed(.collateral, reason: "the QE report (MRSIGNER, ISVPRODID, ISVSVN) does not match the QE identity")
+        guard Hex.encode(qe.mrSigner).uppercased() == qeIdentity.mrsigner.uppercased(),
+            qe.isvProdID == qeIdentity.isvprodid,
+            let qeLevel = qeIdentity.tcbLevels.first(where: { qe.isvSVN >= $0.tcb.isvsvn })
+        else {
+            throw .failed(
+                .collateral, reason: "the QE report (MRSIGNER, ISVPRODID, ISVSVN) does not match the QE identity")
         }
         let pck = try PCKExtension(try CertificateChain.pckChain(pem: quote.pckCertificateChain).leaf.certificate)
-        guard Hex.encode(pck.fmspc).uppercased() == tcbInfo.fmspc.uppercased(), Hex.encode(pck.pceID).uppercased() == tcbInfo.pceId.uppercased() else {
-            throw .failed(.collateral, reason: "the PCK certificate's FMSPC \(Hex.encode(pck.fmspc)) is not the TCB info's \(tcbInfo.fmspc)")
+        guard Hex.encode(pck.fmspc).uppercased() == tcbInfo.fmspc.uppercased(),
+            Hex.encode(pck.pceID).uppercased() == tcbInfo.pceId.uppercased()
+        else {
+            throw .failed(
+                .collateral,
+                reason: "the PCK certificate's FMSPC \(Hex.encode(pck.fmspc)) is not the TCB info's \(tcbInfo.fmspc)")
         }
         if let module = tcbInfo.tdxModule {
             let mask = Hex.decode(module.attributesMask) ?? []
             let expected = Hex.decode(module.attributes) ?? []
             let masked = { (bytes: [UInt8]) in zip(bytes, mask).map { $0 & $1 } }
             guard Hex.encode(quote.body.mrSignerSEAM).uppercased() == module.mrsigner.uppercased(), mask.count == 8,
-                  masked(quote.body.seamAttributes) == masked(expected) else {
-                throw .failed(.collateral, reason: "MRSIGNERSEAM or SEAMATTRIBUTES do not match the TCB info's tdxModule")
+                masked(quote.body.seamAttributes) == masked(expected)
+            else {
+                throw .failed(
+                    .collateral, reason: "MRSIGNERSEAM or SEAMATTRIBUTES do not match the TCB info's tdxModule")
             }
         }
-        guard let level = tcbInfo.tcbLevels.first(where: { level in
-            level.tcb.sgxtcbcomponents.count == 16 && level.tcb.tdxtcbcomponents.count == 16 && pck.pceSVN >= level.tcb.pcesvn
-                && zip(pck.cpuSVN, level.tcb.sgxtcbcomponents).allSatisfy { $0 >= $1.svn }
-                && zip(quote.body.teeTCBSVN, level.tcb.tdxtcbcomponents).allSatisfy { $0 >= $1.svn }
-        }) else {
+        guard
+            let level = tcbInfo.tcbLevels.first(where: { level in
+                level.tcb.sgxtcbcomponents.count == 16 && level.tcb.tdxtcbcomponents.count == 16
+                    && pck.pceSVN >= level.tcb.pcesvn
+                    && zip(pck.cpuSVN, level.tcb.sgxtcbcomponents).allSatisfy { $0 >= $1.svn }
+                    && zip(quote.body.teeTCBSVN, level.tcb.tdxtcbcomponents).allSatisfy { $0 >= $1.svn }
+            })
+        else {
             throw .failed(.collateral, reason: "the platform's TCB reaches no level of the TCB info")
         }
         let worse = [level.tcbStatus, qeLevel.tcbStatus].max { $0.levelIndex < $1.levelIndex } ?? level.tcbStatus
@@ -77,22 +97,30 @@ extension EvidenceVerifier {
     private func collateralSigner(chainPEM: String, at time: Date) throws(EvidenceError) -> P256.Signing.PublicKey {
         let certificates: [Certificate]
         do {
-            certificates = try PEMDocument.parseMultiple(pemString: chainPEM).map { try Certificate(derEncoded: $0.derBytes) }
+            certificates = try PEMDocument.parseMultiple(pemString: chainPEM).map {
+                try Certificate(derEncoded: $0.derBytes)
+            }
         } catch {
             throw .failed(.collateral, reason: "the collateral issuer chain is not PEM certificates: \(error)")
         }
         guard certificates.count == 2, let signer = certificates.first, let root = certificates.last,
-              (try? root.serializeAsPEM().derBytes) == anchorDER else {
+            (try? root.serializeAsPEM().derBytes) == anchorDER
+        else {
             throw .failed(.collateral, reason: "the collateral issuer chain is not [TCB Signing, trust anchor]")
         }
         guard signer.issuer == root.subject, root.publicKey.isValidSignature(signer.signature, for: signer),
-              signer.notValidBefore <= time, time <= signer.notValidAfter, let key = P256.Signing.PublicKey(signer.publicKey) else {
-            throw .failed(.collateral, reason: "the TCB Signing certificate is not issued by the trust anchor or not valid now")
+            signer.notValidBefore <= time, time <= signer.notValidAfter,
+            let key = P256.Signing.PublicKey(signer.publicKey)
+        else {
+            throw .failed(
+                .collateral, reason: "the TCB Signing certificate is not issued by the trust anchor or not valid now")
         }
         return key
     }
 
-    private func checkSignature(_ raw: [UInt8], over text: String, by key: P256.Signing.PublicKey, what: String) throws(EvidenceError) {
+    private func checkSignature(_ raw: [UInt8], over text: String, by key: P256.Signing.PublicKey, what: String)
+        throws(EvidenceError)
+    {
         guard Self.isValidP256(signature: raw, of: Array(text.utf8), by: key) else {
             throw .failed(.collateral, reason: "the TCB Signing key's signature over the \(what) does not verify")
         }
@@ -130,10 +158,14 @@ struct PCKExtension {
             let pairs = try Self.pairs(try DER.parse(Array(value)))
             fmspc = try Self.octets(pairs[try SGXExtensions.oid(4)])
             pceID = try Self.octets(pairs[try SGXExtensions.oid(3)])
-            guard let tcbNode = pairs[try SGXExtensions.oid(2)] else { throw EvidenceError.failed(.collateral, reason: "no TCB") }
+            guard let tcbNode = pairs[try SGXExtensions.oid(2)] else {
+                throw EvidenceError.failed(.collateral, reason: "no TCB")
+            }
             let tcb = try Self.pairs(tcbNode)
             cpuSVN = try Self.octets(tcb[try SGXExtensions.oid(2, 18)])
-            guard let pceNode = tcb[try SGXExtensions.oid(2, 17)] else { throw EvidenceError.failed(.collateral, reason: "no PCESVN") }
+            guard let pceNode = tcb[try SGXExtensions.oid(2, 17)] else {
+                throw EvidenceError.failed(.collateral, reason: "no PCESVN")
+            }
             pceSVN = try UInt16(derEncoded: pceNode)
         } catch {
             throw .failed(.collateral, reason: "the PCK certificate's SGX Extensions do not parse: \(error)")
@@ -144,7 +176,9 @@ struct PCKExtension {
     }
 
     private static func pairs(_ node: ASN1Node) throws -> [ASN1ObjectIdentifier: ASN1Node] {
-        guard case .constructed(let children) = node.content else { throw EvidenceError.failed(.collateral, reason: "not a SEQUENCE") }
+        guard case .constructed(let children) = node.content else {
+            throw EvidenceError.failed(.collateral, reason: "not a SEQUENCE")
+        }
         var result: [ASN1ObjectIdentifier: ASN1Node] = [:]
         for child in children {
             guard case .constructed(let entry) = child.content else { continue }
@@ -175,13 +209,17 @@ extension TDXCollateral {
             throw .malformed(structure: "collateral", reason: "not QuoteCollateralV3 JSON: \(error)")
         }
         func hex(_ text: String, _ field: String) throws(EvidenceError) -> [UInt8] {
-            guard let bytes = Hex.decode(text) else { throw .malformed(structure: "collateral", reason: "\(field) is not hex") }
+            guard let bytes = Hex.decode(text) else {
+                throw .malformed(structure: "collateral", reason: "\(field) is not hex")
+            }
             return bytes
         }
-        self.init(pckCRLIssuerChain: wire.pck_crl_issuer_chain, rootCACRL: try hex(wire.root_ca_crl, "root_ca_crl"),
-                  pckCRL: try hex(wire.pck_crl, "pck_crl"), tcbInfoIssuerChain: wire.tcb_info_issuer_chain, tcbInfo: wire.tcb_info,
-                  tcbInfoSignature: try hex(wire.tcb_info_signature, "tcb_info_signature"), qeIdentity: wire.qe_identity,
-                  qeIdentitySignature: try hex(wire.qe_identity_signature, "qe_identity_signature"))
+        self.init(
+            pckCRLIssuerChain: wire.pck_crl_issuer_chain, rootCACRL: try hex(wire.root_ca_crl, "root_ca_crl"),
+            pckCRL: try hex(wire.pck_crl, "pck_crl"), tcbInfoIssuerChain: wire.tcb_info_issuer_chain,
+            tcbInfo: wire.tcb_info,
+            tcbInfoSignature: try hex(wire.tcb_info_signature, "tcb_info_signature"), qeIdentity: wire.qe_identity,
+            qeIdentitySignature: try hex(wire.qe_identity_signature, "qe_identity_signature"))
     }
 }
 
@@ -189,12 +227,16 @@ extension UTCDate {
     /// The date of "YYYY-MM-DDTHH:MM:SSZ" (Intel's collateral dates), nil for anything else.
     static func parse(_ text: String) -> Date? {
         let bytes = Array(text.utf8)
-        guard bytes.count == 20, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"), bytes[10] == UInt8(ascii: "T"),
-              bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"), bytes[19] == UInt8(ascii: "Z") else { return nil }
+        guard bytes.count == 20, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+            bytes[10] == UInt8(ascii: "T"),
+            bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"), bytes[19] == UInt8(ascii: "Z")
+        else { return nil }
         func number(_ range: Range<Int>) -> Int? { Int(String(decoding: bytes[range], as: UTF8.self)) }
         guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10), let hour = number(11..<13),
-              let minute = number(14..<16), let second = number(17..<19), (1...12).contains(month), (1...31).contains(day),
-              hour < 24, minute < 60, second < 61 else { return nil }
+            let minute = number(14..<16), let second = number(17..<19), (1...12).contains(month),
+            (1...31).contains(day),
+            hour < 24, minute < 60, second < 61
+        else { return nil }
         // days from civil (H. Hinnant)
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400

@@ -74,8 +74,10 @@ public struct TDXQuote: Sendable, Equatable {
     public var pckCertificateChain: [UInt8]
 
     /// A quote from its parts; `encoded()` checks their sizes.
-    public init(header: TDXQuoteHeader, body: TDXQuoteBody, signature: [UInt8], attestationKey: [UInt8], qeReport: [UInt8],
-                qeReportSignature: [UInt8], qeAuthData: [UInt8], pckCertificateChain: [UInt8]) {
+    public init(
+        header: TDXQuoteHeader, body: TDXQuoteBody, signature: [UInt8], attestationKey: [UInt8], qeReport: [UInt8],
+        qeReportSignature: [UInt8], qeAuthData: [UInt8], pckCertificateChain: [UInt8]
+    ) {
         self.header = header
         self.body = body
         self.signature = signature
@@ -120,7 +122,8 @@ public struct TDXQuote: Sendable, Equatable {
             throw .invalidInput(field: "QE auth data", reason: "\(qeAuthData.count) bytes, at most 65535")
         }
         guard pckCertificateChain.count <= Int(UInt32.max) - 4096 else {
-            throw .invalidInput(field: "PCK certificate chain", reason: "\(pckCertificateChain.count) bytes do not fit a u32 size")
+            throw .invalidInput(
+                field: "PCK certificate chain", reason: "\(pckCertificateChain.count) bytes do not fit a u32 size")
         }
         var chain = ByteWriter()
         chain.u16(Self.certificationTypePCKChain)

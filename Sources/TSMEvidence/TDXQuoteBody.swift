@@ -70,11 +70,13 @@ public struct TDXQuoteBody: Sendable, Equatable {
         rtmrs: [[UInt8]], reportData: [UInt8],
         tdAttributes: [UInt8] = TDReport.tdAttributes, xfam: [UInt8] = TDReport.xfam,
         teeTCBSVN: [UInt8] = TDXQuoteBody.mockTEETCBSVN, mrSEAM: [UInt8] = TDXQuoteBody.mockMRSEAM,
-        mrSignerSEAM: [UInt8] = [UInt8](repeating: 0, count: 48), seamAttributes: [UInt8] = [UInt8](repeating: 0, count: 8)
+        mrSignerSEAM: [UInt8] = [UInt8](repeating: 0, count: 48),
+        seamAttributes: [UInt8] = [UInt8](repeating: 0, count: 8)
     ) throws(EvidenceError) {
-        self.init(teeTCBSVN: teeTCBSVN, mrSEAM: mrSEAM, mrSignerSEAM: mrSignerSEAM, seamAttributes: seamAttributes,
-                  tdAttributes: tdAttributes, xfam: xfam, mrTD: mrTD, mrConfigID: mrConfigID, mrOwner: mrOwner,
-                  mrOwnerConfig: mrOwnerConfig, rtmrs: rtmrs, reportData: reportData)
+        self.init(
+            teeTCBSVN: teeTCBSVN, mrSEAM: mrSEAM, mrSignerSEAM: mrSignerSEAM, seamAttributes: seamAttributes,
+            tdAttributes: tdAttributes, xfam: xfam, mrTD: mrTD, mrConfigID: mrConfigID, mrOwner: mrOwner,
+            mrOwnerConfig: mrOwnerConfig, rtmrs: rtmrs, reportData: reportData)
         try validate()
     }
 
@@ -92,7 +94,8 @@ public struct TDXQuoteBody: Sendable, Equatable {
             mrOwnerConfig: slice(At.mrOwnerConfig, 48), rtmrs: (0..<4).map { slice(At.rtmr($0), 48) },
             reportData: slice(At.reportData, TDReport.reportDataSize),
             tdAttributes: slice(At.tdAttributes, 8), xfam: slice(At.xfam, 8), teeTCBSVN: slice(At.teeTCBSVN, 16),
-            mrSEAM: slice(At.mrSEAM, 48), mrSignerSEAM: slice(At.mrSignerSEAM, 48), seamAttributes: slice(At.seamAttributes, 8))
+            mrSEAM: slice(At.mrSEAM, 48), mrSignerSEAM: slice(At.mrSignerSEAM, 48),
+            seamAttributes: slice(At.seamAttributes, 8))
     }
 
     func validate() throws(EvidenceError) {
@@ -132,7 +135,9 @@ public struct TDXQuoteBody: Sendable, Equatable {
             tdAttributes: reader.read(8, "TDATTRIBUTES"), xfam: reader.read(8, "XFAM"),
             mrTD: reader.read(48, "MRTD"), mrConfigID: reader.read(48, "MRCONFIGID"),
             mrOwner: reader.read(48, "MROWNER"), mrOwnerConfig: reader.read(48, "MROWNERCONFIG"),
-            rtmrs: [reader.read(48, "RTMR0"), reader.read(48, "RTMR1"), reader.read(48, "RTMR2"), reader.read(48, "RTMR3")],
+            rtmrs: [
+                reader.read(48, "RTMR0"), reader.read(48, "RTMR1"), reader.read(48, "RTMR2"), reader.read(48, "RTMR3"),
+            ],
             reportData: reader.read(64, "REPORTDATA"))
         if td15 {
             body.teeTCBSVN2 = try reader.read(16, "TEE_TCB_SVN2")
@@ -142,9 +147,11 @@ public struct TDXQuoteBody: Sendable, Equatable {
     }
 
     /// Field order as parsed, sizes already checked by the reader.
-    private init(teeTCBSVN: [UInt8], mrSEAM: [UInt8], mrSignerSEAM: [UInt8], seamAttributes: [UInt8],
-                 tdAttributes: [UInt8], xfam: [UInt8], mrTD: [UInt8], mrConfigID: [UInt8], mrOwner: [UInt8],
-                 mrOwnerConfig: [UInt8], rtmrs: [[UInt8]], reportData: [UInt8]) {
+    private init(
+        teeTCBSVN: [UInt8], mrSEAM: [UInt8], mrSignerSEAM: [UInt8], seamAttributes: [UInt8],
+        tdAttributes: [UInt8], xfam: [UInt8], mrTD: [UInt8], mrConfigID: [UInt8], mrOwner: [UInt8],
+        mrOwnerConfig: [UInt8], rtmrs: [[UInt8]], reportData: [UInt8]
+    ) {
         self.teeTCBSVN = teeTCBSVN
         self.mrSEAM = mrSEAM
         self.mrSignerSEAM = mrSignerSEAM

@@ -10,17 +10,24 @@ import TSMBytes
 /// no level above it, so one TCB info serves every `--tcb-status`.
 enum TDXTCBInfo {
     /// The dates Intel's levels carry, newest first, one per status.
-    static let tcbDates = ["2025-11-12", "2025-08-13", "2025-05-14", "2025-02-11", "2024-11-13", "2024-08-14", "2024-05-15"]
+    static let tcbDates = [
+        "2025-11-12", "2025-08-13", "2025-05-14", "2025-02-11", "2024-11-13", "2024-08-14", "2024-05-15",
+    ]
 
     static func json(platform: TDXPlatform, issued: Date, next: Date) -> String {
         let zeros48 = String(repeating: "0", count: 96)
-        let module = "\"mrsigner\":\"\(zeros48)\",\"attributes\":\"0000000000000000\",\"attributesMask\":\"FFFFFFFFFFFFFFFF\""
-        let moduleIdentity = "{\"id\":\"TDX_01\",\(module),\"tcbLevels\":[{\"tcb\":{\"isvsvn\":\(TDXQuoteBody.mockTEETCBSVN[0])},"
+        let module =
+            "\"mrsigner\":\"\(zeros48)\",\"attributes\":\"0000000000000000\",\"attributesMask\":\"FFFFFFFFFFFFFFFF\""
+        let moduleIdentity =
+            "{\"id\":\"TDX_01\",\(module),\"tcbLevels\":[{\"tcb\":{\"isvsvn\":\(TDXQuoteBody.mockTEETCBSVN[0])},"
             + "\"tcbDate\":\"\(tcbDates[0])T00:00:00Z\",\"tcbStatus\":\"UpToDate\"}]}"
         let levels = TCBStatus.allCases.enumerated().map { index, status in
-            level(sgx: TDXPlatform.sgxComponents(level: index), tdx: TDXQuoteBody.mockTEETCBSVN, date: tcbDates[index], status: status)
+            level(
+                sgx: TDXPlatform.sgxComponents(level: index), tdx: TDXQuoteBody.mockTEETCBSVN, date: tcbDates[index],
+                status: status)
         }
-        return "{\"id\":\"TDX\",\"version\":3,\"issueDate\":\"\(UTCDate(issued).iso8601)\",\"nextUpdate\":\"\(UTCDate(next).iso8601)\","
+        return
+            "{\"id\":\"TDX\",\"version\":3,\"issueDate\":\"\(UTCDate(issued).iso8601)\",\"nextUpdate\":\"\(UTCDate(next).iso8601)\","
             + "\"fmspc\":\"\(Hex.encode(platform.fmspc).uppercased())\",\"pceId\":\"\(Hex.encode(platform.pceID).uppercased())\","
             + "\"tcbType\":0,\"tcbEvaluationDataNumber\":\(TDXAuthority.tcbEvaluationDataNumber),"
             + "\"tdxModule\":{\(module)},\"tdxModuleIdentities\":[\(moduleIdentity)],"

@@ -20,7 +20,9 @@ public enum Assembly {
     public typealias Log = @Sendable (String) -> Void
 
     /// A plain RFC v2 mount of `descriptors` over the software model, with `--state` at `state`.
-    public static func plain(_ descriptors: [ProviderDescriptor], state: String?, log: @escaping Log) throws(AssemblyError) -> Served {
+    public static func plain(_ descriptors: [ProviderDescriptor], state: String?, log: @escaping Log)
+        throws(AssemblyError) -> Served
+    {
         let (journal, recovery) = try openState(state, descriptors, context: "rfc-v2", log: log)
         let providers: [MeasurementProvider]
         do throws(RegistrationError) {
@@ -32,7 +34,9 @@ public enum Assembly {
         }
         let operations = Operations(providers: providers, journal: journal)
         try replay(recovery, into: operations)
-        return Served(tree: RFCv2Layout.tree(providers), operations: operations, summary: providers.map(\.name).joined(separator: ", "))
+        return Served(
+            tree: RFCv2Layout.tree(providers), operations: operations,
+            summary: providers.map(\.name).joined(separator: ", "))
     }
 
     /// A guest sysroot: the guest's assembly laid out at its Linux paths, with `--state` at `state`.
@@ -41,8 +45,10 @@ public enum Assembly {
         try sysroot(spec.guest, spec, state: state, log: log)
     }
 
-    private static func sysroot<Guest: GuestDefinition>(_ guest: Guest.Type, _ spec: GuestSpec, state: String?,
-                                                        log: @escaping Log) throws(AssemblyError) -> Served {
+    private static func sysroot<Guest: GuestDefinition>(
+        _ guest: Guest.Type, _ spec: GuestSpec, state: String?,
+        log: @escaping Log
+    ) throws(AssemblyError) -> Served {
         if let refusal = spec.kernelRefusal { throw .kernelRelease(refusal) }
         let settings: Guest.Settings
         do {
@@ -54,12 +60,16 @@ public enum Assembly {
         let (journal, recovery) = try openState(state, spec.providers + [spec.sample], context: context, log: log)
         let (parts, faults) = try assemble(guest, spec, settings: settings, journal: journal, log: log)
         var seen = Set<ObjectIdentifier>()
-        let all = (parts.tsmProviders + parts.faces.deviceOnlyProviders).filter { seen.insert(ObjectIdentifier($0)).inserted }
-        let operations = Operations(providers: all, eventLog: parts.faces.eventLog, loggedProvider: parts.faces.loggedProvider,
-                                    journal: journal, faults: faults)
+        let all = (parts.tsmProviders + parts.faces.deviceOnlyProviders).filter {
+            seen.insert(ObjectIdentifier($0)).inserted
+        }
+        let operations = Operations(
+            providers: all, eventLog: parts.faces.eventLog, loggedProvider: parts.faces.loggedProvider,
+            journal: journal, faults: faults)
         try replay(recovery, into: operations)
-        var layout = SysrootLayout(tsmProviders: parts.tsmProviders, devices: parts.faces.devices,
-                                   reports: FaultInjectingReportProvider(wrapping: parts.faces.reports, faults: faults))
+        var layout = SysrootLayout(
+            tsmProviders: parts.tsmProviders, devices: parts.faces.devices,
+            reports: FaultInjectingReportProvider(wrapping: parts.faces.reports, faults: faults))
         layout.files = parts.faces.files
         layout.plainMiscDevices = parts.faces.plainMiscDevices
         layout.unified = spec.unified
@@ -71,22 +81,36 @@ public enum Assembly {
             throw .layout(error)
         }
         let names = parts.tsmProviders.map(\.name).joined(separator: ", ")
-        return Served(tree: tree, operations: operations,
-                      summary: "a \(Guest.name) guest sysroot of Linux \(spec.kernel) (providers \(names)\(spec.unified ? "" : "; no RFC v2 tree"))")
+        return Served(
+            tree: tree, operations: operations,
+            summary:
+                "a \(Guest.name) guest sysroot of Linux \(spec.kernel) (providers \(names)\(spec.unified ? "" : "; no RFC v2 tree"))"
+        )
     }
 
     /// The guest's plan registered: faults armed once here for every guest, the fault decorator
     /// outside the guest's backend (a failed extend logs nothing), kinds the guest refuses refused.
-    private static func assemble<Guest: GuestDefinition>(_ guest: Guest.Type, _ spec: GuestSpec, settings: Guest.Settings,
-                                                         journal: (any ChangeJournal)?, log: @escaping Log)
-        throws(AssemblyError) -> (parts: (tsmProviders: [MeasurementProvider], faces: GuestFaces), faults: FaultInjector) {
+    private static func assemble<Guest: GuestDefinition>(
+        _ guest: Guest.Type, _ spec: GuestSpec, settings: Guest.Settings,
+        journal: (any ChangeJournal)?, log: @escaping Log
+    )
+        throws(AssemblyError) -> (
+            parts: (tsmProviders: [MeasurementProvider], faces: GuestFaces), faults: FaultInjector
+        )
+    {
         guard let index = spec.providers.firstIndex(where: { $0.name == Guest.provider.name }) else {
-            throw .binding(RegisterBindingError(face: Guest.faces, provider: Guest.provider.name, need: nil, problem: .missingProvider))
+            throw .binding(
+                RegisterBindingError(
+                    face: Guest.faces, provider: Guest.provider.name, need: nil, problem: .missingProvider))
         }
-        let plan = try Guest.plan(GuestContext(spec: spec, settings: settings, measured: spec.providers[index],
-                                               table: try validated(spec.providers[index]), journal: journal, log: log))
+        let plan = try Guest.plan(
+            GuestContext(
+                spec: spec, settings: settings, measured: spec.providers[index],
+                table: try validated(spec.providers[index]), journal: journal, log: log))
         let measured = try validated(plan.measured)
-        let faults = FaultInjector(measured: Guest.refusedFaults.contains(.extend) ? nil : measured) { log("injected fault: \($0)") }
+        let faults = FaultInjector(measured: Guest.refusedFaults.contains(.extend) ? nil : measured) {
+            log("injected fault: \($0)")
+        }
         do throws(FaultError) {
             for fault in spec.faults {
                 if fault.kind != .extend && Guest.refusedFaults.contains(fault.kind) {
@@ -120,11 +144,14 @@ public enum Assembly {
         }
     }
 
-    private static func openState(_ path: String?, _ descriptors: [ProviderDescriptor], context: String,
-                                  log: Log) throws(AssemblyError) -> (StateJournal?, StateJournal.Recovery?) {
+    private static func openState(
+        _ path: String?, _ descriptors: [ProviderDescriptor], context: String,
+        log: Log
+    ) throws(AssemblyError) -> (StateJournal?, StateJournal.Recovery?) {
         guard let path else { return (nil, nil) }
         do {
-            let (journal, recovery) = try StateJournal.open(path, fingerprint: StateJournal.fingerprint(descriptors, context: context))
+            let (journal, recovery) = try StateJournal.open(
+                path, fingerprint: StateJournal.fingerprint(descriptors, context: context))
             log("state \(path): \(recovery.summary)")
             return (journal, recovery)
         } catch {

@@ -16,15 +16,18 @@ public enum EvidenceCheck {
             case .evidence(let error): return error.description
             case .unreadable(let error): return error.description
             case .reportDataMismatch(let actual, let expected):
-                return "report data does not match: the evidence has \(Hex.encode(actual)), expected \(Hex.encode(expected))"
+                return
+                    "report data does not match: the evidence has \(Hex.encode(actual)), expected \(Hex.encode(expected))"
             }
         }
     }
 
     /// Verifies `request` as `guest`'s evidence and returns its claims as JSON; `reportData`
     /// (1...64 bytes, zero-padded) must be the report data.
-    public static func run(_ request: VerifyRequest, guest: any GuestDefinition.Type,
-                           reportData: [UInt8]?) throws(Failure) -> String {
+    public static func run(
+        _ request: VerifyRequest, guest: any GuestDefinition.Type,
+        reportData: [UInt8]?
+    ) throws(Failure) -> String {
         let verified: VerifiedEvidence
         do {
             verified = try guest.verify(request)
@@ -61,8 +64,10 @@ extension EvidenceCheck {
     /// Reads `files` (each at most ``FileBytes/defaultLimit`` bytes) and verifies them as
     /// `guest`'s evidence against the mock authority of `seed`, or the trust anchor file when
     /// one is named; as ``run(_:guest:reportData:)`` otherwise.
-    public static func run(files: VerifyFiles, guest: any GuestDefinition.Type, seed: String,
-                           reportData: [UInt8]?) throws(Failure) -> String {
+    public static func run(
+        files: VerifyFiles, guest: any GuestDefinition.Type, seed: String,
+        reportData: [UInt8]?
+    ) throws(Failure) -> String {
         let request: VerifyRequest
         do throws(ProviderSelection.Failure) {
             let read = { (path: String) throws(ProviderSelection.Failure) in try ProviderSelection.readFile(path) }

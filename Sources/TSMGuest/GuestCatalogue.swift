@@ -62,7 +62,9 @@ public struct GuestCatalogue: Sendable {
     /// Every built-in table by name (`--provider NAME` picks among them).
     public var providerCatalogue: [ProviderDescriptor] {
         var all = plainProviders
-        for guest in guests where !all.contains(where: { $0.name == guest.provider.name }) { all.append(guest.provider) }
+        for guest in guests where !all.contains(where: { $0.name == guest.provider.name }) {
+            all.append(guest.provider)
+        }
         return all + [BuiltinProviders.tsmMrSample]
     }
 

@@ -82,7 +82,9 @@ public protocol GuestDefinition: SendableMetatype {
 extension GuestDefinition {
     public static func validate(_ values: GuestOptionValues) throws(GuestOptionError) {}
     public static func journalContext(_ settings: Settings) -> String { "default" }
-    public static func kernelRefusal(_ values: GuestOptionValues, release: KernelRelease) -> KernelRelease.Refusal? { nil }
+    public static func kernelRefusal(_ values: GuestOptionValues, release: KernelRelease) -> KernelRelease.Refusal? {
+        nil
+    }
     public static var kernelInterface: (any KernelInterface.Type)? { nil }
     public static var refusedFaults: Set<FaultSpec.Kind> { [] }
     public static func certificates(seed: String) throws(EvidenceError) -> [CertificateFile] { [] }
@@ -138,8 +140,10 @@ public struct VerifyRequest: Sendable {
     public var trustAnchorPEM: String?
     public var collateral: [UInt8]?
 
-    public init(evidence: [UInt8], auxblob: [UInt8]? = nil, seed: String = MockSeed.default, trustAnchorPEM: String? = nil,
-                collateral: [UInt8]? = nil) {
+    public init(
+        evidence: [UInt8], auxblob: [UInt8]? = nil, seed: String = MockSeed.default, trustAnchorPEM: String? = nil,
+        collateral: [UInt8]? = nil
+    ) {
         self.evidence = evidence
         self.auxblob = auxblob
         self.seed = seed

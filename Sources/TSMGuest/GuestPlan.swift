@@ -24,8 +24,10 @@ public struct GuestPlan {
     /// The guest's faces, made from the registered providers.
     public var faces: (GuestProviders) throws(AssemblyError) -> GuestFaces
 
-    public init(measured: ProviderDescriptor, backend: any MeasurementBackend,
-                faces: @escaping (GuestProviders) throws(AssemblyError) -> GuestFaces) {
+    public init(
+        measured: ProviderDescriptor, backend: any MeasurementBackend,
+        faces: @escaping (GuestProviders) throws(AssemblyError) -> GuestFaces
+    ) {
         self.measured = measured
         self.backend = backend
         self.faces = faces

@@ -23,9 +23,12 @@ public struct GuestSpec: Sendable {
     /// release-exact image (`--no-unified`).
     public var unified: Bool
 
-    public init(guest: any GuestDefinition.Type, seed: String = MockSeed.default, options: GuestOptionValues = GuestOptionValues(),
-                providers: [ProviderDescriptor], sample: ProviderDescriptor = BuiltinProviders.tsmMrSample,
-                faults: [FaultSpec] = [], kernel: KernelRelease = .newest, unified: Bool = true) {
+    public init(
+        guest: any GuestDefinition.Type, seed: String = MockSeed.default,
+        options: GuestOptionValues = GuestOptionValues(),
+        providers: [ProviderDescriptor], sample: ProviderDescriptor = BuiltinProviders.tsmMrSample,
+        faults: [FaultSpec] = [], kernel: KernelRelease = .newest, unified: Bool = true
+    ) {
         self.guest = guest
         self.seed = seed
         self.options = options
@@ -40,7 +43,9 @@ public struct GuestSpec: Sendable {
     /// asks for; nil when it can.
     public var kernelRefusal: KernelRelease.Refusal? {
         if !kernel.has(.configfsTSMReport) { return .predatesReports(kernel) }
-        if !kernel.has(guest.reportsFeature) { return .lacks(guest.reportsFeature, option: "--guest \(guest.name)", release: kernel) }
+        if !kernel.has(guest.reportsFeature) {
+            return .lacks(guest.reportsFeature, option: "--guest \(guest.name)", release: kernel)
+        }
         return guest.kernelRefusal(options, release: kernel)
     }
 }

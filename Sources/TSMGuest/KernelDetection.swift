@@ -9,16 +9,21 @@ public protocol KernelInterface {
     /// names it ("TDX, Linux 6.16+"); nil when it has none.
     static var direct: (path: String, label: String)? { get }
     /// The provider over the direct interface, which exists under `root`.
-    static func fromDirect(root: String, log: @escaping KernelLog) throws(KernelGuestSetup.Failure) -> KernelGuestSetup.Found
+    static func fromDirect(root: String, log: @escaping KernelLog) throws(KernelGuestSetup.Failure)
+        -> KernelGuestSetup.Found
     /// The provider over configfs-tsm reports of the guest's report provider.
-    static func fromReports(_ client: ConfigfsReportClient, root: String,
-                            log: @escaping KernelLog) throws(KernelGuestSetup.Failure) -> KernelGuestSetup.Found
+    static func fromReports(
+        _ client: ConfigfsReportClient, root: String,
+        log: @escaping KernelLog
+    ) throws(KernelGuestSetup.Failure) -> KernelGuestSetup.Found
 }
 
 extension KernelInterface {
     public static var direct: (path: String, label: String)? { nil }
 
-    public static func fromDirect(root: String, log: @escaping KernelLog) throws(KernelGuestSetup.Failure) -> KernelGuestSetup.Found {
+    public static func fromDirect(root: String, log: @escaping KernelLog) throws(KernelGuestSetup.Failure)
+        -> KernelGuestSetup.Found
+    {
         throw .unusable("\(root): no direct interface")
     }
 }
@@ -27,7 +32,9 @@ extension Assembly {
     /// `--backend kernel`: the guest the kernel under `root` is, served as its RFC v2 provider.
     /// Looked for in order: each guest's direct interface, then configfs-tsm, whose probe entry's
     /// `provider` names the guest.
-    public static func kernel(root: String, guests: GuestCatalogue, log: @escaping KernelLog) throws(AssemblyError) -> Served {
+    public static func kernel(root: String, guests: GuestCatalogue, log: @escaping KernelLog) throws(AssemblyError)
+        -> Served
+    {
         do {
             let found = try detect(root: root, guests: guests, log: log)
             return Served(tree: RFCv2Layout.tree([found.provider]), operations: nil, summary: found.summary)
@@ -36,8 +43,10 @@ extension Assembly {
         }
     }
 
-    public static func detect(root: String, guests: GuestCatalogue, log: @escaping KernelLog) throws(KernelGuestSetup.Failure)
-        -> KernelGuestSetup.Found {
+    public static func detect(root: String, guests: GuestCatalogue, log: @escaping KernelLog) throws(KernelGuestSetup
+        .Failure)
+        -> KernelGuestSetup.Found
+    {
         let base = root.hasSuffix("/") ? root : root + "/"
         let interfaces = guests.guests.compactMap { guest in guest.kernelInterface.map { (guest, $0) } }
         for (_, interface) in interfaces {
@@ -49,7 +58,9 @@ extension Assembly {
         guard KernelFiles.exists(reportDirectory) else {
             let looked = interfaces.compactMap { $0.1.direct.map { "\(base + $0.path) (\($0.label))" } }
             let titles = GuestCatalogue.alternatives(interfaces.map { $0.0.title })
-            throw .noInterface(root: root, looked: (looked + ["\(reportDirectory) (configfs-tsm, \(titles))"]).joined(separator: " and "))
+            throw .noInterface(
+                root: root,
+                looked: (looked + ["\(reportDirectory) (configfs-tsm, \(titles))"]).joined(separator: " and "))
         }
         let client = ConfigfsReportClient(directory: reportDirectory, log: log)
         let name: String

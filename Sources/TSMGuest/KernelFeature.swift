@@ -58,8 +58,10 @@ extension GuestCatalogue {
             "|---|" + String(repeating: "---|", count: columns.count + 1),
         ]
         for release in KernelRelease.modelled {
-            let limit = release.outblobMax >= 1 << 20 ? "\(release.outblobMax >> 20) MiB" : "\(release.outblobMax >> 10) KiB"
-            lines.append("| \(release) | " + columns.map { $0.cell(release) }.joined(separator: " | ") + " | \(limit) |")
+            let limit =
+                release.outblobMax >= 1 << 20 ? "\(release.outblobMax >> 20) MiB" : "\(release.outblobMax >> 10) KiB"
+            lines.append(
+                "| \(release) | " + columns.map { $0.cell(release) }.joined(separator: " | ") + " | \(limit) |")
         }
         return lines.joined(separator: "\n")
     }

@@ -54,8 +54,10 @@ public struct KernelRelease: Hashable, Comparable, Sendable, CustomStringConvert
     /// A `--kernel` value: a modelled `MAJOR.MINOR` (at most 16 characters).
     public static func parse(_ text: String) throws(Refusal) -> KernelRelease {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard text.utf8.count <= 16, parts.count == 2, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { ("0"..."9").contains($0) } }),
-              let major = Int(parts[0]), let minor = Int(parts[1]) else {
+        guard text.utf8.count <= 16, parts.count == 2,
+            parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { ("0"..."9").contains($0) } }),
+            let major = Int(parts[0]), let minor = Int(parts[1])
+        else {
             throw .unknown(text)
         }
         let release = KernelRelease(major, minor)

@@ -24,8 +24,10 @@ public enum ProviderSelection {
     /// The providers to serve: `defaults` (with config providers replacing or joining them), or
     /// those `--provider` names, looked up among every built-in and configured provider.
     /// `catalogue` is every built-in table `--provider` may name.
-    public static func descriptors(named names: [String], config: String?, defaults: [ProviderDescriptor],
-                                   catalogue builtin: [ProviderDescriptor]) throws(Failure) -> [ProviderDescriptor] {
+    public static func descriptors(
+        named names: [String], config: String?, defaults: [ProviderDescriptor],
+        catalogue builtin: [ProviderDescriptor]
+    ) throws(Failure) -> [ProviderDescriptor] {
         var available = defaults
         var catalogue = builtin
         if let file = config {

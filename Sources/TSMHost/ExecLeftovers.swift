@@ -30,7 +30,8 @@ public enum ExecLeftovers {
     /// would wait forever on its own filesystem.
     public static func detachBindMounts(of root: String) {
         guard let bytes = try? FileBytes.read(path: "/proc/self/mountinfo", limit: 16 << 20) else { return }
-        let mounts = String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { line -> (device: Substring, point: String)? in
+        let mounts = String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap {
+            line -> (device: Substring, point: String)? in
             let fields = line.split(separator: " ")
             return fields.count > 4 ? (fields[2], unescape(String(fields[4]))) : nil
         }
@@ -45,7 +46,9 @@ public enum ExecLeftovers {
         var bytes: [UInt8] = []
         var input = Array(text.utf8)[...]
         while let byte = input.popFirst() {
-            if byte == UInt8(ascii: "\\"), input.count >= 3, let value = UInt8(String(decoding: input.prefix(3), as: UTF8.self), radix: 8) {
+            if byte == UInt8(ascii: "\\"), input.count >= 3,
+                let value = UInt8(String(decoding: input.prefix(3), as: UTF8.self), radix: 8)
+            {
                 bytes.append(value)
                 input = input.dropFirst(3)
             } else {

@@ -19,7 +19,9 @@ public enum ExecSession {
     /// from here on stays in the new namespace.
     public static func enterNamespace() throws(Failure) -> Never {
         let arguments = CommandLine.arguments
-        guard let execIndex = arguments.firstIndex(of: "exec") else { throw .setUp("cannot find the exec subcommand in \(arguments)") }
+        guard let execIndex = arguments.firstIndex(of: "exec") else {
+            throw .setUp("cannot find the exec subcommand in \(arguments)")
+        }
         var inner = ["unshare", "--mount", "--propagation", "private", "--", try Self.executablePath()]
         inner += arguments[1...execIndex] + ["--in-namespace"] + arguments[(execIndex + 1)...]
         var argv: [UnsafeMutablePointer<CChar>?] = inner.map { strdup($0) }
@@ -38,7 +40,9 @@ public enum ExecSession {
     public static func run(_ command: [String], makeSpec: DaemonSpecMaker) throws(Failure) -> Int32 {
         ExecLeftovers.removeStaleDirectories()
         var template = Array("/tmp/\(ExecLeftovers.prefix)\(getpid()).XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw .setUp("cannot make a temporary directory: \(Errno(rawValue: errno))") }
+        guard let made = mkdtemp(&template) else {
+            throw .setUp("cannot make a temporary directory: \(Errno(rawValue: errno))")
+        }
         let directory = String(cString: made)
         let root = directory + "/root"
         defer {
@@ -68,8 +72,9 @@ public enum ExecSession {
     /// Writes `bytes` to a new file at `path`: created exclusively, 0600, never through a link.
     static func writePrivate(_ path: String, _ bytes: [UInt8]) throws(Failure) {
         do {
-            let file = try FileDescriptor.open(FilePath(path), .writeOnly, options: [.create, .exclusiveCreate, .noFollow],
-                                               permissions: [.ownerReadWrite])
+            let file = try FileDescriptor.open(
+                FilePath(path), .writeOnly, options: [.create, .exclusiveCreate, .noFollow],
+                permissions: [.ownerReadWrite])
             try file.closeAfter { _ = try file.writeAll(bytes) }
         } catch {
             throw .setUp("cannot write the daemon spec \(path): \(error)")
@@ -81,7 +86,9 @@ public enum ExecSession {
         let clock = ContinuousClock()
         let deadline = clock.now + .seconds(20)
         while clock.now < deadline {
-            if let status = daemon.poll() { throw .setUp("the sysroot daemon exited with status \(status) before mounting") }
+            if let status = daemon.poll() {
+                throw .setUp("the sysroot daemon exited with status \(status) before mounting")
+            }
             if isMountPoint(root) && cfuseStatfsSucceeds(root) { return }
             usleep(2_000)
         }
@@ -97,12 +104,15 @@ public enum ExecSession {
     static func exposeSysroot(_ root: String) throws(Failure) {
         var shadows = Shadows()
         do throws(Shadows.Failure) {
-            for path in ["sys/kernel/tsm", "sys/kernel/config/tsm", "sys/firmware/acpi/tables/CCEL",
-                         "sys/firmware/acpi/tables/data/CCEL"] where exists(root + "/" + path) {
+            for path in [
+                "sys/kernel/tsm", "sys/kernel/config/tsm", "sys/firmware/acpi/tables/CCEL",
+                "sys/firmware/acpi/tables/data/CCEL",
+            ] where exists(root + "/" + path) {
                 try shadows.expose(root + "/" + path, at: "/" + path)
             }
             for device in entries(root + "/sys/devices/virtual/misc") {
-                try shadows.expose("\(root)/sys/devices/virtual/misc/\(device)", at: "/sys/devices/virtual/misc/\(device)")
+                try shadows.expose(
+                    "\(root)/sys/devices/virtual/misc/\(device)", at: "/sys/devices/virtual/misc/\(device)")
                 try shadows.link("/sys/class/misc/\(device)", to: "../../devices/virtual/misc/\(device)")
             }
             for node in entries(root + "/dev") {

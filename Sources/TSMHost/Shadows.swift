@@ -42,7 +42,9 @@ public struct Shadows {
                 close(fd)
             }
         }
-        guard mount(source, target, nil, UInt(MS_BIND | MS_REC), nil) == 0 else { throw Failure("cannot bind onto", target) }
+        guard mount(source, target, nil, UInt(MS_BIND | MS_REC), nil) == 0 else {
+            throw Failure("cannot bind onto", target)
+        }
     }
 
     /// Makes `path` a symbolic link to `destination`, replacing a host entry of that name in the
@@ -79,7 +81,9 @@ public struct Shadows {
             rmdir(scratch)
         }
         guard mount(path, scratch, nil, UInt(MS_BIND | MS_REC), nil) == 0 else { throw Failure("cannot bind", path) }
-        guard mount("tsmfs-shadow", path, "tmpfs", 0, "mode=0755") == 0 else { throw Failure("cannot mount a tmpfs on", path) }
+        guard mount("tsmfs-shadow", path, "tmpfs", 0, "mode=0755") == 0 else {
+            throw Failure("cannot mount a tmpfs on", path)
+        }
         guard let names = Self.entries(of: scratch) else { throw Failure("cannot list", scratch) }
         for name in names {
             try restore(scratch + "/" + name, at: path + "/" + name)
@@ -100,7 +104,9 @@ public struct Shadows {
             guard symlink(target, path) == 0 else { throw Failure("cannot recreate link", path) }
         case S_IFDIR:
             guard mkdir(path, st.st_mode & 0o7777) == 0 else { throw Failure("cannot create", path) }
-            guard mount(original, path, nil, UInt(MS_BIND | MS_REC), nil) == 0 else { throw Failure("cannot rebind", path) }
+            guard mount(original, path, nil, UInt(MS_BIND | MS_REC), nil) == 0 else {
+                throw Failure("cannot rebind", path)
+            }
         default:
             let fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
             guard fd >= 0 else { throw Failure("cannot create", path) }

@@ -25,8 +25,10 @@ public final class MeasurementProvider: Sendable {
     private let observers = Mutex<[@Sendable () -> Void]>([])
 
     /// Validates `descriptor` (as `tsm_register_measurement` does) and registers it with `backend`.
-    public init(_ descriptor: ProviderDescriptor, backend: any MeasurementBackend,
-                journal: (any ChangeJournal)? = nil) throws(RegistrationError) {
+    public init(
+        _ descriptor: ProviderDescriptor, backend: any MeasurementBackend,
+        journal: (any ChangeJournal)? = nil
+    ) throws(RegistrationError) {
         let table = try RegisterTable(validating: descriptor)
         self.table = table
         self.backend = backend
@@ -68,10 +70,12 @@ public final class MeasurementProvider: Sendable {
     }
 
     private func store(_ index: Int, offset: Int64, data: UnsafeRawBufferPointer, extend: Bool) throws(MRError) -> Int {
-        let accepted = try AttributeRules.acceptedWrite(offset: offset, count: data.count, size: table.registers[index].size)
+        let accepted = try AttributeRules.acceptedWrite(
+            offset: offset, count: data.count, size: table.registers[index].size)
         if accepted == 0 { return 0 }
-        let change = RegisterChange(provider: table.name, register: index, kind: extend ? .extend : .overwrite,
-                                    data: Array(data.prefix(accepted)))
+        let change = RegisterChange(
+            provider: table.name, register: index, kind: extend ? .extend : .overwrite,
+            data: Array(data.prefix(accepted)))
         try state.withLock { (state: inout State) throws(MRError) in
             try apply(change, to: &state, journaled: true)
         }
@@ -82,7 +86,9 @@ public final class MeasurementProvider: Sendable {
     /// `tsmfs ctl set`: overwrites register `index` with `value` (exactly its size), whatever its
     /// flags, journaled like a write. For launch values a running guest cannot change itself.
     public func set(_ index: Int, to value: [UInt8]) throws(MRError) {
-        guard table.registers.indices.contains(index), value.count == table.registers[index].size else { throw .invalidWrite }
+        guard table.registers.indices.contains(index), value.count == table.registers[index].size else {
+            throw .invalidWrite
+        }
         let change = RegisterChange(provider: table.name, register: index, kind: .overwrite, data: value)
         try state.withLock { (state: inout State) throws(MRError) in
             try apply(change, to: &state, journaled: true)
@@ -110,7 +116,8 @@ public final class MeasurementProvider: Sendable {
     public func replay(_ change: RegisterChange) throws(MRError) {
         guard change.kind != .reboot else { throw .invalidWrite }
         guard table.registers.indices.contains(change.register),
-              change.data.count == table.registers[change.register].size else { throw .invalidWrite }
+            change.data.count == table.registers[change.register].size
+        else { throw .invalidWrite }
         try state.withLock { (state: inout State) throws(MRError) in
             try apply(change, to: &state, journaled: false)
         }

@@ -51,7 +51,9 @@ enum JSONSyntax {
 
         mutating func value(depth: Int) throws(Problem) {
             skipSpace()
-            guard depth < JSONSyntax.maximumDepth else { throw fail("at most \(JSONSyntax.maximumDepth) levels of nesting") }
+            guard depth < JSONSyntax.maximumDepth else {
+                throw fail("at most \(JSONSyntax.maximumDepth) levels of nesting")
+            }
             switch current {
             case UInt8(ascii: "{"): try container(close: UInt8(ascii: "}"), depth: depth, keyed: true)
             case UInt8(ascii: "["): try container(close: UInt8(ascii: "]"), depth: depth, keyed: false)
@@ -59,7 +61,8 @@ enum JSONSyntax {
             case UInt8(ascii: "t"): try literal("true")
             case UInt8(ascii: "f"): try literal("false")
             case UInt8(ascii: "n"): try literal("null")
-            case let byte? where byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte): try number()
+            case let byte? where byte == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte):
+                try number()
             default: throw fail("a value")
             }
         }
@@ -90,11 +93,15 @@ enum JSONSyntax {
                 index += 1
                 if byte == UInt8(ascii: "\"") { return }
                 if byte == UInt8(ascii: "\\") {
-                    guard let escaped = current, "\"\\/bfnrtu".utf8.contains(escaped) else { throw fail("an escape: \\\" \\\\ \\/ \\b \\f \\n \\r \\t or \\uXXXX") }
+                    guard let escaped = current, "\"\\/bfnrtu".utf8.contains(escaped) else {
+                        throw fail("an escape: \\\" \\\\ \\/ \\b \\f \\n \\r \\t or \\uXXXX")
+                    }
                     index += 1
                     if escaped == UInt8(ascii: "u") {
                         for _ in 0..<4 {
-                            guard let digit = current, "0123456789abcdefABCDEF".utf8.contains(digit) else { throw fail("four hex digits after \\u") }
+                            guard let digit = current, "0123456789abcdefABCDEF".utf8.contains(digit) else {
+                                throw fail("four hex digits after \\u")
+                            }
                             index += 1
                         }
                     }
@@ -108,7 +115,9 @@ enum JSONSyntax {
 
         mutating func literal(_ word: String) throws(Problem) {
             let text = Array(word.utf8)
-            guard bytes.count - index >= text.count, Array(bytes[index..<(index + text.count)]) == text else { throw fail(word) }
+            guard bytes.count - index >= text.count, Array(bytes[index..<(index + text.count)]) == text else {
+                throw fail(word)
+            }
             index += text.count
         }
 
@@ -156,9 +165,11 @@ extension Decoder {
     func refuseUnknownKeys(_ known: [String]) throws {
         let container = try self.container(keyedBy: AnyCodingKey.self)
         for key in container.allKeys where !known.contains(key.stringValue) {
-            throw DecodingError.dataCorrupted(DecodingError.Context(
-                codingPath: codingPath + [key],
-                debugDescription: "unknown key '\(key.stringValue)' (known here: \(known.joined(separator: ", ")))"))
+            throw DecodingError.dataCorrupted(
+                DecodingError.Context(
+                    codingPath: codingPath + [key],
+                    debugDescription: "unknown key '\(key.stringValue)' (known here: \(known.joined(separator: ", ")))")
+            )
         }
     }
 }

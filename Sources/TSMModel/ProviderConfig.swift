@@ -15,13 +15,22 @@ public enum ProviderConfig {
     public static func decode(_ bytes: [UInt8], file: String) throws(ConfigError) -> [ProviderDescriptor] {
         let document: Document
         if let problem = JSONSyntax.firstProblem(in: bytes) {
-            throw ConfigError(file: file, message: "not valid JSON at line \(problem.line), column \(problem.column): expected \(problem.expected)")
+            throw ConfigError(
+                file: file,
+                message:
+                    "not valid JSON at line \(problem.line), column \(problem.column): expected \(problem.expected)")
         }
         do {
             document = try JSONDecoder().decode(Document.self, from: Data(bytes))
-        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty && context.underlyingError == nil {
+        } catch DecodingError.dataCorrupted(let context)
+            where context.codingPath.isEmpty && context.underlyingError == nil
+        {
             // The text is valid JSON (checked above): the decoder refused a number for its field.
-            throw ConfigError(file: file, message: "not a valid provider config: a number does not fit its field (a whole number is expected for sizes, offsets and flags)")
+            throw ConfigError(
+                file: file,
+                message:
+                    "not a valid provider config: a number does not fit its field (a whole number is expected for sizes, offsets and flags)"
+            )
         } catch {
             throw ConfigError(file: file, message: "not a valid provider config: \(DecodingErrorText.describe(error))")
         }
@@ -35,7 +44,8 @@ public enum ProviderConfig {
                     throw RegistrationError(provider: descriptor.name, rule: .duplicateProvider)
                 }
             } catch {
-                throw ConfigError(file: file, provider: error.provider, register: error.register, message: error.ruleDescription)
+                throw ConfigError(
+                    file: file, provider: error.provider, register: error.register, message: error.ruleDescription)
             }
             descriptors.append(descriptor)
         }
@@ -145,8 +155,11 @@ private struct RegisterEntry: Codable {
         // As a number first: 1.5 or 2^64 get a message that says so, not "not valid JSON".
         if let number = try container.decodeIfPresent(Double.self, forKey: .size) {
             guard number.rounded() == number, number >= 0, number <= Double(RegisterTable.maximumSize) else {
-                throw DecodingError.dataCorruptedError(forKey: .size, in: container,
-                    debugDescription: "size \(abs(number) < 1e15 ? "\(number)" : "out of range") is not a whole number of bytes from 1 to \(RegisterTable.maximumSize)")
+                throw DecodingError.dataCorruptedError(
+                    forKey: .size, in: container,
+                    debugDescription:
+                        "size \(abs(number) < 1e15 ? "\(number)" : "out of range") is not a whole number of bytes from 1 to \(RegisterTable.maximumSize)"
+                )
             }
             size = Int(number)
         }
@@ -158,7 +171,10 @@ private struct RegisterEntry: Codable {
     func descriptor() throws(EntryError) -> RegisterDescriptor {
         let algorithm = try hash.map { (name) throws(EntryError) in try HashAlgorithm.named(name) }
         guard let registerFlags = flags.flags else {
-            throw EntryError(message: "unknown flags \(flags.text); flags are letters of R, W, X, L, F (e.g. \"RWXL\") or the kernel's mr_flags value")
+            throw EntryError(
+                message:
+                    "unknown flags \(flags.text); flags are letters of R, W, X, L, F (e.g. \"RWXL\") or the kernel's mr_flags value"
+            )
         }
         guard let resolvedSize = size ?? algorithm?.digestSize else {
             throw EntryError(message: "a register without a hash needs a size")
@@ -242,8 +258,11 @@ private struct DeriveEntry: Codable {
             for field in fields {
                 switch (field.register, field.hex) {
                 case (let name?, nil): result.append(.register(name, at: field.offset))
-                case (nil, let hex?): result.append(.bytes(try EntryError.hex(hex, field: "layout hex"), at: field.offset))
-                default: throw EntryError(message: "a layout field at offset \(field.offset) needs exactly one of 'register' or 'hex'")
+                case (nil, let hex?):
+                    result.append(.bytes(try EntryError.hex(hex, field: "layout hex"), at: field.offset))
+                default:
+                    throw EntryError(
+                        message: "a layout field at offset \(field.offset) needs exactly one of 'register' or 'hex'")
                 }
             }
             return .layout(result)

@@ -27,9 +27,11 @@ public struct RegisterNeed: Sendable, Equatable {
 
     /// The table row that meets this need, with `flags` (X added where the need extends): a
     /// built-in table is written from the needs its faces resolve, so a name is written once.
-    public func row(_ flags: RegisterFlags, initial: [UInt8] = [], derivation: Derivation? = nil) -> RegisterDescriptor {
-        RegisterDescriptor(name: name, hash: hash, size: size, flags: extensible ? flags.union(.extensible) : flags,
-                           initial: initial, derivation: derivation)
+    public func row(_ flags: RegisterFlags, initial: [UInt8] = [], derivation: Derivation? = nil) -> RegisterDescriptor
+    {
+        RegisterDescriptor(
+            name: name, hash: hash, size: size, flags: extensible ? flags.union(.extensible) : flags,
+            initial: initial, derivation: derivation)
     }
 }
 
@@ -65,7 +67,8 @@ public struct RegisterBindingError: Error, Equatable, Sendable, CustomStringConv
         case .missingRegister: return "\(face) needs register \(register), which provider '\(provider)' does not have"
         case .size(let actual): return "\(face) needs register \(register) of \(need.size) bytes; it has \(actual)"
         case .hash(let actual):
-            return "\(face) needs register \(register) hashed with \(need.hash?.rawValue ?? "no hash"); it has \(actual?.rawValue ?? "no hash")"
+            return
+                "\(face) needs register \(register) hashed with \(need.hash?.rawValue ?? "no hash"); it has \(actual?.rawValue ?? "no hash")"
         case .notExtensible: return "\(face) needs register \(register) to be extensible (X)"
         }
     }

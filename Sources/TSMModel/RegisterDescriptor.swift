@@ -27,7 +27,8 @@ public struct RegisterDescriptor: Sendable, Equatable {
 
     /// The bytes the register holds at start.
     public var initialValue: [UInt8] {
-        initial.count >= size ? Array(initial.prefix(size)) : initial + [UInt8](repeating: 0, count: size - initial.count)
+        initial.count >= size
+            ? Array(initial.prefix(size)) : initial + [UInt8](repeating: 0, count: size - initial.count)
     }
 }
 

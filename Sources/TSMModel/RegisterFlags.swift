@@ -28,7 +28,8 @@ public struct RegisterFlags: OptionSet, Sendable, Hashable {
         var flags: RegisterFlags = []
         for letter in letters {
             guard letter.count == 1, let character = letter.first,
-                  let match = Self.letters.first(where: { $0.0 == character }) else { return nil }
+                let match = Self.letters.first(where: { $0.0 == character })
+            else { return nil }
             flags.insert(match.1)
         }
         self = flags

@@ -27,7 +27,8 @@ public struct RegisterTable: Sendable, Equatable {
             }
         }
         for register in provider.registers {
-            try Self.checkDerivation(of: register, provider: provider.name, indexByName: indexByName, registers: provider.registers)
+            try Self.checkDerivation(
+                of: register, provider: provider.name, indexByName: indexByName, registers: provider.registers)
         }
         self.provider = provider
         self.indexByName = indexByName
@@ -37,18 +38,22 @@ public struct RegisterTable: Sendable, Equatable {
     private static func checkName(_ name: String, provider: String, register: String?) throws(RegistrationError) {
         let isRegister = register != nil
         guard !name.isEmpty else {
-            throw RegistrationError(provider: provider, register: register, rule: isRegister ? .emptyRegisterName : .emptyProviderName)
+            throw RegistrationError(
+                provider: provider, register: register, rule: isRegister ? .emptyRegisterName : .emptyProviderName)
         }
         guard name.utf8.count <= maximumNameLength else {
             throw RegistrationError(provider: provider, register: register, rule: .nameTooLong(bytes: name.utf8.count))
         }
         if name.contains("/") || name.contains("\0") || name == "." || name == ".." {
-            throw RegistrationError(provider: provider, register: register, rule: isRegister ? .badRegisterName : .badProviderName)
+            throw RegistrationError(
+                provider: provider, register: register, rule: isRegister ? .badRegisterName : .badProviderName)
         }
     }
 
     private static func check(_ register: RegisterDescriptor, provider: String) throws(RegistrationError) {
-        let fail = { (rule: RegistrationError.Rule) in RegistrationError(provider: provider, register: register.name, rule: rule) }
+        let fail = { (rule: RegistrationError.Rule) in
+            RegistrationError(provider: provider, register: register.name, rule: rule)
+        }
         try checkName(register.name, provider: provider, register: register.name)
         if let hash = register.hash {
             guard register.size == hash.digestSize else { throw fail(.sizeMismatch(hash, size: register.size)) }
@@ -66,7 +71,9 @@ public struct RegisterTable: Sendable, Equatable {
         of register: RegisterDescriptor, provider: String, indexByName: [String: Int], registers: [RegisterDescriptor]
     ) throws(RegistrationError) {
         guard let derivation = register.derivation else { return }
-        let fail = { (rule: RegistrationError.Rule) in RegistrationError(provider: provider, register: register.name, rule: rule) }
+        let fail = { (rule: RegistrationError.Rule) in
+            RegistrationError(provider: provider, register: register.name, rule: rule)
+        }
         guard register.flags.contains(.live) else { throw fail(.derivationNeedsLive) }
         for input in derivation.inputs where indexByName[input] == nil { throw fail(.unknownInput(input)) }
         switch derivation {
@@ -87,7 +94,9 @@ public struct RegisterTable: Sendable, Equatable {
     }
 
     /// Depth-first topological order of the derived registers; a cycle is refused.
-    private static func order(_ provider: ProviderDescriptor, indexByName: [String: Int]) throws(RegistrationError) -> [Int] {
+    private static func order(_ provider: ProviderDescriptor, indexByName: [String: Int]) throws(RegistrationError)
+        -> [Int]
+    {
         var order: [Int] = []
         var state = [UInt8](repeating: 0, count: provider.registers.count)  // 0 new, 1 on path, 2 done
         var path: [Int] = []
@@ -97,7 +106,8 @@ public struct RegisterTable: Sendable, Equatable {
             if state[index] == 1 {
                 let start = path.firstIndex(of: index) ?? 0
                 let names = (path[start...] + [index]).map { provider.registers[$0].name }
-                throw RegistrationError(provider: provider.name, register: provider.registers[index].name, rule: .derivationCycle(names))
+                throw RegistrationError(
+                    provider: provider.name, register: provider.registers[index].name, rule: .derivationCycle(names))
             }
             guard let derivation = provider.registers[index].derivation else {
                 state[index] = 2

@@ -39,17 +39,23 @@ public struct RegistrationError: Error, Equatable, Sendable, CustomStringConvert
         case .emptyRegisterName: return "a register name must not be empty"
         case .badRegisterName: return "a register name must not contain '/' or NUL, nor be '.' or '..'"
         case .duplicateRegister: return "a register of this name already exists in the provider"
-        case .missingHash: return "a register shown as a directory needs a hash (its hash_algo file names it); set one or add flag F"
+        case .missingHash:
+            return "a register shown as a directory needs a hash (its hash_algo file names it); set one or add flag F"
         case .extensibleWithoutHash: return "an extensible register (flag X) needs a hash to extend with"
-        case .sizeMismatch(let hash, let size): return "size \(size) does not match \(hash.rawValue) (\(hash.digestSize) bytes)"
+        case .sizeMismatch(let hash, let size):
+            return "size \(size) does not match \(hash.rawValue) (\(hash.digestSize) bytes)"
         case .badSize(let size): return "size \(size) is outside 1...\(RegisterTable.maximumSize) bytes"
-        case .initialTooLong(let bytes, let size): return "initial value has \(bytes) bytes, more than the register's \(size)"
+        case .initialTooLong(let bytes, let size):
+            return "initial value has \(bytes) bytes, more than the register's \(size)"
         case .derivationNeedsLive: return "a derived register must be live (flag L): it is recomputed on refresh"
         case .unknownInput(let name): return "derivation reads register '\(name)', which the provider does not have"
-        case .fieldOutOfRange(let offset, let length, let size): return "layout field at offset \(offset) of \(length) bytes does not fit in \(size) bytes"
-        case .derivationCycle(let names): return "derivations depend on each other in a cycle: \(names.joined(separator: " -> "))"
+        case .fieldOutOfRange(let offset, let length, let size):
+            return "layout field at offset \(offset) of \(length) bytes does not fit in \(size) bytes"
+        case .derivationCycle(let names):
+            return "derivations depend on each other in a cycle: \(names.joined(separator: " -> "))"
         case .nameTooLong(let bytes):
-            return "a name has \(bytes) bytes; at most \(RegisterTable.maximumNameLength) (NAME_MAX, less room for a 6.16 ':sha512' suffix)"
+            return
+                "a name has \(bytes) bytes; at most \(RegisterTable.maximumNameLength) (NAME_MAX, less room for a 6.16 ':sha512' suffix)"
         }
     }
 

@@ -14,8 +14,9 @@ public enum KDSService {
             let answer = kds.get(target)
             var fields = HTTPFields()
             fields[.contentType] = answer.contentType
-            return Response(status: HTTPResponse.Status(code: answer.status), headers: fields,
-                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
+            return Response(
+                status: HTTPResponse.Status(code: answer.status), headers: fields,
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
         }
         return router
     }

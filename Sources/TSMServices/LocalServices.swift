@@ -75,8 +75,10 @@ public enum LocalServices {
         }
     }
 
-    private static func run(_ name: String, at address: ListenAddress,
-                            makeRouter: @escaping @Sendable () -> Router<BasicRequestContext>) throws(Failure) {
+    private static func run(
+        _ name: String, at address: ListenAddress,
+        makeRouter: @escaping @Sendable () -> Router<BasicRequestContext>
+    ) throws(Failure) {
         do {
             try ServiceRunner.runBlocking(name: name, address: address, makeRouter: makeRouter)
         } catch {

@@ -13,7 +13,9 @@ public enum PCCSService {
         let router = Router()
         let fmspc = Hex.encode(authority.tdxPlatform.fmspc).uppercased()
         let collateral = { @Sendable () throws -> TDXCollateral in
-            do { return try authority.tdxCollateral(at: Date()) } catch { throw HTTPError(.internalServerError, message: "\(error)") }
+            do { return try authority.tdxCollateral(at: Date()) } catch {
+                throw HTTPError(.internalServerError, message: "\(error)")
+            }
         }
         router.get("/sgx/certification/v4/pckcrl") { request, _ -> Response in
             guard request.uri.queryParameters.get("ca")?.lowercased() == "platform" else {
@@ -22,8 +24,9 @@ public enum PCCSService {
             let current = try collateral()
             let der = request.uri.queryParameters.get("encoding")?.lowercased() == "der"
             let body = der ? current.pckCRL : Array(pem(current.pckCRL, "X509 CRL").utf8)
-            return response(body, type: der ? "application/pkix-crl" : "application/x-pem-file",
-                            headers: ["SGX-PCK-CRL-Issuer-Chain": current.pckCRLIssuerChain])
+            return response(
+                body, type: der ? "application/pkix-crl" : "application/x-pem-file",
+                headers: ["SGX-PCK-CRL-Issuer-Chain": current.pckCRLIssuerChain])
         }
         // A PCCS serves the root CA CRL as hex text (Intel's PCS as DER).
         router.get("/sgx/certification/v4/rootcacrl") { _, _ -> Response in
@@ -34,22 +37,26 @@ public enum PCCSService {
                 throw HTTPError(.notFound, message: "no TCB info for this FMSPC (the mock platform's is \(fmspc))")
             }
             let current = try collateral()
-            return response(Array(current.tcbInfoResponse.utf8), type: "application/json",
-                            headers: ["TCB-Info-Issuer-Chain": current.tcbInfoIssuerChain])
+            return response(
+                Array(current.tcbInfoResponse.utf8), type: "application/json",
+                headers: ["TCB-Info-Issuer-Chain": current.tcbInfoIssuerChain])
         }
         router.get("/tdx/certification/v4/qe/identity") { _, _ -> Response in
             let current = try collateral()
-            return response(Array(current.qeIdentityResponse.utf8), type: "application/json",
-                            headers: ["SGX-Enclave-Identity-Issuer-Chain": current.tcbInfoIssuerChain])
+            return response(
+                Array(current.qeIdentityResponse.utf8), type: "application/json",
+                headers: ["SGX-Enclave-Identity-Issuer-Chain": current.tcbInfoIssuerChain])
         }
         router.get("/sgx/certification/v4/pckcert") { _, _ -> Response in
             let platform = authority.tdxPlatform
             let tcbm = platform.cpuSVN + [UInt8(platform.pceSVN & 0xff), UInt8(platform.pceSVN >> 8)]
             let issuers = authority.intermediateCertificatePEM + authority.rootCertificatePEM
-            return response(Array(authority.leafCertificatePEM.utf8), type: "application/x-pem-file", headers: [
-                "SGX-PCK-Certificate-Issuer-Chain": issuers, "SGX-TCBm": Hex.encode(tcbm).uppercased(),
-                "SGX-FMSPC": fmspc, "SGX-PCK-Certificate-CA-Type": "platform",
-            ])
+            return response(
+                Array(authority.leafCertificatePEM.utf8), type: "application/x-pem-file",
+                headers: [
+                    "SGX-PCK-Certificate-Issuer-Chain": issuers, "SGX-TCBm": Hex.encode(tcbm).uppercased(),
+                    "SGX-FMSPC": fmspc, "SGX-PCK-Certificate-CA-Type": "platform",
+                ])
         }
         return router
     }
@@ -69,8 +76,9 @@ public enum PCCSService {
         var out = ""
         for byte in text.utf8 {
             switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"),
+                UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             default:
                 out += "%" + Hex.encode([byte]).uppercased()

@@ -21,7 +21,8 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
         /// What is wrong, with an example of what is right.
         public var description: String {
             switch self {
-            case .malformed(let text): return "listen address \"\(text)\" is not ADDR:PORT (e.g. 127.0.0.1:8081 or [::1]:8081)"
+            case .malformed(let text):
+                return "listen address \"\(text)\" is not ADDR:PORT (e.g. 127.0.0.1:8081 or [::1]:8081)"
             case .badPort(let text): return "listen port \"\(text)\" is not 0 to 65535"
             }
         }
@@ -39,7 +40,9 @@ public struct ListenAddress: Sendable, Equatable, CustomStringConvertible {
         var host = String(text[..<colon])
         let portText = String(text[text.index(after: colon)...])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty, !host.contains(where: { $0 == "[" || $0 == "]" || $0 == " " }) else { throw .malformed(text) }
+        guard !host.isEmpty, !host.contains(where: { $0 == "[" || $0 == "]" || $0 == " " }) else {
+            throw .malformed(text)
+        }
         guard let port = Int(portText), (0...65_535).contains(port) else { throw .badPort(portText) }
         self.host = host
         self.port = port
@@ -78,15 +81,19 @@ extension ServiceRunner {
     /// synchronous command line keeps its threads and signals as they were. The error, if any,
     /// comes back as its description.
     /// `makeRouter` builds the routes on the pool (a router is not Sendable).
-    public static func runBlocking(name: String, address: ListenAddress,
-                                   makeRouter: @escaping @Sendable () -> Router<BasicRequestContext>) throws(ServiceFailure) {
+    public static func runBlocking(
+        name: String, address: ListenAddress,
+        makeRouter: @escaping @Sendable () -> Router<BasicRequestContext>
+    ) throws(ServiceFailure) {
         final class Outcome: Sendable {
             let error = Mutex<String?>(nil)
         }
         let outcome = Outcome()
         let done = DispatchSemaphore(value: 0)
         Task.detached {
-            do { try await run(name: name, router: makeRouter(), address: address) } catch { outcome.error.withLock { $0 = "\(error)" } }
+            do { try await run(name: name, router: makeRouter(), address: address) } catch {
+                outcome.error.withLock { $0 = "\(error)" }
+            }
             done.signal()
         }
         done.wait()

@@ -81,8 +81,10 @@ public struct BytesAttribute: Attribute {
     }
 
     /// Contents that grow: `size` and `slice` are asked at each call.
-    public init(permissions: UInt16 = 0o444, size: @escaping @Sendable () -> Int,
-                slice: @escaping @Sendable (_ offset: Int, _ count: Int) -> [UInt8]) {
+    public init(
+        permissions: UInt16 = 0o444, size: @escaping @Sendable () -> Int,
+        slice: @escaping @Sendable (_ offset: Int, _ count: Int) -> [UInt8]
+    ) {
         self.permissions = permissions
         self.sizeOf = size
         self.slice = slice

@@ -24,7 +24,8 @@ struct ItemTable {
             fileInodes[fileName] = inode
             nodes[inode.rawValue] = Node(inode: inode, parent: directory, name: fileName, content: .file(attribute))
         }
-        let item = Node(inode: directory, parent: group, name: name, content: .directory(fileInodes, order: files.map(\.0)))
+        let item = Node(
+            inode: directory, parent: group, name: name, content: .directory(fileInodes, order: files.map(\.0)))
         nodes[directory.rawValue] = item
         children[group.rawValue, default: [:]][name] = directory
         return item
@@ -32,7 +33,8 @@ struct ItemTable {
 
     mutating func removeItem(_ name: String, in group: InodeNumber) -> Bool {
         guard let directory = children[group.rawValue]?.removeValue(forKey: name),
-              let item = nodes.removeValue(forKey: directory.rawValue) else { return false }
+            let item = nodes.removeValue(forKey: directory.rawValue)
+        else { return false }
         if case .directory(let files, _) = item.content {
             for inode in files.values { nodes.removeValue(forKey: inode.rawValue) }
         }

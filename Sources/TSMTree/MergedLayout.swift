@@ -17,16 +17,19 @@ public enum MergedLayout {
 
     /// Adds `sys/devices/virtual/misc/<device>/measurements/...` and
     /// `sys/class/misc/<device> -> ../../devices/virtual/misc/<device>` under `sys`.
-    public static func add(_ device: MeasurementsDevice, provider: MeasurementProvider,
-                           to builder: inout TreeBuilder, sys: InodeNumber) throws(Problem) {
+    public static func add(
+        _ device: MeasurementsDevice, provider: MeasurementProvider,
+        to builder: inout TreeBuilder, sys: InodeNumber
+    ) throws(Problem) {
         let deviceDirectory = builder.addDirectories("devices/virtual/misc/\(device.device)", in: sys)
         let measurements = builder.addDirectory("measurements", in: deviceDirectory)
         for file in device.files {
             guard let index = provider.table.indexByName[file.register] else {
                 throw .unknownRegister(device: device.device, file: file.name, register: file.register)
             }
-            builder.addFile(file.name, in: measurements,
-                            RegisterAttribute(provider: provider, index: index, face: .merged(permissions: file.permissions)))
+            builder.addFile(
+                file.name, in: measurements,
+                RegisterAttribute(provider: provider, index: index, face: .merged(permissions: file.permissions)))
         }
         let classMisc = builder.addDirectories("class/misc", in: sys)
         builder.addSymbolicLink(device.device, in: classMisc, target: "../../devices/virtual/misc/\(device.device)")

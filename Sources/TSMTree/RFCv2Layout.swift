@@ -6,7 +6,8 @@ import TSMModel
 /// directory.
 public enum RFCv2Layout {
     /// Adds every provider under `parent` (the root of an RFC v2 mount).
-    public static func add(_ providers: [MeasurementProvider], to builder: inout TreeBuilder, under parent: InodeNumber) {
+    public static func add(_ providers: [MeasurementProvider], to builder: inout TreeBuilder, under parent: InodeNumber)
+    {
         for provider in providers {
             let directory = builder.addDirectory(provider.name, in: parent)
             for (index, register) in provider.table.registers.enumerated() {

@@ -46,7 +46,8 @@ final class RegisterPageCache: Sendable {
         var order: [ObjectIdentifier] = []
         for node in tree.nodes {
             guard case .file(let attribute) = node.content, let register = attribute as? RegisterAttribute,
-                  register.register.flags.contains(.readable) else { continue }
+                register.register.flags.contains(.readable)
+            else { continue }
             // A refresh that can fail must reach its reader: no page-cache retry of a live read.
             if register.register.flags.contains(.live) && register.provider.backend.refreshMayFail { continue }
             let key = ObjectIdentifier(register.provider)

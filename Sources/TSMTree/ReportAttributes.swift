@@ -41,7 +41,8 @@ public final class ReportGroup: GroupDirectory {
         case .inblob: return InblobAttribute(entry: entry)
         case .outblob, .auxblob, .manifestblob: return BlobAttribute(entry: entry, attribute: attribute)
         case .generation, .provider, .privlevelFloor: return ShowAttribute(entry: entry, attribute: attribute)
-        case .privlevel, .serviceProvider, .serviceGuid, .serviceManifestVersion: return StoreAttribute(entry: entry, attribute: attribute)
+        case .privlevel, .serviceProvider, .serviceGuid, .serviceManifestVersion:
+            return StoreAttribute(entry: entry, attribute: attribute)
         }
     }
 }

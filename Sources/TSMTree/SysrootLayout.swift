@@ -22,9 +22,11 @@ public struct SysrootLayout {
     /// The release's `TSM_REPORT_OUTBLOB_MAX`.
     public var outblobMax = ReportEntry.outblobMax
 
-    public init(tsmProviders: [MeasurementProvider],
-                devices: [(device: MeasurementsDevice, provider: MeasurementProvider)],
-                reports: (any ReportProvider)?, files: [(path: String, attribute: any Attribute)] = []) {
+    public init(
+        tsmProviders: [MeasurementProvider],
+        devices: [(device: MeasurementsDevice, provider: MeasurementProvider)],
+        reports: (any ReportProvider)?, files: [(path: String, attribute: any Attribute)] = []
+    ) {
         self.tsmProviders = tsmProviders
         self.devices = devices
         self.reports = reports

@@ -51,7 +51,9 @@ public final class TSMFileSystem: FileSystemOperations {
         case .directory(let children, _):
             return children[name].flatMap(existingNode)
         case .group:
-            return items.withLock { table in table.children[parent.inode.rawValue]?[name].flatMap { table.nodes[$0.rawValue] } }
+            return items.withLock { table in
+                table.children[parent.inode.rawValue]?[name].flatMap { table.nodes[$0.rawValue] }
+            }
         case .file, .symbolicLink:
             return nil
         }
@@ -92,14 +94,17 @@ public final class TSMFileSystem: FileSystemOperations {
             } else {
                 subdirectories = items.withLock { $0.children[node.inode.rawValue]?.count ?? 0 }
             }
-            return FileAttributes(inode: node.inode, kind: .directory, permissions: 0o755, size: 0,
-                                  linkCount: UInt32(2 + subdirectories), uid: owner.uid, gid: owner.gid, time: time)
+            return FileAttributes(
+                inode: node.inode, kind: .directory, permissions: 0o755, size: 0,
+                linkCount: UInt32(2 + subdirectories), uid: owner.uid, gid: owner.gid, time: time)
         case .file(let attribute):
-            return FileAttributes(inode: node.inode, kind: .regular, permissions: attribute.permissions,
-                                  size: attribute.size, uid: owner.uid, gid: owner.gid, time: time)
+            return FileAttributes(
+                inode: node.inode, kind: .regular, permissions: attribute.permissions,
+                size: attribute.size, uid: owner.uid, gid: owner.gid, time: time)
         case .symbolicLink(let target):
-            return FileAttributes(inode: node.inode, kind: .symbolicLink, permissions: 0o777,
-                                  size: UInt64(target.utf8.count), uid: owner.uid, gid: owner.gid, time: time)
+            return FileAttributes(
+                inode: node.inode, kind: .symbolicLink, permissions: 0o777,
+                size: UInt64(target.utf8.count), uid: owner.uid, gid: owner.gid, time: time)
         }
     }
 
@@ -116,7 +121,9 @@ public final class TSMFileSystem: FileSystemOperations {
 
     /// kernfs ignores size changes (so `>` truncation succeeds and `st_size` stays) and accepts
     /// timestamps; tsmfs keeps modes and owners fixed (EPERM).
-    public func setattr(_ inode: InodeNumber, changes: AttributeChanges, handle: FileHandle?) throws(Errno) -> FileAttributes {
+    public func setattr(_ inode: InodeNumber, changes: AttributeChanges, handle: FileHandle?) throws(Errno)
+        -> FileAttributes
+    {
         let node = try node(inode)
         if changes.permissions != nil || changes.uid != nil || changes.gid != nil { throw .notPermitted }
         return attributes(of: node)
@@ -156,12 +163,16 @@ public final class TSMFileSystem: FileSystemOperations {
         return try attribute(inode).read(offset: offset, count: count)
     }
 
-    public func write(_ inode: InodeNumber, handle: FileHandle, offset: Int64, data: UnsafeRawBufferPointer) throws(Errno) -> Int {
+    public func write(_ inode: InodeNumber, handle: FileHandle, offset: Int64, data: UnsafeRawBufferPointer)
+        throws(Errno) -> Int
+    {
         if let file = openFile(handle) { return try file.write(offset: offset, data: data) }
         return try attribute(inode).write(offset: offset, data: data)
     }
 
-    public func ioctl(_ inode: InodeNumber, handle: FileHandle, command: UInt32, input: UnsafeRawBufferPointer, outputSize: Int) throws(Errno) -> [UInt8] {
+    public func ioctl(
+        _ inode: InodeNumber, handle: FileHandle, command: UInt32, input: UnsafeRawBufferPointer, outputSize: Int
+    ) throws(Errno) -> [UInt8] {
         let output = try attribute(inode).ioctl(command: command, input: input, outputSize: outputSize)
         guard output.count <= outputSize else { throw .invalidArgument }
         return output
@@ -211,7 +222,9 @@ public final class TSMFileSystem: FileSystemOperations {
 
     /// mkdir in a configfs group makes an item whose attribute files exist when mkdir returns;
     /// anywhere else EPERM.
-    public func mkdir(parent: InodeNumber, name: String, permissions: UInt16, context: RequestContext) throws(Errno) -> FileAttributes {
+    public func mkdir(parent: InodeNumber, name: String, permissions: UInt16, context: RequestContext) throws(Errno)
+        -> FileAttributes
+    {
         let parentNode = try node(parent)
         guard case .group(let controller) = parentNode.content else { throw .notPermitted }
         // configfs refuses names past NAME_MAX, as every filesystem does.
@@ -247,16 +260,26 @@ public final class TSMFileSystem: FileSystemOperations {
         return removed
     }
 
-    public func mknod(parent: InodeNumber, name: String, mode: UInt32, context: RequestContext) throws(Errno) -> FileAttributes {
+    public func mknod(parent: InodeNumber, name: String, mode: UInt32, context: RequestContext) throws(Errno)
+        -> FileAttributes
+    {
         throw .permissionDenied
     }
 
-    public func create(parent: InodeNumber, name: String, permissions: UInt16, flags: OpenFlags, context: RequestContext) throws(Errno) -> (FileAttributes, OpenReply) {
+    public func create(
+        parent: InodeNumber, name: String, permissions: UInt16, flags: OpenFlags, context: RequestContext
+    ) throws(Errno) -> (FileAttributes, OpenReply) {
         throw .permissionDenied
     }
 
     public func unlink(parent: InodeNumber, name: String) throws(Errno) { throw .notPermitted }
-    public func rename(parent: InodeNumber, name: String, newParent: InodeNumber, newName: String) throws(Errno) { throw .notPermitted }
-    public func symlink(target: String, parent: InodeNumber, name: String) throws(Errno) -> FileAttributes { throw .notPermitted }
-    public func link(_ inode: InodeNumber, newParent: InodeNumber, newName: String) throws(Errno) -> FileAttributes { throw .notPermitted }
+    public func rename(parent: InodeNumber, name: String, newParent: InodeNumber, newName: String) throws(Errno) {
+        throw .notPermitted
+    }
+    public func symlink(target: String, parent: InodeNumber, name: String) throws(Errno) -> FileAttributes {
+        throw .notPermitted
+    }
+    public func link(_ inode: InodeNumber, newParent: InodeNumber, newName: String) throws(Errno) -> FileAttributes {
+        throw .notPermitted
+    }
 }

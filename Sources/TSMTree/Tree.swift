@@ -40,7 +40,8 @@ public struct Tree: Sendable {
     /// A static child (groups have none).
     public func child(of parent: InodeNumber, named name: String) -> Node? {
         guard let node = self[parent], case .directory(let children, _) = node.content,
-              let inode = children[name] else { return nil }
+            let inode = children[name]
+        else { return nil }
         return self[inode]
     }
 
@@ -85,7 +86,9 @@ public struct TreeBuilder {
 
     /// Adds a configfs group under `parent`: mkdir in it makes items through `controller`.
     @discardableResult
-    public mutating func addGroup(_ name: String, in parent: InodeNumber, _ controller: any GroupDirectory) -> InodeNumber {
+    public mutating func addGroup(_ name: String, in parent: InodeNumber, _ controller: any GroupDirectory)
+        -> InodeNumber
+    {
         add(name, in: parent, .group(controller))
     }
 

@@ -27,7 +27,9 @@ struct CertsCommand: ParsableCommand {
             throw Failure(error.description)
         }
         guard !files.isEmpty else {
-            throw Failure("--guest \(guest.name) has no certificate hierarchy; `tsmfs trust-anchor --guest \(guest.name)` prints what a verifier trusts")
+            throw Failure(
+                "--guest \(guest.name) has no certificate hierarchy; `tsmfs trust-anchor --guest \(guest.name)` prints what a verifier trusts"
+            )
         }
         do throws(CertificateFiles.Failure) {
             for path in try CertificateFiles.write(files, into: out) { print(path) }
@@ -36,4 +38,3 @@ struct CertsCommand: ParsableCommand {
         }
     }
 }
-

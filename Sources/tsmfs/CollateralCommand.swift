@@ -12,7 +12,9 @@ struct CollateralCommand: ParsableCommand {
         discussion: "\(Guests.catalogue.collateralSummaries) Verify with the root of `tsmfs trust-anchor`."
     )
 
-    @Option(help: ArgumentHelp("The guest whose collateral: \(Guests.catalogue.takers(\.collateral)) (the default).", valueName: "NAME"))
+    @Option(
+        help: ArgumentHelp(
+            "The guest whose collateral: \(Guests.catalogue.takers(\.collateral)) (the default).", valueName: "NAME"))
     var guest: GuestName?
 
     @Option(help: ArgumentHelp("The seed the mock keys and certificates derive from.", valueName: "S"))
@@ -25,7 +27,9 @@ struct CollateralCommand: ParsableCommand {
 
     func validate() throws {
         guard let definition, definition.verification.collateral else {
-            throw ValidationError("collateral is for --guest \(Guests.catalogue.takers(\.collateral)) (other guests' evidence carries its chain)")
+            throw ValidationError(
+                "collateral is for --guest \(Guests.catalogue.takers(\.collateral)) (other guests' evidence carries its chain)"
+            )
         }
     }
 

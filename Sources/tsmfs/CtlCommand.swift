@@ -22,10 +22,13 @@ struct CtlCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The mount point (or sysroot) whose default control socket to use.", valueName: "DIR"))
     var mount: String?
 
-    @Option(help: ArgumentHelp("Give up when the daemon has not answered within this many seconds.", valueName: "SECONDS"))
+    @Option(
+        help: ArgumentHelp("Give up when the daemon has not answered within this many seconds.", valueName: "SECONDS"))
     var timeout: Int = ControlClient.defaultTimeout
 
-    @Argument(help: "The request, e.g. `reboot` or `set tdx/mrconfigid 00ff...`.", completion: .custom({ CtlCompletion.candidates($0, $1, $2, providers: Guests.catalogue.plainProviders) }))
+    @Argument(
+        help: "The request, e.g. `reboot` or `set tdx/mrconfigid 00ff...`.",
+        completion: .custom({ CtlCompletion.candidates($0, $1, $2, providers: Guests.catalogue.plainProviders) }))
     var request: [String]
 
     func validate() throws {
@@ -37,7 +40,8 @@ struct CtlCommand: ParsableCommand {
     func run() throws {
         let answer: (reply: String, ok: Bool)
         do throws(ControlClient.Failure) {
-            answer = try ControlClient.request(request.joined(separator: " "), socket: socket, mount: mount, timeout: timeout)
+            answer = try ControlClient.request(
+                request.joined(separator: " "), socket: socket, mount: mount, timeout: timeout)
         } catch {
             throw Failure(error.description)
         }

@@ -8,12 +8,16 @@ import TSMGuests
 /// guest takes which option, and what each value may be, is the guests' own (their definitions):
 /// here they are only parsed and handed over as ``values``.
 struct GuestOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The guest to play: \(Guests.catalogue.list) (default: \(Guests.catalogue.defaultGuest.name)).",
-                               valueName: "NAME"))
+    @Option(
+        help: ArgumentHelp(
+            "The guest to play: \(Guests.catalogue.list) (default: \(Guests.catalogue.defaultGuest.name)).",
+            valueName: "NAME"))
     var guest: GuestName?
 
-    @Option(help: ArgumentHelp("The seed the mock attestation keys and certificates derive from (default: \(MockSeed.default)).",
-                               valueName: "S"))
+    @Option(
+        help: ArgumentHelp(
+            "The seed the mock attestation keys and certificates derive from (default: \(MockSeed.default)).",
+            valueName: "S"))
     var seed: String?
 
     @Option(name: .customLong("privlevel-floor"), help: help("--privlevel-floor")) var privlevelFloor: UInt32?
@@ -21,13 +25,22 @@ struct GuestOptions: ParsableArguments {
     @Option(name: .customLong("boot-log"), help: help("--boot-log")) var bootLog: String?
     @Option(name: .customLong("tcb-status"), help: help("--tcb-status")) var tcbStatus: TCBStatus?
     @Option(name: .customLong("tdx-module"), help: help("--tdx-module")) var tdxModule: String?
-    @Option(name: .customLong("realm-personalization"), help: help("--realm-personalization")) var realmPersonalization: String?
-    @Option(name: .customLong("cca-token-format"), help: help("--cca-token-format")) var ccaTokenFormat: CCAToken.Format?
+    @Option(name: .customLong("realm-personalization"), help: help("--realm-personalization")) var realmPersonalization:
+        String?
+    @Option(name: .customLong("cca-token-format"), help: help("--cca-token-format")) var ccaTokenFormat:
+        CCAToken.Format?
 
-    @Option(help: ArgumentHelp("Show what this Linux release shows (`tsmfs kernels` lists them), and nothing it lacks. Default: the newest modelled.", valueName: "VERSION"))
+    @Option(
+        help: ArgumentHelp(
+            "Show what this Linux release shows (`tsmfs kernels` lists them), and nothing it lacks. Default: the newest modelled.",
+            valueName: "VERSION"))
     var kernel: String?
 
-    @Flag(name: .customLong("no-unified"), help: "Leave out the RFC v2 tree at sys/kernel/tsm (tsmfs's unified view, which no release has): a release-exact image.")
+    @Flag(
+        name: .customLong("no-unified"),
+        help:
+            "Leave out the RFC v2 tree at sys/kernel/tsm (tsmfs's unified view, which no release has): a release-exact image."
+    )
     var noUnified = false
 
     /// The guest-specific options given, in the order declared above.

@@ -15,7 +15,9 @@ struct LogCommand: ParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("The sysroot a `tsmfs mount --sysroot DIR --guest tdx` serves. Default: $TSMFS_SYSROOT.", valueName: "DIR"))
+    @Option(
+        help: ArgumentHelp(
+            "The sysroot a `tsmfs mount --sysroot DIR --guest tdx` serves. Default: $TSMFS_SYSROOT.", valueName: "DIR"))
     var sysroot: String?
 
     @Flag(help: "Also print the replayed RTMRs.")

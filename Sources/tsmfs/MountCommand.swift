@@ -21,16 +21,29 @@ struct MountCommand: ParsableCommand {
     @Argument(help: "The directory to mount on; it plays /sys/kernel/tsm.")
     var mountpoint: String?
 
-    @Option(help: ArgumentHelp("Serve a guest's paths relative to / under DIR instead: sys/kernel/tsm, sys/kernel/config/tsm/report, and the merged-kernel measurements devices.", valueName: "DIR"))
+    @Option(
+        help: ArgumentHelp(
+            "Serve a guest's paths relative to / under DIR instead: sys/kernel/tsm, sys/kernel/config/tsm/report, and the merged-kernel measurements devices.",
+            valueName: "DIR"))
     var sysroot: String?
 
-    @Option(help: ArgumentHelp("What stands behind the registers: software (an in-memory model) or kernel (a real TDX or SEV-SNP guest's kernel interfaces under --kernel-root).", valueName: "KIND"))
+    @Option(
+        help: ArgumentHelp(
+            "What stands behind the registers: software (an in-memory model) or kernel (a real TDX or SEV-SNP guest's kernel interfaces under --kernel-root).",
+            valueName: "KIND"))
     var backend: BackendKind = .software
 
-    @Option(name: .customLong("kernel-root"), help: ArgumentHelp("With --backend kernel: where the kernel's files are (sys/devices/virtual/misc/tdx_guest/measurements, sys/kernel/config/tsm/report, dev/tdx_guest).", valueName: "PATH"))
+    @Option(
+        name: .customLong("kernel-root"),
+        help: ArgumentHelp(
+            "With --backend kernel: where the kernel's files are (sys/devices/virtual/misc/tdx_guest/measurements, sys/kernel/config/tsm/report, dev/tdx_guest).",
+            valueName: "PATH"))
     var kernelRoot: String = "/"
 
-    @Option(help: ArgumentHelp("The control socket for `tsmfs ctl`, an absolute path (default: NAME-HASH.sock for the mount point's absolute path, in /run/tsmfs as root, else $XDG_RUNTIME_DIR/tsmfs or /tmp/tsmfs-UID).", valueName: "PATH"))
+    @Option(
+        help: ArgumentHelp(
+            "The control socket for `tsmfs ctl`, an absolute path (default: NAME-HASH.sock for the mount point's absolute path, in /run/tsmfs as root, else $XDG_RUNTIME_DIR/tsmfs or /tmp/tsmfs-UID).",
+            valueName: "PATH"))
     var control: String?
 
     @OptionGroup var daemonOptions: DaemonOptions
@@ -55,7 +68,9 @@ struct MountCommand: ParsableCommand {
         }
     }
 
-    @Flag(name: .customLong("allow-other"), help: "Let other users see the mount (needs root, or user_allow_other in /etc/fuse.conf).")
+    @Flag(
+        name: .customLong("allow-other"),
+        help: "Let other users see the mount (needs root, or user_allow_other in /etc/fuse.conf).")
     var allowOther = false
 
     func run() throws {
@@ -80,10 +95,12 @@ struct MountCommand: ParsableCommand {
             }
         }
         let source: DaemonSpec.Source = backend == .kernel ? .kernel : sysroot == nil ? .plain : .sysroot
-        var spec = daemonOptions.spec(source, mountpoint: mountpoint ?? sysroot ?? "", guest: guestOptions,
-                                      providers: providerOptions, defaultLevel: .notice)
+        var spec = daemonOptions.spec(
+            source, mountpoint: mountpoint ?? sysroot ?? "", guest: guestOptions,
+            providers: providerOptions, defaultLevel: .notice)
         spec.kernelRoot = kernelRoot
-        spec.daemon = DaemonConfiguration(allowOther: allowOther, pageCache: daemonOptions.pageCache, controlSocket: control)
+        spec.daemon = DaemonConfiguration(
+            allowOther: allowOther, pageCache: daemonOptions.pageCache, controlSocket: control)
         return spec
     }
 }

@@ -16,7 +16,10 @@ struct PCCSCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where to listen.", valueName: "ADDR:PORT"))
     var listen: String = "127.0.0.1:8081"
 
-    @Option(name: .customLong("tcb-status"), help: ArgumentHelp("The TCB status of the platform whose PCK certificate /pckcert serves.", valueName: "STATUS"))
+    @Option(
+        name: .customLong("tcb-status"),
+        help: ArgumentHelp("The TCB status of the platform whose PCK certificate /pckcert serves.", valueName: "STATUS")
+    )
     var tcbStatus: TCBStatus = .upToDate
 
     func run() throws {

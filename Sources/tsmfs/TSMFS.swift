@@ -16,22 +16,34 @@ struct TSMFS: ParsableCommand {
             attestation software can be developed and tested on any Linux host with cat, xxd and dd.
             """,
         version: version,
-        subcommands: [MountCommand.self, ExecCommand.self, CtlCommand.self, LogCommand.self, ProvidersCommand.self, KernelsCommand.self, TrustAnchorCommand.self, CertsCommand.self, KDSCommand.self, VerifyCommand.self, CollateralCommand.self, PCCSCommand.self]
+        subcommands: [
+            MountCommand.self, ExecCommand.self, CtlCommand.self, LogCommand.self, ProvidersCommand.self,
+            KernelsCommand.self, TrustAnchorCommand.self, CertsCommand.self, KDSCommand.self, VerifyCommand.self,
+            CollateralCommand.self, PCCSCommand.self,
+        ]
     )
 }
 
 /// Options every command that picks providers shares.
 struct ProviderOptions: ParsableArguments {
-    @Option(name: .customLong("provider"), help: ArgumentHelp("Only this provider (repeatable). Default: every built-in and configured provider.", valueName: "NAME"))
+    @Option(
+        name: .customLong("provider"),
+        help: ArgumentHelp(
+            "Only this provider (repeatable). Default: every built-in and configured provider.", valueName: "NAME"))
     var providers: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("A JSON file of provider tables; a provider named like a built-in one replaces it.", valueName: "FILE"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A JSON file of provider tables; a provider named like a built-in one replaces it.", valueName: "FILE"))
     var config: String?
 
     /// The providers these options select among `defaults` and the configured ones.
     func descriptors(defaults: [ProviderDescriptor] = Guests.catalogue.plainProviders)
-        throws(ProviderSelection.Failure) -> [ProviderDescriptor] {
-        try ProviderSelection.descriptors(named: providers, config: config, defaults: defaults,
-                                          catalogue: Guests.catalogue.providerCatalogue)
+        throws(ProviderSelection.Failure) -> [ProviderDescriptor]
+    {
+        try ProviderSelection.descriptors(
+            named: providers, config: config, defaults: defaults,
+            catalogue: Guests.catalogue.providerCatalogue)
     }
 }

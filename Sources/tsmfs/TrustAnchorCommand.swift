@@ -6,7 +6,8 @@ import TSMGuests
 struct TrustAnchorCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trust-anchor",
-        abstract: "Print the mock attestation root certificate (PEM) that tsmfs evidence chains to, or the CCA platform key.",
+        abstract:
+            "Print the mock attestation root certificate (PEM) that tsmfs evidence chains to, or the CCA platform key.",
         discussion: """
             \(Guests.catalogue.trustAnchorSummaries) Keys and certificates derive from --seed alone, so the \
             same seed prints the same anchor in every process and on every machine.

@@ -9,7 +9,8 @@ import TSMEvidence
 struct VerifyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Verify a TDX quote, a SEV-SNP report or a CCA token and print its registers and report data as JSON.",
+        abstract:
+            "Verify a TDX quote, a SEV-SNP report or a CCA token and print its registers and report data as JSON.",
         discussion: """
             \(Guests.catalogue.verificationSummaries) The anchor is the mock root \
             of --seed (default "tsmfs") unless --trust-anchor names a PEM file (for cca: the CPAK public key). Exits 0 only if every \
@@ -29,13 +30,21 @@ struct VerifyCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Trust the mock root derived from this seed.", valueName: "S"))
     var seed: String?
 
-    @Option(name: .customLong("report-data"), help: ArgumentHelp("Also require the evidence's report data to be these bytes (hex, up to 64 bytes, zero-padded to 64): the nonce the relying party sent.", valueName: "HEX"))
+    @Option(
+        name: .customLong("report-data"),
+        help: ArgumentHelp(
+            "Also require the evidence's report data to be these bytes (hex, up to 64 bytes, zero-padded to 64): the nonce the relying party sent.",
+            valueName: "HEX"))
     var reportData: String?
 
-    @Option(name: .customLong("trust-anchor"), help: ArgumentHelp("Trust this root certificate instead (PEM).", valueName: "PEM-FILE"))
+    @Option(
+        name: .customLong("trust-anchor"),
+        help: ArgumentHelp("Trust this root certificate instead (PEM).", valueName: "PEM-FILE"))
     var trustAnchor: String?
 
-    @Option(help: ArgumentHelp("TDX: the collateral to check the quote's TCB with (QuoteCollateralV3 JSON).", valueName: "FILE"))
+    @Option(
+        help: ArgumentHelp(
+            "TDX: the collateral to check the quote's TCB with (QuoteCollateralV3 JSON).", valueName: "FILE"))
     var collateral: String?
 
     func validate() throws {
@@ -55,15 +64,19 @@ struct VerifyCommand: ParsableCommand {
             }
         }
         if !inputs.auxblob, auxblob != nil {
-            throw ValidationError("a \(guest.definition.name) outblob carries what it needs; --auxblob is for \(Guests.catalogue.takers(\.auxblob))")
+            throw ValidationError(
+                "a \(guest.definition.name) outblob carries what it needs; --auxblob is for \(Guests.catalogue.takers(\.auxblob))"
+            )
         }
     }
 
     func run() throws {
         let files = VerifyFiles(evidence: file, auxblob: auxblob, trustAnchor: trustAnchor, collateral: collateral)
         do throws(EvidenceCheck.Failure) {
-            print(try EvidenceCheck.run(files: files, guest: guest.definition, seed: seed ?? MockSeed.default,
-                                        reportData: reportData.flatMap { Hex.decode($0) }), terminator: "")
+            print(
+                try EvidenceCheck.run(
+                    files: files, guest: guest.definition, seed: seed ?? MockSeed.default,
+                    reportData: reportData.flatMap { Hex.decode($0) }), terminator: "")
         } catch {
             throw Failure(error.description)
         }

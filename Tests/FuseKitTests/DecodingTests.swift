@@ -29,15 +29,21 @@ struct DecodingTests {
     }
 
     @Test func statCarriesKindPermissionsAndTimes() {
-        let attributes = FileAttributes(inode: InodeNumber(42), kind: .directory, permissions: 0o170755, size: 0,
-                                        linkCount: 3, uid: 7, gid: 8, time: 1_700_000_000)
+        let attributes = FileAttributes(
+            inode: InodeNumber(42), kind: .directory, permissions: 0o170755, size: 0,
+            linkCount: 3, uid: 7, gid: 8, time: 1_700_000_000)
         let st = makeStat(attributes)
         #expect(st.st_ino == 42)
         #expect(st.st_mode == 0o040755)
         #expect(st.st_nlink == 3 && st.st_uid == 7 && st.st_gid == 8)
-        #expect(st.st_mtim.tv_sec == 1_700_000_000 && st.st_atim.tv_sec == 1_700_000_000 && st.st_ctim.tv_sec == 1_700_000_000)
-        #expect(makeStat(FileAttributes(inode: .root, kind: .symbolicLink, permissions: 0o777, size: 4)).st_mode == 0o120777)
-        #expect(makeStat(FileAttributes(inode: .root, kind: .regular, permissions: 0o644, size: .max)).st_size == Int.max)
+        #expect(
+            st.st_mtim.tv_sec == 1_700_000_000 && st.st_atim.tv_sec == 1_700_000_000
+                && st.st_ctim.tv_sec == 1_700_000_000)
+        #expect(
+            makeStat(FileAttributes(inode: .root, kind: .symbolicLink, permissions: 0o777, size: 4)).st_mode == 0o120777
+        )
+        #expect(
+            makeStat(FileAttributes(inode: .root, kind: .regular, permissions: 0o644, size: .max)).st_size == Int.max)
     }
 
     @Test func entryAndFileInfoCarryTheReply() {
@@ -45,7 +51,8 @@ struct DecodingTests {
         let entry = makeEntry(attributes, timeout: 2.5)
         #expect(entry.ino == 9 && entry.generation == 1 && entry.attr.st_size == 48)
         #expect(entry.attr_timeout == 2.5 && entry.entry_timeout == 2.5)
-        let info = makeFileInfo(OpenReply(handle: FileHandle(rawValue: 77), directIO: true, nonSeekable: false, noFlush: true))
+        let info = makeFileInfo(
+            OpenReply(handle: FileHandle(rawValue: 77), directIO: true, nonSeekable: false, noFlush: true))
         #expect(info.fh == 77)
         #expect(info.direct_io == 1 && info.keep_cache == 0 && info.nonseekable == 0 && info.noflush == 1)
         let cached = makeFileInfo(OpenReply(noFlush: true, keepCache: true))

@@ -21,7 +21,8 @@ private func unpack(_ bytes: [UInt8]) -> [Dirent]? {
         let length = Int(integer(at + 16, 4))
         guard at + 24 + length <= bytes.count else { return nil }
         let name = String(decoding: bytes[(at + 24)..<(at + 24 + length)], as: UTF8.self)
-        entries.append(Dirent(inode: integer(at, 8), offset: integer(at + 8, 8), type: UInt32(integer(at + 20, 4)), name: name))
+        entries.append(
+            Dirent(inode: integer(at, 8), offset: integer(at + 8, 8), type: UInt32(integer(at + 20, 4)), name: name))
         at += (24 + length + 7) & ~7
     }
     return entries
@@ -40,12 +41,13 @@ struct DirectoryPackingTests {
         let packed = packDirectory(entries, offset: 0, size: 4096)
         // 32 + 32 + 40 (24 + 9 padded) + 32 bytes.
         #expect(packed.count == 136)
-        #expect(unpack(packed) == [
-            Dirent(inode: 1, offset: 1, type: 4, name: "."),
-            Dirent(inode: 1, offset: 2, type: 4, name: ".."),
-            Dirent(inode: 5, offset: 3, type: 8, name: "hash_algo"),
-            Dirent(inode: 6, offset: 4, type: 10, name: "link"),
-        ])
+        #expect(
+            unpack(packed) == [
+                Dirent(inode: 1, offset: 1, type: 4, name: "."),
+                Dirent(inode: 1, offset: 2, type: 4, name: ".."),
+                Dirent(inode: 5, offset: 3, type: 8, name: "hash_algo"),
+                Dirent(inode: 6, offset: 4, type: 10, name: "link"),
+            ])
     }
 
     @Test func aFullBufferStopsBeforeTheEntryThatDoesNotFit() {

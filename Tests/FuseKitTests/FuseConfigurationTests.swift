@@ -30,30 +30,38 @@ import Testing
         #expect(configuration.skippedLines.isEmpty)
     }
 
-    @Test(arguments: ["user_allow_other\n", "  user_allow_other\t\n", "user_allow_other # allow it\n",
-                      "\tuser_allow_other\r\n", "# first\n\nuser_allow_other\n"])
+    @Test(arguments: [
+        "user_allow_other\n", "  user_allow_other\t\n", "user_allow_other # allow it\n",
+        "\tuser_allow_other\r\n", "# first\n\nuser_allow_other\n",
+    ])
     func userAllowOtherIsRead(text: String) {
         #expect(FuseConfiguration(parsing: text).userAllowOther)
     }
 
-    @Test(arguments: ["user_allow_other", "user_allow_others\n", "user_allow_other=1\n", "user_allow_other yes\n",
-                      "#user_allow_other\n", "USER_ALLOW_OTHER\n", "user allow other\n"])
+    @Test(arguments: [
+        "user_allow_other", "user_allow_others\n", "user_allow_other=1\n", "user_allow_other yes\n",
+        "#user_allow_other\n", "USER_ALLOW_OTHER\n", "user allow other\n",
+    ])
     func userAllowOtherIsNotRead(text: String) {
         #expect(!FuseConfiguration(parsing: text).userAllowOther)
     }
 
-    @Test(arguments: [("mount_max = 5\n", 5), ("mount_max=7\n", 7), ("  mount_max   =\t12  # twelve\n", 12),
-                      ("mount_max = 0x10\n", 16), ("mount_max = 010\n", 8), ("mount_max = -3\n", -3),
-                      ("mount_max = +9\n", 9), ("mount_max = 42abc\n", 42), ("mount_max = 1\nmount_max = 2\n", 2),
-                      ("mount_max = 2147483647\n", Int32.max)])
+    @Test(arguments: [
+        ("mount_max = 5\n", 5), ("mount_max=7\n", 7), ("  mount_max   =\t12  # twelve\n", 12),
+        ("mount_max = 0x10\n", 16), ("mount_max = 010\n", 8), ("mount_max = -3\n", -3),
+        ("mount_max = +9\n", 9), ("mount_max = 42abc\n", 42), ("mount_max = 1\nmount_max = 2\n", 2),
+        ("mount_max = 2147483647\n", Int32.max),
+    ])
     func mountMaxIsRead(text: String, value: Int32) {
         let configuration = FuseConfiguration(parsing: text)
         #expect(configuration.mountMax == value)
         #expect(configuration.skippedLines.isEmpty)
     }
 
-    @Test(arguments: ["mount_max\n", "mount_max =\n", "mount_max = x\n", "mount_max: 5\n", "mount_max = 2147483648\n",
-                      "mountmax = 5\n"])
+    @Test(arguments: [
+        "mount_max\n", "mount_max =\n", "mount_max = x\n", "mount_max: 5\n", "mount_max = 2147483648\n",
+        "mountmax = 5\n",
+    ])
     func malformedMountMaxIsSkipped(text: String) {
         let configuration = FuseConfiguration(parsing: text)
         #expect(configuration.mountMax == 1000)
@@ -94,7 +102,8 @@ import Testing
         let bytes = Array(filler) + Array("user_allow_other\n".utf8)
         #expect(bytes.count > FuseConfiguration.sizeLimit)
         #expect(!FuseConfiguration(parsing: bytes).userAllowOther)
-        #expect(FuseConfiguration(parsing: Array(filler.prefix(9 * 111)) + Array("user_allow_other\n".utf8)).userAllowOther)
+        #expect(
+            FuseConfiguration(parsing: Array(filler.prefix(9 * 111)) + Array("user_allow_other\n".utf8)).userAllowOther)
     }
 
     @Test func readsAFileAndTreatsAMissingOneAsDefaults() throws {

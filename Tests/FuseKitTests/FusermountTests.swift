@@ -34,8 +34,9 @@ struct FusermountTests {
     }
 
     @Test func optionsJoinAndACommaIsRefused() throws {
-        #expect(try Fusermount.optionString(["fsname=tsmfs", "default_permissions", "max_read=4096"])
-            == "fsname=tsmfs,default_permissions,max_read=4096")
+        #expect(
+            try Fusermount.optionString(["fsname=tsmfs", "default_permissions", "max_read=4096"])
+                == "fsname=tsmfs,default_permissions,max_read=4096")
         #expect(throws: FuseError.badMountOption("fsname=a,allow_other")) {
             try Fusermount.optionString(["fsname=a,allow_other"])
         }
@@ -74,10 +75,17 @@ struct FusermountTests {
     }
 
     @Test func aHelperThatExitsWithoutSendingIsReportedWithItsStatus() {
-        #expect(throws: FuseError.fusermountFailed(path: "/nonexistent-mp", reason: "it exited with status 1 without sending a descriptor; its message, if any, is above")) {
+        #expect(
+            throws: FuseError.fusermountFailed(
+                path: "/nonexistent-mp",
+                reason: "it exited with status 1 without sending a descriptor; its message, if any, is above")
+        ) {
             _ = try Fusermount.mount("/nonexistent-mp", options: ["fsname=t"], executable: "/bin/false")
         }
-        #expect(throws: FuseError.fusermountFailed(path: "/nonexistent-mp", reason: "cannot run /nonexistent/fusermount3: No such file or directory")) {
+        #expect(
+            throws: FuseError.fusermountFailed(
+                path: "/nonexistent-mp", reason: "cannot run /nonexistent/fusermount3: No such file or directory")
+        ) {
             _ = try Fusermount.mount("/nonexistent-mp", options: ["fsname=t"], executable: "/nonexistent/fusermount3")
         }
     }

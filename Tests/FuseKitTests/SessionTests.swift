@@ -7,7 +7,9 @@ import Testing
 private final class EmptyFileSystem: FileSystemOperations {
     func lookup(parent: InodeNumber, name: String) throws(Errno) -> FileAttributes { throw .noSuchFileOrDirectory }
     func getattr(_ inode: InodeNumber) throws(Errno) -> FileAttributes { throw .noSuchFileOrDirectory }
-    func open(_ inode: InodeNumber, flags: OpenFlags, context: RequestContext) throws(Errno) -> OpenReply { throw .noSuchFileOrDirectory }
+    func open(_ inode: InodeNumber, flags: OpenFlags, context: RequestContext) throws(Errno) -> OpenReply {
+        throw .noSuchFileOrDirectory
+    }
     func read(_ inode: InodeNumber, handle: FileHandle, offset: Int64, count: Int) throws(Errno) -> [UInt8] { [] }
     func readdir(_ inode: InodeNumber, handle: FileHandle) throws(Errno) -> [DirectoryEntry] { [] }
 }

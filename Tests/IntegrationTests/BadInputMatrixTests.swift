@@ -30,7 +30,9 @@ final class BadInputMatrixTests {
 
     var files: [ExpectedFile] { RFCv2Conformance.builtinFiles }
     var hashAlgoFiles: [(path: String, name: String)] {
-        files.compactMap { file in file.hash.map { ((file.path as NSString).deletingLastPathComponent + "/hash_algo", $0) } }
+        files.compactMap { file in
+            file.hash.map { ((file.path as NSString).deletingLastPathComponent + "/hash_algo", $0) }
+        }
     }
     var directories: [String] {
         let registers = files.compactMap { $0.hash == nil ? nil : ($0.path as NSString).deletingLastPathComponent }
@@ -51,7 +53,9 @@ final class BadInputMatrixTests {
         for file in files where provider.isEmpty || file.path.hasPrefix(provider + "/") {
             verifiedReads += 1
             let value = Sys.readFile(path(file.path))
-            #expect(value.value == model.expected(file.path), "after \(label): \(file.path) is \(value.value.map(hex) ?? "\(value)")")
+            #expect(
+                value.value == model.expected(file.path),
+                "after \(label): \(file.path) is \(value.value.map(hex) ?? "\(value)")")
         }
         for (algo, name) in hashAlgoFiles where provider.isEmpty || algo.hasPrefix(provider + "/") {
             verifiedReads += 1
@@ -101,8 +105,9 @@ final class BadInputMatrixTests {
         for (algo, name) in hashAlgoFiles { hashAlgo(algo, name) }
         for directory in directories { directoryCases(directory) }
 
-        print("bad-input matrix: \(cases) cases over \(files.count) value files, \(hashAlgoFiles.count) hash_algo files, "
-              + "\(directories.count) directories; \(verifiedReads) read-backs")
+        print(
+            "bad-input matrix: \(cases) cases over \(files.count) value files, \(hashAlgoFiles.count) hash_algo files, "
+                + "\(directories.count) directories; \(verifiedReads) read-backs")
         #expect(cases > 1500)
         #expect(files.filter { $0.write != .none }.count == 11)
         // Everything the matrix wrote is still there at the end, live registers included.
@@ -113,14 +118,17 @@ final class BadInputMatrixTests {
     func reads(_ file: ExpectedFile) {
         for offset in Self.offsets(file.size) {
             for count in Self.sizes(file.size) {
-                let observed = withOpen(file.path, O_RDONLY) { fd in [Outcome(Sys.pread(fd, count: count, offset: offset))] }
+                let observed = withOpen(file.path, O_RDONLY) { fd in
+                    [Outcome(Sys.pread(fd, count: count, offset: offset))]
+                }
                 let expected = SysfsRules.read(count: count, offset: offset, value: model.expected(file.path))
                 check("pread \(count) at \(offset)", file.path, observed: observed, expected: [.ok, .read(expected)])
             }
         }
-        check("write through an O_RDONLY descriptor", file.path,
-              observed: withOpen(file.path, O_RDONLY) { fd in [Outcome(Sys.pwrite(fd, payload(file.size)))] },
-              expected: [.ok, .failed(.EBADF)])
+        check(
+            "write through an O_RDONLY descriptor", file.path,
+            observed: withOpen(file.path, O_RDONLY) { fd in [Outcome(Sys.pwrite(fd, payload(file.size)))] },
+            expected: [.ok, .failed(.EBADF)])
     }
 
     /// Opening a 0444 file for writing fails with EACCES, root included, whatever the other flags.
@@ -131,7 +139,9 @@ final class BadInputMatrixTests {
             ("O_RDWR|O_APPEND", O_RDWR | O_APPEND), ("O_WRONLY|O_CREAT", O_WRONLY | O_CREAT),
         ]
         for (label, flag) in flags {
-            check("open \(label)", file.path, observed: withOpen(file.path, flag) { _ in [] }, expected: [.failed(.EACCES)])
+            check(
+                "open \(label)", file.path, observed: withOpen(file.path, flag) { _ in [] },
+                expected: [.failed(.EACCES)])
         }
     }
 
@@ -151,80 +161,109 @@ final class BadInputMatrixTests {
         // write() moves the file position: the second whole write lands at `size` (EFBIG), as a
         // shell loop retrying the rest of a long line does.
         var data = payload(size)
-        var observed = withOpen(file.path, O_WRONLY) { fd in [Outcome(Sys.write(fd, data)), Outcome(Sys.write(fd, data))] }
+        var observed = withOpen(file.path, O_WRONLY) { fd in
+            [Outcome(Sys.write(fd, data)), Outcome(Sys.write(fd, data))]
+        }
         if observed.dropFirst().first == .wrote(size) { model.apply(file, data) }
-        check("write() twice on one descriptor", file.path, observed: observed, expected: [.ok, .wrote(size), .failed(.EFBIG)])
+        check(
+            "write() twice on one descriptor", file.path, observed: observed,
+            expected: [.ok, .wrote(size), .failed(.EFBIG)])
 
         // A long line through write(): the first `size` bytes, then EFBIG for the rest.
         data = payload(size + 17)
-        observed = withOpen(file.path, O_WRONLY) { fd in [Outcome(Sys.write(fd, data)), Outcome(Sys.write(fd, Array(data[size...])))] }
+        observed = withOpen(file.path, O_WRONLY) { fd in
+            [Outcome(Sys.write(fd, data)), Outcome(Sys.write(fd, Array(data[size...])))]
+        }
         if observed.dropFirst().first == .wrote(size) { model.apply(file, data) }
-        check("write() of size+17, then the rest", file.path, observed: observed, expected: [.ok, .wrote(size), .failed(.EFBIG)])
+        check(
+            "write() of size+17, then the rest", file.path, observed: observed,
+            expected: [.ok, .wrote(size), .failed(.EFBIG)])
 
         // O_APPEND is ignored: the first write acts at offset 0, the next one at `size`.
         for (label, flags) in [("O_WRONLY|O_APPEND", O_WRONLY | O_APPEND), ("O_RDWR|O_APPEND", O_RDWR | O_APPEND)] {
             data = payload(size)
             observed = withOpen(file.path, flags) { fd in [Outcome(Sys.write(fd, data)), Outcome(Sys.write(fd, data))] }
             if observed.dropFirst().first == .wrote(size) { model.apply(file, data) }
-            check("\(label): write() twice", file.path, observed: observed, expected: [.ok, .wrote(size), .failed(.EFBIG)])
+            check(
+                "\(label): write() twice", file.path, observed: observed,
+                expected: [.ok, .wrote(size), .failed(.EFBIG)])
         }
         data = payload(size + 1)
         observed = withOpen(file.path, O_WRONLY | O_APPEND) { fd in [Outcome(Sys.write(fd, data))] }
         if observed == [.ok, .wrote(size)] { model.apply(file, data) }
         check("O_APPEND: write() of size+1", file.path, observed: observed, expected: [.ok, .wrote(size)])
         for bad in [1, size - 1] {
-            check("O_APPEND: write() of \(bad)", file.path,
-                  observed: withOpen(file.path, O_WRONLY | O_APPEND) { fd in [Outcome(Sys.write(fd, payload(bad)))] },
-                  expected: [.ok, .failed(.EINVAL)])
+            check(
+                "O_APPEND: write() of \(bad)", file.path,
+                observed: withOpen(file.path, O_WRONLY | O_APPEND) { fd in [Outcome(Sys.write(fd, payload(bad)))] },
+                expected: [.ok, .failed(.EINVAL)])
         }
 
         // O_TRUNC (shell `>`): accepted, truncates nothing; a write after it is an ordinary write.
-        check("open O_WRONLY|O_TRUNC, no write", file.path,
-              observed: withOpen(file.path, O_WRONLY | O_TRUNC) { _ in [Outcome.size(of: path(file.path))] },
-              expected: [.ok, .size(size)])
+        check(
+            "open O_WRONLY|O_TRUNC, no write", file.path,
+            observed: withOpen(file.path, O_WRONLY | O_TRUNC) { _ in [Outcome.size(of: path(file.path))] },
+            expected: [.ok, .size(size)])
         data = payload(size)
         observed = withOpen(file.path, O_WRONLY | O_TRUNC) { fd in [Outcome(Sys.write(fd, data))] }
         if observed == [.ok, .wrote(size)] { model.apply(file, data) }
         check("open O_WRONLY|O_TRUNC, write", file.path, observed: observed, expected: [.ok, .wrote(size)])
-        check("open O_WRONLY|O_TRUNC, short write", file.path,
-              observed: withOpen(file.path, O_WRONLY | O_TRUNC) { fd in [Outcome(Sys.write(fd, payload(size - 1)))] },
-              expected: [.ok, .failed(.EINVAL)])
+        check(
+            "open O_WRONLY|O_TRUNC, short write", file.path,
+            observed: withOpen(file.path, O_WRONLY | O_TRUNC) { fd in [Outcome(Sys.write(fd, payload(size - 1)))] },
+            expected: [.ok, .failed(.EINVAL)])
         for length in [0, 1, size * 2] {
-            check("ftruncate \(length)", file.path,
-                  observed: withOpen(file.path, O_WRONLY) { fd in
-                      [Outcome(status: ftruncate(fd, off_t(length))), Outcome.size(of: path(file.path))]
-                  },
-                  expected: [.ok, .ok, .size(size)])
+            check(
+                "ftruncate \(length)", file.path,
+                observed: withOpen(file.path, O_WRONLY) { fd in
+                    [Outcome(status: ftruncate(fd, off_t(length))), Outcome.size(of: path(file.path))]
+                },
+                expected: [.ok, .ok, .size(size)])
         }
 
         // O_RDWR: a write and a read on one descriptor; direct I/O shows the new value at once.
         data = payload(size)
         var after = model
         after.apply(file, data)
-        observed = withOpen(file.path, O_RDWR) { fd in [Outcome(Sys.pwrite(fd, data)), Outcome(Sys.pread(fd, count: 4096))] }
+        observed = withOpen(file.path, O_RDWR) { fd in
+            [Outcome(Sys.pwrite(fd, data)), Outcome(Sys.pread(fd, count: 4096))]
+        }
         if observed.dropFirst().first == .wrote(size) { model = after }
-        check("O_RDWR: pwrite then pread", file.path, observed: observed, expected: [.ok, .wrote(size), .read(after.expected(file.path))])
-        check("O_RDWR: bad pwrite then pread", file.path,
-              observed: withOpen(file.path, O_RDWR) { fd in [Outcome(Sys.pwrite(fd, payload(size), offset: 1)), Outcome(Sys.pread(fd, count: 4096))] },
-              expected: [.ok, .failed(.EINVAL), .read(model.expected(file.path))])
-        check("read through an O_WRONLY descriptor", file.path,
-              observed: withOpen(file.path, O_WRONLY) { fd in [Outcome(Sys.pread(fd, count: size))] },
-              expected: [.ok, .failed(.EBADF)])
+        check(
+            "O_RDWR: pwrite then pread", file.path, observed: observed,
+            expected: [.ok, .wrote(size), .read(after.expected(file.path))])
+        check(
+            "O_RDWR: bad pwrite then pread", file.path,
+            observed: withOpen(file.path, O_RDWR) { fd in
+                [Outcome(Sys.pwrite(fd, payload(size), offset: 1)), Outcome(Sys.pread(fd, count: 4096))]
+            },
+            expected: [.ok, .failed(.EINVAL), .read(model.expected(file.path))])
+        check(
+            "read through an O_WRONLY descriptor", file.path,
+            observed: withOpen(file.path, O_WRONLY) { fd in [Outcome(Sys.pread(fd, count: size))] },
+            expected: [.ok, .failed(.EBADF)])
     }
 
     /// `hash_algo`: 0444 text, the name without a newline, EOF after it; never writable.
     func hashAlgo(_ relative: String, _ name: String) {
         let text = Array(name.utf8)
-        for (label, flag) in [("O_WRONLY", O_WRONLY), ("O_RDWR", O_RDWR), ("O_WRONLY|O_TRUNC", O_WRONLY | O_TRUNC), ("O_WRONLY|O_APPEND", O_WRONLY | O_APPEND)] {
-            check("open \(label)", relative, observed: withOpen(relative, flag) { _ in [] }, expected: [.failed(.EACCES)])
+        for (label, flag) in [
+            ("O_WRONLY", O_WRONLY), ("O_RDWR", O_RDWR), ("O_WRONLY|O_TRUNC", O_WRONLY | O_TRUNC),
+            ("O_WRONLY|O_APPEND", O_WRONLY | O_APPEND),
+        ] {
+            check(
+                "open \(label)", relative, observed: withOpen(relative, flag) { _ in [] }, expected: [.failed(.EACCES)])
         }
         for offset: Int64 in [0, 1, Int64(text.count - 1), Int64(text.count), 4095, 4096, 1 << 40] {
             for count in [0, 1, 4096, 65536] {
                 let start = min(Int(min(offset, Int64(text.count))), text.count)
                 let expected = count == 0 ? [] : Array(text[start..<min(text.count, start + count)])
-                check("pread \(count) at \(offset)", relative,
-                      observed: withOpen(relative, O_RDONLY) { fd in [Outcome(Sys.pread(fd, count: count, offset: offset))] },
-                      expected: [.ok, .read(expected)])
+                check(
+                    "pread \(count) at \(offset)", relative,
+                    observed: withOpen(relative, O_RDONLY) { fd in
+                        [Outcome(Sys.pread(fd, count: count, offset: offset))]
+                    },
+                    expected: [.ok, .read(expected)])
             }
         }
         fileStructure(relative)
@@ -234,30 +273,56 @@ final class BadInputMatrixTests {
     func fileStructure(_ relative: String) {
         let directory = (relative as NSString).deletingLastPathComponent
         check("unlink", relative, observed: Outcome(status: unlink(path(relative))), expected: .failed(.EPERM))
-        check("rename", relative, observed: Outcome(status: rename(path(relative), path(directory + "/renamed"))), expected: .failed(.EPERM))
+        check(
+            "rename", relative, observed: Outcome(status: rename(path(relative), path(directory + "/renamed"))),
+            expected: .failed(.EPERM))
         // Over an existing file: the sibling of a directory register's file, else a file elsewhere.
-        let other = relative.hasSuffix("/digest") ? directory + "/hash_algo"
+        let other =
+            relative.hasSuffix("/digest")
+            ? directory + "/hash_algo"
             : relative.hasSuffix("/hash_algo") ? directory + "/digest" : "tdx/rtmr0/digest"
-        check("rename over \(other)", relative, observed: Outcome(status: rename(path(relative), path(other))), expected: .failed(.EPERM))
-        check("link", relative, observed: Outcome(status: link(path(relative), path(directory + "/hardlink"))), expected: .failed(.EPERM))
-        check("open O_DIRECTORY", relative, observed: withOpen(relative, O_RDONLY | O_DIRECTORY) { _ in [] }, expected: [.failed(.ENOTDIR)])
+        check(
+            "rename over \(other)", relative, observed: Outcome(status: rename(path(relative), path(other))),
+            expected: .failed(.EPERM))
+        check(
+            "link", relative, observed: Outcome(status: link(path(relative), path(directory + "/hardlink"))),
+            expected: .failed(.EPERM))
+        check(
+            "open O_DIRECTORY", relative, observed: withOpen(relative, O_RDONLY | O_DIRECTORY) { _ in [] },
+            expected: [.failed(.ENOTDIR)])
     }
 
     /// Directories: EISDIR for writing; nothing can be made, removed or renamed in or as them.
     func directoryCases(_ relative: String) {
         let label = relative.isEmpty ? "/" : relative
-        for (name, flag) in [("O_WRONLY", O_WRONLY), ("O_RDWR", O_RDWR), ("O_WRONLY|O_TRUNC", O_WRONLY | O_TRUNC), ("O_WRONLY|O_APPEND", O_WRONLY | O_APPEND)] {
+        for (name, flag) in [
+            ("O_WRONLY", O_WRONLY), ("O_RDWR", O_RDWR), ("O_WRONLY|O_TRUNC", O_WRONLY | O_TRUNC),
+            ("O_WRONLY|O_APPEND", O_WRONLY | O_APPEND),
+        ] {
             check("open \(name)", label, observed: withOpen(relative, flag) { _ in [] }, expected: [.failed(.EISDIR)])
         }
-        check("open O_RDONLY|O_DIRECTORY", label, observed: withOpen(relative, O_RDONLY | O_DIRECTORY) { _ in [] }, expected: [.ok])
+        check(
+            "open O_RDONLY|O_DIRECTORY", label, observed: withOpen(relative, O_RDONLY | O_DIRECTORY) { _ in [] },
+            expected: [.ok])
         let inside = relative.isEmpty ? "" : relative + "/"
-        check("mkdir", label, observed: Outcome(status: mkdir(path(inside + "newdir"), 0o755)), expected: .failed(.EPERM))
-        check("create", label, observed: withOpen(inside + "newfile", O_WRONLY | O_CREAT) { _ in [] }, expected: [.failed(.EACCES)])
-        check("create O_EXCL", label, observed: withOpen(inside + "newfile", O_RDWR | O_CREAT | O_EXCL) { _ in [] }, expected: [.failed(.EACCES)])
-        check("mknod fifo", label, observed: Outcome(status: mknod(path(inside + "fifo"), S_IFIFO | 0o600, 0)), expected: .failed(.EACCES))
-        check("symlink", label, observed: Outcome(status: symlink("digest", path(inside + "symlink"))), expected: .failed(.EPERM))
+        check(
+            "mkdir", label, observed: Outcome(status: mkdir(path(inside + "newdir"), 0o755)), expected: .failed(.EPERM))
+        check(
+            "create", label, observed: withOpen(inside + "newfile", O_WRONLY | O_CREAT) { _ in [] },
+            expected: [.failed(.EACCES)])
+        check(
+            "create O_EXCL", label, observed: withOpen(inside + "newfile", O_RDWR | O_CREAT | O_EXCL) { _ in [] },
+            expected: [.failed(.EACCES)])
+        check(
+            "mknod fifo", label, observed: Outcome(status: mknod(path(inside + "fifo"), S_IFIFO | 0o600, 0)),
+            expected: .failed(.EACCES))
+        check(
+            "symlink", label, observed: Outcome(status: symlink("digest", path(inside + "symlink"))),
+            expected: .failed(.EPERM))
         guard !relative.isEmpty else { return }  // the mount root itself is busy, not EPERM
         check("rmdir", label, observed: Outcome(status: rmdir(path(relative))), expected: .failed(.EPERM))
-        check("rename", label, observed: Outcome(status: rename(path(relative), path(relative + "-renamed"))), expected: .failed(.EPERM))
+        check(
+            "rename", label, observed: Outcome(status: rename(path(relative), path(relative + "-renamed"))),
+            expected: .failed(.EPERM))
     }
 }

@@ -18,7 +18,8 @@ enum Outcome: Equatable, CustomStringConvertible {
     var description: String {
         switch self {
         case .wrote(let n): return "wrote \(n)"
-        case .read(let bytes): return "read \(bytes.count) bytes \(hex(Array(bytes.prefix(12))))\(bytes.count > 12 ? "..." : "")"
+        case .read(let bytes):
+            return "read \(bytes.count) bytes \(hex(Array(bytes.prefix(12))))\(bytes.count > 12 ? "..." : "")"
         case .ok: return "ok"
         case .size(let n): return "st_size \(n)"
         case .failed(let code): return "\(code)"
@@ -61,13 +62,17 @@ struct RegisterModel {
     /// report0's constant parts (REPORTTYPE, attributes, XFAM), taken from the first read.
     let report0Template: [UInt8]
 
-    static let exampleHead = ["static_mr", "config_mr", "rtmr0", "rtmr1", "user_data"].map { "measurement-example/\($0)/digest" }
+    static let exampleHead = ["static_mr", "config_mr", "rtmr0", "rtmr1", "user_data"].map {
+        "measurement-example/\($0)/digest"
+    }
     static let report0Fields: [(String, Int)] = [
         ("tdx/reportdata", 128), ("tdx/mrtd/digest", 528), ("tdx/mrconfigid/digest", 576), ("tdx/mrowner/digest", 624),
         ("tdx/mrownerconfig/digest", 672), ("tdx/rtmr0/digest", 720), ("tdx/rtmr1/digest", 768),
         ("tdx/rtmr2/digest", 816), ("tdx/rtmr3/digest", 864), ("tdx/servtd_hash/digest", 912),
     ]
-    static let live: Set<String> = ["measurement-example/full_report", "measurement-example/report_digest/digest", "tdx/report0"]
+    static let live: Set<String> = [
+        "measurement-example/full_report", "measurement-example/report_digest/digest", "tdx/report0",
+    ]
 
     /// What reading `path` must give now.
     func expected(_ path: String) -> [UInt8] {

@@ -35,7 +35,8 @@ final class CCAReportTests {
     func check(_ token: [UInt8], name: String) throws -> [String: Any]? {
         let tokenFile = mount.directory + "/" + name
         try Data(token).write(to: URL(fileURLWithPath: tokenFile))
-        let r = try shell("""
+        let r = try shell(
+            """
             set -e
             '\(tsmfsBinary())' trust-anchor --guest cca --seed '\(Self.seed)' > '\(mount.directory)/cpak.pem'
             '\(tsmfsBinary())' verify '\(tokenFile)' --guest cca --trust-anchor '\(mount.directory)/cpak.pem' > /dev/null
@@ -52,8 +53,11 @@ final class CCAReportTests {
     func entryAttributes() throws {
         let entry = try makeEntry("attrs")
         let names = try FileManager.default.contentsOfDirectory(atPath: entry).sorted()
-        #expect(names == ["auxblob", "generation", "inblob", "manifestblob", "outblob", "privlevel", "privlevel_floor",
-                          "provider", "service_guid", "service_manifest_version", "service_provider"])
+        #expect(
+            names == [
+                "auxblob", "generation", "inblob", "manifestblob", "outblob", "privlevel", "privlevel_floor",
+                "provider", "service_guid", "service_manifest_version", "service_provider",
+            ])
         #expect(Sys.readFile(entry + "/provider").value == Array("arm_cca_guest\n".utf8))
         #expect(Sys.readFile(entry + "/privlevel_floor").value == Array("0\n".utf8))
         #expect(rmdir(entry) == 0)
@@ -131,7 +135,8 @@ final class CCAReportTests {
             try Data(flipped).write(to: URL(fileURLWithPath: "\(directory)/\(offset)"))
         }
         try Data(token).write(to: URL(fileURLWithPath: "\(directory)/good"))
-        let r = try shell("""
+        let r = try shell(
+            """
             cd '\(directory)'
             '\(tsmfsBinary())' verify good --guest cca --seed '\(Self.seed)' > good.json || exit 3
             '\(tsmfsBinary())' verify good --guest cca --seed '\(Self.seed)' --report-data \(hex([UInt8](repeating: 7, count: 64))) > /dev/null || exit 4
@@ -146,7 +151,8 @@ final class CCAReportTests {
         try shell("'\(tsmfsBinary())' trust-anchor --guest cca --seed '\(Self.seed)' > '\(directory)/cpak.pem'")
         for offset in [sample[0], sample[sample.count / 2], sample[sample.count - 1]] {
             let python = try shell("python3 '\(ccaChecker())' '\(directory)/\(offset)' '\(directory)/cpak.pem'")
-            #expect(python.status == 1 && python.stderr.contains("check_cca_token: "), "offset \(offset): \(python.stderr)")
+            #expect(
+                python.status == 1 && python.stderr.contains("check_cca_token: "), "offset \(offset): \(python.stderr)")
         }
         try Data(token.prefix(token.count - 1)).write(to: URL(fileURLWithPath: "\(directory)/cut"))
         let cut = try shell("'\(tsmfsBinary())' verify '\(directory)/cut' --guest cca --seed '\(Self.seed)'")
@@ -162,7 +168,8 @@ final class CCAReportTests {
 struct CCAExecTests {
     @Test("a token through the real configfs path; the cca registers under /sys/kernel/tsm")
     func realPaths() throws {
-        let r = try shell("""
+        let r = try shell(
+            """
             '\(tsmfsBinary())' exec --guest cca --seed exec-cca -- sh -c 'set -e
             mkdir /sys/kernel/config/tsm/report/e
             cat /sys/kernel/config/tsm/report/e/provider
@@ -184,7 +191,8 @@ extension CCAExecTests {
         let value = (0..<64).map { UInt8($0) }
         let directory = try makeTemporaryDirectory("tsmfs-cca-rpv")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let r = try shell("""
+        let r = try shell(
+            """
             set -e
             '\(tsmfsBinary())' exec --guest cca --seed exec-rpv --realm-personalization \(hex(value)) -- sh -c 'set -e
             mkdir /sys/kernel/config/tsm/report/e
@@ -196,7 +204,8 @@ extension CCAExecTests {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.text.contains("\"realm_personalization_value\": \"\(hex(value))\""), "\(r.text)")
         // The CMW collection behind --cca-token-format cmw, accepted by both verifiers.
-        let cmw = try shell("""
+        let cmw = try shell(
+            """
             set -e
             '\(tsmfsBinary())' exec --guest cca --seed exec-rpv --cca-token-format cmw -- sh -c 'set -e
             mkdir /sys/kernel/config/tsm/report/e
@@ -211,6 +220,8 @@ extension CCAExecTests {
         #expect(cmw.status == 0, "\(cmw.stderr)")
         #expect(cmw.text == "d9038b\n  \"token_format\": \"cmw\",\n \"collection_tag\": 907,\n", "\(cmw.text)")
         let refused = try shell("'\(tsmfsBinary())' exec --guest tdx --realm-personalization \(hex(value)) -- true")
-        #expect(refused.status != 0 && refused.stderr.contains("--realm-personalization needs --guest cca"), "\(refused.stderr)")
+        #expect(
+            refused.status != 0 && refused.stderr.contains("--realm-personalization needs --guest cca"),
+            "\(refused.stderr)")
     }
 }

@@ -29,7 +29,10 @@ struct CompletionTests {
     @Test("after `tsmfs ctl`, with or without options, the requests are offered")
     func requests() throws {
         #expect(try Self.complete(["tsmfs", "ctl", ""]) == ["set", "extend", "reboot", "faults", "fault"])
-        #expect(try Self.complete(["tsmfs", "ctl", "--mount", "/tmp/guest", ""]) == ["set", "extend", "reboot", "faults", "fault"])
+        #expect(
+            try Self.complete(["tsmfs", "ctl", "--mount", "/tmp/guest", ""]) == [
+                "set", "extend", "reboot", "faults", "fault",
+            ])
         #expect(try Self.complete(["tsmfs", "ctl", "--timeout", "5", "fa"]) == ["faults", "fault"])
     }
 
@@ -40,8 +43,9 @@ struct CompletionTests {
         let extensible = try Self.complete(["tsmfs", "ctl", "--mount", "/tmp/guest", "extend", "tdx/"])
         #expect(extensible == ["tdx/rtmr0", "tdx/rtmr1", "tdx/rtmr2", "tdx/rtmr3"])
         #expect(try Self.complete(["tsmfs", "ctl", "--mount", "/tmp/guest", "faults", ""]) == ["clear"])
-        #expect(try Self.complete(["tsmfs", "ctl", "--mount", "/tmp/guest", "fault", ""])
-            == ["outblob", "generation", "extend", "mkdir", "empty"])
+        #expect(
+            try Self.complete(["tsmfs", "ctl", "--mount", "/tmp/guest", "fault", ""])
+                == ["outblob", "generation", "extend", "mkdir", "empty"])
         #expect(try Self.complete(["tsmfs", "ctl", "--mount", "/tmp/guest", "reboot", ""]).isEmpty)
     }
 }

@@ -15,9 +15,10 @@ struct ConcurrencyTests {
         try Data(data).write(to: URL(fileURLWithPath: directory + "/data"))
         let target = mount.path("tdx/rtmr3/digest")
         // Each writer is its own process; each extend is open + one 48-byte write + close.
-        let script = (0..<4).map { _ in
-            "( for i in $(seq 250); do head -c 48 '\(directory)/data' > '\(target)' || exit 1; done ) &"
-        }.joined(separator: "\n") + "\nfail=0; for job in $(jobs -p); do wait $job || fail=1; done; exit $fail"
+        let script =
+            (0..<4).map { _ in
+                "( for i in $(seq 250); do head -c 48 '\(directory)/data' > '\(target)' || exit 1; done ) &"
+            }.joined(separator: "\n") + "\nfail=0; for job in $(jobs -p); do wait $job || fail=1; done; exit $fail"
         let r = try shell(script)
         #expect(r.status == 0, "\(r.stderr)")
         var expected = [UInt8](repeating: 0, count: 48)

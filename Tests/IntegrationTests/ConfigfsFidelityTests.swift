@@ -15,7 +15,9 @@ struct ConfigfsFidelityTests {
     @Test("a name past NAME_MAX is ENAMETOOLONG; 255 bytes are fine")
     func nameMax() throws {
         let mount = try MountedTSMFS(["--guest", "tdx"], sysroot: true)
-        let r = try python(mount, """
+        let r = try python(
+            mount,
+            """
             import os, errno
             os.mkdir("a" * 255); print("255 ok")
             try: os.mkdir("b" * 256)
@@ -28,7 +30,9 @@ struct ConfigfsFidelityTests {
     @Test("names that are not UTF-8 never collide: refused with EILSEQ, and a lookup finds nothing")
     func notUTF8() throws {
         let mount = try MountedTSMFS(["--guest", "tdx"], sysroot: true)
-        let r = try python(mount, """
+        let r = try python(
+            mount,
+            """
             import os, errno
             for name in (b"\\xff", b"\\xfe"):
                 try: os.mkdir(name); print("made")
@@ -44,7 +48,9 @@ struct ConfigfsFidelityTests {
     @Test("a second O_APPEND open of inblob writes at its own position, as configfs ignores O_APPEND")
     func appendInblob() throws {
         let mount = try MountedTSMFS(["--guest", "tdx"], sysroot: true)
-        let r = try python(mount, """
+        let r = try python(
+            mount,
+            """
             import os
             os.mkdir("q")
             for fill in (b"\\x01", b"\\x02"):
@@ -61,7 +67,9 @@ struct ConfigfsFidelityTests {
     @Test("files kept open on a removed entry: a first read or a store answers ENOENT, and no report is made")
     func removedEntry() throws {
         let mount = try MountedTSMFS(["--guest", "tdx"], sysroot: true)
-        let r = try python(mount, """
+        let r = try python(
+            mount,
+            """
             import os, errno
             os.mkdir("q")
             with open("q/inblob", "wb") as f: f.write(b"\\x00" * 64)

@@ -74,7 +74,9 @@ struct RFCv2Conformance {
     /// checks its row calls for, and the hash_algo checks beside a directory register's digest.
     var definedChecks: Int {
         files.reduce(0) { total, file in
-            let access = file.write == .none ? Self.readOnlyReadChecks + Self.readOnlyChecks
+            let access =
+                file.write == .none
+                ? Self.readOnlyReadChecks + Self.readOnlyChecks
                 : Self.writableReadChecks + Self.writeChecks
             return total + Self.statChecks + access + (file.hash == nil ? 0 : Self.hashAlgoChecks)
         }
@@ -95,8 +97,9 @@ struct RFCv2Conformance {
             if let hash = file.hash { checkHashAlgo(file, hash) }
         }
         let ran = tally.count - before
-        #expect(ran == definedChecks, "the table defines \(definedChecks) checks over \(files.count) files; \(ran) ran",
-                sourceLocation: sourceLocation)
+        #expect(
+            ran == definedChecks, "the table defines \(definedChecks) checks over \(files.count) files; \(ran) ran",
+            sourceLocation: sourceLocation)
         return ran
     }
 
@@ -107,8 +110,10 @@ struct RFCv2Conformance {
     }
 
     /// One check of a value against the expected one, both shown when they differ.
-    func check<T: Equatable>(_ actual: T, _ expected: T, _ comment: Comment? = nil,
-                             sourceLocation: SourceLocation = #_sourceLocation) {
+    func check<T: Equatable>(
+        _ actual: T, _ expected: T, _ comment: Comment? = nil,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         tally.count += 1
         #expect(actual == expected, comment, sourceLocation: sourceLocation)
     }
@@ -137,7 +142,9 @@ struct RFCv2Conformance {
         defer { close(fd) }
         if file.write == .none, let value = full.value {
             check(Sys.pread(fd, count: 8, offset: 1).value, Array(value[1..<9]), "\(file.path): pread at 1")
-            check(Sys.pread(fd, count: 100, offset: Int64(file.size - 1)).value, [value[file.size - 1]], "\(file.path): pread of the last byte")
+            check(
+                Sys.pread(fd, count: 100, offset: Int64(file.size - 1)).value, [value[file.size - 1]],
+                "\(file.path): pread of the last byte")
         }
         check(Sys.pread(fd, count: 10, offset: Int64(file.size)).value, [], "\(file.path): EOF at the size")
         check(Sys.pread(fd, count: 10, offset: 1 << 40).value, [], "\(file.path): EOF far past the size")
@@ -182,7 +189,9 @@ struct RFCv2Conformance {
         // Bad sizes and offsets: errno, and nothing changes.
         let bad = Self.badWrites(data)
         for (payload, offset, code) in bad {
-            check(Sys.pwrite(fd, payload, offset: offset).error, code, "\(file.path): \(payload.count) bytes at \(offset)")
+            check(
+                Sys.pwrite(fd, payload, offset: offset).error, code, "\(file.path): \(payload.count) bytes at \(offset)"
+            )
             check(current(), value, "\(file.path): unchanged after \(payload.count) bytes at \(offset)")
         }
 

@@ -10,7 +10,9 @@ struct ControlHardeningTests {
         try shell("'\(tsmfsBinary())' ctl \(arguments) 2>&1")
     }
 
-    @Test("an empty or relative --control is refused before anything is mounted", arguments: ["''", "relative.sock", "@abstract"])
+    @Test(
+        "an empty or relative --control is refused before anything is mounted",
+        arguments: ["''", "relative.sock", "@abstract"])
     func refusedPaths(path: String) throws {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -20,7 +22,9 @@ struct ControlHardeningTests {
         #expect(!mountTableLists(directory + "/m"))
     }
 
-    @Test("mount points whose names would collide get their own sockets; ctl --mount reaches the right one, relative paths too")
+    @Test(
+        "mount points whose names would collide get their own sockets; ctl --mount reaches the right one, relative paths too"
+    )
     func distinctSockets() throws {
         let base = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: base) }
@@ -46,7 +50,8 @@ struct ControlHardeningTests {
         #expect(second.status != 0)
         #expect(second.text.contains("belongs to a running tsmfs"), "\(second.text)")
         #expect(!mountTableLists(directory + "/other"))
-        #expect(try ctl("--socket '\(socket)' faults").text.contains("needs a --sysroot"), "the first daemon still answers")
+        #expect(
+            try ctl("--socket '\(socket)' faults").text.contains("needs a --sysroot"), "the first daemon still answers")
         #expect(first.stop() == 0)
     }
 
@@ -74,7 +79,8 @@ struct ControlHardeningTests {
         // (or 30 s pass), gone when the test's shell ends. It says "up" through a FIFO once it
         // listens, and the shell's read of the FIFO blocks until then (10 s at most; an early end
         // of the server is an end of file, not a hang).
-        let r = try shell("""
+        let r = try shell(
+            """
             mkfifo '\(directory)/up'
             python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); print("up", flush=True); c,_=s.accept(); c.settimeout(30); [None for _ in iter(lambda: c.recv(4096), b"")]' '\(socket)' > '\(directory)/up' &
             server=$!; trap 'kill $server 2>/dev/null' EXIT
@@ -85,9 +91,11 @@ struct ControlHardeningTests {
         #expect(r.text.contains("no reply from the control socket"), "\(r.text)")
     }
 
-    @Test("set is refused where it cannot hold: an RTMR the event log records, a derived register", arguments: [
-        "set tdx/rtmr2", "set tdx/report0",
-    ])
+    @Test(
+        "set is refused where it cannot hold: an RTMR the event log records, a derived register",
+        arguments: [
+            "set tdx/rtmr2", "set tdx/report0",
+        ])
     func impossibleSets(request: String) throws {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -96,8 +104,12 @@ struct ControlHardeningTests {
         let size = request.hasSuffix("report0") ? 1024 : 48
         let r = try ctl("--socket '\(socket)' \(request) \(hex([UInt8](repeating: 1, count: size)))")
         #expect(r.status != 0)
-        #expect(r.text.contains(request.hasSuffix("report0") ? "is derived from other registers" : "event log records"), "\(r.text)")
-        #expect(try replayedRTMRs(mount.root) == (0..<4).map { hex(Sys.readFile(mount.path("sys/kernel/tsm/tdx/rtmr\($0)/digest")).value ?? []) })
+        #expect(
+            r.text.contains(request.hasSuffix("report0") ? "is derived from other registers" : "event log records"),
+            "\(r.text)")
+        #expect(
+            try replayedRTMRs(mount.root)
+                == (0..<4).map { hex(Sys.readFile(mount.path("sys/kernel/tsm/tdx/rtmr\($0)/digest")).value ?? []) })
         #expect(mount.stop() == 0)
     }
 }

@@ -20,7 +20,9 @@ struct ControlTests {
         let tdx = live.path("sys/kernel/tsm/tdx")
         let boot = (0..<4).map { Sys.readFile("\(tdx)/rtmr\($0)/digest").value ?? [] }
         let mrtd = Sys.readFile(tdx + "/mrtd/digest").value
-        for rtmr in 0..<4 { #expect(Sys.writeFile("\(tdx)/rtmr\(rtmr)/digest", [UInt8](repeating: 1, count: 48)).value == 48) }
+        for rtmr in 0..<4 {
+            #expect(Sys.writeFile("\(tdx)/rtmr\(rtmr)/digest", [UInt8](repeating: 1, count: 48)).value == 48)
+        }
         let report = live.path("sys/kernel/config/tsm/report")
         #expect(mkdir(report + "/before", 0o755) == 0)
         let r = try ctl(socket, "reboot")
@@ -97,7 +99,8 @@ struct ControlTests {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let socket = directory + "/ctl.sock", state = directory + "/state", root = directory + "/root"
-        let first = try MountedTSMFS(["--guest", "tdx", "--state", state, "--control", socket], mountAt: root, sysroot: true)
+        let first = try MountedTSMFS(
+            ["--guest", "tdx", "--state", state, "--control", socket], mountAt: root, sysroot: true)
         let rtmr = first.path("sys/kernel/tsm/tdx/rtmr1/digest")
         let boot = Sys.readFile(rtmr).value
         #expect(Sys.writeFile(rtmr, [UInt8](repeating: 3, count: 48)).value == 48)
@@ -105,10 +108,13 @@ struct ControlTests {
         #expect(Sys.writeFile(rtmr, [UInt8](repeating: 4, count: 48)).value == 48)
         let expected = Sys.readFile(rtmr).value
         #expect(first.stop(SIGKILL) == 128 + SIGKILL)
-        let second = try MountedTSMFS(["--guest", "tdx", "--state", state, "--control", socket], mountAt: root, sysroot: true)
+        let second = try MountedTSMFS(
+            ["--guest", "tdx", "--state", state, "--control", socket], mountAt: root, sysroot: true)
         #expect(Sys.readFile(second.path("sys/kernel/tsm/tdx/rtmr1/digest")).value == expected)
         #expect(expected == boot.map { extendDigest("sha384", $0, [UInt8](repeating: 4, count: 48)) })
-        #expect(try replayedRTMRs(second.root)[1] == hex(expected ?? []), "the runtime log holds only the extend after the reboot")
+        #expect(
+            try replayedRTMRs(second.root)[1] == hex(expected ?? []),
+            "the runtime log holds only the extend after the reboot")
         #expect(second.stop() == 0)
     }
 
@@ -150,7 +156,9 @@ struct ControlTests {
             for (index, byte) in path.utf8.enumerated() where index < buffer.count - 1 { buffer[index] = byte }
         }
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
         }
         guard fd >= 0, connected == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
         return fd

@@ -38,9 +38,12 @@ struct DCAPVerifierTests {
         let quote = try #require(readAll(entry + "/outblob").value)
         try Data(quote).write(to: URL(fileURLWithPath: mount.directory + "/quote"))
         let rtmrs = try (0..<4).map { index in
-            try #require(Sys.readFile(mount.path("sys/kernel/tsm/tdx/rtmr\(index)/digest")).value).map { String(format: "%02x", $0) }.joined()
+            try #require(Sys.readFile(mount.path("sys/kernel/tsm/tdx/rtmr\(index)/digest")).value).map {
+                String(format: "%02x", $0)
+            }.joined()
         }
-        let r = try shell("""
+        let r = try shell(
+            """
             set -e
             '\(tsmfsBinary())' collateral --guest tdx --seed '\(Self.seed)' > '\(mount.directory)/collateral.json'
             '\(tsmfsBinary())' trust-anchor --guest tdx --seed '\(Self.seed)' > '\(mount.directory)/root.pem'
@@ -51,8 +54,12 @@ struct DCAPVerifierTests {
         try body(mount.directory, rtmrs)
     }
 
-    func verify(_ directory: String, quote: String = "quote", root: String = "root.pem", extra: String = "") throws -> ShellResult {
-        try shell("python3 '\(dcapQVLCheck())' '\(directory)/\(quote)' '\(directory)/\(root)' --collateral '\(directory)/collateral.json' \(extra)")
+    func verify(_ directory: String, quote: String = "quote", root: String = "root.pem", extra: String = "") throws
+        -> ShellResult
+    {
+        try shell(
+            "python3 '\(dcapQVLCheck())' '\(directory)/\(quote)' '\(directory)/\(root)' --collateral '\(directory)/collateral.json' \(extra)"
+        )
     }
 
     @Test("UpToDate, with report data = the inblob and RTMRs = the live registers")
@@ -88,9 +95,12 @@ struct DCAPVerifierTests {
         }
     }
 
-    @Test("each --tcb-status gives the status dcap-qvl reports; Revoked is refused",
-          arguments: ["SWHardeningNeeded", "ConfigurationNeeded", "ConfigurationAndSWHardeningNeeded", "OutOfDate",
-                      "OutOfDateConfigurationNeeded", "Revoked"])
+    @Test(
+        "each --tcb-status gives the status dcap-qvl reports; Revoked is refused",
+        arguments: [
+            "SWHardeningNeeded", "ConfigurationNeeded", "ConfigurationAndSWHardeningNeeded", "OutOfDate",
+            "OutOfDateConfigurationNeeded", "Revoked",
+        ])
     func tcbStatus(_ status: String) throws {
         try quote(["--tcb-status", status], nonce: [UInt8](repeating: 9, count: 64)) { directory, _ in
             let r = try verify(directory)
@@ -116,7 +126,8 @@ struct DCAPVerifierTests {
     func pccs() throws {
         let nonce = [UInt8](repeating: 0x42, count: 64)
         try quote(nonce: nonce) { directory, rtmrs in
-            let r = try shell("""
+            let r = try shell(
+                """
                 '\(tsmfsBinary())' pccs --seed '\(Self.seed)' --listen 127.0.0.1:0 > '\(directory)/ready' 2> '\(directory)/pccs.log' &
                 pid=$!
                 for i in $(seq 400); do grep -q 'ready on' '\(directory)/ready' && break; sleep 0.05; done
@@ -143,14 +154,17 @@ struct DCAPVerifierTests {
                 """)
             #expect(r.text.contains("verified=0 unknown=404 pck=same exit=0"), "\(r.text) \(r.stderr)")
             #expect(r.text.contains("url=http://127.0.0.1:"), "\(r.text)")
-            let verdict = try JSONDecoder().decode(DCAPVerdict.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/verdict.json")))
+            let verdict = try JSONDecoder().decode(
+                DCAPVerdict.self, from: Data(contentsOf: URL(fileURLWithPath: directory + "/verdict.json")))
             #expect(verdict.status == "UpToDate")
             #expect(verdict.report_data == nonce.map { String(format: "%02x", $0) }.joined())
             #expect(verdict.rtmrs == rtmrs)
         }
     }
 
-    @Test("--tdx-module 1.5: Quote v5 with a TD 1.5 body, MRSERVICETD zero, verified UpToDate by dcap-qvl and tsmfs verify")
+    @Test(
+        "--tdx-module 1.5: Quote v5 with a TD 1.5 body, MRSERVICETD zero, verified UpToDate by dcap-qvl and tsmfs verify"
+    )
     func td15() throws {
         let nonce = [UInt8](repeating: 0x15, count: 64)
         try quote(["--tdx-module", "1.5"], nonce: nonce) { directory, rtmrs in

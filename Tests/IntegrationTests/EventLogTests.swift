@@ -6,7 +6,9 @@ import TestSupport
 /// `tsmfs log --replay` of a sysroot: the RTMRs its records give.
 func replayedRTMRs(_ sysroot: String) throws -> [String] {
     let r = try shell("'\(tsmfsBinary())' log --sysroot '\(sysroot)' --replay")
-    return r.text.split(separator: "\n").filter { $0.hasPrefix("rtmr") }.map { String($0.split(separator: " ").last ?? "") }
+    return r.text.split(separator: "\n").filter { $0.hasPrefix("rtmr") }.map {
+        String($0.split(separator: " ").last ?? "")
+    }
 }
 
 /// The sysroot's event logs explain its RTMRs (issue: event logs that explain the registers).
@@ -28,13 +30,16 @@ struct EventLogTests {
 
         // Extends through the RFC v2 tree and the 6.16 files, some concurrent; and a failed one.
         let measurements = mount.path("sys/devices/virtual/misc/tdx_guest/measurements")
-        let script = (0..<3).map { worker in
-            "( for i in $(seq 20); do head -c 48 /dev/urandom > '\(tsm)/rtmr\(worker)/digest'; head -c 48 /dev/urandom > '\(measurements)/rtmr3:sha384'; done ) &"
-        }.joined(separator: "\n") + "\nwait"
+        let script =
+            (0..<3).map { worker in
+                "( for i in $(seq 20); do head -c 48 /dev/urandom > '\(tsm)/rtmr\(worker)/digest'; head -c 48 /dev/urandom > '\(measurements)/rtmr3:sha384'; done ) &"
+            }.joined(separator: "\n") + "\nwait"
         #expect(try shell(script).status == 0)
         let before = try shell("'\(tsmfsBinary())' log --sysroot '\(mount.root)'").text
         #expect(Sys.writeFile(tsm + "/rtmr1/digest", [1, 2, 3]).error == .EINVAL)
-        #expect(try shell("'\(tsmfsBinary())' log --sysroot '\(mount.root)'").text == before, "a failed extend records nothing")
+        #expect(
+            try shell("'\(tsmfsBinary())' log --sysroot '\(mount.root)'").text == before,
+            "a failed extend records nothing")
         let now = live()
         #expect(now != atMount)
         #expect(try replayedRTMRs(mount.root) == now)
@@ -46,11 +51,13 @@ struct EventLogTests {
     func bootLogOption() throws {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try #"{"events": [{"rtmr": 0, "type": "EV_EFI_ACTION", "text": "firmware"}, {"rtmr": 2, "type": "EV_IPL", "text": "kernel"}]}"#
+        try
+            #"{"events": [{"rtmr": 0, "type": "EV_EFI_ACTION", "text": "firmware"}, {"rtmr": 2, "type": "EV_IPL", "text": "kernel"}]}"#
             .write(toFile: directory + "/boot.json", atomically: true, encoding: .utf8)
         let mount = try MountedTSMFS(["--guest", "tdx", "--boot-log", directory + "/boot.json"], sysroot: true)
         let rtmr0 = Sys.readFile(mount.path("sys/kernel/tsm/tdx/rtmr0/digest")).value ?? []
-        let expected = extendDigest("sha384", [UInt8](repeating: 0, count: 48), extendDigest("sha384", [], Array("firmware".utf8)))
+        let expected = extendDigest(
+            "sha384", [UInt8](repeating: 0, count: 48), extendDigest("sha384", [], Array("firmware".utf8)))
         #expect(rtmr0 == expected)
         #expect(Sys.readFile(mount.path("sys/kernel/tsm/tdx/rtmr1/digest")).value == [UInt8](repeating: 0, count: 48))
         #expect(mount.stop() == 0)
@@ -71,12 +78,15 @@ struct CCTrustedVMTests {
 
     @Test("the SDK initialises, reads 4 RTMRs equal to tsmfs's, replays its event log to them, and gets a right quote")
     func sdk() throws {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("cctrusted_client.py").path
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "cctrusted_client.py"
+        ).path
         let importable = try shell("python3 -c 'import cctrusted_vm'")
         try #require(importable.status == 0, "cctrusted-vm 0.5.0 is not installed (Scripts/test installs it)")
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let r = try shell("""
+        let r = try shell(
+            """
             '\(tsmfsBinary())' exec -- sh -c 'python3 "\(script)" > "\(directory)/sdk.json" || exit $?
             cat "\(directory)/sdk.json"; for i in 0 1 2 3; do xxd -p -c 48 /sys/kernel/tsm/tdx/rtmr$i/digest; done'
             """)

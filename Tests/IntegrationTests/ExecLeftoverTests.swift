@@ -24,13 +24,21 @@ struct ExecLeftoverTests {
         let pid = exec.processIdentifier
         let clock = ContinuousClock(), deadline = clock.now + .seconds(20)
         while !daemonsRunning(seed: seed) && clock.now < deadline { usleep(20_000) }
-        #expect(daemonsRunning(seed: seed), "the daemon never started: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
-        let directories = try FileManager.default.contentsOfDirectory(atPath: "/tmp").filter { $0.hasPrefix("tsmfs-exec.\(pid).") }
+        #expect(
+            daemonsRunning(seed: seed),
+            "the daemon never started: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        let directories = try FileManager.default.contentsOfDirectory(atPath: "/tmp").filter {
+            $0.hasPrefix("tsmfs-exec.\(pid).")
+        }
         #expect(directories.count == 1)
-        let expectedSocket = "/run/tsmfs/root-" + hex(Array(SHA256.hash(data: Array("/tmp/\(directories.first ?? "")/root".utf8)).prefix(8))) + ".sock"
+        let expectedSocket =
+            "/run/tsmfs/root-"
+            + hex(Array(SHA256.hash(data: Array("/tmp/\(directories.first ?? "")/root".utf8)).prefix(8))) + ".sock"
         // The daemon process runs before it binds its socket: wait for the socket, not the process.
         while !FileManager.default.fileExists(atPath: expectedSocket) && clock.now < deadline { usleep(20_000) }
-        #expect(FileManager.default.fileExists(atPath: expectedSocket), "the socket is not where this test looks: \(expectedSocket)")
+        #expect(
+            FileManager.default.fileExists(atPath: expectedSocket),
+            "the socket is not where this test looks: \(expectedSocket)")
         kill(pid, SIGKILL)
         exec.waitUntilExit()  // reaped, as the shell that ran it would
         while daemonsRunning(seed: seed) && clock.now < deadline + .seconds(10) { usleep(20_000) }
@@ -40,7 +48,9 @@ struct ExecLeftoverTests {
         let socket = "/run/tsmfs/root-" + hex(Array(SHA256.hash(data: Array(sysroot.utf8)).prefix(8))) + ".sock"
         #expect(!FileManager.default.fileExists(atPath: socket), "\(socket) outlived exec")
         #expect(try shell("'\(tsmfsBinary())' exec --seed \(seed)-2 -- true").status == 0)
-        let left = try FileManager.default.contentsOfDirectory(atPath: "/tmp").filter { $0.hasPrefix("tsmfs-exec.\(pid).") }
+        let left = try FileManager.default.contentsOfDirectory(atPath: "/tmp").filter {
+            $0.hasPrefix("tsmfs-exec.\(pid).")
+        }
         #expect(left.isEmpty, "\(left)")
     }
 
@@ -48,7 +58,8 @@ struct ExecLeftoverTests {
     func backgroundChild() throws {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let r = try shell("""
+        let r = try shell(
+            """
             '\(tsmfsBinary())' exec -- sh -c '(sleep 1; cat /sys/kernel/tsm/tdx/rtmr0/digest > /dev/null 2> \(directory)/err; echo $? > \(directory)/rc) > /dev/null 2>&1 & exit 0'
             for _ in $(seq 100); do test -s \(directory)/rc && break; sleep 0.1; done
             cat \(directory)/err
@@ -58,7 +69,9 @@ struct ExecLeftoverTests {
         #expect(r.text.contains("No such file or directory") || Sys.stat("/sys/kernel/tsm").value != nil, "\(r.text)")
     }
 
-    @Test("exec --help and -h print the help; a missing command exits 127, as a shell's does", arguments: ["--help", "-h"])
+    @Test(
+        "exec --help and -h print the help; a missing command exits 127, as a shell's does",
+        arguments: ["--help", "-h"])
     func help(flag: String) throws {
         let r = try shell("'\(tsmfsBinary())' exec \(flag)")
         #expect(r.status == 0 && r.text.contains("USAGE: tsmfs exec"), "\(r.text) \(r.stderr)")
@@ -71,7 +84,8 @@ struct ExecLeftoverTests {
     func daemonOptions() throws {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let r = try shell("""
+        let r = try shell(
+            """
             '\(tsmfsBinary())' exec --state '\(directory)/state' --log-level notice --inject-fault mkdir:ENXIO -- \
                 sh -c 'mkdir /sys/kernel/config/tsm/report/q 2>&1; printf "%096d" 0 | xxd -r -p > /sys/kernel/tsm/tdx/rtmr3/digest' 2>&1
             """)

@@ -11,10 +11,14 @@ struct HostView: Equatable {
     static func now() -> HostView {
         let table = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
         // Other suites mount and unmount their own temporary directories meanwhile.
-        let mounts = table.split(separator: "\n").compactMap { $0.split(separator: " ").dropFirst(4).first.map(String.init) }
-            .filter { !$0.hasPrefix("/tmp/tsmfs-test.") }.sorted()
-        let paths = ["/sys/kernel/tsm", "/sys/kernel/config/tsm", "/dev/tdx_guest",
-                     "/sys/devices/virtual/misc/tdx_guest", "/sys/class/misc/tdx_guest"].filter { Sys.stat($0).value != nil }
+        let mounts = table.split(separator: "\n").compactMap {
+            $0.split(separator: " ").dropFirst(4).first.map(String.init)
+        }
+        .filter { !$0.hasPrefix("/tmp/tsmfs-test.") }.sorted()
+        let paths = [
+            "/sys/kernel/tsm", "/sys/kernel/config/tsm", "/dev/tdx_guest",
+            "/sys/devices/virtual/misc/tdx_guest", "/sys/class/misc/tdx_guest",
+        ].filter { Sys.stat($0).value != nil }
         return HostView(mounts: mounts, tsmPaths: paths)
     }
 }
@@ -28,7 +32,9 @@ func daemonsRunning(seed: String) -> Bool {
     return processes.filter { $0.allSatisfy(\.isNumber) }.contains { pid in
         guard let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
         let argv = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
-        guard argv.count == 4, argv[1] == "mount", argv[2] == "--spec", argv[3].hasPrefix("/tmp/tsmfs-exec.") else { return false }
+        guard argv.count == 4, argv[1] == "mount", argv[2] == "--spec", argv[3].hasPrefix("/tmp/tsmfs-exec.") else {
+            return false
+        }
         let spec = FileManager.default.contents(atPath: argv[3]).map { String(decoding: $0, as: UTF8.self) } ?? ""
         return spec.contains("\"seed\":\"\(seed)\"")
     }
@@ -40,7 +46,8 @@ struct ExecTests {
     @Test("the acceptance command works, returns COMMAND's status, and leaves the host as it was")
     func acceptance() throws {
         let before = HostView.now()
-        let r = try shell("""
+        let r = try shell(
+            """
             '\(tsmfsBinary())' exec --seed exec-acceptance -- sh -c 'xxd -p /sys/kernel/tsm/tdx/rtmr0/digest; ls /sys/kernel/config/tsm/report; ls /dev/tdx_guest; \
             cat /sys/devices/virtual/misc/tdx_guest/measurements/mrtd:sha384 | wc -c; readlink /sys/class/misc/tdx_guest; \
             ls /sys/kernel/mm > /dev/null && echo kernel-kept; test -e /dev/null && echo dev-kept; exit 7'
@@ -59,7 +66,8 @@ struct ExecTests {
 
     @Test("a quote through the real configfs path, and an extend through the 6.16 path seen in the RFC v2 tree")
     func realPaths() throws {
-        let r = try shell("""
+        let r = try shell(
+            """
             '\(tsmfsBinary())' exec --seed ci -- sh -c 'set -e
             mkdir /sys/kernel/config/tsm/report/e
             head -c 64 /dev/zero > /sys/kernel/config/tsm/report/e/inblob
@@ -69,7 +77,9 @@ struct ExecTests {
             rmdir /sys/kernel/config/tsm/report/e'
             """)
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(r.text.contains("f57bb7ed82c6ae4a29e6c9879338c592c7d42a39135583e8ccbe3940f2344b0eb6eb8503db0ffd6a39ddd00cd07d8317"))
+        #expect(
+            r.text.contains(
+                "f57bb7ed82c6ae4a29e6c9879338c592c7d42a39135583e8ccbe3940f2344b0eb6eb8503db0ffd6a39ddd00cd07d8317"))
     }
 
     @Test("signals reach COMMAND; its death by signal is the exit status")
@@ -78,7 +88,8 @@ struct ExecTests {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         // The command reports when it is ready, then waits to be signalled.
-        let r = try shell("""
+        let r = try shell(
+            """
             '\(tsmfsBinary())' exec --seed exec-signals -- sh -c 'touch \(directory)/ready; exec sleep 30' &
             pid=$!
             for i in $(seq 2000); do [ -e '\(directory)/ready' ] && break; sleep 0.01; done

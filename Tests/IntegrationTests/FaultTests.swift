@@ -32,13 +32,16 @@ struct FaultTests {
                 ("cca/rem1/digest", String(repeating: "02", count: 32), false),
                 ("measurement-example/rtmr1/digest", String(repeating: "03", count: 48), true),
             ].enumerated().map { index, spec in
-                try Worker(["writer", first.path(spec.0), spec.1, "30", "100000000", first.directory + "/ready\(index)"]
-                           + (spec.2 ? ["keep-open"] : []),
-                           directory: first.directory, label: "writer\(index)")
+                try Worker(
+                    ["writer", first.path(spec.0), spec.1, "30", "100000000", first.directory + "/ready\(index)"]
+                        + (spec.2 ? ["keep-open"] : []),
+                    directory: first.directory, label: "writer\(index)")
             }
             // Every writer has written at least once before the kill.
             let ready = eventually(within: .seconds(20)) {
-                (0..<writers.count).allSatisfy { FileManager.default.fileExists(atPath: first.directory + "/ready\($0)") }
+                (0..<writers.count).allSatisfy {
+                    FileManager.default.fileExists(atPath: first.directory + "/ready\($0)")
+                }
             }
             #expect(ready, "writers did not start: \(writers.map(\.output))")
 
@@ -50,7 +53,9 @@ struct FaultTests {
                 let code = Int32(writer.number("error") ?? -1)
                 #expect(cleanDisconnectErrors.contains(code), "writer \(index): \(writer.output)")
                 #expect((writer.number("writes") ?? 0) > 0)
-                observed.append("writer \(index)\(index == 2 ? " (one descriptor kept open)" : ""): \(errnoName(code)) after \(writer.number("writes") ?? 0) writes")
+                observed.append(
+                    "writer \(index)\(index == 2 ? " (one descriptor kept open)" : ""): \(errnoName(code)) after \(writer.number("writes") ?? 0) writes"
+                )
             }
             print("kill -9 under writers: " + observed.joined(separator: "; "))
             #expect(statfsErrno(first.root) == ENOTCONN)
@@ -58,8 +63,9 @@ struct FaultTests {
             // A new daemon clears the dead mount and serves fresh registers; writers work again.
             let second = try MountedTSMFS(mountAt: first.root)
             #expect(second.log.contains("cleared a stale mount"), "\(second.log)")
-            let writer = try Worker(["writer", second.path("tdx/rtmr0/digest"), Self.data48, "30", "50", second.directory + "/ready"],
-                                    directory: second.directory, label: "after")
+            let writer = try Worker(
+                ["writer", second.path("tdx/rtmr0/digest"), Self.data48, "30", "50", second.directory + "/ready"],
+                directory: second.directory, label: "after")
             #expect(writer.wait(deadline: .seconds(30)) == 0)
             #expect(writer.number("writes") == 50 && writer.number("error") == 0, "\(writer.output)")
             var expected = [UInt8](repeating: 0, count: 48)
@@ -76,8 +82,9 @@ struct FaultTests {
         let pid = mount.pid
         // Freeze the daemon so that the client's request is certainly in flight when SIGTERM comes.
         #expect(kill(pid, SIGSTOP) == 0)
-        let writer = try Worker(["writer", mount.path("tdx/rtmr2/digest"), Self.data48, "30", "1000000", mount.directory + "/ready"],
-                                directory: mount.directory, label: "inflight")
+        let writer = try Worker(
+            ["writer", mount.path("tdx/rtmr2/digest"), Self.data48, "30", "1000000", mount.directory + "/ready"],
+            directory: mount.directory, label: "inflight")
         let waiting = eventually(within: .seconds(10)) {
             let channel = waitChannel(writer.process.processIdentifier)
             return channel.contains("request_wait_answer") || channel.contains("fuse")
@@ -96,7 +103,9 @@ struct FaultTests {
         #expect(!writer.timedOut, "the client hung after the daemon stopped")
         let code = Int32(writer.number("error") ?? -1)
         #expect(cleanDisconnectErrors.contains(code), "\(writer.output)")
-        print("SIGTERM with a request in flight (client in \(channel)): daemon exit \(status); client \(errnoName(code)) after \(writer.number("writes") ?? 0) writes")
+        print(
+            "SIGTERM with a request in flight (client in \(channel)): daemon exit \(status); client \(errnoName(code)) after \(writer.number("writes") ?? 0) writes"
+        )
         #expect(!mountTableLists(mount.root))
         #expect(!isMountPoint(mount.root))
     }
@@ -107,7 +116,9 @@ struct FaultTests {
         let initial = mount.directory + "/initial"
         try StressTests.writeInitial(try StressTests.snapshot(mount), to: initial)
         let workers = try (0..<4).map { index in
-            try Worker(["mix", mount.root, initial, "2", "1000000", "100000", String(index), "3"], directory: mount.directory, label: "load\(index)")
+            try Worker(
+                ["mix", mount.root, initial, "2", "1000000", "100000", String(index), "3"], directory: mount.directory,
+                label: "load\(index)")
         }
         // Stop once the load is on: the registers have moved.
         let before = Sys.readFile(mount.path("tdx/report0")).value
@@ -124,7 +135,9 @@ struct FaultTests {
         #expect(!isMountPoint(mount.root))
     }
 
-    @Test("an outside unmount while a descriptor is open is refused and serving goes on; after close it ends the daemon with 0")
+    @Test(
+        "an outside unmount while a descriptor is open is refused and serving goes on; after close it ends the daemon with 0"
+    )
     func outsideUnmountWhileBusy() throws {
         let mount = try MountedTSMFS()
         let fd = try #require(Sys.open(mount.path("tdx/rtmr1/digest"), O_RDWR).value)
@@ -134,8 +147,9 @@ struct FaultTests {
         #expect(mount.process.isRunning)
         #expect(Sys.pwrite(fd, [UInt8](repeating: 7, count: 48)).value == 48, "the open descriptor still works")
         close(fd)
-        #expect(Sys.readFile(mount.path("tdx/rtmr1/digest")).value ==
-            extendDigest("sha384", [UInt8](repeating: 0, count: 48), [UInt8](repeating: 7, count: 48)))
+        #expect(
+            Sys.readFile(mount.path("tdx/rtmr1/digest")).value
+                == extendDigest("sha384", [UInt8](repeating: 0, count: 48), [UInt8](repeating: 7, count: 48)))
         let r = try shell("fusermount3 -u '\(mount.root)'")
         #expect(r.status == 0, "\(r.stderr)")
         let exited = eventually(within: .seconds(10)) { !mount.process.isRunning }

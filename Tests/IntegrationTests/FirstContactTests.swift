@@ -7,12 +7,14 @@ import TestSupport
 /// when it stops, and an armed fault reads as it was written.
 @Suite("First contact", .needsMount)
 struct FirstContactTests {
-    @Test("options that do not apply are refused, naming the option", arguments: [
-        ("mount DIR/m --boot-log /etc/hostname", "--boot-log shapes a guest sysroot: it needs --sysroot DIR"),
-        ("mount DIR/m --guest sev-snp", "--guest shapes a guest sysroot"),
-        ("mount --sysroot DIR/m --guest tdx --privlevel-floor 1", "--privlevel-floor needs --guest sev-snp"),
-        ("mount --sysroot DIR/m --guest tdx --svsm", "--svsm needs --guest sev-snp"),
-    ])
+    @Test(
+        "options that do not apply are refused, naming the option",
+        arguments: [
+            ("mount DIR/m --boot-log /etc/hostname", "--boot-log shapes a guest sysroot: it needs --sysroot DIR"),
+            ("mount DIR/m --guest sev-snp", "--guest shapes a guest sysroot"),
+            ("mount --sysroot DIR/m --guest tdx --privlevel-floor 1", "--privlevel-floor needs --guest sev-snp"),
+            ("mount --sysroot DIR/m --guest tdx --svsm", "--svsm needs --guest sev-snp"),
+        ])
     func inapplicable(arguments: String, message: String) throws {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -42,7 +44,8 @@ struct ExtendEventTests {
         let socket = directory + "/ctl.sock"
         let mount = try MountedTSMFS(["--guest", "tdx", "--control", socket], sysroot: true)
         let digest = hex([UInt8](repeating: 0x5A, count: 48))
-        let r = try shell("""
+        let r = try shell(
+            """
             set -e
             '\(tsmfsBinary())' ctl --socket '\(socket)' extend tdx/rtmr3 \(digest) 'my-app v1.2 (config sha)'
             ! '\(tsmfsBinary())' ctl --socket '\(socket)' extend tdx/mrtd \(digest) nope 2>&1

@@ -13,13 +13,16 @@ struct InputLimitsTests {
         ("verify /etc/hostname --guest sev-snp --auxblob /dev/urandom", "/dev/urandom"),
     ]
 
-    @Test("an endless input is refused with the file's name and the limit, in bounded memory", arguments: endless.indices)
+    @Test(
+        "an endless input is refused with the file's name and the limit, in bounded memory", arguments: endless.indices)
     func endlessInput(index: Int) throws {
         let (arguments, file) = Self.endless[index]
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         // 200 MB of address space: reading to the end would fail loudly instead of passing.
-        let r = try shell("ulimit -v 2000000; timeout 60 '\(tsmfsBinary())' \(arguments.replacingOccurrences(of: "DIR", with: directory)) 2>&1")
+        let r = try shell(
+            "ulimit -v 2000000; timeout 60 '\(tsmfsBinary())' \(arguments.replacingOccurrences(of: "DIR", with: directory)) 2>&1"
+        )
         #expect(r.status != 0 && r.status != 124, "\(arguments): status \(r.status)")
         #expect(r.text.contains(file) && r.text.contains("File too large"), "\(arguments): \(r.text)")
         #expect(!mountTableLists(directory + "/r"))
@@ -30,7 +33,8 @@ struct InputLimitsTests {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let long = String(repeating: "n", count: 300)
-        let config = "{\"providers\": [{\"name\": \"p\", \"registers\": [{\"name\": \"\(long)\", \"hash\": \"sha256\", \"flags\": \"R\"}]}]}"
+        let config =
+            "{\"providers\": [{\"name\": \"p\", \"registers\": [{\"name\": \"\(long)\", \"hash\": \"sha256\", \"flags\": \"R\"}]}]}"
         try Data(config.utf8).write(to: URL(fileURLWithPath: directory + "/c.json"))
         let r = try shell("'\(tsmfsBinary())' providers --config '\(directory)/c.json' 2>&1")
         #expect(r.status != 0)

@@ -11,7 +11,8 @@ final class KernelBackendPair {
     let mount: MountedTSMFS
 
     init(guest: String, faults: [String] = [], extra: [String] = []) throws {
-        sysroot = try MountedTSMFS(["--guest", guest] + faults.flatMap { ["--inject-fault", $0] } + extra, sysroot: true)
+        sysroot = try MountedTSMFS(
+            ["--guest", guest] + faults.flatMap { ["--inject-fault", $0] } + extra, sysroot: true)
         mount = try MountedTSMFS(["--backend", "kernel", "--kernel-root", sysroot.root])
     }
 
@@ -48,7 +49,8 @@ func tsmfsMustFail(_ arguments: [String]) throws -> ShellResult {
 @Suite("Kernel backend against a sysroot (issue 5)", .serialized, .needsMount)
 struct KernelBackendTests {
     static let tdxFiles: [(register: String, file: String)] = [
-        ("mrtd", "mrtd:sha384"), ("mrconfigid", "mrconfigid"), ("mrowner", "mrowner"), ("mrownerconfig", "mrownerconfig"),
+        ("mrtd", "mrtd:sha384"), ("mrconfigid", "mrconfigid"), ("mrowner", "mrowner"),
+        ("mrownerconfig", "mrownerconfig"),
         ("rtmr0", "rtmr0:sha384"), ("rtmr1", "rtmr1:sha384"), ("rtmr2", "rtmr2:sha384"), ("rtmr3", "rtmr3:sha384"),
     ]
 
@@ -84,7 +86,9 @@ struct KernelBackendTests {
         #expect(Sys.writeFile(pair.measurements + "/rtmr3:sha384", data).value == 48)
         #expect(Sys.readFile(pair.mount.path("tdx/rtmr3/digest")).value == cached)
         #expect(Sys.writeFile(pair.mount.path("tdx/reportdata"), [UInt8](repeating: 9, count: 64)).value == 64)
-        #expect(Sys.readFile(pair.mount.path("tdx/rtmr3/digest")).value == Sys.readFile(pair.measurements + "/rtmr3:sha384").value)
+        #expect(
+            Sys.readFile(pair.mount.path("tdx/rtmr3/digest")).value
+                == Sys.readFile(pair.measurements + "/rtmr3:sha384").value)
         #expect(pair.reportEntries.isEmpty)
     }
 
@@ -137,7 +141,9 @@ struct KernelBackendTests {
         defer { #expect(mount.stop() == 0, "\(mount.log)") }
         let measurements = sysroot.path("sys/devices/virtual/misc/tdx_guest/measurements")
         for (register, file) in Self.tdxFiles {
-            #expect(Sys.readFile(mount.path("tdx/\(register)/digest")).value == Sys.readFile(measurements + "/" + file).value, "\(register)")
+            #expect(
+                Sys.readFile(mount.path("tdx/\(register)/digest")).value
+                    == Sys.readFile(measurements + "/" + file).value, "\(register)")
         }
         #expect(Sys.stat(mount.path("tdx/rtmr2/digest")).value.map { $0.st_mode & 0o7777 } == 0o444)
         #expect(Sys.open(mount.path("tdx/rtmr2/digest"), O_WRONLY).error == .EACCES)
@@ -145,7 +151,8 @@ struct KernelBackendTests {
         #expect(Sys.writeFile(measurements + "/rtmr2:sha384", [UInt8](repeating: 4, count: 48)).value == 48)
         let reportData = [UInt8](repeating: 0x33, count: 64)
         #expect(Sys.writeFile(mount.path("tdx/reportdata"), reportData).value == 64)
-        #expect(Sys.readFile(mount.path("tdx/rtmr2/digest")).value == Sys.readFile(measurements + "/rtmr2:sha384").value)
+        #expect(
+            Sys.readFile(mount.path("tdx/rtmr2/digest")).value == Sys.readFile(measurements + "/rtmr2:sha384").value)
         let report = Sys.readFile(mount.path("tdx/report0")).value ?? []
         #expect(report.count == 1024 && Array(report[128..<192]) == reportData)
         let entries = try FileManager.default.contentsOfDirectory(atPath: sysroot.path("sys/kernel/config/tsm/report"))
@@ -167,8 +174,9 @@ struct KernelBackendTests {
         #expect(mount.log.contains("outblob"), "the daemon names the kernel file: \(mount.log)")
         #expect(sysroot.log.contains("injected fault: outblob"))
         // The failure left the provider out of sync: the next read asks again, and succeeds.
-        #expect(Sys.readFile(mount.path("tdx/rtmr0/digest")).value
-            == Sys.readFile(sysroot.path("sys/devices/virtual/misc/tdx_guest/measurements/rtmr0:sha384")).value)
+        #expect(
+            Sys.readFile(mount.path("tdx/rtmr0/digest")).value
+                == Sys.readFile(sysroot.path("sys/devices/virtual/misc/tdx_guest/measurements/rtmr0:sha384")).value)
         let entries = try FileManager.default.contentsOfDirectory(atPath: sysroot.path("sys/kernel/config/tsm/report"))
         #expect(entries.isEmpty, "\(entries)")
     }
@@ -179,7 +187,9 @@ struct KernelBackendTests {
         defer { pair.stop() }
         let measurement = try #require(Sys.readFile(pair.mount.path("sev-snp/measurement/digest")).value)
         #expect(measurement == Sys.readFile(pair.sysroot.path("sys/kernel/tsm/sev-snp/measurement/digest")).value)
-        #expect(Sys.readFile(pair.mount.path("sev-snp/host_data")).value == Sys.readFile(pair.sysroot.path("sys/kernel/tsm/sev-snp/host_data")).value)
+        #expect(
+            Sys.readFile(pair.mount.path("sev-snp/host_data")).value
+                == Sys.readFile(pair.sysroot.path("sys/kernel/tsm/sev-snp/host_data")).value)
         #expect(Sys.readFile(pair.mount.path("sev-snp/measurement/hash_algo")).value == Array("sha384".utf8))
         let report = pair.sysrootReport([UInt8](repeating: 1, count: 64))
         #expect(report.count == 0x4A0 && Array(report[0x90..<0xC0]) == measurement)
@@ -199,8 +209,9 @@ struct KernelBackendTests {
     func snpPrivlevelFloor() throws {
         let pair = try KernelBackendPair(guest: "sev-snp", extra: ["--privlevel-floor", "2"])
         defer { pair.stop() }
-        #expect(Sys.readFile(pair.mount.path("sev-snp/measurement/digest")).value
-            == Sys.readFile(pair.sysroot.path("sys/kernel/tsm/sev-snp/measurement/digest")).value)
+        #expect(
+            Sys.readFile(pair.mount.path("sev-snp/measurement/digest")).value
+                == Sys.readFile(pair.sysroot.path("sys/kernel/tsm/sev-snp/measurement/digest")).value)
         #expect(pair.reportEntries.isEmpty)
     }
 
@@ -208,18 +219,22 @@ struct KernelBackendTests {
     func retriedFaults() throws {
         let pair = try KernelBackendPair(guest: "sev-snp", faults: ["outblob:EBUSY:2", "generation"])
         defer { pair.stop() }
-        #expect(Sys.readFile(pair.mount.path("sev-snp/measurement/digest")).value
-            == Sys.readFile(pair.sysroot.path("sys/kernel/tsm/sev-snp/measurement/digest")).value)
+        #expect(
+            Sys.readFile(pair.mount.path("sev-snp/measurement/digest")).value
+                == Sys.readFile(pair.sysroot.path("sys/kernel/tsm/sev-snp/measurement/digest")).value)
         #expect(pair.sysroot.log.components(separatedBy: "injected fault: outblob").count == 3, "\(pair.sysroot.log)")
         #expect(pair.sysroot.log.contains("injected fault: generation"))
         #expect(pair.mount.log.contains("generation changed"), "\(pair.mount.log)")
         #expect(pair.reportEntries.isEmpty)
     }
 
-    @Test("faults: EIO, ETIMEDOUT, ENXIO and endless generation changes fail the start clearly; no entries remain",
-          arguments: [("outblob:EIO", "Input/output error"), ("outblob:ETIMEDOUT", "timed out"),
-                      ("outblob:ENXIO", "No such device or address"), ("outblob:EBUSY:5", "busy"),
-                      ("generation:5", "busy")])
+    @Test(
+        "faults: EIO, ETIMEDOUT, ENXIO and endless generation changes fail the start clearly; no entries remain",
+        arguments: [
+            ("outblob:EIO", "Input/output error"), ("outblob:ETIMEDOUT", "timed out"),
+            ("outblob:ENXIO", "No such device or address"), ("outblob:EBUSY:5", "busy"),
+            ("generation:5", "busy"),
+        ])
     func fatalFaults(fault: String, message: String) throws {
         let sysroot = try MountedTSMFS(["--guest", "sev-snp", "--inject-fault", fault], sysroot: true)
         defer { #expect(sysroot.stop() == 0, "\(sysroot.log)") }
@@ -246,8 +261,12 @@ struct KernelBackendTests {
         #expect(result.stderr.contains(empty + "/sys/kernel/config/tsm/report"), "\(result.stderr)")
         #expect(!isMountPoint(mountpoint) && !FileManager.default.fileExists(atPath: mountpoint))
         // The kernel decides the provider: a selection is refused, not ignored.
-        let selection = try tsmfsMustFail(["mount", mountpoint, "--backend", "kernel", "--kernel-root", empty, "--provider", "tdx"])
-        #expect(selection.status != 0 && selection.status != 124 && selection.stderr.contains("--provider"), "\(selection.stderr)")
+        let selection = try tsmfsMustFail([
+            "mount", mountpoint, "--backend", "kernel", "--kernel-root", empty, "--provider", "tdx",
+        ])
+        #expect(
+            selection.status != 0 && selection.status != 124 && selection.stderr.contains("--provider"),
+            "\(selection.stderr)")
         #expect(!FileManager.default.fileExists(atPath: mountpoint))
     }
 }

@@ -26,10 +26,15 @@ struct ReleaseView: CustomTestStringConvertible, Sendable {
     ]
 
     static let tdxAttributes = ["generation", "inblob", "outblob", "provider"]
-    static let sevAttributes = ["auxblob", "generation", "inblob", "outblob", "privlevel", "privlevel_floor", "provider"]
-    static let svsmAttributes = (sevAttributes + ["manifestblob", "service_guid", "service_manifest_version", "service_provider"]).sorted()
-    static let tdxMeasurements = ["mrconfigid", "mrowner", "mrownerconfig", "mrtd:sha384",
-                                  "rtmr0:sha384", "rtmr1:sha384", "rtmr2:sha384", "rtmr3:sha384"]
+    static let sevAttributes = [
+        "auxblob", "generation", "inblob", "outblob", "privlevel", "privlevel_floor", "provider",
+    ]
+    static let svsmAttributes =
+        (sevAttributes + ["manifestblob", "service_guid", "service_manifest_version", "service_provider"]).sorted()
+    static let tdxMeasurements = [
+        "mrconfigid", "mrowner", "mrownerconfig", "mrtd:sha384",
+        "rtmr0:sha384", "rtmr1:sha384", "rtmr2:sha384", "rtmr3:sha384",
+    ]
 }
 
 /// Runs `tsmfs ARGS` and returns its status and output (stdout and stderr together).
@@ -42,7 +47,8 @@ func verifiedReport(_ mount: MountedTSMFS, entry: String, guest: String) throws 
     let files = mount.directory
     let auxblob = guest == "tdx" ? "" : "'\(files)/aux'"
     let verifyAux = guest == "tdx" ? "" : "--auxblob '\(files)/aux'"
-    return try shell("""
+    return try shell(
+        """
         set -e
         head -c 64 /dev/urandom > '\(entry)/inblob'
         cat '\(entry)/outblob' > '\(files)/evidence'
@@ -61,8 +67,9 @@ struct KernelReleaseTests {
         (try? FileManager.default.contentsOfDirectory(atPath: path))?.sorted()
     }
 
-    @Test("TDX: RFC v2 conformance, measurements only from 6.16, /dev/tdx_guest and the class link, verified quotes",
-          arguments: ReleaseView.modelled)
+    @Test(
+        "TDX: RFC v2 conformance, measurements only from 6.16, /dev/tdx_guest and the class link, verified quotes",
+        arguments: ReleaseView.modelled)
     func tdx(_ release: ReleaseView) throws {
         let mount = try MountedTSMFS(["--guest", "tdx", "--kernel", release.version], sysroot: true)
         defer { #expect(mount.stop() == 0, "\(mount.log)") }
@@ -71,10 +78,12 @@ struct KernelReleaseTests {
         #expect(list(misc + "/tdx_guest/measurements") == (release.tsmMR ? ReleaseView.tdxMeasurements : nil))
         #expect(list(misc) == (release.tsmMR ? ["tdx_guest", "tsm_mr_sample"] : ["tdx_guest"]))
         #expect(Sys.stat(misc + "/tdx_guest").value.map { $0.st_mode & S_IFMT } == S_IFDIR)
-        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: mount.path("sys/class/misc/tdx_guest")))
-            == "../../devices/virtual/misc/tdx_guest")
+        #expect(
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: mount.path("sys/class/misc/tdx_guest")))
+                == "../../devices/virtual/misc/tdx_guest")
         // The TDREPORT ioctl, whatever the release.
-        let ioctl = try shell("""
+        let ioctl = try shell(
+            """
             python3 - '\(mount.path("dev/tdx_guest"))' <<'PY'
             import fcntl, sys
             req = bytearray(range(64)) + bytearray(1024)
@@ -93,8 +102,9 @@ struct KernelReleaseTests {
         #expect(rmdir(entry) == 0)
     }
 
-    @Test("SEV-SNP: exactly the seven attributes, privlevel_floor 0, a verified report; --svsm from 6.11 only",
-          arguments: ReleaseView.modelled)
+    @Test(
+        "SEV-SNP: exactly the seven attributes, privlevel_floor 0, a verified report; --svsm from 6.11 only",
+        arguments: ReleaseView.modelled)
     func sevSNP(_ release: ReleaseView) throws {
         let mount = try MountedTSMFS(["--guest", "sev-snp", "--kernel", release.version], sysroot: true)
         defer { #expect(mount.stop() == 0, "\(mount.log)") }
@@ -108,8 +118,9 @@ struct KernelReleaseTests {
         #expect(list(mount.path("sys/devices/virtual/misc")) == nil, "no misc device in a SEV-SNP sysroot")
 
         if release.svsm {
-            let svsm = try MountedTSMFS(["--guest", "sev-snp", "--svsm", "--privlevel-floor", "1", "--kernel", release.version],
-                                        sysroot: true)
+            let svsm = try MountedTSMFS(
+                ["--guest", "sev-snp", "--svsm", "--privlevel-floor", "1", "--kernel", release.version],
+                sysroot: true)
             defer { #expect(svsm.stop() == 0, "\(svsm.log)") }
             let entry = svsm.path("sys/kernel/config/tsm/report/s")
             #expect(mkdir(entry, 0o755) == 0)
@@ -117,10 +128,12 @@ struct KernelReleaseTests {
             #expect(Sys.readFile(entry + "/privlevel_floor").value == Array("1\n".utf8))
             #expect(rmdir(entry) == 0)
         } else {
-            let refused = try tsmfs("mount --sysroot /nonexistent/tsmfs --guest sev-snp --svsm --kernel \(release.version)")
+            let refused = try tsmfs(
+                "mount --sysroot /nonexistent/tsmfs --guest sev-snp --svsm --kernel \(release.version)")
             #expect(refused.status != 0)
             #expect(refused.text.contains("arrived in Linux 6.11"), "\(refused.text)")
-            let floor = try tsmfs("mount --sysroot /nonexistent/tsmfs --guest sev-snp --privlevel-floor 1 --kernel \(release.version)")
+            let floor = try tsmfs(
+                "mount --sysroot /nonexistent/tsmfs --guest sev-snp --privlevel-floor 1 --kernel \(release.version)")
             #expect(floor.status != 0)
             #expect(floor.text.contains("arrived in Linux 6.11"), "\(floor.text)")
         }
@@ -147,11 +160,16 @@ struct KernelReleaseTests {
 
     @Test("acceptance: tsmfs exec --kernel 6.12 -- test ! -e .../tdx_guest/measurements exits 0; 6.16 has it")
     func execAcceptance() throws {
-        let old = try tsmfs("exec --kernel 6.12 --seed kernel-612 -- test ! -e /sys/devices/virtual/misc/tdx_guest/measurements")
+        let old = try tsmfs(
+            "exec --kernel 6.12 --seed kernel-612 -- test ! -e /sys/devices/virtual/misc/tdx_guest/measurements")
         #expect(old.status == 0, "\(old.text)")
-        let device = try tsmfs("exec --kernel 6.12 --seed kernel-612b -- sh -c 'test -e /dev/tdx_guest && readlink /sys/class/misc/tdx_guest'")
+        let device = try tsmfs(
+            "exec --kernel 6.12 --seed kernel-612b -- sh -c 'test -e /dev/tdx_guest && readlink /sys/class/misc/tdx_guest'"
+        )
         #expect(device.status == 0 && device.text.contains("../../devices/virtual/misc/tdx_guest"), "\(device.text)")
-        let new = try tsmfs("exec --kernel 6.16 --seed kernel-616 -- test -e /sys/devices/virtual/misc/tdx_guest/measurements/rtmr0:sha384")
+        let new = try tsmfs(
+            "exec --kernel 6.16 --seed kernel-616 -- test -e /sys/devices/virtual/misc/tdx_guest/measurements/rtmr0:sha384"
+        )
         #expect(new.status == 0, "\(new.text)")
     }
 }
@@ -180,7 +198,8 @@ struct KernelRefusalTests {
     @Test("--kernel and --no-unified need --sysroot")
     func needsSysroot() throws {
         let r = try tsmfs("mount /nonexistent/tsmfs --kernel 6.12")
-        #expect(r.status != 0 && r.text.contains("--kernel shapes a guest sysroot: it needs --sysroot DIR"), "\(r.text)")
+        #expect(
+            r.status != 0 && r.text.contains("--kernel shapes a guest sysroot: it needs --sysroot DIR"), "\(r.text)")
     }
 
     /// Whether this build has the CCA guest (`--guest cca`, another issue).
@@ -189,8 +208,9 @@ struct KernelRefusalTests {
         return !(r?.text.contains("invalid for '--guest") ?? true)
     }()
 
-    @Test("--kernel 6.12 --guest cca is refused naming 6.13; 6.13 serves it",
-          .enabled(if: ccaGuest, "needs the CCA guest (--guest cca)"))
+    @Test(
+        "--kernel 6.12 --guest cca is refused naming 6.13; 6.13 serves it",
+        .enabled(if: ccaGuest, "needs the CCA guest (--guest cca)"))
     func cca() throws {
         let r = try tsmfs("mount --sysroot /nonexistent/tsmfs --guest cca --kernel 6.12")
         #expect(r.status != 0 && r.text.contains("arrived in Linux 6.13"), "\(r.text)")
@@ -204,7 +224,8 @@ struct KernelRefusalTests {
         let r = try tsmfs("kernels")
         #expect(r.status == 0)
         let rows = r.text.split(separator: "\n").filter { $0.hasPrefix("| 6.") || $0.hasPrefix("| 7.") }
-        #expect(rows.map { $0.split(separator: "|").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" }
-            == ReleaseView.modelled.map(\.version))
+        #expect(
+            rows.map { $0.split(separator: "|").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" }
+                == ReleaseView.modelled.map(\.version))
     }
 }

@@ -108,16 +108,29 @@ struct LifecycleTests {
 @Suite("Bad configs")
 struct BadConfigTests {
     static let cases: [(String, String, [String])] = [
-        ("size", #"{"providers": [{"name": "p", "registers": [{"name": "r", "hash": "sha384", "size": 47, "flags": "R"}]}]}"#,
-         ["provider 'p'", "register 'r'", "size 47 does not match sha384"]),
-        ("hash", #"{"providers": [{"name": "p", "registers": [{"name": "r", "hash": "sha3-256", "flags": "R"}]}]}"#,
-         ["provider 'p'", "register 'r'", "unknown hash 'sha3-256'"]),
-        ("duplicate", #"{"providers": [{"name": "p", "registers": [{"name": "r", "hash": "sha256", "flags": "R"}, {"name": "r", "hash": "sha256", "flags": "RW"}]}]}"#,
-         ["provider 'p'", "register 'r'", "already exists"]),
-        ("hex", #"{"providers": [{"name": "p", "registers": [{"name": "r", "hash": "sha256", "flags": "R", "initial": "0g"}]}]}"#,
-         ["provider 'p'", "register 'r'", "not hex"]),
-        ("slash", #"{"providers": [{"name": "p", "registers": [{"name": "a/b", "hash": "sha256", "flags": "R"}]}]}"#,
-         ["provider 'p'", "register 'a/b'", "'/'"]),
+        (
+            "size",
+            #"{"providers": [{"name": "p", "registers": [{"name": "r", "hash": "sha384", "size": 47, "flags": "R"}]}]}"#,
+            ["provider 'p'", "register 'r'", "size 47 does not match sha384"]
+        ),
+        (
+            "hash", #"{"providers": [{"name": "p", "registers": [{"name": "r", "hash": "sha3-256", "flags": "R"}]}]}"#,
+            ["provider 'p'", "register 'r'", "unknown hash 'sha3-256'"]
+        ),
+        (
+            "duplicate",
+            #"{"providers": [{"name": "p", "registers": [{"name": "r", "hash": "sha256", "flags": "R"}, {"name": "r", "hash": "sha256", "flags": "RW"}]}]}"#,
+            ["provider 'p'", "register 'r'", "already exists"]
+        ),
+        (
+            "hex",
+            #"{"providers": [{"name": "p", "registers": [{"name": "r", "hash": "sha256", "flags": "R", "initial": "0g"}]}]}"#,
+            ["provider 'p'", "register 'r'", "not hex"]
+        ),
+        (
+            "slash", #"{"providers": [{"name": "p", "registers": [{"name": "a/b", "hash": "sha256", "flags": "R"}]}]}"#,
+            ["provider 'p'", "register 'a/b'", "'/'"]
+        ),
         ("json", #"{"providers": [}"#, ["not valid JSON at line 1, column 16"]),
     ]
 

@@ -11,7 +11,8 @@ func tsmfsBinary() -> String {
     var directory = executable.deletingLastPathComponent()
     // On Linux the test runner is PRODUCTS/tsmfsPackageTests.xctest (a file); elsewhere a bundle.
     while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("tsmfs").path),
-          directory.path != "/" {
+        directory.path != "/"
+    {
         directory = directory.deletingLastPathComponent()
     }
     return directory.appendingPathComponent("tsmfs").path
@@ -36,8 +37,10 @@ final class MountedTSMFS {
     /// Spawns `tsmfs mount ROOT EXTRA...` and waits for the mount.
     /// With `sysroot`, runs `tsmfs mount --sysroot DIR EXTRA...` instead, DIR in its own
     /// temporary directory.
-    init(_ extra: [String] = [], mountAt existing: String? = nil, sysroot: Bool = false,
-         environment: [String: String] = [:], deadline: Duration = .seconds(20)) throws {
+    init(
+        _ extra: [String] = [], mountAt existing: String? = nil, sysroot: Bool = false,
+        environment: [String: String] = [:], deadline: Duration = .seconds(20)
+    ) throws {
         directory = try makeTemporaryDirectory()
         root = existing ?? directory + (sysroot ? "/root" : "/tsm")
         logPath = directory + "/daemon.log"
@@ -94,7 +97,8 @@ final class MountedTSMFS {
                 process.waitUntilExit()
             }
         }
-        return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        return process.terminationReason == .uncaughtSignal
+            ? 128 + process.terminationStatus : process.terminationStatus
     }
 
     /// Detaches whatever is still mounted at the root (a killed daemon's stale mount).
@@ -124,5 +128,7 @@ func statfsErrno(_ path: String) -> Int32 {
 /// True when the mount table lists `path`.
 func mountTableLists(_ path: String) -> Bool {
     let table = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
-    return table.split(separator: "\n").contains { $0.split(separator: " ").dropFirst(4).first.map(String.init) == path }
+    return table.split(separator: "\n").contains {
+        $0.split(separator: " ").dropFirst(4).first.map(String.init) == path
+    }
 }

@@ -22,7 +22,9 @@ struct PageCacheTests {
         var all: [String] { [rfc, merged, report0, otherLive] }
     }
 
-    @Test("3000 extends alternating between the RFC v2 and the 6.16 file, another process reading and another extending: every later read, through every face, sees each")
+    @Test(
+        "3000 extends alternating between the RFC v2 and the 6.16 file, another process reading and another extending: every later read, through every face, sees each"
+    )
     func noStaleRead() throws {
         let mount = try MountedTSMFS(["--guest", "tdx"], sysroot: true)
         let faces = Faces(mount)
@@ -50,7 +52,10 @@ struct PageCacheTests {
         reader.arguments = ["-c", "while :; do cat \(quoted) > /dev/null || exit 1; done"]
         let writer = Process()
         writer.executableURL = URL(fileURLWithPath: "/bin/sh")
-        writer.arguments = ["-c", "while :; do head -c 48 /dev/zero > '\(mount.path("sys/kernel/tsm/tdx/rtmr1/digest"))' || exit 1; done"]
+        writer.arguments = [
+            "-c",
+            "while :; do head -c 48 /dev/zero > '\(mount.path("sys/kernel/tsm/tdx/rtmr1/digest"))' || exit 1; done",
+        ]
         try reader.run()
         try writer.run()
         defer {
@@ -81,7 +86,9 @@ struct PageCacheTests {
             let wants = [expected, expected, masked(report), otherLive]
             for (index, path) in faces.all.enumerated() {
                 let fresh = Sys.readFile(path).value
-                if (index == 2 ? masked(fresh) : fresh) != wants[index] { stale.append("extend \(iteration): open+read of \(path) was stale") }
+                if (index == 2 ? masked(fresh) : fresh) != wants[index] {
+                    stale.append("extend \(iteration): open+read of \(path) was stale")
+                }
                 let again = Sys.pread(kept[index], count: 4096).value
                 if (index == 2 ? masked(again) : again) != wants[index] {
                     stale.append("extend \(iteration): pread on a kept descriptor of \(path) was stale")
@@ -153,7 +160,9 @@ struct PageCacheTests {
         for round in 0..<20 {
             let value = [UInt8](repeating: UInt8(round + 1), count: 48)
             #expect(Sys.pread(kept[0], count: 4096).value != value)  // fill the cache with the old value
-            let set = try shell("'\(tsmfsBinary())' ctl --socket '\(socket)' set tdx/mrconfigid \(value.map { String(format: "%02x", $0) }.joined())")
+            let set = try shell(
+                "'\(tsmfsBinary())' ctl --socket '\(socket)' set tdx/mrconfigid \(value.map { String(format: "%02x", $0) }.joined())"
+            )
             #expect(set.status == 0, "\(set.stderr)")
             #expect(Sys.pread(kept[0], count: 4096).value == value)
             #expect(Sys.pread(kept[1], count: 4096).value == value)

@@ -43,7 +43,9 @@ final class TDXReportTests {
         let entry = try makeEntry("attrs")
         let names = try FileManager.default.contentsOfDirectory(atPath: entry).sorted()
         #expect(names == ["generation", "inblob", "outblob", "provider"])
-        let expected: [(String, UInt32, Int)] = [("generation", 0o444, 4096), ("provider", 0o444, 4096), ("inblob", 0o200, 0), ("outblob", 0o444, 0)]
+        let expected: [(String, UInt32, Int)] = [
+            ("generation", 0o444, 4096), ("provider", 0o444, 4096), ("inblob", 0o200, 0), ("outblob", 0o444, 0),
+        ]
         for (name, mode, size) in expected {
             let st = try #require(Sys.stat(entry + "/" + name).value)
             #expect(st.st_mode & 0o7777 == mode, "\(name)")
@@ -65,7 +67,8 @@ final class TDXReportTests {
         try Data(nonce).write(to: URL(fileURLWithPath: nonceFile))
         let quoteFile = mount.directory + "/quote"
         let anchor = mount.directory + "/root.pem"
-        let r = try shell("""
+        let r = try shell(
+            """
             set -e
             dd if='\(nonceFile)' of='\(entry)/inblob' bs=64 count=1 status=none
             cat '\(entry)/generation'
@@ -79,8 +82,10 @@ final class TDXReportTests {
         let quote = try Data(contentsOf: URL(fileURLWithPath: quoteFile)).map { $0 }
         #expect(quote.count >= 0x3FC)
         #expect(Array(quote[568..<632]) == nonce)
-        let offsets = [("mrtd", 184), ("mrconfigid", 232), ("mrowner", 280), ("mrownerconfig", 328),
-                       ("rtmr0", 376), ("rtmr1", 424), ("rtmr2", 472), ("rtmr3", 520)]
+        let offsets = [
+            ("mrtd", 184), ("mrconfigid", 232), ("mrowner", 280), ("mrownerconfig", 328),
+            ("rtmr0", 376), ("rtmr1", 424), ("rtmr2", 472), ("rtmr3", 520),
+        ]
         for (name, offset) in offsets {
             let file = name == "mrtd" || name.hasPrefix("rtmr") ? "\(name):sha384" : name
             #expect(Array(quote[offset..<(offset + 48)]) == Sys.readFile("\(measurements)/\(file)").value, "\(name)")
@@ -95,10 +100,14 @@ final class TDXReportTests {
         let badPython = try shell("python3 '\(independentVerifier())' tdx '\(quoteFile).bad' '\(anchor)'")
         #expect(badPython.status != 0)
         // --report-data: the nonce the relying party sent must be the quote's report data.
-        let same = try shell("'\(tsmfsBinary())' verify '\(quoteFile)' --guest tdx --trust-anchor '\(anchor)' --report-data \(hex(nonce))")
+        let same = try shell(
+            "'\(tsmfsBinary())' verify '\(quoteFile)' --guest tdx --trust-anchor '\(anchor)' --report-data \(hex(nonce))"
+        )
         #expect(same.status == 0, "\(same.stderr)")
         var other = nonce; other[63] ^= 1
-        let differs = try shell("'\(tsmfsBinary())' verify '\(quoteFile)' --guest tdx --trust-anchor '\(anchor)' --report-data \(hex(other))")
+        let differs = try shell(
+            "'\(tsmfsBinary())' verify '\(quoteFile)' --guest tdx --trust-anchor '\(anchor)' --report-data \(hex(other))"
+        )
         #expect(differs.status != 0 && differs.stderr.contains("report data does not match"), "\(differs.stderr)")
         #expect(differs.text.isEmpty, "no claims printed for evidence that does not match")
         #expect(rmdir(entry) == 0)
@@ -201,8 +210,10 @@ final class SNPReportTests {
         let entry = report + "/snp"
         #expect(mkdir(entry, 0o755) == 0)
         defer { rmdir(entry) }
-        #expect(try FileManager.default.contentsOfDirectory(atPath: entry).sorted() ==
-            ["auxblob", "generation", "inblob", "outblob", "privlevel", "privlevel_floor", "provider"])
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: entry).sorted() == [
+                "auxblob", "generation", "inblob", "outblob", "privlevel", "privlevel_floor", "provider",
+            ])
         #expect(Sys.readFile(entry + "/provider").value == Array("sev_guest\n".utf8))
         #expect(Sys.readFile(entry + "/privlevel_floor").value == Array("1\n".utf8))
         #expect(Sys.stat(entry + "/privlevel").value.map { $0.st_mode & 0o7777 } == 0o200)
@@ -230,7 +241,9 @@ final class SNPReportTests {
         var corrupted = outblob
         corrupted[0x95] ^= 0x80
         try Data(corrupted).write(to: URL(fileURLWithPath: files + "/report.bad"))
-        let bad = try shell("'\(tsmfsBinary())' verify '\(files)/report.bad' --guest sev-snp --auxblob '\(files)/auxblob' --trust-anchor '\(files)/ark.pem'")
+        let bad = try shell(
+            "'\(tsmfsBinary())' verify '\(files)/report.bad' --guest sev-snp --auxblob '\(files)/auxblob' --trust-anchor '\(files)/ark.pem'"
+        )
         #expect(bad.status != 0)
     }
 }
@@ -245,9 +258,12 @@ struct SVSMReportTests {
         let mount = try MountedTSMFS(["--guest", "sev-snp", "--svsm", "--privlevel-floor", "2"], sysroot: true)
         let entry = mount.path("sys/kernel/config/tsm/report/svsm")
         #expect(mkdir(entry, 0o755) == 0)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: entry).sorted() ==
-            ["auxblob", "generation", "inblob", "manifestblob", "outblob", "privlevel", "privlevel_floor", "provider",
-             "service_guid", "service_manifest_version", "service_provider"])
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: entry).sorted() == [
+                "auxblob", "generation", "inblob", "manifestblob", "outblob", "privlevel", "privlevel_floor",
+                "provider",
+                "service_guid", "service_manifest_version", "service_provider",
+            ])
         for name in ["service_provider", "service_guid", "service_manifest_version"] {
             #expect(Sys.stat(entry + "/" + name).value.map { $0.st_mode & 0o7777 } == 0o200, "\(name)")
         }
@@ -267,9 +283,12 @@ struct SVSMReportTests {
         let manifest = try #require(readAll(entry + "/manifestblob").value)
         #expect(manifest.count > 24)
         #expect(Array(report[0x30..<0x34]) == [0, 0, 0, 0], "the SVSM reports at VMPL 0")
-        #expect(Array(report[0x50..<0x90]) == extendDigest("sha512", nonce, manifest), "REPORT_DATA = SHA-512(nonce ‖ manifest)")
+        #expect(
+            Array(report[0x50..<0x90]) == extendDigest("sha512", nonce, manifest),
+            "REPORT_DATA = SHA-512(nonce ‖ manifest)")
         // One service by GUID; an unknown one is refused.
-        #expect(Sys.writeFile(entry + "/service_guid", Array("c476f1eb-0123-45a5-9641-b4e7dde5bfe3\n".utf8)).value == 37)
+        #expect(
+            Sys.writeFile(entry + "/service_guid", Array("c476f1eb-0123-45a5-9641-b4e7dde5bfe3\n".utf8)).value == 37)
         #expect(readAll(entry + "/manifestblob").value?.count == manifest.count)
         #expect(Sys.writeFile(entry + "/service_guid", Array("00000000-0000-0000-0000-000000000001".utf8)).value == 36)
         #expect(readAll(entry + "/outblob").error == .EINVAL)
@@ -279,7 +298,8 @@ struct SVSMReportTests {
         let auxblob = try #require(readAll(entry + "/auxblob").value)
         try Data(report).write(to: URL(fileURLWithPath: directory + "/report"))
         try Data(auxblob).write(to: URL(fileURLWithPath: directory + "/auxblob"))
-        let r = try shell("'\(tsmfsBinary())' verify '\(directory)/report' --guest sev-snp --auxblob '\(directory)/auxblob'")
+        let r = try shell(
+            "'\(tsmfsBinary())' verify '\(directory)/report' --guest sev-snp --auxblob '\(directory)/auxblob'")
         #expect(r.status == 0, "\(r.stderr)")
         #expect(rmdir(entry) == 0)
         #expect(mount.stop() == 0)

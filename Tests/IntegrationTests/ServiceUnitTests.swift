@@ -8,9 +8,11 @@ struct ServiceUnitTests {
     static let units = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("systemd")
 
-    @Test("tsmfs.service and an instance of tsmfs@.service verify", arguments: [
-        ("tsmfs.service", "tsmfs.service"), ("tsmfs@.service", "tsmfs@run-tsm.service"),
-    ])
+    @Test(
+        "tsmfs.service and an instance of tsmfs@.service verify",
+        arguments: [
+            ("tsmfs.service", "tsmfs.service"), ("tsmfs@.service", "tsmfs@run-tsm.service"),
+        ])
     func verify(unit: String, instance: String) throws {
         let analyze = try shell("command -v systemd-analyze")
         try #require(analyze.status == 0, "systemd-analyze is missing (Scripts/test installs systemd)")

@@ -15,19 +15,24 @@ struct StateTests {
         #expect(first.log.contains("new state file"), "\(first.log)")
         let data = [UInt8](repeating: 0x77, count: 48)
         for _ in 0..<3 { #expect(Sys.writeFile(first.path("tdx/rtmr1/digest"), data).value == 48) }
-        #expect(Sys.writeFile(first.path("measurement-example/user_data/digest"), [UInt8](repeating: 5, count: 64)).value == 64)
+        #expect(
+            Sys.writeFile(first.path("measurement-example/user_data/digest"), [UInt8](repeating: 5, count: 64)).value
+                == 64)
         let expected = Sys.readFile(first.path("tdx/rtmr1/digest")).value
         #expect(first.stop(SIGKILL) == 128 + SIGKILL)
 
         let second = try MountedTSMFS(["--state", state], mountAt: first.root)
         #expect(second.log.contains("replayed 4 changes"), "\(second.log)")
         #expect(Sys.readFile(second.path("tdx/rtmr1/digest")).value == expected)
-        #expect(Sys.readFile(second.path("measurement-example/user_data/digest")).value == [UInt8](repeating: 5, count: 64))
+        #expect(
+            Sys.readFile(second.path("measurement-example/user_data/digest")).value == [UInt8](repeating: 5, count: 64))
         // report_digest follows the restored values.
         let head = ["static_mr", "config_mr", "rtmr0", "rtmr1", "user_data"].flatMap {
             Sys.readFile(second.path("measurement-example/\($0)/digest")).value ?? []
         }
-        #expect(Sys.readFile(second.path("measurement-example/report_digest/digest")).value == extendDigest("sha512", [], head))
+        #expect(
+            Sys.readFile(second.path("measurement-example/report_digest/digest")).value
+                == extendDigest("sha512", [], head))
         #expect(second.stop() == 0)
     }
 
@@ -40,7 +45,8 @@ struct StateTests {
         #expect(Sys.writeFile(first.path("tdx/rtmr1/digest"), [UInt8](repeating: 1, count: 48)).value == 48)
         let second = try shell("'\(tsmfsBinary())' mount '\(directory)/other' --state '\(state)' 2>&1")
         #expect(second.status != 0)
-        #expect(second.text.contains("in use by another tsmfs (pid \(first.process.processIdentifier))"), "\(second.text)")
+        #expect(
+            second.text.contains("in use by another tsmfs (pid \(first.process.processIdentifier))"), "\(second.text)")
         #expect(!mountTableLists(directory + "/other"))
         let expected = Sys.readFile(first.path("tdx/rtmr1/digest")).value
         #expect(first.stop() == 0)
@@ -72,7 +78,9 @@ struct StateTests {
         let state = directory + "/state", data = directory + "/data", count = directory + "/count"
         try Data(repeating: 0x42, count: 48).write(to: URL(fileURLWithPath: data))
         var chain: [[UInt8]] = [[UInt8](repeating: 0, count: 48)]
-        for _ in 0..<1000 { chain.append(extendDigest("sha384", chain[chain.count - 1], [UInt8](repeating: 0x42, count: 48))) }
+        for _ in 0..<1000 {
+            chain.append(extendDigest("sha384", chain[chain.count - 1], [UInt8](repeating: 0x42, count: 48)))
+        }
         var generator = SystemRandomNumberGenerator()
         var acknowledged = 0
         let mountAt = directory + "/m"
@@ -82,7 +90,8 @@ struct StateTests {
             // The writer records each acknowledged extend while a second process kills the daemon
             // once a random number of them is reached: the kill lands while writes go on.
             let stopAfter = acknowledged + Int.random(in: 20...150, using: &generator)
-            let writer = try shell("""
+            let writer = try shell(
+                """
                 echo \(acknowledged) > '\(count)'
                 ( n=\(acknowledged)
                   while [ $n -lt 1000 ]; do
@@ -97,13 +106,18 @@ struct StateTests {
                 """)
             #expect(writer.status == 0)
             _ = mount.stop(SIGKILL)
-            let acknowledgedNow = Int((try? String(contentsOfFile: count, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
+            let acknowledgedNow =
+                Int(
+                    (try? String(contentsOfFile: count, encoding: .utf8))?.trimmingCharacters(
+                        in: .whitespacesAndNewlines) ?? "") ?? 0
             let restarted = try MountedTSMFS(["--state", state], mountAt: mountAt)
             let value = Sys.readFile(restarted.path("tdx/rtmr3/digest")).value ?? []
             // The extend in flight at the kill may or may not have become durable; nothing else.
             let position = chain.firstIndex(of: value)
-            #expect(position == acknowledgedNow || position == acknowledgedNow + 1,
-                    "round \(round): value is chain[\(position.map(String.init) ?? "none")], acknowledged \(acknowledgedNow)")
+            #expect(
+                position == acknowledgedNow || position == acknowledgedNow + 1,
+                "round \(round): value is chain[\(position.map(String.init) ?? "none")], acknowledged \(acknowledgedNow)"
+            )
             acknowledged = position ?? acknowledgedNow
             _ = restarted.stop()
         }

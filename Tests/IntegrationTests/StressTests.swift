@@ -28,7 +28,9 @@ struct StressTests {
         try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
-    @Test("4 processes x 3 s of reads, extends and overwrites: full-size reads, consistent live registers, no lost extend")
+    @Test(
+        "4 processes x 3 s of reads, extends and overwrites: full-size reads, consistent live registers, no lost extend"
+    )
     func mixedWorkload() throws {
         let mount = try MountedTSMFS()
         let initial = try Self.snapshot(mount)
@@ -38,9 +40,12 @@ struct StressTests {
         let clock = ContinuousClock()
         let started = clock.now
         let workers = try (0..<Self.workers).map { index in
-            try Worker(["mix", mount.root, initialPath, String(Self.seconds), String(Self.maxOpsPerWorker),
-                        String(Self.workers * Self.maxOpsPerWorker), String(1000 + index), String(Self.workers - 1)],
-                       directory: mount.directory, label: "mix\(index)")
+            try Worker(
+                [
+                    "mix", mount.root, initialPath, String(Self.seconds), String(Self.maxOpsPerWorker),
+                    String(Self.workers * Self.maxOpsPerWorker), String(1000 + index), String(Self.workers - 1),
+                ],
+                directory: mount.directory, label: "mix\(index)")
         }
         for worker in workers {
             #expect(worker.wait(deadline: .seconds(60)) == 0, "\(worker.output)")
@@ -68,11 +73,16 @@ struct StressTests {
             for line in worker.lines where line.key == "overwrites" && line.fields.count >= 2 {
                 let path = line.fields[0]
                 let values = Set(line.fields.dropFirst(2).map(bytes))
-                overwrites[path] = ((overwrites[path]?.count ?? 0) + (Int(line.fields[1]) ?? 0), (overwrites[path]?.values ?? []).union(values))
+                overwrites[path] = (
+                    (overwrites[path]?.count ?? 0) + (Int(line.fields[1]) ?? 0),
+                    (overwrites[path]?.values ?? []).union(values)
+                )
             }
         }
-        print("stress: \(Self.workers) workers, \(ops) ops (\(reads) register reads, \(reports) report checks, "
-              + "\(extends.values.map(\.count).reduce(0, +)) extends, \(overwrites.values.map(\.count).reduce(0, +)) overwrites) in \(elapsed)")
+        print(
+            "stress: \(Self.workers) workers, \(ops) ops (\(reads) register reads, \(reports) report checks, "
+                + "\(extends.values.map(\.count).reduce(0, +)) extends, \(overwrites.values.map(\.count).reduce(0, +)) overwrites) in \(elapsed)"
+        )
         #expect(reads > 100 && reports > 100, "the workers read")
         #expect(extends.count == 9, "every extendable register was exercised: \(extends.keys.sorted())")
         #expect(overwrites.count == 2)
@@ -93,12 +103,16 @@ struct StressTests {
 
         // And once everything is quiet, the live registers agree with the registers they summarise.
         let example = mount.path("measurement-example")
-        let head = ["static_mr", "config_mr", "rtmr0", "rtmr1", "user_data"].flatMap { Sys.readFile(example + "/\($0)/digest").value ?? [] }
+        let head = ["static_mr", "config_mr", "rtmr0", "rtmr1", "user_data"].flatMap {
+            Sys.readFile(example + "/\($0)/digest").value ?? []
+        }
         #expect(Sys.readFile(example + "/full_report").value == head + Array(SHA512.hash(data: head)))
         let report = try #require(Sys.readFile(mount.path("tdx/report0")).value)
         #expect(Array(report[128..<192]) == Sys.readFile(mount.path("tdx/reportdata")).value)
         for (index, name) in ["rtmr0", "rtmr1", "rtmr2", "rtmr3"].enumerated() {
-            #expect(Array(report[(720 + 48 * index)..<(768 + 48 * index)]) == Sys.readFile(mount.path("tdx/\(name)/digest")).value)
+            #expect(
+                Array(report[(720 + 48 * index)..<(768 + 48 * index)])
+                    == Sys.readFile(mount.path("tdx/\(name)/digest")).value)
         }
         #expect(mount.stop() == 0, "\(mount.log)")
     }
@@ -111,7 +125,8 @@ struct StressTests {
         initial["tdx/rtmr2/digest"] = [UInt8](repeating: 0xEE, count: 48)  // not what the register holds
         let initialPath = mount.directory + "/initial"
         try Self.writeInitial(initial, to: initialPath)
-        let worker = try Worker(["mix", mount.root, initialPath, "10", "400", "50", "7"], directory: mount.directory, label: "control")
+        let worker = try Worker(
+            ["mix", mount.root, initialPath, "10", "400", "50", "7"], directory: mount.directory, label: "control")
         #expect(worker.wait(deadline: .seconds(60)) == 0)
         #expect((worker.number("violations") ?? 0) > 0, "\(worker.output)")
         #expect(worker.output.contains("tdx/rtmr2/digest"), "\(worker.output)")

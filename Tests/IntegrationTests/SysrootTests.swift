@@ -36,7 +36,9 @@ final class SysrootTests {
                 #expect(Sys.open(measurements + "/" + name, O_WRONLY).error == .EACCES, "\(name)")
             }
         }
-        #expect(Sys.stat(mount.path("sys/devices/virtual/misc/tdx_guest/measurements")).value.map { $0.st_mode & 0o7777 } == 0o755)
+        #expect(
+            Sys.stat(mount.path("sys/devices/virtual/misc/tdx_guest/measurements")).value.map { $0.st_mode & 0o7777 }
+                == 0o755)
     }
 
     @Test("the faces share registers: measurements, the RFC v2 tree and report0")
@@ -44,7 +46,8 @@ final class SysrootTests {
         let tsm = mount.path("sys/kernel/tsm/tdx")
         for name in ["mrtd", "mrconfigid", "mrowner", "mrownerconfig", "rtmr0"] {
             let file = name == "mrtd" || name.hasPrefix("rtmr") ? "\(name):sha384" : name
-            #expect(Sys.readFile(measurements + "/" + file).value == Sys.readFile("\(tsm)/\(name)/digest").value, "\(name)")
+            #expect(
+                Sys.readFile(measurements + "/" + file).value == Sys.readFile("\(tsm)/\(name)/digest").value, "\(name)")
         }
         let data = [UInt8](repeating: 0x11, count: 48)
         // RTMRs start where the sysroot's boot log leaves them.
@@ -71,14 +74,16 @@ final class SysrootTests {
         #expect(Sys.pwrite(fd, [UInt8](repeating: 1, count: 48), offset: 48).error == .EFBIG)
         #expect(Sys.pread(fd, count: 48).value == before)
         #expect(Sys.pwrite(fd, [UInt8](repeating: 2, count: 100)).value == 48)
-        #expect(Sys.pread(fd, count: 48).value == extendDigest("sha384", before ?? [], [UInt8](repeating: 2, count: 48)))
+        #expect(
+            Sys.pread(fd, count: 48).value == extendDigest("sha384", before ?? [], [UInt8](repeating: 2, count: 48)))
     }
 
     @Test("the 6.16 sample: files, modes, the report_digest vector and the crypto-agile banks (ABI.md 3.5)")
     func sample616() throws {
         let expected: [(String, UInt32, Int)] = [
             ("config_mr", 0o444, 64), ("report_digest:sha512", 0o444, 64), ("rtmr0:sha256", 0o444, 32),
-            ("rtmr1:sha384", 0o644, 48), ("rtmr_crypto_agile:sha256", 0o644, 32), ("rtmr_crypto_agile:sha384", 0o644, 48),
+            ("rtmr1:sha384", 0o644, 48), ("rtmr_crypto_agile:sha256", 0o644, 32),
+            ("rtmr_crypto_agile:sha384", 0o644, 48),
             ("static_mr:sha384", 0o444, 48),
         ]
         #expect(try FileManager.default.contentsOfDirectory(atPath: sample).sorted() == expected.map(\.0))
@@ -87,16 +92,21 @@ final class SysrootTests {
             #expect(st.st_mode & 0o7777 == mode, "\(name)")
             #expect(st.st_size == size, "\(name)")
         }
-        #expect(hex(Sys.readFile(sample + "/report_digest:sha512").value ?? []) ==
-            "106d079f9954b62443dc0595906460dba92ce1398aeeb6430e27ac5704322307cdd16d1512d7cbae214c99ff484f7bb5d8bb267d1f4f4d5cd75f4f77fe3d63cf")
+        #expect(
+            hex(Sys.readFile(sample + "/report_digest:sha512").value ?? [])
+                == "106d079f9954b62443dc0595906460dba92ce1398aeeb6430e27ac5704322307cdd16d1512d7cbae214c99ff484f7bb5d8bb267d1f4f4d5cd75f4f77fe3d63cf"
+        )
         #expect(Sys.writeFile(sample + "/rtmr_crypto_agile:sha256", [UInt8](repeating: 0, count: 32)).value == 32)
         let bank = Sys.readFile(sample + "/rtmr0:sha256").value ?? []
         #expect(hex(bank) == "c42739bcf42811b0926bf01d4e85059841249144d1fde8c0c5ca27c8c452f2a6")
         #expect(Sys.readFile(sample + "/rtmr_crypto_agile:sha256").value == bank)
         #expect(Sys.writeFile(sample + "/rtmr_crypto_agile:sha384", [UInt8](repeating: 0, count: 48)).value == 48)
-        #expect(Sys.readFile(sample + "/rtmr1:sha384").value == Sys.readFile(sample + "/rtmr_crypto_agile:sha384").value)
+        #expect(
+            Sys.readFile(sample + "/rtmr1:sha384").value == Sys.readFile(sample + "/rtmr_crypto_agile:sha384").value)
         // report_digest follows: SHA-512 of static_mr ‖ config_mr ‖ rtmr0 ‖ rtmr1.
-        let head = ["static_mr:sha384", "config_mr", "rtmr0:sha256", "rtmr1:sha384"].flatMap { Sys.readFile(sample + "/" + $0).value ?? [] }
+        let head = ["static_mr:sha384", "config_mr", "rtmr0:sha256", "rtmr1:sha384"].flatMap {
+            Sys.readFile(sample + "/" + $0).value ?? []
+        }
         #expect(Sys.readFile(sample + "/report_digest:sha512").value == extendDigest("sha512", [], head))
         #expect(Sys.open(sample + "/rtmr0:sha256", O_WRONLY).error == .EACCES)
     }
@@ -104,10 +114,13 @@ final class SysrootTests {
     @Test("sys/class/misc links to the devices")
     func classLinks() throws {
         let link = mount.path("sys/class/misc/tdx_guest")
-        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == "../../devices/virtual/misc/tdx_guest")
-        #expect(Sys.readFile(link + "/measurements/mrtd:sha384").value == Sys.readFile(measurements + "/mrtd:sha384").value)
-        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: mount.path("sys/class/misc/tsm_mr_sample")) ==
-            "../../devices/virtual/misc/tsm_mr_sample")
+        #expect(
+            try FileManager.default.destinationOfSymbolicLink(atPath: link) == "../../devices/virtual/misc/tdx_guest")
+        #expect(
+            Sys.readFile(link + "/measurements/mrtd:sha384").value == Sys.readFile(measurements + "/mrtd:sha384").value)
+        #expect(
+            try FileManager.default.destinationOfSymbolicLink(atPath: mount.path("sys/class/misc/tsm_mr_sample"))
+                == "../../devices/virtual/misc/tsm_mr_sample")
     }
 
     @Test("the RFC v2 tree inside the sysroot passes the same conformance table")
@@ -125,8 +138,10 @@ struct TDXGuestDeviceTests {
         let device = mount.path("dev/tdx_guest")
         let st = try #require(Sys.stat(device).value)
         #expect(st.st_mode & 0o7777 == 0o600)
-        #expect(Sys.writeFile(mount.path("sys/kernel/tsm/tdx/rtmr1/digest"), [UInt8](repeating: 0, count: 48)).value == 48)
-        let r = try shell("""
+        #expect(
+            Sys.writeFile(mount.path("sys/kernel/tsm/tdx/rtmr1/digest"), [UInt8](repeating: 0, count: 48)).value == 48)
+        let r = try shell(
+            """
             python3 - '\(device)' <<'PY'
             import fcntl, sys, errno
             TDX_CMD_GET_REPORT0 = 0xC4405401

@@ -26,8 +26,15 @@ final class TreeConformanceTests {
             try FileManager.default.contentsOfDirectory(atPath: mount.path(relative)).sorted()
         }
         #expect(try list("") == ["cca", "measurement-example", "tdx"])
-        #expect(try list("measurement-example") == ["config_mr", "full_report", "report_digest", "rtmr0", "rtmr1", "static_mr", "user_data"])
-        #expect(try list("tdx") == ["mrconfigid", "mrowner", "mrownerconfig", "mrtd", "report0", "reportdata", "rtmr0", "rtmr1", "rtmr2", "rtmr3", "servtd_hash"])
+        #expect(
+            try list("measurement-example") == [
+                "config_mr", "full_report", "report_digest", "rtmr0", "rtmr1", "static_mr", "user_data",
+            ])
+        #expect(
+            try list("tdx") == [
+                "mrconfigid", "mrowner", "mrownerconfig", "mrtd", "report0", "reportdata", "rtmr0", "rtmr1", "rtmr2",
+                "rtmr3", "servtd_hash",
+            ])
         #expect(try list("cca") == ["rem0", "rem1", "rem2", "rem3", "rim"])
         #expect(try list("tdx/rtmr0") == ["digest", "hash_algo"])
         for directory in ["", "tdx", "cca/rim", "measurement-example/user_data"] {
@@ -56,7 +63,8 @@ final class TreeConformanceTests {
 
     @Test("the shell: the same errors a user sees on a confidential VM")
     func shellErrors() throws {
-        let r = try shell("""
+        let r = try shell(
+            """
             cd '\(mount.root)'
             mkdir tdx/x 2>&1; touch tdx/x 2>&1; rm tdx/reportdata 2>&1
             { echo x > tdx/mrtd/digest; } 2>&1
@@ -74,7 +82,8 @@ final class TreeConformanceTests {
 
     @Test("the ABI.md 2.7 vectors, through cat, xxd and printf | xxd -r -p")
     func sampleVectors() throws {
-        let r = try shell("""
+        let r = try shell(
+            """
             cd '\(mount.root)/measurement-example'
             xxd -p -c 64 report_digest/digest
             printf '%096d' 0 | xxd -r -p > rtmr1/digest
@@ -83,11 +92,12 @@ final class TreeConformanceTests {
             """)
         #expect(r.status == 0, "\(r.stderr)")
         let lines = r.text.split(separator: "\n").map(String.init)
-        #expect(lines == [
-            "52355faed607475a6f87a4ee72d776f1db811162c1348618e336d4c73d18fff88c7c01cc9be1093b60bdbf1195c7dd8404dc497a2179b3c372d0edcc1d159ede",
-            "5981610c834136299064ad2ed2d42ceb3f9a8bfb902d9e82842bb3e9c9e049b05635ad21b5f6fec9c1acb962ec4cbce2",
-            "sha384",
-        ])
+        #expect(
+            lines == [
+                "52355faed607475a6f87a4ee72d776f1db811162c1348618e336d4c73d18fff88c7c01cc9be1093b60bdbf1195c7dd8404dc497a2179b3c372d0edcc1d159ede",
+                "5981610c834136299064ad2ed2d42ceb3f9a8bfb902d9e82842bb3e9c9e049b05635ad21b5f6fec9c1acb962ec4cbce2",
+                "sha384",
+            ])
     }
 
     @Test("report_digest and full_report follow writes to rtmr1 and user_data")
@@ -121,13 +131,16 @@ final class TreeConformanceTests {
         let report = try #require(Sys.readFile(tdx + "/report0").value)
         #expect(report.count == 1024)
         #expect(Array(report[128..<192]) == nonce)
-        let offsets = [("mrtd", 528), ("mrconfigid", 576), ("mrowner", 624), ("mrownerconfig", 672),
-                       ("rtmr0", 720), ("rtmr1", 768), ("rtmr2", 816), ("rtmr3", 864), ("servtd_hash", 912)]
+        let offsets = [
+            ("mrtd", 528), ("mrconfigid", 576), ("mrowner", 624), ("mrownerconfig", 672),
+            ("rtmr0", 720), ("rtmr1", 768), ("rtmr2", 816), ("rtmr3", 864), ("servtd_hash", 912),
+        ]
         for (name, offset) in offsets {
             #expect(Array(report[offset..<(offset + 48)]) == Sys.readFile("\(tdx)/\(name)/digest").value, "\(name)")
         }
-        #expect(hex(Array(report[864..<912])) ==
-            "f57bb7ed82c6ae4a29e6c9879338c592c7d42a39135583e8ccbe3940f2344b0eb6eb8503db0ffd6a39ddd00cd07d8317")
+        #expect(
+            hex(Array(report[864..<912]))
+                == "f57bb7ed82c6ae4a29e6c9879338c592c7d42a39135583e8ccbe3940f2344b0eb6eb8503db0ffd6a39ddd00cd07d8317")
     }
 
     @Test("echo without -n extends with the first bytes, then reports File too large")
@@ -144,15 +157,18 @@ final class TreeConformanceTests {
     func appendRedirect() throws {
         let r = try shell("head -c 48 /dev/zero >> '\(mount.path("tdx/rtmr2/digest"))'")
         #expect(r.status == 0, "\(r.stderr)")
-        #expect(hex(Sys.readFile(mount.path("tdx/rtmr2/digest")).value ?? []) ==
-            "f57bb7ed82c6ae4a29e6c9879338c592c7d42a39135583e8ccbe3940f2344b0eb6eb8503db0ffd6a39ddd00cd07d8317")
+        #expect(
+            hex(Sys.readFile(mount.path("tdx/rtmr2/digest")).value ?? [])
+                == "f57bb7ed82c6ae4a29e6c9879338c592c7d42a39135583e8ccbe3940f2344b0eb6eb8503db0ffd6a39ddd00cd07d8317")
     }
 
     @Test("dd writes one block; a block of the wrong size fails")
     func dd() throws {
         let ok = try shell("head -c 32 /dev/zero | dd of='\(mount.path("cca/rem0/digest"))' bs=32 count=1 2>&1")
         #expect(ok.status == 0, "\(ok.text)")
-        #expect(hex(Sys.readFile(mount.path("cca/rem0/digest")).value ?? []) == "f5a5fd42d16a20302798ef6ed309979b43003d2320d9f0e8ea9831a92759fb4b")
+        #expect(
+            hex(Sys.readFile(mount.path("cca/rem0/digest")).value ?? [])
+                == "f5a5fd42d16a20302798ef6ed309979b43003d2320d9f0e8ea9831a92759fb4b")
         let bad = try shell("head -c 16 /dev/zero | dd of='\(mount.path("cca/rem1/digest"))' bs=16 count=1 2>&1")
         #expect(bad.status != 0)
         #expect(bad.text.contains("Invalid argument"))
@@ -173,12 +189,12 @@ struct ConfigModesTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let config = directory + "/modes.json"
         try """
-            {"providers": [{"name": "modes", "registers": [
-              {"name": "wo", "hash": "sha256", "flags": "W"},
-              {"name": "none", "hash": "sha384", "flags": ""},
-              {"name": "wx", "hash": "sha256", "flags": "WX"}
-            ]}]}
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        {"providers": [{"name": "modes", "registers": [
+          {"name": "wo", "hash": "sha256", "flags": "W"},
+          {"name": "none", "hash": "sha384", "flags": ""},
+          {"name": "wx", "hash": "sha256", "flags": "WX"}
+        ]}]}
+        """.write(toFile: config, atomically: true, encoding: .utf8)
         let mount = try MountedTSMFS(["--config", config, "--provider", "modes"])
         #expect(try FileManager.default.contentsOfDirectory(atPath: mount.root) == ["modes"])
         let wo = mount.path("modes/wo/digest"), none = mount.path("modes/none/digest")

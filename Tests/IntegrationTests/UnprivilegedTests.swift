@@ -10,7 +10,8 @@ struct UnprivilegedTests {
 
     /// Makes the test user unless it exists.
     static func makeUser() throws -> ShellResult {
-        try shell("id -u \(user) >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin \(user)")
+        try shell(
+            "id -u \(user) >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin \(user)")
     }
 
     /// Whether the test user can open /dev/fuse for read and write, tried as that user; nil when
@@ -26,7 +27,9 @@ struct UnprivilegedTests {
     static let cannotMountReason: String? = {
         guard MountEnvironment.canMount else { return "cannot mount here" }
         guard userOpensFuse != nil else { return "useradd \(user) failed" }
-        guard (try? asUser("command -v fusermount3 >/dev/null"))?.status == 0 else { return "no fusermount3 on the test user's PATH (install fuse3)" }
+        guard (try? asUser("command -v fusermount3 >/dev/null"))?.status == 0 else {
+            return "no fusermount3 on the test user's PATH (install fuse3)"
+        }
         guard (try? shell("command -v unshare >/dev/null"))?.status == 0 else { return "no unshare (util-linux)" }
         return nil
     }()
@@ -39,7 +42,9 @@ struct UnprivilegedTests {
         let directory = try makeTemporaryDirectory()
         chmod(directory, 0o755)
         let binary = directory + "/tsmfs"
-        let copy = try shell("cp '\(tsmfsBinary())' '\(binary)' && chmod 755 '\(binary)' && mkdir '\(directory)/m' && chown \(user) '\(directory)/m'")
+        let copy = try shell(
+            "cp '\(tsmfsBinary())' '\(binary)' && chmod 755 '\(binary)' && mkdir '\(directory)/m' && chown \(user) '\(directory)/m'"
+        )
         try #require(copy.status == 0, "\(copy.stderr)")
         return (binary, directory)
     }
@@ -54,8 +59,9 @@ struct UnprivilegedTests {
     /// closed to users (0600, as on CI runners), the namespace can be given a 0666 node in its
     /// place, as a container runtime passing the device would: the host's device stays as it is.
     /// Root cannot look into the user's mount (no allow_other), so every check runs as the user.
-    @Test("the user mounts, sees their own files, reads and extends; SIGTERM unmounts",
-          .enabled(if: cannotMountReason == nil, Comment(rawValue: cannotMountReason ?? "")))
+    @Test(
+        "the user mounts, sees their own files, reads and extends; SIGTERM unmounts",
+        .enabled(if: cannotMountReason == nil, Comment(rawValue: cannotMountReason ?? "")))
     func mountReadExtend() throws {
         let (binary, directory) = try Self.prepare()
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -63,47 +69,53 @@ struct UnprivilegedTests {
         let mountpoint = directory + "/m"
         let script = directory + "/flow.sh"
         try """
-            U=\(Self.user) MP=\(mountpoint)
-            as_user() { runuser -u "$U" -- sh -c "$1"; }
-            if ! as_user ': <>/dev/fuse' 2>/dev/null; then
-                mknod \(directory)/fuse c 10 229 && chmod 666 \(directory)/fuse && mount --bind \(directory)/fuse /dev/fuse || exit 90
-                echo private-device
-            fi
-            runuser -u "$U" -- \(binary) mount "$MP" 2>\(directory)/daemon.log & daemon=$!
-            as_user "for i in \\$(seq 2000); do mountpoint -q $MP && exit 0; sleep 0.005; done; exit 1" || { kill $daemon; wait; exit 91; }
-            echo ready
-            grep " $MP " /proc/self/mountinfo
-            as_user "stat -c %u $MP/tdx/rtmr0/digest
-                head -c 48 /dev/zero > $MP/tdx/rtmr0/digest && echo extended
-                xxd -p -c 48 $MP/tdx/rtmr0/digest
-                echo x > $MP/tdx/mrtd/digest 2>/dev/null || echo mrtd-refused"
-            stat -c %u $MP/tdx/rtmr0/digest >/dev/null 2>&1 || echo root-cannot-look-in
-            pkill -TERM -u "$U" -f "tsmfs mount $MP"
-            wait $daemon; echo "daemon-exit=$?"
-            grep -q " $MP " /proc/self/mountinfo && echo still-mounted || echo unmounted
-            # A killed daemon leaves a dead mount; the next one, as the user, clears it and serves.
-            runuser -u "$U" -- \(binary) mount "$MP" 2>/dev/null & daemon=$!
-            as_user "for i in \\$(seq 2000); do mountpoint -q $MP && exit 0; sleep 0.005; done; exit 1"
-            pkill -KILL -u "$U" -f "tsmfs mount $MP"; wait $daemon
-            runuser -u "$U" -- \(binary) mount "$MP" 2>\(directory)/again.log & daemon=$!
-            as_user "for i in \\$(seq 2000); do wc -c < $MP/tdx/rtmr0/digest 2>/dev/null && exit 0; sleep 0.005; done; exit 1" | sed 's/^/again-/'
-            pkill -TERM -u "$U" -f "tsmfs mount $MP"; wait $daemon
-            grep -q " $MP " /proc/self/mountinfo && echo still-mounted || echo unmounted-again
-            """.write(toFile: script, atomically: true, encoding: .utf8)
+        U=\(Self.user) MP=\(mountpoint)
+        as_user() { runuser -u "$U" -- sh -c "$1"; }
+        if ! as_user ': <>/dev/fuse' 2>/dev/null; then
+            mknod \(directory)/fuse c 10 229 && chmod 666 \(directory)/fuse && mount --bind \(directory)/fuse /dev/fuse || exit 90
+            echo private-device
+        fi
+        runuser -u "$U" -- \(binary) mount "$MP" 2>\(directory)/daemon.log & daemon=$!
+        as_user "for i in \\$(seq 2000); do mountpoint -q $MP && exit 0; sleep 0.005; done; exit 1" || { kill $daemon; wait; exit 91; }
+        echo ready
+        grep " $MP " /proc/self/mountinfo
+        as_user "stat -c %u $MP/tdx/rtmr0/digest
+            head -c 48 /dev/zero > $MP/tdx/rtmr0/digest && echo extended
+            xxd -p -c 48 $MP/tdx/rtmr0/digest
+            echo x > $MP/tdx/mrtd/digest 2>/dev/null || echo mrtd-refused"
+        stat -c %u $MP/tdx/rtmr0/digest >/dev/null 2>&1 || echo root-cannot-look-in
+        pkill -TERM -u "$U" -f "tsmfs mount $MP"
+        wait $daemon; echo "daemon-exit=$?"
+        grep -q " $MP " /proc/self/mountinfo && echo still-mounted || echo unmounted
+        # A killed daemon leaves a dead mount; the next one, as the user, clears it and serves.
+        runuser -u "$U" -- \(binary) mount "$MP" 2>/dev/null & daemon=$!
+        as_user "for i in \\$(seq 2000); do mountpoint -q $MP && exit 0; sleep 0.005; done; exit 1"
+        pkill -KILL -u "$U" -f "tsmfs mount $MP"; wait $daemon
+        runuser -u "$U" -- \(binary) mount "$MP" 2>\(directory)/again.log & daemon=$!
+        as_user "for i in \\$(seq 2000); do wc -c < $MP/tdx/rtmr0/digest 2>/dev/null && exit 0; sleep 0.005; done; exit 1" | sed 's/^/again-/'
+        pkill -TERM -u "$U" -f "tsmfs mount $MP"; wait $daemon
+        grep -q " $MP " /proc/self/mountinfo && echo still-mounted || echo unmounted-again
+        """.write(toFile: script, atomically: true, encoding: .utf8)
         let r = try shell("timeout 60 unshare --mount --propagation private bash \(script)")
         let log = (try? String(contentsOfFile: directory + "/daemon.log", encoding: .utf8)) ?? ""
         let lines = r.text.split(separator: "\n").map(String.init)
-        try #require(lines.contains("ready"), "the user's mount did not come up (status \(r.status)): \(r.text) \(r.stderr) \(log)")
+        try #require(
+            lines.contains("ready"),
+            "the user's mount did not come up (status \(r.status)): \(r.text) \(r.stderr) \(log)")
         #expect(log.contains("(mounted by fusermount3)"), "\(log)")
         // The kernel got the options: fusermount3 passed them (libfuse does not, given the fd).
         let table = lines.first { $0.contains(" \(mountpoint) ") } ?? ""
         #expect(table.contains(" - fuse.tsmfs tsmfs "), "\(table)")
-        for option in ["nosuid", "nodev", "default_permissions", "max_read=4096"] { #expect(table.contains(option), "\(table)") }
+        for option in ["nosuid", "nodev", "default_permissions", "max_read=4096"] {
+            #expect(table.contains(option), "\(table)")
+        }
         let uid = try shell("id -u \(Self.user)").text.trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(table.contains("user_id=\(uid)"), "\(table)")
         #expect(lines.contains(uid), "files belong to the user who mounted: \(r.text)")
         #expect(lines.contains("extended"))
-        #expect(lines.contains("f57bb7ed82c6ae4a29e6c9879338c592c7d42a39135583e8ccbe3940f2344b0eb6eb8503db0ffd6a39ddd00cd07d8317"))
+        #expect(
+            lines.contains(
+                "f57bb7ed82c6ae4a29e6c9879338c592c7d42a39135583e8ccbe3940f2344b0eb6eb8503db0ffd6a39ddd00cd07d8317"))
         #expect(lines.contains("mrtd-refused"))
         #expect(lines.contains("root-cannot-look-in"), "without allow_other the mount is the user's alone")
         #expect(lines.contains("daemon-exit=0"), "\(r.text) \(log)")
@@ -115,14 +127,17 @@ struct UnprivilegedTests {
         #expect(!mountTableLists(mountpoint))
     }
 
-    @Test("a user /dev/fuse refuses is told why, after fusermount3 tried",
-          .enabled(if: userOpensFuse == false, "the test user can open /dev/fuse here"))
+    @Test(
+        "a user /dev/fuse refuses is told why, after fusermount3 tried",
+        .enabled(if: userOpensFuse == false, "the test user can open /dev/fuse here"))
     func deviceClosed() throws {
         let (binary, directory) = try Self.prepare()
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let r = try Self.asUser("\(binary) mount \(directory)/m 2>&1")
         #expect(r.status == 1)
-        #expect(r.text.contains("fusermount3: failed to open /dev/fuse: Permission denied"), "fusermount3 itself ran: \(r.text)")
+        #expect(
+            r.text.contains("fusermount3: failed to open /dev/fuse: Permission denied"),
+            "fusermount3 itself ran: \(r.text)")
         #expect(r.text.contains("/dev/fuse refuses this user (Permission denied)"), "\(r.text)")
         #expect(r.text.contains("only root can use FUSE here"), "\(r.text)")
         #expect(!mountTableLists(directory + "/m"))

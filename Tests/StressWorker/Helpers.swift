@@ -77,7 +77,8 @@ func decodeHex(_ text: String) -> [UInt8]? {
     var index = 0
     while index < chars.count {
         guard let high = UInt8(String(decoding: chars[index..<(index + 1)], as: UTF8.self), radix: 16),
-              let low = UInt8(String(decoding: chars[(index + 1)..<(index + 2)], as: UTF8.self), radix: 16) else { return nil }
+            let low = UInt8(String(decoding: chars[(index + 1)..<(index + 2)], as: UTF8.self), radix: 16)
+        else { return nil }
         bytes.append(high << 4 | low)
         index += 2
     }

@@ -27,22 +27,26 @@ struct StressWorker {
         switch arguments.first {
         case "mix" where arguments.count == 7 || arguments.count == 8:
             guard let seconds = Double(arguments[3]), let maxOps = Int(arguments[4]),
-                  let bound = Int(arguments[5]), let seed = UInt64(arguments[6]),
-                  let overlap = arguments.count == 8 ? Int(arguments[7]) : 0 else { usage() }
+                let bound = Int(arguments[5]), let seed = UInt64(arguments[6]),
+                let overlap = arguments.count == 8 ? Int(arguments[7]) : 0
+            else { usage() }
             Mix(root: arguments[1], initialFile: arguments[2], chainBound: bound, seed: seed, overlap: overlap)
                 .run(seconds: seconds, maxOps: maxOps)
         case "writer" where arguments.count == 6 || arguments.count == 7:
             guard let data = decodeHex(arguments[2]), let seconds = Double(arguments[3]),
-                  let maxWrites = Int(arguments[4]) else { usage() }
-            writer(path: arguments[1], data: data, seconds: seconds, maxWrites: maxWrites,
-                   readyFile: arguments[5], keepOpen: arguments.count == 7)
+                let maxWrites = Int(arguments[4])
+            else { usage() }
+            writer(
+                path: arguments[1], data: data, seconds: seconds, maxWrites: maxWrites,
+                readyFile: arguments[5], keepOpen: arguments.count == 7)
         default:
             usage()
         }
     }
 
     static func usage() -> Never {
-        let text = "usage: StressWorker mix ROOT INITIAL SECONDS MAX_OPS CHAIN_BOUND SEED [OTHER_WRITERS]\n"
+        let text =
+            "usage: StressWorker mix ROOT INITIAL SECONDS MAX_OPS CHAIN_BOUND SEED [OTHER_WRITERS]\n"
             + "       StressWorker writer PATH DATA_HEX SECONDS MAX_WRITES READY_FILE [keep-open]\n"
         _ = text.withCString { write(2, $0, strlen($0)) }
         exit(2)
@@ -117,7 +121,9 @@ final class Mix {
                 let start = initial[target.path] ?? []
                 chains[target.path] = Chain(hash: target.hash, data: bytes, start: start, bound: chainBound)
             case .overwrite:
-                overwrites[target.path] = (0..<4).map { k in (0..<target.size).map { UInt8(truncatingIfNeeded: k * 71 + $0 * 3 + number) } }
+                overwrites[target.path] = (0..<4).map { k in
+                    (0..<target.size).map { UInt8(truncatingIfNeeded: k * 71 + $0 * 3 + number) }
+                }
             case .readOnly:
                 break
             }
@@ -176,7 +182,9 @@ final class Mix {
                 return
             }
             if position < seen[relative, default: 0] - overlap {
-                violation("\(context): \(relative) went back from chain position \(seen[relative, default: 0]) to \(position)")
+                violation(
+                    "\(context): \(relative) went back from chain position \(seen[relative, default: 0]) to \(position)"
+                )
             }
             seen[relative] = max(seen[relative, default: 0], position)
         } else if let values = overwrites[relative] {
@@ -195,7 +203,9 @@ final class Mix {
         if Array(SHA512.hash(data: Array(report[0..<256]))) != Array(report[256..<320]) {
             violation("full_report: bytes 256..<320 are not SHA-512 of bytes 0..<256")
         }
-        let fields = [("static_mr", 0, 48), ("config_mr", 48, 64), ("rtmr0", 112, 32), ("rtmr1", 144, 48), ("user_data", 192, 64)]
+        let fields = [
+            ("static_mr", 0, 48), ("config_mr", 48, 64), ("rtmr0", 112, 32), ("rtmr1", 144, 48), ("user_data", 192, 64),
+        ]
         for (name, offset, size) in fields {
             check("measurement-example/\(name)/digest", Array(report[offset..<(offset + size)]), context: "full_report")
         }
@@ -207,8 +217,10 @@ final class Mix {
         guard report.count == 1024 else { return violation("report0: \(report.count) bytes in one read") }
         if report[0..<4] != [0x81, 0, 0, 0] { violation("report0: REPORTTYPE changed") }
         check("tdx/reportdata", Array(report[128..<192]), context: "report0")
-        let offsets = [("mrtd", 528), ("mrconfigid", 576), ("mrowner", 624), ("mrownerconfig", 672),
-                       ("rtmr0", 720), ("rtmr1", 768), ("rtmr2", 816), ("rtmr3", 864), ("servtd_hash", 912)]
+        let offsets = [
+            ("mrtd", 528), ("mrconfigid", 576), ("mrowner", 624), ("mrownerconfig", 672),
+            ("rtmr0", 720), ("rtmr1", 768), ("rtmr2", 816), ("rtmr3", 864), ("servtd_hash", 912),
+        ]
         for (name, offset) in offsets {
             check("tdx/\(name)/digest", Array(report[offset..<(offset + 48)]), context: "report0")
         }
@@ -246,7 +258,8 @@ final class Mix {
                 if value.count != target.size {
                     violation("\(target.path): \(value.count) bytes in one read, not \(target.size)")
                 } else if target.path != "measurement-example/full_report", target.path != "tdx/report0",
-                          target.path != "measurement-example/report_digest/digest" {
+                    target.path != "measurement-example/report_digest/digest"
+                {
                     check(target.path, value, context: "direct read")
                 }
             } else if roll < 85 {
@@ -255,13 +268,17 @@ final class Mix {
                 checkReport0()
             }
         }
-        var lines = ["ops \(ops)", "reads \(reads)", "reports \(reportChecks)", "errors \(errors)", "violations \(violations)"]
+        var lines = [
+            "ops \(ops)", "reads \(reads)", "reports \(reportChecks)", "errors \(errors)", "violations \(violations)",
+        ]
         for target in extendable {
-            lines.append("extends \(target.path) \(extendCount[target.path, default: 0]) \(encodeHex(data[target.path] ?? []))")
+            lines.append(
+                "extends \(target.path) \(extendCount[target.path, default: 0]) \(encodeHex(data[target.path] ?? []))")
         }
         for target in overwritable {
-            lines.append("overwrites \(target.path) \(overwriteCount[target.path, default: 0]) "
-                         + (overwrites[target.path] ?? []).map(encodeHex).joined(separator: " "))
+            lines.append(
+                "overwrites \(target.path) \(overwriteCount[target.path, default: 0]) "
+                    + (overwrites[target.path] ?? []).map(encodeHex).joined(separator: " "))
         }
         lines += messages.map { "message \($0)" }
         print(lines.joined(separator: "\n"))

@@ -16,10 +16,12 @@ struct FaultSpecTests {
         #expect(FaultSpec(parsing: "empty")?.count == 1)
     }
 
-    @Test("hostile input is refused, never a crash", arguments: [
-        "", ":", "@", "@rtmr0", "extend@", "extend@:EIO", "nope", "extend:EWHAT", "extend:0", "extend:-1",
-        "extend:1:2:3:4", "outblob:+x", "::::", "extend@a@b",
-    ])
+    @Test(
+        "hostile input is refused, never a crash",
+        arguments: [
+            "", ":", "@", "@rtmr0", "extend@", "extend@:EIO", "nope", "extend:EWHAT", "extend:0", "extend:-1",
+            "extend:1:2:3:4", "outblob:+x", "::::", "extend@a@b",
+        ])
     func refuses(text: String) {
         let spec = FaultSpec(parsing: text)
         if text == "extend@a@b" {
@@ -43,7 +45,9 @@ struct FaultSpecTests {
         #expect(injector.take(.extend, register: rtmr2, at: "tdx/rtmr2") == nil)
     }
 
-    @Test("a register target is refused where it means nothing: another kind, a missing or non-extending register, a guest without extends")
+    @Test(
+        "a register target is refused where it means nothing: another kind, a missing or non-extending register, a guest without extends"
+    )
     func refusedTargets() throws {
         let injector = FaultInjector(measured: try Self.tdxTable()) { _ in }
         #expect(throws: FaultError.registerOnKind(.outblob, register: "rtmr2")) {

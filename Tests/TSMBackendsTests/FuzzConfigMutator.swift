@@ -8,12 +8,18 @@ struct ConfigMutator {
     var random: SeededGenerator
     let seeds: [[UInt8]]
 
-    static let edgeNumbers = ["0", "-1", "1", "31", "32", "48", "64", "4095", "4096", "4097", "65536", "2147483648",
-                              "9223372036854775807", "-9223372036854775808", "18446744073709551616", "1e400", "1.5", "-0", "013"]
-    static let edgeStrings = ["", ".", "..", "a/b", "\\u0000", "sha256", "sha384", "sha512", "sha3-256", "RWXLF", "RWX", "F", "Q",
-                              "00", "0", "zz", "abc", "\\ud800", String(repeating: "ab", count: 5000), "rtmr0", "static_mr", "reportdata"]
-    static let keys = ["providers", "name", "registers", "hash", "size", "flags", "initial", "derive", "digest", "layout",
-                       "offset", "register", "hex", "of"]
+    static let edgeNumbers = [
+        "0", "-1", "1", "31", "32", "48", "64", "4095", "4096", "4097", "65536", "2147483648",
+        "9223372036854775807", "-9223372036854775808", "18446744073709551616", "1e400", "1.5", "-0", "013",
+    ]
+    static let edgeStrings = [
+        "", ".", "..", "a/b", "\\u0000", "sha256", "sha384", "sha512", "sha3-256", "RWXLF", "RWX", "F", "Q",
+        "00", "0", "zz", "abc", "\\ud800", String(repeating: "ab", count: 5000), "rtmr0", "static_mr", "reportdata",
+    ]
+    static let keys = [
+        "providers", "name", "registers", "hash", "size", "flags", "initial", "derive", "digest", "layout",
+        "offset", "register", "hex", "of",
+    ]
 
     mutating func next() -> [UInt8] {
         if random.chance(5) { return random.bytes(random.below(300)) }
@@ -69,7 +75,9 @@ struct ConfigMutator {
         }
         var depth = 0
         object = mutate(object, depth: &depth)
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.fragmentsAllowed]) else { return input }
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.fragmentsAllowed]) else {
+            return input
+        }
         return Array(data)
     }
 

@@ -14,18 +14,20 @@ let fuzzScale: Int = ProcessInfo.processInfo.environment["TSMFS_FUZZ_SCALE"].fla
 struct FuzzTests {
     /// Every built-in provider as its own config (small inputs mutate faster), all of them as
     /// one, and a hand-written config with every field form.
-    static let seedConfigs: [[UInt8]] = Guests.catalogue.providerCatalogue.map { Array(ProviderConfig.encode([$0]).utf8) } + [
-        Array(ProviderConfig.encode(Guests.catalogue.providerCatalogue).utf8),
-        Array(#"""
-            {"providers": [{"name": "demo", "registers": [
-              {"name": "a", "hash": "sha384", "flags": "RWXL"},
-              {"name": "b", "hash": "sha256", "flags": ["R", "W"], "initial": "00ff"},
-              {"name": "c", "hash": "sha512", "flags": 13},
-              {"name": "d", "size": 48, "flags": "RLF", "derive": {"layout": [{"offset": 0, "hex": "aa"}, {"offset": 8, "register": "b"}]}},
-              {"name": "e", "hash": "sha256", "flags": "RL", "derive": {"digest": {"hash": "sha256", "of": ["a", "b", "d"]}}}
-            ]}]}
-            """#.utf8),
-    ]
+    static let seedConfigs: [[UInt8]] =
+        Guests.catalogue.providerCatalogue.map { Array(ProviderConfig.encode([$0]).utf8) } + [
+            Array(ProviderConfig.encode(Guests.catalogue.providerCatalogue).utf8),
+            Array(
+                #"""
+                {"providers": [{"name": "demo", "registers": [
+                  {"name": "a", "hash": "sha384", "flags": "RWXL"},
+                  {"name": "b", "hash": "sha256", "flags": ["R", "W"], "initial": "00ff"},
+                  {"name": "c", "hash": "sha512", "flags": 13},
+                  {"name": "d", "size": 48, "flags": "RLF", "derive": {"layout": [{"offset": 0, "hex": "aa"}, {"offset": 8, "register": "b"}]}},
+                  {"name": "e", "hash": "sha256", "flags": "RL", "derive": {"digest": {"hash": "sha256", "of": ["a", "b", "d"]}}}
+                ]}]}
+                """#.utf8),
+        ]
 
     @Test("random and mutated configs: accepted tables validate and serve, refusals name the file and say why")
     func configParser() throws {
@@ -41,17 +43,24 @@ struct FuzzTests {
                 accepted += 1
                 for descriptor in descriptors {
                     let provider = try MeasurementProvider(descriptor, backend: SoftwareBackend())
-                    for (index, register) in descriptor.registers.enumerated() where register.flags.contains(.readable) {
-                        #expect(try provider.read(index, offset: 0, count: 4096).count == register.size, "input \(iteration)")
+                    for (index, register) in descriptor.registers.enumerated() where register.flags.contains(.readable)
+                    {
+                        #expect(
+                            try provider.read(index, offset: 0, count: 4096).count == register.size,
+                            "input \(iteration)")
                         registersServed += 1
                     }
                 }
                 // What was accepted is written back as a config that reads the same.
-                #expect(try ProviderConfig.decode(Array(ProviderConfig.encode(descriptors).utf8), file: "again.json") == descriptors,
-                        "input \(iteration) does not round-trip")
+                #expect(
+                    try ProviderConfig.decode(Array(ProviderConfig.encode(descriptors).utf8), file: "again.json")
+                        == descriptors,
+                    "input \(iteration) does not round-trip")
             } catch let error as ConfigError {
                 #expect(!error.message.isEmpty, "input \(iteration): empty message")
-                #expect(error.file == "fuzz.json" && error.description.hasPrefix("fuzz.json: "), "input \(iteration): \(error)")
+                #expect(
+                    error.file == "fuzz.json" && error.description.hasPrefix("fuzz.json: "),
+                    "input \(iteration): \(error)")
                 // The syntax check must find every error Foundation's parser finds, with a position.
                 #expect(!error.message.contains("was not valid JSON"), "input \(iteration): no position: \(error)")
                 if error.message.hasPrefix("not valid JSON at line ") {
@@ -65,8 +74,10 @@ struct FuzzTests {
                 }
             }
         }
-        print("fuzz: \(budget) configs: \(accepted) accepted (\(registersServed) registers read), "
-              + "\(refusedByRule) refused by a rule, \(refusedBySchema) by the schema, \(refusedAsJSON) as JSON, in \(clock.now - started)")
+        print(
+            "fuzz: \(budget) configs: \(accepted) accepted (\(registersServed) registers read), "
+                + "\(refusedByRule) refused by a rule, \(refusedBySchema) by the schema, \(refusedAsJSON) as JSON, in \(clock.now - started)"
+        )
         // The mutations reach every outcome, or the fuzzer only tests the JSON parser.
         #expect(accepted > budget / 50)
         #expect(refusedByRule > budget / 20)
@@ -78,12 +89,15 @@ struct FuzzTests {
     /// `tsmfs mount --config` died with SIGILL instead of naming the field.
     @Test("a layout offset near Int.max is refused, not an overflow trap")
     func layoutOffsetOverflow() {
-        let text = #"{"providers":[{"name":"p","registers":[{"name":"d","size":8,"flags":"RLF","derive":{"layout":[{"offset":9223372036854775807,"hex":"aa"}]}}]}]}"#
+        let text =
+            #"{"providers":[{"name":"p","registers":[{"name":"d","size":8,"flags":"RLF","derive":{"layout":[{"offset":9223372036854775807,"hex":"aa"}]}}]}]}"#
         #expect(throws: ConfigError.self) { try ProviderConfig.decode(Array(text.utf8), file: "overflow.json") }
         do {
             _ = try ProviderConfig.decode(Array(text.utf8), file: "overflow.json")
         } catch {
-            #expect(error.description.contains("layout field at offset 9223372036854775807 of 1 bytes does not fit in 8 bytes"), "\(error)")
+            #expect(
+                error.description.contains(
+                    "layout field at offset 9223372036854775807 of 1 bytes does not fit in 8 bytes"), "\(error)")
         }
     }
 
@@ -103,33 +117,49 @@ struct FuzzTests {
                 operations += 1
                 let index = random.below(descriptor.registers.count)
                 let size = descriptor.registers[index].size
-                let offset: Int64 = random.pick([0, 0, 0, 1, Int64(size - 1), Int64(size), Int64(size + 1), Int64(random.below(2 * size)),
-                                                 -1, Int64.min, Int64.max, 1 << 40])
+                let offset: Int64 = random.pick([
+                    0, 0, 0, 1, Int64(size - 1), Int64(size), Int64(size + 1), Int64(random.below(2 * size)),
+                    -1, Int64.min, Int64.max, 1 << 40,
+                ])
                 let label = "\(descriptor.name) step \(step): register \(descriptor.registers[index].name)"
                 switch random.below(10) {
                 case 0...3:
-                    let count = random.pick([0, 1, size - 1, size, size, size, size + 1, 4096, 4097, 65536, random.below(5000)])
+                    let count = random.pick([
+                        0, 1, size - 1, size, size, size, size + 1, 4096, 4097, 65536, random.below(5000),
+                    ])
                     let data = random.bytes(count)
                     let extend = random.chance(20)
                     let result = data.withUnsafeBytes { buffer -> Result<Int, MRError> in
                         do throws(MRError) {
-                            return .success(extend ? try provider.extend(index, offset: offset, data: buffer)
-                                                   : try provider.write(index, offset: offset, data: buffer))
+                            return .success(
+                                extend
+                                    ? try provider.extend(index, offset: offset, data: buffer)
+                                    : try provider.write(index, offset: offset, data: buffer))
                         } catch {
                             return .failure(error)
                         }
                     }
                     let expected = model.write(index, offset: offset, data: data, extendAlways: extend)
-                    if result != expected { Issue.record("\(label): \(extend ? "extend" : "write") \(count) at \(offset): \(result), want \(expected)") }
+                    if result != expected {
+                        Issue.record(
+                            "\(label): \(extend ? "extend" : "write") \(count) at \(offset): \(result), want \(expected)"
+                        )
+                    }
                     if case .success(let n) = expected, n > 0 { valid += 1 }
                 default:
                     let count = random.pick([0, 1, size - 1, size, size + 1, 4096, 65536, -1, random.below(2 * size)])
-                    let result = Result { () throws(MRError) -> [UInt8] in try provider.read(index, offset: offset, count: count) }
+                    let result = Result { () throws(MRError) -> [UInt8] in
+                        try provider.read(index, offset: offset, count: count)
+                    }
                     let expected = model.read(index, offset: offset, count: count)
-                    if result != expected { Issue.record("\(label): read \(count) at \(offset): \(result), want \(expected)") }
+                    if result != expected {
+                        Issue.record("\(label): read \(count) at \(offset): \(result), want \(expected)")
+                    }
                 }
                 if provider.refreshCount != model.refreshCount || provider.inSync != model.inSync {
-                    Issue.record("\(label): refresh timing: \(provider.refreshCount) refreshes, in sync \(provider.inSync); want \(model.refreshCount), \(model.inSync)")
+                    Issue.record(
+                        "\(label): refresh timing: \(provider.refreshCount) refreshes, in sync \(provider.inSync); want \(model.refreshCount), \(model.inSync)"
+                    )
                 }
                 if step % 50 == 0 {
                     #expect(provider.snapshot().values == model.values, "\(label): values")
@@ -137,7 +167,9 @@ struct FuzzTests {
             }
             refreshes += model.refreshCount
         }
-        print("fuzz: \(operations) register operations on \(descriptors.count) providers: \(valid) valid writes, \(refreshes) refreshes")
+        print(
+            "fuzz: \(operations) register operations on \(descriptors.count) providers: \(valid) valid writes, \(refreshes) refreshes"
+        )
         #expect(valid > operations / 50)
         #expect(refreshes > descriptors.count)
     }
@@ -161,7 +193,9 @@ struct FuzzTests {
                     var offset = 0
                     var fields: [LayoutField] = []
                     for input in inputs {
-                        guard let inputSize = registers.first(where: { $0.name == input })?.size, offset + inputSize <= size else { break }
+                        guard let inputSize = registers.first(where: { $0.name == input })?.size,
+                            offset + inputSize <= size
+                        else { break }
                         fields.append(.register(input, at: offset))
                         offset += inputSize
                     }
@@ -169,8 +203,10 @@ struct FuzzTests {
                     derivation = .layout(fields)
                 }
             }
-            registers.append(RegisterDescriptor(name: "r\(number)", hash: hash, size: size, flags: flags,
-                                                initial: random.bytes(random.below(size + 1)), derivation: derivation))
+            registers.append(
+                RegisterDescriptor(
+                    name: "r\(number)", hash: hash, size: size, flags: flags,
+                    initial: random.bytes(random.below(size + 1)), derivation: derivation))
         }
         let descriptor = ProviderDescriptor(name: name, registers: registers)
         return (try? RegisterTable(validating: descriptor)) == nil ? nil : descriptor

@@ -50,7 +50,8 @@ struct KernelBackendUnitTests {
     func generationFault() throws {
         let faults = FaultInjector(measured: nil, log: { _ in })
         try faults.add(FaultSpec(kind: .generation))
-        let entry = ReportEntry(provider: FaultInjectingReportProvider(wrapping: EchoReports(), faults: faults), lock: ReportLock())
+        let entry = ReportEntry(
+            provider: FaultInjectingReportProvider(wrapping: EchoReports(), faults: faults), lock: ReportLock())
         try entry.storeInblob([UInt8](repeating: 1, count: 64))
         #expect(entry.generation == 1)
         let first = try entry.blob(.outblob)
@@ -78,8 +79,13 @@ struct KernelBackendUnitTests {
     func tdxBackendFiles() throws {
         let directory = try makeTemporaryDirectory("tsmfs-unit")
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        for (index, file) in ["mrtd:sha384", "mrconfigid", "mrowner", "mrownerconfig", "rtmr0:sha384", "rtmr1:sha384", "rtmr2:sha384", "rtmr3:sha384"].enumerated() {
-            #expect(FileManager.default.createFile(atPath: directory + "/" + file, contents: Data(repeating: UInt8(index), count: 48)))
+        for (index, file) in [
+            "mrtd:sha384", "mrconfigid", "mrowner", "mrownerconfig", "rtmr0:sha384", "rtmr1:sha384", "rtmr2:sha384",
+            "rtmr3:sha384",
+        ].enumerated() {
+            #expect(
+                FileManager.default.createFile(
+                    atPath: directory + "/" + file, contents: Data(repeating: UInt8(index), count: 48)))
         }
         let logs = LogLines()
         let layout = try KernelTDXLayout(try RegisterTable(validating: TDXGuest.provider))
@@ -108,8 +114,13 @@ struct KernelBackendUnitTests {
         let measurements = root + "/" + KernelTDXBackend.measurementsPath
         try FileManager.default.createDirectory(atPath: measurements, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: root + "/dev", withIntermediateDirectories: true)
-        for (index, file) in ["mrtd:sha384", "mrconfigid", "mrowner", "mrownerconfig", "rtmr0:sha384", "rtmr1:sha384", "rtmr2:sha384", "rtmr3:sha384"].enumerated() {
-            #expect(FileManager.default.createFile(atPath: measurements + "/" + file, contents: Data(repeating: UInt8(index + 1), count: 48)))
+        for (index, file) in [
+            "mrtd:sha384", "mrconfigid", "mrowner", "mrownerconfig", "rtmr0:sha384", "rtmr1:sha384", "rtmr2:sha384",
+            "rtmr3:sha384",
+        ].enumerated() {
+            #expect(
+                FileManager.default.createFile(
+                    atPath: measurements + "/" + file, contents: Data(repeating: UInt8(index + 1), count: 48)))
         }
         // A regular file: the ioctl answers ENOTTY.
         #expect(FileManager.default.createFile(atPath: root + "/" + KernelTDXBackend.devicePath, contents: Data()))
@@ -121,7 +132,9 @@ struct KernelBackendUnitTests {
         #expect(try provider.read(servtd, offset: 0, count: 48) == [UInt8](repeating: 0, count: 48))
         #expect(try provider.read(mrtd, offset: 0, count: 48) == [UInt8](repeating: 1, count: 48))
         let report0 = try #require(provider.table.indexByName["report0"])
-        #expect(throws: MRError.backend(.inappropriateIOCTLForDevice)) { try provider.read(report0, offset: 0, count: 1024) }
+        #expect(throws: MRError.backend(.inappropriateIOCTLForDevice)) {
+            try provider.read(report0, offset: 0, count: 1024)
+        }
         #expect(logs.all.contains { $0.contains("dev/tdx_guest") }, "\(logs.all)")
     }
 

@@ -32,15 +32,18 @@ struct MeasurementExampleTests {
 
     @Test("first read of report_digest gives the ABI.md vector")
     func reportDigestVector() throws {
-        #expect(hex(try value(provider, "report_digest")) ==
-            "52355faed607475a6f87a4ee72d776f1db811162c1348618e336d4c73d18fff88c7c01cc9be1093b60bdbf1195c7dd8404dc497a2179b3c372d0edcc1d159ede")
+        #expect(
+            hex(try value(provider, "report_digest"))
+                == "52355faed607475a6f87a4ee72d776f1db811162c1348618e336d4c73d18fff88c7c01cc9be1093b60bdbf1195c7dd8404dc497a2179b3c372d0edcc1d159ede"
+        )
     }
 
     @Test("rtmr1 after writing 48 zero bytes gives the ABI.md vector")
     func rtmr1Vector() throws {
         #expect(try write(provider, "rtmr1", [UInt8](repeating: 0, count: 48)) == 48)
-        #expect(hex(try value(provider, "rtmr1")) ==
-            "5981610c834136299064ad2ed2d42ceb3f9a8bfb902d9e82842bb3e9c9e049b05635ad21b5f6fec9c1acb962ec4cbce2")
+        #expect(
+            hex(try value(provider, "rtmr1"))
+                == "5981610c834136299064ad2ed2d42ceb3f9a8bfb902d9e82842bb3e9c9e049b05635ad21b5f6fec9c1acb962ec4cbce2")
     }
 
     @Test("initial contents are each field's name, NUL-padded")
@@ -87,12 +90,16 @@ struct MeasurementExampleTests {
         }
     }
 
-    @Test("bad writes leave the register as it was", arguments: [
-        (Int64(0), 47), (Int64(0), 1), (Int64(1), 47), (Int64(48), 48), (Int64(1 << 40), 48),
-    ])
+    @Test(
+        "bad writes leave the register as it was",
+        arguments: [
+            (Int64(0), 47), (Int64(0), 1), (Int64(1), 47), (Int64(48), 48), (Int64(1 << 40), 48),
+        ])
     func badWrites(offset: Int64, count: Int) throws {
         let before = try value(provider, "rtmr1")
-        #expect(throws: MRError.self) { try write(provider, "rtmr1", [UInt8](repeating: 7, count: count), offset: offset) }
+        #expect(throws: MRError.self) {
+            try write(provider, "rtmr1", [UInt8](repeating: 7, count: count), offset: offset)
+        }
         #expect(try value(provider, "rtmr1") == before)
     }
 
@@ -100,8 +107,9 @@ struct MeasurementExampleTests {
     func longWrite() throws {
         let data = [UInt8](repeating: 0, count: 48) + [UInt8](repeating: 9, count: 100)
         #expect(try write(provider, "rtmr1", data) == 48)
-        #expect(hex(try value(provider, "rtmr1")) ==
-            "5981610c834136299064ad2ed2d42ceb3f9a8bfb902d9e82842bb3e9c9e049b05635ad21b5f6fec9c1acb962ec4cbce2")
+        #expect(
+            hex(try value(provider, "rtmr1"))
+                == "5981610c834136299064ad2ed2d42ceb3f9a8bfb902d9e82842bb3e9c9e049b05635ad21b5f6fec9c1acb962ec4cbce2")
     }
 
     @Test("pread at any offset inside the value")
@@ -119,18 +127,18 @@ struct RefreshTimingTests {
     @Test("a live register is refreshed once after a write, and not again until the next write")
     func onceAfterWrite() throws {
         let provider = try makeProvider(BuiltinProviders.measurementExample)
-        #expect(!provider.inSync)                       // RFC v2: no refresh at registration
+        #expect(!provider.inSync)  // RFC v2: no refresh at registration
         #expect(provider.refreshCount == 0)
-        _ = try value(provider, "static_mr")             // not live: no refresh
+        _ = try value(provider, "static_mr")  // not live: no refresh
         #expect(provider.refreshCount == 0)
         _ = try value(provider, "report_digest")
         #expect(provider.refreshCount == 1)
         _ = try value(provider, "report_digest")
-        _ = try value(provider, "full_report")          // one refresh serves every live register
+        _ = try value(provider, "full_report")  // one refresh serves every live register
         #expect(provider.refreshCount == 1)
         try write(provider, "user_data", [UInt8](repeating: 1, count: 64))
         #expect(!provider.inSync)
-        #expect(provider.refreshCount == 1)             // refresh is lazy: on the next live read
+        #expect(provider.refreshCount == 1)  // refresh is lazy: on the next live read
         _ = try value(provider, "full_report")
         _ = try value(provider, "report_digest")
         #expect(provider.refreshCount == 2)
@@ -167,13 +175,15 @@ struct RefreshTimingTests {
         backend.failRefresh.withLock { $0 = true }
         #expect(throws: MRError.backend(.ioError)) { try value(provider, "report_digest") }
         #expect(!provider.inSync)
-        #expect(try value(provider, "static_mr").count == 48)   // non-live reads never refresh
+        #expect(try value(provider, "static_mr").count == 48)  // non-live reads never refresh
         backend.failRefresh.withLock { $0 = false }
         let digest = try value(provider, "report_digest")
         #expect(provider.inSync)
         backend.failExtend.withLock { $0 = true }
         let before = try value(provider, "rtmr1")
-        #expect(throws: MRError.backend(.resourceBusy)) { try write(provider, "rtmr1", [UInt8](repeating: 0, count: 48)) }
+        #expect(throws: MRError.backend(.resourceBusy)) {
+            try write(provider, "rtmr1", [UInt8](repeating: 0, count: 48))
+        }
         #expect(try value(provider, "rtmr1") == before)
         #expect(provider.inSync)
         #expect(try value(provider, "report_digest") == digest)
@@ -193,13 +203,16 @@ struct TDXProviderTests {
         #expect(Array(report[0..<4]) == [0x81, 0, 0, 0])
         #expect(Array(report[128..<192]) == reportData)
         // ABI.md 3.6's offsets, written out here rather than taken from the code under test.
-        let offsets = [("mrtd", 528), ("mrconfigid", 576), ("mrowner", 624), ("mrownerconfig", 672), ("rtmr0", 720),
-                       ("rtmr1", 768), ("rtmr2", 816), ("rtmr3", 864), ("servtd_hash", 912)]
+        let offsets = [
+            ("mrtd", 528), ("mrconfigid", 576), ("mrowner", 624), ("mrownerconfig", 672), ("rtmr0", 720),
+            ("rtmr1", 768), ("rtmr2", 816), ("rtmr3", 864), ("servtd_hash", 912),
+        ]
         for (name, offset) in offsets {
             #expect(Array(report[offset..<(offset + 48)]) == (try value(provider, name)), "\(name) at \(offset)")
         }
-        #expect(hex(Array(report[816..<864])) ==
-            "f57bb7ed82c6ae4a29e6c9879338c592c7d42a39135583e8ccbe3940f2344b0eb6eb8503db0ffd6a39ddd00cd07d8317")
+        #expect(
+            hex(Array(report[816..<864]))
+                == "f57bb7ed82c6ae4a29e6c9879338c592c7d42a39135583e8ccbe3940f2344b0eb6eb8503db0ffd6a39ddd00cd07d8317")
     }
 
     @Test("static values are non-zero and RTMRs start at zero")
@@ -220,7 +233,7 @@ struct TDXProviderTests {
         try write(provider, "rem0", [UInt8](repeating: 0, count: 32))
         #expect(hex(try value(provider, "rem0")) == "f5a5fd42d16a20302798ef6ed309979b43003d2320d9f0e8ea9831a92759fb4b")
         #expect(throws: MRError.invalidWrite) { try write(provider, "rem1", [UInt8](repeating: 0, count: 31)) }
-        #expect(try write(provider, "rem2", [UInt8](repeating: 0, count: 48)) == 32)   // cut to the size
+        #expect(try write(provider, "rem2", [UInt8](repeating: 0, count: 48)) == 32)  // cut to the size
     }
 
     @Test("many extends chain")

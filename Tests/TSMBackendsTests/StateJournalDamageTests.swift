@@ -15,7 +15,8 @@ struct StateJournalDamageTests {
     let fingerprint = StateJournal.fingerprint([CCAGuest.provider], context: "damage")
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tsmfs-damage-\(UUID().uuidString)").path
+        directory =
+            FileManager.default.temporaryDirectory.appendingPathComponent("tsmfs-damage-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         path = directory + "/state"
     }
@@ -24,7 +25,9 @@ struct StateJournalDamageTests {
     func smallJournal() throws -> [UInt8] {
         let (journal, _) = try StateJournal.open(path, fingerprint: fingerprint)
         for index in 1...3 {
-            try journal.record(RegisterChange(provider: "cca", register: index, kind: .extend, data: [UInt8](repeating: UInt8(index), count: 32)))
+            try journal.record(
+                RegisterChange(
+                    provider: "cca", register: index, kind: .extend, data: [UInt8](repeating: UInt8(index), count: 32)))
         }
         journal.close()
         return try #require(FileManager.default.contents(atPath: path)).map { $0 }
@@ -101,12 +104,18 @@ struct StateJournalDamageTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let target = directory + "/elsewhere"
         try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: target)
-        #expect(throws: StateJournal.Failure.symbolicLink(path: path)) { _ = try StateJournal.open(path, fingerprint: fingerprint) }
+        #expect(throws: StateJournal.Failure.symbolicLink(path: path)) {
+            _ = try StateJournal.open(path, fingerprint: fingerprint)
+        }
         #expect(!FileManager.default.fileExists(atPath: target), "the link's target was created")
         let fifo = directory + "/fifo"
         #expect(mkfifo(fifo, 0o600) == 0)
-        #expect(throws: StateJournal.Failure.notRegularFile(path: fifo)) { _ = try StateJournal.open(fifo, fingerprint: fingerprint) }
-        #expect(throws: StateJournal.Failure.notRegularFile(path: directory)) { _ = try StateJournal.open(directory, fingerprint: fingerprint) }
+        #expect(throws: StateJournal.Failure.notRegularFile(path: fifo)) {
+            _ = try StateJournal.open(fifo, fingerprint: fingerprint)
+        }
+        #expect(throws: StateJournal.Failure.notRegularFile(path: directory)) {
+            _ = try StateJournal.open(directory, fingerprint: fingerprint)
+        }
         let fresh = directory + "/fresh"
         let (journal, recovery) = try StateJournal.open(fresh, fingerprint: fingerprint)
         journal.close()
@@ -120,7 +129,9 @@ struct StateJournalDamageTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let former = Array("TSMFSJ01".utf8) + [UInt8](repeating: 0, count: 72)
         try write(former)
-        #expect(throws: StateJournal.Failure.formerFormat(path: path)) { _ = try StateJournal.open(path, fingerprint: fingerprint) }
+        #expect(throws: StateJournal.Failure.formerFormat(path: path)) {
+            _ = try StateJournal.open(path, fingerprint: fingerprint)
+        }
         #expect(try contents() == former)
     }
 }

@@ -14,7 +14,8 @@ struct StateJournalTests {
     let fingerprint = StateJournal.fingerprint(Guests.catalogue.plainProviders, context: "test")
 
     init() throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tsmfs-journal-\(UUID().uuidString)").path
+        directory =
+            FileManager.default.temporaryDirectory.appendingPathComponent("tsmfs-journal-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         path = directory + "/state"
     }
@@ -128,24 +129,32 @@ struct StateJournalTests {
         #expect(try value(replayed, "rtmr1") != boot)
         let rtmr0 = try #require(tdx.table.indexByName["rtmr0"])
 
-        let notServed = StateJournal.Recovery(path: "s", changes: [
-            RegisterChange(provider: "tdx", register: rtmr0, kind: .extend, data: [UInt8](repeating: 0, count: 48)),
-            RegisterChange(provider: "gone", register: 0, kind: .extend, data: []),
-        ], discardedBytes: 0, created: false)
+        let notServed = StateJournal.Recovery(
+            path: "s",
+            changes: [
+                RegisterChange(provider: "tdx", register: rtmr0, kind: .extend, data: [UInt8](repeating: 0, count: 48)),
+                RegisterChange(provider: "gone", register: 0, kind: .extend, data: []),
+            ], discardedBytes: 0, created: false)
         #expect(throws: StateJournal.ReplayFailure.notServed(path: "s", change: 2, provider: "gone")) {
             try notServed.replay(into: Array(again.values)) {}
         }
-        #expect(StateJournal.ReplayFailure.notServed(path: "s", change: 2, provider: "gone").description
-            == "s: change 2 names provider 'gone', which is not served; refusing the file")
-        let wrongSize = StateJournal.Recovery(path: "s", changes: [
-            RegisterChange(provider: "tdx", register: rtmr0, kind: .extend, data: [1, 2, 3]),
-        ], discardedBytes: 0, created: false)
+        #expect(
+            StateJournal.ReplayFailure.notServed(path: "s", change: 2, provider: "gone").description
+                == "s: change 2 names provider 'gone', which is not served; refusing the file")
+        let wrongSize = StateJournal.Recovery(
+            path: "s",
+            changes: [
+                RegisterChange(provider: "tdx", register: rtmr0, kind: .extend, data: [1, 2, 3])
+            ], discardedBytes: 0, created: false)
         do {
             try wrongSize.replay(into: Array(again.values)) {}
             Issue.record("a change of the wrong size was replayed")
         } catch {
             #expect(error == .doesNotApply(path: "s", change: 1, provider: "tdx", MRError.invalidWrite.errno))
-            #expect(error.description == "s: change 1 does not apply to provider 'tdx' (\(MRError.invalidWrite.errno)); refusing the file")
+            #expect(
+                error.description
+                    == "s: change 1 does not apply to provider 'tdx' (\(MRError.invalidWrite.errno)); refusing the file"
+            )
         }
     }
 
@@ -167,11 +176,15 @@ struct StateJournalTests {
 /// Builds a record as the journal writes it, for tearing one by hand.
 enum StateJournalProbe {
     static func record(provider: String, register: Int, data: [UInt8]) -> [UInt8] {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tsmfs-probe-\(UUID().uuidString)").path
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "tsmfs-probe-\(UUID().uuidString)"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let path = directory + "/j"
-        guard let (journal, _) = try? StateJournal.open(path, fingerprint: [UInt8](repeating: 0, count: 32)) else { return [] }
+        guard let (journal, _) = try? StateJournal.open(path, fingerprint: [UInt8](repeating: 0, count: 32)) else {
+            return []
+        }
         try? journal.record(RegisterChange(provider: provider, register: register, kind: .extend, data: data))
         journal.close()
         let bytes = FileManager.default.contents(atPath: path).map { Array($0) } ?? []

@@ -69,6 +69,8 @@ struct FileBytesTests {
         #expect(lseek(fd, 1, SEEK_SET) == 1)
         #expect(try FileBytes.read(descriptor: fd, path: path, limit: 3) == [2, 3, 4])
         #expect(lseek(fd, 0, SEEK_SET) == 0)
-        #expect(throws: FileReadError.tooLarge(path: path, limit: 3)) { try FileBytes.read(descriptor: fd, path: path, limit: 3) }
+        #expect(throws: FileReadError.tooLarge(path: path, limit: 3)) {
+            try FileBytes.read(descriptor: fd, path: path, limit: 3)
+        }
     }
 }

@@ -15,8 +15,10 @@ import Testing
     }
 
     @Test func everyStringReadsBack() throws {
-        let samples = ["-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", "\"quoted\"", "\u{1}\u{2}\\",
-                       String((0..<128).compactMap { Unicode.Scalar($0).map(Character.init) })]
+        let samples = [
+            "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", "\"quoted\"", "\u{1}\u{2}\\",
+            String((0..<128).compactMap { Unicode.Scalar($0).map(Character.init) }),
+        ]
         for sample in samples {
             let document = Data("[\(JSONText.quoted(sample))]".utf8)
             #expect(try JSONSerialization.jsonObject(with: document) as? [String] == [sample])

@@ -12,7 +12,7 @@ struct LittleEndianTests {
     @Test("littleEndianBytes: least significant first, full width")
     func integerBytes() {
         #expect(UInt16(0x0102).littleEndianBytes == [0x02, 0x01])
-        #expect(UInt32(0x01020304).littleEndianBytes == [0x04, 0x03, 0x02, 0x01])
+        #expect(UInt32(0x0102_0304).littleEndianBytes == [0x04, 0x03, 0x02, 0x01])
         #expect(UInt64.max.littleEndianBytes == [UInt8](repeating: 0xff, count: 8))
         #expect(UInt64(1).littleEndianBytes == [1, 0, 0, 0, 0, 0, 0, 0])
         #expect(Int32(-2).littleEndianBytes == [0xfe, 0xff, 0xff, 0xff])
@@ -20,7 +20,7 @@ struct LittleEndianTests {
 
     @Test("init(littleEndianBytes:): the first width's bytes, short input zero-extended")
     func integerFromBytes() {
-        #expect(UInt32(littleEndianBytes: [0x04, 0x03, 0x02, 0x01]) == 0x01020304)
+        #expect(UInt32(littleEndianBytes: [0x04, 0x03, 0x02, 0x01]) == 0x0102_0304)
         #expect(UInt64(littleEndianBytes: [UInt8](repeating: 0xff, count: 8)) == .max)
         #expect(UInt64(littleEndianBytes: [0x01]) == 1)
         #expect(UInt16(littleEndianBytes: [0x01, 0x02, 0x03]) == 0x0201)

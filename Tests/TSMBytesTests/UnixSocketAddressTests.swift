@@ -31,8 +31,11 @@ struct UnixSocketAddressTests {
         let (_, path, _) = Self.contents(try UnixSocketAddress(path: longest))
         #expect(path == Array(longest.utf8) + [0])
         let over = longest + "b"
-        #expect(throws: UnixSocketAddressError.tooLong(path: over, bytes: 108, limit: 107)) { try UnixSocketAddress(path: over) }
-        #expect(UnixSocketAddressError.tooLong(path: "/x", bytes: 200, limit: 107).description
+        #expect(throws: UnixSocketAddressError.tooLong(path: over, bytes: 108, limit: 107)) {
+            try UnixSocketAddress(path: over)
+        }
+        #expect(
+            UnixSocketAddressError.tooLong(path: "/x", bytes: 200, limit: 107).description
                 == "socket path too long (200 bytes, at most 107): /x")
     }
 

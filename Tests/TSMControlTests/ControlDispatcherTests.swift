@@ -24,10 +24,12 @@ struct ControlDispatcherTests {
 
     func dispatcher(faults: FaultInjector? = nil, dropped: Int = 0) -> ControlDispatcher {
         let recorder = self.recorder
-        return ControlDispatcher(operations: Operations(providers: [tdx], faults: faults), onReboot: {
-            recorder.reboots.withLock { $0 += 1 }
-            return dropped
-        }, log: { line in recorder.logged.withLock { $0.append(line) } })
+        return ControlDispatcher(
+            operations: Operations(providers: [tdx], faults: faults),
+            onReboot: {
+                recorder.reboots.withLock { $0 += 1 }
+                return dropped
+            }, log: { line in recorder.logged.withLock { $0.append(line) } })
     }
 
     func value(_ name: String) throws -> [UInt8] {
@@ -44,14 +46,22 @@ struct ControlDispatcherTests {
         #expect(recorder.logged.withLock { $0 } == ["ctl: set tdx/mrconfigid"])
     }
 
-    @Test("a missing register, bad hex or a wrong size is an error reply, and nothing changes", arguments: [
-        ("set tdx/nope 00", "error: no register tdx/nope (give PROVIDER/REGISTER, e.g. tdx/mrconfigid)\n"),
-        ("set nope/mrconfigid 00", "error: no register nope/mrconfigid (give PROVIDER/REGISTER, e.g. tdx/mrconfigid)\n"),
-        ("set tdxmrconfigid 00", "error: no register tdxmrconfigid (give PROVIDER/REGISTER, e.g. tdx/mrconfigid)\n"),
-        ("set tdx/mrconfigid zz", "error: zz is not hex\n"),
-        ("set tdx/mrconfigid 0", "error: 0 is not hex\n"),
-        ("set tdx/mrconfigid 00", "error: tdx/mrconfigid holds 48 bytes, not 1\n"),
-    ])
+    @Test(
+        "a missing register, bad hex or a wrong size is an error reply, and nothing changes",
+        arguments: [
+            ("set tdx/nope 00", "error: no register tdx/nope (give PROVIDER/REGISTER, e.g. tdx/mrconfigid)\n"),
+            (
+                "set nope/mrconfigid 00",
+                "error: no register nope/mrconfigid (give PROVIDER/REGISTER, e.g. tdx/mrconfigid)\n"
+            ),
+            (
+                "set tdxmrconfigid 00",
+                "error: no register tdxmrconfigid (give PROVIDER/REGISTER, e.g. tdx/mrconfigid)\n"
+            ),
+            ("set tdx/mrconfigid zz", "error: zz is not hex\n"),
+            ("set tdx/mrconfigid 0", "error: 0 is not hex\n"),
+            ("set tdx/mrconfigid 00", "error: tdx/mrconfigid holds 48 bytes, not 1\n"),
+        ])
     func badSet(line: String, reply: String) throws {
         let before = try value("mrconfigid")
         #expect(dispatcher().reply(to: line).text == reply)
@@ -81,24 +91,30 @@ struct ControlDispatcherTests {
         #expect(control.reply(to: "fault extend@rtmr2:EBUSY:all") == .ok())
         #expect(control.reply(to: "fault outblob:2:+1") == .ok())
         #expect(injector.armed.count == 2)
-        #expect(control.reply(to: "faults").text == """
-            extend@rtmr2 \(Errno.resourceBusy) count all skip 0
-            outblob \(Errno.ioError) count 2 skip 1
-            ok: 2 armed
+        #expect(
+            control.reply(to: "faults").text == """
+                extend@rtmr2 \(Errno.resourceBusy) count all skip 0
+                outblob \(Errno.ioError) count 2 skip 1
+                ok: 2 armed
 
-            """)
+                """)
         #expect(control.reply(to: "faults clear") == .ok())
         #expect(injector.armed.isEmpty)
         #expect(recorder.logged.withLock { $0 } == ["ctl: faults cleared"])
         #expect(control.reply(to: "fault nonsense").text.hasPrefix("error: not a fault: nonsense ("))
-        #expect(control.reply(to: "fault extend@rtmr9").text.hasPrefix("error: extend@rtmr9: no such extensible register"))
-        #expect(control.reply(to: "fault outblob@rtmr2").text == "error: outblob@rtmr2: only extend faults take a register\n")
+        #expect(
+            control.reply(to: "fault extend@rtmr9").text.hasPrefix("error: extend@rtmr9: no such extensible register"))
+        #expect(
+            control.reply(to: "fault outblob@rtmr2").text
+                == "error: outblob@rtmr2: only extend faults take a register\n")
         #expect(injector.armed.isEmpty)
     }
 
-    @Test("without a fault injector every fault request says it needs a sysroot", arguments: [
-        "faults", "faults clear", "fault extend", "fault nonsense",
-    ])
+    @Test(
+        "without a fault injector every fault request says it needs a sysroot",
+        arguments: [
+            "faults", "faults clear", "fault extend", "fault nonsense",
+        ])
     func noFaults(line: String) {
         #expect(dispatcher().reply(to: line).text == "error: fault injection needs a --sysroot mount\n")
     }

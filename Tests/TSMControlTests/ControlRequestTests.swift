@@ -4,23 +4,30 @@ import TSMControl
 
 @Suite("Control requests: one line, parsed")
 struct ControlRequestTests {
-    @Test("every command, extra spaces included", arguments: [
-        ("set tdx/mrconfigid 00ff", ControlRequest.set(register: "tdx/mrconfigid", hex: "00ff")),
-        ("  set   tdx/rtmr0   ab  ", .set(register: "tdx/rtmr0", hex: "ab")),
-        ("reboot", .reboot),
-        ("faults", .listFaults),
-        ("faults clear", .clearFaults),
-        ("fault extend@rtmr2:EIO:all", .fault(FaultSpec(kind: .extend, errno: .ioError, count: Int.max, register: "rtmr2"))),
-        ("fault outblob", .fault(FaultSpec(kind: .outblob))),
-    ])
+    @Test(
+        "every command, extra spaces included",
+        arguments: [
+            ("set tdx/mrconfigid 00ff", ControlRequest.set(register: "tdx/mrconfigid", hex: "00ff")),
+            ("  set   tdx/rtmr0   ab  ", .set(register: "tdx/rtmr0", hex: "ab")),
+            ("reboot", .reboot),
+            ("faults", .listFaults),
+            ("faults clear", .clearFaults),
+            (
+                "fault extend@rtmr2:EIO:all",
+                .fault(FaultSpec(kind: .extend, errno: .ioError, count: Int.max, register: "rtmr2"))
+            ),
+            ("fault outblob", .fault(FaultSpec(kind: .outblob))),
+        ])
     func parses(line: String, expected: ControlRequest) throws {
         #expect(try ControlRequest(parsing: line) == expected)
     }
 
-    @Test("wrong arity and unknown commands are refused, naming the whole line", arguments: [
-        "set", "set tdx/mrconfigid", "set a b c", "reboot now", "faults clear now", "faults reset", "fault",
-        "fault a b", "bogus", "SET tdx/x 00", "Reboot",
-    ])
+    @Test(
+        "wrong arity and unknown commands are refused, naming the whole line",
+        arguments: [
+            "set", "set tdx/mrconfigid", "set a b c", "reboot now", "faults clear now", "faults reset", "fault",
+            "fault a b", "bogus", "SET tdx/x 00", "Reboot",
+        ])
     func unknown(line: String) {
         #expect(throws: ControlRequest.ParseError.unknown(line)) { try ControlRequest(parsing: line) }
     }
@@ -37,11 +44,17 @@ struct ControlRequestTests {
 
     @Test("the refusals read as the socket has always answered them")
     func messages() {
-        #expect(ControlRequest.ParseError.empty.description == "empty request; commands: set, extend, reboot, faults, fault")
-        #expect(ControlRequest.ParseError.unknown("x y").description
-            == "unknown request 'x y'; commands: set PROVIDER/REGISTER HEX, extend PROVIDER/REGISTER HEX [EVENT], reboot, faults [clear], fault SPEC")
-        #expect(ControlRequest.ParseError.notAFault("z").description
-            == "not a fault: z (KIND[@REGISTER][:ERRNO][:COUNT|all][:+SKIP], KIND outblob, generation, extend, mkdir or empty)")
+        #expect(
+            ControlRequest.ParseError.empty.description == "empty request; commands: set, extend, reboot, faults, fault"
+        )
+        #expect(
+            ControlRequest.ParseError.unknown("x y").description
+                == "unknown request 'x y'; commands: set PROVIDER/REGISTER HEX, extend PROVIDER/REGISTER HEX [EVENT], reboot, faults [clear], fault SPEC"
+        )
+        #expect(
+            ControlRequest.ParseError.notAFault("z").description
+                == "not a fault: z (KIND[@REGISTER][:ERRNO][:COUNT|all][:+SKIP], KIND outblob, generation, extend, mkdir or empty)"
+        )
     }
 
     @Test("replies: information lines, then one status line")
@@ -58,9 +71,14 @@ struct ControlRequestTests {
 struct ControlExtendRequestTests {
     @Test("extend takes the register, the digest and the rest of the line as the event, spaces kept")
     func extend() throws {
-        #expect(try ControlRequest(parsing: "extend tdx/rtmr2 00ff") == .extend(register: "tdx/rtmr2", hex: "00ff", event: ""))
-        #expect(try ControlRequest(parsing: "extend tdx/rtmr2 00ff my app  v1") == .extend(register: "tdx/rtmr2", hex: "00ff", event: "my app  v1"))
-        #expect(throws: ControlRequest.ParseError.unknown("extend tdx/rtmr2")) { try ControlRequest(parsing: "extend tdx/rtmr2") }
+        #expect(
+            try ControlRequest(parsing: "extend tdx/rtmr2 00ff")
+                == .extend(register: "tdx/rtmr2", hex: "00ff", event: ""))
+        #expect(
+            try ControlRequest(parsing: "extend tdx/rtmr2 00ff my app  v1")
+                == .extend(register: "tdx/rtmr2", hex: "00ff", event: "my app  v1"))
+        #expect(throws: ControlRequest.ParseError.unknown("extend tdx/rtmr2")) {
+            try ControlRequest(parsing: "extend tdx/rtmr2")
+        }
     }
 }
-

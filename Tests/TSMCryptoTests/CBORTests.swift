@@ -8,12 +8,17 @@ import Testing
 @Suite struct CBORTests {
     static let vectors: [(CBOR, String)] = [
         (.unsigned(0), "00"), (.unsigned(23), "17"), (.unsigned(24), "1818"), (.unsigned(100), "1864"),
-        (.unsigned(1000), "1903e8"), (.unsigned(1_000_000), "1a000f4240"), (.unsigned(1_000_000_000_000), "1b000000e8d4a51000"),
+        (.unsigned(1000), "1903e8"), (.unsigned(1_000_000), "1a000f4240"),
+        (.unsigned(1_000_000_000_000), "1b000000e8d4a51000"),
         (.unsigned(UInt64.max), "1bffffffffffffffff"), (.int(-1), "20"), (.int(-10), "29"), (.int(-100), "3863"),
         (.int(-1000), "3903e7"), (.bytes([]), "40"), (.bytes([1, 2, 3, 4]), "4401020304"), (.text(""), "60"),
         (.text("IETF"), "6449455446"), (.text("\u{00fc}"), "62c3bc"), (.array([]), "80"),
-        (.array([.unsigned(1), .array([.unsigned(2), .unsigned(3)]), .array([.unsigned(4), .unsigned(5)])]), "8301820203820405"),
-        (.intMap([(1, .unsigned(2)), (3, .unsigned(4))]), "a201020304"), (.tagged(1, .unsigned(1_363_896_240)), "c11a514b67b0"),
+        (
+            .array([.unsigned(1), .array([.unsigned(2), .unsigned(3)]), .array([.unsigned(4), .unsigned(5)])]),
+            "8301820203820405"
+        ),
+        (.intMap([(1, .unsigned(2)), (3, .unsigned(4))]), "a201020304"),
+        (.tagged(1, .unsigned(1_363_896_240)), "c11a514b67b0"),
         (.simple(20), "f4"), (.simple(21), "f5"), (.simple(22), "f6"),
         // CCA: tag 399, claim 44234, ES384, the protected header, a 96-byte signature's head.
         (.tagged(399, .map([])), "d9018fa0"), (.unsigned(44234), "19acca"), (.int(-35), "3822"),
@@ -42,8 +47,12 @@ import Testing
             #expect(throws: CryptoError.self, "\(hex): \(reason)") { try CBORDecoder.decode(Hex.decode(hex) ?? []) }
         }
         let many = [UInt8]([0x99, 0x13, 0x88]) + [UInt8](repeating: 0, count: 5000)
-        #expect(throws: CryptoError.malformed(structure: "CBOR", reason: "more than 4096 data items")) { try CBORDecoder.decode(many) }
-        #expect(throws: Never.self) { try CBORDecoder.decode(Hex.decode(String(repeating: "81", count: 16) + "00") ?? []) }
+        #expect(throws: CryptoError.malformed(structure: "CBOR", reason: "more than 4096 data items")) {
+            try CBORDecoder.decode(many)
+        }
+        #expect(throws: Never.self) {
+            try CBORDecoder.decode(Hex.decode(String(repeating: "81", count: 16) + "00") ?? [])
+        }
     }
 
     /// Random trees survive encode -> decode; random bytes never crash the decoder,
@@ -70,7 +79,11 @@ import Testing
         case 3: return .text(String(repeating: "é", count: Int(random.next() % 30)))
         case 4: return .simple(20 + UInt8(random.next() % 3))
         case 5: return .array((0..<Int(random.next() % 5)).map { _ in randomItem(&random, depth: depth + 1) })
-        case 6: return .map((0..<Int(random.next() % 4)).map { _ in CBOR.Pair(randomItem(&random, depth: depth + 1), randomItem(&random, depth: depth + 1)) })
+        case 6:
+            return .map(
+                (0..<Int(random.next() % 4)).map { _ in
+                    CBOR.Pair(randomItem(&random, depth: depth + 1), randomItem(&random, depth: depth + 1))
+                })
         default: return .tagged(random.next() % 1000, randomItem(&random, depth: depth + 1))
         }
     }

@@ -10,7 +10,8 @@ struct DaemonTests {
     @Test("mount options: allow_other only when asked")
     func mountOptions() {
         #expect(DaemonConfiguration().mountOptions == ["fsname=tsmfs", "subtype=tsmfs", "default_permissions"])
-        #expect(DaemonConfiguration(allowOther: true).mountOptions
+        #expect(
+            DaemonConfiguration(allowOther: true).mountOptions
                 == ["fsname=tsmfs", "subtype=tsmfs", "default_permissions", "allow_other"])
     }
 
@@ -19,8 +20,11 @@ struct DaemonTests {
         let directory = try makeTemporaryDirectory("tsmdaemon-test")
         defer { rmdir(directory) }
         let explicit = DaemonConfiguration(controlSocket: "/run/elsewhere/ctl.sock")
-        #expect(try Daemon.controlSocketPath(explicit, mountpoint: directory, controlled: true) == "/run/elsewhere/ctl.sock")
-        #expect(try Daemon.controlSocketPath(DaemonConfiguration(), mountpoint: directory, controlled: true)
+        #expect(
+            try Daemon.controlSocketPath(explicit, mountpoint: directory, controlled: true) == "/run/elsewhere/ctl.sock"
+        )
+        #expect(
+            try Daemon.controlSocketPath(DaemonConfiguration(), mountpoint: directory, controlled: true)
                 == ControlSocketPath.defaultPath(for: directory))
         #expect(try Daemon.controlSocketPath(explicit, mountpoint: directory, controlled: false) == nil)
         // Without operations nothing is resolved, so neither a relative --control nor a missing
@@ -39,7 +43,8 @@ struct DaemonTests {
             #expect(error.description == "--control needs an absolute path, not 'ctl.sock'")
         }
         do throws(DaemonError) {
-            _ = try Daemon.controlSocketPath(DaemonConfiguration(), mountpoint: "/nonexistent/tsmfs-mount", controlled: true)
+            _ = try Daemon.controlSocketPath(
+                DaemonConfiguration(), mountpoint: "/nonexistent/tsmfs-mount", controlled: true)
             Issue.record("a missing mount point has no default socket")
         } catch {
             #expect(error.description.hasPrefix("cannot resolve the mount point /nonexistent/tsmfs-mount: "))
@@ -48,9 +53,11 @@ struct DaemonTests {
 
     @Test("the serving line names what, where, how mounted and the socket")
     func servingLine() {
-        #expect(Daemon.servingLine("tdx, sev", at: "/mnt/tsm", method: .direct, controlSocket: nil)
+        #expect(
+            Daemon.servingLine("tdx, sev", at: "/mnt/tsm", method: .direct, controlSocket: nil)
                 == "serving tdx, sev at /mnt/tsm")
-        #expect(Daemon.servingLine("tdx", at: "/m", method: .fusermount, controlSocket: "/run/tsmfs/m.sock")
+        #expect(
+            Daemon.servingLine("tdx", at: "/m", method: .fusermount, controlSocket: "/run/tsmfs/m.sock")
                 == "serving tdx at /m (mounted by fusermount3); control socket /run/tsmfs/m.sock")
     }
 

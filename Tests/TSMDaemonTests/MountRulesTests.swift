@@ -29,32 +29,48 @@ struct MountRulesTests {
         #expect(Self.check(MountRequest()) == message)
         #expect(Self.check(MountRequest(mountpoint: "/mnt/tsm", sysroot: "/tmp/guest")) == message)
         // Reported first, before anything else the line breaks.
-        #expect(Self.check(MountRequest(kernelBackend: true, state: "/s", injectsFaults: true, allowOther: true, uid: 1000)) == message)
+        #expect(
+            Self.check(MountRequest(kernelBackend: true, state: "/s", injectsFaults: true, allowOther: true, uid: 1000))
+                == message)
     }
 
     @Test("--allow-other: root, or an ordinary user with user_allow_other; fuse.conf asked only then")
     func allowOther() {
-        let message = "--allow-other needs root, or user_allow_other in /etc/fuse.conf (fusermount3 refuses it otherwise)"
+        let message =
+            "--allow-other needs root, or user_allow_other in /etc/fuse.conf (fusermount3 refuses it otherwise)"
         var request = Self.plain
         request.allowOther = true
         var asked = 0
-        #expect(MountRules.check(request, userAllowOther: { asked += 1; return false }) == nil)
+        #expect(
+            MountRules.check(
+                request,
+                userAllowOther: {
+                    asked += 1; return false
+                }) == nil)
         #expect(asked == 0)
         request.uid = 1000
         #expect(Self.check(request) == message)
         #expect(Self.check(request, userAllowOther: true) == nil)
         request.allowOther = false
-        #expect(MountRules.check(request, userAllowOther: { asked += 1; return false }) == nil)
+        #expect(
+            MountRules.check(
+                request,
+                userAllowOther: {
+                    asked += 1; return false
+                }) == nil)
         #expect(asked == 0)
     }
 
     @Test("--backend kernel: no --sysroot, --state, --provider or --config")
     func kernel() {
-        #expect(Self.check(MountRequest(sysroot: "/tmp/guest", kernelBackend: true))
+        #expect(
+            Self.check(MountRequest(sysroot: "/tmp/guest", kernelBackend: true))
                 == "--backend kernel serves a MOUNTPOINT, not a --sysroot")
-        #expect(Self.check(MountRequest(mountpoint: "/m", kernelBackend: true, state: "/tmp/state"))
+        #expect(
+            Self.check(MountRequest(mountpoint: "/m", kernelBackend: true, state: "/tmp/state"))
                 == "--state keeps a software model's registers; with --backend kernel the kernel keeps them")
-        #expect(Self.check(MountRequest(mountpoint: "/m", kernelBackend: true, selectsProviders: true))
+        #expect(
+            Self.check(MountRequest(mountpoint: "/m", kernelBackend: true, selectsProviders: true))
                 == "--backend kernel serves the guest's own provider; --provider and --config do not apply")
         // Without the kernel backend these are a software mount's options.
         #expect(Self.check(MountRequest(mountpoint: "/m", state: "/tmp/state", selectsProviders: true)) == nil)

@@ -8,11 +8,13 @@ import Testing
         let log = BootLog.synthetic()
         #expect(log.header == .tdx)
         let shape = log.events.map { "\($0.rtmr ?? -1) \($0.type)" }
-        #expect(shape == [
-            "0 EV_EFI_PLATFORM_FIRMWARE_BLOB2", "0 EV_EFI_VARIABLE_DRIVER_CONFIG", "0 EV_EFI_VARIABLE_BOOT", "0 EV_SEPARATOR",
-            "1 EV_EFI_ACTION", "1 EV_SEPARATOR", "1 EV_EFI_BOOT_SERVICES_APPLICATION",
-            "2 EV_IPL", "2 EV_EVENT_TAG", "2 EV_IPL", "1 EV_EFI_ACTION",
-        ])
+        #expect(
+            shape == [
+                "0 EV_EFI_PLATFORM_FIRMWARE_BLOB2", "0 EV_EFI_VARIABLE_DRIVER_CONFIG", "0 EV_EFI_VARIABLE_BOOT",
+                "0 EV_SEPARATOR",
+                "1 EV_EFI_ACTION", "1 EV_SEPARATOR", "1 EV_EFI_BOOT_SERVICES_APPLICATION",
+                "2 EV_IPL", "2 EV_EVENT_TAG", "2 EV_IPL", "1 EV_EFI_ACTION",
+            ])
         for event in log.events {
             #expect(event.digest == sha384(event.data), "\(event.type): digest is SHA-384 of the event data")
             #expect(!event.data.isEmpty)
@@ -30,23 +32,26 @@ import Testing
 
     @Test func jsonDescription() throws {
         let json = """
-        {"events": [
-          {"rtmr": 0, "type": "EV_EFI_ACTION", "text": "hello"},
-          {"rtmr": 3, "type": 13, "hex": "00ff10"},
-          {"rtmr": 1, "type": "EV_SEPARATOR", "hex": "00000000", "digest": "\(String(repeating: "ab", count: 48))"},
-          {"type": "EV_NO_ACTION", "text": "note"},
-          {"rtmr": 2, "type": "EV_IPL"}
-        ]}
-        """
+            {"events": [
+              {"rtmr": 0, "type": "EV_EFI_ACTION", "text": "hello"},
+              {"rtmr": 3, "type": 13, "hex": "00ff10"},
+              {"rtmr": 1, "type": "EV_SEPARATOR", "hex": "00000000", "digest": "\(String(repeating: "ab", count: 48))"},
+              {"type": "EV_NO_ACTION", "text": "note"},
+              {"rtmr": 2, "type": "EV_IPL"}
+            ]}
+            """
         let log = try BootLog.load(Array(json.utf8))
-        #expect(log.events == [
-            try .measurement(rtmr: 0, type: .efiAction, data: Array("hello".utf8)),
-            try .measurement(rtmr: 3, type: .ipl, data: [0x00, 0xFF, 0x10]),
-            try TCGEvent(mrIndex: 2, type: .separator, digest: [UInt8](repeating: 0xAB, count: 48), data: [0, 0, 0, 0]),
-            try .noAction(data: Array("note".utf8)),
-            try .measurement(rtmr: 2, type: .ipl, data: []),
-        ])
-        let array = try BootLog.load(Array("\n  [{\"rtmr\": 0, \"type\": \"EV_EFI_ACTION\", \"text\": \"hello\"}]".utf8))
+        #expect(
+            log.events == [
+                try .measurement(rtmr: 0, type: .efiAction, data: Array("hello".utf8)),
+                try .measurement(rtmr: 3, type: .ipl, data: [0x00, 0xFF, 0x10]),
+                try TCGEvent(
+                    mrIndex: 2, type: .separator, digest: [UInt8](repeating: 0xAB, count: 48), data: [0, 0, 0, 0]),
+                try .noAction(data: Array("note".utf8)),
+                try .measurement(rtmr: 2, type: .ipl, data: []),
+            ])
+        let array = try BootLog.load(
+            Array("\n  [{\"rtmr\": 0, \"type\": \"EV_EFI_ACTION\", \"text\": \"hello\"}]".utf8))
         #expect(array.events == [log.events[0]])
     }
 
@@ -92,8 +97,13 @@ import Testing
         let lines = EventLogText.lines(boot: log.boot, runtime: log.runtime.events())
         #expect(lines.count == 1 + log.boot.events.count + 1)
         #expect(lines[0].contains("Spec ID Event03"))
-        #expect(lines.contains { $0.contains("EV_EFI_ACTION") && $0.contains("\"Calling EFI Application from Boot Option\"") })
-        #expect(lines.last?.hasPrefix("runtime  0  rtmr2  EV_EVENT_TAG  \(Hex.encode(sha384([1])))  tag TSMF \"app v1\"") == true)
+        #expect(
+            lines.contains {
+                $0.contains("EV_EFI_ACTION") && $0.contains("\"Calling EFI Application from Boot Option\"")
+            })
+        #expect(
+            lines.last?.hasPrefix("runtime  0  rtmr2  EV_EVENT_TAG  \(Hex.encode(sha384([1])))  tag TSMF \"app v1\"")
+                == true)
         let replay = EventLogText.replayLines(log.replay())
         #expect(replay.count == 4 && replay[3] == "rtmr3: " + String(repeating: "0", count: 96))
     }

@@ -7,8 +7,10 @@ import Testing
 /// Intel's cctrusted (cctrusted-base and cctrusted-vm 0.5.0, the TDX guest SDK) reads the CCEL
 /// table and log area tsmfs serves through its own TdxVM and EventLogs classes, and its replay
 /// matches ours: at mount, and for boot + runtime after extends.
-@Suite(.enabled(if: CCTrusted.available,
-                "needs python3 with cctrusted 0.5.0: pip install cctrusted-vm==0.5.0 cctrusted-base==0.5.0"))
+@Suite(
+    .enabled(
+        if: CCTrusted.available,
+        "needs python3 with cctrusted 0.5.0: pip install cctrusted-vm==0.5.0 cctrusted-base==0.5.0"))
 struct CCTrustedTests {
     @Test func syntheticBootReplaysAsOurs() throws {
         let log = try MeasurementLog()
@@ -22,7 +24,9 @@ struct CCTrustedTests {
     @Test func bootPlusRuntimeReplaysToTheRegisters() throws {
         let log = try MeasurementLog()
         for step in 0..<10 {
-            try log.recordExtend(rtmr: step % 4, data: sha384([UInt8(step)]), event: step.isMultiple(of: 3) ? nil : Array("step \(step)".utf8))
+            try log.recordExtend(
+                rtmr: step % 4, data: sha384([UInt8(step)]),
+                event: step.isMultiple(of: 3) ? nil : Array("step \(step)".utf8))
         }
         let output = try CCTrusted.check(log)
         #expect(output.registers("boot") == log.initialRTMRs.map { Hex.encode($0) })
@@ -48,7 +52,9 @@ struct CCTrustedTests {
         try log.recordExtend(rtmr: 2, data: [UInt8](repeating: 0, count: 48))
         let output = try CCTrusted.check(log)
         #expect(output.registers("boot") == log.initialRTMRs.map { Hex.encode($0) })
-        #expect(output.registers("full")[2] == "f57bb7ed82c6ae4a29e6c9879338c592c7d42a39135583e8ccbe3940f2344b0eb6eb8503db0ffd6a39ddd00cd07d8317")
+        #expect(
+            output.registers("full")[2]
+                == "f57bb7ed82c6ae4a29e6c9879338c592c7d42a39135583e8ccbe3940f2344b0eb6eb8503db0ffd6a39ddd00cd07d8317")
     }
 
     @Test func aCorruptedDigestChangesTheirReplay() throws {
@@ -100,7 +106,8 @@ enum CCTrusted {
     }
 
     static func run(files table: [UInt8], _ area: [UInt8], _ fullLog: [UInt8]) throws -> Output {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tsmfs-eventlog-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "tsmfs-eventlog-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let tablePath = directory.appendingPathComponent("CCEL")

@@ -34,7 +34,8 @@ enum Samples {
             try .noAction(data: Array("note".utf8)),
             try .measurement(rtmr: 1, type: .separator, data: [0, 0, 0, 0]),
             try .measurement(rtmr: 2, type: .ipl, data: []),
-            try .measurement(rtmr: 3, type: TCGEventType(rawValue: 0x1234_5678), data: [UInt8](repeating: 0xAB, count: 300)),
+            try .measurement(
+                rtmr: 3, type: TCGEventType(rawValue: 0x1234_5678), data: [UInt8](repeating: 0xAB, count: 300)),
             try TCGEvent(mrIndex: 1, type: .eventTag, digest: [UInt8](repeating: 7, count: 48), data: [1]),
         ])
     }

@@ -84,7 +84,8 @@ import TestSupport
                 switch Int.random(in: 0..<4, using: &generator) {
                 case 0: bytes[index] ^= UInt8.random(in: 1...255, using: &generator)
                 case 1: bytes[index] = [0x00, 0xFF, 0x7F, 0x80][Int.random(in: 0..<4, using: &generator)]
-                case 2: bytes.removeSubrange(index..<min(bytes.count, index + Int.random(in: 1...16, using: &generator)))
+                case 2:
+                    bytes.removeSubrange(index..<min(bytes.count, index + Int.random(in: 1...16, using: &generator)))
                 default: bytes.insert(UInt8.random(in: 0...255, using: &generator), at: index)
                 }
                 if bytes.isEmpty { bytes = [0] }
@@ -110,9 +111,11 @@ import TestSupport
     @Test func runtimeRecordsFromForeignEvents() throws {
         let digest = [UInt8](repeating: 3, count: 48)
         let notTagged = try TCGEvent(mrIndex: 1, type: .ipl, digest: digest, data: [1])
-        let foreignTag = try TCGEvent(mrIndex: 1, type: .eventTag, digest: digest, data: TaggedEvent(id: 5, data: []).encoded())
-        let notRTMR = try TCGEvent(mrIndex: 0, type: .eventTag, digest: digest,
-                                   data: TaggedEvent(id: TaggedEvent.tsmfsExtendID, data: []).encoded())
+        let foreignTag = try TCGEvent(
+            mrIndex: 1, type: .eventTag, digest: digest, data: TaggedEvent(id: 5, data: []).encoded())
+        let notRTMR = try TCGEvent(
+            mrIndex: 0, type: .eventTag, digest: digest,
+            data: TaggedEvent(id: TaggedEvent.tsmfsExtendID, data: []).encoded())
         for event in [notTagged, foreignTag, notRTMR] {
             #expect(throws: EventLogError.self) { try RuntimeRecord(decoding: event) }
         }

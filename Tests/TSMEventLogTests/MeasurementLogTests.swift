@@ -8,9 +8,12 @@ import TSMModel
 /// The invariant replay(boot + runtime) == RTMRs, through a real MeasurementProvider whose backend
 /// logs: at mount, after extends, under concurrent writers, and when extends fail.
 @Suite struct MeasurementLogTests {
-    static let descriptor = ProviderDescriptor(name: "tdx", registers:
-        (0..<4).map { RegisterDescriptor(name: "rtmr\($0)", hash: .sha384, flags: RegisterFlags.rtmr.union(.writable)) }
-        + [RegisterDescriptor(name: "other", hash: .sha384, flags: RegisterFlags.rtmr.union(.writable))])
+    static let descriptor = ProviderDescriptor(
+        name: "tdx",
+        registers: (0..<4).map {
+            RegisterDescriptor(name: "rtmr\($0)", hash: .sha384, flags: RegisterFlags.rtmr.union(.writable))
+        }
+            + [RegisterDescriptor(name: "other", hash: .sha384, flags: RegisterFlags.rtmr.union(.writable))])
 
     /// The software model's extend, without TSMBackends.
     struct HashBackend: MeasurementBackend {
@@ -27,9 +30,12 @@ import TSMModel
         }
     }
 
-    static func provider(_ log: MeasurementLog, inner: any MeasurementBackend = HashBackend()) throws -> MeasurementProvider {
-        try MeasurementProvider(log.applyingInitialRTMRs(to: descriptor, rtmrs: [0, 1, 2, 3]),
-                                backend: EventLoggingBackend(wrapping: inner, log: log, rtmrs: [0, 1, 2, 3]))
+    static func provider(_ log: MeasurementLog, inner: any MeasurementBackend = HashBackend()) throws
+        -> MeasurementProvider
+    {
+        try MeasurementProvider(
+            log.applyingInitialRTMRs(to: descriptor, rtmrs: [0, 1, 2, 3]),
+            backend: EventLoggingBackend(wrapping: inner, log: log, rtmrs: [0, 1, 2, 3]))
     }
 
     static func rtmrs(_ provider: MeasurementProvider) -> [[UInt8]] {
@@ -81,7 +87,9 @@ import TSMModel
         let provider = try Self.provider(log)
         #expect(throws: MRError.invalidWrite) { try Self.write(provider, 0, [1, 2, 3]) }
         #expect(throws: MRError.writePastEnd) {
-            try [UInt8](repeating: 1, count: 48).withUnsafeBytes { buffer in _ = try provider.write(0, offset: 48, data: buffer) }
+            try [UInt8](repeating: 1, count: 48).withUnsafeBytes { buffer in
+                _ = try provider.write(0, offset: 48, data: buffer)
+            }
         }
         let failing = try Self.provider(log, inner: FailingBackend())
         #expect(throws: MRError.backend(.ioError)) { try Self.write(failing, 1, sha384([1])) }
@@ -100,13 +108,17 @@ import TSMModel
         #expect(Self.rtmrs(provider) == before, "the register keeps its value")
         #expect(log.runtime.count == 2)
         #expect(Self.rtmrs(provider) == log.replay())
-        #expect(throws: EventLogError.runtimeLogFull(capacity: 158)) { try log.recordExtend(rtmr: 1, data: sha384([4])) }
+        #expect(throws: EventLogError.runtimeLogFull(capacity: 158)) {
+            try log.recordExtend(rtmr: 1, data: sha384([4]))
+        }
     }
 
     @Test func facesThatCarryEventDataRecordIt() throws {
         let log = try MeasurementLog()
         let provider = try Self.provider(log)
-        try MeasurementLog.withEvent(Array("app v1".utf8)) { () throws(MRError) in try Self.write(provider, 3, sha384([1])) }
+        try MeasurementLog.withEvent(Array("app v1".utf8)) { () throws(MRError) in
+            try Self.write(provider, 3, sha384([1]))
+        }
         try Self.write(provider, 3, sha384([2]))
         #expect(log.runtime.records().map(\.event) == [Array("app v1".utf8), []])
         #expect(log.runtime.events().allSatisfy { $0.type == .eventTag && $0.rtmr == 3 })
@@ -160,9 +172,10 @@ import TSMModel
         #expect(Self.rtmrs(provider) == log.replay())
         let tagged = log.runtime.records().filter { !$0.event.isEmpty }
         #expect(tagged.count == writers * perWriter / 5)
-        #expect(tagged.allSatisfy { record in
-            String(decoding: record.event, as: UTF8.self).hasPrefix("w")
-        })
+        #expect(
+            tagged.allSatisfy { record in
+                String(decoding: record.event, as: UTF8.self).hasPrefix("w")
+            })
     }
 
     /// Runs `body(0..<count)` on `count` threads at once and waits for all of them.
@@ -194,7 +207,8 @@ import TSMModel
         let log = try MeasurementLog()
         try log.recordExtend(rtmr: 3, data: sha384([1]), event: Array("x".utf8))
         try log.recordExtend(rtmr: 0, data: sha384([2]))
-        let files = try EventLogFiles(table: log.ccelTableBytes, area: log.ccelDataBytes, runtime: log.runtimeLogBytes())
+        let files = try EventLogFiles(
+            table: log.ccelTableBytes, area: log.ccelDataBytes, runtime: log.runtimeLogBytes())
         #expect(files.boot == log.boot)
         #expect(files.runtime == log.runtime.events())
         #expect(files.replay() == log.replay())
@@ -208,9 +222,15 @@ import TSMModel
         let log = try MeasurementLog()
         try log.recordExtend(rtmr: 1, data: sha384([1]))
         let table = log.ccelTableBytes, area = log.ccelDataBytes, runtime = log.runtimeLogBytes()
-        #expect(throws: EventLogError.self) { try EventLogFiles(table: table, area: Array(area.dropLast()), runtime: runtime) }
-        #expect(throws: EventLogError.self) { try EventLogFiles(table: Array(table.dropLast()), area: area, runtime: runtime) }
-        #expect(throws: EventLogError.self) { try EventLogFiles(table: table, area: area, runtime: Array(runtime.dropLast())) }
+        #expect(throws: EventLogError.self) {
+            try EventLogFiles(table: table, area: Array(area.dropLast()), runtime: runtime)
+        }
+        #expect(throws: EventLogError.self) {
+            try EventLogFiles(table: Array(table.dropLast()), area: area, runtime: runtime)
+        }
+        #expect(throws: EventLogError.self) {
+            try EventLogFiles(table: table, area: area, runtime: Array(runtime.dropLast()))
+        }
         let foreign = try TCGEvent.measurement(rtmr: 0, type: .ipl, data: [1]).encoded()
         #expect(throws: EventLogError.self) { try EventLogFiles(table: table, area: area, runtime: runtime + foreign) }
         #expect(try EventLogFiles(table: table, area: area, runtime: []).runtime == [])

@@ -14,14 +14,20 @@ import Testing
     @Test func knownAnswers() throws {
         // Python: sha384(bytes(48) + bytes(48)).
         let zeroDigest = try TCGEvent(mrIndex: 1, type: .separator, digest: zero, data: [])
-        #expect(TCGEventLog.replay([zeroDigest])[0] == hexBytes(
-            "f57bb7ed82c6ae4a29e6c9879338c592c7d42a39135583e8ccbe3940f2344b0eb6eb8503db0ffd6a39ddd00cd07d8317"))
+        #expect(
+            TCGEventLog.replay([zeroDigest])[0]
+                == hexBytes(
+                    "f57bb7ed82c6ae4a29e6c9879338c592c7d42a39135583e8ccbe3940f2344b0eb6eb8503db0ffd6a39ddd00cd07d8317"))
         // Python: r = sha384(bytes(48) + sha384(b"abc")); sha384(r + sha384(b"")).
-        let events = [try TCGEvent.measurement(rtmr: 3, type: .ipl, data: Array("abc".utf8)),
-                      try TCGEvent.measurement(rtmr: 3, type: .ipl, data: [])]
+        let events = [
+            try TCGEvent.measurement(rtmr: 3, type: .ipl, data: Array("abc".utf8)),
+            try TCGEvent.measurement(rtmr: 3, type: .ipl, data: []),
+        ]
         let replayed = TCGEventLog.replay(events)
-        #expect(replayed[3] == hexBytes(
-            "a4d392030aec0188324dac645cac0391f996c9a913563092cd9d7c55c3d86c0f109053c37d2974da85660814bf359bed"))
+        #expect(
+            replayed[3]
+                == hexBytes(
+                    "a4d392030aec0188324dac645cac0391f996c9a913563092cd9d7c55c3d86c0f109053c37d2974da85660814bf359bed"))
         #expect(replayed[0] == zero && replayed[1] == zero && replayed[2] == zero)
     }
 

@@ -18,9 +18,11 @@ import Testing
     }
 
     func certificates() throws -> (ark: AMDCertificate, ask: AMDCertificate, vcek: AMDCertificate) {
-        (try AMDCertificate(der: authority.rootCertificateDER, role: "ARK"),
-         try AMDCertificate(der: authority.intermediateCertificateDER, role: "ASK"),
-         try AMDCertificate(der: authority.leafCertificateDER, role: "VCEK"))
+        (
+            try AMDCertificate(der: authority.rootCertificateDER, role: "ARK"),
+            try AMDCertificate(der: authority.intermediateCertificateDER, role: "ASK"),
+            try AMDCertificate(der: authority.leafCertificateDER, role: "VCEK")
+        )
     }
 
     @Test func namesAndAlgorithmsAreAMDs() throws {
@@ -32,10 +34,15 @@ import Testing
         #expect(vcek.subject == AMDCertificates.name("SEV-VCEK"))
         #expect(vcek.issuer == ask.subject)
         // The ARK's Name as AMD's ARK-Milan has it (research: openssl asn1parse of AMD's ark.pem).
-        #expect(Hex.encode(ark.subject) == "307b31143012060355040b0c0b456e67696e656572696e67310b30090603550406130255533114301206035504070c0b5361"
-            + "6e746120436c617261310b300906035504080c024341311f301d060355040a0c16416476616e636564204d6963726f20446576696365733112301006035504030c0941524b2d4d696c616e")
-        #expect(Hex.encode(AMDCertificates.pssWithTrailer)
-            == "304606092a864886f70d01010a3039a00f300d06096086480165030402020500a11c301a06092a864886f70d010108300d06096086480165030402020500a203020130a303020101")
+        #expect(
+            Hex.encode(ark.subject)
+                == "307b31143012060355040b0c0b456e67696e656572696e67310b30090603550406130255533114301206035504070c0b5361"
+                + "6e746120436c617261310b300906035504080c024341311f301d060355040a0c16416476616e636564204d6963726f20446576696365733112301006035504030c0941524b2d4d696c616e"
+        )
+        #expect(
+            Hex.encode(AMDCertificates.pssWithTrailer)
+                == "304606092a864886f70d01010a3039a00f300d06096086480165030402020500a11c301a06092a864886f70d010108300d06096086480165030402020500a203020130a303020101"
+        )
         for certificate in [ark, ask] {
             #expect(certificate.signatureAlgorithm == AMDCertificates.pssWithTrailer)
             let key = try _RSA.Signing.PublicKey(derRepresentation: certificate.subjectPublicKeyInfo)
@@ -125,7 +132,8 @@ import Testing
         report.reportedTCB = SNPTCB(bootloader: 4, tee: 0, snp: 21, microcode: 213)
         let signed = try authority.sign(report)
         #expect(throws: EvidenceError.failed(.vcekBinding, reason: "REPORTED_TCB's SNP SPL 21 is not the VCEK's")) {
-            try EvidenceVerifier(trustAnchorDER: authority.rootCertificateDER).verifySNPReport(signed.report, auxblob: signed.auxblob)
+            try EvidenceVerifier(trustAnchorDER: authority.rootCertificateDER).verifySNPReport(
+                signed.report, auxblob: signed.auxblob)
         }
     }
 
@@ -133,11 +141,14 @@ import Testing
     @Test func truncatedCertificatesAreRefused() {
         for der in [authority.rootCertificateDER, authority.intermediateCertificateDER, authority.leafCertificateDER] {
             for length in 0..<der.count {
-                #expect(throws: EvidenceError.self, "\(length) bytes") { try AMDCertificate(der: Array(der.prefix(length)), role: "x") }
+                #expect(throws: EvidenceError.self, "\(length) bytes") {
+                    try AMDCertificate(der: Array(der.prefix(length)), role: "x")
+                }
             }
         }
         #expect(throws: EvidenceError.self) {
-            try AMDCertificate(der: authority.leafCertificateDER + [UInt8](repeating: 0, count: AMDCertificate.maximumSize), role: "x")
+            try AMDCertificate(
+                der: authority.leafCertificateDER + [UInt8](repeating: 0, count: AMDCertificate.maximumSize), role: "x")
         }
     }
 

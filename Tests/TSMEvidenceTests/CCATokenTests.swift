@@ -10,12 +10,15 @@ import Testing
     @Test func decodesAndVerifiesArmsExampleToken() throws {
         let bytes = try #require(Hex.decode(ArmCCAExample.tokenHex))
         #expect(bytes.count == 2124)
-        #expect(Hex.encode(SHA256.hash(data: bytes)) == "70a46f0855e405e6c95a5cfeecf821022ec706978aedaca316ff83430c22fe56")
+        #expect(
+            Hex.encode(SHA256.hash(data: bytes)) == "70a46f0855e405e6c95a5cfeecf821022ec706978aedaca316ff83430c22fe56")
         let token = try CCAToken.verify(bytes, cpak: try CCAToken.cpak(pem: ArmCCAExample.platformKeyPEM))
         let realm = token.realmClaims
         #expect(realm.profile == "tag:arm.com,2023:realm#1.0.0")
         #expect(Hex.encode(realm.challenge).hasPrefix("6e86d6d97cc713bc"))
-        #expect(String(decoding: realm.personalizationValue, as: UTF8.self).hasPrefix("The quick brown fox jumps over 13 lazy dogs."))
+        #expect(
+            String(decoding: realm.personalizationValue, as: UTF8.self).hasPrefix(
+                "The quick brown fox jumps over 13 lazy dogs."))
         #expect(realm.hashAlgorithm == "sha-256" && realm.publicKeyHashAlgorithm == "sha-256")
         #expect(realm.publicKey.count == 107 && Hex.encode(realm.publicKey).hasPrefix("a401022002215830"))
         #expect(Hex.encode(realm.rim) == "311314ab73620350cf758834ae5c65d9e8c2dc7febe6e7d9654bbe864e300d49")
@@ -27,7 +30,10 @@ import Testing
         #expect(platform.verificationService == "https://veraison.example/.well-known/veraison/verification")
         // Our encoder writes Arm's bytes back from the decoded items, head for head.
         #expect(try CBORDecoder.decode(bytes).encoded() == bytes)
-        #expect(throws: EvidenceError.failed(.platformSignature, reason: "the ES384 signature by the trust anchor (CPAK) does not verify")) {
+        #expect(
+            throws: EvidenceError.failed(
+                .platformSignature, reason: "the ES384 signature by the trust anchor (CPAK) does not verify")
+        ) {
             try CCAToken.verify(bytes, cpak: try CCAAuthority().cpakPublicKey)
         }
     }
@@ -41,10 +47,13 @@ import Testing
         #expect(Hex.encode(token.platform.encoded().prefix(8)) == "d28444a1013822a0")
         #expect(token.realm.protected == [0xA1, 0x01, 0x38, 0x22] && token.realm.signature.count == 96)
         // Realm claim order as TF-RMM writes it: 10, 44235, 44237, 44236, 44240, 265, 44238, 44239.
-        guard case .map(let pairs) = try CBORDecoder.decode(token.realm.payload) else { Issue.record("not a map"); return }
+        guard case .map(let pairs) = try CBORDecoder.decode(token.realm.payload) else {
+            Issue.record("not a map"); return
+        }
         #expect(pairs.compactMap(\.key.intValue) == [10, 44235, 44237, 44236, 44240, 265, 44238, 44239])
         let rak = token.realmClaims.publicKey
-        #expect(rak.count == 107 && Hex.encode(rak.prefix(8)) == "a401022002215830" && rak[56...58] == [0x22, 0x58, 0x30])
+        #expect(
+            rak.count == 107 && Hex.encode(rak.prefix(8)) == "a401022002215830" && rak[56...58] == [0x22, 0x58, 0x30])
         #expect(token.platformClaims.challenge == Array(SHA256.hash(data: rak)))
         #expect(token.realmClaims.challenge == pattern(0xC0, 48) + pattern(0, 16))
         #expect(token.platformClaims.instanceID.count == 33 && token.platformClaims.instanceID[0] == 1)
@@ -64,7 +73,9 @@ import Testing
         let legacy = try CCAToken.parse(try authority.token(sampleRealm()))
         #expect(legacy.format == .tag399 && legacy.realm == token.realm && legacy.platform == token.platform)
         #expect(throws: EvidenceError.self) {
-            try CCAToken.parse(CBOR.tagged(907, .intMap([(44234, .array([.unsigned(262), .bytes([])])), (44241, .bytes([]))])).encoded())
+            try CCAToken.parse(
+                CBOR.tagged(907, .intMap([(44234, .array([.unsigned(262), .bytes([])])), (44241, .bytes([]))]))
+                    .encoded())
         }
     }
 
@@ -96,7 +107,8 @@ import Testing
         var realm = sampleRealm()
         realm.rems.removeLast()
         let short = try authority.token(realm)
-        #expect(throws: EvidenceError.malformed(structure: "realm claims", reason: "REMs (44239) is not an array of 4")) {
+        #expect(throws: EvidenceError.malformed(structure: "realm claims", reason: "REMs (44239) is not an array of 4"))
+        {
             try CCAToken.parse(short)
         }
         var wrong = sampleRealm()
@@ -128,7 +140,10 @@ import Testing
 /// same case, with the message it had when the decoder lived in TSMEvidence.
 @Suite struct CryptoErrorMappingTests {
     @Test func cborRefusalsReadAsBefore() {
-        #expect(throws: EvidenceError.truncated(structure: "CCA token", field: "CBOR item", offset: 1, needed: 4, available: 3)) {
+        #expect(
+            throws: EvidenceError.truncated(
+                structure: "CCA token", field: "CBOR item", offset: 1, needed: 4, available: 3)
+        ) {
             try CCAToken.parse([0x44, 0x01, 0x02, 0x03])
         }
         let error = EvidenceError(CryptoError.malformed(structure: "CBOR", reason: "more than 4096 data items"))

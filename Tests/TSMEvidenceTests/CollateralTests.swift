@@ -10,10 +10,14 @@ import Testing
 @Suite struct CollateralTests {
     let now = Date(timeIntervalSince1970: 1_800_000_000)
 
-    func verdict(_ status: TCBStatus, collateralSeed: String = "collateral", at offset: TimeInterval = 60) throws -> TCBVerdict {
+    func verdict(_ status: TCBStatus, collateralSeed: String = "collateral", at offset: TimeInterval = 60) throws
+        -> TCBVerdict
+    {
         let authority = try TDXAuthority(seed: "collateral", tcbStatus: status)
-        let body = try TDXQuoteBody(mrTD: pattern(0x07, 48), mrConfigID: pattern(0x08, 48), mrOwner: pattern(0x09, 48),
-                                    mrOwnerConfig: pattern(0x0a, 48), rtmrs: (0..<4).map { pattern(UInt8($0), 48) }, reportData: pattern(0x0f, 64))
+        let body = try TDXQuoteBody(
+            mrTD: pattern(0x07, 48), mrConfigID: pattern(0x08, 48), mrOwner: pattern(0x09, 48),
+            mrOwnerConfig: pattern(0x0a, 48), rtmrs: (0..<4).map { pattern(UInt8($0), 48) },
+            reportData: pattern(0x0f, 64))
         let bytes = try authority.quote(body)
         let verifier = EvidenceVerifier(trustAnchorDER: authority.rootCertificateDER)
         let quote = try verifier.verifyTDXQuote(bytes)
@@ -61,14 +65,18 @@ import Testing
 
     @Test func td15QuoteIsV5AndVerifies() throws {
         let authority = try TDXAuthority(seed: "collateral")
-        let body = try TDXQuoteBody(mrTD: pattern(0x07, 48), mrConfigID: pattern(0x08, 48), mrOwner: pattern(0x09, 48),
-                                    mrOwnerConfig: pattern(0x0a, 48), rtmrs: (0..<4).map { pattern(UInt8($0), 48) }, reportData: pattern(0x0f, 64))
+        let body = try TDXQuoteBody(
+            mrTD: pattern(0x07, 48), mrConfigID: pattern(0x08, 48), mrOwner: pattern(0x09, 48),
+            mrOwnerConfig: pattern(0x0a, 48), rtmrs: (0..<4).map { pattern(UInt8($0), 48) },
+            reportData: pattern(0x0f, 64))
         var bytes = try authority.quote(body.td15())
         #expect(Array(bytes[0..<2]) == [5, 0])
         let quote = try EvidenceVerifier(trustAnchorDER: authority.rootCertificateDER).verifyTDXQuote(bytes)
         #expect(quote.body.mrServiceTD == [UInt8](repeating: 0, count: 48))
         #expect(try quote.encoded() == bytes)
         bytes[54 + TDXQuoteBody.size + 16] ^= 1  // MRSERVICETD is signed
-        #expect(throws: EvidenceError.self) { try EvidenceVerifier(trustAnchorDER: authority.rootCertificateDER).verifyTDXQuote(bytes) }
+        #expect(throws: EvidenceError.self) {
+            try EvidenceVerifier(trustAnchorDER: authority.rootCertificateDER).verifyTDXQuote(bytes)
+        }
     }
 }

@@ -28,7 +28,8 @@ import Testing
 
     @Test func reportVerifies() throws {
         let verified = VerifiedEvidence(
-            report: try EvidenceVerifier(trustAnchorDER: snp.rootCertificateDER).verifySNPReport(evidence.report, auxblob: evidence.auxblob),
+            report: try EvidenceVerifier(trustAnchorDER: snp.rootCertificateDER).verifySNPReport(
+                evidence.report, auxblob: evidence.auxblob),
             guest: "sev-snp")
         #expect(verified.reportData == pattern(0x50, 64))
         #expect(verified.json.contains("\"measurement\": \"\(Hex.encode(pattern(0x90, 48)))\""))
@@ -59,7 +60,9 @@ import Testing
     func corruptedQuoteFails(region: String, offset: Int, check: VerificationCheck) {
         var corrupted = quote
         corrupted[offset] ^= 0x01
-        expectFailure(check, region) { try EvidenceVerifier(trustAnchorDER: tdx.rootCertificateDER).verifyTDXQuote(corrupted) }
+        expectFailure(check, region) {
+            try EvidenceVerifier(trustAnchorDER: tdx.rootCertificateDER).verifyTDXQuote(corrupted)
+        }
     }
 
     /// A changed character inside each PEM certificate's base64 breaks the PCK chain.
@@ -69,12 +72,16 @@ import Testing
         let offset = 1258 + begins[index] + 28 + 120  // well inside the certificate's base64
         var corrupted = quote
         corrupted[offset] = corrupted[offset] == UInt8(ascii: "A") ? UInt8(ascii: "B") : UInt8(ascii: "A")
-        expectFailure(.pckChain, "PCK certificate \(index)") { try EvidenceVerifier(trustAnchorDER: tdx.rootCertificateDER).verifyTDXQuote(corrupted) }
+        expectFailure(.pckChain, "PCK certificate \(index)") {
+            try EvidenceVerifier(trustAnchorDER: tdx.rootCertificateDER).verifyTDXQuote(corrupted)
+        }
     }
 
     @Test func quoteUnderAnotherAnchorFails() throws {
         let other = try TDXAuthority(seed: "other")
-        expectFailure(.pckChain, "anchor") { try EvidenceVerifier(trustAnchorDER: other.rootCertificateDER).verifyTDXQuote(quote) }
+        expectFailure(.pckChain, "anchor") {
+            try EvidenceVerifier(trustAnchorDER: other.rootCertificateDER).verifyTDXQuote(quote)
+        }
     }
 
     @Test(arguments: [
@@ -86,7 +93,8 @@ import Testing
         var corrupted = evidence.report
         corrupted[offset] ^= 0x01
         expectFailure(.reportSignature, region) {
-            try EvidenceVerifier(trustAnchorDER: snp.rootCertificateDER).verifySNPReport(corrupted, auxblob: evidence.auxblob)
+            try EvidenceVerifier(trustAnchorDER: snp.rootCertificateDER).verifySNPReport(
+                corrupted, auxblob: evidence.auxblob)
         }
     }
 
@@ -98,14 +106,16 @@ import Testing
         var corrupted = evidence.auxblob
         corrupted[offset + length - 5] ^= 0x01
         expectFailure(.vcekChain, "certificate \(entry)") {
-            try EvidenceVerifier(trustAnchorDER: snp.rootCertificateDER).verifySNPReport(evidence.report, auxblob: corrupted)
+            try EvidenceVerifier(trustAnchorDER: snp.rootCertificateDER).verifySNPReport(
+                evidence.report, auxblob: corrupted)
         }
     }
 
     @Test func reportUnderAnotherAnchorFails() throws {
         let other = try SNPAuthority(seed: "other")
         expectFailure(.vcekChain, "anchor") {
-            try EvidenceVerifier(trustAnchorDER: other.rootCertificateDER).verifySNPReport(evidence.report, auxblob: evidence.auxblob)
+            try EvidenceVerifier(trustAnchorDER: other.rootCertificateDER).verifySNPReport(
+                evidence.report, auxblob: evidence.auxblob)
         }
     }
 
@@ -114,26 +124,33 @@ import Testing
         report.chipID = pattern(0x42, 64)
         let signed = try snp.sign(report)
         expectFailure(.vcekBinding, "CHIP_ID") {
-            try EvidenceVerifier(trustAnchorDER: snp.rootCertificateDER).verifySNPReport(signed.report, auxblob: signed.auxblob)
+            try EvidenceVerifier(trustAnchorDER: snp.rootCertificateDER).verifySNPReport(
+                signed.report, auxblob: signed.auxblob)
         }
     }
 
     @Test func missingCertificateFails() throws {
-        let table = SNPCertificateTable(entries: [(GUID.vcek, snp.leafCertificateDER), (GUID.ark, snp.rootCertificateDER)])
+        let table = SNPCertificateTable(entries: [
+            (GUID.vcek, snp.leafCertificateDER), (GUID.ark, snp.rootCertificateDER),
+        ])
         expectFailure(.vcekChain, "no ASK") {
-            try EvidenceVerifier(trustAnchorDER: snp.rootCertificateDER).verifySNPReport(evidence.report, auxblob: try table.encoded())
+            try EvidenceVerifier(trustAnchorDER: snp.rootCertificateDER).verifySNPReport(
+                evidence.report, auxblob: try table.encoded())
         }
     }
 
     @Test func errorMessagesNameTheCheck() {
         #expect(EvidenceError.failed(.qeReportSignature, reason: "x").description == "QE report signature: x")
         #expect(EvidenceError.failed(.pckChain, reason: "y").description == "PCK chain: y")
-        #expect(EvidenceError.failed(.qeReportDataBinding, reason: "z").description
-            == "QE report data does not bind the attestation key: z")
+        #expect(
+            EvidenceError.failed(.qeReportDataBinding, reason: "z").description
+                == "QE report data does not bind the attestation key: z")
     }
 
-    func expectFailure(_ check: VerificationCheck, _ region: String, sourceLocation: SourceLocation = #_sourceLocation,
-                       _ body: () throws -> Any) {
+    func expectFailure(
+        _ check: VerificationCheck, _ region: String, sourceLocation: SourceLocation = #_sourceLocation,
+        _ body: () throws -> Any
+    ) {
         do {
             _ = try body()
             Issue.record("corrupting \(region) went unnoticed", sourceLocation: sourceLocation)

@@ -16,7 +16,10 @@ import Testing
         for length in 0..<quote.count {
             #expect(throws: EvidenceError.self, "length \(length)") { try TDXQuote.parse(Array(quote.prefix(length))) }
         }
-        #expect(throws: EvidenceError.truncated(structure: "quote", field: "a Quote v4", offset: 0, needed: 0x3FC, available: 100)) {
+        #expect(
+            throws: EvidenceError.truncated(
+                structure: "quote", field: "a Quote v4", offset: 0, needed: 0x3FC, available: 100)
+        ) {
             try TDXQuote.parse(Array(quote.prefix(100)))
         }
     }
@@ -35,12 +38,17 @@ import Testing
     @Test func wrongTypesAreNamed() {
         var wrong = quote
         wrong[0] = 6
-        #expect(throws: EvidenceError.malformed(structure: "quote", reason: "version 6, expected 4 or 5")) { try TDXQuote.parse(wrong) }
+        #expect(throws: EvidenceError.malformed(structure: "quote", reason: "version 6, expected 4 or 5")) {
+            try TDXQuote.parse(wrong)
+        }
         wrong[0] = 5  // v5 reads a body type and size where v4's body starts
         #expect(throws: EvidenceError.self) { try TDXQuote.parse(wrong) }
         wrong = quote
         wrong[764] = 7
-        #expect(throws: EvidenceError.malformed(structure: "quote", reason: "certification data type 7, expected 6 (QE report)")) {
+        #expect(
+            throws: EvidenceError.malformed(
+                structure: "quote", reason: "certification data type 7, expected 6 (QE report)")
+        ) {
             try TDXQuote.parse(wrong)
         }
     }
@@ -48,7 +56,11 @@ import Testing
     @Test func garbageAfterAValidHeaderIsRefused() {
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<200 {
-            let garbage = Array(quote.prefix(48)) + (0..<Int.random(in: 0..<3000, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            let garbage =
+                Array(quote.prefix(48))
+                + (0..<Int.random(in: 0..<3000, using: &generator)).map { _ in
+                    UInt8.random(in: 0...255, using: &generator)
+                }
             #expect(throws: EvidenceError.self) { try EvidenceVerifier(trustAnchorDER: []).verifyTDXQuote(garbage) }
         }
     }
@@ -57,7 +69,9 @@ import Testing
         for length in [0, 4, 0x50, 0x2A0, 0x49F] {
             #expect(throws: EvidenceError.self) { try SNPReport.parse(Array(evidence.report.prefix(length))) }
         }
-        #expect(throws: EvidenceError.malformed(structure: "report", reason: "1185 bytes, an ATTESTATION_REPORT has 1184")) {
+        #expect(
+            throws: EvidenceError.malformed(structure: "report", reason: "1185 bytes, an ATTESTATION_REPORT has 1184")
+        ) {
             try SNPReport.parse(evidence.report + [0])
         }
         var unsigned = evidence.report
@@ -69,7 +83,9 @@ import Testing
 
     @Test func lyingCertificateTablesAreRefused() {
         for length in [0, 10, 23, 24, 95] {
-            #expect(throws: EvidenceError.self) { try SNPCertificateTable.parse(Array(evidence.auxblob.prefix(length))) }
+            #expect(throws: EvidenceError.self) {
+                try SNPCertificateTable.parse(Array(evidence.auxblob.prefix(length)))
+            }
         }
         var beyond = evidence.auxblob
         for index in 20..<24 { beyond[index] = 0xff }  // VCEK length 4 GiB

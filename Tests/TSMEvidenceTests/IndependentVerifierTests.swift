@@ -4,7 +4,9 @@ import Testing
 
 /// verify_evidence.py, written from the formats with Python's `cryptography`, accepts what the
 /// mock authority signs and refuses a corrupted copy.
-@Suite(.enabled(if: PythonVerifier.available, "needs python3 with the cryptography package (Debian: python3-cryptography)"))
+@Suite(
+    .enabled(if: PythonVerifier.available, "needs python3 with the cryptography package (Debian: python3-cryptography)")
+)
 struct IndependentVerifierTests {
     @Test func acceptsQuoteAndRefusesCorruptedCopy() throws {
         let authority = try Authorities.tdx.get()
@@ -79,17 +81,22 @@ struct OmneAttestTests {
 }
 
 enum PythonVerifier {
-    static let omneScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("check_with_omne_attest.py").path
+    static let omneScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "check_with_omne_attest.py"
+    ).path
 
     static var hasOmneAttest: Bool {
-        (try? execute(["-c", "import importlib.metadata as m, sys; sys.exit(m.version('omne-attest') != '0.1.0')"])) == 0
+        (try? execute(["-c", "import importlib.metadata as m, sys; sys.exit(m.version('omne-attest') != '0.1.0')"]))
+            == 0
     }
 
     static func runOmne(_ arguments: [String]) throws -> Int32 {
         try execute([omneScript] + arguments)
     }
 
-    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("verify_evidence.py").path
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "verify_evidence.py"
+    ).path
 
     static var available: Bool {
         (try? execute(["-c", "import cryptography.x509"])) == 0

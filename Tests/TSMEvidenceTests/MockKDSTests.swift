@@ -21,12 +21,14 @@ import Testing
         #expect(try SNPCertificateTable.parse(authority.snpAuxblob).certificate(.vcek) == response.body)
         // snpguest zero-pads the SPLs to two digits and may send an uppercase hwid.
         let tcb = authority.snpPlatform.tcb
-        let padded = "/vcek/v1/Milan/\(Hex.encode(authority.snpPlatform.chipID).uppercased())?blSPL=0\(tcb.bootloader)&teeSPL=00&snpSPL=\(tcb.snp)&ucodeSPL=\(tcb.microcode)"
+        let padded =
+            "/vcek/v1/Milan/\(Hex.encode(authority.snpPlatform.chipID).uppercased())?blSPL=0\(tcb.bootloader)&teeSPL=00&snpSPL=\(tcb.snp)&ucodeSPL=\(tcb.microcode)"
         #expect(kds.get(padded).body == authority.leafCertificateDER)
     }
 
     @Test func otherTCBGivesAVCEKNamingIt() throws {
-        let response = kds.get("/vcek/v1/Milan/\(Hex.encode(authority.snpPlatform.chipID))?blSPL=3&snpSPL=8&ucodeSPL=115")
+        let response = kds.get(
+            "/vcek/v1/Milan/\(Hex.encode(authority.snpPlatform.chipID))?blSPL=3&snpSPL=8&ucodeSPL=115")
         #expect(response.status == 200)
         let vcek = try AMDCertificate(der: response.body, role: "VCEK")
         #expect(vcek.extensionValue(VCEKExtension.bootloaderSPL) == [0x02, 0x01, 3])
@@ -37,7 +39,9 @@ import Testing
     @Test func certChainIsASKThenARK() {
         let response = kds.get("/vcek/v1/Milan/cert_chain")
         #expect(response.status == 200)
-        #expect(String(decoding: response.body, as: UTF8.self) == authority.intermediateCertificatePEM + authority.rootCertificatePEM)
+        #expect(
+            String(decoding: response.body, as: UTF8.self) == authority.intermediateCertificatePEM
+                + authority.rootCertificatePEM)
     }
 
     @Test(arguments: [

@@ -17,7 +17,7 @@ import Testing
     @Test func sizeAndScalars() {
         #expect(evidence.report.count == 0x4A0)
         #expect(littleEndian(evidence.report, 0x00, 4) == 3)  // SEV-SNP ABI 1.55 firmware writes version 3
-        #expect(littleEndian(evidence.report, 0x04, 4) == 0x04040404)
+        #expect(littleEndian(evidence.report, 0x04, 4) == 0x0404_0404)
         #expect(littleEndian(evidence.report, 0x08, 8) == 0x30000)
         #expect(littleEndian(evidence.report, 0x30, 4) == 2)
         #expect(littleEndian(evidence.report, 0x34, 4) == 1)
@@ -33,10 +33,11 @@ import Testing
     }
 
     /// ABI.md 4.6's table: offset, size, the field's pattern byte.
-    @Test(arguments: [
-        (0x10, 16, 0x10), (0x20, 16, 0x20), (0x50, 64, 0x50), (0x90, 48, 0x90), (0xC0, 32, 0xc0),
-        (0xE0, 48, 0xe0), (0x110, 48, 0x11), (0x140, 32, 0x14), (0x160, 32, 0x16),
-    ] as [(Int, Int, UInt8)])
+    @Test(
+        arguments: [
+            (0x10, 16, 0x10), (0x20, 16, 0x20), (0x50, 64, 0x50), (0x90, 48, 0x90), (0xC0, 32, 0xc0),
+            (0xE0, 48, 0xe0), (0x110, 48, 0x11), (0x140, 32, 0x14), (0x160, 32, 0x16),
+        ] as [(Int, Int, UInt8)])
     func byteField(offset: Int, size: Int, byte: UInt8) {
         #expect(at(offset, size) == pattern(byte, size))
     }

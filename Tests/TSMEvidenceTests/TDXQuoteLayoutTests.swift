@@ -24,11 +24,12 @@ import Testing
     }
 
     /// ABI.md 4.6's body table: offset, size, the field's pattern byte.
-    @Test(arguments: [
-        (48, 16, 0x01), (64, 48, 0x02), (112, 48, 0x03), (160, 8, 0x04), (168, 8, 0x05), (176, 8, 0x06),
-        (184, 48, 0x07), (232, 48, 0x08), (280, 48, 0x09), (328, 48, 0x0a),
-        (376, 48, 0x0b), (424, 48, 0x0c), (472, 48, 0x0d), (520, 48, 0x0e), (568, 64, 0x0f),
-    ] as [(Int, Int, UInt8)])
+    @Test(
+        arguments: [
+            (48, 16, 0x01), (64, 48, 0x02), (112, 48, 0x03), (160, 8, 0x04), (168, 8, 0x05), (176, 8, 0x06),
+            (184, 48, 0x07), (232, 48, 0x08), (280, 48, 0x09), (328, 48, 0x0a),
+            (376, 48, 0x0b), (424, 48, 0x0c), (472, 48, 0x0d), (520, 48, 0x0e), (568, 64, 0x0f),
+        ] as [(Int, Int, UInt8)])
     func bodyField(offset: Int, size: Int, byte: UInt8) {
         #expect(at(offset, size) == pattern(byte, size))
         #expect(quote[offset - 1] != byte && quote[offset + size] != byte)
@@ -42,8 +43,11 @@ import Testing
         #expect(Int(littleEndian(quote, 766, 4)) == quote.count - 770)
         let qeReport = try SGXReportBody(at(770, 384))
         #expect(qeReport.isvProdID == 1)
-        #expect(qeReport.reportData == SGXReportBody.bindingReportData(attestationKey: authority.attestationPublicKey,
-                                                                        qeAuthData: authority.qeAuthData))
+        #expect(
+            qeReport.reportData
+                == SGXReportBody.bindingReportData(
+                    attestationKey: authority.attestationPublicKey,
+                    qeAuthData: authority.qeAuthData))
         #expect(Array(qeReport.reportData.suffix(32)) == pattern(0, 32))
         #expect(littleEndian(quote, 1218, 2) == 32)
         #expect(at(1220, 32) == authority.qeAuthData)
@@ -84,16 +88,22 @@ import Testing
 
     @Test func wrongSizedRegistersAreRefusedByName() {
         #expect(throws: EvidenceError.invalidInput(field: "MRTD", reason: "47 bytes, expected 48")) {
-            try TDXQuoteBody(mrTD: pattern(1, 47), mrConfigID: pattern(0, 48), mrOwner: pattern(0, 48), mrOwnerConfig: pattern(0, 48),
-                             rtmrs: Array(repeating: pattern(0, 48), count: 4), reportData: pattern(0, 64))
+            try TDXQuoteBody(
+                mrTD: pattern(1, 47), mrConfigID: pattern(0, 48), mrOwner: pattern(0, 48),
+                mrOwnerConfig: pattern(0, 48),
+                rtmrs: Array(repeating: pattern(0, 48), count: 4), reportData: pattern(0, 64))
         }
         #expect(throws: EvidenceError.invalidInput(field: "RTMRs", reason: "3 registers, expected 4")) {
-            try TDXQuoteBody(mrTD: pattern(1, 48), mrConfigID: pattern(0, 48), mrOwner: pattern(0, 48), mrOwnerConfig: pattern(0, 48),
-                             rtmrs: Array(repeating: pattern(0, 48), count: 3), reportData: pattern(0, 64))
+            try TDXQuoteBody(
+                mrTD: pattern(1, 48), mrConfigID: pattern(0, 48), mrOwner: pattern(0, 48),
+                mrOwnerConfig: pattern(0, 48),
+                rtmrs: Array(repeating: pattern(0, 48), count: 3), reportData: pattern(0, 64))
         }
         #expect(throws: EvidenceError.invalidInput(field: "REPORTDATA", reason: "32 bytes, expected 64")) {
-            try TDXQuoteBody(mrTD: pattern(1, 48), mrConfigID: pattern(0, 48), mrOwner: pattern(0, 48), mrOwnerConfig: pattern(0, 48),
-                             rtmrs: Array(repeating: pattern(0, 48), count: 4), reportData: pattern(0, 32))
+            try TDXQuoteBody(
+                mrTD: pattern(1, 48), mrConfigID: pattern(0, 48), mrOwner: pattern(0, 48),
+                mrOwnerConfig: pattern(0, 48),
+                rtmrs: Array(repeating: pattern(0, 48), count: 4), reportData: pattern(0, 32))
         }
     }
 }

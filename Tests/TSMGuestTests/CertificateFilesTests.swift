@@ -49,7 +49,10 @@ struct CertificateFilesTests {
     func plantedSymlink() throws {
         let root = try scratch()
         defer { remove(root) }
-        #expect(system("mkdir '\(root)/out' && printf secret > '\(root)/victim' && ln -s '\(root)/victim' '\(root)/out/ark.pem'") == 0)
+        #expect(
+            system(
+                "mkdir '\(root)/out' && printf secret > '\(root)/victim' && ln -s '\(root)/victim' '\(root)/out/ark.pem'"
+            ) == 0)
         _ = try CertificateFiles.write(files, into: root + "/out")
         #expect(contents(root + "/victim") == "secret")
         #expect(lstatMode(root + "/out/ark.pem").map { $0 & S_IFMT } == S_IFREG)

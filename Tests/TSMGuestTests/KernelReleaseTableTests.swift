@@ -28,11 +28,15 @@ struct KernelReleaseTableTests {
                 #expect(error.description.contains("arrived in Linux 6.7 (commit 70e6f7e2b985)"), "\(error)")
             }
         }
-        for version in ["6.9", "6.10", "7.1", "6.12.3", "v6.12", "6.+7", "6.", ".7", "", "6.7\n",
-                        String(repeating: "9", count: 40) + ".1"] {
+        for version in [
+            "6.9", "6.10", "7.1", "6.12.3", "v6.12", "6.+7", "6.", ".7", "", "6.7\n",
+            String(repeating: "9", count: 40) + ".1",
+        ] {
             #expect(throws: KernelRelease.Refusal.unknown(version)) { try KernelRelease.parse(version) }
         }
-        #expect(KernelRelease.Refusal.unknown("6.9").description.hasSuffix("known: 6.7, 6.8, 6.11, 6.12, 6.13, 6.16, 6.18, 7.0"))
+        #expect(
+            KernelRelease.Refusal.unknown("6.9").description.hasSuffix(
+                "known: 6.7, 6.8, 6.11, 6.12, 6.13, 6.16, 6.18, 7.0"))
     }
 
     @Test("every element's release: 6.2, 6.7, 6.11, 6.13, 6.16, 7.0; the blob limit is 32 KiB until 7.0")
@@ -48,8 +52,9 @@ struct KernelReleaseTableTests {
         #expect(CCAGuest.reportsFeature.release == KernelRelease(6, 13))
     }
 
-    @Test("each guest is refused before its provider's release, naming it; served from it on",
-          arguments: Guests.catalogue.names)
+    @Test(
+        "each guest is refused before its provider's release, naming it; served from it on",
+        arguments: Guests.catalogue.names)
     func guests(_ name: String) throws {
         let guest = try #require(Guests.catalogue.named(name))
         let feature = guest.reportsFeature
@@ -71,9 +76,10 @@ struct KernelReleaseTableTests {
             #expect(svsm == nil && floor == nil)
         } else {
             #expect(svsm == .lacks(SNPGuest.svsmAttestation, option: "--svsm", release: release))
-            #expect(svsm?.description == "--kernel \(release) --svsm: Linux \(release) has no SVSM attestation "
-                + "(service_provider, service_guid, service_manifest_version, manifestblob); "
-                + "it arrived in Linux 6.11 (commit 627dc671518b)")
+            #expect(
+                svsm?.description == "--kernel \(release) --svsm: Linux \(release) has no SVSM attestation "
+                    + "(service_provider, service_guid, service_manifest_version, manifestblob); "
+                    + "it arrived in Linux 6.11 (commit 627dc671518b)")
             #expect(floor == .lacks(SNPGuest.vmpckFloor, option: "--privlevel-floor 2", release: release))
         }
     }
@@ -82,8 +88,9 @@ struct KernelReleaseTableTests {
     func matrix() {
         let rows = Guests.catalogue.kernelMatrix().split(separator: "\n")
         #expect(rows.count == 2 + KernelRelease.modelled.count)
-        #expect(rows[0] == "| release | tdx_guest reports | /dev/tdx_guest | tdx_guest/measurements | tsm_mr_sample "
-            + "| sev_guest reports | SVSM attributes + manifestblob | arm_cca_guest reports | blob max |")
+        #expect(
+            rows[0] == "| release | tdx_guest reports | /dev/tdx_guest | tdx_guest/measurements | tsm_mr_sample "
+                + "| sev_guest reports | SVSM attributes + manifestblob | arm_cca_guest reports | blob max |")
         #expect(rows.last == "| 7.0 | 4 | yes | yes | yes | 7 (callbacks; floor = VMPCK) | yes | yes | 16 MiB |")
         #expect(rows[2] == "| 6.7 | 4 | yes | - | - | 7 (fixed set; floor 0) | - | - | 32 KiB |")
     }
@@ -93,8 +100,9 @@ struct KernelReleaseTableTests {
 struct KernelAssemblyTests {
     static let silent: Assembly.Log = { _ in }
 
-    @Test("TDX: measurements/ and tsm_mr_sample from 6.16; before, the bare misc device and link",
-          arguments: KernelRelease.modelled)
+    @Test(
+        "TDX: measurements/ and tsm_mr_sample from 6.16; before, the bare misc device and link",
+        arguments: KernelRelease.modelled)
     func tdx(_ release: KernelRelease) throws {
         let tree = try Assembly.sysroot(GuestSpec.of(TDXGuest.self, kernel: release), state: nil, log: Self.silent).tree
         let tsmMR = release >= KernelRelease(6, 16)
@@ -109,8 +117,10 @@ struct KernelAssemblyTests {
 
     @Test("--no-unified leaves out sys/kernel/tsm only")
     func noUnified() throws {
-        let tree = try Assembly.sysroot(GuestSpec.of(TDXGuest.self, kernel: KernelRelease(6, 12), unified: false),
-                                        state: nil, log: Self.silent).tree
+        let tree = try Assembly.sysroot(
+            GuestSpec.of(TDXGuest.self, kernel: KernelRelease(6, 12), unified: false),
+            state: nil, log: Self.silent
+        ).tree
         #expect(tree.node(at: "sys/kernel/tsm") == nil)
         #expect(tree.node(at: "sys/kernel/config/tsm/report") != nil)
         #expect(tree.node(at: "dev/tdx_guest") != nil)
@@ -119,7 +129,8 @@ struct KernelAssemblyTests {
     @Test("a refused spec is refused by the assembly too")
     func refused() {
         #expect(throws: AssemblyError.self) {
-            try Assembly.sysroot(GuestSpec.of(SNPGuest.self, ["--svsm": ""], kernel: KernelRelease(6, 7)), state: nil, log: Self.silent)
+            try Assembly.sysroot(
+                GuestSpec.of(SNPGuest.self, ["--svsm": ""], kernel: KernelRelease(6, 7)), state: nil, log: Self.silent)
         }
     }
 }

@@ -13,7 +13,11 @@ struct SysrootEventLogsTests {
         } catch {
             #expect(error.description.contains("/nonexistent/sysroot/sys/firmware/acpi/tables/CCEL"), "\(error)")
         }
-        let undecodable = SysrootEventLogs.Failure.undecodable(sysroot: "/g", .malformed(structure: "CCEL", offset: 0, reason: "x"))
-        #expect(undecodable.description == "/g: the event logs do not decode: \(EventLogError.malformed(structure: "CCEL", offset: 0, reason: "x"))")
+        let undecodable = SysrootEventLogs.Failure.undecodable(
+            sysroot: "/g", .malformed(structure: "CCEL", offset: 0, reason: "x"))
+        #expect(
+            undecodable.description
+                == "/g: the event logs do not decode: \(EventLogError.malformed(structure: "CCEL", offset: 0, reason: "x"))"
+        )
     }
 }

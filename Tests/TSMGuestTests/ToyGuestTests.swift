@@ -37,8 +37,9 @@ struct ToyGuestTests {
         #expect(rows[3].hasSuffix("| - | yes | 32 KiB |"), "6.8: toy")
         #expect(catalogue.kernelElements().contains("6.8\t0123456789ab\tthe toy_guest report provider"))
         let refusal = GuestSpec.of(ToyGuest.self, kernel: KernelRelease(6, 7), catalogue: catalogue).kernelRefusal
-        #expect(refusal?.description == "--kernel 6.7 --guest toy: Linux 6.7 has no the toy_guest report provider; "
-            + "it arrived in Linux 6.8 (commit 0123456789ab)")
+        #expect(
+            refusal?.description == "--kernel 6.7 --guest toy: Linux 6.7 has no the toy_guest report provider; "
+                + "it arrived in Linux 6.8 (commit 0123456789ab)")
     }
 
     @Test("trust-anchor and certs")
@@ -51,31 +52,41 @@ struct ToyGuestTests {
 
     @Test("a sysroot: its tree, its reports through configfs, verified by tsmfs verify's check; a flipped byte refused")
     func sysrootAndVerify() throws {
-        let served = try Assembly.sysroot(GuestSpec.of(ToyGuest.self, seed: "toy seed", catalogue: catalogue), state: nil, log: Self.silent)
-        #expect(served.summary.hasPrefix("a toy guest sysroot of Linux 7.0 (providers cca, measurement-example, tdx, toy)"))
+        let served = try Assembly.sysroot(
+            GuestSpec.of(ToyGuest.self, seed: "toy seed", catalogue: catalogue), state: nil, log: Self.silent)
+        #expect(
+            served.summary.hasPrefix("a toy guest sysroot of Linux 7.0 (providers cca, measurement-example, tdx, toy)"))
         let fs = TSMFileSystem(tree: served.tree)
         #expect(fs.tree.node(at: "sys/kernel/tsm/toy/rtm0/digest") != nil)
         try Operations.extendOrFail(served, "toy/rtm0", String(repeating: "ab", count: 32))
         let nonce = (0..<64).map { UInt8($0) }
         let outblob = try ReportThroughTree.outblob(fs, inblob: nonce)
-        let json = try EvidenceCheck.run(VerifyRequest(evidence: outblob, seed: "toy seed"), guest: ToyGuest.self, reportData: nonce)
+        let json = try EvidenceCheck.run(
+            VerifyRequest(evidence: outblob, seed: "toy seed"), guest: ToyGuest.self, reportData: nonce)
         #expect(json.hasPrefix("{\n  \"guest\": \"toy\",\n  \"launch\": "))
         var flipped = outblob
         flipped[100] ^= 1
         #expect(throws: EvidenceCheck.Failure.self) {
-            try EvidenceCheck.run(VerifyRequest(evidence: flipped, seed: "toy seed"), guest: ToyGuest.self, reportData: nil)
+            try EvidenceCheck.run(
+                VerifyRequest(evidence: flipped, seed: "toy seed"), guest: ToyGuest.self, reportData: nil)
         }
         let anchor = try ToyGuest.trustAnchorPEM(seed: "other seed")
         #expect(throws: EvidenceCheck.Failure.self) {
-            try EvidenceCheck.run(VerifyRequest(evidence: outblob, trustAnchorPEM: anchor), guest: ToyGuest.self, reportData: nil)
+            try EvidenceCheck.run(
+                VerifyRequest(evidence: outblob, trustAnchorPEM: anchor), guest: ToyGuest.self, reportData: nil)
         }
     }
 
-    @Test("--inject-fault: extend faults on its register, outblob and mkdir faults on its reports, applied by the generic assembly")
+    @Test(
+        "--inject-fault: extend faults on its register, outblob and mkdir faults on its reports, applied by the generic assembly"
+    )
     func faults() throws {
-        let faults = [FaultSpec(kind: .extend, errno: .ioError, count: 1, register: "rtm0"),
-                      FaultSpec(kind: .outblob, errno: .resourceBusy), FaultSpec(kind: .mkdir, errno: .noSuchAddressOrDevice)]
-        let served = try Assembly.sysroot(GuestSpec.of(ToyGuest.self, faults: faults, catalogue: catalogue), state: nil, log: Self.silent)
+        let faults = [
+            FaultSpec(kind: .extend, errno: .ioError, count: 1, register: "rtm0"),
+            FaultSpec(kind: .outblob, errno: .resourceBusy), FaultSpec(kind: .mkdir, errno: .noSuchAddressOrDevice),
+        ]
+        let served = try Assembly.sysroot(
+            GuestSpec.of(ToyGuest.self, faults: faults, catalogue: catalogue), state: nil, log: Self.silent)
         let operations = try #require(served.operations)
         #expect(operations.faults?.armed.count == 3)
         #expect(throws: Operations.Failure.refused("toy/rtm0", .ioError)) {
@@ -83,12 +94,17 @@ struct ToyGuestTests {
         }
         try operations.extend("toy/rtm0", hex: String(repeating: "ab", count: 32), event: [])
         let fs = TSMFileSystem(tree: served.tree)
-        #expect(throws: Errno.noSuchAddressOrDevice) { try ReportThroughTree.outblob(fs, inblob: [UInt8](repeating: 0, count: 64)) }
-        #expect(throws: Errno.resourceBusy) { try ReportThroughTree.outblob(fs, inblob: [UInt8](repeating: 0, count: 64)) }
+        #expect(throws: Errno.noSuchAddressOrDevice) {
+            try ReportThroughTree.outblob(fs, inblob: [UInt8](repeating: 0, count: 64))
+        }
+        #expect(throws: Errno.resourceBusy) {
+            try ReportThroughTree.outblob(fs, inblob: [UInt8](repeating: 0, count: 64))
+        }
         #expect(try ReportThroughTree.outblob(fs, inblob: [UInt8](repeating: 0, count: 64)).count == 192)
         let unknown = [FaultSpec(kind: .extend, register: "rim")]
         #expect(throws: AssemblyError.self) {
-            try Assembly.sysroot(GuestSpec.of(ToyGuest.self, faults: unknown, catalogue: catalogue), state: nil, log: Self.silent)
+            try Assembly.sysroot(
+                GuestSpec.of(ToyGuest.self, faults: unknown, catalogue: catalogue), state: nil, log: Self.silent)
         }
     }
 }

@@ -15,8 +15,10 @@ import TestSupport
         let staleWithoutRoot = "tsmfs-exec.\(Self.deadPID).XyZ789"
         let live = "tsmfs-exec.\(getpid()).LiVe00"
         let busy = "tsmfs-exec.\(Self.deadPID).BuSy00"
-        let unshaped = ["tsmfs-exec.\(Self.deadPID)", "tsmfs-exec.x.AbC123", "tsmfs-exec.\(Self.deadPID).a.b",
-                        "other.\(Self.deadPID).AbC123"]
+        let unshaped = [
+            "tsmfs-exec.\(Self.deadPID)", "tsmfs-exec.x.AbC123", "tsmfs-exec.\(Self.deadPID).a.b",
+            "other.\(Self.deadPID).AbC123",
+        ]
         let file = "tsmfs-exec.\(Self.deadPID).FiLe00"
         for name in [stale, live, busy] + unshaped {
             #expect(mkdir(directory + "/" + name, 0o700) == 0)

@@ -9,7 +9,8 @@ struct ConfigTests {
 
     @Test("a minimal config, flags in every accepted form")
     func minimal() throws {
-        let providers = try decode("""
+        let providers = try decode(
+            """
             {"providers": [{"name": "demo", "registers": [
               {"name": "a", "hash": "sha384", "flags": "RWXL"},
               {"name": "b", "hash": "sha256", "flags": ["R", "W"], "initial": "00ff"},
@@ -26,28 +27,87 @@ struct ConfigTests {
     }
 
     static let refusals: [(String, String, [String])] = [
-        ("malformed JSON", #"{"providers": ["#, ["test.json", "not valid JSON at line 1, column 16: expected a value"]),
-        ("a misspelt key", #"{"providers": [{"name": "p", "registers": [{"name": "r", "hash": "sha256", "flags": "R", "intial": "00"}]}]}"#,
-         ["unknown key 'intial'", "at .providers[0].registers[0].intial"]),
-        ("a fractional size", #"{"providers": [{"name": "p", "registers": [{"name": "r", "size": 1.5, "flags": "RF"}]}]}"#,
-         ["size 1.5 is not a whole number of bytes", ".providers[0].registers[0].size"]),
-        ("a size of 2^64", #"{"providers": [{"name": "p", "registers": [{"name": "r", "size": 18446744073709551616, "flags": "RF"}]}]}"#,
-         ["size out of range is not a whole number of bytes"]),
+        (
+            "malformed JSON", #"{"providers": ["#,
+            ["test.json", "not valid JSON at line 1, column 16: expected a value"]
+        ),
+        (
+            "a misspelt key",
+            #"{"providers": [{"name": "p", "registers": [{"name": "r", "hash": "sha256", "flags": "R", "intial": "00"}]}]}"#,
+            ["unknown key 'intial'", "at .providers[0].registers[0].intial"]
+        ),
+        (
+            "a fractional size",
+            #"{"providers": [{"name": "p", "registers": [{"name": "r", "size": 1.5, "flags": "RF"}]}]}"#,
+            ["size 1.5 is not a whole number of bytes", ".providers[0].registers[0].size"]
+        ),
+        (
+            "a size of 2^64",
+            #"{"providers": [{"name": "p", "registers": [{"name": "r", "size": 18446744073709551616, "flags": "RF"}]}]}"#,
+            ["size out of range is not a whole number of bytes"]
+        ),
         ("no providers key", #"{"provider": []}"#, ["unknown key 'provider'"]),
         ("an empty object", #"{}"#, ["missing key 'providers' at the top level"]),
         ("missing key", #"{"providers": [{"name": "x"}]}"#, ["test.json", "missing key 'registers'"]),
-        ("unknown hash", #"{"providers": [{"name": "x", "registers": [{"name": "r", "hash": "md5", "flags": "R"}]}]}"#, ["test.json", "provider 'x'", "register 'r'", "unknown hash 'md5'"]),
-        ("size mismatch", #"{"providers": [{"name": "x", "registers": [{"name": "r", "hash": "sha384", "size": 32, "flags": "R"}]}]}"#, ["provider 'x'", "register 'r'", "size 32 does not match sha384 (48 bytes)"]),
-        ("duplicate register", #"{"providers": [{"name": "x", "registers": [{"name": "r", "hash": "sha256", "flags": "R"}, {"name": "r", "hash": "sha256", "flags": "R"}]}]}"#, ["register 'r'", "already exists"]),
-        ("bad hex", #"{"providers": [{"name": "x", "registers": [{"name": "r", "hash": "sha256", "flags": "R", "initial": "zz"}]}]}"#, ["register 'r'", "not hex"]),
-        ("odd hex", #"{"providers": [{"name": "x", "registers": [{"name": "r", "hash": "sha256", "flags": "R", "initial": "abc"}]}]}"#, ["register 'r'", "odd number"]),
-        ("empty register name", #"{"providers": [{"name": "x", "registers": [{"name": "", "hash": "sha256", "flags": "R"}]}]}"#, ["provider 'x'", "must not be empty"]),
-        ("slash in provider name", #"{"providers": [{"name": "a/b", "registers": [{"name": "r", "hash": "sha256", "flags": "R"}]}]}"#, ["provider 'a/b'", "'/'"]),
-        ("unknown flag", #"{"providers": [{"name": "x", "registers": [{"name": "r", "hash": "sha256", "flags": "RQ"}]}]}"#, ["register 'r'", "unknown flags"]),
-        ("unknown flag bit", #"{"providers": [{"name": "x", "registers": [{"name": "r", "hash": "sha256", "flags": 64}]}]}"#, ["register 'r'", "unknown flags"]),
-        ("duplicate provider", #"{"providers": [{"name": "x", "registers": [{"name": "r", "hash": "sha256", "flags": "R"}]}, {"name": "x", "registers": [{"name": "r", "hash": "sha256", "flags": "R"}]}]}"#, ["provider 'x'", "already registered"]),
-        ("no size without hash", #"{"providers": [{"name": "x", "registers": [{"name": "r", "flags": "RF"}]}]}"#, ["register 'r'", "needs a size"]),
-        ("two derivations", #"{"providers": [{"name": "x", "registers": [{"name": "r", "hash": "sha256", "flags": "RL", "derive": {}}]}]}"#, ["register 'r'", "exactly one of 'digest' or 'layout'"]),
+        (
+            "unknown hash",
+            #"{"providers": [{"name": "x", "registers": [{"name": "r", "hash": "md5", "flags": "R"}]}]}"#,
+            ["test.json", "provider 'x'", "register 'r'", "unknown hash 'md5'"]
+        ),
+        (
+            "size mismatch",
+            #"{"providers": [{"name": "x", "registers": [{"name": "r", "hash": "sha384", "size": 32, "flags": "R"}]}]}"#,
+            ["provider 'x'", "register 'r'", "size 32 does not match sha384 (48 bytes)"]
+        ),
+        (
+            "duplicate register",
+            #"{"providers": [{"name": "x", "registers": [{"name": "r", "hash": "sha256", "flags": "R"}, {"name": "r", "hash": "sha256", "flags": "R"}]}]}"#,
+            ["register 'r'", "already exists"]
+        ),
+        (
+            "bad hex",
+            #"{"providers": [{"name": "x", "registers": [{"name": "r", "hash": "sha256", "flags": "R", "initial": "zz"}]}]}"#,
+            ["register 'r'", "not hex"]
+        ),
+        (
+            "odd hex",
+            #"{"providers": [{"name": "x", "registers": [{"name": "r", "hash": "sha256", "flags": "R", "initial": "abc"}]}]}"#,
+            ["register 'r'", "odd number"]
+        ),
+        (
+            "empty register name",
+            #"{"providers": [{"name": "x", "registers": [{"name": "", "hash": "sha256", "flags": "R"}]}]}"#,
+            ["provider 'x'", "must not be empty"]
+        ),
+        (
+            "slash in provider name",
+            #"{"providers": [{"name": "a/b", "registers": [{"name": "r", "hash": "sha256", "flags": "R"}]}]}"#,
+            ["provider 'a/b'", "'/'"]
+        ),
+        (
+            "unknown flag",
+            #"{"providers": [{"name": "x", "registers": [{"name": "r", "hash": "sha256", "flags": "RQ"}]}]}"#,
+            ["register 'r'", "unknown flags"]
+        ),
+        (
+            "unknown flag bit",
+            #"{"providers": [{"name": "x", "registers": [{"name": "r", "hash": "sha256", "flags": 64}]}]}"#,
+            ["register 'r'", "unknown flags"]
+        ),
+        (
+            "duplicate provider",
+            #"{"providers": [{"name": "x", "registers": [{"name": "r", "hash": "sha256", "flags": "R"}]}, {"name": "x", "registers": [{"name": "r", "hash": "sha256", "flags": "R"}]}]}"#,
+            ["provider 'x'", "already registered"]
+        ),
+        (
+            "no size without hash", #"{"providers": [{"name": "x", "registers": [{"name": "r", "flags": "RF"}]}]}"#,
+            ["register 'r'", "needs a size"]
+        ),
+        (
+            "two derivations",
+            #"{"providers": [{"name": "x", "registers": [{"name": "r", "hash": "sha256", "flags": "RL", "derive": {}}]}]}"#,
+            ["register 'r'", "exactly one of 'digest' or 'layout'"]
+        ),
     ]
 
     @Test("bad configs are refused with file, provider, register and rule", arguments: refusals.indices)

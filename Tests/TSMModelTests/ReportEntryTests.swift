@@ -20,7 +20,9 @@ final class EchoReportProvider: ReportProvider {
     func makeReport(_ request: ReportRequest) throws(Errno) -> ReportBlobs {
         if let error = failure.withLock({ $0 }) { throw error }
         guard request.inblob.count == 64 else { throw .invalidArgument }
-        let count = reports.withLock { $0 += 1; return $0 }
+        let count = reports.withLock {
+            $0 += 1; return $0
+        }
         return ReportBlobs(outblob: request.inblob + [UInt8(request.privlevel), UInt8(count)], auxblob: [1, 2, 3])
     }
 }
@@ -73,12 +75,15 @@ struct ReportEntryTests {
         #expect(try entry.blob(.outblob).count == 66)
     }
 
-    @Test("privlevel: base prefixes, newline, the floor and the maximum", arguments: [
-        ("1", Result<UInt32, Errno>.success(1)), ("3\n", .success(3)), ("0x2", .success(2)), ("03", .success(3)),
-        ("+2", .success(2)), ("0", .failure(.invalidArgument)), ("4", .failure(.invalidArgument)),
-        ("x", .failure(.invalidArgument)), ("", .failure(.invalidArgument)), ("2 ", .failure(.invalidArgument)),
-        ("-1", .failure(.invalidArgument)), ("08", .failure(.invalidArgument)), ("4294967296", .failure(.outOfRange)),
-    ])
+    @Test(
+        "privlevel: base prefixes, newline, the floor and the maximum",
+        arguments: [
+            ("1", Result<UInt32, Errno>.success(1)), ("3\n", .success(3)), ("0x2", .success(2)), ("03", .success(3)),
+            ("+2", .success(2)), ("0", .failure(.invalidArgument)), ("4", .failure(.invalidArgument)),
+            ("x", .failure(.invalidArgument)), ("", .failure(.invalidArgument)), ("2 ", .failure(.invalidArgument)),
+            ("-1", .failure(.invalidArgument)), ("08", .failure(.invalidArgument)),
+            ("4294967296", .failure(.outOfRange)),
+        ])
     func privlevel(input: String, expected: Result<UInt32, Errno>) {
         let before = entry.generation
         let result = Result { () throws(Errno) in try entry.storePrivlevel(text(input)) }
@@ -102,8 +107,10 @@ struct ReportEntryTests {
 
     @Test("kernel number and UUID parsers")
     func parsers() {
-        #expect(KernelNumber.parseUUID(Array("63da758d-e664-4564-adc5-f4b93be8accd".utf8)) ==
-            [0x63, 0xda, 0x75, 0x8d, 0xe6, 0x64, 0x45, 0x64, 0xad, 0xc5, 0xf4, 0xb9, 0x3b, 0xe8, 0xac, 0xcd])
+        #expect(
+            KernelNumber.parseUUID(Array("63da758d-e664-4564-adc5-f4b93be8accd".utf8)) == [
+                0x63, 0xda, 0x75, 0x8d, 0xe6, 0x64, 0x45, 0x64, 0xad, 0xc5, 0xf4, 0xb9, 0x3b, 0xe8, 0xac, 0xcd,
+            ])
         #expect(KernelNumber.parseUUID(Array("63da758d_e664-4564-adc5-f4b93be8accd".utf8)) == nil)
         #expect(KernelNumber.parseUUID(Array("63da758d-e664".utf8)) == nil)
         #expect((try? KernelNumber.parseUInt32(Array("0xffffffff".utf8))) == UInt32.max)

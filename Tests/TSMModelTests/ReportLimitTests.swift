@@ -11,8 +11,9 @@ struct SizedReportProvider: ReportProvider {
     func isVisible(_ attribute: ReportAttribute) -> Bool { true }
 
     func makeReport(_ request: ReportRequest) throws(Errno) -> ReportBlobs {
-        ReportBlobs(outblob: [UInt8](repeating: 1, count: sizes.outblob), auxblob: [UInt8](repeating: 2, count: sizes.auxblob),
-                    manifestblob: [UInt8](repeating: 3, count: sizes.manifestblob))
+        ReportBlobs(
+            outblob: [UInt8](repeating: 1, count: sizes.outblob), auxblob: [UInt8](repeating: 2, count: sizes.auxblob),
+            manifestblob: [UInt8](repeating: 3, count: sizes.manifestblob))
     }
 }
 
@@ -22,7 +23,8 @@ struct SizedReportProvider: ReportProvider {
 struct ReportLimitTests {
     @Test("at the limit a blob reads; one byte past it EFBIG", arguments: [32 << 10, 16 << 20])
     func limit(_ max: Int) throws {
-        let fits = ReportEntry(provider: SizedReportProvider(sizes: (max, max, max)), lock: ReportLock(), outblobMax: max)
+        let fits = ReportEntry(
+            provider: SizedReportProvider(sizes: (max, max, max)), lock: ReportLock(), outblobMax: max)
         try fits.storeInblob([UInt8](repeating: 0, count: 64))
         for blob in [ReportBlob.outblob, .auxblob, .manifestblob] { #expect(try fits.blob(blob).count == max) }
         for (index, blob) in [ReportBlob.outblob, .auxblob, .manifestblob].enumerated() {
@@ -37,7 +39,8 @@ struct ReportLimitTests {
     @Test("a 40 KiB certificate chain: EFBIG before 7.0, served from 7.0")
     func fortyKiB() throws {
         for (max, fits) in [(32 << 10, false), (16 << 20, true)] {
-            let entry = ReportEntry(provider: SizedReportProvider(sizes: (1184, 40 << 10, 0)), lock: ReportLock(), outblobMax: max)
+            let entry = ReportEntry(
+                provider: SizedReportProvider(sizes: (1184, 40 << 10, 0)), lock: ReportLock(), outblobMax: max)
             try entry.storeInblob([UInt8](repeating: 0, count: 64))
             #expect(try entry.blob(.outblob).count == 1184)
             #expect(((try? entry.blob(.auxblob)) != nil) == fits, "\(max)")

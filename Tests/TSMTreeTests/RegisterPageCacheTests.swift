@@ -21,11 +21,18 @@ struct RegisterPageCacheTests {
     final class Dropped: Sendable {
         private let inodes = Mutex<[InodeNumber]>([])
         func record(_ inode: InodeNumber) { inodes.withLock { $0.append(inode) } }
-        func take() -> Set<InodeNumber> { Set(inodes.withLock { list in defer { list = [] }; return list }) }
+        func take() -> Set<InodeNumber> {
+            Set(
+                inodes.withLock { list in
+                    defer { list = [] }; return list
+                })
+        }
     }
 
     init() throws {
-        let providers = try Guests.catalogue.plainProviders.map { try MeasurementProvider($0, backend: SoftwareBackend()) }
+        let providers = try Guests.catalogue.plainProviders.map {
+            try MeasurementProvider($0, backend: SoftwareBackend())
+        }
         tdx = try #require(providers.first { $0.name == "tdx" })
         fs = TSMFileSystem(tree: RFCv2Layout.tree(providers))
     }
@@ -62,7 +69,9 @@ struct RegisterPageCacheTests {
     @Test("read-only opens of register files keep the cache; writers, hash_algo and O_APPEND stay direct")
     func whichOpens() throws {
         serve()
-        for path in ["tdx/rtmr2/digest", "tdx/report0", "tdx/reportdata", "measurement-example/full_report", "tdx/mrtd/digest"] {
+        for path in [
+            "tdx/rtmr2/digest", "tdx/report0", "tdx/reportdata", "measurement-example/full_report", "tdx/mrtd/digest",
+        ] {
             let reply = try open(path, O_RDONLY)
             #expect(reply.keepCache && !reply.directIO && reply.noFlush, "\(path)")
         }
@@ -97,7 +106,9 @@ struct RegisterPageCacheTests {
     func failingRefresh() throws {
         struct Outside: MeasurementBackend {
             var refreshMayFail: Bool { true }
-            func refresh(_ registers: inout RegisterValues) throws(MRError) { try SoftwareBackend().refresh(&registers) }
+            func refresh(_ registers: inout RegisterValues) throws(MRError) {
+                try SoftwareBackend().refresh(&registers)
+            }
             func extend(_ index: Int, with data: [UInt8], in registers: inout RegisterValues) throws(MRError) {
                 try SoftwareBackend().extend(index, with: data, in: &registers)
             }
@@ -107,7 +118,8 @@ struct RegisterPageCacheTests {
         fs.pageCache.serve { _ in }
         let context = root
         func reply(_ path: String) throws -> OpenReply {
-            try fs.open(try #require(fs.tree.node(at: path)).inode, flags: OpenFlags(rawValue: O_RDONLY), context: context)
+            try fs.open(
+                try #require(fs.tree.node(at: path)).inode, flags: OpenFlags(rawValue: O_RDONLY), context: context)
         }
         #expect(try reply("tdx/rtmr0/digest").directIO)
         #expect(try reply("tdx/report0").directIO)
@@ -121,9 +133,12 @@ struct RegisterPageCacheTests {
     @Test("100,000 changes leave nothing behind: releasing the filesystem after them returns")
     func noChainPerChange() async {
         await #expect(processExitsWith: .success) {
-            let providers = try Guests.catalogue.plainProviders.map { try MeasurementProvider($0, backend: SoftwareBackend()) }
+            let providers = try Guests.catalogue.plainProviders.map {
+                try MeasurementProvider($0, backend: SoftwareBackend())
+            }
             guard let tdx = providers.first(where: { $0.name == "tdx" }),
-                  let rtmr1 = tdx.table.indexByName["rtmr1"] else { exit(2) }
+                let rtmr1 = tdx.table.indexByName["rtmr1"]
+            else { exit(2) }
             var fs: TSMFileSystem? = TSMFileSystem(tree: RFCv2Layout.tree(providers))
             fs?.pageCache.serve { _ in }
             let data = [UInt8](repeating: 7, count: 48)

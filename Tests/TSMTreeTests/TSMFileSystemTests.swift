@@ -17,7 +17,9 @@ struct TSMFileSystemTests {
     let root = RequestContext(uid: 0, gid: 0, pid: 1)
 
     init() throws {
-        let providers = try Guests.catalogue.plainProviders.map { try MeasurementProvider($0, backend: SoftwareBackend()) }
+        let providers = try Guests.catalogue.plainProviders.map {
+            try MeasurementProvider($0, backend: SoftwareBackend())
+        }
         fs = TSMFileSystem(tree: RFCv2Layout.tree(providers))
     }
 
@@ -35,27 +37,32 @@ struct TSMFileSystemTests {
         let names = try fs.readdir(.root, handle: .none).map(\.name)
         #expect(names == [".", "..", "cca", "measurement-example", "tdx"])
         let example = try fs.readdir(inode("measurement-example"), handle: .none).map(\.name)
-        #expect(example == [".", "..", "full_report", "static_mr", "config_mr", "rtmr0", "rtmr1", "user_data", "report_digest"])
+        #expect(
+            example == [
+                ".", "..", "full_report", "static_mr", "config_mr", "rtmr0", "rtmr1", "user_data", "report_digest",
+            ])
         #expect(try fs.readdir(inode("tdx/rtmr0"), handle: .none).map(\.name) == [".", "..", "digest", "hash_algo"])
         #expect(fs.tree.node(at: "tdx/report0")?.kind == .regular)
         #expect(fs.tree.node(at: "tdx/reportdata")?.kind == .regular)
         #expect(fs.tree.node(at: "measurement-example/full_report/hash_algo") == nil)
     }
 
-    @Test("modes and sizes", arguments: [
-        ("measurement-example/static_mr/digest", UInt16(0o444), UInt64(48)),
-        ("measurement-example/rtmr0/digest", 0o444, 32),
-        ("measurement-example/rtmr1/digest", 0o664, 48),
-        ("measurement-example/user_data/digest", 0o664, 64),
-        ("measurement-example/report_digest/digest", 0o444, 64),
-        ("measurement-example/full_report", 0o444, 320),
-        ("measurement-example/rtmr1/hash_algo", 0o444, 4096),
-        ("tdx/rtmr3/digest", 0o664, 48),
-        ("tdx/reportdata", 0o664, 64),
-        ("tdx/report0", 0o444, 1024),
-        ("cca/rem0/digest", 0o664, 32),
-        ("cca/rim/digest", 0o444, 32),
-    ])
+    @Test(
+        "modes and sizes",
+        arguments: [
+            ("measurement-example/static_mr/digest", UInt16(0o444), UInt64(48)),
+            ("measurement-example/rtmr0/digest", 0o444, 32),
+            ("measurement-example/rtmr1/digest", 0o664, 48),
+            ("measurement-example/user_data/digest", 0o664, 64),
+            ("measurement-example/report_digest/digest", 0o444, 64),
+            ("measurement-example/full_report", 0o444, 320),
+            ("measurement-example/rtmr1/hash_algo", 0o444, 4096),
+            ("tdx/rtmr3/digest", 0o664, 48),
+            ("tdx/reportdata", 0o664, 64),
+            ("tdx/report0", 0o444, 1024),
+            ("cca/rem0/digest", 0o664, 32),
+            ("cca/rim/digest", 0o444, 32),
+        ])
     func modes(path: String, mode: UInt16, size: UInt64) throws {
         let attributes = try fs.getattr(inode(path))
         #expect(attributes.permissions == mode)
@@ -106,8 +113,9 @@ struct TSMFileSystemTests {
             try data.withUnsafeBytes { try fs.write(node, handle: reply.handle, offset: 96, data: $0) }
         }
         fs.release(node, handle: reply.handle)
-        #expect(hex(try fs.read(node, handle: .none, offset: 0, count: 48)) ==
-            "f57bb7ed82c6ae4a29e6c9879338c592c7d42a39135583e8ccbe3940f2344b0eb6eb8503db0ffd6a39ddd00cd07d8317")
+        #expect(
+            hex(try fs.read(node, handle: .none, offset: 0, count: 48))
+                == "f57bb7ed82c6ae4a29e6c9879338c592c7d42a39135583e8ccbe3940f2344b0eb6eb8503db0ffd6a39ddd00cd07d8317")
     }
 
     @Test("truncation and timestamps are accepted no-ops; modes and owners are fixed")
@@ -115,7 +123,9 @@ struct TSMFileSystemTests {
         let node = try inode("tdx/rtmr1/digest")
         #expect(try fs.setattr(node, changes: AttributeChanges(size: 0), handle: nil).size == 48)
         #expect(try fs.setattr(node, changes: AttributeChanges(times: true), handle: nil).size == 48)
-        #expect(throws: Errno.notPermitted) { try fs.setattr(node, changes: AttributeChanges(permissions: 0o777), handle: nil) }
+        #expect(throws: Errno.notPermitted) {
+            try fs.setattr(node, changes: AttributeChanges(permissions: 0o777), handle: nil)
+        }
         #expect(throws: Errno.notPermitted) { try fs.setattr(node, changes: AttributeChanges(uid: 1000), handle: nil) }
     }
 
@@ -123,7 +133,10 @@ struct TSMFileSystemTests {
     func structure() throws {
         let tdx = try inode("tdx")
         #expect(throws: Errno.notPermitted) { try fs.mkdir(parent: tdx, name: "x", permissions: 0o755, context: root) }
-        #expect(throws: Errno.permissionDenied) { try fs.create(parent: tdx, name: "x", permissions: 0o644, flags: OpenFlags(rawValue: O_WRONLY), context: root) }
+        #expect(throws: Errno.permissionDenied) {
+            try fs.create(
+                parent: tdx, name: "x", permissions: 0o644, flags: OpenFlags(rawValue: O_WRONLY), context: root)
+        }
         #expect(throws: Errno.permissionDenied) { try fs.mknod(parent: tdx, name: "x", mode: 0o100644, context: root) }
         #expect(throws: Errno.notPermitted) { try fs.unlink(parent: tdx, name: "reportdata") }
         #expect(throws: Errno.notPermitted) { try fs.rmdir(parent: tdx, name: "rtmr0") }
@@ -135,7 +148,9 @@ struct TSMFileSystemTests {
 
     @Test("inode numbers are stable across builds")
     func stableInodes() throws {
-        let providers = try Guests.catalogue.plainProviders.map { try MeasurementProvider($0, backend: SoftwareBackend()) }
+        let providers = try Guests.catalogue.plainProviders.map {
+            try MeasurementProvider($0, backend: SoftwareBackend())
+        }
         let again = RFCv2Layout.tree(providers)
         #expect(again.node(at: "tdx/rtmr2/digest")?.inode == fs.tree.node(at: "tdx/rtmr2/digest")?.inode)
     }

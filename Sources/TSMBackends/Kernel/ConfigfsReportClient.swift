@@ -51,7 +51,9 @@ public struct ConfigfsReportClient: Sendable {
         var attempt = 1
         while true {
             do throws(Errno) {
-                if let blob = try withEntry({ (entry: String) throws(Errno) -> [UInt8]? in try attemptOnce(entry, inblob) }) {
+                if let blob = try withEntry({ (entry: String) throws(Errno) -> [UInt8]? in
+                    try attemptOnce(entry, inblob)
+                }) {
                     return blob
                 }
                 guard attempt < Self.maxAttempts else {

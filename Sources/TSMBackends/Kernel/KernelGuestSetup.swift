@@ -34,7 +34,9 @@ public enum KernelGuestSetup {
     }
 
     /// `descriptor` registered over `backend`, or why not.
-    public static func register(_ descriptor: ProviderDescriptor, _ backend: any MeasurementBackend) throws(Failure) -> MeasurementProvider {
+    public static func register(_ descriptor: ProviderDescriptor, _ backend: any MeasurementBackend) throws(Failure)
+        -> MeasurementProvider
+    {
         do {
             return try MeasurementProvider(descriptor, backend: backend)
         } catch {

@@ -17,10 +17,14 @@ public struct CCAAuthority: Sendable {
         self.seed = seed
         cpak = MockKey(seed: seed, label: "cca cpak", curve: .p384)
         rak = MockKey(seed: seed, label: "cca rak", curve: .p384)
-        func digest(_ label: String) -> [UInt8] { Array(SHA256.hash(data: Array("tsmfs mock cca \(label) \(seed)".utf8))) }
+        func digest(_ label: String) -> [UInt8] {
+            Array(SHA256.hash(data: Array("tsmfs mock cca \(label) \(seed)".utf8)))
+        }
         let signer = digest("firmware signer")
         let components = ["BL1", "BL2", "BL31", "RMM"].map {
-            CCASoftwareComponent(type: $0, measurement: digest("firmware \($0)"), version: "1.0.0", signerID: signer, hashAlgorithm: "sha-256")
+            CCASoftwareComponent(
+                type: $0, measurement: digest("firmware \($0)"), version: "1.0.0", signerID: signer,
+                hashAlgorithm: "sha-256")
         }
         platformTemplate = CCAPlatformClaims(
             challenge: [], implementationID: digest("implementation"),
@@ -59,7 +63,8 @@ public struct CCAAuthority: Sendable {
         realm.publicKeyHashAlgorithm = "sha-256"
         var platform = platformTemplate
         platform.challenge = Array(SHA256.hash(data: realm.publicKey))
-        return CCAToken.collection(platform: COSESign1.sign(payload: platform.encoded(), key: cpak),
-                                   realm: COSESign1.sign(payload: realm.encoded(), key: rak), format: format)
+        return CCAToken.collection(
+            platform: COSESign1.sign(payload: platform.encoded(), key: cpak),
+            realm: COSESign1.sign(payload: realm.encoded(), key: rak), format: format)
     }
 }

@@ -31,8 +31,10 @@ public struct CCARealmClaims: Sendable, Equatable {
     public var profile: String = CCARealmClaims.profile1_0
 
     /// Realm claims with the RMM 1.0 profile.
-    public init(challenge: [UInt8], personalizationValue: [UInt8], hashAlgorithm: String, publicKey: [UInt8],
-                publicKeyHashAlgorithm: String, rim: [UInt8], rems: [[UInt8]]) {
+    public init(
+        challenge: [UInt8], personalizationValue: [UInt8], hashAlgorithm: String, publicKey: [UInt8],
+        publicKeyHashAlgorithm: String, rim: [UInt8], rems: [[UInt8]]
+    ) {
         self.challenge = challenge
         self.personalizationValue = personalizationValue
         self.hashAlgorithm = hashAlgorithm
@@ -103,7 +105,10 @@ public struct CCASoftwareComponent: Sendable, Equatable {
     }
 
     var cbor: CBOR {
-        .intMap([(1, .text(type)), (2, .bytes(measurement)), (4, .text(version)), (5, .bytes(signerID)), (6, .text(hashAlgorithm))])
+        .intMap([
+            (1, .text(type)), (2, .bytes(measurement)), (4, .text(version)), (5, .bytes(signerID)),
+            (6, .text(hashAlgorithm)),
+        ])
     }
 }
 
@@ -142,8 +147,10 @@ public struct CCAPlatformClaims: Sendable, Equatable {
     public var hashAlgorithm: String
 
     /// Platform claims with the RMM 1.0 profile.
-    public init(challenge: [UInt8], implementationID: [UInt8], instanceID: [UInt8], config: [UInt8], lifecycle: UInt64,
-                softwareComponents: [CCASoftwareComponent], verificationService: String?, hashAlgorithm: String) {
+    public init(
+        challenge: [UInt8], implementationID: [UInt8], instanceID: [UInt8], config: [UInt8], lifecycle: UInt64,
+        softwareComponents: [CCASoftwareComponent], verificationService: String?, hashAlgorithm: String
+    ) {
         self.challenge = challenge
         self.implementationID = implementationID
         self.instanceID = instanceID
@@ -157,7 +164,8 @@ public struct CCAPlatformClaims: Sendable, Equatable {
     /// The payload, in the order of Arm's example token.
     public func encoded() -> [UInt8] {
         var pairs: [(Int64, CBOR)] = [
-            (Key.profile, .text(profile)), (Key.challenge, .bytes(challenge)), (Key.implementationID, .bytes(implementationID)),
+            (Key.profile, .text(profile)), (Key.challenge, .bytes(challenge)),
+            (Key.implementationID, .bytes(implementationID)),
             (Key.instanceID, .bytes(instanceID)), (Key.config, .bytes(config)), (Key.lifecycle, .unsigned(lifecycle)),
             (Key.hashAlgorithm, .text(hashAlgorithm)),
         ]
@@ -169,28 +177,38 @@ public struct CCAPlatformClaims: Sendable, Equatable {
     /// Parses and checks a platform token payload.
     public static func parse(_ payload: [UInt8]) throws(EvidenceError) -> CCAPlatformClaims {
         let structure = "platform claims"
-        let claims = ClaimReader(try mappingCryptoError(CBORDecoder.decode(payload, structure: structure)),
-                                 structure: structure)
+        let claims = ClaimReader(
+            try mappingCryptoError(CBORDecoder.decode(payload, structure: structure)),
+            structure: structure)
         let instanceID = try claims.bytes(Key.instanceID, "instance ID", sizes: [33])
-        guard instanceID.first == 0x01 else { throw .malformed(structure: structure, reason: "instance ID does not start with 0x01") }
+        guard instanceID.first == 0x01 else {
+            throw .malformed(structure: structure, reason: "instance ID does not start with 0x01")
+        }
         guard case .unsigned(let lifecycle) = try claims.value(Key.lifecycle, "lifecycle") else {
             throw .malformed(structure: structure, reason: "lifecycle (2395) is not an unsigned integer")
         }
-        guard case .array(let entries) = try claims.value(Key.softwareComponents, "software components"), !entries.isEmpty else {
+        guard case .array(let entries) = try claims.value(Key.softwareComponents, "software components"),
+            !entries.isEmpty
+        else {
             throw .malformed(structure: structure, reason: "software components (2399) is not a non-empty array")
         }
         var components: [CCASoftwareComponent] = []
         for entry in entries {
             let component = ClaimReader(entry, structure: "software component")
-            components.append(CCASoftwareComponent(
-                type: try component.optionalText(1) ?? "", measurement: try component.bytes(2, "measurement", sizes: [32, 48, 64]),
-                version: try component.optionalText(4) ?? "", signerID: try component.bytes(5, "signer ID", sizes: [32, 48, 64]),
-                hashAlgorithm: try component.optionalText(6) ?? ""))
+            components.append(
+                CCASoftwareComponent(
+                    type: try component.optionalText(1) ?? "",
+                    measurement: try component.bytes(2, "measurement", sizes: [32, 48, 64]),
+                    version: try component.optionalText(4) ?? "",
+                    signerID: try component.bytes(5, "signer ID", sizes: [32, 48, 64]),
+                    hashAlgorithm: try component.optionalText(6) ?? ""))
         }
         var platform = CCAPlatformClaims(
             challenge: try claims.bytes(Key.challenge, "challenge", sizes: [32, 48, 64]),
-            implementationID: try claims.bytes(Key.implementationID, "implementation ID", sizes: [32]), instanceID: instanceID,
-            config: try claims.bytes(Key.config, "config", sizes: nil), lifecycle: lifecycle, softwareComponents: components,
+            implementationID: try claims.bytes(Key.implementationID, "implementation ID", sizes: [32]),
+            instanceID: instanceID,
+            config: try claims.bytes(Key.config, "config", sizes: nil), lifecycle: lifecycle,
+            softwareComponents: components,
             verificationService: try claims.optionalText(Key.verificationService),
             hashAlgorithm: try claims.text(Key.hashAlgorithm, "hash algorithm"))
         platform.profile = try claims.text(Key.profile, "profile")
@@ -213,13 +231,17 @@ struct ClaimReader {
 
     func value(_ key: Int64, _ name: String) throws(EvidenceError) -> CBOR {
         guard case .map = map else { throw .malformed(structure: structure, reason: "not a map") }
-        guard let value = map[key] else { throw .malformed(structure: structure, reason: "\(name) (\(key)) is missing") }
+        guard let value = map[key] else {
+            throw .malformed(structure: structure, reason: "\(name) (\(key)) is missing")
+        }
         return value
     }
 
     func bytes(_ key: Int64, _ name: String, sizes: Set<Int>?) throws(EvidenceError) -> [UInt8] {
-        guard case .bytes(let bytes) = try value(key, name), sizes.map({ $0.contains(bytes.count) }) ?? !bytes.isEmpty else {
-            let expected = sizes.map { $0.sorted().map(String.init).joined(separator: " or ") + " bytes" } ?? "non-empty"
+        guard case .bytes(let bytes) = try value(key, name), sizes.map({ $0.contains(bytes.count) }) ?? !bytes.isEmpty
+        else {
+            let expected =
+                sizes.map { $0.sorted().map(String.init).joined(separator: " or ") + " bytes" } ?? "non-empty"
             throw .malformed(structure: structure, reason: "\(name) (\(key)) is not a byte string of \(expected)")
         }
         return bytes
@@ -235,7 +257,9 @@ struct ClaimReader {
     func optionalText(_ key: Int64) throws(EvidenceError) -> String? {
         guard case .map = map else { throw .malformed(structure: structure, reason: "not a map") }
         guard let value = map[key] else { return nil }
-        guard case .text(let text) = value else { throw .malformed(structure: structure, reason: "claim \(key) is not a text string") }
+        guard case .text(let text) = value else {
+            throw .malformed(structure: structure, reason: "claim \(key) is not a text string")
+        }
         return text
     }
 }

@@ -39,7 +39,8 @@ public struct CCAToken: Sendable, Equatable {
     public static func collection(platform: [UInt8], realm: [UInt8], format: Format = .tag399) -> [UInt8] {
         switch format {
         case .tag399:
-            return CBOR.tagged(collectionTag, .intMap([(platformKey, .bytes(platform)), (realmKey, .bytes(realm))])).encoded()
+            return CBOR.tagged(collectionTag, .intMap([(platformKey, .bytes(platform)), (realmKey, .bytes(realm))]))
+                .encoded()
         case .cmw:
             func record(_ bytes: [UInt8]) -> CBOR { .array([.unsigned(cmwContentFormat), .bytes(bytes)]) }
             return CBOR.tagged(cmwTag, .intMap([(platformKey, record(platform)), (realmKey, record(realm))])).encoded()
@@ -50,15 +51,20 @@ public struct CCAToken: Sendable, Equatable {
     static func entries(_ top: CBOR) -> (platform: [UInt8], realm: [UInt8], format: Format)? {
         switch top {
         case .tagged(collectionTag, let collection):
-            guard case .map(let pairs) = collection, pairs.count == 2, case .bytes(let platform) = collection[platformKey],
-                  case .bytes(let realm) = collection[realmKey] else { return nil }
+            guard case .map(let pairs) = collection, pairs.count == 2,
+                case .bytes(let platform) = collection[platformKey],
+                case .bytes(let realm) = collection[realmKey]
+            else { return nil }
             return (platform, realm, .tag399)
         case .tagged(cmwTag, let collection):
             guard case .map(let pairs) = collection, pairs.count == 2,
-                  case .array(let platform) = collection[platformKey], platform.count == 2, platform[0] == .unsigned(cmwContentFormat),
-                  case .bytes(let platformBytes) = platform[1],
-                  case .array(let realm) = collection[realmKey], realm.count == 2, realm[0] == .unsigned(cmwContentFormat),
-                  case .bytes(let realmBytes) = realm[1] else { return nil }
+                case .array(let platform) = collection[platformKey], platform.count == 2,
+                platform[0] == .unsigned(cmwContentFormat),
+                case .bytes(let platformBytes) = platform[1],
+                case .array(let realm) = collection[realmKey], realm.count == 2,
+                realm[0] == .unsigned(cmwContentFormat),
+                case .bytes(let realmBytes) = realm[1]
+            else { return nil }
             return (platformBytes, realmBytes, .cmw)
         default:
             return nil
@@ -72,12 +78,18 @@ public struct CCAToken: Sendable, Equatable {
         }
         let top = try mappingCryptoError(CBORDecoder.decode(bytes, structure: "CCA token"))
         guard let (platformBytes, realmBytes, format) = entries(top) else {
-            throw .malformed(structure: "CCA token", reason: "not tag 399 around {44234: bstr, 44241: bstr} nor tag 907 around {44234: [263, bstr], 44241: [263, bstr]}")
+            throw .malformed(
+                structure: "CCA token",
+                reason:
+                    "not tag 399 around {44234: bstr, 44241: bstr} nor tag 907 around {44234: [263, bstr], 44241: [263, bstr]}"
+            )
         }
         let platform = try mappingCryptoError(COSESign1.parse(platformBytes, structure: "platform token"))
         let realm = try mappingCryptoError(COSESign1.parse(realmBytes, structure: "realm token"))
-        return CCAToken(format: format, platform: platform, realm: realm, platformClaims: try CCAPlatformClaims.parse(platform.payload),
-                        realmClaims: try CCARealmClaims.parse(realm.payload))
+        return CCAToken(
+            format: format, platform: platform, realm: realm,
+            platformClaims: try CCAPlatformClaims.parse(platform.payload),
+            realmClaims: try CCARealmClaims.parse(realm.payload))
     }
 
     /// The digest `name` ("sha-256", "sha-384", "sha-512") of `bytes`, nil for another name.
@@ -94,7 +106,8 @@ public struct CCAToken: Sendable, Equatable {
     /// carries, the platform challenge = H44240(RAK COSE_Key bytes), then the platform signature.
     public static func verify(_ bytes: [UInt8], cpak: P384.Signing.PublicKey) throws(EvidenceError) -> CCAToken {
         let token = try parse(bytes)
-        let rak = try mappingCryptoError(COSEKey.parseP384(token.realmClaims.publicKey, structure: "realm public key (44237)"))
+        let rak = try mappingCryptoError(
+            COSEKey.parseP384(token.realmClaims.publicKey, structure: "realm public key (44237)"))
         guard token.realm.isValid(key: rak) else {
             throw .failed(.realmSignature, reason: "the ES384 signature by the RAK in claim 44237 does not verify")
         }
@@ -103,7 +116,11 @@ public struct CCAToken: Sendable, Equatable {
             throw .failed(.rakBinding, reason: "unknown public key hash algorithm \"\(algorithm)\"")
         }
         guard token.platformClaims.challenge == expected else {
-            throw .failed(.rakBinding, reason: "platform challenge is \(Hex.encode(token.platformClaims.challenge)), \(algorithm)(RAK) is \(Hex.encode(expected))")
+            throw .failed(
+                .rakBinding,
+                reason:
+                    "platform challenge is \(Hex.encode(token.platformClaims.challenge)), \(algorithm)(RAK) is \(Hex.encode(expected))"
+            )
         }
         guard token.platform.isValid(key: cpak) else {
             throw .failed(.platformSignature, reason: "the ES384 signature by the trust anchor (CPAK) does not verify")

@@ -26,10 +26,12 @@ public enum CCAGuest: GuestDefinition {
     }
 
     public static let options = [
-        GuestOption("--realm-personalization", value: "HEX",
-                    "CCA: the realm personalization value, 64 bytes as 128 hex digits (default: zeros)."),
-        GuestOption("--cca-token-format", value: "FORMAT",
-                    "CCA: tag399 (RMM 1.0, the default) or cmw (the tag-907 CMW collection of TF-RMM v0.9)."),
+        GuestOption(
+            "--realm-personalization", value: "HEX",
+            "CCA: the realm personalization value, 64 bytes as 128 hex digits (default: zeros)."),
+        GuestOption(
+            "--cca-token-format", value: "FORMAT",
+            "CCA: tag399 (RMM 1.0, the default) or cmw (the tag-907 CMW collection of TF-RMM v0.9)."),
     ]
 
     public static func validate(_ values: GuestOptionValues) throws(GuestOptionError) {
@@ -93,9 +95,11 @@ public enum CCAGuest: GuestDefinition {
             let registers = try AssemblyError.binding { () throws(RegisterBindingError) in
                 try CCARegisters(providers.measured, for: "the arm_cca_guest token (configfs-tsm)")
             }
-            return GuestFaces(reports: CCAReportProvider(registers: registers, authority: CCAAuthority(seed: spec.seed),
-                                                         personalizationValue: settings.personalization,
-                                                         format: settings.format, log: log))
+            return GuestFaces(
+                reports: CCAReportProvider(
+                    registers: registers, authority: CCAAuthority(seed: spec.seed),
+                    personalizationValue: settings.personalization,
+                    format: settings.format, log: log))
         }
     }
 }

@@ -13,9 +13,11 @@ public struct CCARegisters: Sendable {
     public static let hashAlgorithm = "sha-256"
 
     /// An Arm CCA realm: the RIM and four REMs, all SHA-256, so SHA-256 extends are served.
-    public static let table = ProviderDescriptor(name: "cca", registers: [
-        rim.row([.readable], initial: BuiltinProviders.launchValue("cca rim", .sha256)),
-    ] + rems.map { $0.row(RegisterFlags.rtmr.union(.writable)) })
+    public static let table = ProviderDescriptor(
+        name: "cca",
+        registers: [
+            rim.row([.readable], initial: BuiltinProviders.launchValue("cca rim", .sha256))
+        ] + rems.map { $0.row(RegisterFlags.rtmr.union(.writable)) })
 
     /// The `cca` provider the handles belong to.
     public let provider: MeasurementProvider
@@ -58,8 +60,10 @@ public struct CCAReportProvider: ReportProvider {
 
     /// - Parameter personalizationValue: the RPV the host gave the realm (64 bytes).
     /// - Parameter format: the collection the two tokens come in (RMM 1.0's tag 399 by default).
-    public init(registers: CCARegisters, authority: CCAAuthority, personalizationValue: [UInt8],
-                format: CCAToken.Format = .tag399, log: @escaping EvidenceLog) {
+    public init(
+        registers: CCARegisters, authority: CCAAuthority, personalizationValue: [UInt8],
+        format: CCAToken.Format = .tag399, log: @escaping EvidenceLog
+    ) {
         self.registers = registers
         self.authority = authority
         self.personalizationValue = personalizationValue
@@ -77,9 +81,10 @@ public struct CCAReportProvider: ReportProvider {
         guard (Self.minChallenge...Self.challengeSize).contains(request.inblob.count) else { throw .invalidArgument }
         let challenge = request.inblob + [UInt8](repeating: 0, count: Self.challengeSize - request.inblob.count)
         let (rim, rems) = registers.values()
-        let claims = CCARealmClaims(challenge: challenge, personalizationValue: personalizationValue,
-                                    hashAlgorithm: CCARegisters.hashAlgorithm, publicKey: authority.rakCOSEKey,
-                                    publicKeyHashAlgorithm: "sha-256", rim: rim, rems: rems)
+        let claims = CCARealmClaims(
+            challenge: challenge, personalizationValue: personalizationValue,
+            hashAlgorithm: CCARegisters.hashAlgorithm, publicKey: authority.rakCOSEKey,
+            publicKeyHashAlgorithm: "sha-256", rim: rim, rems: rems)
         do {
             return ReportBlobs(outblob: try authority.token(claims, format: format))
         } catch {

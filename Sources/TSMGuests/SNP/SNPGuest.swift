@@ -25,10 +25,13 @@ public enum SNPGuest: GuestDefinition {
     }
 
     public static let options = [
-        GuestOption("--privlevel-floor", value: "N",
-                    "SEV-SNP: the VMPCK the guest driver uses (0-3, default 0); reports at a lower privlevel are refused."),
-        GuestOption("--svsm", "SEV-SNP: run under an SVSM, which shows service_provider, service_guid, "
-            + "service_manifest_version and manifestblob."),
+        GuestOption(
+            "--privlevel-floor", value: "N",
+            "SEV-SNP: the VMPCK the guest driver uses (0-3, default 0); reports at a lower privlevel are refused."),
+        GuestOption(
+            "--svsm",
+            "SEV-SNP: run under an SVSM, which shows service_provider, service_guid, "
+                + "service_manifest_version and manifestblob."),
     ]
 
     public static func validate(_ values: GuestOptionValues) throws(GuestOptionError) {
@@ -58,8 +61,11 @@ public enum SNPGuest: GuestDefinition {
     /// report.bin` read.
     public static func certificates(seed: String) throws(EvidenceError) -> [CertificateFile] {
         let authority = try SNPAuthority(seed: seed)
-        return [CertificateFile("ark.pem", authority.rootCertificatePEM), CertificateFile("ask.pem", authority.intermediateCertificatePEM),
-                CertificateFile("vcek.pem", authority.leafCertificatePEM)]
+        return [
+            CertificateFile("ark.pem", authority.rootCertificatePEM),
+            CertificateFile("ask.pem", authority.intermediateCertificatePEM),
+            CertificateFile("vcek.pem", authority.leafCertificatePEM),
+        ]
     }
 
     public static let verification = VerificationInputs(auxblob: true)
@@ -103,10 +109,11 @@ public enum SNPGuest: GuestDefinition {
             let registers = try AssemblyError.binding { () throws(RegisterBindingError) in
                 try SNPRegisters(providers.measured, for: "the sev_guest report (configfs-tsm)")
             }
-            return GuestFaces(reports: SNPReportProvider(
-                registers: registers, authority: authority, privlevelFloor: settings.privlevelFloor,
-                svsm: settings.svsm ? SVSMServicesManifest.mock(seed: spec.seed) : nil,
-                visibilityCallbacks: spec.kernel.has(.reportVisibilityCallbacks), log: log))
+            return GuestFaces(
+                reports: SNPReportProvider(
+                    registers: registers, authority: authority, privlevelFloor: settings.privlevelFloor,
+                    svsm: settings.svsm ? SVSMServicesManifest.mock(seed: spec.seed) : nil,
+                    visibilityCallbacks: spec.kernel.has(.reportVisibilityCallbacks), log: log))
         }
     }
 }
@@ -116,7 +123,8 @@ extension SNPGuest {
     /// Provider `sev_guest`: the extra item type, + privlevel, privlevel_floor (always 0), auxblob.
     /// f47906782c76 "virt: sevguest: Add TSM_REPORTS support for SNP_GET_EXT_REPORT".
     public static let reportsFeature = KernelFeature(
-        KernelRelease(6, 7), commit: "f47906782c76", "the sev_guest report provider (+ privlevel, privlevel_floor, auxblob)")
+        KernelRelease(6, 7), commit: "f47906782c76",
+        "the sev_guest report provider (+ privlevel, privlevel_floor, auxblob)")
     /// sev_guest's `privlevel_floor` is the VMPCK in use (the executing VMPL), no longer always 0.
     /// 614dc0fb7632 "sev-guest: configfs-tsm: Allow the privlevel_floor attribute to be updated".
     public static let vmpckFloor = KernelFeature(
@@ -131,12 +139,18 @@ extension SNPGuest {
     public static var kernelFeatures: [KernelFeature] { [reportsFeature, vmpckFloor, svsmAttestation] }
 
     public static var kernelColumns: [KernelColumn] {
-        [KernelColumn("sev_guest reports") { $0.has(.reportVisibilityCallbacks) ? "7 (callbacks; floor = VMPCK)" : "7 (fixed set; floor 0)" },
-         KernelColumn("SVSM attributes + manifestblob", marking: svsmAttestation)]
+        [
+            KernelColumn("sev_guest reports") {
+                $0.has(.reportVisibilityCallbacks) ? "7 (callbacks; floor = VMPCK)" : "7 (fixed set; floor 0)"
+            },
+            KernelColumn("SVSM attributes + manifestblob", marking: svsmAttestation),
+        ]
     }
 
     public static func kernelRefusal(_ values: GuestOptionValues, release: KernelRelease) -> KernelRelease.Refusal? {
-        if values.has("--svsm") && !release.has(svsmAttestation) { return .lacks(svsmAttestation, option: "--svsm", release: release) }
+        if values.has("--svsm") && !release.has(svsmAttestation) {
+            return .lacks(svsmAttestation, option: "--svsm", release: release)
+        }
         if let floor = values["--privlevel-floor"], floor != "0", !release.has(vmpckFloor) {
             return .lacks(vmpckFloor, option: "--privlevel-floor \(floor)", release: release)
         }

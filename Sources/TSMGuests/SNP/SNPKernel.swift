@@ -7,8 +7,10 @@ import TSMModel
 /// SEV-SNP on a real guest kernel (`--backend kernel`, Linux 6.7+): the read-only `sev-snp`
 /// provider with the launch values of one configfs-tsm report of `sev_guest`.
 public enum SNPKernel: KernelInterface {
-    public static func fromReports(_ client: ConfigfsReportClient, root: String,
-                                   log: @escaping KernelLog) throws(KernelGuestSetup.Failure) -> KernelGuestSetup.Found {
+    public static func fromReports(
+        _ client: ConfigfsReportClient, root: String,
+        log: @escaping KernelLog
+    ) throws(KernelGuestSetup.Failure) -> KernelGuestSetup.Found {
         let report: SNPReport
         do {
             report = try SNPReport.parse(try client.report(inblob: [UInt8](repeating: 0, count: 64)))
@@ -20,7 +22,8 @@ public enum SNPKernel: KernelInterface {
             (SNPRegisters.measurement, report.measurement), (SNPRegisters.hostData, report.hostData),
             (SNPRegisters.idKeyDigest, report.idKeyDigest), (SNPRegisters.authorKeyDigest, report.authorKeyDigest),
             (SNPRegisters.familyID, report.familyID), (SNPRegisters.imageID, report.imageID),
-            (SNPRegisters.policy, report.policy.littleEndianBytes), (SNPRegisters.guestSVN, report.guestSVN.littleEndianBytes),
+            (SNPRegisters.policy, report.policy.littleEndianBytes),
+            (SNPRegisters.guestSVN, report.guestSVN.littleEndianBytes),
         ]
         do {
             let table = try RegisterTable(validating: descriptor)
@@ -32,7 +35,8 @@ public enum SNPKernel: KernelInterface {
         }
         // Launch values never change: no live register, so the software model's callbacks are
         // never called and the files are read-only.
-        return KernelGuestSetup.Found(provider: try KernelGuestSetup.register(descriptor, SoftwareBackend()),
-                                     summary: "sev-snp from a report of \(client.directory)")
+        return KernelGuestSetup.Found(
+            provider: try KernelGuestSetup.register(descriptor, SoftwareBackend()),
+            summary: "sev-snp from a report of \(client.directory)")
     }
 }

@@ -21,15 +21,17 @@ public struct SNPRegisters: Sendable {
     /// The launch MEASUREMENT (sha384) and the other signed launch fields as F files. Read-only:
     /// SEV-SNP has no extendable registers. A `--guest sev-snp` sysroot serves it and signs these
     /// values into every report.
-    public static let table = ProviderDescriptor(name: "sev-snp", registers: [
-        measurement.row([.readable], initial: BuiltinProviders.launchValue("sev-snp measurement", .sha384)),
-        hostData.row([.readable, .file], initial: BuiltinProviders.launchValue("sev-snp host_data", .sha256)),
-        idKeyDigest.row([.readable, .file]), authorKeyDigest.row([.readable, .file]),
-        familyID.row([.readable, .file]), imageID.row([.readable, .file]),
-        // SMT allowed (bit 16), reserved bit 17 set, ABI 0.0.
-        policy.row([.readable, .file], initial: [0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00]),
-        guestSVN.row([.readable, .file]),
-    ])
+    public static let table = ProviderDescriptor(
+        name: "sev-snp",
+        registers: [
+            measurement.row([.readable], initial: BuiltinProviders.launchValue("sev-snp measurement", .sha384)),
+            hostData.row([.readable, .file], initial: BuiltinProviders.launchValue("sev-snp host_data", .sha256)),
+            idKeyDigest.row([.readable, .file]), authorKeyDigest.row([.readable, .file]),
+            familyID.row([.readable, .file]), imageID.row([.readable, .file]),
+            // SMT allowed (bit 16), reserved bit 17 set, ABI 0.0.
+            policy.row([.readable, .file], initial: [0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00]),
+            guestSVN.row([.readable, .file]),
+        ])
 
     public let provider: MeasurementProvider
     let measurementHandle, hostDataHandle, idKeyDigestHandle, authorKeyDigestHandle: RegisterHandle
@@ -57,11 +59,12 @@ public struct SNPRegisters: Sendable {
     /// The launch values now, from one snapshot.
     public func values() -> Values {
         let snapshot = provider.snapshot()
-        return Values(measurement: measurementHandle.value(in: snapshot), hostData: hostDataHandle.value(in: snapshot),
-                      idKeyDigest: idKeyDigestHandle.value(in: snapshot),
-                      authorKeyDigest: authorKeyDigestHandle.value(in: snapshot),
-                      familyID: familyIDHandle.value(in: snapshot), imageID: imageIDHandle.value(in: snapshot),
-                      policy: UInt64(littleEndianBytes: policyHandle.value(in: snapshot)),
-                      guestSVN: UInt32(littleEndianBytes: guestSVNHandle.value(in: snapshot)))
+        return Values(
+            measurement: measurementHandle.value(in: snapshot), hostData: hostDataHandle.value(in: snapshot),
+            idKeyDigest: idKeyDigestHandle.value(in: snapshot),
+            authorKeyDigest: authorKeyDigestHandle.value(in: snapshot),
+            familyID: familyIDHandle.value(in: snapshot), imageID: imageIDHandle.value(in: snapshot),
+            policy: UInt64(littleEndianBytes: policyHandle.value(in: snapshot)),
+            guestSVN: UInt32(littleEndianBytes: guestSVNHandle.value(in: snapshot)))
     }
 }

@@ -23,8 +23,10 @@ public struct SNPReportProvider: ReportProvider {
     ///   - visibilityCallbacks: false for a release before 6.11, which shows the fixed extra set
     ///     (and has no SVSM attributes; such a release cannot run under an SVSM).
     ///   - log: where a report that cannot be signed is logged with its cause.
-    public init(registers: SNPRegisters, authority: SNPAuthority, privlevelFloor: UInt32 = 0,
-                svsm: SVSMServicesManifest? = nil, visibilityCallbacks: Bool = true, log: @escaping EvidenceLog) {
+    public init(
+        registers: SNPRegisters, authority: SNPAuthority, privlevelFloor: UInt32 = 0,
+        svsm: SVSMServicesManifest? = nil, visibilityCallbacks: Bool = true, log: @escaping EvidenceLog
+    ) {
         self.registers = registers
         self.authority = authority
         self.privlevelFloor = privlevelFloor
@@ -38,7 +40,8 @@ public struct SNPReportProvider: ReportProvider {
     /// SVSM (VMPL > 0).
     public func isVisible(_ attribute: ReportAttribute) -> Bool {
         guard visibilityCallbacks else {
-            return [.generation, .provider, .inblob, .outblob, .auxblob, .privlevel, .privlevelFloor].contains(attribute)
+            return [.generation, .provider, .inblob, .outblob, .auxblob, .privlevel, .privlevelFloor].contains(
+                attribute)
         }
         switch attribute {
         case .serviceProvider, .serviceGuid, .serviceManifestVersion, .manifestblob: return svsm != nil
@@ -66,7 +69,8 @@ public struct SNPReportProvider: ReportProvider {
             guard !manifest.services.isEmpty else { throw .invalidArgument }
         }
         let encoded = manifest.encoded()
-        var blobs = try report(reportData: SVSMServicesManifest.reportData(nonce: request.inblob, manifest: encoded), vmpl: 0)
+        var blobs = try report(
+            reportData: SVSMServicesManifest.reportData(nonce: request.inblob, manifest: encoded), vmpl: 0)
         blobs.manifestblob = encoded
         return blobs
     }
@@ -88,4 +92,3 @@ public struct SNPReportProvider: ReportProvider {
         }
     }
 }
-

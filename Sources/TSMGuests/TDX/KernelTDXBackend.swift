@@ -19,7 +19,8 @@ public struct KernelTDXLayout: Sendable {
         var files: [Int: String] = [:]
         for file in TDXDevices.tdxGuest.files {
             guard let index = table.indexByName[file.register] else {
-                throw RegisterBindingError(face: face, provider: table.name, need: .digest(file.register, .sha384), problem: .missingRegister)
+                throw RegisterBindingError(
+                    face: face, provider: table.name, need: .digest(file.register, .sha384), problem: .missingRegister)
             }
             files[index] = file.name
         }

@@ -14,7 +14,9 @@ extension TDXGuest {
         // The RTMRs the event log records and starts: resolved on the table, before the provider
         // exists, because its backend and initial values depend on them.
         let rtmrs = try AssemblyError.binding { () throws(RegisterBindingError) in
-            try TDXRegisters.rtmrs.map { need throws(RegisterBindingError) in try context.table.index(of: need, for: "the TDX event log") }
+            try TDXRegisters.rtmrs.map { need throws(RegisterBindingError) in
+                try context.table.index(of: need, for: "the TDX event log")
+            }
         }
         let eventLog: MeasurementLog
         do {
@@ -39,23 +41,35 @@ extension TDXGuest {
             let registers = try AssemblyError.binding { () throws(RegisterBindingError) in
                 try TDXRegisters(tdx, for: "the tdx_guest quote (configfs-tsm)")
             }
-            let tdReport = try AssemblyError.binding { () throws(RegisterBindingError) in try TDReportSource(tdx, for: "/dev/tdx_guest") }
-            let device = IoctlDevice(command: TDReport.getReport0Command, inputSize: TDReport.reportDataSize,
-                                     requestSize: TDReport.requestSize) { reportData in reportData + tdReport.make(reportData: reportData) }
+            let tdReport = try AssemblyError.binding { () throws(RegisterBindingError) in
+                try TDReportSource(tdx, for: "/dev/tdx_guest")
+            }
+            let device = IoctlDevice(
+                command: TDReport.getReport0Command, inputSize: TDReport.reportDataSize,
+                requestSize: TDReport.requestSize
+            ) { reportData in reportData + tdReport.make(reportData: reportData) }
             // Before 6.16 the misc device has no measurements/ and there is no sample device; the
             // sample's provider is still made, so a state journal serves every release.
             let tsmMR = spec.kernel.has(measurementsFeature)
-            var faces = GuestFaces(reports: TDXReportProvider(registers: registers, authority: authority, td15: settings.module15, log: log))
+            var faces = GuestFaces(
+                reports: TDXReportProvider(
+                    registers: registers, authority: authority, td15: settings.module15, log: log))
             faces.deviceOnlyProviders = [sample]
-            faces.devices = (tsmMR ? [(TDXDevices.tdxGuest, tdx)] : []) + (spec.kernel.has(sampleFeature) ? [(BuiltinDevices.tsmMrSample, sample)] : [])
+            faces.devices =
+                (tsmMR ? [(TDXDevices.tdxGuest, tdx)] : [])
+                + (spec.kernel.has(sampleFeature) ? [(BuiltinDevices.tsmMrSample, sample)] : [])
             faces.plainMiscDevices = tsmMR ? [] : [TDXDevices.tdxGuest.device]
             faces.files = [
                 ("dev/tdx_guest", device),
                 // ACPI tables are 0400 root:root in sysfs.
                 (EventLogPaths.ccelTable, BytesAttribute(eventLog.ccelTableBytes, permissions: 0o400)),
                 (EventLogPaths.ccelData, BytesAttribute(eventLog.ccelDataBytes, permissions: 0o400)),
-                (EventLogPaths.runtimeLog, BytesAttribute(size: { eventLog.runtimeLogSize },
-                                                          slice: { eventLog.runtimeLogBytes(offset: $0, count: $1) })),
+                (
+                    EventLogPaths.runtimeLog,
+                    BytesAttribute(
+                        size: { eventLog.runtimeLogSize },
+                        slice: { eventLog.runtimeLogBytes(offset: $0, count: $1) })
+                ),
             ]
             faces.eventLog = eventLog
             faces.loggedProvider = tdx

@@ -29,12 +29,18 @@ public enum TDXGuest: GuestDefinition {
     }
 
     public static let options = [
-        GuestOption("--boot-log", value: "FILE", "TDX: a boot log, binary TCG2 (as data/CCEL holds it) or a JSON description, "
-            + "whose replay gives the RTMRs their initial values (default: a small synthetic boot)."),
-        GuestOption("--tcb-status", value: "STATUS", "TDX: the TCB status of the mock platform in the mock collateral ("
-            + TCBStatus.allCases.map(\.rawValue).joined(separator: ", ") + "; default UpToDate)."),
-        GuestOption("--tdx-module", value: "VERSION", "TDX: the TDX module version, 1.0 (Quote v4, default) or 1.5 "
-            + "(Quote v5 with a TD 1.5 body: TEE_TCB_SVN2, MRSERVICETD zero)."),
+        GuestOption(
+            "--boot-log", value: "FILE",
+            "TDX: a boot log, binary TCG2 (as data/CCEL holds it) or a JSON description, "
+                + "whose replay gives the RTMRs their initial values (default: a small synthetic boot)."),
+        GuestOption(
+            "--tcb-status", value: "STATUS",
+            "TDX: the TCB status of the mock platform in the mock collateral ("
+                + TCBStatus.allCases.map(\.rawValue).joined(separator: ", ") + "; default UpToDate)."),
+        GuestOption(
+            "--tdx-module", value: "VERSION",
+            "TDX: the TDX module version, 1.0 (Quote v4, default) or 1.5 "
+                + "(Quote v5 with a TD 1.5 body: TEE_TCB_SVN2, MRSERVICETD zero)."),
     ]
 
     public static func validate(_ values: GuestOptionValues) throws(GuestOptionError) {
@@ -76,9 +82,11 @@ public enum TDXGuest: GuestDefinition {
 
     public static func certificates(seed: String) throws(EvidenceError) -> [CertificateFile] {
         let authority = try TDXAuthority(seed: seed)
-        return [CertificateFile("root.pem", authority.rootCertificatePEM),
-                CertificateFile("platform-ca.pem", authority.intermediateCertificatePEM),
-                CertificateFile("pck.pem", authority.leafCertificatePEM)]
+        return [
+            CertificateFile("root.pem", authority.rootCertificatePEM),
+            CertificateFile("platform-ca.pem", authority.intermediateCertificatePEM),
+            CertificateFile("pck.pem", authority.leafCertificatePEM),
+        ]
     }
 
     public static func collateral(seed: String, at now: Date) throws(EvidenceError) -> String? {
@@ -123,9 +131,11 @@ public enum TDXGuest: GuestDefinition {
             return verified
         }
         let verdict = try verifier.verifyTDXCollateral(collateral, for: quote)
-        return VerifiedEvidence(guest: name, reportData: verified.reportData, claims: verified.claims + [
-            VerifiedEvidence.Field("tcb_status", .text(verdict.status.rawValue)),
-            VerifiedEvidence.Field("advisory_ids", .text(verdict.advisoryIDs.joined(separator: ","))),
-        ])
+        return VerifiedEvidence(
+            guest: name, reportData: verified.reportData,
+            claims: verified.claims + [
+                VerifiedEvidence.Field("tcb_status", .text(verdict.status.rawValue)),
+                VerifiedEvidence.Field("advisory_ids", .text(verdict.advisoryIDs.joined(separator: ","))),
+            ])
     }
 }

@@ -10,12 +10,16 @@ import TSMModel
 public enum TDXKernel: KernelInterface {
     public static var direct: (path: String, label: String)? { (KernelTDXBackend.measurementsPath, "TDX, Linux 6.16+") }
 
-    public static func fromDirect(root: String, log: @escaping KernelLog) throws(KernelGuestSetup.Failure) -> KernelGuestSetup.Found {
+    public static func fromDirect(root: String, log: @escaping KernelLog) throws(KernelGuestSetup.Failure)
+        -> KernelGuestSetup.Found
+    {
         try fromMeasurements(try backend(root: root, log: log))
     }
 
-    public static func fromReports(_ client: ConfigfsReportClient, root: String,
-                                   log: @escaping KernelLog) throws(KernelGuestSetup.Failure) -> KernelGuestSetup.Found {
+    public static func fromReports(
+        _ client: ConfigfsReportClient, root: String,
+        log: @escaping KernelLog
+    ) throws(KernelGuestSetup.Failure) -> KernelGuestSetup.Found {
         try fromQuote(client, device: try backend(root: root, log: log))
     }
 
@@ -27,11 +31,13 @@ public enum TDXKernel: KernelInterface {
         } catch {
             throw .unusable("the built-in tdx provider: \(error)")
         }
-        return KernelTDXBackend(measurements: root + KernelTDXBackend.measurementsPath,
-                                device: KernelFiles.exists(devicePath) ? devicePath : nil, layout: layout, log: log)
+        return KernelTDXBackend(
+            measurements: root + KernelTDXBackend.measurementsPath,
+            device: KernelFiles.exists(devicePath) ? devicePath : nil, layout: layout, log: log)
     }
 
-    static func fromMeasurements(_ backend: KernelTDXBackend) throws(KernelGuestSetup.Failure) -> KernelGuestSetup.Found {
+    static func fromMeasurements(_ backend: KernelTDXBackend) throws(KernelGuestSetup.Failure) -> KernelGuestSetup.Found
+    {
         var descriptor = TDXRegisters.table
         let layout = backend.layout
         do throws(Errno) {
@@ -51,11 +57,14 @@ public enum TDXKernel: KernelInterface {
             backend.kernel.log("servtd_hash: no TDREPORT at start (\(error)); served as zero")
         }
         let how = backend.device == nil ? "report0 laid out from the registers" : "report0 from \(backend.device ?? "")"
-        return KernelGuestSetup.Found(provider: try KernelGuestSetup.register(descriptor, backend),
-                     summary: "tdx from \(backend.measurements) (\(how))")
+        return KernelGuestSetup.Found(
+            provider: try KernelGuestSetup.register(descriptor, backend),
+            summary: "tdx from \(backend.measurements) (\(how))")
     }
 
-    static func fromQuote(_ client: ConfigfsReportClient, device: KernelTDXBackend) throws(KernelGuestSetup.Failure) -> KernelGuestSetup.Found {
+    static func fromQuote(_ client: ConfigfsReportClient, device: KernelTDXBackend) throws(KernelGuestSetup.Failure)
+        -> KernelGuestSetup.Found
+    {
         let body: TDXQuoteBody
         do throws(Errno) {
             body = try quoteBody(try client.report(inblob: [UInt8](repeating: 0, count: 64)), log: client.files.log)
@@ -73,8 +82,9 @@ public enum TDXKernel: KernelInterface {
             descriptor.registers[index].initial = value
             descriptor.registers[index].flags = .liveReadable
         }
-        return KernelGuestSetup.Found(provider: try KernelGuestSetup.register(descriptor, KernelTDXQuoteBackend(client: client, device: device)),
-                     summary: "tdx from TDX quotes of \(client.directory) (RTMRs read-only)")
+        return KernelGuestSetup.Found(
+            provider: try KernelGuestSetup.register(descriptor, KernelTDXQuoteBackend(client: client, device: device)),
+            summary: "tdx from TDX quotes of \(client.directory) (RTMRs read-only)")
     }
 
     /// The body of a TDX quote (v4); EIO, logged, when it does not parse.

@@ -24,22 +24,31 @@ public struct TDXRegisters: Sendable {
         let launch = [mrtd, mrconfigid, mrowner, mrownerconfig, servtdHash].map { need in
             need.row([.readable], initial: BuiltinProviders.launchValue("tdx \(need.name)", .sha384))
         }
-        return ProviderDescriptor(name: "tdx", registers: launch + rtmrs.map { $0.row(RegisterFlags.rtmr.union(.writable)) } + [
-            reportData.row([.readable, .writable, .file]),
-            report0.row([.live, .readable, .file], derivation: .layout(tdReportFields)),
-        ])
+        return ProviderDescriptor(
+            name: "tdx",
+            registers: launch + rtmrs.map { $0.row(RegisterFlags.rtmr.union(.writable)) } + [
+                reportData.row([.readable, .writable, .file]),
+                report0.row([.live, .readable, .file], derivation: .layout(tdReportFields)),
+            ])
     }()
 
     /// The registers a TDREPORT (TSMEvidence's ``TDReport``) shows, with their offsets.
-    static let tdReportRegisters: [(register: RegisterNeed, offset: Int)] = [
-        (mrtd, TDReport.Offset.mrTD), (mrconfigid, TDReport.Offset.mrConfigID), (mrowner, TDReport.Offset.mrOwner),
-        (mrownerconfig, TDReport.Offset.mrOwnerConfig),
-    ] + rtmrs.enumerated().map { ($0.element, TDReport.Offset.rtmr($0.offset)) } + [(servtdHash, TDReport.Offset.servtdHash)]
+    static let tdReportRegisters: [(register: RegisterNeed, offset: Int)] =
+        [
+            (mrtd, TDReport.Offset.mrTD), (mrconfigid, TDReport.Offset.mrConfigID), (mrowner, TDReport.Offset.mrOwner),
+            (mrownerconfig, TDReport.Offset.mrOwnerConfig),
+        ] + rtmrs.enumerated().map { ($0.element, TDReport.Offset.rtmr($0.offset)) } + [
+            (servtdHash, TDReport.Offset.servtdHash)
+        ]
 
     /// `report0`'s layout: REPORTTYPE, REPORTDATA, TDATTRIBUTES, XFAM and the registers.
     static let tdReportFields: [LayoutField] =
-        [.bytes(TDReport.reportType, at: TDReport.Offset.reportType), .register(reportData.name, at: TDReport.Offset.reportData),
-         .bytes(TDReport.tdAttributes, at: TDReport.Offset.tdAttributes), .bytes(TDReport.xfam, at: TDReport.Offset.xfam)]
+        [
+            .bytes(TDReport.reportType, at: TDReport.Offset.reportType),
+            .register(reportData.name, at: TDReport.Offset.reportData),
+            .bytes(TDReport.tdAttributes, at: TDReport.Offset.tdAttributes),
+            .bytes(TDReport.xfam, at: TDReport.Offset.xfam),
+        ]
         + tdReportRegisters.map { .register($0.register.name, at: $0.offset) }
 
     public let provider: MeasurementProvider
@@ -62,9 +71,10 @@ public struct TDXRegisters: Sendable {
     /// A quote body over the registers' current values and `reportData`.
     public func quoteBody(reportData: [UInt8]) throws(EvidenceError) -> TDXQuoteBody {
         let values = provider.snapshot()
-        return try TDXQuoteBody(mrTD: mrTD.value(in: values), mrConfigID: mrConfigID.value(in: values),
-                                mrOwner: mrOwner.value(in: values), mrOwnerConfig: mrOwnerConfig.value(in: values),
-                                rtmrs: rtmrHandles.map { $0.value(in: values) }, reportData: reportData)
+        return try TDXQuoteBody(
+            mrTD: mrTD.value(in: values), mrConfigID: mrConfigID.value(in: values),
+            mrOwner: mrOwner.value(in: values), mrOwnerConfig: mrOwnerConfig.value(in: values),
+            rtmrs: rtmrHandles.map { $0.value(in: values) }, reportData: reportData)
     }
 }
 

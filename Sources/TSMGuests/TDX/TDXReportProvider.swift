@@ -41,4 +41,3 @@ public struct TDXReportProvider: ReportProvider {
         }
     }
 }
-

@@ -12,7 +12,8 @@ public enum KernelNumber {
         if bytes.first == UInt8(ascii: "+") { bytes = bytes.dropFirst() }
         var radix: UInt64 = 10
         if bytes.count >= 2, bytes.first == UInt8(ascii: "0"),
-           let x = bytes.dropFirst().first, x | 0x20 == UInt8(ascii: "x") {
+            let x = bytes.dropFirst().first, x | 0x20 == UInt8(ascii: "x")
+        {
             radix = 16
             bytes = bytes.dropFirst(2)
         } else if bytes.count >= 2, bytes.first == UInt8(ascii: "0") {

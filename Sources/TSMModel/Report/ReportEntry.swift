@@ -115,8 +115,11 @@ public final class ReportEntry: Sendable {
     public func blob(_ which: ReportBlob) throws(Errno) -> [UInt8] {
         try reportLock.serialize { () throws(Errno) -> [UInt8] in
             let (request, cached, generation, removed) = state.withLock { state in
-                (state.request, state.readGeneration == state.writeGeneration ? state.blobs : nil, state.writeGeneration,
-                 state.removed)
+                (
+                    state.request, state.readGeneration == state.writeGeneration ? state.blobs : nil,
+                    state.writeGeneration,
+                    state.removed
+                )
             }
             guard !removed else { throw .noSuchFileOrDirectory }
             guard !request.inblob.isEmpty else { throw .invalidArgument }

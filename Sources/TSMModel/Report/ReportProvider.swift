@@ -53,8 +53,10 @@ public struct ReportRequest: Sendable, Equatable {
     public var serviceGuid: [UInt8]
     public var serviceManifestVersion: UInt32
 
-    public init(inblob: [UInt8] = [], privlevel: UInt32 = 0, serviceProvider: String? = nil,
-                serviceGuid: [UInt8] = [UInt8](repeating: 0, count: 16), serviceManifestVersion: UInt32 = 0) {
+    public init(
+        inblob: [UInt8] = [], privlevel: UInt32 = 0, serviceProvider: String? = nil,
+        serviceGuid: [UInt8] = [UInt8](repeating: 0, count: 16), serviceManifestVersion: UInt32 = 0
+    ) {
         self.inblob = inblob
         self.privlevel = privlevel
         self.serviceProvider = serviceProvider

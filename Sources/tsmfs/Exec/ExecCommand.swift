@@ -41,8 +41,9 @@ struct ExecCommand: ParsableCommand {
 
     func run() throws {
         // The daemon is quieter than a foreground mount unless asked.
-        let template = daemonOptions.spec(.sysroot, mountpoint: "", guest: guestOptions, providers: providerOptions,
-                                          defaultLevel: .warning)
+        let template = daemonOptions.spec(
+            .sysroot, mountpoint: "", guest: guestOptions, providers: providerOptions,
+            defaultLevel: .warning)
         let status: Int32
         do throws(ExecSession.Failure) {
             status = try Daemon.exec(commandLine, template: template, inNamespace: inNamespace)

@@ -17,10 +17,12 @@ enum ToyGuest: GuestDefinition {
     static let reportProviderName = "toy_guest"
     static let launch = RegisterNeed.digest("launch", .sha256)
     static let rtm0 = RegisterNeed.digest("rtm0", .sha256, extensible: true)
-    static let provider = ProviderDescriptor(name: "toy", registers: [
-        launch.row([.readable], initial: Array(SHA256.hash(data: Array("toy launch".utf8)))),
-        rtm0.row(RegisterFlags.rtmr.union(.writable)),
-    ])
+    static let provider = ProviderDescriptor(
+        name: "toy",
+        registers: [
+            launch.row([.readable], initial: Array(SHA256.hash(data: Array("toy launch".utf8)))),
+            rtm0.row(RegisterFlags.rtmr.union(.writable)),
+        ])
     static let servedByDefault = false
     static let faces = "--guest toy (its reports)"
 
@@ -29,7 +31,8 @@ enum ToyGuest: GuestDefinition {
     static func settings(_ values: GuestOptionValues) throws(GuestOptionError) -> Settings { Settings() }
 
     /// A made-up provider that arrived in 6.8, so that 6.7 refuses the guest.
-    static let reportsFeature = KernelFeature(KernelRelease(6, 8), commit: "0123456789ab", "the toy_guest report provider")
+    static let reportsFeature = KernelFeature(
+        KernelRelease(6, 8), commit: "0123456789ab", "the toy_guest report provider")
     static var kernelFeatures: [KernelFeature] { [reportsFeature] }
     static var kernelColumns: [KernelColumn] { [KernelColumn("toy_guest reports", marking: reportsFeature)] }
 
@@ -52,7 +55,9 @@ enum ToyGuest: GuestDefinition {
 
     static func verify(_ request: VerifyRequest) throws(EvidenceError) -> VerifiedEvidence {
         let bytes = request.evidence
-        guard bytes.count == 192 else { throw .malformed(structure: "toy report", reason: "\(bytes.count) bytes, not 192") }
+        guard bytes.count == 192 else {
+            throw .malformed(structure: "toy report", reason: "\(bytes.count) bytes, not 192")
+        }
         let publicKey: P256.Signing.PublicKey
         if let pem = request.trustAnchorPEM {
             guard let parsed = try? P256.Signing.PublicKey(pemRepresentation: pem) else {
@@ -64,19 +69,26 @@ enum ToyGuest: GuestDefinition {
             publicKey = key.publicKey
         }
         guard let signature = try? P256.Signing.ECDSASignature(rawRepresentation: bytes[128...]),
-              publicKey.isValidSignature(signature, for: Array(bytes[..<128])) else {
+            publicKey.isValidSignature(signature, for: Array(bytes[..<128]))
+        else {
             throw .failed(.reportSignature, reason: "the toy key's signature does not verify")
         }
-        return VerifiedEvidence(guest: name, reportData: Array(bytes[0..<64]), claims: [
-            VerifiedEvidence.Field("launch", .bytes(Array(bytes[64..<96]))), VerifiedEvidence.Field("rtm0", .bytes(Array(bytes[96..<128]))),
-        ])
+        return VerifiedEvidence(
+            guest: name, reportData: Array(bytes[0..<64]),
+            claims: [
+                VerifiedEvidence.Field("launch", .bytes(Array(bytes[64..<96]))),
+                VerifiedEvidence.Field("rtm0", .bytes(Array(bytes[96..<128]))),
+            ])
     }
 
     static func plan(_ context: GuestContext<Settings>) throws(AssemblyError) -> GuestPlan {
         let seed = context.spec.seed
         return GuestPlan(measured: context.measured, backend: SoftwareBackend()) { providers throws(AssemblyError) in
             let handles = try AssemblyError.binding { () throws(RegisterBindingError) in
-                (try providers.measured.handle(Self.launch, for: faces), try providers.measured.handle(Self.rtm0, for: faces))
+                (
+                    try providers.measured.handle(Self.launch, for: faces),
+                    try providers.measured.handle(Self.rtm0, for: faces)
+                )
             }
             return GuestFaces(reports: ToyReports(launch: handles.0, rtm0: handles.1, seed: seed))
         }
@@ -91,13 +103,17 @@ struct ToyReports: ReportProvider {
     let rtm0: RegisterHandle
     let seed: String
 
-    func isVisible(_ attribute: ReportAttribute) -> Bool { [.generation, .provider, .inblob, .outblob].contains(attribute) }
+    func isVisible(_ attribute: ReportAttribute) -> Bool {
+        [.generation, .provider, .inblob, .outblob].contains(attribute)
+    }
 
     func makeReport(_ request: ReportRequest) throws(Errno) -> ReportBlobs {
         guard request.inblob.count == 64 else { throw .invalidArgument }
         let values = launch.provider.snapshot()
         let signed = request.inblob + launch.value(in: values) + rtm0.value(in: values)
-        guard let key = ToyGuest.key(seed: seed), let signature = try? key.signature(for: signed) else { throw .ioError }
+        guard let key = ToyGuest.key(seed: seed), let signature = try? key.signature(for: signed) else {
+            throw .ioError
+        }
         return ReportBlobs(outblob: signed + Array(signature.rawRepresentation))
     }
 }
