@@ -26,14 +26,17 @@ public enum FuseError: Error, Equatable, CustomStringConvertible {
         case .fusermountMissing(let path, let device):
             let closed = device.map { "/dev/fuse cannot be opened (\($0)) and " } ?? "an ordinary user mounts through "
             return
-                "cannot mount on \(path) as uid \(getuid()): \(closed)\(Fusermount.program), which mounts for ordinary users, "
+                "cannot mount on \(path) as uid \(getuid()): \(closed)\(Fusermount.program), "
+                + "which mounts for ordinary users, "
                 + "is not on PATH; install fuse3 (it provides the setuid \(Fusermount.program)) or mount as root"
         case .fusermountFailed(let path, let reason):
             return "\(Fusermount.program) could not mount on \(path): \(reason)"
         case .deviceClosed(let path, let device, let reason):
             return
-                "cannot mount on \(path) as uid \(getuid()): /dev/fuse refuses this user (\(device)), and \(Fusermount.program) "
-                + "too, since it opens the device with its caller's permissions (\(reason)); only root can use FUSE here: "
+                "cannot mount on \(path) as uid \(getuid()): /dev/fuse refuses this user (\(device)), "
+                + "and \(Fusermount.program) "
+                + "too, since it opens the device with its caller's permissions (\(reason)); "
+                + "only root can use FUSE here: "
                 + "make /dev/fuse mode 0666 (udev's default) or mount as root"
         case .badMountOption(let option): return "mount option '\(option)' cannot be passed to \(Fusermount.program)"
         }

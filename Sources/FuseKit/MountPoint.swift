@@ -26,14 +26,20 @@ public enum MountPoint {
             switch self {
             case .occupied(let path):
                 return
-                    "\(path) is already a mount point of a live filesystem; refusing to mount over it (unmount it first)"
+                    """
+                    \(path) is already a mount point of a live filesystem; refusing to mount over it (unmount it \
+                    first)
+                    """
             case .notDirectory(let path):
                 return "\(path) is not a directory"
             case .cannotCreate(let path, let errno):
                 return "cannot create \(path): \(errno)"
             case .cannotClearStale(let path, let errno):
                 return
-                    "\(path) holds a stale FUSE mount that could not be detached: \(errno) (try: fusermount3 -u -z \(path))"
+                    """
+                    \(path) holds a stale FUSE mount that could not be detached: \(errno) (try: fusermount3 -u -z \
+                    \(path))
+                    """
             case .inaccessible(let path, let errno):
                 return "cannot use \(path): \(errno)"
             }

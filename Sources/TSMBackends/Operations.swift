@@ -30,7 +30,10 @@ public final class Operations: Sendable {
             case .derived(let path): return "\(path) is derived from other registers; set those instead"
             case .logged(let path):
                 return
-                    "\(path) is a runtime register whose extends the event log records; a set would make the log's replay disagree (extend it through the tree, or reboot)"
+                    """
+                    \(path) is a runtime register whose extends the event log records; a set would make the log's \
+                    replay disagree (extend it through the tree, or reboot)
+                    """
             }
         }
     }

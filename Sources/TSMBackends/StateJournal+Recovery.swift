@@ -41,15 +41,28 @@ extension StateJournal {
             case .notAStateFile(let path):
                 "\(path): not a tsmfs state file, or its header is damaged; refusing it (move it away to start afresh)"
             case .formerFormat(let path):
-                "\(path): a format 1 state file (tsmfs 0.1), whose records cannot tell damage from a torn write; this tsmfs writes format 2. Replay it with tsmfs 0.1 and set the values again, or move it away to start afresh"
+                """
+                \(path): a format 1 state file (tsmfs 0.1), whose records cannot tell damage from a torn write; \
+                this tsmfs writes format 2. Replay it with tsmfs 0.1 and set the values again, or move it away to \
+                start afresh
+                """
             case .symbolicLink(let path): "\(path): is a symbolic link; a state file is never opened through one"
             case .notRegularFile(let path): "\(path): not a regular file; refusing it as a state file"
             case .inUse(let path, let holder):
-                "\(path): in use by another tsmfs\(holder.map { " (pid \($0))" } ?? ""); two daemons on one state file would lose changes"
+                """
+                \(path): in use by another tsmfs\(holder.map { " (pid \($0))" } ?? ""); two daemons on one state \
+                file would lose changes
+                """
             case .otherProviderSet(let path):
-                "\(path): this state belongs to another provider set (other providers, registers, config or guest); refusing it (move it away to start afresh)"
+                """
+                \(path): this state belongs to another provider set (other providers, registers, config or \
+                guest); refusing it (move it away to start afresh)
+                """
             case .damagedRecord(let path, let offset):
-                "\(path): record at byte \(offset) is damaged (not a torn last write); refusing the file and leaving it as it is"
+                """
+                \(path): record at byte \(offset) is damaged (not a torn last write); refusing the file and \
+                leaving it as it is
+                """
             case .undecodableRecord(let path, let offset):
                 "\(path): record at byte \(offset) does not decode; refusing the file"
             }

@@ -36,9 +36,15 @@ public enum ControlRequest: Equatable, Sendable {
             switch self {
             case .empty: "empty request; commands: set, extend, reboot, faults, fault"
             case .unknown(let line):
-                "unknown request '\(line)'; commands: set PROVIDER/REGISTER HEX, extend PROVIDER/REGISTER HEX [EVENT], reboot, faults [clear], fault SPEC"
+                """
+                unknown request '\(line)'; commands: set PROVIDER/REGISTER HEX, extend PROVIDER/REGISTER HEX \
+                [EVENT], reboot, faults [clear], fault SPEC
+                """
             case .notAFault(let text):
-                "not a fault: \(text) (KIND[@REGISTER][:ERRNO][:COUNT|all][:+SKIP], KIND outblob, generation, extend, mkdir or empty)"
+                """
+                not a fault: \(text) (KIND[@REGISTER][:ERRNO][:COUNT|all][:+SKIP], KIND outblob, generation, \
+                extend, mkdir or empty)
+                """
             }
         }
     }

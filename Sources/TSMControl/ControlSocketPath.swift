@@ -23,7 +23,10 @@ public enum ControlSocketPath {
             case .unresolvable(let path, let errno): return "cannot resolve the mount point \(path): \(errno)"
             case .tooLong(let path):
                 return
-                    "control socket path too long (\(path.utf8.count) bytes; at most \(UnixSocketAddress.pathCapacity - 1)): \(path); give a shorter --control"
+                    """
+                    control socket path too long (\(path.utf8.count) bytes; at most \
+                    \(UnixSocketAddress.pathCapacity - 1)): \(path); give a shorter --control
+                    """
             case .unsafeDirectory(let path, let reason):
                 return "control socket directory \(path): \(reason); refusing it"
             case .cannotCreateDirectory(let path, let errno):

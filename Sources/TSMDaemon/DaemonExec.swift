@@ -11,7 +11,10 @@ extension Daemon {
     {
         guard geteuid() == 0 else {
             throw .setUp(
-                "tsmfs exec needs root: it makes a private mount namespace and mounts over /sys and /dev inside it (try sudo)"
+                """
+                tsmfs exec needs root: it makes a private mount namespace and mounts over /sys and /dev inside it \
+                (try sudo)
+                """
             )
         }
         if !inNamespace { try ExecSession.enterNamespace() }

@@ -36,7 +36,10 @@ public final class MeasurementLog: Sendable {
             throw .malformed(
                 structure: "boot log", offset: index,
                 reason:
-                    "record \(index) (\(event.type)) extends MR index \(event.mrIndex); a TDX log extends RTMR0-3 (MR index 1-4) only"
+                    """
+                    record \(index) (\(event.type)) extends MR index \(event.mrIndex); a TDX log extends RTMR0-3 \
+                    (MR index 1-4) only
+                    """
             )
         }
         let log = boot.encoded()

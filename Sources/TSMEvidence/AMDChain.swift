@@ -50,14 +50,20 @@ struct AMDChain {
                 throw .failed(
                     .vcekChain,
                     reason:
-                        "the \(role) certificate is not valid before \(Date(timeIntervalSince1970: Double(certificate.notBefore)))"
+                        """
+                        the \(role) certificate is not valid before \
+                        \(Date(timeIntervalSince1970: Double(certificate.notBefore)))
+                        """
                 )
             }
             guard now <= certificate.notAfter else {
                 throw .failed(
                     .vcekChain,
                     reason:
-                        "the \(role) certificate expired at \(Date(timeIntervalSince1970: Double(certificate.notAfter)))"
+                        """
+                        the \(role) certificate expired at \
+                        \(Date(timeIntervalSince1970: Double(certificate.notAfter)))
+                        """
                 )
             }
         }

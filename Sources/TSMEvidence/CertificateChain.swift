@@ -41,7 +41,10 @@ struct CertificateChain {
             throw .failed(
                 .pckChain,
                 reason:
-                    "\(documents.count) PEM documents (\(certificates.count) certificates), expected 3 certificates: PCK leaf, intermediate, root"
+                    """
+                    \(documents.count) PEM documents (\(certificates.count) certificates), expected 3 \
+                    certificates: PCK leaf, intermediate, root
+                    """
             )
         }
         return CertificateChain(
@@ -64,7 +67,10 @@ struct CertificateChain {
                 throw .failed(
                     check,
                     reason:
-                        "the \(child.role)'s issuer (\(child.certificate.issuer)) is not the \(parent.role)'s subject (\(parent.certificate.subject))"
+                        """
+                        the \(child.role)'s issuer (\(child.certificate.issuer)) is not the \(parent.role)'s \
+                        subject (\(parent.certificate.subject))
+                        """
                 )
             }
             let isCA: Bool

@@ -51,7 +51,10 @@ public enum EvidenceError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case .truncated(let structure, let field, let offset, let needed, let available):
             return
-                "truncated \(structure): \(field) needs \(needed) bytes at offset \(offset), \(max(available, 0)) remain"
+                """
+                truncated \(structure): \(field) needs \(needed) bytes at offset \(offset), \(max(available, 0)) \
+                remain
+                """
         case .malformed(let structure, let reason):
             return "malformed \(structure): \(reason)"
         case .failed(let check, let reason):

@@ -60,7 +60,10 @@ public struct EvidenceVerifier: Sendable {
             throw .failed(
                 .qeReportDataBinding,
                 reason:
-                    "QE REPORTDATA is \(Hex.encode(qeReport.reportData)), SHA-256(attestation key ‖ QE auth data) ‖ zeros is \(Hex.encode(expected))"
+                    """
+                    QE REPORTDATA is \(Hex.encode(qeReport.reportData)), SHA-256(attestation key ‖ QE auth data) \
+                    ‖ zeros is \(Hex.encode(expected))
+                    """
             )
         }
 

@@ -101,7 +101,10 @@ public struct SNPCertificateTable: Sendable, Equatable {
                 throw .malformed(
                     structure: "certificate table",
                     reason:
-                        "entry \(index) (\(entry.guid)) points at offset \(entry.offset), inside the \(headerSize)-byte table"
+                        """
+                        entry \(index) (\(entry.guid)) points at offset \(entry.offset), inside the \
+                        \(headerSize)-byte table
+                        """
                 )
             }
             guard entry.offset <= bytes.count else {

@@ -27,8 +27,10 @@ enum TDXTCBInfo {
                 status: status)
         }
         return
-            "{\"id\":\"TDX\",\"version\":3,\"issueDate\":\"\(UTCDate(issued).iso8601)\",\"nextUpdate\":\"\(UTCDate(next).iso8601)\","
-            + "\"fmspc\":\"\(Hex.encode(platform.fmspc).uppercased())\",\"pceId\":\"\(Hex.encode(platform.pceID).uppercased())\","
+            "{\"id\":\"TDX\",\"version\":3,\"issueDate\":\"\(UTCDate(issued).iso8601)\","
+            + "\"nextUpdate\":\"\(UTCDate(next).iso8601)\","
+            + "\"fmspc\":\"\(Hex.encode(platform.fmspc).uppercased())\","
+            + "\"pceId\":\"\(Hex.encode(platform.pceID).uppercased())\","
             + "\"tcbType\":0,\"tcbEvaluationDataNumber\":\(TDXAuthority.tcbEvaluationDataNumber),"
             + "\"tdxModule\":{\(module)},\"tdxModuleIdentities\":[\(moduleIdentity)],"
             + "\"tcbLevels\":[\(levels.joined(separator: ","))]}"
@@ -38,17 +40,22 @@ enum TDXTCBInfo {
         let components = { (svns: [UInt8]) in svns.map { "{\"svn\":\($0)}" }.joined(separator: ",") }
         let advisories = status == .upToDate ? "" : ",\"advisoryIDs\":[\"TSMFS-MOCK-SA-\(status.levelIndex)\"]"
         return "{\"tcb\":{\"sgxtcbcomponents\":[\(components(sgx))],\"pcesvn\":\(TDXPlatform.mockPCESVN),"
-            + "\"tdxtcbcomponents\":[\(components(tdx))]},\"tcbDate\":\"\(date)T00:00:00Z\",\"tcbStatus\":\"\(status.rawValue)\"\(advisories)}"
+            + "\"tdxtcbcomponents\":[\(components(tdx))]},\"tcbDate\":\"\(date)T00:00:00Z\","
+            + "\"tcbStatus\":\"\(status.rawValue)\"\(advisories)}"
     }
 
     /// The TD_QE identity of the mock quoting enclave: its MRSIGNER and ISVPRODID, MISCSELECT
     /// and ATTRIBUTES under Intel's masks, one UpToDate level at its ISVSVN.
     static func qeIdentityJSON(qeReport: SGXReportBody, issued: Date, next: Date) -> String {
-        "{\"id\":\"TD_QE\",\"version\":2,\"issueDate\":\"\(UTCDate(issued).iso8601)\",\"nextUpdate\":\"\(UTCDate(next).iso8601)\","
+        "{\"id\":\"TD_QE\",\"version\":2,\"issueDate\":\"\(UTCDate(issued).iso8601)\","
+            + "\"nextUpdate\":\"\(UTCDate(next).iso8601)\","
             + "\"tcbEvaluationDataNumber\":\(TDXAuthority.tcbEvaluationDataNumber),"
             + "\"miscselect\":\"\(Hex.encode(qeReport.miscSelect.littleEndianBytes).uppercased())\","
-            + "\"miscselectMask\":\"FFFFFFFF\",\"attributes\":\"\(Hex.encode(qeReport.attributes.prefix(8) + [UInt8](repeating: 0, count: 8)).uppercased())\","
-            + "\"attributesMask\":\"FBFFFFFFFFFFFFFF0000000000000000\",\"mrsigner\":\"\(Hex.encode(qeReport.mrSigner).uppercased())\","
+            + "\"miscselectMask\":\"FFFFFFFF\","
+            + "\"attributes\":\""
+            + "\(Hex.encode(qeReport.attributes.prefix(8) + [UInt8](repeating: 0, count: 8)).uppercased())\","
+            + "\"attributesMask\":\"FBFFFFFFFFFFFFFF0000000000000000\","
+            + "\"mrsigner\":\"\(Hex.encode(qeReport.mrSigner).uppercased())\","
             + "\"isvprodid\":\(qeReport.isvProdID),\"tcbLevels\":[{\"tcb\":{\"isvsvn\":\(qeReport.isvSVN)},"
             + "\"tcbDate\":\"\(tcbDates[0])T00:00:00Z\",\"tcbStatus\":\"UpToDate\"}]}"
     }

@@ -84,7 +84,10 @@ public enum Assembly {
         return Served(
             tree: tree, operations: operations,
             summary:
-                "a \(Guest.name) guest sysroot of Linux \(spec.kernel) (providers \(names)\(spec.unified ? "" : "; no RFC v2 tree"))"
+                """
+                a \(Guest.name) guest sysroot of Linux \(spec.kernel) (providers \
+                \(names)\(spec.unified ? "" : "; no RFC v2 tree"))
+                """
         )
     }
 

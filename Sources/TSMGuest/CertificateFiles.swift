@@ -18,7 +18,10 @@ public enum CertificateFiles {
             case .cannotCreate(let directory, let errno): return "cannot create \(directory): \(errno)"
             case .symlink(let directory):
                 return
-                    "\(directory) is a symbolic link; give the directory itself (certificates are not written through a link)"
+                    """
+                    \(directory) is a symbolic link; give the directory itself (certificates are not written \
+                    through a link)
+                    """
             case .cannotOpen(let directory, let errno): return "cannot open \(directory): \(errno)"
             case .cannotWrite(let path, let errno): return "cannot write \(path): \(errno)"
             }

@@ -17,7 +17,10 @@ public enum EvidenceCheck {
             case .unreadable(let error): return error.description
             case .reportDataMismatch(let actual, let expected):
                 return
-                    "report data does not match: the evidence has \(Hex.encode(actual)), expected \(Hex.encode(expected))"
+                    """
+                    report data does not match: the evidence has \(Hex.encode(actual)), expected \
+                    \(Hex.encode(expected))
+                    """
             }
         }
     }

@@ -29,7 +29,10 @@ public enum ProviderConfig {
             throw ConfigError(
                 file: file,
                 message:
-                    "not a valid provider config: a number does not fit its field (a whole number is expected for sizes, offsets and flags)"
+                    """
+                    not a valid provider config: a number does not fit its field (a whole number is expected for \
+                    sizes, offsets and flags)
+                    """
             )
         } catch {
             throw ConfigError(file: file, message: "not a valid provider config: \(DecodingErrorText.describe(error))")
@@ -158,7 +161,10 @@ private struct RegisterEntry: Codable {
                 throw DecodingError.dataCorruptedError(
                     forKey: .size, in: container,
                     debugDescription:
-                        "size \(abs(number) < 1e15 ? "\(number)" : "out of range") is not a whole number of bytes from 1 to \(RegisterTable.maximumSize)"
+                        """
+                        size \(abs(number) < 1e15 ? "\(number)" : "out of range") is not a whole number of bytes \
+                        from 1 to \(RegisterTable.maximumSize)
+                        """
                 )
             }
             size = Int(number)
@@ -173,7 +179,10 @@ private struct RegisterEntry: Codable {
         guard let registerFlags = flags.flags else {
             throw EntryError(
                 message:
-                    "unknown flags \(flags.text); flags are letters of R, W, X, L, F (e.g. \"RWXL\") or the kernel's mr_flags value"
+                    """
+                    unknown flags \(flags.text); flags are letters of R, W, X, L, F (e.g. \"RWXL\") or the \
+                    kernel's mr_flags value
+                    """
             )
         }
         guard let resolvedSize = size ?? algorithm?.digestSize else {

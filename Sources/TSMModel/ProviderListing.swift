@@ -12,7 +12,10 @@ public enum ProviderListing {
                 let padded = String(repeating: "0", count: max(0, 4 - mode.count)) + mode
                 let hash = register.hash?.rawValue ?? "-"
                 text +=
-                    "  \(rightPadded(shape, 18)) \(rightPadded(hash, 7)) \(leftPadded(String(register.size), 5)) bytes  \(padded)  \(register.flags.letterList.joined())\n"
+                    """
+                      \(rightPadded(shape, 18)) \(rightPadded(hash, 7)) \(leftPadded(String(register.size), 5)) \
+                    bytes  \(padded)  \(register.flags.letterList.joined())\n
+                    """
             }
         }
         return text

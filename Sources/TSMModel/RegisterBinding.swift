@@ -68,7 +68,10 @@ public struct RegisterBindingError: Error, Equatable, Sendable, CustomStringConv
         case .size(let actual): return "\(face) needs register \(register) of \(need.size) bytes; it has \(actual)"
         case .hash(let actual):
             return
-                "\(face) needs register \(register) hashed with \(need.hash?.rawValue ?? "no hash"); it has \(actual?.rawValue ?? "no hash")"
+                """
+                \(face) needs register \(register) hashed with \(need.hash?.rawValue ?? "no hash"); it has \
+                \(actual?.rawValue ?? "no hash")
+                """
         case .notExtensible: return "\(face) needs register \(register) to be extensible (X)"
         }
     }

@@ -55,7 +55,10 @@ public struct RegistrationError: Error, Equatable, Sendable, CustomStringConvert
             return "derivations depend on each other in a cycle: \(names.joined(separator: " -> "))"
         case .nameTooLong(let bytes):
             return
-                "a name has \(bytes) bytes; at most \(RegisterTable.maximumNameLength) (NAME_MAX, less room for a 6.16 ':sha512' suffix)"
+                """
+                a name has \(bytes) bytes; at most \(RegisterTable.maximumNameLength) (NAME_MAX, less room for a \
+                6.16 ':sha512' suffix)
+                """
         }
     }
 

@@ -39,7 +39,10 @@ public enum LocalServices {
 
     /// How every service runs, as ``ServiceRunner`` runs it.
     static func running(_ name: String) -> String {
-        "Prints \"tsmfs \(name): ready on http://ADDR:PORT\" when it accepts connections (port 0 picks a free port); SIGTERM or SIGINT stops it."
+        """
+        Prints \"tsmfs \(name): ready on http://ADDR:PORT\" when it accepts connections (port 0 picks a free \
+        port); SIGTERM or SIGINT stops it.
+        """
     }
 
     /// AMD's KDS API for the mock SEV-SNP authority of `seed`, at `listen`.

@@ -28,7 +28,10 @@ struct CertsCommand: ParsableCommand {
         }
         guard !files.isEmpty else {
             throw Failure(
-                "--guest \(guest.name) has no certificate hierarchy; `tsmfs trust-anchor --guest \(guest.name)` prints what a verifier trusts"
+                """
+                --guest \(guest.name) has no certificate hierarchy; `tsmfs trust-anchor --guest \(guest.name)` \
+                prints what a verifier trusts
+                """
             )
         }
         do throws(CertificateFiles.Failure) {

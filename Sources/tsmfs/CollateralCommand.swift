@@ -28,7 +28,10 @@ struct CollateralCommand: ParsableCommand {
     func validate() throws {
         guard let definition, definition.verification.collateral else {
             throw ValidationError(
-                "collateral is for --guest \(Guests.catalogue.takers(\.collateral)) (other guests' evidence carries its chain)"
+                """
+                collateral is for --guest \(Guests.catalogue.takers(\.collateral)) (other guests' evidence \
+                carries its chain)
+                """
             )
         }
     }

@@ -8,7 +8,15 @@ struct DaemonOptions: ParsableArguments {
     @Option(
         name: .customLong("inject-fault"),
         help: ArgumentHelp(
-            "Sysroots, for testing clients: make the next COUNT (default 1; all: every one) operations of KIND fail. outblob: report generations fail with ERRNO (EBUSY, EIO, ETIMEDOUT, ENXIO, EINVAL, EINTR, ENOMEM; default EIO); generation: outblob reads bump the entry's generation behind the reader's back; extend: RTMR extends fail with ERRNO (extend@REGISTER, e.g. extend@rtmr2: only that register's); mkdir: mkdirs under report/ fail with ERRNO; empty: report generations give an empty outblob. +SKIP lets the first SKIP operations of KIND pass. Repeatable; off by default; each injected failure is logged. Example: extend@rtmr2:EIO:all.",
+            """
+            Sysroots, for testing clients: make the next COUNT (default 1; all: every one) operations of KIND \
+            fail. outblob: report generations fail with ERRNO (EBUSY, EIO, ETIMEDOUT, ENXIO, EINVAL, EINTR, \
+            ENOMEM; default EIO); generation: outblob reads bump the entry's generation behind the reader's back; \
+            extend: RTMR extends fail with ERRNO (extend@REGISTER, e.g. extend@rtmr2: only that register's); \
+            mkdir: mkdirs under report/ fail with ERRNO; empty: report generations give an empty outblob. +SKIP \
+            lets the first SKIP operations of KIND pass. Repeatable; off by default; each injected failure is \
+            logged. Example: extend@rtmr2:EIO:all.
+            """,
             valueName: "KIND[@REGISTER][:ERRNO][:COUNT|all][:+SKIP]"))
     var injectFaults: [FaultSpec] = []
 
@@ -24,7 +32,10 @@ struct DaemonOptions: ParsableArguments {
     @Flag(
         name: .customLong("page-cache"), inversion: .prefixedNo,
         help:
-            "Serve register files opened for reading from the kernel's page cache, dropped before every change is acknowledged (--no-page-cache: every read reaches the daemon, as a direct-I/O file)."
+            """
+            Serve register files opened for reading from the kernel's page cache, dropped before every change is \
+            acknowledged (--no-page-cache: every read reaches the daemon, as a direct-I/O file).
+            """
     )
     var pageCache = true
 

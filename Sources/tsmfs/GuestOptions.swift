@@ -32,14 +32,20 @@ struct GuestOptions: ParsableArguments {
 
     @Option(
         help: ArgumentHelp(
-            "Show what this Linux release shows (`tsmfs kernels` lists them), and nothing it lacks. Default: the newest modelled.",
+            """
+            Show what this Linux release shows (`tsmfs kernels` lists them), and nothing it lacks. Default: the \
+            newest modelled.
+            """,
             valueName: "VERSION"))
     var kernel: String?
 
     @Flag(
         name: .customLong("no-unified"),
         help:
-            "Leave out the RFC v2 tree at sys/kernel/tsm (tsmfs's unified view, which no release has): a release-exact image."
+            """
+            Leave out the RFC v2 tree at sys/kernel/tsm (tsmfs's unified view, which no release has): a \
+            release-exact image.
+            """
     )
     var noUnified = false
 

@@ -9,7 +9,8 @@ struct LogCommand: ParsableCommand {
         commandName: "log",
         abstract: "Print a TDX sysroot's event log: the CCEL boot log, then every extend since mount.",
         discussion: """
-            Reads \(EventLogPaths.ccelTable), \(EventLogPaths.ccelData) and \(EventLogPaths.runtimeLog) under the sysroot. Inside tsmfs exec the sysroot is $TSMFS_SYSROOT. \
+            Reads \(EventLogPaths.ccelTable), \(EventLogPaths.ccelData) and \(EventLogPaths.runtimeLog) under the \
+            sysroot. Inside tsmfs exec the sysroot is $TSMFS_SYSROOT. \
             With --replay, also prints RTMR0-3 as the records replay them; they equal the live \
             registers when the logs are complete.
             """

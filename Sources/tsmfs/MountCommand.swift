@@ -23,26 +23,38 @@ struct MountCommand: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "Serve a guest's paths relative to / under DIR instead: sys/kernel/tsm, sys/kernel/config/tsm/report, and the merged-kernel measurements devices.",
+            """
+            Serve a guest's paths relative to / under DIR instead: sys/kernel/tsm, sys/kernel/config/tsm/report, \
+            and the merged-kernel measurements devices.
+            """,
             valueName: "DIR"))
     var sysroot: String?
 
     @Option(
         help: ArgumentHelp(
-            "What stands behind the registers: software (an in-memory model) or kernel (a real TDX or SEV-SNP guest's kernel interfaces under --kernel-root).",
+            """
+            What stands behind the registers: software (an in-memory model) or kernel (a real TDX or SEV-SNP \
+            guest's kernel interfaces under --kernel-root).
+            """,
             valueName: "KIND"))
     var backend: BackendKind = .software
 
     @Option(
         name: .customLong("kernel-root"),
         help: ArgumentHelp(
-            "With --backend kernel: where the kernel's files are (sys/devices/virtual/misc/tdx_guest/measurements, sys/kernel/config/tsm/report, dev/tdx_guest).",
+            """
+            With --backend kernel: where the kernel's files are (sys/devices/virtual/misc/tdx_guest/measurements, \
+            sys/kernel/config/tsm/report, dev/tdx_guest).
+            """,
             valueName: "PATH"))
     var kernelRoot: String = "/"
 
     @Option(
         help: ArgumentHelp(
-            "The control socket for `tsmfs ctl`, an absolute path (default: NAME-HASH.sock for the mount point's absolute path, in /run/tsmfs as root, else $XDG_RUNTIME_DIR/tsmfs or /tmp/tsmfs-UID).",
+            """
+            The control socket for `tsmfs ctl`, an absolute path (default: NAME-HASH.sock for the mount point's \
+            absolute path, in /run/tsmfs as root, else $XDG_RUNTIME_DIR/tsmfs or /tmp/tsmfs-UID).
+            """,
             valueName: "PATH"))
     var control: String?
 

@@ -13,7 +13,8 @@ struct VerifyCommand: ParsableCommand {
             "Verify a TDX quote, a SEV-SNP report or a CCA token and print its registers and report data as JSON.",
         discussion: """
             \(Guests.catalogue.verificationSummaries) The anchor is the mock root \
-            of --seed (default "tsmfs") unless --trust-anchor names a PEM file (for cca: the CPAK public key). Exits 0 only if every \
+            of --seed (default "tsmfs") unless --trust-anchor names a PEM file (for cca: the CPAK public key). Exits \
+            0 only if every \
             check passes; otherwise names the failed check on stderr and exits 1.
             """
     )
@@ -33,7 +34,10 @@ struct VerifyCommand: ParsableCommand {
     @Option(
         name: .customLong("report-data"),
         help: ArgumentHelp(
-            "Also require the evidence's report data to be these bytes (hex, up to 64 bytes, zero-padded to 64): the nonce the relying party sent.",
+            """
+            Also require the evidence's report data to be these bytes (hex, up to 64 bytes, zero-padded to 64): \
+            the nonce the relying party sent.
+            """,
             valueName: "HEX"))
     var reportData: String?
 
@@ -65,7 +69,10 @@ struct VerifyCommand: ParsableCommand {
         }
         if !inputs.auxblob, auxblob != nil {
             throw ValidationError(
-                "a \(guest.definition.name) outblob carries what it needs; --auxblob is for \(Guests.catalogue.takers(\.auxblob))"
+                """
+                a \(guest.definition.name) outblob carries what it needs; --auxblob is for \
+                \(Guests.catalogue.takers(\.auxblob))
+                """
             )
         }
     }

@@ -39,7 +39,8 @@ final class CCAReportTests {
             """
             set -e
             '\(tsmfsBinary())' trust-anchor --guest cca --seed '\(Self.seed)' > '\(mount.directory)/cpak.pem'
-            '\(tsmfsBinary())' verify '\(tokenFile)' --guest cca --trust-anchor '\(mount.directory)/cpak.pem' > /dev/null
+            '\(tsmfsBinary())' verify '\(tokenFile)' --guest cca --trust-anchor '\(mount.directory)/cpak.pem' > \
+            /dev/null
             python3 '\(ccaChecker())' '\(tokenFile)' '\(mount.directory)/cpak.pem'
             """)
         guard r.status == 0 else {
@@ -139,10 +140,12 @@ final class CCAReportTests {
             """
             cd '\(directory)'
             '\(tsmfsBinary())' verify good --guest cca --seed '\(Self.seed)' > good.json || exit 3
-            '\(tsmfsBinary())' verify good --guest cca --seed '\(Self.seed)' --report-data \(hex([UInt8](repeating: 7, count: 64))) > /dev/null || exit 4
+            '\(tsmfsBinary())' verify good --guest cca --seed '\(Self.seed)' --report-data \
+            \(hex([UInt8](repeating: 7, count: 64))) > /dev/null || exit 4
             '\(tsmfsBinary())' verify good --guest cca --seed '\(Self.seed)' --report-data 08 > /dev/null 2>&1 && exit 5
             for f in [0-9]*; do
-                if '\(tsmfsBinary())' verify "$f" --guest cca --seed '\(Self.seed)' > /dev/null 2>&1; then echo "accepted $f"; fi
+                if '\(tsmfsBinary())' verify "$f" --guest cca --seed '\(Self.seed)' > /dev/null 2>&1; then echo \
+            "accepted $f"; fi
             done
             """)
         #expect(r.status == 0, "\(r.stderr)")

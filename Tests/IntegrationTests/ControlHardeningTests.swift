@@ -23,7 +23,10 @@ struct ControlHardeningTests {
     }
 
     @Test(
-        "mount points whose names would collide get their own sockets; ctl --mount reaches the right one, relative paths too"
+        """
+        mount points whose names would collide get their own sockets; ctl --mount reaches the right one, relative \
+        paths too
+        """
     )
     func distinctSockets() throws {
         let base = try makeTemporaryDirectory()
@@ -82,9 +85,12 @@ struct ControlHardeningTests {
         let r = try shell(
             """
             mkfifo '\(directory)/up'
-            python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); print("up", flush=True); c,_=s.accept(); c.settimeout(30); [None for _ in iter(lambda: c.recv(4096), b"")]' '\(socket)' > '\(directory)/up' &
+            python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); \
+            print("up", flush=True); c,_=s.accept(); c.settimeout(30); [None for _ in iter(lambda: c.recv(4096), \
+            b"")]' '\(socket)' > '\(directory)/up' &
             server=$!; trap 'kill $server 2>/dev/null' EXIT
-            read -r -t 10 ready < '\(directory)/up' && [ "$ready" = up ] || { echo "the silent server never listened"; exit 2; }
+            read -r -t 10 ready < '\(directory)/up' && [ "$ready" = up ] || { echo "the silent server never \
+            listened"; exit 2; }
             '\(tsmfsBinary())' ctl --socket '\(socket)' --timeout 1 reboot 2>&1
             """)
         #expect(r.status != 0)

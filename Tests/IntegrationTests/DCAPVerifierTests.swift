@@ -58,7 +58,10 @@ struct DCAPVerifierTests {
         -> ShellResult
     {
         try shell(
-            "python3 '\(dcapQVLCheck())' '\(directory)/\(quote)' '\(directory)/\(root)' --collateral '\(directory)/collateral.json' \(extra)"
+            """
+            python3 '\(dcapQVLCheck())' '\(directory)/\(quote)' '\(directory)/\(root)' --collateral \
+            '\(directory)/collateral.json' \(extra)
+            """
         )
     }
 
@@ -128,11 +131,13 @@ struct DCAPVerifierTests {
         try quote(nonce: nonce) { directory, rtmrs in
             let r = try shell(
                 """
-                '\(tsmfsBinary())' pccs --seed '\(Self.seed)' --listen 127.0.0.1:0 > '\(directory)/ready' 2> '\(directory)/pccs.log' &
+                '\(tsmfsBinary())' pccs --seed '\(Self.seed)' --listen 127.0.0.1:0 > '\(directory)/ready' 2> \
+                '\(directory)/pccs.log' &
                 pid=$!
                 for i in $(seq 400); do grep -q 'ready on' '\(directory)/ready' && break; sleep 0.05; done
                 url=$(sed -n 's/^tsmfs pccs: ready on \\(http:[^ ]*\\)$/\\1/p' '\(directory)/ready')
-                python3 '\(dcapQVLCheck())' '\(directory)/quote' '\(directory)/root.pem' --pccs "$url" > '\(directory)/verdict.json'
+                python3 '\(dcapQVLCheck())' '\(directory)/quote' '\(directory)/root.pem' --pccs "$url" > \
+                '\(directory)/verdict.json'
                 verified=$?
                 unknown=$(python3 -c 'import sys, urllib.request, urllib.error
                 try:
@@ -142,11 +147,13 @@ struct DCAPVerifierTests {
                 # The PCK route: the leaf in the body, intermediate and root in the percent-encoded
                 # issuer-chain header; together, the chain the quote carries.
                 pck=$(python3 -c 'import sys, urllib.request, urllib.parse
-                r = urllib.request.urlopen(sys.argv[1] + "/sgx/certification/v4/pckcert?encrypted_ppid=00&cpusvn=00&pcesvn=0000&pceid=0000")
+                r = urllib.request.urlopen(sys.argv[1] + \
+                "/sgx/certification/v4/pckcert?encrypted_ppid=00&cpusvn=00&pcesvn=0000&pceid=0000")
                 body, issuers = r.read().decode(), urllib.parse.unquote(r.headers["SGX-PCK-Certificate-Issuer-Chain"])
                 q = open(sys.argv[2], "rb").read()
                 start, end = q.index(b"-----BEGIN CERTIFICATE-----"), q.rindex(b"-----END CERTIFICATE-----") + 25
-                ok = (body + issuers).rstrip() == q[start:end].decode() and body.count("BEGIN") == 1 and issuers.count("BEGIN") == 2
+                ok = (body + issuers).rstrip() == q[start:end].decode() and body.count("BEGIN") == 1 and \
+                issuers.count("BEGIN") == 2
                 print("same" if ok else "differs")' "$url" '\(directory)/quote')
                 kill -TERM $pid
                 wait $pid
@@ -163,7 +170,10 @@ struct DCAPVerifierTests {
     }
 
     @Test(
-        "--tdx-module 1.5: Quote v5 with a TD 1.5 body, MRSERVICETD zero, verified UpToDate by dcap-qvl and tsmfs verify"
+        """
+        --tdx-module 1.5: Quote v5 with a TD 1.5 body, MRSERVICETD zero, verified UpToDate by dcap-qvl and tsmfs \
+        verify
+        """
     )
     func td15() throws {
         let nonce = [UInt8](repeating: 0x15, count: 64)

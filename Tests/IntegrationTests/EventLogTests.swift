@@ -32,7 +32,10 @@ struct EventLogTests {
         let measurements = mount.path("sys/devices/virtual/misc/tdx_guest/measurements")
         let script =
             (0..<3).map { worker in
-                "( for i in $(seq 20); do head -c 48 /dev/urandom > '\(tsm)/rtmr\(worker)/digest'; head -c 48 /dev/urandom > '\(measurements)/rtmr3:sha384'; done ) &"
+                """
+                ( for i in $(seq 20); do head -c 48 /dev/urandom > '\(tsm)/rtmr\(worker)/digest'; head -c 48 \
+                /dev/urandom > '\(measurements)/rtmr3:sha384'; done ) &
+                """
             }.joined(separator: "\n") + "\nwait"
         #expect(try shell(script).status == 0)
         let before = try shell("'\(tsmfsBinary())' log --sysroot '\(mount.root)'").text
@@ -51,9 +54,11 @@ struct EventLogTests {
     func bootLogOption() throws {
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try
-            #"{"events": [{"rtmr": 0, "type": "EV_EFI_ACTION", "text": "firmware"}, {"rtmr": 2, "type": "EV_IPL", "text": "kernel"}]}"#
-            .write(toFile: directory + "/boot.json", atomically: true, encoding: .utf8)
+        try #"""
+        {"events": [{"rtmr": 0, "type": "EV_EFI_ACTION", "text": "firmware"}, {"rtmr": 2, "type": "EV_IPL", \#
+        "text": "kernel"}]}
+        """#
+        .write(toFile: directory + "/boot.json", atomically: true, encoding: .utf8)
         let mount = try MountedTSMFS(["--guest", "tdx", "--boot-log", directory + "/boot.json"], sysroot: true)
         let rtmr0 = Sys.readFile(mount.path("sys/kernel/tsm/tdx/rtmr0/digest")).value ?? []
         let expected = extendDigest(

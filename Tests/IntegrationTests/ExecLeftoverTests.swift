@@ -60,7 +60,8 @@ struct ExecLeftoverTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let r = try shell(
             """
-            '\(tsmfsBinary())' exec -- sh -c '(sleep 1; cat /sys/kernel/tsm/tdx/rtmr0/digest > /dev/null 2> \(directory)/err; echo $? > \(directory)/rc) > /dev/null 2>&1 & exit 0'
+            '\(tsmfsBinary())' exec -- sh -c '(sleep 1; cat /sys/kernel/tsm/tdx/rtmr0/digest > /dev/null 2> \
+            \(directory)/err; echo $? > \(directory)/rc) > /dev/null 2>&1 & exit 0'
             for _ in $(seq 100); do test -s \(directory)/rc && break; sleep 0.1; done
             cat \(directory)/err
             """)
@@ -87,7 +88,8 @@ struct ExecLeftoverTests {
         let r = try shell(
             """
             '\(tsmfsBinary())' exec --state '\(directory)/state' --log-level notice --inject-fault mkdir:ENXIO -- \
-                sh -c 'mkdir /sys/kernel/config/tsm/report/q 2>&1; printf "%096d" 0 | xxd -r -p > /sys/kernel/tsm/tdx/rtmr3/digest' 2>&1
+                sh -c 'mkdir /sys/kernel/config/tsm/report/q 2>&1; printf "%096d" 0 | xxd -r -p > \
+            /sys/kernel/tsm/tdx/rtmr3/digest' 2>&1
             """)
         #expect(r.status == 0, "\(r.text)")
         #expect(r.text.contains("No such device or address"), "\(r.text)")

@@ -48,8 +48,10 @@ struct ExecTests {
         let before = HostView.now()
         let r = try shell(
             """
-            '\(tsmfsBinary())' exec --seed exec-acceptance -- sh -c 'xxd -p /sys/kernel/tsm/tdx/rtmr0/digest; ls /sys/kernel/config/tsm/report; ls /dev/tdx_guest; \
-            cat /sys/devices/virtual/misc/tdx_guest/measurements/mrtd:sha384 | wc -c; readlink /sys/class/misc/tdx_guest; \
+            '\(tsmfsBinary())' exec --seed exec-acceptance -- sh -c 'xxd -p /sys/kernel/tsm/tdx/rtmr0/digest; ls \
+            /sys/kernel/config/tsm/report; ls /dev/tdx_guest; \
+            cat /sys/devices/virtual/misc/tdx_guest/measurements/mrtd:sha384 | wc -c; readlink \
+            /sys/class/misc/tdx_guest; \
             ls /sys/kernel/mm > /dev/null && echo kernel-kept; test -e /dev/null && echo dev-kept; exit 7'
             """)
         #expect(r.status == 7, "\(r.stderr)")

@@ -54,7 +54,10 @@ struct FaultTests {
                 #expect(cleanDisconnectErrors.contains(code), "writer \(index): \(writer.output)")
                 #expect((writer.number("writes") ?? 0) > 0)
                 observed.append(
-                    "writer \(index)\(index == 2 ? " (one descriptor kept open)" : ""): \(errnoName(code)) after \(writer.number("writes") ?? 0) writes"
+                    """
+                    writer \(index)\(index == 2 ? " (one descriptor kept open)" : ""): \(errnoName(code)) after \
+                    \(writer.number("writes") ?? 0) writes
+                    """
                 )
             }
             print("kill -9 under writers: " + observed.joined(separator: "; "))
@@ -104,7 +107,10 @@ struct FaultTests {
         let code = Int32(writer.number("error") ?? -1)
         #expect(cleanDisconnectErrors.contains(code), "\(writer.output)")
         print(
-            "SIGTERM with a request in flight (client in \(channel)): daemon exit \(status); client \(errnoName(code)) after \(writer.number("writes") ?? 0) writes"
+            """
+            SIGTERM with a request in flight (client in \(channel)): daemon exit \(status); client \
+            \(errnoName(code)) after \(writer.number("writes") ?? 0) writes
+            """
         )
         #expect(!mountTableLists(mount.root))
         #expect(!isMountPoint(mount.root))
@@ -136,7 +142,10 @@ struct FaultTests {
     }
 
     @Test(
-        "an outside unmount while a descriptor is open is refused and serving goes on; after close it ends the daemon with 0"
+        """
+        an outside unmount while a descriptor is open is refused and serving goes on; after close it ends the \
+        daemon with 0
+        """
     )
     func outsideUnmountWhileBusy() throws {
         let mount = try MountedTSMFS()

@@ -21,7 +21,10 @@ struct InputLimitsTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         // 200 MB of address space: reading to the end would fail loudly instead of passing.
         let r = try shell(
-            "ulimit -v 2000000; timeout 60 '\(tsmfsBinary())' \(arguments.replacingOccurrences(of: "DIR", with: directory)) 2>&1"
+            """
+            ulimit -v 2000000; timeout 60 '\(tsmfsBinary())' \
+            \(arguments.replacingOccurrences(of: "DIR", with: directory)) 2>&1
+            """
         )
         #expect(r.status != 0 && r.status != 124, "\(arguments): status \(r.status)")
         #expect(r.text.contains(file) && r.text.contains("File too large"), "\(arguments): \(r.text)")
@@ -34,7 +37,10 @@ struct InputLimitsTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let long = String(repeating: "n", count: 300)
         let config =
-            "{\"providers\": [{\"name\": \"p\", \"registers\": [{\"name\": \"\(long)\", \"hash\": \"sha256\", \"flags\": \"R\"}]}]}"
+            """
+            {\"providers\": [{\"name\": \"p\", \"registers\": [{\"name\": \"\(long)\", \"hash\": \"sha256\", \
+            \"flags\": \"R\"}]}]}
+            """
         try Data(config.utf8).write(to: URL(fileURLWithPath: directory + "/c.json"))
         let r = try shell("'\(tsmfsBinary())' providers --config '\(directory)/c.json' 2>&1")
         #expect(r.status != 0)

@@ -54,7 +54,8 @@ func verifiedReport(_ mount: MountedTSMFS, entry: String, guest: String) throws 
         cat '\(entry)/outblob' > '\(files)/evidence'
         \(guest == "tdx" ? "" : "cat '\(entry)/auxblob' > '\(files)/aux'")
         '\(tsmfsBinary())' trust-anchor --guest \(guest) > '\(files)/anchor.pem'
-        '\(tsmfsBinary())' verify '\(files)/evidence' --guest \(guest) \(verifyAux) --trust-anchor '\(files)/anchor.pem' > /dev/null
+        '\(tsmfsBinary())' verify '\(files)/evidence' --guest \(guest) \(verifyAux) --trust-anchor \
+        '\(files)/anchor.pem' > /dev/null
         python3 '\(independentVerifier())' \(guest) '\(files)/evidence' \(auxblob) '\(files)/anchor.pem'
         """)
 }
@@ -164,11 +165,17 @@ struct KernelReleaseTests {
             "exec --kernel 6.12 --seed kernel-612 -- test ! -e /sys/devices/virtual/misc/tdx_guest/measurements")
         #expect(old.status == 0, "\(old.text)")
         let device = try tsmfs(
-            "exec --kernel 6.12 --seed kernel-612b -- sh -c 'test -e /dev/tdx_guest && readlink /sys/class/misc/tdx_guest'"
+            """
+            exec --kernel 6.12 --seed kernel-612b -- sh -c 'test -e /dev/tdx_guest && readlink \
+            /sys/class/misc/tdx_guest'
+            """
         )
         #expect(device.status == 0 && device.text.contains("../../devices/virtual/misc/tdx_guest"), "\(device.text)")
         let new = try tsmfs(
-            "exec --kernel 6.16 --seed kernel-616 -- test -e /sys/devices/virtual/misc/tdx_guest/measurements/rtmr0:sha384"
+            """
+            exec --kernel 6.16 --seed kernel-616 -- test -e \
+            /sys/devices/virtual/misc/tdx_guest/measurements/rtmr0:sha384
+            """
         )
         #expect(new.status == 0, "\(new.text)")
     }

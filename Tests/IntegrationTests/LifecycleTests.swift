@@ -110,7 +110,10 @@ struct BadConfigTests {
     static let cases: [(String, String, [String])] = [
         (
             "size",
-            #"{"providers": [{"name": "p", "registers": [{"name": "r", "hash": "sha384", "size": 47, "flags": "R"}]}]}"#,
+            #"""
+            {"providers": [{"name": "p", "registers": [{"name": "r", "hash": \#
+            "sha384", "size": 47, "flags": "R"}]}]}
+            """#,
             ["provider 'p'", "register 'r'", "size 47 does not match sha384"]
         ),
         (
@@ -119,12 +122,18 @@ struct BadConfigTests {
         ),
         (
             "duplicate",
-            #"{"providers": [{"name": "p", "registers": [{"name": "r", "hash": "sha256", "flags": "R"}, {"name": "r", "hash": "sha256", "flags": "RW"}]}]}"#,
+            #"""
+            {"providers": [{"name": "p", "registers": [{"name": "r", "hash": "sha256", "flags": "R"}, {"name": "r", \#
+            "hash": "sha256", "flags": "RW"}]}]}
+            """#,
             ["provider 'p'", "register 'r'", "already exists"]
         ),
         (
             "hex",
-            #"{"providers": [{"name": "p", "registers": [{"name": "r", "hash": "sha256", "flags": "R", "initial": "0g"}]}]}"#,
+            #"""
+            {"providers": [{"name": "p", "registers": [{"name": "r", "hash": "sha256", "flags": "R", "initial": \#
+            "0g"}]}]}
+            """#,
             ["provider 'p'", "register 'r'", "not hex"]
         ),
         (

@@ -25,8 +25,8 @@ struct HarnessError: Error, CustomStringConvertible {
 /// One `tsmfs mount` daemon on a temporary mount point, spawned as a separate process.
 ///
 /// Readiness is observed, never slept for: the mount point's device differs from its parent's and
-/// statfs reaches the filesystem while the daemon is alive, checked until a deadline. ``stop(_:)`` (or `deinit`) always leaves
-/// nothing mounted.
+/// statfs reaches the filesystem while the daemon is alive, checked until a deadline. ``stop(_:)``
+/// (or `deinit`) always leaves nothing mounted.
 final class MountedTSMFS {
     let directory: String
     let root: String

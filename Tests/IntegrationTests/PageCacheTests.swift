@@ -23,7 +23,10 @@ struct PageCacheTests {
     }
 
     @Test(
-        "3000 extends alternating between the RFC v2 and the 6.16 file, another process reading and another extending: every later read, through every face, sees each"
+        """
+        3000 extends alternating between the RFC v2 and the 6.16 file, another process reading and another \
+        extending: every later read, through every face, sees each
+        """
     )
     func noStaleRead() throws {
         let mount = try MountedTSMFS(["--guest", "tdx"], sysroot: true)
@@ -161,7 +164,10 @@ struct PageCacheTests {
             let value = [UInt8](repeating: UInt8(round + 1), count: 48)
             #expect(Sys.pread(kept[0], count: 4096).value != value)  // fill the cache with the old value
             let set = try shell(
-                "'\(tsmfsBinary())' ctl --socket '\(socket)' set tdx/mrconfigid \(value.map { String(format: "%02x", $0) }.joined())"
+                """
+                '\(tsmfsBinary())' ctl --socket '\(socket)' set tdx/mrconfigid \
+                \(value.map { String(format: "%02x", $0) }.joined())
+                """
             )
             #expect(set.status == 0, "\(set.stderr)")
             #expect(Sys.pread(kept[0], count: 4096).value == value)

@@ -101,12 +101,18 @@ final class TDXReportTests {
         #expect(badPython.status != 0)
         // --report-data: the nonce the relying party sent must be the quote's report data.
         let same = try shell(
-            "'\(tsmfsBinary())' verify '\(quoteFile)' --guest tdx --trust-anchor '\(anchor)' --report-data \(hex(nonce))"
+            """
+            '\(tsmfsBinary())' verify '\(quoteFile)' --guest tdx --trust-anchor '\(anchor)' --report-data \
+            \(hex(nonce))
+            """
         )
         #expect(same.status == 0, "\(same.stderr)")
         var other = nonce; other[63] ^= 1
         let differs = try shell(
-            "'\(tsmfsBinary())' verify '\(quoteFile)' --guest tdx --trust-anchor '\(anchor)' --report-data \(hex(other))"
+            """
+            '\(tsmfsBinary())' verify '\(quoteFile)' --guest tdx --trust-anchor '\(anchor)' --report-data \
+            \(hex(other))
+            """
         )
         #expect(differs.status != 0 && differs.stderr.contains("report data does not match"), "\(differs.stderr)")
         #expect(differs.text.isEmpty, "no claims printed for evidence that does not match")
@@ -242,7 +248,10 @@ final class SNPReportTests {
         corrupted[0x95] ^= 0x80
         try Data(corrupted).write(to: URL(fileURLWithPath: files + "/report.bad"))
         let bad = try shell(
-            "'\(tsmfsBinary())' verify '\(files)/report.bad' --guest sev-snp --auxblob '\(files)/auxblob' --trust-anchor '\(files)/ark.pem'"
+            """
+            '\(tsmfsBinary())' verify '\(files)/report.bad' --guest sev-snp --auxblob '\(files)/auxblob' \
+            --trust-anchor '\(files)/ark.pem'
+            """
         )
         #expect(bad.status != 0)
     }

@@ -5,8 +5,10 @@ func snpVerifierScript(files: String, nonce: String) -> String {
     """
         set -e
         '\(tsmfsBinary())' trust-anchor --guest sev-snp > '\(files)/ark.pem'
-        '\(tsmfsBinary())' verify '\(files)/report' --guest sev-snp --auxblob '\(files)/auxblob' --trust-anchor '\(files)/ark.pem' --report-data \(nonce) > /dev/null
-        ! '\(tsmfsBinary())' verify '\(files)/report' --guest sev-snp --auxblob '\(files)/auxblob' --trust-anchor '\(files)/ark.pem' --report-data 00 2> /dev/null
+        '\(tsmfsBinary())' verify '\(files)/report' --guest sev-snp --auxblob '\(files)/auxblob' --trust-anchor \
+    '\(files)/ark.pem' --report-data \(nonce) > /dev/null
+        ! '\(tsmfsBinary())' verify '\(files)/report' --guest sev-snp --auxblob '\(files)/auxblob' --trust-anchor \
+    '\(files)/ark.pem' --report-data 00 2> /dev/null
         python3 '\(independentVerifier())' sev-snp '\(files)/report' '\(files)/auxblob' '\(files)/ark.pem'
         '\(tsmfsBinary())' certs --guest sev-snp --out '\(files)/certs' > /dev/null
         cmp '\(files)/ark.pem' '\(files)/certs/ark.pem'
@@ -16,7 +18,8 @@ func snpVerifierScript(files: String, nonce: String) -> String {
             (cd '\(files)/certs'; openssl verify -CAfile ark.pem -untrusted ask.pem vcek.pem > /dev/null)
         fi
         if python3 -c 'import omne_attest' 2>/dev/null; then
-            python3 '\(independentVerifier("check_with_omne_attest.py"))' '\(files)/report' '\(files)/auxblob' '\(files)/ark.pem'
+            python3 '\(independentVerifier("check_with_omne_attest.py"))' '\(files)/report' '\(files)/auxblob' \
+    '\(files)/ark.pem'
         fi
         '\(tsmfsBinary())' kds --listen 127.0.0.1:0 > '\(files)/kds.out' &
         kds=$!

@@ -99,7 +99,8 @@ struct StateTests {
                     n=$((n + 1)); echo $n > '\(count)'
                   done ) &
                 writer=$!
-                while [ "$(cat '\(count)' 2>/dev/null || echo 0)" -lt \(stopAfter) ] && kill -0 $writer 2>/dev/null; do :; done
+                while [ "$(cat '\(count)' 2>/dev/null || echo 0)" -lt \(stopAfter) ] && kill -0 $writer 2>/dev/null; \
+                do :; done
                 kill -9 \(mount.pid)
                 wait $writer
                 true
@@ -116,7 +117,10 @@ struct StateTests {
             let position = chain.firstIndex(of: value)
             #expect(
                 position == acknowledgedNow || position == acknowledgedNow + 1,
-                "round \(round): value is chain[\(position.map(String.init) ?? "none")], acknowledged \(acknowledgedNow)"
+                """
+                round \(round): value is chain[\(position.map(String.init) ?? "none")], acknowledged \
+                \(acknowledgedNow)
+                """
             )
             acknowledged = position ?? acknowledgedNow
             _ = restarted.stop()

@@ -81,7 +81,10 @@ struct StressTests {
         }
         print(
             "stress: \(Self.workers) workers, \(ops) ops (\(reads) register reads, \(reports) report checks, "
-                + "\(extends.values.map(\.count).reduce(0, +)) extends, \(overwrites.values.map(\.count).reduce(0, +)) overwrites) in \(elapsed)"
+                + """
+                \(extends.values.map(\.count).reduce(0, +)) extends, \
+                \(overwrites.values.map(\.count).reduce(0, +)) overwrites) in \(elapsed)
+                """
         )
         #expect(reads > 100 && reports > 100, "the workers read")
         #expect(extends.count == 9, "every extendable register was exercised: \(extends.keys.sorted())")

@@ -94,7 +94,10 @@ final class SysrootTests {
         }
         #expect(
             hex(Sys.readFile(sample + "/report_digest:sha512").value ?? [])
-                == "106d079f9954b62443dc0595906460dba92ce1398aeeb6430e27ac5704322307cdd16d1512d7cbae214c99ff484f7bb5d8bb267d1f4f4d5cd75f4f77fe3d63cf"
+                == """
+                106d079f9954b62443dc0595906460dba92ce1398aeeb6430e27ac5704322307cdd16d1512d7cbae214c99ff484f7bb5d8bb26\
+                7d1f4f4d5cd75f4f77fe3d63cf
+                """
         )
         #expect(Sys.writeFile(sample + "/rtmr_crypto_agile:sha256", [UInt8](repeating: 0, count: 32)).value == 32)
         let bank = Sys.readFile(sample + "/rtmr0:sha256").value ?? []

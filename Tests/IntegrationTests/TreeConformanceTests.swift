@@ -94,7 +94,10 @@ final class TreeConformanceTests {
         let lines = r.text.split(separator: "\n").map(String.init)
         #expect(
             lines == [
-                "52355faed607475a6f87a4ee72d776f1db811162c1348618e336d4c73d18fff88c7c01cc9be1093b60bdbf1195c7dd8404dc497a2179b3c372d0edcc1d159ede",
+                """
+                52355faed607475a6f87a4ee72d776f1db811162c1348618e336d4c73d18fff88c7c01cc9be1093b60bdbf1195c7dd8404dc49\
+                7a2179b3c372d0edcc1d159ede
+                """,
                 "5981610c834136299064ad2ed2d42ceb3f9a8bfb902d9e82842bb3e9c9e049b05635ad21b5f6fec9c1acb962ec4cbce2",
                 "sha384",
             ])

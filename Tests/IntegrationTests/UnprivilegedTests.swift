@@ -43,7 +43,10 @@ struct UnprivilegedTests {
         chmod(directory, 0o755)
         let binary = directory + "/tsmfs"
         let copy = try shell(
-            "cp '\(tsmfsBinary())' '\(binary)' && chmod 755 '\(binary)' && mkdir '\(directory)/m' && chown \(user) '\(directory)/m'"
+            """
+            cp '\(tsmfsBinary())' '\(binary)' && chmod 755 '\(binary)' && mkdir '\(directory)/m' && chown \(user) \
+            '\(directory)/m'
+            """
         )
         try #require(copy.status == 0, "\(copy.stderr)")
         return (binary, directory)
@@ -72,11 +75,13 @@ struct UnprivilegedTests {
         U=\(Self.user) MP=\(mountpoint)
         as_user() { runuser -u "$U" -- sh -c "$1"; }
         if ! as_user ': <>/dev/fuse' 2>/dev/null; then
-            mknod \(directory)/fuse c 10 229 && chmod 666 \(directory)/fuse && mount --bind \(directory)/fuse /dev/fuse || exit 90
+            mknod \(directory)/fuse c 10 229 && chmod 666 \(directory)/fuse && mount --bind \(directory)/fuse \
+        /dev/fuse || exit 90
             echo private-device
         fi
         runuser -u "$U" -- \(binary) mount "$MP" 2>\(directory)/daemon.log & daemon=$!
-        as_user "for i in \\$(seq 2000); do mountpoint -q $MP && exit 0; sleep 0.005; done; exit 1" || { kill $daemon; wait; exit 91; }
+        as_user "for i in \\$(seq 2000); do mountpoint -q $MP && exit 0; sleep 0.005; done; exit 1" || { kill \
+        $daemon; wait; exit 91; }
         echo ready
         grep " $MP " /proc/self/mountinfo
         as_user "stat -c %u $MP/tdx/rtmr0/digest
@@ -92,7 +97,8 @@ struct UnprivilegedTests {
         as_user "for i in \\$(seq 2000); do mountpoint -q $MP && exit 0; sleep 0.005; done; exit 1"
         pkill -KILL -u "$U" -f "tsmfs mount $MP"; wait $daemon
         runuser -u "$U" -- \(binary) mount "$MP" 2>\(directory)/again.log & daemon=$!
-        as_user "for i in \\$(seq 2000); do wc -c < $MP/tdx/rtmr0/digest 2>/dev/null && exit 0; sleep 0.005; done; exit 1" | sed 's/^/again-/'
+        as_user "for i in \\$(seq 2000); do wc -c < $MP/tdx/rtmr0/digest 2>/dev/null && exit 0; sleep 0.005; done; \
+        exit 1" | sed 's/^/again-/'
         pkill -TERM -u "$U" -f "tsmfs mount $MP"; wait $daemon
         grep -q " $MP " /proc/self/mountinfo && echo still-mounted || echo unmounted-again
         """.write(toFile: script, atomically: true, encoding: .utf8)

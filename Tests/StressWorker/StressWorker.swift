@@ -8,7 +8,8 @@ import Glibc
 ///     StressWorker writer PATH DATA_HEX SECONDS MAX_WRITES READY_FILE [keep-open]
 ///
 /// `mix` reads, extends and overwrites across providers until SECONDS or MAX_OPS, whichever comes
-/// first, or until 100 operations in a row fail (the mount is gone). INITIAL is a file of `path hex` lines: every register's value before any worker started.
+/// first, or until 100 operations in a row fail (the mount is gone). INITIAL is a file of
+/// `path hex` lines: every register's value before any worker started.
 /// Each extendable register is always extended with the same data, so its history is one chain
 /// whatever the order of the writers; CHAIN_BOUND bounds the chain a read is matched against.
 /// A later read must not go back in a chain by more than OTHER_WRITERS [0] positions: register

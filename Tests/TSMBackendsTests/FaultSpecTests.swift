@@ -46,7 +46,10 @@ struct FaultSpecTests {
     }
 
     @Test(
-        "a register target is refused where it means nothing: another kind, a missing or non-extending register, a guest without extends"
+        """
+        a register target is refused where it means nothing: another kind, a missing or non-extending register, a \
+        guest without extends
+        """
     )
     func refusedTargets() throws {
         let injector = FaultInjector(measured: try Self.tdxTable()) { _ in }

@@ -23,8 +23,10 @@ struct FuzzTests {
                   {"name": "a", "hash": "sha384", "flags": "RWXL"},
                   {"name": "b", "hash": "sha256", "flags": ["R", "W"], "initial": "00ff"},
                   {"name": "c", "hash": "sha512", "flags": 13},
-                  {"name": "d", "size": 48, "flags": "RLF", "derive": {"layout": [{"offset": 0, "hex": "aa"}, {"offset": 8, "register": "b"}]}},
-                  {"name": "e", "hash": "sha256", "flags": "RL", "derive": {"digest": {"hash": "sha256", "of": ["a", "b", "d"]}}}
+                  {"name": "d", "size": 48, "flags": "RLF", "derive": {"layout": [{"offset": 0, "hex": "aa"}, \#
+                {"offset": 8, "register": "b"}]}},
+                  {"name": "e", "hash": "sha256", "flags": "RL", "derive": {"digest": {"hash": "sha256", "of": ["a", \#
+                "b", "d"]}}}
                 ]}]}
                 """#.utf8),
         ]
@@ -76,7 +78,10 @@ struct FuzzTests {
         }
         print(
             "fuzz: \(budget) configs: \(accepted) accepted (\(registersServed) registers read), "
-                + "\(refusedByRule) refused by a rule, \(refusedBySchema) by the schema, \(refusedAsJSON) as JSON, in \(clock.now - started)"
+                + """
+                \(refusedByRule) refused by a rule, \(refusedBySchema) by the schema, \(refusedAsJSON) as JSON, \
+                in \(clock.now - started)
+                """
         )
         // The mutations reach every outcome, or the fuzzer only tests the JSON parser.
         #expect(accepted > budget / 50)
@@ -90,7 +95,8 @@ struct FuzzTests {
     @Test("a layout offset near Int.max is refused, not an overflow trap")
     func layoutOffsetOverflow() {
         let text =
-            #"{"providers":[{"name":"p","registers":[{"name":"d","size":8,"flags":"RLF","derive":{"layout":[{"offset":9223372036854775807,"hex":"aa"}]}}]}]}"#
+            #"{"providers":[{"name":"p","registers":[{"name":"d","size":8,"flags":"RLF","derive":"#
+            + #"{"layout":[{"offset":9223372036854775807,"hex":"aa"}]}}]}]}"#
         #expect(throws: ConfigError.self) { try ProviderConfig.decode(Array(text.utf8), file: "overflow.json") }
         do {
             _ = try ProviderConfig.decode(Array(text.utf8), file: "overflow.json")
@@ -142,7 +148,10 @@ struct FuzzTests {
                     let expected = model.write(index, offset: offset, data: data, extendAlways: extend)
                     if result != expected {
                         Issue.record(
-                            "\(label): \(extend ? "extend" : "write") \(count) at \(offset): \(result), want \(expected)"
+                            """
+                            \(label): \(extend ? "extend" : "write") \(count) at \(offset): \(result), want \
+                            \(expected)
+                            """
                         )
                     }
                     if case .success(let n) = expected, n > 0 { valid += 1 }
@@ -158,7 +167,10 @@ struct FuzzTests {
                 }
                 if provider.refreshCount != model.refreshCount || provider.inSync != model.inSync {
                     Issue.record(
-                        "\(label): refresh timing: \(provider.refreshCount) refreshes, in sync \(provider.inSync); want \(model.refreshCount), \(model.inSync)"
+                        """
+                        \(label): refresh timing: \(provider.refreshCount) refreshes, in sync \(provider.inSync); \
+                        want \(model.refreshCount), \(model.inSync)
+                        """
                     )
                 }
                 if step % 50 == 0 {
@@ -168,7 +180,10 @@ struct FuzzTests {
             refreshes += model.refreshCount
         }
         print(
-            "fuzz: \(operations) register operations on \(descriptors.count) providers: \(valid) valid writes, \(refreshes) refreshes"
+            """
+            fuzz: \(operations) register operations on \(descriptors.count) providers: \(valid) valid writes, \
+            \(refreshes) refreshes
+            """
         )
         #expect(valid > operations / 50)
         #expect(refreshes > descriptors.count)

@@ -34,7 +34,10 @@ struct MeasurementExampleTests {
     func reportDigestVector() throws {
         #expect(
             hex(try value(provider, "report_digest"))
-                == "52355faed607475a6f87a4ee72d776f1db811162c1348618e336d4c73d18fff88c7c01cc9be1093b60bdbf1195c7dd8404dc497a2179b3c372d0edcc1d159ede"
+                == """
+                52355faed607475a6f87a4ee72d776f1db811162c1348618e336d4c73d18fff88c7c01cc9be1093b60bdbf1195c7dd8404dc49\
+                7a2179b3c372d0edcc1d159ede
+                """
         )
     }
 

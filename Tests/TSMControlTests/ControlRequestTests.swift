@@ -49,11 +49,17 @@ struct ControlRequestTests {
         )
         #expect(
             ControlRequest.ParseError.unknown("x y").description
-                == "unknown request 'x y'; commands: set PROVIDER/REGISTER HEX, extend PROVIDER/REGISTER HEX [EVENT], reboot, faults [clear], fault SPEC"
+                == """
+                unknown request 'x y'; commands: set PROVIDER/REGISTER HEX, extend PROVIDER/REGISTER HEX [EVENT], \
+                reboot, faults [clear], fault SPEC
+                """
         )
         #expect(
             ControlRequest.ParseError.notAFault("z").description
-                == "not a fault: z (KIND[@REGISTER][:ERRNO][:COUNT|all][:+SKIP], KIND outblob, generation, extend, mkdir or empty)"
+                == """
+                not a fault: z (KIND[@REGISTER][:ERRNO][:COUNT|all][:+SKIP], KIND outblob, generation, extend, \
+                mkdir or empty)
+                """
         )
     }
 

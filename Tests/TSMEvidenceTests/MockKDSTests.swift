@@ -22,7 +22,8 @@ import Testing
         // snpguest zero-pads the SPLs to two digits and may send an uppercase hwid.
         let tcb = authority.snpPlatform.tcb
         let padded =
-            "/vcek/v1/Milan/\(Hex.encode(authority.snpPlatform.chipID).uppercased())?blSPL=0\(tcb.bootloader)&teeSPL=00&snpSPL=\(tcb.snp)&ucodeSPL=\(tcb.microcode)"
+            "/vcek/v1/Milan/\(Hex.encode(authority.snpPlatform.chipID).uppercased())"
+            + "?blSPL=0\(tcb.bootloader)&teeSPL=00&snpSPL=\(tcb.snp)&ucodeSPL=\(tcb.microcode)"
         #expect(kds.get(padded).body == authority.leafCertificateDER)
     }
 

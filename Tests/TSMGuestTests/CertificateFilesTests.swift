@@ -51,7 +51,10 @@ struct CertificateFilesTests {
         defer { remove(root) }
         #expect(
             system(
-                "mkdir '\(root)/out' && printf secret > '\(root)/victim' && ln -s '\(root)/victim' '\(root)/out/ark.pem'"
+                """
+                mkdir '\(root)/out' && printf secret > '\(root)/victim' && ln -s '\(root)/victim' \
+                '\(root)/out/ark.pem'
+                """
             ) == 0)
         _ = try CertificateFiles.write(files, into: root + "/out")
         #expect(contents(root + "/victim") == "secret")

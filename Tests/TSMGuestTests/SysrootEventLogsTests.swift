@@ -17,7 +17,10 @@ struct SysrootEventLogsTests {
             sysroot: "/g", .malformed(structure: "CCEL", offset: 0, reason: "x"))
         #expect(
             undecodable.description
-                == "/g: the event logs do not decode: \(EventLogError.malformed(structure: "CCEL", offset: 0, reason: "x"))"
+                == """
+                /g: the event logs do not decode: \
+                \(EventLogError.malformed(structure: "CCEL", offset: 0, reason: "x"))
+                """
         )
     }
 }

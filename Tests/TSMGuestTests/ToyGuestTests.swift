@@ -78,7 +78,10 @@ struct ToyGuestTests {
     }
 
     @Test(
-        "--inject-fault: extend faults on its register, outblob and mkdir faults on its reports, applied by the generic assembly"
+        """
+        --inject-fault: extend faults on its register, outblob and mkdir faults on its reports, applied by the \
+        generic assembly
+        """
     )
     func faults() throws {
         let faults = [

@@ -15,7 +15,8 @@ struct ConfigTests {
               {"name": "a", "hash": "sha384", "flags": "RWXL"},
               {"name": "b", "hash": "sha256", "flags": ["R", "W"], "initial": "00ff"},
               {"name": "c", "hash": "sha512", "flags": 13},
-              {"name": "d", "size": 48, "flags": "RLF", "derive": {"layout": [{"offset": 0, "hex": "aa"}, {"offset": 8, "register": "b"}]}}
+              {"name": "d", "size": 48, "flags": "RLF", "derive": {"layout": [{"offset": 0, "hex": "aa"}, {"offset": \
+            8, "register": "b"}]}}
             ]}]}
             """)
         let registers = try #require(providers.first?.registers)
@@ -33,7 +34,10 @@ struct ConfigTests {
         ),
         (
             "a misspelt key",
-            #"{"providers": [{"name": "p", "registers": [{"name": "r", "hash": "sha256", "flags": "R", "intial": "00"}]}]}"#,
+            #"""
+            {"providers": [{"name": "p", "registers": [{"name": "r", "hash": "sha256", "flags": "R", "intial": \#
+            "00"}]}]}
+            """#,
             ["unknown key 'intial'", "at .providers[0].registers[0].intial"]
         ),
         (
@@ -43,7 +47,10 @@ struct ConfigTests {
         ),
         (
             "a size of 2^64",
-            #"{"providers": [{"name": "p", "registers": [{"name": "r", "size": 18446744073709551616, "flags": "RF"}]}]}"#,
+            #"""
+            {"providers": [{"name": "p", "registers": [{"name": "r", "size": \#
+            18446744073709551616, "flags": "RF"}]}]}
+            """#,
             ["size out of range is not a whole number of bytes"]
         ),
         ("no providers key", #"{"provider": []}"#, ["unknown key 'provider'"]),
@@ -56,22 +63,34 @@ struct ConfigTests {
         ),
         (
             "size mismatch",
-            #"{"providers": [{"name": "x", "registers": [{"name": "r", "hash": "sha384", "size": 32, "flags": "R"}]}]}"#,
+            #"""
+            {"providers": [{"name": "x", "registers": [{"name": "r", "hash": \#
+            "sha384", "size": 32, "flags": "R"}]}]}
+            """#,
             ["provider 'x'", "register 'r'", "size 32 does not match sha384 (48 bytes)"]
         ),
         (
             "duplicate register",
-            #"{"providers": [{"name": "x", "registers": [{"name": "r", "hash": "sha256", "flags": "R"}, {"name": "r", "hash": "sha256", "flags": "R"}]}]}"#,
+            #"""
+            {"providers": [{"name": "x", "registers": [{"name": "r", "hash": "sha256", "flags": "R"}, {"name": "r", \#
+            "hash": "sha256", "flags": "R"}]}]}
+            """#,
             ["register 'r'", "already exists"]
         ),
         (
             "bad hex",
-            #"{"providers": [{"name": "x", "registers": [{"name": "r", "hash": "sha256", "flags": "R", "initial": "zz"}]}]}"#,
+            #"""
+            {"providers": [{"name": "x", "registers": [{"name": "r", "hash": "sha256", "flags": "R", "initial": \#
+            "zz"}]}]}
+            """#,
             ["register 'r'", "not hex"]
         ),
         (
             "odd hex",
-            #"{"providers": [{"name": "x", "registers": [{"name": "r", "hash": "sha256", "flags": "R", "initial": "abc"}]}]}"#,
+            #"""
+            {"providers": [{"name": "x", "registers": [{"name": "r", "hash": "sha256", "flags": "R", "initial": \#
+            "abc"}]}]}
+            """#,
             ["register 'r'", "odd number"]
         ),
         (
@@ -96,7 +115,10 @@ struct ConfigTests {
         ),
         (
             "duplicate provider",
-            #"{"providers": [{"name": "x", "registers": [{"name": "r", "hash": "sha256", "flags": "R"}]}, {"name": "x", "registers": [{"name": "r", "hash": "sha256", "flags": "R"}]}]}"#,
+            #"""
+            {"providers": [{"name": "x", "registers": [{"name": "r", "hash": "sha256", "flags": "R"}]}, {"name": \#
+            "x", "registers": [{"name": "r", "hash": "sha256", "flags": "R"}]}]}
+            """#,
             ["provider 'x'", "already registered"]
         ),
         (
@@ -105,7 +127,10 @@ struct ConfigTests {
         ),
         (
             "two derivations",
-            #"{"providers": [{"name": "x", "registers": [{"name": "r", "hash": "sha256", "flags": "RL", "derive": {}}]}]}"#,
+            #"""
+            {"providers": [{"name": "x", "registers": [{"name": "r", "hash": "sha256", "flags": "RL", "derive": \#
+            {}}]}]}
+            """#,
             ["register 'r'", "exactly one of 'digest' or 'layout'"]
         ),
     ]

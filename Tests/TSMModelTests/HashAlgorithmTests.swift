@@ -26,7 +26,10 @@ struct HashAlgorithmTests {
             ),
             (
                 .sha512,
-                "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f"
+                """
+                ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d44\
+                23643ce80e2a9ac94fa54ca49f
+                """
             ),
         ])
     func fips(algorithm: HashAlgorithm, expected: String) {
@@ -45,7 +48,10 @@ struct HashAlgorithmTests {
             ),
             (
                 .sha512,
-                "ab942f526272e456ed68a979f50202905ca903a141ed98443567b11ef0bf25a552d639051a01be58558122c58e3de07d749ee59ded36acf0c55cd91924d6ba11"
+                """
+                ab942f526272e456ed68a979f50202905ca903a141ed98443567b11ef0bf25a552d639051a01be58558122c58e3de07d749ee5\
+                9ded36acf0c55cd91924d6ba11
+                """
             ),
         ])
     func extendZeros(algorithm: HashAlgorithm, expected: String) {

@@ -81,7 +81,10 @@ public struct CCAToken: Sendable, Equatable {
             throw .malformed(
                 structure: "CCA token",
                 reason:
-                    "not tag 399 around {44234: bstr, 44241: bstr} nor tag 907 around {44234: [263, bstr], 44241: [263, bstr]}"
+                    """
+                    not tag 399 around {44234: bstr, 44241: bstr} nor tag 907 around {44234: [263, bstr], 44241: \
+                    [263, bstr]}
+                    """
             )
         }
         let platform = try mappingCryptoError(COSESign1.parse(platformBytes, structure: "platform token"))
@@ -119,7 +122,10 @@ public struct CCAToken: Sendable, Equatable {
             throw .failed(
                 .rakBinding,
                 reason:
-                    "platform challenge is \(Hex.encode(token.platformClaims.challenge)), \(algorithm)(RAK) is \(Hex.encode(expected))"
+                    """
+                    platform challenge is \(Hex.encode(token.platformClaims.challenge)), \(algorithm)(RAK) is \
+                    \(Hex.encode(expected))
+                    """
             )
         }
         guard token.platform.isValid(key: cpak) else {
