@@ -106,7 +106,7 @@ public enum MountPoint {
         var argv: [UnsafeMutablePointer<CChar>?] = ["fusermount3", "-u", "-z", path].map { (arg: String) in strdup(arg)
         }
         argv.append(nil)
-        defer { argv.forEach { free($0) } }
+        defer { for pointer in argv { free(pointer) } }
         guard posix_spawnp(&pid, "fusermount3", nil, nil, argv, environ) == 0 else {
             throw .cannotClearStale(path: path, umountError)
         }

@@ -178,7 +178,7 @@ enum AMDCertificates {
                 for part in [serial, algorithm, issuer, validity, subject, spki] { coder.serializeRawBytes(part) }
                 coder.appendConstructedNode(identifier: explicit(3)) { coder in
                     coder.appendConstructedNode(identifier: .sequence) { coder in
-                        extensions.forEach { coder.serializeRawBytes($0) }
+                        for node in extensions { coder.serializeRawBytes(node) }
                     }
                 }
             }

@@ -32,7 +32,7 @@ public struct ChildProcess {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
         argv.append(nil)
-        defer { argv.forEach { free($0) } }
+        defer { for pointer in argv { free(pointer) } }
         var pid = pid_t()
         let result = posix_spawnp(&pid, program, nil, &attributes, argv, environ)
         guard result == 0 else { throw .cannotRun(program, Errno(rawValue: result)) }

@@ -27,7 +27,7 @@ struct DaemonOptions: ParsableArguments {
     var state: String?
 
     @Option(name: .customLong("log-level"), help: "How much to log to stderr (default: notice; under exec: warning).")
-    var logLevel: Logger.Level?
+    var logLevel: LogLevel?
 
     @Flag(
         name: .customLong("page-cache"), inversion: .prefixedNo,
@@ -49,6 +49,21 @@ struct DaemonOptions: ParsableArguments {
             source: source, mountpoint: mountpoint, providers: providers.providers, config: providers.config,
             guest: guest.guest?.definition.name, seed: guest.seed, options: guest.values, kernel: guest.kernel,
             unified: !guest.noUnified, faults: injectFaults.map(\.text), state: state,
-            logLevel: (logLevel ?? defaultLevel).rawValue, pageCache: pageCache)
+            logLevel: (logLevel?.level ?? defaultLevel).rawValue, pageCache: pageCache)
     }
+}
+
+/// `--log-level`: a swift-log level by its name (what `Logger.Level`'s own conformance would accept,
+/// without declaring one retroactively on a type of another module).
+struct LogLevel: ExpressibleByArgument {
+    let level: Logger.Level
+
+    init?(argument: String) {
+        guard let level = Logger.Level(rawValue: argument) else { return nil }
+        self.level = level
+    }
+
+    static var allValueStrings: [String] { Logger.Level.allCases.map(\.rawValue) }
+
+    static var defaultCompletionKind: CompletionKind { .list(allValueStrings) }
 }

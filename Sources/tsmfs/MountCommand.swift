@@ -1,6 +1,5 @@
 import ArgumentParser
 import Glibc
-import Logging
 import TSMBackends
 import TSMDaemon
 import TSMGuests
@@ -122,8 +121,6 @@ struct Failure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
-
-extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 /// `--backend`: what stands behind the registers of a plain mount.
 enum BackendKind: String, ExpressibleByArgument {

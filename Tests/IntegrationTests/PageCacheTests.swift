@@ -39,7 +39,7 @@ struct PageCacheTests {
         // Descriptors kept open for reading: their reads are served from the page cache with no
         // OPEN to refresh anything, so only the invalidation can make them see a change.
         let kept = try faces.all.map { path in try #require(Sys.open(path, O_RDONLY).value) }
-        defer { kept.forEach { close($0) } }
+        defer { for fd in kept { close(fd) } }
         // A shared mapping of the RFC v2 file: only a page-cache file can be mapped (direct I/O
         // refuses mmap), so this also proves the cache is in use.
         let mapped = mmap(nil, 48, PROT_READ, MAP_SHARED, kept[0], 0)
@@ -158,7 +158,7 @@ struct PageCacheTests {
         let report0 = mount.path("sys/kernel/tsm/tdx/report0")
         let rtmr0 = mount.path("sys/kernel/tsm/tdx/rtmr0/digest")
         let kept = try [rfc, merged, report0, rtmr0].map { try #require(Sys.open($0, O_RDONLY).value) }
-        defer { kept.forEach { close($0) } }
+        defer { for fd in kept { close(fd) } }
         let bootRTMR = try #require(Sys.pread(kept[3], count: 4096).value)
         for round in 0..<20 {
             let value = [UInt8](repeating: UInt8(round + 1), count: 48)
