@@ -28,12 +28,8 @@ public enum ProviderConfig {
             // The text is valid JSON (checked above): the decoder refused a number for its field.
             throw ConfigError(
                 file: file,
-                message:
-                    """
-                    not a valid provider config: a number does not fit its field (a whole number is expected for \
-                    sizes, offsets and flags)
-                    """
-            )
+                message: "not a valid provider config: a number does not fit its field (a whole number is expected for "
+                    + "sizes, offsets and flags)")
         } catch {
             throw ConfigError(file: file, message: "not a valid provider config: \(DecodingErrorText.describe(error))")
         }
@@ -160,12 +156,8 @@ private struct RegisterEntry: Codable {
             guard number.rounded() == number, number >= 0, number <= Double(RegisterTable.maximumSize) else {
                 throw DecodingError.dataCorruptedError(
                     forKey: .size, in: container,
-                    debugDescription:
-                        """
-                        size \(abs(number) < 1e15 ? "\(number)" : "out of range") is not a whole number of bytes \
-                        from 1 to \(RegisterTable.maximumSize)
-                        """
-                )
+                    debugDescription: "size \(abs(number) < 1e15 ? "\(number)" : "out of range") "
+                        + "is not a whole number of bytes from 1 to \(RegisterTable.maximumSize)")
             }
             size = Int(number)
         }
@@ -178,12 +170,8 @@ private struct RegisterEntry: Codable {
         let algorithm = try hash.map { (name) throws(EntryError) in try HashAlgorithm.named(name) }
         guard let registerFlags = flags.flags else {
             throw EntryError(
-                message:
-                    """
-                    unknown flags \(flags.text); flags are letters of R, W, X, L, F (e.g. \"RWXL\") or the \
-                    kernel's mr_flags value
-                    """
-            )
+                message: "unknown flags \(flags.text); flags are letters of R, W, X, L, F (e.g. \"RWXL\") "
+                    + "or the kernel's mr_flags value")
         }
         guard let resolvedSize = size ?? algorithm?.digestSize else {
             throw EntryError(message: "a register without a hash needs a size")
