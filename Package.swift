@@ -169,7 +169,6 @@ let package = Package(
         .executableTarget(
             name: "tsmfs",
             dependencies: [
-                "FuseKit",
                 "TSMHost",
                 "TSMControl",
                 "TSMDaemon",
@@ -183,7 +182,6 @@ let package = Package(
                 "TSMBytes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
         // Boot and runtime event logs: TCG2 crypto-agile records, the ACPI CCEL table, replay to

@@ -1,3 +1,4 @@
+import Foundation
 import FuseKit
 import Glibc
 import SystemPackage
@@ -48,6 +49,12 @@ struct ToyGuestTests {
         #expect(anchor.hasPrefix("-----BEGIN PUBLIC KEY-----\n"))
         #expect(try ToyGuest.certificates(seed: "toy seed") == [CertificateFile("toy.pem", anchor)])
         #expect(try ToyGuest.collateral(seed: "toy seed", at: .now) == nil)
+        // `tsmfs certs --guest toy --out DIR`, as the command writes them.
+        let directory = NSTemporaryDirectory() + "tsmfs-toy-certs-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let written = try CertificateFiles.write(try ToyGuest.certificates(seed: "toy seed"), into: directory)
+        #expect(written == [directory + "/toy.pem"])
+        #expect(try String(contentsOfFile: directory + "/toy.pem", encoding: .utf8) == anchor)
     }
 
     @Test("a sysroot: its tree, its reports through configfs, verified by tsmfs verify's check; a flipped byte refused")
