@@ -34,13 +34,13 @@ let package = Package(
             name: "TSMHost",
             dependencies: ["TSMBytes", .product(name: "SystemPackage", package: "swift-system")]
         ),
-        // Linux calls that Swift cannot make itself (variadic prctl).
+        // Linux calls that Swift cannot make itself (variadic prctl, process_vm_readv/writev).
         .systemLibrary(name: "CLinux"),
         // A Swift binding over the libfuse3 low-level API. Knows nothing of TSM.
         .target(
             name: "FuseKit",
             dependencies: [
-                "CFuse",
+                "CFuse", "CLinux",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
