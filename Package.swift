@@ -34,13 +34,13 @@ let package = Package(
             name: "TSMHost",
             dependencies: ["TSMBytes", .product(name: "SystemPackage", package: "swift-system")]
         ),
-        // Linux calls that Swift cannot make itself (variadic prctl).
+        // Linux calls that Swift cannot make itself (variadic prctl, process_vm_readv/writev).
         .systemLibrary(name: "CLinux"),
         // A Swift binding over the libfuse3 low-level API. Knows nothing of TSM.
         .target(
             name: "FuseKit",
             dependencies: [
-                "CFuse",
+                "CFuse", "CLinux",
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
@@ -80,7 +80,7 @@ let package = Package(
         .target(
             name: "TSMGuests",
             dependencies: [
-                "TSMGuest", "TSMBackends", "TSMTree", "TSMModel", "TSMEvidence", "TSMEventLog", "TSMBytes",
+                "TSMGuest", "TSMBackends", "TSMTree", "TSMModel", "TSMEvidence", "TSMEventLog", "TSMBytes", "FuseKit",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -255,7 +255,7 @@ let package = Package(
                 "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            exclude: ["cctrusted_client.py", "check_cca_token.py", "dcap_qvl_check.py"]
+            exclude: ["cctrusted_client.py", "check_cca_token.py", "dcap_qvl_check.py", "sev_guest_client.c"]
         ),
         // libFuzzer target over the config parser, the register write path and the CBOR decoder (Scripts/fuzz builds
         // it with -sanitize=fuzzer); a plain build is a replayer of saved inputs.

@@ -23,9 +23,8 @@ public protocol FileSystemOperations: AnyObject, Sendable {
     func flush(_ inode: InodeNumber, handle: FileHandle) throws(Errno)
     /// Runs once when the last descriptor of an open file goes, asynchronously to `close(2)`.
     func release(_ inode: InodeNumber, handle: FileHandle)
-    func ioctl(
-        _ inode: InodeNumber, handle: FileHandle, command: UInt32, input: UnsafeRawBufferPointer, outputSize: Int
-    ) throws(Errno) -> [UInt8]
+    /// A restricted ioctl (see ``IoctlRequest``); a thrown errno copies nothing back.
+    func ioctl(_ inode: InodeNumber, handle: FileHandle, request: IoctlRequest) throws(Errno) -> IoctlReply
 
     func opendir(_ inode: InodeNumber, context: RequestContext) throws(Errno) -> OpenReply
     func readdir(_ inode: InodeNumber, handle: FileHandle) throws(Errno) -> [DirectoryEntry]
@@ -55,9 +54,9 @@ extension FileSystemOperations {
     { throw .noFunction }
     public func flush(_ inode: InodeNumber, handle: FileHandle) throws(Errno) {}
     public func release(_ inode: InodeNumber, handle: FileHandle) {}
-    public func ioctl(
-        _ inode: InodeNumber, handle: FileHandle, command: UInt32, input: UnsafeRawBufferPointer, outputSize: Int
-    ) throws(Errno) -> [UInt8] { throw .noFunction }
+    public func ioctl(_ inode: InodeNumber, handle: FileHandle, request: IoctlRequest) throws(Errno) -> IoctlReply {
+        throw .noFunction
+    }
     public func opendir(_ inode: InodeNumber, context: RequestContext) throws(Errno) -> OpenReply { OpenReply() }
     public func releasedir(_ inode: InodeNumber, handle: FileHandle) {}
     public func statfs(_ inode: InodeNumber) throws(Errno) -> FilesystemStatistics { FilesystemStatistics() }

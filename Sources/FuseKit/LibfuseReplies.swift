@@ -36,8 +36,9 @@ final class LibfuseReplies: ReplySender {
             result = bytes.withUnsafeBytes { fuse_reply_buf(request, $0.baseAddress, $0.count) }
         case .written(let count):
             result = fuse_reply_write(request, count)
-        case .ioctl(let bytes):
-            result = bytes.withUnsafeBytes { fuse_reply_ioctl(request, 0, $0.baseAddress, $0.count) }
+        case .ioctl(let reply):
+            let status = reply.error.map { -$0.rawValue } ?? 0
+            result = reply.output.withUnsafeBytes { fuse_reply_ioctl(request, status, $0.baseAddress, $0.count) }
         case .statistics(let statistics):
             var sv = makeStatvfs(statistics)
             result = fuse_reply_statfs(request, &sv)

@@ -111,13 +111,18 @@ nonisolated func makeLowLevelOperations() -> fuse_lowlevel_ops {
     ops.fsync = { req, _, _, _ in
         serve(req) { _ in .ok }
     }
-    ops.ioctl = { req, ino, cmd, _, fi, flags, inBuf, inSize, outSize in
+    ops.ioctl = { req, ino, cmd, arg, fi, flags, inBuf, inSize, outSize in
         serve(req) { fs throws(Errno) in
             // Restricted ioctls only: the kernel has already copied the input in.
             if flags & UInt32(FUSE_IOCTL_UNRESTRICTED) != 0 { throw .inappropriateIOCTLForDevice }
-            let input = UnsafeRawBufferPointer(start: inBuf, count: inBuf == nil ? 0 : inSize)
-            return .ioctl(
-                try fs.ioctl(InodeNumber(ino), handle: handle(fi), command: cmd, input: input, outputSize: outSize))
+            let request = IoctlRequest(
+                command: cmd, argument: UInt64(UInt(bitPattern: arg)),
+                input: UnsafeRawBufferPointer(start: inBuf, count: inBuf == nil ? 0 : inSize),
+                outputSize: outSize, context: requestContext(req))
+            let reply = try fs.ioctl(InodeNumber(ino), handle: handle(fi), request: request)
+            // More than the kernel asked for would fail the whole ioctl with EIO.
+            guard reply.output.count <= outSize else { throw .invalidArgument }
+            return .ioctl(reply)
         }
     }
     ops.opendir = { req, ino, fi in

@@ -22,8 +22,8 @@ enum Reply: Equatable {
     case bytes([UInt8])
     /// `fuse_reply_write`.
     case written(Int)
-    /// `fuse_reply_ioctl` with result 0.
-    case ioctl([UInt8])
+    /// `fuse_reply_ioctl` with result 0 or `-errno`, and the bytes to copy back.
+    case ioctl(IoctlReply)
     /// `fuse_reply_statfs`.
     case statistics(FilesystemStatistics)
 }

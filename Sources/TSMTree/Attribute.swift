@@ -15,15 +15,16 @@ public protocol Attribute: Sendable {
     func open(flags: OpenFlags) throws(Errno) -> (any OpenFile)?
     func read(offset: Int64, count: Int) throws(Errno) -> [UInt8]
     func write(offset: Int64, data: UnsafeRawBufferPointer) throws(Errno) -> Int
-    /// A restricted ioctl: the kernel has copied in `input` (the command's _IOC size) and copies
-    /// back what this returns, at most `outputSize` bytes. ENOTTY for commands it does not know.
-    func ioctl(command: UInt32, input: UnsafeRawBufferPointer, outputSize: Int) throws(Errno) -> [UInt8]
+    /// A restricted ioctl: the kernel has copied in the request's `input` (the command's _IOC
+    /// size) and copies back the reply's output, at most `outputSize` bytes, before returning its
+    /// errno. ENOTTY for commands it does not know.
+    func ioctl(_ request: IoctlRequest) throws(Errno) -> IoctlReply
 }
 
 extension Attribute {
     public func open(flags: OpenFlags) throws(Errno) -> (any OpenFile)? { nil }
 
-    public func ioctl(command: UInt32, input: UnsafeRawBufferPointer, outputSize: Int) throws(Errno) -> [UInt8] {
+    public func ioctl(_ request: IoctlRequest) throws(Errno) -> IoctlReply {
         throw .inappropriateIOCTLForDevice
     }
 

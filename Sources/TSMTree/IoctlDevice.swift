@@ -1,3 +1,4 @@
+import FuseKit
 import SystemPackage
 
 /// A misc device with one `_IOWR` ioctl, such as `/dev/tdx_guest` (`TDX_CMD_GET_REPORT0`): the
@@ -31,9 +32,9 @@ public struct IoctlDevice: Attribute {
     public func read(offset: Int64, count: Int) throws(Errno) -> [UInt8] { throw .invalidArgument }
     public func write(offset: Int64, data: UnsafeRawBufferPointer) throws(Errno) -> Int { throw .invalidArgument }
 
-    public func ioctl(command: UInt32, input: UnsafeRawBufferPointer, outputSize: Int) throws(Errno) -> [UInt8] {
-        guard command == self.command else { throw .inappropriateIOCTLForDevice }
-        guard input.count >= inputSize, outputSize >= requestSize else { throw .badAddress }
-        return try answer(Array(input.prefix(inputSize)))
+    public func ioctl(_ request: IoctlRequest) throws(Errno) -> IoctlReply {
+        guard request.command == command else { throw .inappropriateIOCTLForDevice }
+        guard request.input.count >= inputSize, request.outputSize >= requestSize else { throw .badAddress }
+        return IoctlReply(try answer(Array(request.input.prefix(inputSize))))
     }
 }

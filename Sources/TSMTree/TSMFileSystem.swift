@@ -170,12 +170,10 @@ public final class TSMFileSystem: FileSystemOperations {
         return try attribute(inode).write(offset: offset, data: data)
     }
 
-    public func ioctl(
-        _ inode: InodeNumber, handle: FileHandle, command: UInt32, input: UnsafeRawBufferPointer, outputSize: Int
-    ) throws(Errno) -> [UInt8] {
-        let output = try attribute(inode).ioctl(command: command, input: input, outputSize: outputSize)
-        guard output.count <= outputSize else { throw .invalidArgument }
-        return output
+    public func ioctl(_ inode: InodeNumber, handle: FileHandle, request: IoctlRequest) throws(Errno) -> IoctlReply {
+        let reply = try attribute(inode).ioctl(request)
+        guard reply.output.count <= request.outputSize else { throw .invalidArgument }
+        return reply
     }
 
     public func flush(_ inode: InodeNumber, handle: FileHandle) throws(Errno) {

@@ -39,12 +39,13 @@ struct KernelReleaseTableTests {
                 "known: 6.7, 6.8, 6.11, 6.12, 6.13, 6.16, 6.18, 7.0"))
     }
 
-    @Test("every element's release: 6.2, 6.7, 6.11, 6.13, 6.16, 7.0; the blob limit is 32 KiB until 7.0")
+    @Test(
+        "every element's release: 5.19, 6.1, 6.2, 6.3, 6.7, 6.11, 6.13, 6.16, 7.0; the blob limit is 32 KiB until 7.0")
     func elements() {
         let features = Guests.catalogue.kernelFeatures
         let releases = Dictionary(grouping: features, by: \.release).keys.sorted().map(\.description)
-        #expect(releases == ["6.2", "6.7", "6.11", "6.13", "6.16", "7.0"])
-        #expect(features.count == 11)
+        #expect(releases == ["5.19", "6.1", "6.2", "6.3", "6.7", "6.11", "6.13", "6.16", "7.0"])
+        #expect(features.count == 14)
         for feature in features { #expect(feature.commit.count == 12, "\(feature)") }
         for release in KernelRelease.modelled {
             #expect(release.outblobMax == (release >= KernelRelease(7, 0) ? 16 << 20 : 32 << 10), "\(release)")
@@ -90,9 +91,10 @@ struct KernelReleaseTableTests {
         #expect(rows.count == 2 + KernelRelease.modelled.count)
         #expect(
             rows[0] == "| release | tdx_guest reports | /dev/tdx_guest | tdx_guest/measurements | tsm_mr_sample "
-                + "| sev_guest reports | SVSM attributes + manifestblob | arm_cca_guest reports | blob max |")
-        #expect(rows.last == "| 7.0 | 4 | yes | yes | yes | 7 (callbacks; floor = VMPCK) | yes | yes | 16 MiB |")
-        #expect(rows[2] == "| 6.7 | 4 | yes | - | - | 7 (fixed set; floor 0) | - | - | 32 KiB |")
+                + "| sev_guest reports | SVSM attributes + manifestblob | /dev/sev-guest | arm_cca_guest reports "
+                + "| blob max |")
+        #expect(rows.last == "| 7.0 | 4 | yes | yes | yes | 7 (callbacks; floor = VMPCK) | yes | yes | yes | 16 MiB |")
+        #expect(rows[2] == "| 6.7 | 4 | yes | - | - | 7 (fixed set; floor 0) | - | yes | - | 32 KiB |")
     }
 }
 

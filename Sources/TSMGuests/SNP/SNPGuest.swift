@@ -3,6 +3,7 @@ import TSMBackends
 import TSMEvidence
 import TSMGuest
 import TSMModel
+import TSMTree
 
 /// AMD SEV-SNP: the `sev-snp` provider's launch values, signed into configfs-tsm
 /// ATTESTATION_REPORTs by the mock VCEK of AMD's Milan hierarchy (`SNPAuthority`), optionally
@@ -109,11 +110,23 @@ public enum SNPGuest: GuestDefinition {
             let registers = try AssemblyError.binding { () throws(RegisterBindingError) in
                 try SNPRegisters(providers.measured, for: "the sev_guest report (configfs-tsm)")
             }
-            return GuestFaces(
-                reports: SNPReportProvider(
-                    registers: registers, authority: authority, privlevelFloor: settings.privlevelFloor,
-                    svsm: settings.svsm ? SVSMServicesManifest.mock(seed: spec.seed) : nil,
-                    visibilityCallbacks: spec.kernel.has(.reportVisibilityCallbacks), log: log))
+            let reports = SNPReportProvider(
+                registers: registers, authority: authority, privlevelFloor: settings.privlevelFloor,
+                svsm: settings.svsm ? SVSMServicesManifest.mock(seed: spec.seed) : nil,
+                visibilityCallbacks: spec.kernel.has(.reportVisibilityCallbacks), log: log)
+            var faces = GuestFaces(reports: reports)
+            if spec.kernel.has(guestDevice) {
+                faces.plainMiscDevices = [guestDeviceName]
+                faces.files = [
+                    (
+                        "dev/\(guestDeviceName)",
+                        SNPGuestDevice(
+                            firmware: SNPFirmware(reports: reports, seed: spec.seed),
+                            sizingSucceeds: sizingSucceeds(on: spec.kernel))
+                    )
+                ]
+            }
+            return faces
         }
     }
 }
@@ -136,7 +149,9 @@ extension SNPGuest {
         KernelRelease(6, 11), commit: "627dc671518b",
         "SVSM attestation (service_provider, service_guid, service_manifest_version, manifestblob)")
 
-    public static var kernelFeatures: [KernelFeature] { [reportsFeature, vmpckFloor, svsmAttestation] }
+    public static var kernelFeatures: [KernelFeature] {
+        [guestDevice, sizingReturnsZero, sizingFailsAgain, reportsFeature, vmpckFloor, svsmAttestation]
+    }
 
     public static var kernelColumns: [KernelColumn] {
         [
@@ -144,6 +159,7 @@ extension SNPGuest {
                 $0.has(.reportVisibilityCallbacks) ? "7 (callbacks; floor = VMPCK)" : "7 (fixed set; floor 0)"
             },
             KernelColumn("SVSM attributes + manifestblob", marking: svsmAttestation),
+            KernelColumn("/dev/sev-guest", marking: guestDevice),
         ]
     }
 

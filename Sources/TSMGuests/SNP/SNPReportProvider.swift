@@ -57,7 +57,7 @@ public struct SNPReportProvider: ReportProvider {
             guard service == "svsm", let svsm else { throw .invalidArgument }
             return try serviceReport(request, svsm: svsm)
         }
-        return try report(reportData: request.inblob, vmpl: request.privlevel)
+        return try signedReport(reportData: request.inblob, vmpl: request.privlevel)
     }
 
     /// The SVSM's attestation of its services: a VMPL 0 report whose REPORT_DATA is
@@ -69,13 +69,15 @@ public struct SNPReportProvider: ReportProvider {
             guard !manifest.services.isEmpty else { throw .invalidArgument }
         }
         let encoded = manifest.encoded()
-        var blobs = try report(
+        var blobs = try signedReport(
             reportData: SVSMServicesManifest.reportData(nonce: request.inblob, manifest: encoded), vmpl: 0)
         blobs.manifestblob = encoded
         return blobs
     }
 
-    private func report(reportData: [UInt8], vmpl: UInt32) throws(Errno) -> ReportBlobs {
+    /// The report for `reportData` at `vmpl` and the certificate table: what configfs-tsm and
+    /// `/dev/sev-guest` both serve. EIO (logged) if it cannot be signed.
+    func signedReport(reportData: [UInt8], vmpl: UInt32) throws(Errno) -> ReportBlobs {
         let values = registers.values()
         do {
             let report = try SNPReport(

@@ -12,7 +12,8 @@ struct ExecCommand: ParsableCommand {
         discussion: """
             Starts a sysroot daemon and runs COMMAND where /sys/kernel/tsm, \
             /sys/kernel/config/tsm/report, the measurements devices under /sys/devices/virtual/misc \
-            and /sys/class/misc, and /dev/tdx_guest come from it, while the rest of /sys and /dev stays \
+            and /sys/class/misc, and the guest's /dev nodes (/dev/tdx_guest, /dev/sev-guest) come from it, \
+            while the rest of /sys and /dev stays \
             as it is. Signals are forwarded to COMMAND; its exit status is returned; the daemon is \
             stopped and nothing stays mounted. Needs root. Example: tsmfs exec -- pytest
             """
