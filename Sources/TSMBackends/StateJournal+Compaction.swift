@@ -72,7 +72,8 @@ extension StateJournal {
     /// the changes are replayed, and compacts at once when the replayed tail is due (a file an
     /// earlier tsmfs let grow).
     public func takeSnapshots(from source: @escaping @Sendable () -> [RegisterChange]) {
-        snapshotSource.withLock { $0 = source }
+        let boxed = SnapshotSource(source)
+        snapshotSource.withLock { $0 = boxed }
         gate.withLock { _ in compactIfDue() }
     }
 
@@ -87,7 +88,7 @@ extension StateJournal {
         }
         guard due else { return }
         do {
-            try compact(source())
+            try compact(source.make())
         } catch {
             file.withLock { $0.retryAt = $0.size - $0.tailStart + compaction.tailBytes }
             log("state \(path): compaction failed, the file keeps every change: \(error)")

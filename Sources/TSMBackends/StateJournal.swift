@@ -61,7 +61,13 @@ public final class StateJournal: ChangeJournal {
     /// Held around every change (``transaction(_:)``) and every compaction.
     let gate = Mutex(())
     /// What a compaction writes: the whole state as records (``Operations/snapshotRecords()``).
-    let snapshotSource = Mutex<(@Sendable () -> [RegisterChange])?>(nil)
+    /// Boxed: a closure kept in a `Mutex` directly was re-wrapped in a reabstraction thunk at
+    /// every access (Swift 6.3.1), until calling it overflowed the stack after ~140,000 changes.
+    final class SnapshotSource: Sendable {
+        let make: @Sendable () -> [RegisterChange]
+        init(_ make: @escaping @Sendable () -> [RegisterChange]) { self.make = make }
+    }
+    let snapshotSource = Mutex<SnapshotSource?>(nil)
 
     /// Opens (or creates) the journal for the provider set whose fingerprint is given, checks it,
     /// cuts off a torn tail, removes a leftover `FILE.compact`, and returns the changes to replay.

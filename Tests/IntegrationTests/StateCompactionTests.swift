@@ -73,22 +73,33 @@ struct StateCompactionTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let disk = directory + "/disk"
         try FileManager.default.createDirectory(atPath: disk, withIntermediateDirectories: true)
-        #expect(try shell("mount -t tmpfs -o size=48k,mode=0700 tsmfs-test '\(disk)'").status == 0)
+        #expect(try shell("mount -t tmpfs -o size=64k,mode=0700 tsmfs-test '\(disk)'").status == 0)
         defer { umount2(disk, Int32(MNT_DETACH)) }
-        let state = disk + "/state"
+        let state = disk + "/state", target = "tdx/rtmr1/digest"
         let chain = Self.chain(2000)
-        let tuning = ["TSMFS_STATE_COMPACT_BYTES": "8192"]
+        let tuning = ["TSMFS_STATE_COMPACT_BYTES": "4096"]
         let first = try MountedTSMFS(["--state", state], environment: tuning)
-        let (acknowledged, error) = Self.extend(first.path("tdx/rtmr1/digest"), limit: 2000)
-        #expect(error == .ENOSPC && acknowledged > 100, "\(acknowledged) extends, then \(String(describing: error))")
-        #expect(Sys.readFile(first.path("tdx/rtmr1/digest")).value == chain[acknowledged], "refused: no effect")
-        #expect(Sys.writeFile(first.path("tdx/rtmr1/digest"), Self.data).error == .ENOSPC, "still full")
+        #expect(Self.extend(first.path(target), limit: 100).acknowledged == 100)
+        // Compaction keeps the file small: another file fills the disk.
+        _ = try shell("head -c 1048576 /dev/zero > '\(disk)/filler' 2>/dev/null")
+        let (more, error) = Self.extend(first.path(target), limit: 1900)
+        let acknowledged = 100 + more
+        #expect(error == .ENOSPC && more < 1900, "\(more) more extends, then \(String(describing: error))")
+        #expect(Sys.readFile(first.path(target)).value == chain[acknowledged], "refused: no effect")
+        #expect(Sys.writeFile(first.path(target), Self.data).error == .ENOSPC, "still full")
+        #expect(Sys.readFile(first.path(target)).value == chain[acknowledged])
         #expect(!FileManager.default.fileExists(atPath: state + ".compact"))
         #expect(first.stop() == 0)
         let second = try MountedTSMFS(["--state", state], environment: tuning)
         #expect(!second.log.contains("torn"), "nothing half-written: \(second.log)")
-        #expect(Sys.readFile(second.path("tdx/rtmr1/digest")).value == chain[acknowledged])
+        #expect(Sys.readFile(second.path(target)).value == chain[acknowledged])
+        // Room again: the next extend is acknowledged and kept.
+        try FileManager.default.removeItem(atPath: disk + "/filler")
+        #expect(Sys.writeFile(second.path(target), Self.data).value == 48)
         #expect(second.stop() == 0)
+        let third = try MountedTSMFS(["--state", state], environment: tuning)
+        #expect(Sys.readFile(third.path(target)).value == chain[acknowledged + 1])
+        #expect(third.stop() == 0)
     }
 
     @Test("200,000 extends: the state file stays bounded; the restart serves them in under 60 MB")
