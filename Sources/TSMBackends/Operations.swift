@@ -112,21 +112,48 @@ public final class Operations: Sendable {
     }
 
     /// `reboot`: every extensible register back to its boot value and the runtime event log
-    /// emptied; static values stay. With `--state` the reboot is recorded first, once.
+    /// emptied; static values stay. With `--state` the reboot is recorded first, once, and no
+    /// snapshot sees it half made.
     public func reboot(record: Bool = true) throws(Failure) {
-        if record, let journal {
-            do {
+        let body = { () throws(MRError) in
+            if record, let journal = self.journal {
                 try journal.record(RegisterChange(provider: "", register: 0, kind: .reboot, data: []))
-            } catch {
-                throw .cannotRecordReboot(error.errno)
+            }
+            for provider in self.providers {
+                if provider === self.loggedProvider, let eventLog = self.eventLog {
+                    provider.resetExtensible { eventLog.runtime.clear() }
+                } else {
+                    provider.resetExtensible()
+                }
             }
         }
+        do {
+            if record, let journal { try journal.transaction(body) } else { try body() }
+        } catch {
+            throw .cannotRecordReboot(error.errno)
+        }
+    }
+
+    /// The largest runtime log record of a snapshot: whole 8 KiB pieces of the log's bytes.
+    static let runtimeLogPiece = 8192
+
+    /// The whole state as a state file's snapshot: every provider's register values (an
+    /// overwrite record each) and a TDX sysroot's runtime log (`runtimeLog` records, in pieces).
+    /// The journal takes it inside its gate, when no change is half made.
+    public func snapshotRecords() -> [RegisterChange] {
+        var records: [RegisterChange] = []
         for provider in providers {
+            for (index, value) in provider.snapshot().values.enumerated() {
+                records.append(RegisterChange(provider: provider.name, register: index, kind: .overwrite, data: value))
+            }
             if provider === loggedProvider, let eventLog {
-                provider.resetExtensible { eventLog.runtime.clear() }
-            } else {
-                provider.resetExtensible()
+                let bytes = eventLog.runtimeLogBytes()
+                for start in stride(from: 0, to: bytes.count, by: Self.runtimeLogPiece) {
+                    let piece = Array(bytes[start..<min(start + Self.runtimeLogPiece, bytes.count)])
+                    records.append(RegisterChange(provider: provider.name, register: 0, kind: .runtimeLog, data: piece))
+                }
             }
         }
+        return records
     }
 }

@@ -28,6 +28,16 @@ extension StateJournal {
         case damagedRecord(path: String, offset: Int)
         /// A record passes its checksum but its payload is malformed.
         case undecodableRecord(path: String, offset: Int)
+        /// The file is larger than ``StateJournal/maximumSize`` (a tsmfs before compaction let it grow).
+        case tooLarge(path: String, limit: Int)
+        /// A leftover `FILE.compact` cannot be removed.
+        case cannotRemove(path: String, Errno)
+        /// A compaction's `FILE.compact` cannot be renamed over the file.
+        case cannotRename(path: String, Errno)
+        /// The whole state does not fit half of ``StateJournal/maximumSize``.
+        case snapshotTooLarge(path: String, size: Int, limit: Int)
+        /// An environment variable that tunes the journal has a value it cannot have.
+        case environment(name: String, value: String, expected: String)
 
         public var description: String {
             switch self {
@@ -65,6 +75,27 @@ extension StateJournal {
                 """
             case .undecodableRecord(let path, let offset):
                 "\(path): record at byte \(offset) does not decode; refusing the file"
+            case .tooLarge(let path, let limit):
+                "\(path): larger than \(limit) bytes, the most a state file may hold (a tsmfs before compaction "
+                    + "let it grow); replay it with that tsmfs and set the values again, or move it away to start afresh"
+            case .cannotRemove(let path, let errno): "\(path): cannot remove a compaction's leftover: \(errno)"
+            case .cannotRename(let path, let errno): "\(path): cannot rename over the state file: \(errno)"
+            case .snapshotTooLarge(let path, let size, let limit):
+                "\(path): the state takes \(size) bytes, more than the \(limit) a snapshot may"
+            case .environment(let name, let value, let expected):
+                "\(name)=\(value): expected \(expected)"
+            }
+        }
+
+        /// The errno a change that failed this way answers (EIO where the failure has none).
+        public var errno: Errno {
+            switch self {
+            case .cannotOpen(_, let errno), .cannotCutOff(_, let errno), .cannotSeek(_, let errno),
+                .cannotRead(_, let errno), .cannotWrite(_, let errno), .cannotSync(_, let errno),
+                .cannotOpenDirectory(_, let errno), .cannotRemove(_, let errno), .cannotRename(_, let errno):
+                errno
+            case .snapshotTooLarge, .tooLarge: .noSpace
+            default: .ioError
             }
         }
     }
@@ -78,6 +109,8 @@ extension StateJournal {
         case doesNotApply(path: String, change: Int, provider: String, Errno)
         /// A recorded reboot failed; the text is the reboot's own error.
         case rebootFailed(path: String, change: Int, reason: String)
+        /// A snapshot's runtime log cannot be restored (no event log here, or it does not decode).
+        case runtimeLog(path: String, change: Int, reason: String)
 
         public var description: String {
             switch self {
@@ -86,6 +119,9 @@ extension StateJournal {
             case .doesNotApply(let path, let change, let provider, let errno):
                 "\(path): change \(change) does not apply to provider '\(provider)' (\(errno)); refusing the file"
             case .rebootFailed(_, _, let reason): reason
+            case .runtimeLog(let path, let change, let reason):
+                "\(path): change \(change) holds a runtime event log that cannot be restored (\(reason)); "
+                    + "refusing the file"
             }
         }
     }
@@ -100,6 +136,13 @@ extension StateJournal {
         public var discardedBytes: Int
         /// Whether the file was new (and so held nothing to replay).
         public var created: Bool
+        /// Whether a `FILE.compact` a compaction cut short was removed.
+        public var removedLeftover = false
+
+        /// The changes after the snapshot (all of them in a file never compacted).
+        public var tail: ArraySlice<RegisterChange> {
+            changes[((changes.lastIndex { $0.kind == .checkpoint }).map { $0 + 1 } ?? 0)...]
+        }
 
         /// What opening `path` found; `StateJournal.open` makes these.
         public init(path: String, changes: [RegisterChange], discardedBytes: Int, created: Bool) {
@@ -112,7 +155,12 @@ extension StateJournal {
         /// `new state file`, or `replayed N changes` and whether a torn last record was cut off.
         public var summary: String {
             if created { return "new state file" }
-            var text = "replayed \(changes.count) change\(changes.count == 1 ? "" : "s")"
+            let count = tail.count
+            var text = count == changes.count ? "" : "restored a snapshot, "
+            text += "replayed \(count) change\(count == 1 ? "" : "s")"
+            if removedLeftover {
+                text += "; removed the leftover of a compaction cut short (the file holds every change)"
+            }
             if discardedBytes > 0 {
                 text += "; cut off a torn last record of \(discardedBytes) bytes (a change that was never acknowledged)"
             }
@@ -120,27 +168,53 @@ extension StateJournal {
         }
 
         /// Replays the changes, in order, into the providers they name; a reboot record calls
-        /// `reboot` (which must not record it again). Any change that does not apply refuses the
+        /// `reboot` (which must not record it again), a snapshot's runtime log records (one run of
+        /// them, concatenated) go to `restoreLog`. Any change that does not apply refuses the
         /// whole file: a partial state is never served. Providers are matched by name, the first
         /// of a name winning.
-        public func replay(into providers: [MeasurementProvider], reboot: () throws -> Void) throws(ReplayFailure) {
+        public func replay(
+            into providers: [MeasurementProvider], reboot: () throws -> Void,
+            restoreLog: ([UInt8]) throws -> Void = { _ in throw RuntimeLogMissing() }
+        ) throws(ReplayFailure) {
             let byName = Dictionary(providers.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+            var pendingLog: (change: Int, bytes: [UInt8])?
             for (index, change) in changes.enumerated() {
-                if change.kind == .reboot {
+                if change.kind == .runtimeLog {
+                    pendingLog = (pendingLog?.change ?? index + 1, (pendingLog?.bytes ?? []) + change.data)
+                    continue
+                }
+                if let log = pendingLog {
+                    pendingLog = nil
+                    do {
+                        try restoreLog(log.bytes)
+                    } catch {
+                        throw .runtimeLog(path: path, change: log.change, reason: "\(error)")
+                    }
+                }
+                switch change.kind {
+                case .checkpoint, .runtimeLog: continue
+                case .reboot:
                     do {
                         try reboot()
                     } catch {
                         throw .rebootFailed(path: path, change: index + 1, reason: "\(error)")
                     }
-                    continue
+                case .extend, .overwrite:
+                    guard let provider = byName[change.provider] else {
+                        throw .notServed(path: path, change: index + 1, provider: change.provider)
+                    }
+                    do {
+                        try provider.replay(change)
+                    } catch {
+                        throw .doesNotApply(path: path, change: index + 1, provider: change.provider, error.errno)
+                    }
                 }
-                guard let provider = byName[change.provider] else {
-                    throw .notServed(path: path, change: index + 1, provider: change.provider)
-                }
+            }
+            if let log = pendingLog {
                 do {
-                    try provider.replay(change)
+                    try restoreLog(log.bytes)
                 } catch {
-                    throw .doesNotApply(path: path, change: index + 1, provider: change.provider, error.errno)
+                    throw .runtimeLog(path: path, change: log.change, reason: "\(error)")
                 }
             }
         }
@@ -148,7 +222,18 @@ extension StateJournal {
         /// Replays into the providers `tsmfs ctl` changes; a reboot record reboots them without
         /// recording it again.
         public func replay(into operations: Operations) throws(ReplayFailure) {
-            try replay(into: operations.providers) { try operations.reboot(record: false) }
+            try replay(
+                into: operations.providers, reboot: { try operations.reboot(record: false) },
+                restoreLog: { bytes in
+                    guard let log = operations.eventLog else { throw RuntimeLogMissing() }
+                    try log.runtime.restore(bytes)
+                })
         }
+    }
+
+    /// A snapshot holds a runtime log and the mount has none.
+    public struct RuntimeLogMissing: Error, CustomStringConvertible {
+        public init() {}
+        public var description: String { "this mount has no runtime event log" }
     }
 }

@@ -2,11 +2,11 @@ import Crypto
 import Glibc
 import Synchronization
 import SystemPackage
-import TSMBytes
 import TSMModel
 
-/// `--state FILE`: an append-only journal of register changes with checksummed records, made
-/// durable (written and fsync'd) before each change takes effect.
+/// `--state FILE`: a journal of register changes with checksummed records, made durable (written
+/// and fsync'd) before each change takes effect, compacted so that its size follows the state,
+/// not the number of changes that made it.
 ///
 /// Layout (format 2): an 80-byte header — magic `TSMFSJ02`, the 32-byte fingerprint of the
 /// provider set, 32 reserved bytes, and 8 bytes of SHA-256 over the rest — then records: a u32
@@ -15,6 +15,13 @@ import TSMModel
 /// length and payload. The length's own check tells a torn tail from damage: only a last record
 /// that the file ends before (a write a crash cut short, never acknowledged) is cut off at start;
 /// any other damage, the last complete record included, refuses the file and leaves it as it was.
+///
+/// A compacted file starts with a snapshot: every register's value (overwrite records), a TDX
+/// sysroot's runtime log (`runtimeLog` records), then a `checkpoint` record; the changes made since
+/// follow. Compaction writes `FILE.compact` beside the file (exclusively, 0600, no links
+/// followed), fsyncs it, renames it over the file and fsyncs the directory (see
+/// ``Compaction``). The rename is the commit: a leftover `FILE.compact` is never read, only
+/// removed at start.
 ///
 /// The file is opened without following links and must be a regular file; a new one is created
 /// exclusively, 0600. An exclusive `flock` held for the journal's life refuses a second daemon.
@@ -27,43 +34,88 @@ public final class StateJournal: ChangeJournal {
     static let recordOverhead = 16
     /// No record is longer: a provider name and one register of at most 4096 bytes.
     static let maximumPayload = 16384
+    /// The largest state file read or written: a change that would make it larger is refused
+    /// with ENOSPC, as a full disk refuses it.
+    public static let maximumSize = 64 << 20
 
     public let path: String
-    private let descriptor: Mutex<Int32>
+    let fingerprint: [UInt8]
+    let compaction: Compaction
+    let log: @Sendable (String) -> Void
+
+    /// The open file and where its tail of changes starts.
+    struct FileState {
+        var descriptor: Int32
+        /// The file's length: where the next record goes.
+        var size: Int
+        /// The header and the snapshot: where the tail of changes starts.
+        var tailStart: Int
+        /// The tail length below which a failed compaction is not tried again.
+        var retryAt = 0
+        /// A compaction renamed the file and its directory could not be fsync'd yet: no change
+        /// is acknowledged until it is.
+        var directoryUnsynced = false
+    }
+
+    let file: Mutex<FileState>
+    /// Held around every change (``transaction(_:)``) and every compaction.
+    let gate = Mutex(())
+    /// What a compaction writes: the whole state as records (``Operations/snapshotRecords()``).
+    /// Boxed: a closure kept in a `Mutex` directly was re-wrapped in a reabstraction thunk at
+    /// every access (Swift 6.3.1), until calling it overflowed the stack after ~140,000 changes.
+    final class SnapshotSource: Sendable {
+        let make: @Sendable () -> [RegisterChange]
+        init(_ make: @escaping @Sendable () -> [RegisterChange]) { self.make = make }
+    }
+    let snapshotSource = Mutex<SnapshotSource?>(nil)
 
     /// Opens (or creates) the journal for the provider set whose fingerprint is given, checks it,
-    /// cuts off a torn tail, and returns the changes to replay.
-    public static func open(_ path: String, fingerprint: [UInt8]) throws(Failure) -> (StateJournal, Recovery) {
+    /// cuts off a torn tail, removes a leftover `FILE.compact`, and returns the changes to replay.
+    public static func open(
+        _ path: String, fingerprint: [UInt8], compaction: Compaction = Compaction(),
+        log: @escaping @Sendable (String) -> Void = { _ in }
+    ) throws(Failure) -> (StateJournal, Recovery) {
         let fd = try openExclusively(path)
         do throws(Failure) {
             let bytes = try readAll(fd, path: path)
             var recovery = Recovery(path: path, changes: [], discardedBytes: 0, created: bytes.isEmpty)
+            var state = FileState(descriptor: fd, size: headerSize, tailStart: headerSize)
             if bytes.isEmpty {
-                try writeAll(fd, header(fingerprint), path: path)
+                try writeAll(fd, header(fingerprint), at: 0, path: path)
                 try sync(fd, path: path)
                 try syncDirectory(of: path)
             } else {
-                let (changes, validLength) = try parse(bytes, fingerprint: fingerprint, path: path)
-                recovery.changes = changes
-                recovery.discardedBytes = bytes.count - validLength
+                let parsed = try parse(bytes, fingerprint: fingerprint, path: path)
+                recovery.changes = parsed.changes
+                recovery.discardedBytes = bytes.count - parsed.validLength
                 if recovery.discardedBytes > 0 {
-                    guard ftruncate(fd, off_t(validLength)) == 0 else {
+                    guard ftruncate(fd, off_t(parsed.validLength)) == 0 else {
                         throw .cannotCutOff(path: path, Errno(rawValue: errno))
                     }
                     try sync(fd, path: path)
                 }
+                state.size = parsed.validLength
+                state.tailStart = parsed.tailStart
             }
-            guard lseek(fd, 0, SEEK_END) >= 0 else { throw .cannotSeek(path: path, Errno(rawValue: errno)) }
-            return (StateJournal(path: path, descriptor: fd), recovery)
+            recovery.removedLeftover = try removeLeftover(of: path)
+            let journal = StateJournal(
+                path: path, fingerprint: fingerprint, compaction: compaction, log: log, file: state)
+            return (journal, recovery)
         } catch {
             Glibc.close(fd)
             throw error
         }
     }
 
-    private init(path: String, descriptor: Int32) {
+    private init(
+        path: String, fingerprint: [UInt8], compaction: Compaction, log: @escaping @Sendable (String) -> Void,
+        file: FileState
+    ) {
         self.path = path
-        self.descriptor = Mutex(descriptor)
+        self.fingerprint = fingerprint
+        self.compaction = compaction
+        self.log = log
+        self.file = Mutex(file)
     }
 
     deinit {
@@ -73,195 +125,56 @@ public final class StateJournal: ChangeJournal {
     /// Closes the file and releases its lock (the daemon keeps it for its life; tests close it
     /// to reopen). Later records fail with EBADF.
     public func close() {
-        descriptor.withLock { fd in
-            if fd >= 0 { Glibc.close(fd) }
-            fd = -1
+        file.withLock { file in
+            if file.descriptor >= 0 { Glibc.close(file.descriptor) }
+            file.descriptor = -1
         }
     }
 
     /// The fingerprint of a provider set: SHA-256 of its JSON form and what else shapes the model.
-    /// The largest state file read (a journal grows by about 70 bytes a change).
-    public static let maximumSize = 64 << 20
-
     public static func fingerprint(_ providers: [ProviderDescriptor], context: String) -> [UInt8] {
         Array(SHA256.hash(data: Array((ProviderConfig.encode(providers) + "\n" + context).utf8)))
     }
 
-    /// Appends the change and fsyncs; EIO, ENOSPC, ... from the disk fail the write.
+    /// The file's length and its tail's (tests, diagnostics).
+    public var sizes: (file: Int, tail: Int) {
+        file.withLock { ($0.size, $0.size - $0.tailStart) }
+    }
+
+    /// Runs one change with no compaction in between, then compacts when the tail is due.
+    public func transaction(_ body: () throws(MRError) -> Void) throws(MRError) {
+        try gate.withLock { (_: inout Void) throws(MRError) in
+            try body()
+            compactIfDue()
+        }
+    }
+
+    /// Appends the change and fsyncs; EIO, ENOSPC, ... from the disk fail the write, and the file
+    /// is cut back to where it was (never a half-written record). Called inside a transaction.
     public func record(_ change: RegisterChange) throws(MRError) {
         let bytes = Self.encode(change)
-        try descriptor.withLock { (fd: inout Int32) throws(MRError) in
-            guard fd >= 0 else { throw .backend(.badFileDescriptor) }
-            let end = lseek(fd, 0, SEEK_END)
-            do {
-                try Self.writeAll(fd, bytes, path: path)
-                try Self.sync(fd, path: path)
+        try file.withLock { (file: inout FileState) throws(MRError) in
+            guard file.descriptor >= 0 else { throw .backend(.badFileDescriptor) }
+            if file.directoryUnsynced {
+                do throws(Failure) {
+                    try Self.syncDirectory(of: path)
+                    file.directoryUnsynced = false
+                } catch {
+                    throw .backend(error.errno)
+                }
+            }
+            guard file.size + bytes.count <= Self.maximumSize else {
+                log("state \(path): full (\(Self.maximumSize) bytes, the most a state file holds); change refused")
+                throw .backend(.noSpace)
+            }
+            do throws(Failure) {
+                try Self.writeAll(file.descriptor, bytes, at: file.size, path: path)
+                try Self.sync(file.descriptor, path: path)
             } catch {
-                let code = Errno(rawValue: errno == 0 ? EIO : errno)
-                if end >= 0 { _ = ftruncate(fd, end) }
-                throw .backend(code)
+                _ = ftruncate(file.descriptor, off_t(file.size))
+                throw .backend(error.errno)
             }
+            file.size += bytes.count
         }
-    }
-
-    // MARK: Format
-
-    static func checksum(_ bytes: ArraySlice<UInt8>) -> [UInt8] {
-        Array(SHA256.hash(data: Array(bytes)).prefix(8))
-    }
-
-    static func header(_ fingerprint: [UInt8]) -> [UInt8] {
-        let body = magic + fingerprint + [UInt8](repeating: 0, count: 32)
-        return body + checksum(body[...])
-    }
-
-    /// The check of a record's length field: the first 4 bytes of its SHA-256.
-    static func lengthCheck(_ length: ArraySlice<UInt8>) -> [UInt8] {
-        Array(SHA256.hash(data: Array(length)).prefix(4))
-    }
-
-    static func encode(_ change: RegisterChange) -> [UInt8] {
-        let name = Array(change.provider.utf8)
-        var payload = ByteWriter()
-        payload.u8(change.kind.rawValue)
-        payload.u16(UInt16(truncatingIfNeeded: name.count))
-        payload.append(name)
-        payload.u16(UInt16(truncatingIfNeeded: change.register))
-        payload.u16(UInt16(truncatingIfNeeded: change.data.count))
-        payload.append(change.data)
-        let length = UInt32(truncatingIfNeeded: payload.bytes.count).littleEndianBytes
-        return length + lengthCheck(length[...]) + payload.bytes + checksum((length + payload.bytes)[...])
-    }
-
-    static func parse(_ bytes: [UInt8], fingerprint: [UInt8], path: String) throws(Failure) -> ([RegisterChange], Int) {
-        if bytes.count >= formerMagic.count, Array(bytes[0..<formerMagic.count]) == formerMagic {
-            throw .formerFormat(path: path)
-        }
-        guard bytes.count >= headerSize, Array(bytes[0..<8]) == magic,
-            checksum(bytes[0..<72]) == Array(bytes[72..<80])
-        else {
-            throw .notAStateFile(path: path)
-        }
-        guard Array(bytes[8..<40]) == fingerprint else {
-            throw .otherProviderSet(path: path)
-        }
-        var changes: [RegisterChange] = []
-        var offset = headerSize
-        while offset < bytes.count {
-            // A length field and its check not wholly written: the tail a crash tore.
-            guard bytes.count - offset >= 8 else { break }
-            let lengthField = bytes[offset..<(offset + 4)]
-            guard lengthCheck(lengthField) == Array(bytes[(offset + 4)..<(offset + 8)]) else {
-                throw .damagedRecord(path: path, offset: offset)
-            }
-            let length = Int(UInt32(littleEndianBytes: lengthField))
-            guard length <= maximumPayload else { throw .damagedRecord(path: path, offset: offset) }
-            let end = offset + 8 + length
-            // A record the file ends before, its length intact: the tail a crash tore.
-            guard end + 8 <= bytes.count else { break }
-            guard checksum((Array(lengthField) + bytes[(offset + 8)..<end])[...]) == Array(bytes[end..<(end + 8)])
-            else {
-                throw .damagedRecord(path: path, offset: offset)
-            }
-            guard let change = decode(Array(bytes[(offset + 8)..<end])) else {
-                throw .undecodableRecord(path: path, offset: offset)
-            }
-            changes.append(change)
-            offset = end + 8
-        }
-        return (changes, offset)
-    }
-
-    static func decode(_ payload: [UInt8]) -> RegisterChange? {
-        guard payload.count >= 7, let kind = RegisterChange.Kind(rawValue: payload[0]) else { return nil }
-        let nameLength = Int(UInt16(littleEndianBytes: payload[1..<3]))
-        guard payload.count >= 7 + nameLength else { return nil }
-        let name = String(decoding: payload[3..<(3 + nameLength)], as: UTF8.self)
-        var index = 3 + nameLength
-        let register = Int(UInt16(littleEndianBytes: payload[index..<(index + 2)]))
-        let dataLength = Int(UInt16(littleEndianBytes: payload[(index + 2)..<(index + 4)]))
-        index += 4
-        guard payload.count == index + dataLength else { return nil }
-        return RegisterChange(provider: name, register: register, kind: kind, data: Array(payload[index...]))
-    }
-
-    // MARK: I/O
-
-    /// Opens `path` read-write without following a link (O_NOFOLLOW; O_NONBLOCK so that a FIFO
-    /// cannot hang the start), creating it exclusively (0600) when missing; refuses anything but
-    /// a regular file, and takes the exclusive lock.
-    private static func openExclusively(_ path: String) throws(Failure) -> Int32 {
-        var fd = Glibc.open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        if fd < 0 && errno == ENOENT {
-            fd = Glibc.open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600)
-        }
-        guard fd >= 0 else {
-            if errno == ELOOP { throw .symbolicLink(path: path) }
-            if errno == EISDIR { throw .notRegularFile(path: path) }
-            throw .cannotOpen(path: path, Errno(rawValue: errno))
-        }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else {
-            let error = Errno(rawValue: errno)
-            Glibc.close(fd)
-            throw .cannotOpen(path: path, error)
-        }
-        guard st.st_mode & S_IFMT == S_IFREG else {
-            Glibc.close(fd)
-            throw .notRegularFile(path: path)
-        }
-        _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            let error = Errno(rawValue: errno)
-            Glibc.close(fd)
-            if error == .wouldBlock { throw .inUse(path: path, holder: lockHolder(inode: UInt64(st.st_ino))) }
-            throw .cannotOpen(path: path, error)
-        }
-        return fd
-    }
-
-    /// The process holding an flock on `inode`, from `/proc/locks` (flock cannot say).
-    static func lockHolder(inode: UInt64) -> Int32? {
-        guard let bytes = try? FileBytes.read(path: "/proc/locks", limit: 1 << 20) else { return nil }
-        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
-            // "1: FLOCK  ADVISORY  WRITE 1234 fd:01:5678 0 EOF"
-            let fields = line.split(separator: " ")
-            guard fields.count >= 6, fields[1] == "FLOCK", let pid = Int32(fields[4]),
-                fields[5].split(separator: ":").last.flatMap({ UInt64($0) }) == inode
-            else { continue }
-            return pid
-        }
-        return nil
-    }
-
-    private static func readAll(_ fd: Int32, path: String) throws(Failure) -> [UInt8] {
-        do {
-            return try FileBytes.read(descriptor: fd, path: path, limit: maximumSize)
-        } catch {
-            throw .cannotRead(path: path, Errno(rawValue: error.errno))
-        }
-    }
-
-    private static func writeAll(_ fd: Int32, _ bytes: [UInt8], path: String) throws(Failure) {
-        var written = 0
-        while written < bytes.count {
-            let count = bytes[written...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { throw .cannotWrite(path: path, Errno(rawValue: errno)) }
-            written += count
-        }
-    }
-
-    private static func sync(_ fd: Int32, path: String) throws(Failure) {
-        guard fsync(fd) == 0 else { throw .cannotSync(path: path, Errno(rawValue: errno)) }
-    }
-
-    /// A new file's name is durable only once its directory is synced.
-    private static func syncDirectory(of path: String) throws(Failure) {
-        let directory = path.lastIndex(of: "/").map { path[..<$0].isEmpty ? "/" : String(path[..<$0]) } ?? "."
-        let fd = Glibc.open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw .cannotOpenDirectory(path: directory, Errno(rawValue: errno)) }
-        defer { Glibc.close(fd) }
-        try sync(fd, path: directory)
     }
 }

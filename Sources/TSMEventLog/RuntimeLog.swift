@@ -29,6 +29,14 @@ public final class RuntimeLog: Sendable {
         state.withLock { $0 = State() }
     }
 
+    /// Replaces the log with `bytes`, whole records as ``bytes()`` gave them: a state file's
+    /// snapshot restored at start. Throws when they do not decode as records or pass the capacity.
+    public func restore(_ bytes: [UInt8]) throws(EventLogError) {
+        if let capacity, bytes.count > capacity { throw .runtimeLogFull(capacity: capacity) }
+        let count = try TCGEventLog.decodeRecords(bytes).count
+        state.withLock { $0 = State(bytes: bytes, count: count) }
+    }
+
     /// Appends one record. Throws `runtimeLogFull` when it does not fit the capacity.
     public func append(_ record: RuntimeRecord) throws(EventLogError) {
         try transaction { (appender: inout Appender) throws(EventLogError) in try appender.append(record) }

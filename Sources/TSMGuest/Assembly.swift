@@ -33,7 +33,7 @@ public enum Assembly {
             throw .registration(error)
         }
         let operations = Operations(providers: providers, journal: journal)
-        try replay(recovery, into: operations)
+        try replay(recovery, into: operations, journal: journal)
         return Served(
             tree: RFCv2Layout.tree(providers), operations: operations,
             summary: providers.map(\.name).joined(separator: ", "))
@@ -66,7 +66,7 @@ public enum Assembly {
         let operations = Operations(
             providers: all, eventLog: parts.faces.eventLog, loggedProvider: parts.faces.loggedProvider,
             journal: journal, faults: faults)
-        try replay(recovery, into: operations)
+        try replay(recovery, into: operations, journal: journal)
         var layout = SysrootLayout(
             tsmProviders: parts.tsmProviders, devices: parts.faces.devices,
             reports: FaultInjectingReportProvider(wrapping: parts.faces.reports, faults: faults))
@@ -149,12 +149,13 @@ public enum Assembly {
 
     private static func openState(
         _ path: String?, _ descriptors: [ProviderDescriptor], context: String,
-        log: Log
+        log: @escaping Log
     ) throws(AssemblyError) -> (StateJournal?, StateJournal.Recovery?) {
         guard let path else { return (nil, nil) }
         do {
             let (journal, recovery) = try StateJournal.open(
-                path, fingerprint: StateJournal.fingerprint(descriptors, context: context))
+                path, fingerprint: StateJournal.fingerprint(descriptors, context: context),
+                compaction: try StateJournal.Compaction.fromEnvironment(), log: log)
             log("state \(path): \(recovery.summary)")
             return (journal, recovery)
         } catch {
@@ -162,11 +163,15 @@ public enum Assembly {
         }
     }
 
-    private static func replay(_ recovery: StateJournal.Recovery?, into operations: Operations) throws(AssemblyError) {
+    /// Replays the state file, then lets its journal compact to the state the mount serves.
+    private static func replay(
+        _ recovery: StateJournal.Recovery?, into operations: Operations, journal: StateJournal?
+    ) throws(AssemblyError) {
         do {
             try recovery?.replay(into: operations)
         } catch {
             throw .replay(error)
         }
+        journal?.takeSnapshots { operations.snapshotRecords() }
     }
 }

@@ -8,6 +8,11 @@ public struct RegisterChange: Sendable, Equatable {
         /// `tsmfs ctl reboot`: every extensible register back to its boot value, the runtime
         /// event log emptied. Recorded once for all providers (`provider` is empty).
         case reboot = 3
+        /// A state file's snapshot (not a change): whole records of a runtime event log, restored
+        /// as they were (`provider` names the logged provider; `register` is 0).
+        case runtimeLog = 4
+        /// A state file's snapshot ends here: what follows are changes made after it.
+        case checkpoint = 5
     }
 
     public var provider: String
@@ -26,6 +31,19 @@ public struct RegisterChange: Sendable, Equatable {
 /// Makes every change durable before it takes effect (`--state`). Called with the provider's
 /// lock held, after the backend computed the change and before anyone can see it; a thrown error
 /// fails the write with that errno and leaves the register as it was.
+///
+/// Every journaled change runs inside ``transaction(_:)``, which a compacting journal uses to see
+/// the whole state with no change half made: `body` takes the provider's lock and calls
+/// ``record(_:)`` once.
 public protocol ChangeJournal: Sendable {
     func record(_ change: RegisterChange) throws(MRError)
+    /// Runs one change (`body`) so that no snapshot of the state sees it half made.
+    func transaction(_ body: () throws(MRError) -> Void) throws(MRError)
+}
+
+extension ChangeJournal {
+    /// A journal that never takes snapshots needs no ordering beyond its own.
+    public func transaction(_ body: () throws(MRError) -> Void) throws(MRError) {
+        try body()
+    }
 }

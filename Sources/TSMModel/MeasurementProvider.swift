@@ -76,9 +76,7 @@ public final class MeasurementProvider: Sendable {
         let change = RegisterChange(
             provider: table.name, register: index, kind: extend ? .extend : .overwrite,
             data: Array(data.prefix(accepted)))
-        try state.withLock { (state: inout State) throws(MRError) in
-            try apply(change, to: &state, journaled: true)
-        }
+        try journaled(change)
         changed()
         return accepted
     }
@@ -90,9 +88,7 @@ public final class MeasurementProvider: Sendable {
             throw .invalidWrite
         }
         let change = RegisterChange(provider: table.name, register: index, kind: .overwrite, data: value)
-        try state.withLock { (state: inout State) throws(MRError) in
-            try apply(change, to: &state, journaled: true)
-        }
+        try journaled(change)
         changed()
     }
 
@@ -114,7 +110,7 @@ public final class MeasurementProvider: Sendable {
     /// Replays a change a journal recorded (at start, before serving): through the backend, not
     /// journaled again.
     public func replay(_ change: RegisterChange) throws(MRError) {
-        guard change.kind != .reboot else { throw .invalidWrite }
+        guard change.kind == .extend || change.kind == .overwrite else { throw .invalidWrite }
         guard table.registers.indices.contains(change.register),
             change.data.count == table.registers[change.register].size
         else { throw .invalidWrite }
@@ -122,6 +118,16 @@ public final class MeasurementProvider: Sendable {
             try apply(change, to: &state, journaled: false)
         }
         changed()
+    }
+
+    /// Applies a change under the lock, inside the journal's transaction when there is one.
+    private func journaled(_ change: RegisterChange) throws(MRError) {
+        let body = { () throws(MRError) in
+            try self.state.withLock { (state: inout State) throws(MRError) in
+                try self.apply(change, to: &state, journaled: true)
+            }
+        }
+        if let journal { try journal.transaction(body) } else { try body() }
     }
 
     /// Computes the change; with a journal, on a copy that takes effect only once the change is
@@ -145,7 +151,8 @@ public final class MeasurementProvider: Sendable {
         switch change.kind {
         case .extend: try backend.extend(change.register, with: change.data, in: &registers)
         case .overwrite: registers.values[change.register] = change.data
-        case .reboot: throw .invalidWrite  // not a register change: see resetExtensible
+        // Not register changes: see resetExtensible and the state journal's snapshots.
+        case .reboot, .runtimeLog, .checkpoint: throw .invalidWrite
         }
     }
 
