@@ -76,8 +76,9 @@ extension StateJournal {
             case .undecodableRecord(let path, let offset):
                 "\(path): record at byte \(offset) does not decode; refusing the file"
             case .tooLarge(let path, let limit):
-                "\(path): larger than \(limit) bytes, the most a state file may hold (a tsmfs before compaction "
-                    + "let it grow); replay it with that tsmfs and set the values again, or move it away to start afresh"
+                "\(path): larger than \(limit) bytes, the most a state file may hold (a tsmfs before "
+                    + "compaction let it grow); replay it with that tsmfs and set the values again, "
+                    + "or move it away to start afresh"
             case .cannotRemove(let path, let errno): "\(path): cannot remove a compaction's leftover: \(errno)"
             case .cannotRename(let path, let errno): "\(path): cannot rename over the state file: \(errno)"
             case .snapshotTooLarge(let path, let size, let limit):
