@@ -108,6 +108,7 @@ public struct CCAToken: Sendable, Equatable {
         let token = try parse(bytes)
         let rak = try mappingCryptoError(
             COSEKey.parseP384(token.realmClaims.publicKey, structure: "realm public key (44237)"))
+        if let refusal = token.realm.es384Refusal { throw .failed(.realmSignature, reason: refusal) }
         guard token.realm.isValid(key: rak) else {
             throw .failed(.realmSignature, reason: "the ES384 signature by the RAK in claim 44237 does not verify")
         }
@@ -122,6 +123,7 @@ public struct CCAToken: Sendable, Equatable {
                     "platform challenge is \(Hex.encode(token.platformClaims.challenge)), \(algorithm)(RAK) is \(Hex.encode(expected))"
             )
         }
+        if let refusal = token.platform.es384Refusal { throw .failed(.platformSignature, reason: refusal) }
         guard token.platform.isValid(key: cpak) else {
             throw .failed(.platformSignature, reason: "the ES384 signature by the trust anchor (CPAK) does not verify")
         }
