@@ -283,7 +283,7 @@ let package = Package(
             name: "TSMGuestTests",
             dependencies: [
                 "TSMGuest", "TSMGuests", "TSMEvidence", "TSMEventLog", "TSMModel", "TSMTree", "TSMBackends", "FuseKit",
-                "TSMBytes",
+                "TSMBytes", "TestSupport",
             ]
         ),
     ],

@@ -1,3 +1,4 @@
+import FoundationEssentials
 import Glibc
 import TSMBackends
 import TSMEvidence
@@ -5,14 +6,19 @@ import TSMModel
 import TSMGuest
 import TSMGuests
 
-/// libFuzzer's entry point: each input is tried as a provider config and as a program of register
-/// operations. Invariants are preconditions, so a violation is a crash libFuzzer reports and saves.
+/// libFuzzer's entry point: each input is tried as a provider config, as a program of register
+/// operations, as CBOR and as one input of `tsmfs verify`. With `TSMFUZZ_TARGET=verify` only the
+/// last runs (`Scripts/fuzz verify`). Invariants are preconditions, so a violation is a crash
+/// libFuzzer reports and saves.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
-    FuzzTarget.config(bytes)
-    FuzzTarget.registers(bytes)
-    FuzzTarget.cbor(bytes)
+    if !FuzzTarget.verifyOnly {
+        FuzzTarget.config(bytes)
+        FuzzTarget.registers(bytes)
+        FuzzTarget.cbor(bytes)
+    }
+    FuzzTarget.verify(bytes)
     return 0
 }
 
@@ -123,6 +129,9 @@ struct TSMFuzz {
         ) -> Int32
 
     static func main() {
+        if let directory = getenv("TSMFUZZ_WRITE_SEEDS").map({ String(cString: $0) }) {
+            exit(VerifyTarget.writeSeeds(to: directory) ? 0 : 1)
+        }
         if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "LLVMFuzzerRunDriver") {
             let driver = unsafeBitCast(symbol, to: Driver.self)
             var argc = CommandLine.argc

@@ -1,7 +1,7 @@
 /// A CBOR data item (RFC 8949), the subset CCA tokens and COSE use: integers, byte and text
 /// strings, arrays, maps, tags and the simple values false, true and null. Definite lengths
 /// only; no floats. Maps keep their order as written (encoding does not sort them).
-public indirect enum CBOR: Sendable, Equatable {
+public indirect enum CBOR: Sendable, Hashable {
     /// Major type 0: an unsigned integer.
     case unsigned(UInt64)
     /// Major type 1: the integer −1 − n.
@@ -20,7 +20,7 @@ public indirect enum CBOR: Sendable, Equatable {
     case simple(UInt8)
 
     /// One entry of a map.
-    public struct Pair: Sendable, Equatable {
+    public struct Pair: Sendable, Hashable {
         /// The key (CCA claims use integer keys).
         public var key: CBOR
         /// The value.

@@ -1,7 +1,8 @@
 /// A bounded CBOR decoder for evidence: definite lengths only, at most ``maxDepth`` levels of
 /// nesting, ``maxItems`` items in all, shortest-form heads not required (RFC 8949 §4.2 is a
-/// producer rule). Anything else — indefinite lengths, floats, reserved additional information,
-/// invalid UTF-8, a length past the end, trailing bytes — is refused with the offset.
+/// producer rule). Anything else — indefinite lengths, a break code outside them, floats,
+/// reserved additional information, invalid UTF-8, a length past the end, a map with a key twice
+/// (not valid CBOR, RFC 8949 §5.6), trailing bytes — is refused with the offset.
 public struct CBORDecoder {
     /// Arrays, maps and tags nested deeper than this are refused.
     public static let maxDepth = 16
@@ -38,29 +39,37 @@ public struct CBORDecoder {
         case 0..<24: argument = UInt64(info)
         case 24, 25, 26, 27:
             argument = try take(1 << Int(info - 24), "head argument").reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        case 31: throw fail("indefinite length at offset \(start) (only definite lengths are accepted)")
+        case 31 where (2...5).contains(major):
+            throw fail("indefinite length at offset \(start) (only definite lengths are accepted)")
+        case 31 where major == 7:
+            throw fail("a break code (0xff) at offset \(start) with no indefinite-length item open")
         default: throw fail("reserved additional information \(info) at offset \(start)")
         }
         switch major {
         case 0: return .unsigned(argument)
         case 1: return .negative(argument)
-        case 2: return .bytes(try take(try length(argument), "byte string"))
+        case 2: return .bytes(try take(try length(argument, "byte string", at: start), "byte string"))
         case 3:
-            let utf8 = try take(try length(argument), "text string")
+            let utf8 = try take(try length(argument, "text string", at: start), "text string")
             guard let text = String(validating: utf8, as: UTF8.self) else {
                 throw fail("invalid UTF-8 in the text string at offset \(start)")
             }
             return .text(text)
         case 4:
-            let count = try length(argument)
+            let count = try length(argument, "array", at: start)
             var array: [CBOR] = []
             for _ in 0..<count { array.append(try item(depth: depth + 1)) }
             return .array(array)
         case 5:
-            let count = try length(argument)
+            let count = try length(argument, "map", at: start)
             var pairs: [CBOR.Pair] = []
+            var keys = Set<CBOR>()
             for _ in 0..<count {
+                let keyOffset = offset
                 let key = try item(depth: depth + 1)
+                guard keys.insert(key).inserted else {
+                    throw fail("the map at offset \(start) has the key at offset \(keyOffset) twice")
+                }
                 pairs.append(CBOR.Pair(key, try item(depth: depth + 1)))
             }
             return .map(pairs)
@@ -73,12 +82,17 @@ public struct CBORDecoder {
         }
     }
 
-    /// A length that cannot exceed what remains (each item needs at least one byte).
-    func length(_ argument: UInt64) throws(CryptoError) -> Int {
-        guard argument <= UInt64(bytes.count - offset) else {
+    /// A length that cannot exceed what remains (each item needs at least one byte); `what`,
+    /// which starts at `start`, names it when it does.
+    func length(_ argument: UInt64, _ what: String, at start: Int) throws(CryptoError) -> Int {
+        let remaining = bytes.count - offset
+        guard argument <= UInt64(remaining) else {
+            guard argument <= UInt64(Int.max) else {
+                throw fail(
+                    "the \(what) at offset \(start) declares a length of \(argument), but \(remaining) bytes remain")
+            }
             throw CryptoError.truncated(
-                structure: structure, field: "CBOR item", offset: offset,
-                needed: argument > UInt64(Int.max) ? Int.max : Int(argument), available: bytes.count - offset)
+                structure: structure, field: "CBOR item", offset: offset, needed: Int(argument), available: remaining)
         }
         return Int(argument)
     }

@@ -16,9 +16,30 @@ public struct COSESign1: Sendable, Equatable {
     /// r‖s.
     public let signature: [UInt8]
 
+    /// The header labels this implementation processes, so the only one `crit` may name: alg (1).
+    public static let understoodLabels: Set<CBOR> = [.int(1)]
+    /// The names of the COSE algorithms a message is likely to carry, for messages.
+    static let algorithmNames: [Int64: String] = [
+        -7: "ES256", -35: "ES384", -36: "ES512", -8: "EdDSA", -37: "PS256", -38: "PS384", -39: "PS512",
+    ]
+
     /// The algorithm the protected header names (label 1), if it names one.
     public var algorithm: Int64? {
         (try? CBORDecoder.decode(protected, structure: "COSE protected header"))?[1]?.intValue
+    }
+
+    /// Why the message cannot carry an ES384 signature, nil when it can: the protected header
+    /// names no algorithm or another one, or the signature is not 96 bytes of r‖s.
+    public var es384Refusal: String? {
+        guard let algorithm else { return "the protected header names no algorithm (label 1); ES384 (-35) is needed" }
+        guard algorithm == Self.es384 else {
+            let name = Self.algorithmNames[algorithm].map { " (\($0))" } ?? ""
+            return "the protected header names algorithm \(algorithm)\(name); only ES384 (-35) is accepted"
+        }
+        guard signature.count == 96 else {
+            return "the signature has \(signature.count) bytes; an ES384 signature (r‖s) has 96"
+        }
+        return nil
     }
 
     /// Signs `payload` with `signer`, which returns the raw r‖s ES384 (P-384, SHA-384) signature
@@ -41,7 +62,8 @@ public struct COSESign1: Sendable, Equatable {
         CBOR.tagged(Self.tag, .array([.bytes(protected), .map([]), .bytes(payload), .bytes(signature)])).encoded()
     }
 
-    /// Parses a tagged COSE_Sign1; `structure` names it in errors ("realm token").
+    /// Parses a tagged COSE_Sign1 and checks its headers (see `checkHeaders`); `structure` names
+    /// it in errors ("realm token").
     public static func parse(_ bytes: [UInt8], structure: String) throws(CryptoError) -> COSESign1 {
         guard case .tagged(tag, .array(let items)) = try CBORDecoder.decode(bytes, structure: structure),
             items.count == 4
@@ -53,12 +75,49 @@ public struct COSESign1: Sendable, Equatable {
         else {
             throw .malformed(structure: structure, reason: "COSE_Sign1 needs [bstr, map, bstr, bstr]")
         }
+        try checkHeaders(protected: protected, unprotected: items[1], structure: structure)
         return COSESign1(protected: protected, payload: payload, signature: signature)
+    }
+
+    /// RFC 9052 §3: the protected header is empty or a map (the decoder refuses a key twice in
+    /// either map), no label is in both, and `crit` (2) is in the protected header, a non-empty
+    /// array naming only labels this implementation processes (§3.1: others must be refused).
+    static func checkHeaders(protected: [UInt8], unprotected: CBOR, structure: String) throws(CryptoError) {
+        let header = protected.isEmpty ? CBOR.map([]) : try CBORDecoder.decode(protected, structure: structure)
+        guard case .map(let pairs) = header, case .map(let unprotectedPairs) = unprotected else {
+            throw .malformed(structure: structure, reason: "the protected header is not a map")
+        }
+        let labels = Set(pairs.map(\.key))
+        if let both = unprotectedPairs.first(where: { labels.contains($0.key) }) {
+            throw .malformed(
+                structure: structure, reason: "label \(label(both.key)) is in both the protected and unprotected header"
+            )
+        }
+        if unprotectedPairs.contains(where: { $0.key == .int(2) }) {
+            throw .malformed(
+                structure: structure, reason: "crit (2) is in the unprotected header; it must be protected")
+        }
+        guard let crit = header[2] else { return }
+        guard case .array(let named) = crit, !named.isEmpty else {
+            throw .malformed(structure: structure, reason: "crit (2) is not a non-empty array of labels")
+        }
+        if let unknown = named.first(where: { !understoodLabels.contains($0) }) {
+            throw .malformed(
+                structure: structure,
+                reason: "crit (2) names label \(label(unknown)), which is not processed here (RFC 9052 §3.1)")
+        }
+    }
+
+    static func label(_ key: CBOR) -> String {
+        switch key {
+        case .text(let text): return "\"\(text)\""
+        default: return key.intValue.map(String.init) ?? "\(key)"
+        }
     }
 
     /// Whether the signature verifies as ES384 with `key`; the protected header must say ES384.
     public func isValid(key: P384.Signing.PublicKey) -> Bool {
-        guard algorithm == Self.es384, signature.count == 96,
+        guard es384Refusal == nil,
             let ecdsa = try? P384.Signing.ECDSASignature(rawRepresentation: signature)
         else { return false }
         return key.isValidSignature(ecdsa, for: Self.sigStructure(protected: protected, payload: payload))

@@ -59,14 +59,35 @@ public enum BootLog {
         return TCGEventLog(events: events)
     }
 
+    /// The largest boot-log file read: 16 times TDVF's 64 KiB log area (a real TD's log of
+    /// firmware, boot loader and kernel is a few KB).
+    public static let maxSize = 1 << 20
+    /// The most events a boot log may hold (a real boot logs a few hundred).
+    public static let maxEvents = 10_000
+
     /// Reads a boot log from a file's bytes: a binary TCG2 log (what `data/CCEL` of a real TD
     /// holds, 0xFF fill and all) or a JSON description (``BootLogDescription``). A file whose first
-    /// non-blank byte is `{` or `[` is JSON.
+    /// non-blank byte is `{` or `[` is JSON. More than ``maxSize`` bytes or ``maxEvents`` events
+    /// are refused (`invalidInput`, naming the limit).
     public static func load(_ bytes: [UInt8]) throws(EventLogError) -> TCGEventLog {
-        let first = bytes.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
-        if first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
-            return try BootLogDescription.decode(bytes)
+        guard bytes.count <= maxSize else {
+            throw .invalidInput(field: "boot log", reason: "\(bytes.count) bytes, more than the limit of \(maxSize)")
         }
-        return try TCGEventLog(decoding: bytes)
+        let first = bytes.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }
+        let log: TCGEventLog
+        if first == UInt8(ascii: "{") || first == UInt8(ascii: "[") {
+            log = try BootLogDescription.decode(bytes)
+        } else {
+            log = try TCGEventLog(decoding: bytes)
+        }
+        try checkEventCount(log.events.count)
+        return log
+    }
+
+    /// Refuses more than ``maxEvents`` events.
+    static func checkEventCount(_ count: Int) throws(EventLogError) {
+        guard count <= maxEvents else {
+            throw .invalidInput(field: "boot log", reason: "\(count) events, more than the limit of \(maxEvents)")
+        }
     }
 }

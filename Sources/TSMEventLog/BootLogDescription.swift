@@ -22,8 +22,12 @@ import TSMModel
 /// A bare array of events is accepted as well. Unknown keys are refused, so a typo cannot
 /// silently change a measurement.
 public enum BootLogDescription {
-    /// Decodes a description into a log with TDVF's Spec ID header.
+    /// Decodes a description into a log with TDVF's Spec ID header. Invalid JSON and a key
+    /// twice in one object are refused with their line and column.
     public static func decode(_ bytes: [UInt8]) throws(EventLogError) -> TCGEventLog {
+        if let problem = JSONSyntax.firstProblem(in: bytes) {
+            throw .description("not a valid boot log description: not valid JSON at \(problem)")
+        }
         let entries: [Entry]
         let isArray = bytes.first { ![0x20, 0x09, 0x0A, 0x0D].contains($0) } == UInt8(ascii: "[")
         do {
@@ -32,9 +36,17 @@ public enum BootLogDescription {
                 isArray
                 ? try decoder.decode([Entry].self, from: Data(bytes))
                 : try decoder.decode(Document.self, from: Data(bytes)).events
+        } catch DecodingError.dataCorrupted(let context)
+            where context.codingPath.isEmpty && context.underlyingError == nil
+        {
+            // The text is valid JSON (checked above): the decoder refused a number for its field.
+            throw .description(
+                "not a valid boot log description: a number does not fit its field ('rtmr' is a whole number "
+                    + "from 0 to 3, a numeric 'type' one from 0 to 4294967295)")
         } catch {
             throw .description("not a valid boot log description: \(DecodingErrorText.describe(error))")
         }
+        try BootLog.checkEventCount(entries.count)
         var events: [TCGEvent] = []
         for (index, entry) in entries.enumerated() {
             events.append(try entry.event(index))

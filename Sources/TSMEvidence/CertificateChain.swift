@@ -26,8 +26,14 @@ struct CertificateChain {
     }
 
     /// Reads the PEM certificates of DCAP certification data type 5: exactly leaf, intermediate,
-    /// root. Trailing NULs (some quote generators add one) are ignored.
+    /// root. Trailing NULs (some quote generators add one) are ignored. A chain over
+    /// ``TDXQuote/maxPCKChainSize`` bytes is refused before its PEM is parsed.
     static func pckChain(pem: [UInt8]) throws(EvidenceError) -> CertificateChain {
+        guard pem.count <= TDXQuote.maxPCKChainSize else {
+            throw .failed(
+                .pckChain,
+                reason: "the chain has \(pem.count) bytes, more than the limit of \(TDXQuote.maxPCKChainSize)")
+        }
         var bytes = pem
         while bytes.last == 0 { bytes.removeLast() }
         let documents: [PEMDocument]

@@ -81,9 +81,21 @@ public struct SNPCertificateTable: Sendable, Equatable {
         return header.bytes + data.bytes
     }
 
-    /// Parses a certificate table. Throws `truncated` when the terminator or a certificate lies
-    /// past the end, and `malformed` when an entry points into the table itself.
+    /// A larger table is refused before it is read: the kernel's certificate buffer is at most
+    /// `SEV_FW_BLOB_MAX_SIZE` (16 KiB), and the auxblob is that buffer cut after its last entry.
+    public static let maxSize = 64 * 1024
+    /// More entries are refused: a host supplies VCEK or VLEK, ASK, ARK and perhaps a CRL.
+    public static let maxEntries = 32
+
+    /// Parses a certificate table. Refuses, before copying any certificate, a table of more than
+    /// ``maxSize`` bytes or ``maxEntries`` entries (`malformed`), an entry that points into the
+    /// table itself, overlaps another or repeats a GUID (`malformed`), and one whose data lies past
+    /// the end (`truncated`). So the certificates copied never add up to more than the table.
     public static func parse(_ bytes: [UInt8]) throws(EvidenceError) -> SNPCertificateTable {
+        guard bytes.count <= maxSize else {
+            throw .malformed(
+                structure: "certificate table", reason: "\(bytes.count) bytes, more than the limit of \(maxSize)")
+        }
         var reader = ByteReader(bytes, structure: "certificate table")
         var raw: [(guid: GUID, offset: Int, length: Int)] = []
         while true {
@@ -92,29 +104,55 @@ public struct SNPCertificateTable: Sendable, Equatable {
             let offset = Int(try reader.u32("entry \(index) offset"))
             let length = Int(try reader.u32("entry \(index) length"))
             if offset == 0, length == 0, guid.bytes.allSatisfy({ $0 == 0 }) { break }
+            guard index < maxEntries else {
+                throw .malformed(
+                    structure: "certificate table",
+                    reason: "more than \(maxEntries) entries before the all-zero terminator (the limit)")
+            }
             raw.append((guid, offset, length))
         }
-        let headerSize = reader.offset
+        try checkEntries(raw, headerSize: reader.offset, total: bytes.count)
         var entries: [(guid: GUID, data: [UInt8])] = []
+        for entry in raw {
+            entries.append((entry.guid, Array(bytes[entry.offset..<entry.offset + entry.length])))
+        }
+        return SNPCertificateTable(entries: entries)
+    }
+
+    /// Every entry's data lies after the table and within `total` bytes, no two overlap, and no
+    /// GUID (in either byte order) appears twice.
+    static func checkEntries(_ raw: [(guid: GUID, offset: Int, length: Int)], headerSize: Int, total: Int)
+        throws(EvidenceError)
+    {
+        let structure = "certificate table"
         for (index, entry) in raw.enumerated() {
             guard entry.offset >= headerSize else {
                 throw .malformed(
-                    structure: "certificate table",
-                    reason:
-                        """
-                        entry \(index) (\(entry.guid)) points at offset \(entry.offset), inside the \
-                        \(headerSize)-byte table
-                        """
-                )
+                    structure: structure,
+                    reason: "entry \(index) (\(entry.guid)) points at offset \(entry.offset), inside the "
+                        + "\(headerSize)-byte table")
             }
-            guard entry.offset <= bytes.count else {
+            guard entry.offset + entry.length <= total else {
                 throw .truncated(
-                    structure: "certificate table", field: "entry \(index) (\(entry.guid)) data",
-                    offset: entry.offset, needed: entry.length, available: 0)
+                    structure: structure, field: "entry \(index) (\(entry.guid)) data", offset: entry.offset,
+                    needed: entry.length, available: max(0, total - entry.offset))
             }
-            var certificate = ByteReader(bytes, structure: "certificate table", offset: entry.offset)
-            entries.append((entry.guid, try certificate.read(entry.length, "entry \(index) (\(entry.guid)) data")))
+            if let first = raw.prefix(index).firstIndex(where: {
+                $0.guid == entry.guid || $0.guid == entry.guid.mixedEndian
+            }) {
+                throw .malformed(
+                    structure: structure, reason: "entry \(index) repeats the GUID \(entry.guid) of entry \(first)")
+            }
         }
-        return SNPCertificateTable(entries: entries)
+        let sorted = raw.indices.filter { raw[$0].length > 0 }.sorted { raw[$0].offset < raw[$1].offset }
+        for (previous, next) in zip(sorted, sorted.dropFirst())
+        where raw[previous].offset + raw[previous].length > raw[next].offset {
+            throw .malformed(
+                structure: structure,
+                reason: "entry \(next) (bytes \(raw[next].offset)..<\(raw[next].offset + raw[next].length)) overlaps "
+                    + "entry \(previous) (bytes \(raw[previous].offset)..<"
+                    + "\(raw[previous].offset + raw[previous].length))"
+            )
+        }
     }
 }

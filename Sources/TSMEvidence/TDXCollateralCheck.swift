@@ -25,6 +25,11 @@ extension EvidenceVerifier {
         let signer = try collateralSigner(chainPEM: collateral.tcbInfoIssuerChain, at: time)
         try checkSignature(collateral.tcbInfoSignature, over: collateral.tcbInfo, by: signer, what: "TCB info")
         try checkSignature(collateral.qeIdentitySignature, over: collateral.qeIdentity, by: signer, what: "QE identity")
+        for (what, text) in [("TCB info", collateral.tcbInfo), ("QE identity", collateral.qeIdentity)] {
+            if let problem = JSONSyntax.firstProblem(in: Array(text.utf8)) {
+                throw .failed(.collateral, reason: "the \(what) is not valid JSON at \(problem)")
+            }
+        }
         let tcbInfo: TCBInfoJSON
         let qeIdentity: QEIdentityJSON
         do {
@@ -95,6 +100,13 @@ extension EvidenceVerifier {
 
     /// The TCB Signing certificate of a PEM chain [signer, root], the root being the anchor.
     private func collateralSigner(chainPEM: String, at time: Date) throws(EvidenceError) -> P256.Signing.PublicKey {
+        guard chainPEM.utf8.count <= TDXQuote.maxPCKChainSize else {
+            throw .failed(
+                .collateral,
+                reason: "the issuer chain has \(chainPEM.utf8.count) bytes, more than the limit of "
+                    + "\(TDXQuote.maxPCKChainSize)"
+            )
+        }
         let certificates: [Certificate]
         do {
             certificates = try PEMDocument.parseMultiple(pemString: chainPEM).map {
@@ -196,8 +208,12 @@ struct PCKExtension {
 }
 
 extension TDXCollateral {
-    /// Reads dcap-qvl's QuoteCollateralV3 JSON (what `tsmfs collateral` prints).
+    /// Reads dcap-qvl's QuoteCollateralV3 JSON (what `tsmfs collateral` prints). Invalid JSON
+    /// and a key twice in one object are refused with their line and column.
     public init(json: [UInt8]) throws(EvidenceError) {
+        if let problem = JSONSyntax.firstProblem(in: json) {
+            throw .malformed(structure: "collateral", reason: "not valid JSON at \(problem)")
+        }
         struct Wire: Decodable {
             let pck_crl_issuer_chain, root_ca_crl, pck_crl, tcb_info_issuer_chain, tcb_info, tcb_info_signature: String
             let qe_identity_issuer_chain, qe_identity, qe_identity_signature: String

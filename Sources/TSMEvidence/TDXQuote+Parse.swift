@@ -1,8 +1,12 @@
 extension TDXQuote {
     /// Parses a DCAP Quote v4 for TDX, checking every length against what is there. Throws
     /// `truncated` (naming the field that ran past the end) or `malformed` (a version, type or
-    /// size no Quote v4 has); checks no signature.
+    /// size no Quote v4 has, a quote over ``maxSize`` or a PCK chain over ``maxPCKChainSize``
+    /// bytes); checks no signature.
     public static func parse(_ bytes: [UInt8]) throws(EvidenceError) -> TDXQuote {
+        guard bytes.count <= maxSize else {
+            throw .malformed(structure: "quote", reason: "\(bytes.count) bytes, more than the limit of \(maxSize)")
+        }
         guard bytes.count >= minimumSize else {
             throw .truncated(
                 structure: "quote", field: "a Quote v4", offset: 0, needed: minimumSize, available: bytes.count)
@@ -77,6 +81,11 @@ extension TDXQuote {
                 structure: "quote", reason: "nested certification data type \(chainType), expected 5 (PCK chain)")
         }
         let chainSize = Int(try reader.u32("PCK chain size"))
+        guard chainSize <= maxPCKChainSize else {
+            throw .malformed(
+                structure: "quote",
+                reason: "a PCK chain of \(chainSize) bytes, more than the limit of \(maxPCKChainSize)")
+        }
         let chain = try reader.read(chainSize, "PCK certificate chain")
         guard reader.remaining == 0 else {
             throw .malformed(structure: "quote", reason: "\(reader.remaining) bytes after the PCK certificate chain")

@@ -52,6 +52,12 @@ public struct TDXQuote: Sendable, Equatable {
     public static let signedRange = 0..<632
     /// The smallest quote parsers accept (ABI.md 4.6).
     public static let minimumSize = 0x3FC
+    /// A larger quote is refused before it is parsed: Linux's quote buffer is 8 KiB
+    /// (`GET_QUOTE_BUF_SIZE`) and a quote with Intel's chain is about 5 KB.
+    public static let maxSize = 32 * 1024
+    /// A longer PCK chain is refused before its PEM is parsed: Intel's PEM chain (PCK leaf,
+    /// Platform or Processor CA, root) is about 4 KB.
+    public static let maxPCKChainSize = 16 * 1024
     /// Certification data types (DCAP): 5 = PCK certificate chain (PEM), 6 = QE report.
     public static let certificationTypePCKChain: UInt16 = 5
     public static let certificationTypeQEReport: UInt16 = 6

@@ -1,3 +1,4 @@
+import SystemPackage
 import TSMBytes
 import TSMEvidence
 
@@ -10,11 +11,15 @@ public enum EvidenceCheck {
         case reportDataMismatch(actual: [UInt8], expected: [UInt8])
         /// An input file could not be read.
         case unreadable(ProviderSelection.Failure)
+        /// An input file (`what`) is larger than its limit; refused before it is parsed.
+        case tooLarge(file: String, what: String, limit: Int)
 
         public var description: String {
             switch self {
             case .evidence(let error): return error.description
             case .unreadable(let error): return error.description
+            case .tooLarge(let file, let what, let limit):
+                return "\(file): the \(what) is larger than its limit of \(limit) bytes"
             case .reportDataMismatch(let actual, let expected):
                 return
                     """
@@ -64,25 +69,37 @@ public struct VerifyFiles: Sendable {
 }
 
 extension EvidenceCheck {
-    /// Reads `files` (each at most ``FileBytes/defaultLimit`` bytes) and verifies them as
-    /// `guest`'s evidence against the mock authority of `seed`, or the trust anchor file when
-    /// one is named; as ``run(_:guest:reportData:)`` otherwise.
+    /// Reads `files` (each refused past its limit in ``VerificationInputs``, having read one byte
+    /// more at most) and verifies them as `guest`'s evidence against the mock authority of `seed`,
+    /// or the trust anchor file when one is named; as ``run(_:guest:reportData:)`` otherwise.
     public static func run(
         files: VerifyFiles, guest: any GuestDefinition.Type, seed: String,
         reportData: [UInt8]?
     ) throws(Failure) -> String {
-        let request: VerifyRequest
-        do throws(ProviderSelection.Failure) {
-            let read = { (path: String) throws(ProviderSelection.Failure) in try ProviderSelection.readFile(path) }
-            request = VerifyRequest(
-                evidence: try read(files.evidence), auxblob: try files.auxblob.map(read), seed: seed,
-                trustAnchorPEM: try files.trustAnchor.map { path throws(ProviderSelection.Failure) in
-                    String(decoding: try read(path), as: UTF8.self)
-                },
-                collateral: try files.collateral.map(read))
-        } catch {
-            throw .unreadable(error)
-        }
+        let inputs = guest.verification
+        let request = VerifyRequest(
+            evidence: try read(files.evidence, "evidence", limit: inputs.evidenceLimit),
+            auxblob: try files.auxblob.map { path throws(Failure) in
+                try read(path, "auxblob", limit: inputs.auxblobLimit)
+            },
+            seed: seed,
+            trustAnchorPEM: try files.trustAnchor.map { path throws(Failure) in
+                String(
+                    decoding: try read(path, "trust anchor", limit: VerificationInputs.trustAnchorLimit), as: UTF8.self)
+            },
+            collateral: try files.collateral.map { path throws(Failure) in
+                try read(path, "collateral", limit: VerificationInputs.collateralLimit)
+            })
         return try run(request, guest: guest, reportData: reportData)
+    }
+
+    static func read(_ path: String, _ what: String, limit: Int) throws(Failure) -> [UInt8] {
+        do {
+            return try FileBytes.read(path: path, limit: limit)
+        } catch .tooLarge {
+            throw .tooLarge(file: path, what: what, limit: limit)
+        } catch {
+            throw .unreadable(.unreadable(file: path, Errno(rawValue: error.errno)))
+        }
     }
 }

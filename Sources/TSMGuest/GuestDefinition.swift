@@ -117,16 +117,29 @@ public struct CertificateFile: Sendable, Equatable {
     }
 }
 
-/// What `tsmfs verify` takes for a guest beside the evidence.
+/// What `tsmfs verify` takes for a guest beside the evidence, and how large each file may be:
+/// a larger file is refused after reading at most one byte past its limit, before any parsing.
 public struct VerificationInputs: Sendable {
     /// A second blob (the SEV-SNP certificate table) is required.
     public var auxblob: Bool
     /// Collateral may be given (TDX).
     public var collateral: Bool
+    /// The evidence file's limit in bytes (the format's own maximum).
+    public var evidenceLimit: Int
+    /// The auxblob's limit in bytes.
+    public var auxblobLimit: Int
 
-    public init(auxblob: Bool = false, collateral: Bool = false) {
+    /// A trust anchor PEM file's limit: a root certificate or a public key is 1 to 3 KB.
+    public static let trustAnchorLimit = 16 * 1024
+    /// A collateral file's limit: Intel's TDX collateral (CRLs, TCB info, QE identity, two
+    /// issuer chains) is about 15 KB.
+    public static let collateralLimit = 256 * 1024
+
+    public init(evidenceLimit: Int, auxblob: Bool = false, auxblobLimit: Int = 0, collateral: Bool = false) {
         self.auxblob = auxblob
         self.collateral = collateral
+        self.evidenceLimit = evidenceLimit
+        self.auxblobLimit = auxblobLimit
     }
 }
 

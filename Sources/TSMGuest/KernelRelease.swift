@@ -28,8 +28,12 @@ public struct KernelRelease: Hashable, Comparable, Sendable, CustomStringConvert
 
     /// Why a `--kernel` value or a combination with it cannot be served.
     public enum Refusal: Error, Equatable, CustomStringConvertible {
-        /// Not `MAJOR.MINOR`, or a release tsmfs does not model.
+        /// Not in ``KernelRelease/grammar``.
+        case malformed(String)
+        /// A release tsmfs does not model.
         case unknown(String)
+        /// `MAJOR.MINOR.PATCH`: a stable release, whose backports are not modelled.
+        case patchLevel(String, KernelRelease)
         /// A release before configfs-tsm.
         case predatesReports(KernelRelease)
         /// The release lacks what an option asks for.
@@ -38,8 +42,13 @@ public struct KernelRelease: Hashable, Comparable, Sendable, CustomStringConvert
         public var description: String {
             let known = KernelRelease.modelled.map(\.description).joined(separator: ", ")
             switch self {
+            case .malformed(let text):
+                return "kernel release '\(text)' is not \(KernelRelease.grammar); known: \(known)"
             case .unknown(let text):
                 return "unknown kernel release '\(text)'; known: \(known)"
+            case .patchLevel(let text, let release):
+                return "kernel release '\(text)' has a patch level; give \(release) (MAJOR.MINOR): stable "
+                    + "releases backport errno changes that are not modelled; known: \(known)"
             case .predatesReports(let release):
                 let feature = KernelFeature.configfsTSMReport
                 return "Linux \(release) has no \(feature.summary): it arrived in Linux \(feature.release) "
@@ -51,14 +60,27 @@ public struct KernelRelease: Hashable, Comparable, Sendable, CustomStringConvert
         }
     }
 
-    /// A `--kernel` value: a modelled `MAJOR.MINOR` (at most 16 characters).
+    /// The one grammar of a `--kernel` value, for `--help` and refusals.
+    public static let grammar = "MAJOR.MINOR, decimal numbers without leading zeros (6.16)"
+
+    /// A `--kernel` value (at most 16 characters) in ``grammar`` naming a modelled release. A
+    /// patch level (`6.16.3`) is refused with its own reason: stable releases backport fixes
+    /// that change errnos, and those are not modelled (docs/DECISIONS.md, issue 16).
     public static func parse(_ text: String) throws(Refusal) -> KernelRelease {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard text.utf8.count <= 16, parts.count == 2,
-            parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { ("0"..."9").contains($0) } }),
-            let major = Int(parts[0]), let minor = Int(parts[1])
+        let numbers = parts.map { part -> Int? in
+            guard (1...5).contains(part.count), part.allSatisfy({ ("0"..."9").contains($0) }),
+                part == "0" || part.first != "0"
+            else { return nil }
+            return Int(part)
+        }
+        guard text.utf8.count <= 16, (2...3).contains(numbers.count), let major = numbers[0], let minor = numbers[1]
         else {
-            throw .unknown(text)
+            throw .malformed(text)
+        }
+        guard numbers.count == 2 else {
+            guard numbers[2] != nil else { throw .malformed(text) }
+            throw .patchLevel(text, KernelRelease(major, minor))
         }
         let release = KernelRelease(major, minor)
         if !release.has(.configfsTSMReport) { throw .predatesReports(release) }

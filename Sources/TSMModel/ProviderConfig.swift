@@ -18,7 +18,7 @@ public enum ProviderConfig {
             throw ConfigError(
                 file: file,
                 message:
-                    "not valid JSON at line \(problem.line), column \(problem.column): expected \(problem.expected)")
+                    "not valid JSON at \(problem)")
         }
         do {
             document = try JSONDecoder().decode(Document.self, from: Data(bytes))

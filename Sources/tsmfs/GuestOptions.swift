@@ -30,11 +30,13 @@ struct GuestOptions: ParsableArguments {
     @Option(name: .customLong("cca-token-format"), help: help("--cca-token-format")) var ccaTokenFormat:
         CCAToken.Format?
 
+    // Unconditional: `--kernel -1` is a value to refuse by the grammar, not a missing value.
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             """
-            Show what this Linux release shows (`tsmfs kernels` lists them), and nothing it lacks. Default: the \
-            newest modelled.
+            Show what this Linux release shows (`tsmfs kernels` lists them), and nothing it lacks. VERSION is \
+            \(KernelRelease.grammar). Default: the newest modelled.
             """,
             valueName: "VERSION"))
     var kernel: String?

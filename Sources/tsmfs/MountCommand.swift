@@ -67,7 +67,12 @@ struct MountCommand: ParsableCommand {
     @Option(name: .customLong("spec"), help: .hidden)
     var specFile: String?
 
-    func validate() throws {
+    /// The rules between options (MountRules), checked at the start of `run()`, not in
+    /// `validate()`: ArgumentParser calls `validate()` before it looks for unknown options, so a
+    /// misspelt option's value (`--guset tdx`) would be taken for MOUNTPOINT and refused as such;
+    /// from `run()` the unknown option is named first ("did you mean"). A ValidationError thrown
+    /// here is the same usage error (exit 64).
+    func checkRules() throws {
         if specFile != nil { return }
         let request = MountRequest(
             mountpoint: mountpoint, sysroot: sysroot, kernelBackend: backend == .kernel, state: daemonOptions.state,
@@ -85,6 +90,7 @@ struct MountCommand: ParsableCommand {
     var allowOther = false
 
     func run() throws {
+        try checkRules()
         let spec = try self.spec()
         do throws(Daemon.RunFailure) {
             try Daemon.run(spec, guests: Guests.catalogue)

@@ -195,13 +195,27 @@ struct KernelRefusalTests {
         }
     }
 
-    @Test("an unknown version is a usage error naming the known ones")
+    @Test("an unknown version, or one outside the grammar (issue 24: 06.16, 6.013, 6.16.0, -1), is a usage error")
     func unknown() throws {
-        for version in ["6.9", "7.1", "six", "6.12.1", "6", ""] {
+        for version in ["6.9", "7.1", "six", "6.12.1", "6", "", "06.16", "6.013", "6.16.0", "-1"] {
             let r = try tsmfs("mount --sysroot /nonexistent/tsmfs --kernel '\(version)'")
             #expect(r.status == 64, "\(version): \(r.text)")
             #expect(r.text.contains("known: 6.7, 6.8, 6.11, 6.12, 6.13, 6.16, 6.18, 7.0"), "\(version): \(r.text)")
+            #expect(!r.text.contains("Missing value"), "\(version): \(r.text)")
         }
+        let help = try tsmfs("mount --help")
+        #expect(help.text.contains("MAJOR.MINOR"), "\(help.text)")
+    }
+
+    @Test("issue 24: a misspelt option with a value is named, with the likely one, before the mount rules")
+    func misspeltOption() throws {
+        let r = try tsmfs("mount --sysroot /nonexistent/tsmfs --guset tdx")
+        #expect(r.status == 64, "\(r.text)")
+        #expect(r.text.contains("--guset") && r.text.contains("--guest"), "\(r.text)")
+        #expect(!r.text.contains("give either MOUNTPOINT"), "\(r.text)")
+        // The rules still refuse what they refused, with their message and status.
+        let both = try tsmfs("mount /nonexistent/a --sysroot /nonexistent/b")
+        #expect(both.status == 64 && both.text.contains("give either MOUNTPOINT or --sysroot DIR"), "\(both.text)")
     }
 
     @Test("--kernel and --no-unified need --sysroot")

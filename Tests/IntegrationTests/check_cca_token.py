@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 
 ES384 = -35
+# RMM 1.0's realm hash algorithms and the size of the RIM and REMs each gives.
+REALM_DIGEST_SIZES = {"sha-256": 32, "sha-512": 64}
 HASHES = {"sha-256": hashlib.sha256, "sha-384": hashlib.sha384, "sha-512": hashlib.sha512}
 
 
@@ -42,9 +44,37 @@ def cose_sign1(data, what):
     protected, unprotected, payload, signature = msg
     if not all(isinstance(x, bytes) for x in (protected, payload, signature)) or not isinstance(unprotected, dict):
         fail(f"{what}: COSE_Sign1 member types")
-    if cbor2.loads(protected).get(1) != ES384:
+    header = cbor2.loads(protected) if protected else {}
+    if not isinstance(header, dict):
+        fail(f"{what}: the protected header is not a map")
+    if map_length(protected) != len(header):
+        fail(f"{what}: the protected header has a key twice (RFC 9052 section 3)")
+    if set(header) & set(unprotected):
+        fail(f"{what}: a label is in both the protected and unprotected header")
+    if 2 in unprotected:
+        fail(f"{what}: crit (2) is in the unprotected header")
+    if 2 in header:
+        crit = header[2]
+        if not isinstance(crit, (list, tuple)) or not crit:
+            fail(f"{what}: crit (2) is not a non-empty array")
+        # This checker processes alg (1) only; RFC 9052 3.1: refuse a critical label not understood.
+        if any(label != 1 for label in crit):
+            fail(f"{what}: crit (2) names a label this checker does not process")
+    if header.get(1) != ES384:
         fail(f"{what}: protected header alg is not ES384 (-35)")
     return protected, payload, signature
+
+
+def map_length(encoded):
+    """The number of pairs a definite-length CBOR map's head declares (0 for an empty bstr)."""
+    if not encoded:
+        return 0
+    head, info = encoded[0] >> 5, encoded[0] & 0x1F
+    if head != 5 or info > 27:
+        fail("the protected header is not a definite-length map")
+    if info < 24:
+        return info
+    return int.from_bytes(encoded[1:1 + (1 << (info - 24))], "big")
 
 
 def verify_es384(key, protected, payload, signature, what):
@@ -108,6 +138,8 @@ def main():
     rak_bytes = want(realm, 44237, bytes, "realm public key")
     rak_hash_alg = want(realm, 44240, str, "realm public key hash algorithm")
     rim = want(realm, 44238, bytes, "RIM", {32, 48, 64})
+    if REALM_DIGEST_SIZES.get(hash_alg) != len(rim):
+        fail(f"realm hash algorithm {hash_alg!r} is not sha-256 or sha-512 with a RIM of its size ({len(rim)} bytes)")
     rems = want(realm, 44239, (list, tuple), "REMs")
     if len(rems) != 4 or not all(isinstance(r, bytes) and len(r) == len(rim) for r in rems):
         fail("REMs: not 4 byte strings of the RIM's size")

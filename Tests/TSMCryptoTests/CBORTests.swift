@@ -39,7 +39,8 @@ import Testing
         let refused: [(String, String)] = [
             ("5f4101ff", "indefinite length"), ("f93c00", "float"), ("1c", "reserved additional information"),
             ("0000", "bytes follow"), ("44010203", "truncated"), ("1a0001", "truncated"), ("62c328", "invalid UTF-8"),
-            ("5bffffffffffffffff", "truncated"), ("9bffffffffffffffff", "truncated"), ("", "truncated"),
+            ("5bffffffffffffffff", "declared length"), ("9bffffffffffffffff", "declared length"), ("", "truncated"),
+            ("ff", "break code"), ("a201000100", "a key twice"), ("1f", "reserved additional information"),
             ("f7", "simple value"), ("f820", "simple value"),
             (String(repeating: "81", count: 17) + "00", "nested deeper"),
         ]
@@ -80,9 +81,12 @@ import Testing
         case 4: return .simple(20 + UInt8(random.next() % 3))
         case 5: return .array((0..<Int(random.next() % 5)).map { _ in randomItem(&random, depth: depth + 1) })
         case 6:
+            // Keys unique: a map with a key twice is not valid CBOR (RFC 8949 §5.6) and is refused.
+            var keys = Set<CBOR>()
             return .map(
-                (0..<Int(random.next() % 4)).map { _ in
-                    CBOR.Pair(randomItem(&random, depth: depth + 1), randomItem(&random, depth: depth + 1))
+                (0..<Int(random.next() % 4)).compactMap { _ in
+                    let pair = CBOR.Pair(randomItem(&random, depth: depth + 1), randomItem(&random, depth: depth + 1))
+                    return keys.insert(pair.key).inserted ? pair : nil
                 })
         default: return .tagged(random.next() % 1000, randomItem(&random, depth: depth + 1))
         }

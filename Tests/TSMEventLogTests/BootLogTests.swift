@@ -84,6 +84,42 @@ import Testing
         #expect(throws: EventLogError.self) { try BootLog.load(Array(json.utf8)) }
     }
 
+    @Test("issue 24: a boot log past its size or event limit is refused naming the limit")
+    func limits() throws {
+        let event = #"{"rtmr": 0, "type": "EV_IPL"}"#
+        let many = "[" + Array(repeating: event, count: BootLog.maxEvents + 1).joined(separator: ",") + "]"
+        #expect(
+            throws: EventLogError.invalidInput(field: "boot log", reason: "10001 events, more than the limit of 10000")
+        ) {
+            try BootLog.load(Array(many.utf8))
+        }
+        let enough = "[" + Array(repeating: event, count: BootLog.maxEvents).joined(separator: ",") + "]"
+        #expect(try BootLog.load(Array(enough.utf8)).events.count == BootLog.maxEvents)
+        let huge = [UInt8](repeating: 0x20, count: BootLog.maxSize + 1)
+        #expect(
+            throws: EventLogError.invalidInput(
+                field: "boot log", reason: "1048577 bytes, more than the limit of 1048576")
+        ) { try BootLog.load(huge) }
+        let binary = TCGEventLog(events: Array(repeating: BootLog.synthetic().events[4], count: BootLog.maxEvents + 1))
+        #expect(throws: EventLogError.self) { try BootLog.load(binary.encoded()) }
+    }
+
+    @Test("issue 24: rtmr 1e300 is named as a number out of range, a key twice as a key twice")
+    func numberAndDuplicateMessages() throws {
+        for (json, expected) in [
+            (#"{"events": [{"rtmr": 1e300, "type": "EV_IPL"}]}"#, "rtmr"),
+            (#"{"events": [{"rtmr": 0, "rtmr": 1, "type": "EV_IPL"}]}"#, "the key \"rtmr\" a second time"),
+        ] {
+            #expect(throws: EventLogError.self) { try BootLog.load(Array(json.utf8)) }
+            do {
+                _ = try BootLog.load(Array(json.utf8))
+            } catch {
+                #expect(error.description.contains(expected), "\(error)")
+                #expect(!error.description.contains("was not valid JSON"), "\(error)")
+            }
+        }
+    }
+
     @Test func loadsABinaryLogAreaAsARealTDServesIt() throws {
         let log = try Samples.log()
         let area = try CCELTable().logArea(log.encoded())

@@ -112,13 +112,24 @@ GUIDS = {
 
 
 def certificate_table(auxblob):
-    entries, offset = {}, 0
+    """The GHCB certificate table; refuses a repeated GUID and entries that overlap or point into
+    the table, so no byte is read twice."""
+    entries, spans, offset = {}, [], 0
     while True:
         entry, offset = take(auxblob, offset, 24, "certificate table entry")
         guid, start, length = entry[:16], *struct.unpack("<II", entry[16:])
         if guid == bytes(16) and start == 0 and length == 0:
-            return entries
+            break
+        if guid in entries:
+            raise Failure("malformed certificate table: a GUID appears twice")
         entries[guid], _ = take(auxblob, start, length, "certificate")
+        spans.append((start, length))
+    spans = sorted(span for span in spans if span[1] > 0)
+    if spans and spans[0][0] < offset:
+        raise Failure("malformed certificate table: an entry points inside the table")
+    if any(a[0] + a[1] > b[0] for a, b in zip(spans, spans[1:])):
+        raise Failure("malformed certificate table: two entries overlap")
+    return entries
 
 
 AMD_OID = "1.3.6.1.4.1.3704.1."

@@ -18,8 +18,8 @@ struct KernelReleaseTableTests {
         #expect(GuestSpec.of(TDXGuest.self).kernel == KernelRelease(7, 0))
     }
 
-    @Test("before 6.7 names configfs-tsm's release; anything else unknown names the known ones")
-    func refusedVersions() {
+    @Test("before 6.7 names configfs-tsm's release; one grammar: no leading zeros, no patch level, no sign")
+    func refusedVersions() throws {
         for version in ["6.6", "6.1", "5.15", "4.0"] {
             #expect(throws: KernelRelease.Refusal.self) { try KernelRelease.parse(version) }
             do {
@@ -28,12 +28,27 @@ struct KernelReleaseTableTests {
                 #expect(error.description.contains("arrived in Linux 6.7 (commit 70e6f7e2b985)"), "\(error)")
             }
         }
-        for version in [
-            "6.9", "6.10", "7.1", "6.12.3", "v6.12", "6.+7", "6.", ".7", "", "6.7\n",
-            String(repeating: "9", count: 40) + ".1",
-        ] {
+        for version in ["6.9", "6.10", "7.1"] {
             #expect(throws: KernelRelease.Refusal.unknown(version)) { try KernelRelease.parse(version) }
         }
+        for version in [
+            "v6.12", "6.+7", "6.", ".7", "", "6.7\n", String(repeating: "9", count: 40) + ".1", "06.16", "6.013",
+            "6.16.00", "6.16.", "6.16.x", "-1", "+6.16", "6.16 ", "６.16",
+        ] {
+            #expect(throws: KernelRelease.Refusal.malformed(version)) { try KernelRelease.parse(version) }
+        }
+        for version in ["6.12.3", "6.16.0"] {
+            #expect(throws: KernelRelease.Refusal.self) { try KernelRelease.parse(version) }
+            do {
+                _ = try KernelRelease.parse(version)
+            } catch {
+                #expect(error == .patchLevel(version, KernelRelease(6, version == "6.16.0" ? 16 : 12)))
+                #expect(error.description.contains("give 6.") && error.description.contains("patch level"))
+            }
+        }
+        #expect(KernelRelease.Refusal.malformed("06.16").description.contains(KernelRelease.grammar))
+        #expect(try KernelRelease.parse("6.16") == KernelRelease(6, 16))
+        #expect(try KernelRelease.parse("7.0") == KernelRelease(7, 0))
         #expect(
             KernelRelease.Refusal.unknown("6.9").description.hasSuffix(
                 "known: 6.7, 6.8, 6.11, 6.12, 6.13, 6.16, 6.18, 7.0"))

@@ -19,6 +19,9 @@ public struct CCARealmClaims: Sendable, Equatable {
     public var personalizationValue: [UInt8]
     /// The realm hash algorithm: "sha-256" or "sha-512".
     public var hashAlgorithm: String
+    /// The realm hash algorithms RMM 1.0 defines (RMI_HASH_SHA_256, RMI_HASH_SHA_512), with the
+    /// size of the RIM and REMs each gives.
+    public static let digestSizes: [String: Int] = ["sha-256": 32, "sha-512": 64]
     /// The RAK: a COSE_Key's bytes (what the platform challenge hashes).
     public var publicKey: [UInt8]
     /// The algorithm of the platform challenge over ``publicKey``.
@@ -65,6 +68,16 @@ public struct CCARealmClaims: Sendable, Equatable {
             publicKey: try claims.bytes(Key.publicKey, "public key", sizes: nil),
             publicKeyHashAlgorithm: try claims.text(Key.publicKeyHashAlgorithm, "public key hash algorithm"),
             rim: try claims.bytes(Key.rim, "RIM", sizes: [32, 48, 64]), rems: [])
+        guard let size = digestSizes[realm.hashAlgorithm] else {
+            throw .malformed(
+                structure: "realm claims",
+                reason: "hash algorithm (44236) \"\(realm.hashAlgorithm)\" is not sha-256 or sha-512 (RMM 1.0)")
+        }
+        guard realm.rim.count == size else {
+            throw .malformed(
+                structure: "realm claims",
+                reason: "RIM (44238) has \(realm.rim.count) bytes; a \(realm.hashAlgorithm) digest has \(size)")
+        }
         realm.profile = try claims.text(Key.profile, "profile")
         guard realm.profile == profile1_0 else {
             throw .malformed(structure: "realm claims", reason: "profile \"\(realm.profile)\" is not \(profile1_0)")
@@ -195,13 +208,22 @@ public struct CCAPlatformClaims: Sendable, Equatable {
         var components: [CCASoftwareComponent] = []
         for entry in entries {
             let component = ClaimReader(entry, structure: "software component")
-            components.append(
-                CCASoftwareComponent(
-                    type: try component.optionalText(1) ?? "",
-                    measurement: try component.bytes(2, "measurement", sizes: [32, 48, 64]),
-                    version: try component.optionalText(4) ?? "",
-                    signerID: try component.bytes(5, "signer ID", sizes: [32, 48, 64]),
-                    hashAlgorithm: try component.optionalText(6) ?? ""))
+            let measured = CCASoftwareComponent(
+                type: try component.optionalText(1) ?? "",
+                measurement: try component.bytes(2, "measurement", sizes: [32, 48, 64]),
+                version: try component.optionalText(4) ?? "",
+                signerID: try component.bytes(5, "signer ID", sizes: [32, 48, 64]),
+                hashAlgorithm: try component.optionalText(6) ?? "")
+            if !measured.hashAlgorithm.isEmpty {
+                let size = CCAToken.hash(measured.hashAlgorithm, [])?.count
+                guard size == measured.measurement.count else {
+                    throw .malformed(
+                        structure: "software component",
+                        reason: "measurement (2) has \(measured.measurement.count) bytes, not the size of "
+                            + "a \"\(measured.hashAlgorithm)\" digest (6)")
+                }
+            }
+            components.append(measured)
         }
         var platform = CCAPlatformClaims(
             challenge: try claims.bytes(Key.challenge, "challenge", sizes: [32, 48, 64]),

@@ -111,6 +111,7 @@ public struct CCAToken: Sendable, Equatable {
         let token = try parse(bytes)
         let rak = try mappingCryptoError(
             COSEKey.parseP384(token.realmClaims.publicKey, structure: "realm public key (44237)"))
+        if let refusal = token.realm.es384Refusal { throw .failed(.realmSignature, reason: refusal) }
         guard token.realm.isValid(key: rak) else {
             throw .failed(.realmSignature, reason: "the ES384 signature by the RAK in claim 44237 does not verify")
         }
@@ -128,6 +129,7 @@ public struct CCAToken: Sendable, Equatable {
                     """
             )
         }
+        if let refusal = token.platform.es384Refusal { throw .failed(.platformSignature, reason: refusal) }
         guard token.platform.isValid(key: cpak) else {
             throw .failed(.platformSignature, reason: "the ES384 signature by the trust anchor (CPAK) does not verify")
         }

@@ -67,7 +67,7 @@ public enum CCAGuest: GuestDefinition {
         try CCAAuthority(seed: seed).cpakPEM
     }
 
-    public static let verification = VerificationInputs()
+    public static let verification = VerificationInputs(evidenceLimit: CCAToken.maxSize)
     public static let verificationSummary = """
         CCA: the realm token's signature by the RAK it carries, the platform challenge's binding \
         of that RAK, and the platform token's signature by the CPAK.

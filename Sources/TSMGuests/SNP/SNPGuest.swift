@@ -69,7 +69,8 @@ public enum SNPGuest: GuestDefinition {
         ]
     }
 
-    public static let verification = VerificationInputs(auxblob: true)
+    public static let verification = VerificationInputs(
+        evidenceLimit: SNPReport.size, auxblob: true, auxblobLimit: SNPCertificateTable.maxSize)
     public static let verificationSummary = """
         SEV-SNP: the chain in --auxblob as AMD's is checked (VCEK <- ASK <- ARK, each signed \
         with RSASSA-PSS SHA-384, salt 48; the ARK byte-identical to the trust anchor), the \

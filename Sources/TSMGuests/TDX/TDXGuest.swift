@@ -60,9 +60,10 @@ public enum TDXGuest: GuestDefinition {
         settings.module15 = values["--tdx-module"] == "1.5"
         if let path = values["--boot-log"] {
             do {
-                settings.bootLog = try BootLog.load(try ProviderSelection.readFile(path))
-            } catch let error as ProviderSelection.Failure {
-                throw GuestOptionError(error.description)
+                settings.bootLog = try BootLog.load(try FileBytes.read(path: path, limit: BootLog.maxSize))
+            } catch let error as FileReadError {
+                guard case .tooLarge = error else { throw GuestOptionError(error.description) }
+                throw GuestOptionError("\(path): a boot log is larger than its limit of \(BootLog.maxSize) bytes")
             } catch {
                 throw GuestOptionError("\(path): \(error)")
             }
@@ -93,7 +94,7 @@ public enum TDXGuest: GuestDefinition {
         try TDXAuthority(seed: seed).tdxCollateral(at: now).json
     }
 
-    public static let verification = VerificationInputs(collateral: true)
+    public static let verification = VerificationInputs(evidenceLimit: TDXQuote.maxSize, collateral: true)
     public static let verificationSummary = """
         TDX (Quote v4 or v5): the PCK chain up to the trust anchor, the QE report signature, the QE report data's \
         binding of the attestation key, and the attestation key's signature over the quote. \

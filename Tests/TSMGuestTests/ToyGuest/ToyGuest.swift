@@ -49,7 +49,7 @@ enum ToyGuest: GuestDefinition {
         [CertificateFile("toy.pem", try trustAnchorPEM(seed: seed))]
     }
 
-    static let verification = VerificationInputs()
+    static let verification = VerificationInputs(evidenceLimit: 4096)
     static let verificationSummary = "Toy: the report's P-256 signature by the seed's key."
     static let trustAnchorSummary = "For --guest toy, the public key of the seed's P-256 key (PEM)."
 
