@@ -24,10 +24,18 @@ struct LogCommand: ParsableCommand {
     @Flag(help: "Also print the replayed RTMRs.")
     var replay = false
 
-    func run() throws {
-        guard let root = sysroot ?? getenv("TSMFS_SYSROOT").map({ String(cString: $0) }) else {
+    /// The sysroot: `--sysroot`, else `$TSMFS_SYSROOT`.
+    private var root: String? { sysroot ?? getenv("TSMFS_SYSROOT").map({ String(cString: $0) }) }
+
+    /// Refused here rather than in `run()`, so that the usage printed with it is `tsmfs log`'s.
+    func validate() throws {
+        guard root != nil else {
             throw ValidationError("give --sysroot DIR (or run inside tsmfs exec, which sets TSMFS_SYSROOT)")
         }
+    }
+
+    func run() throws {
+        guard let root else { throw ValidationError("give --sysroot DIR") }
         do throws(SysrootEventLogs.Failure) {
             print(try SysrootEventLogs.read(sysroot: root).text(replay: replay), terminator: "")
         } catch {

@@ -22,6 +22,40 @@ struct TSMFS: ParsableCommand {
             CollateralCommand.self, PCCSCommand.self,
         ]
     )
+
+    /// ArgumentParser's own, after a look at the first argument: a subcommand misspelled by at most
+    /// two letters (`tsmfs mout`) is a usage error that names the subcommand meant; ArgumentParser
+    /// only says "Unexpected argument".
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let first = arguments.first, let meant = suggestion(for: first) {
+            exit(withError: ValidationError("unknown subcommand '\(first)'; did you mean '\(meant)'?"))
+        }
+        main(arguments)
+    }
+
+    /// The subcommand `word` is a misspelling of, or nil: nil for an option, a subcommand, `help`,
+    /// or a word more than two edits away from every subcommand.
+    static func suggestion(for word: String) -> String? {
+        let names = configuration.subcommands.compactMap { $0.configuration.commandName }
+        guard !word.hasPrefix("-"), word != "help", !names.contains(word), word.count <= 64 else { return nil }
+        let scored = names.map { (name: $0, distance: editDistance(Array(word), Array($0))) }
+        guard let best = scored.min(by: { $0.distance < $1.distance }), best.distance <= 2 else { return nil }
+        return best.name
+    }
+
+    /// Levenshtein distance (insertions, deletions, substitutions).
+    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
+        var previous = Array(0...b.count)
+        for (i, x) in a.enumerated() {
+            var current = [i + 1]
+            for (j, y) in b.enumerated() {
+                current.append(Swift.min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1)))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
 }
 
 /// Options every command that picks providers shares.

@@ -58,7 +58,7 @@ public enum CCAGuest: GuestDefinition {
     /// Provider `arm_cca_guest`: no visibility callbacks, so all 11 attributes.
     /// 7999edc484ca "virt: arm-cca-guest: TSM_REPORT support for realms" (arm64-upstream, 6.13).
     public static let reportsFeature = KernelFeature(
-        KernelRelease(6, 13), commit: "7999edc484ca", "the arm_cca_guest report provider (all 11 attributes)")
+        KernelRelease(6, 13), commit: "7999edc484ca", "arm_cca_guest reports (all 11 attributes)")
     public static var kernelFeatures: [KernelFeature] { [reportsFeature] }
     public static var kernelColumns: [KernelColumn] { [KernelColumn("arm_cca_guest reports", marking: reportsFeature)] }
 

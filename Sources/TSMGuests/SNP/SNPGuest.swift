@@ -138,7 +138,7 @@ extension SNPGuest {
     /// f47906782c76 "virt: sevguest: Add TSM_REPORTS support for SNP_GET_EXT_REPORT".
     public static let reportsFeature = KernelFeature(
         KernelRelease(6, 7), commit: "f47906782c76",
-        "the sev_guest report provider (+ privlevel, privlevel_floor, auxblob)")
+        "sev_guest reports (+ privlevel, privlevel_floor, auxblob)")
     /// sev_guest's `privlevel_floor` is the VMPCK in use (the executing VMPL), no longer always 0.
     /// 614dc0fb7632 "sev-guest: configfs-tsm: Allow the privlevel_floor attribute to be updated".
     public static let vmpckFloor = KernelFeature(

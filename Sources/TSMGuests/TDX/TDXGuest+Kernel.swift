@@ -13,7 +13,7 @@ extension TDXGuest {
     /// support using TSM_REPORTS".
     public static let reportsFeature = KernelFeature(
         KernelRelease(6, 7), commit: "f4738f56d1dc",
-        "the tdx_guest report provider (generation, provider, inblob, outblob)")
+        "tdx_guest reports (generation, provider, inblob, outblob)")
     /// `sys/devices/virtual/misc/tdx_guest/measurements/` (tsm-mr): mrconfigid, mrowner,
     /// mrownerconfig, mrtd:sha384, rtmr0..3:sha384. 4d2a7bfad5b7 "virt: tdx-guest: Expose TDX MRs
     /// as sysfs attributes" on b9e22b35d459 "tsm-mr: Add TVM Measurement Register support"
