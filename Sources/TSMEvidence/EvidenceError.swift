@@ -24,6 +24,9 @@ public enum VerificationCheck: String, Sendable, CaseIterable {
     case rakBinding = "platform challenge does not bind the RAK"
     /// CCA: the CPAK's ES384 signature over the platform token.
     case platformSignature = "platform signature"
+    /// The relying party's policy (`tsmfs verify`'s `VerifyPolicy`): run after every
+    /// cryptographic check passed, so its refusal means the evidence is genuine but unwanted.
+    case policy = "policy"
 }
 
 /// Why evidence could not be made, parsed or verified. Every error says which structure or which

@@ -65,12 +65,20 @@ public struct SNPAuthority: Sendable {
 
     /// `report` signed by the VCEK (SIGNATURE_ALGO 1, SIGNING_KEY 0; CHIP_ID zeroed when
     /// MASK_CHIP_KEY is set), with the certificate table: the `sev_guest` outblob and auxblob.
+    /// The table's VCEK is the one for the report's REPORTED_TCB (``vcekCertificate(tcb:)``).
     public func sign(_ report: SNPReport) throws(EvidenceError) -> SNPEvidence {
+        var auxblob = snpAuxblob
+        if report.reportedTCB != snpPlatform.tcb {
+            auxblob = try SNPCertificateTable(entries: [
+                (GUID.vcek, try vcekCertificate(tcb: report.reportedTCB)), (GUID.ask, intermediateCertificateDER),
+                (GUID.ark, rootCertificateDER),
+            ]).encoded()
+        }
         var report = report
         report.signatureAlgorithm = SNPReport.ecdsaP384SHA384
         report.signerInfo &= ~(UInt32(7) << 2)
         if report.maskChipKey { report.chipID = [UInt8](repeating: 0, count: 64) }
         report.signature = try SNPReport.signatureField(rawSignature: leafKey.sign(try report.signedBytes()))
-        return SNPEvidence(report: try report.encoded(), auxblob: snpAuxblob)
+        return SNPEvidence(report: try report.encoded(), auxblob: auxblob)
     }
 }

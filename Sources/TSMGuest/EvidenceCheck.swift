@@ -71,10 +71,11 @@ public struct VerifyFiles: Sendable {
 extension EvidenceCheck {
     /// Reads `files` (each refused past its limit in ``VerificationInputs``, having read one byte
     /// more at most) and verifies them as `guest`'s evidence against the mock authority of `seed`,
-    /// or the trust anchor file when one is named; as ``run(_:guest:reportData:)`` otherwise.
+    /// or the trust anchor file when one is named, under `policy`; as ``run(_:guest:reportData:)``
+    /// otherwise.
     public static func run(
         files: VerifyFiles, guest: any GuestDefinition.Type, seed: String,
-        reportData: [UInt8]?
+        reportData: [UInt8]?, policy: VerifyPolicy = .default
     ) throws(Failure) -> String {
         let inputs = guest.verification
         let request = VerifyRequest(
@@ -89,7 +90,7 @@ extension EvidenceCheck {
             },
             collateral: try files.collateral.map { path throws(Failure) in
                 try read(path, "collateral", limit: VerificationInputs.collateralLimit)
-            })
+            }, policy: policy)
         return try run(request, guest: guest, reportData: reportData)
     }
 

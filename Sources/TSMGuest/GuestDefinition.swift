@@ -152,11 +152,14 @@ public struct VerifyRequest: Sendable {
     /// A trust anchor given instead of the seed's (`--trust-anchor`).
     public var trustAnchorPEM: String?
     public var collateral: [UInt8]?
+    /// The relying party's policy, applied after the cryptographic checks.
+    public var policy: VerifyPolicy
 
     public init(
         evidence: [UInt8], auxblob: [UInt8]? = nil, seed: String = MockSeed.default, trustAnchorPEM: String? = nil,
-        collateral: [UInt8]? = nil
+        collateral: [UInt8]? = nil, policy: VerifyPolicy = .default
     ) {
+        self.policy = policy
         self.evidence = evidence
         self.auxblob = auxblob
         self.seed = seed

@@ -25,6 +25,13 @@ struct GuestOptions: ParsableArguments {
     @Option(name: .customLong("boot-log"), help: help("--boot-log")) var bootLog: String?
     @Option(name: .customLong("tcb-status"), help: help("--tcb-status")) var tcbStatus: TCBStatus?
     @Option(name: .customLong("tdx-module"), help: help("--tdx-module")) var tdxModule: String?
+    @Option(name: .customLong("td-attributes"), help: help("--td-attributes")) var tdAttributes: String?
+    @Option(name: .customLong("xfam"), help: help("--xfam")) var xfam: String?
+    @Option(name: .customLong("snp-policy"), help: help("--snp-policy")) var snpPolicy: String?
+    @Option(name: .customLong("reported-tcb"), help: help("--reported-tcb")) var reportedTCB: String?
+    @Option(name: .customLong("committed-tcb"), help: help("--committed-tcb")) var committedTCB: String?
+    @Option(name: .customLong("launch-tcb"), help: help("--launch-tcb")) var launchTCB: String?
+    @Option(name: .customLong("cca-lifecycle"), help: help("--cca-lifecycle")) var ccaLifecycle: String?
     @Option(name: .customLong("realm-personalization"), help: help("--realm-personalization")) var realmPersonalization:
         String?
     @Option(name: .customLong("cca-token-format"), help: help("--cca-token-format")) var ccaTokenFormat:
@@ -59,6 +66,13 @@ struct GuestOptions: ParsableArguments {
         if let bootLog { values.set("--boot-log", bootLog) }
         if let tcbStatus { values.set("--tcb-status", tcbStatus.rawValue) }
         if let tdxModule { values.set("--tdx-module", tdxModule) }
+        if let tdAttributes { values.set("--td-attributes", tdAttributes) }
+        if let xfam { values.set("--xfam", xfam) }
+        if let snpPolicy { values.set("--snp-policy", snpPolicy) }
+        if let reportedTCB { values.set("--reported-tcb", reportedTCB) }
+        if let committedTCB { values.set("--committed-tcb", committedTCB) }
+        if let launchTCB { values.set("--launch-tcb", launchTCB) }
+        if let ccaLifecycle { values.set("--cca-lifecycle", ccaLifecycle) }
         if let realmPersonalization { values.set("--realm-personalization", realmPersonalization) }
         if let ccaTokenFormat { values.set("--cca-token-format", ccaTokenFormat.rawValue) }
         return values

@@ -51,7 +51,80 @@ struct VerifyCommand: ParsableCommand {
             "TDX: the collateral to check the quote's TCB with (QuoteCollateralV3 JSON).", valueName: "FILE"))
     var collateral: String?
 
+    @Flag(
+        name: .customLong("allow-debug"), help: "Policy: accept a debug guest (TDX TDATTRIBUTES.DEBUG, SEV-SNP DEBUG).")
+    var allowDebug = false
+
+    @Option(
+        name: .customLong("min-tcb"),
+        help: ArgumentHelp(
+            """
+            Policy: the lowest TCB accepted. tdx: a TCB status, the worst accepted \
+            (\(TCBStatus.allCases.map(\.rawValue).joined(separator: ", "))); sev-snp: REPORTED_TCB's SPLs \
+            bl=N,tee=N,snp=N,ucode=N, each a minimum.
+            """, valueName: "TCB"))
+    var minTCB: String?
+
+    @Option(
+        name: .customLong("signing-key"),
+        help: ArgumentHelp(
+            "Policy (sev-snp): the key that must have signed the report: vcek or vlek.", valueName: "KEY"))
+    var signingKey: String?
+
+    @Option(
+        name: .customLong("lifecycle"),
+        help: ArgumentHelp(
+            """
+            Policy (cca): the platform lifecycle states accepted, comma-separated \
+            (\(CCALifecycle.states.map(\.name).joined(separator: ", ")); default: secured).
+            """, valueName: "STATES"))
+    var lifecycle: String?
+
+    @Flag(name: .customLong("no-policy"), help: "Skip the policy: check signatures, chain and report data only.")
+    var noPolicy = false
+
+    /// The policy the flags give; refuses a flag its guest does not take.
+    func policy() throws -> VerifyPolicy {
+        if noPolicy { return .none }
+        var policy = VerifyPolicy(allowDebug: allowDebug)
+        let name = guest.definition.name
+        if let minTCB {
+            if name == "tdx" {
+                guard let status = TCBStatus(rawValue: minTCB) else {
+                    throw ValidationError("--min-tcb \(minTCB): for tdx a TCB status")
+                }
+                policy.minTCBStatus = status
+            } else if name == "sev-snp" {
+                switch SNPTCB.parse(minTCB, option: "--min-tcb") {
+                case .success(let tcb): policy.minSNPTCB = tcb
+                case .failure(let error): throw ValidationError(error.description)
+                }
+            } else {
+                throw ValidationError("--min-tcb is for --guest tdx or sev-snp")
+            }
+        }
+        if let signingKey {
+            guard name == "sev-snp" else { throw ValidationError("--signing-key is for --guest sev-snp") }
+            guard let key = VerifyPolicy.SigningKey(rawValue: signingKey) else {
+                throw ValidationError("--signing-key \(signingKey): vcek or vlek")
+            }
+            policy.signingKey = key
+        }
+        if let lifecycle {
+            guard name == "cca" else { throw ValidationError("--lifecycle is for --guest cca") }
+            let names = lifecycle.split(separator: ",").map {
+                $0 == "debug" ? "non-cca-platform-rot-debug" : String($0)
+            }
+            for state in names where CCALifecycle.states.allSatisfy({ $0.name != state }) {
+                throw ValidationError("--lifecycle \(state): not one of \(CCALifecycle.states.map(\.name))")
+            }
+            policy.lifecycles = names
+        }
+        return policy
+    }
+
     func validate() throws {
+        _ = try policy()
         if seed != nil, trustAnchor != nil {
             throw ValidationError("give --seed or --trust-anchor, not both")
         }
@@ -79,11 +152,12 @@ struct VerifyCommand: ParsableCommand {
 
     func run() throws {
         let files = VerifyFiles(evidence: file, auxblob: auxblob, trustAnchor: trustAnchor, collateral: collateral)
+        let policy = try policy()
         do throws(EvidenceCheck.Failure) {
             print(
                 try EvidenceCheck.run(
                     files: files, guest: guest.definition, seed: seed ?? MockSeed.default,
-                    reportData: reportData.flatMap { Hex.decode($0) }), terminator: "")
+                    reportData: reportData.flatMap { Hex.decode($0) }, policy: policy), terminator: "")
         } catch {
             throw Failure(error.description)
         }

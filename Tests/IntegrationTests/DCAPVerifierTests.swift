@@ -194,4 +194,24 @@ struct DCAPVerifierTests {
             #expect(own.text.contains("\"mrservicetd\": \"\(String(repeating: "0", count: 96))\""), "\(own.text)")
         }
     }
+
+    @Test("--td-attributes debug: dcap-qvl refuses the debug TD's quote, as a real one's; the default it accepts")
+    func debugTD() throws {
+        try quote(["--td-attributes", "debug,sept-ve-disable"], nonce: [UInt8](repeating: 0xDB, count: 64)) {
+            directory, _ in
+            let quote = try Data(contentsOf: URL(fileURLWithPath: directory + "/quote")).map { $0 }
+            #expect(Array(quote[(48 + 120)..<(48 + 128)]) == [0x01, 0, 0, 0x10, 0, 0, 0, 0], "TDATTRIBUTES")
+            let r = try verify(directory)
+            #expect(r.status == 1, "\(r.text)")
+            #expect(r.stderr.contains("Debug mode is enabled"), "\(r.stderr)")
+            let own = try shell("'\(tsmfsBinary())' verify '\(directory)/quote' --guest tdx --seed '\(Self.seed)'")
+            #expect(own.status == 1)
+            #expect(own.stderr.contains("policy: td_attributes is 0x10000001"), "\(own.stderr)")
+        }
+        try quote(["--td-attributes", "sept-ve-disable"], nonce: [UInt8](repeating: 0xDC, count: 64)) {
+            directory, _ in
+            let r = try verify(directory)
+            #expect(r.status == 0, "\(r.stderr)")
+        }
+    }
 }

@@ -135,10 +135,14 @@ import Testing
         var report = try patternedReport(platform: authority.snpPlatform)
         report.reportedTCB = SNPTCB(bootloader: 4, tee: 0, snp: 21, microcode: 213)
         let signed = try authority.sign(report)
+        // `sign` puts the VCEK for REPORTED_TCB in its table; the platform's table has the other one.
         #expect(throws: EvidenceError.failed(.vcekBinding, reason: "REPORTED_TCB's SNP SPL 21 is not the VCEK's")) {
             try EvidenceVerifier(trustAnchorDER: authority.rootCertificateDER).verifySNPReport(
-                signed.report, auxblob: signed.auxblob)
+                signed.report, auxblob: authority.snpAuxblob)
         }
+        #expect(signed.auxblob != authority.snpAuxblob)
+        _ = try EvidenceVerifier(trustAnchorDER: authority.rootCertificateDER).verifySNPReport(
+            signed.report, auxblob: signed.auxblob)
     }
 
     /// Every truncation of each certificate, and an oversized one, is refused with an error.

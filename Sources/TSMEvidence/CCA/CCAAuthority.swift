@@ -10,7 +10,7 @@ public struct CCAAuthority: Sendable {
     let cpak: MockKey
     let rak: MockKey
     /// The platform claims every token carries, its challenge aside.
-    public let platformTemplate: CCAPlatformClaims
+    public var platformTemplate: CCAPlatformClaims
 
     /// Derives the CPAK, the RAK and the platform claims from `seed` (HKDF, as the TDX and SNP authorities' keys).
     public init(seed: String = MockSeed.default) {

@@ -23,6 +23,8 @@ public enum CCAGuest: GuestDefinition {
         public var personalization = [UInt8](repeating: 0, count: 64)
         /// The collection the token comes in.
         public var format = CCAToken.Format.tag399
+        /// The platform token's lifecycle (`--cca-lifecycle`).
+        public var lifecycle = CCALifecycle.default
     }
 
     public static let options = [
@@ -32,6 +34,12 @@ public enum CCAGuest: GuestDefinition {
         GuestOption(
             "--cca-token-format", value: "FORMAT",
             "CCA: tag399 (RMM 1.0, the default) or cmw (the tag-907 CMW collection of TF-RMM v0.9)."),
+        GuestOption(
+            "--cca-lifecycle", value: "STATE",
+            "CCA: the platform's security lifecycle in the platform token: "
+                + CCALifecycle.states.map(\.name).joined(separator: ", ")
+                + ", debug (non-cca-platform-rot-debug) or a value 0xN0XX in a state's range "
+                + "(default: secured, 0x3000)."),
     ]
 
     public static func validate(_ values: GuestOptionValues) throws(GuestOptionError) {
@@ -51,6 +59,12 @@ public enum CCAGuest: GuestDefinition {
                 throw GuestOptionError("--cca-token-format \(text): tag399 or cmw")
             }
             settings.format = format
+        }
+        if let text = values["--cca-lifecycle"] {
+            switch CCALifecycle.parse(text, option: "--cca-lifecycle") {
+            case .success(let value): settings.lifecycle = value
+            case .failure(let error): throw GuestOptionError(error.description)
+            }
         }
         return settings
     }
@@ -77,7 +91,8 @@ public enum CCAGuest: GuestDefinition {
         """
 
     /// The realm token's signature by the RAK it carries, the platform challenge's binding of
-    /// that RAK, and the platform token's signature by the CPAK (the trust anchor's key).
+    /// that RAK, and the platform token's signature by the CPAK (the trust anchor's key); then the
+    /// policy's lifecycle states.
     public static func verify(_ request: VerifyRequest) throws(EvidenceError) -> VerifiedEvidence {
         let token: CCAToken
         if let pem = request.trustAnchorPEM {
@@ -85,6 +100,7 @@ public enum CCAGuest: GuestDefinition {
         } else {
             token = try CCAToken.verify(request.evidence, cpak: try CCAAuthority(seed: request.seed).cpakPublicKey)
         }
+        try request.policy.checkCCA(lifecycle: token.platformClaims.lifecycle)
         return VerifiedEvidence(token: token, guest: name)
     }
 
@@ -95,9 +111,11 @@ public enum CCAGuest: GuestDefinition {
             let registers = try AssemblyError.binding { () throws(RegisterBindingError) in
                 try CCARegisters(providers.measured, for: "the arm_cca_guest token (configfs-tsm)")
             }
+            var authority = CCAAuthority(seed: spec.seed)
+            authority.platformTemplate.lifecycle = settings.lifecycle
             return GuestFaces(
                 reports: CCAReportProvider(
-                    registers: registers, authority: CCAAuthority(seed: spec.seed),
+                    registers: registers, authority: authority,
                     personalizationValue: settings.personalization,
                     format: settings.format, log: log))
         }

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import TSMBackends
+import TSMBytes
 import TSMEvidence
 import TSMGuest
 import TSMModel
@@ -23,6 +24,10 @@ public enum SNPGuest: GuestDefinition {
         public var privlevelFloor: UInt32 = 0
         /// The guest runs under an SVSM, which attests its services.
         public var svsm = false
+        /// The guest policy (`--snp-policy`): the `policy` register's launch value.
+        public var policy = SNPGuestPolicy.default
+        /// `--reported-tcb`, `--committed-tcb`, `--launch-tcb`; nil: the platform's TCB.
+        public var reportedTCB, committedTCB, launchTCB: SNPTCB?
     }
 
     public static let options = [
@@ -33,14 +38,43 @@ public enum SNPGuest: GuestDefinition {
             "--svsm",
             "SEV-SNP: run under an SVSM, which shows service_provider, service_guid, "
                 + "service_manifest_version and manifestblob."),
+        GuestOption(
+            "--snp-policy", value: "BITS",
+            "SEV-SNP: the guest policy, comma-separated: "
+                + SNPGuestPolicy.bits.map(\.name).joined(separator: ", ")
+                + ", abi=MAJOR.MINOR; reserved bit 17 always set (default: smt, 0x30000). "
+                + "debug makes a debug guest, which verifiers refuse."),
+        GuestOption(
+            "--reported-tcb", value: "SPLS",
+            "SEV-SNP: REPORTED_TCB as bl=N,tee=N,snp=N,ucode=N (default: the platform's, bl=4,tee=0,snp=22,ucode=213); "
+                + "the certificate table carries the VCEK for it."),
+        GuestOption("--committed-tcb", value: "SPLS", "SEV-SNP: COMMITTED_TCB, as --reported-tcb."),
+        GuestOption("--launch-tcb", value: "SPLS", "SEV-SNP: LAUNCH_TCB, as --reported-tcb."),
     ]
 
     public static func validate(_ values: GuestOptionValues) throws(GuestOptionError) {
-        _ = try privlevelFloor(values)
+        _ = try settings(values)
     }
 
     public static func settings(_ values: GuestOptionValues) throws(GuestOptionError) -> Settings {
-        Settings(privlevelFloor: try privlevelFloor(values), svsm: values.has("--svsm"))
+        var settings = Settings(privlevelFloor: try privlevelFloor(values), svsm: values.has("--svsm"))
+        if let text = values["--snp-policy"] {
+            switch SNPGuestPolicy.parse(text) {
+            case .success(let policy): settings.policy = policy
+            case .failure(let error): throw GuestOptionError(error.description)
+            }
+        }
+        func tcb(_ option: String) throws(GuestOptionError) -> SNPTCB? {
+            guard let text = values[option] else { return nil }
+            switch SNPTCB.parse(text, option: option) {
+            case .success(let tcb): return tcb
+            case .failure(let error): throw GuestOptionError(error.description)
+            }
+        }
+        settings.reportedTCB = try tcb("--reported-tcb")
+        settings.committedTCB = try tcb("--committed-tcb")
+        settings.launchTCB = try tcb("--launch-tcb")
+        return settings
     }
 
     static func privlevelFloor(_ values: GuestOptionValues) throws(GuestOptionError) -> UInt32 {
@@ -89,7 +123,7 @@ public enum SNPGuest: GuestDefinition {
         """
 
     /// AMD's checks (see `EvidenceVerifier.verifySNPReport`) with the chain of the certificate
-    /// table given as the auxblob.
+    /// table given as the auxblob; then the policy (DEBUG, REPORTED_TCB, SIGNING_KEY).
     public static func verify(_ request: VerifyRequest) throws(EvidenceError) -> VerifiedEvidence {
         let verifier: EvidenceVerifier
         if let pem = request.trustAnchorPEM {
@@ -100,21 +134,29 @@ public enum SNPGuest: GuestDefinition {
         guard let auxblob = request.auxblob else {
             throw .failed(.vcekChain, reason: "no auxblob (certificate table) was given")
         }
-        return VerifiedEvidence(report: try verifier.verifySNPReport(request.evidence, auxblob: auxblob), guest: name)
+        let report = try verifier.verifySNPReport(request.evidence, auxblob: auxblob)
+        try request.policy.checkSNP(report)
+        return VerifiedEvidence(report: report, guest: name)
     }
 
     /// The provider's launch values signed into every report; no backend of its own.
     public static func plan(_ context: GuestContext<Settings>) throws(AssemblyError) -> GuestPlan {
         let spec = context.spec, settings = context.settings, log = context.log
         let authority = try AssemblyError.authority { () throws(EvidenceError) in try SNPAuthority(seed: spec.seed) }
-        return GuestPlan(measured: context.measured, backend: SoftwareBackend()) { providers throws(AssemblyError) in
+        var measured = context.measured
+        for index in measured.registers.indices where measured.registers[index].name == SNPRegisters.policy.name {
+            measured.registers[index].initial = settings.policy.littleEndianBytes
+        }
+        return GuestPlan(measured: measured, backend: SoftwareBackend()) { providers throws(AssemblyError) in
             let registers = try AssemblyError.binding { () throws(RegisterBindingError) in
                 try SNPRegisters(providers.measured, for: "the sev_guest report (configfs-tsm)")
             }
-            let reports = SNPReportProvider(
+            var reports = SNPReportProvider(
                 registers: registers, authority: authority, privlevelFloor: settings.privlevelFloor,
                 svsm: settings.svsm ? SVSMServicesManifest.mock(seed: spec.seed) : nil,
                 visibilityCallbacks: spec.kernel.has(.reportVisibilityCallbacks), log: log)
+            (reports.reportedTCB, reports.committedTCB) = (settings.reportedTCB, settings.committedTCB)
+            reports.launchTCB = settings.launchTCB
             var faces = GuestFaces(reports: reports)
             if spec.kernel.has(guestDevice) {
                 faces.plainMiscDevices = [guestDeviceName]

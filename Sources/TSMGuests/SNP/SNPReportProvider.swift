@@ -18,6 +18,8 @@ public struct SNPReportProvider: ReportProvider {
     /// 6.11 and later: `sev_report_attr_visible`; before, the fixed `tsm_report_extra_type`.
     let visibilityCallbacks: Bool
     let log: EvidenceLog
+    /// REPORTED_TCB, COMMITTED_TCB and LAUNCH_TCB where options set them; the platform's otherwise.
+    public var reportedTCB, committedTCB, launchTCB: SNPTCB?
 
     /// - Parameters:
     ///   - visibilityCallbacks: false for a release before 6.11, which shows the fixed extra set
@@ -80,12 +82,15 @@ public struct SNPReportProvider: ReportProvider {
     func signedReport(reportData: [UInt8], vmpl: UInt32) throws(Errno) -> ReportBlobs {
         let values = registers.values()
         do {
-            let report = try SNPReport(
+            var report = try SNPReport(
                 reportData: reportData, vmpl: vmpl, measurement: values.measurement, hostData: values.hostData,
                 platform: authority.snpPlatform, policy: values.policy, guestSVN: values.guestSVN,
                 familyID: values.familyID, imageID: values.imageID,
                 idKeyDigest: values.idKeyDigest, authorKeyDigest: values.authorKeyDigest,
                 reportID: Array(SHA256.hash(data: Array("tsmfs report id \(authority.seed)".utf8))))
+            if let reportedTCB { report.reportedTCB = reportedTCB }
+            if let committedTCB { report.committedTCB = committedTCB }
+            if let launchTCB { report.launchTCB = launchTCB }
             let evidence = try authority.sign(report)
             return ReportBlobs(outblob: evidence.report, auxblob: evidence.auxblob)
         } catch {

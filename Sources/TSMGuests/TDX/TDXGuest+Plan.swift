@@ -1,4 +1,5 @@
 import TSMBackends
+import TSMBytes
 import TSMEventLog
 import TSMEvidence
 import TSMGuest
@@ -28,7 +29,9 @@ extension TDXGuest {
             try TDXAuthority(seed: spec.seed, tcbStatus: settings.tcbStatus)
         }
         return GuestPlan(
-            measured: eventLog.applyingInitialRTMRs(to: context.measured, rtmrs: rtmrs),
+            measured: TDXRegisters.withTDInfo(
+                eventLog.applyingInitialRTMRs(to: context.measured, rtmrs: rtmrs),
+                tdAttributes: settings.tdAttributes, xfam: settings.xfam),
             backend: EventLoggingBackend(wrapping: SoftwareBackend(), log: eventLog, rtmrs: rtmrs)
         ) { providers throws(AssemblyError) in
             let tdx = providers.measured
@@ -38,9 +41,11 @@ extension TDXGuest {
             } catch {
                 throw .registration(error)
             }
-            let registers = try AssemblyError.binding { () throws(RegisterBindingError) in
+            var registers = try AssemblyError.binding { () throws(RegisterBindingError) in
                 try TDXRegisters(tdx, for: "the tdx_guest quote (configfs-tsm)")
             }
+            registers.tdAttributes = settings.tdAttributes.littleEndianBytes
+            registers.xfam = settings.xfam.littleEndianBytes
             let tdReport = try AssemblyError.binding { () throws(RegisterBindingError) in
                 try TDReportSource(tdx, for: "/dev/tdx_guest")
             }

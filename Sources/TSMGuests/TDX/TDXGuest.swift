@@ -26,6 +26,10 @@ public enum TDXGuest: GuestDefinition {
         public var tcbStatus: TCBStatus = .upToDate
         /// TDX module 1.5: quotes are v5 with a TD 1.5 body.
         public var module15 = false
+        /// TDATTRIBUTES of the TD (`--td-attributes`): in every TDREPORT and quote body.
+        public var tdAttributes = TDAttributes.default
+        /// XFAM of the TD (`--xfam`): in every TDREPORT and quote body.
+        public var xfam = TDAttributes.defaultXFAM
     }
 
     public static let options = [
@@ -41,6 +45,14 @@ public enum TDXGuest: GuestDefinition {
             "--tdx-module", value: "VERSION",
             "TDX: the TDX module version, 1.0 (Quote v4, default) or 1.5 "
                 + "(Quote v5 with a TD 1.5 body: TEE_TCB_SVN2, MRSERVICETD zero)."),
+        GuestOption(
+            "--td-attributes", value: "NAMES",
+            "TDX: the TD's TDATTRIBUTES, the bits named, comma-separated: "
+                + TDAttributes.bits.map(\.name).joined(separator: ", ")
+                + ", or none (default: sept-ve-disable). debug makes a debug TD, which verifiers refuse."),
+        GuestOption(
+            "--xfam", value: "HEX",
+            "TDX: the TD's XFAM, a u64 in hex (default: 0x61ae7)."),
     ]
 
     public static func validate(_ values: GuestOptionValues) throws(GuestOptionError) {
@@ -51,6 +63,26 @@ public enum TDXGuest: GuestDefinition {
             let known = TCBStatus.allCases.map(\.rawValue).joined(separator: ", ")
             throw GuestOptionError("--tcb-status \(status): not one of \(known)")
         }
+        _ = try tdInfo(values)
+    }
+
+    /// `--td-attributes` and `--xfam`, defaults where not given.
+    static func tdInfo(_ values: GuestOptionValues) throws(GuestOptionError) -> (attributes: UInt64, xfam: UInt64) {
+        var attributes = TDAttributes.default, xfam = TDAttributes.defaultXFAM
+        if let text = values["--td-attributes"] {
+            switch TDAttributes.parse(text) {
+            case .success(let value): attributes = value
+            case .failure(let error): throw GuestOptionError(error.description)
+            }
+        }
+        if let text = values["--xfam"] {
+            let digits = text.hasPrefix("0x") ? text.dropFirst(2) : Substring(text)
+            guard (1...16).contains(digits.count), let value = UInt64(digits, radix: 16) else {
+                throw GuestOptionError("--xfam \(text): a u64 in hex, 1 to 16 digits")
+            }
+            xfam = value
+        }
+        return (attributes, xfam)
     }
 
     public static func settings(_ values: GuestOptionValues) throws(GuestOptionError) -> Settings {
@@ -58,6 +90,7 @@ public enum TDXGuest: GuestDefinition {
         var settings = Settings()
         settings.tcbStatus = values["--tcb-status"].flatMap(TCBStatus.init(rawValue:)) ?? .upToDate
         settings.module15 = values["--tdx-module"] == "1.5"
+        (settings.tdAttributes, settings.xfam) = try tdInfo(values)
         if let path = values["--boot-log"] {
             do {
                 settings.bootLog = try BootLog.load(try FileBytes.read(path: path, limit: BootLog.maxSize))
@@ -113,7 +146,7 @@ public enum TDXGuest: GuestDefinition {
 
     /// DCAP's checks (see `EvidenceVerifier.verifyTDXQuote`), then the collateral given, or the
     /// seed's own (issued now) unless a trust anchor came without collateral: its TCB status
-    /// and advisories join the claims.
+    /// and advisories join the claims. The policy last: TDATTRIBUTES.DEBUG, `--min-tcb`.
     public static func verify(_ request: VerifyRequest) throws(EvidenceError) -> VerifiedEvidence {
         let verifier: EvidenceVerifier
         if let pem = request.trustAnchorPEM {
@@ -129,9 +162,11 @@ public enum TDXGuest: GuestDefinition {
         } else if request.trustAnchorPEM == nil {
             collateral = try TDXAuthority(seed: request.seed).tdxCollateral(at: Date())
         } else {
+            try request.policy.checkTDX(tdAttributes: quote.body.tdAttributes, tcbStatus: nil)
             return verified
         }
         let verdict = try verifier.verifyTDXCollateral(collateral, for: quote)
+        try request.policy.checkTDX(tdAttributes: quote.body.tdAttributes, tcbStatus: verdict.status)
         return VerifiedEvidence(
             guest: name, reportData: verified.reportData,
             claims: verified.claims + [

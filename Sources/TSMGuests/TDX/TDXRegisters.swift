@@ -51,7 +51,29 @@ public struct TDXRegisters: Sendable {
         ]
         + tdReportRegisters.map { .register($0.register.name, at: $0.offset) }
 
+    /// `table` with `report0`'s TDATTRIBUTES and XFAM (little-endian u64s, TDREPORT's TDINFO)
+    /// replaced by `tdAttributes` and `xfam`; a table without `report0` (a `--config`) as it is.
+    public static func withTDInfo(_ table: ProviderDescriptor, tdAttributes: UInt64, xfam: UInt64)
+        -> ProviderDescriptor
+    {
+        var table = table
+        for index in table.registers.indices where table.registers[index].name == report0.name {
+            guard case .layout(var fields) = table.registers[index].derivation else { continue }
+            for field in fields.indices {
+                if fields[field].offset == TDReport.Offset.tdAttributes {
+                    fields[field].source = .bytes(tdAttributes.littleEndianBytes)
+                } else if fields[field].offset == TDReport.Offset.xfam {
+                    fields[field].source = .bytes(xfam.littleEndianBytes)
+                }
+            }
+            table.registers[index].derivation = .layout(fields)
+        }
+        return table
+    }
+
     public let provider: MeasurementProvider
+    /// TDATTRIBUTES and XFAM (little-endian u64s) every quote body carries.
+    public var tdAttributes = TDReport.tdAttributes, xfam = TDReport.xfam
     public let mrTD, mrConfigID, mrOwner, mrOwnerConfig: RegisterHandle
     /// RTMR0...RTMR3.
     public let rtmrHandles: [RegisterHandle]
@@ -74,7 +96,8 @@ public struct TDXRegisters: Sendable {
         return try TDXQuoteBody(
             mrTD: mrTD.value(in: values), mrConfigID: mrConfigID.value(in: values),
             mrOwner: mrOwner.value(in: values), mrOwnerConfig: mrOwnerConfig.value(in: values),
-            rtmrs: rtmrHandles.map { $0.value(in: values) }, reportData: reportData)
+            rtmrs: rtmrHandles.map { $0.value(in: values) }, reportData: reportData, tdAttributes: tdAttributes,
+            xfam: xfam)
     }
 }
 
