@@ -87,8 +87,9 @@ public enum ControlClient {
                 throw Failure(message: error.description)
             }
             var st = stat()
-            // The first that exists; none: this user's, whose message says what is missing.
-            path = candidates.first { lstat($0, &st) == 0 } ?? candidates[0]
+            // The first that exists or that this user may not see (root's directory is 0700: the
+            // connect then says EACCES, naming it); none: this user's, whose message says so.
+            path = candidates.first { lstat($0, &st) == 0 || errno == EACCES } ?? candidates[0]
         }
         let reply = try send(request, to: path, replyTimeout: timeout)
         let last = reply.split(separator: "\n").last.map(String.init) ?? ""

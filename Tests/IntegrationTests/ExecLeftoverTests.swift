@@ -16,7 +16,7 @@ struct ExecLeftoverTests {
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let exec = Process()
         exec.executableURL = URL(fileURLWithPath: tsmfsBinary())
-        exec.arguments = ["exec", "--seed", seed, "--", "sleep", "60"]
+        exec.arguments = ["exec", "--seed", seed, "--", "sleep", "3600"]
         exec.standardOutput = FileHandle(forWritingAtPath: log)
         exec.standardError = FileHandle(forWritingAtPath: log)
         exec.standardInput = FileHandle.nullDevice
@@ -46,13 +46,15 @@ struct ExecLeftoverTests {
         }
         #expect(command.count == 1, "exec's command is not running: \(command)")
         kill(pid, SIGKILL)
+        // The command got SIGKILL from the kernel when exec died (PR_SET_PDEATHSIG); it was
+        // reparented, so it is gone once /proc says so (a zombie's state is Z). Checked before
+        // exec is reaped: Foundation's wait would also wait for a command that outlived exec.
+        while command.contains(where: { alive($0) }) && clock.now < deadline + .seconds(10) { usleep(20_000) }
+        #expect(!command.contains(where: { alive($0) }), "exec's command \(command) outlived exec")
+        for leftover in command where alive(leftover) { kill(leftover, SIGKILL) }
         exec.waitUntilExit()  // reaped, as the shell that ran it would
         while daemonsRunning(seed: seed) && clock.now < deadline + .seconds(10) { usleep(20_000) }
         #expect(!daemonsRunning(seed: seed), "the daemon outlived exec")
-        // The command got SIGKILL from the kernel when exec died (PR_SET_PDEATHSIG); it was
-        // reparented, so it is gone once /proc says so (a zombie's state is Z).
-        while command.contains(where: { alive($0) }) && clock.now < deadline + .seconds(10) { usleep(20_000) }
-        #expect(!command.contains(where: { alive($0) }), "exec's command \(command) outlived exec")
         // The daemon removed exec's directory as it ended: no next exec is needed for it.
         let kept = try FileManager.default.contentsOfDirectory(atPath: "/tmp").filter {
             $0.hasPrefix("tsmfs-exec.\(pid).")

@@ -89,13 +89,13 @@ struct LocalServiceHardeningTests {
         let r = try withService(
             "pccs",
             run: """
-            probe statuses GET:/tdx/certification/v4/tcb GET:/tdx/certification/v4/tcb?fmspc=zz00000000zz \
-                GET:/tdx/certification/v4/tcb?fmspc=000000000000 GET:/sgx/certification/v4/pckcrl \
-                GET:/sgx/certification/v4/pckcrl?ca=other GET:/sgx/certification/v4/pckcrl?ca=processor \
-                GET:/sgx/certification/v4/pckcrl?ca=platform&encoding=xml GET:/sgx/certification/v4/pckcert \
-                GET:/sgx/certification/v4/pckcert?encrypted_ppid=\(ppid)&cpusvn=\(cpusvn)&pcesvn=0000&pceid=0000
+            probe statuses 'GET:/tdx/certification/v4/tcb' 'GET:/tdx/certification/v4/tcb?fmspc=zz00000000zz' \
+                'GET:/tdx/certification/v4/tcb?fmspc=000000000000' 'GET:/sgx/certification/v4/pckcrl' \
+                'GET:/sgx/certification/v4/pckcrl?ca=other' 'GET:/sgx/certification/v4/pckcrl?ca=processor' \
+                'GET:/sgx/certification/v4/pckcrl?ca=platform&encoding=xml' 'GET:/sgx/certification/v4/pckcert' \
+                'GET:/sgx/certification/v4/pckcert?encrypted_ppid=\(ppid)&cpusvn=\(cpusvn)&pcesvn=0000&pceid=0000'
             """)
-        let codes = r.text.split(separator: " ").map { $0.split(separator: "=").dropFirst().first ?? "" }
+        let codes = r.text.split(whereSeparator: \.isWhitespace).map { $0.split(separator: "=").dropFirst().first ?? "" }
         #expect(codes == ["400", "400", "404", "400", "400", "404", "400", "400", "200"], "\(r.text) \(r.stderr)")
     }
 
