@@ -78,7 +78,8 @@ struct LocalServiceHardeningTests {
         #expect(pccs.text.contains("POST:identity=405/allow=GET, HEAD"), "\(pccs.text)")
         #expect(pccs.text.contains("DELETE:rootcacrl=405/allow=GET, HEAD"), "\(pccs.text)")
         #expect(pccs.text.contains("POST:nowhere=404 GET:nowhere=404"), "\(pccs.text)")
-        let kds = try withService("kds", run: "probe statuses HEAD:/vcek/v1/Milan/cert_chain PUT:/vcek/v1/Milan/cert_chain")
+        let kds = try withService(
+            "kds", run: "probe statuses HEAD:/vcek/v1/Milan/cert_chain PUT:/vcek/v1/Milan/cert_chain")
         #expect(kds.text.contains("HEAD:cert_chain=200/body=0"), "\(kds.text) \(kds.stderr)")
         #expect(kds.text.contains("PUT:cert_chain=405/allow=GET, HEAD"), "\(kds.text)")
     }
@@ -89,13 +90,15 @@ struct LocalServiceHardeningTests {
         let r = try withService(
             "pccs",
             run: """
-            probe statuses 'GET:/tdx/certification/v4/tcb' 'GET:/tdx/certification/v4/tcb?fmspc=zz00000000zz' \
-                'GET:/tdx/certification/v4/tcb?fmspc=000000000000' 'GET:/sgx/certification/v4/pckcrl' \
-                'GET:/sgx/certification/v4/pckcrl?ca=other' 'GET:/sgx/certification/v4/pckcrl?ca=processor' \
-                'GET:/sgx/certification/v4/pckcrl?ca=platform&encoding=xml' 'GET:/sgx/certification/v4/pckcert' \
-                'GET:/sgx/certification/v4/pckcert?encrypted_ppid=\(ppid)&cpusvn=\(cpusvn)&pcesvn=0000&pceid=0000'
-            """)
-        let codes = r.text.split(whereSeparator: \.isWhitespace).map { $0.split(separator: "=").dropFirst().first ?? "" }
+                probe statuses 'GET:/tdx/certification/v4/tcb' 'GET:/tdx/certification/v4/tcb?fmspc=zz00000000zz' \
+                    'GET:/tdx/certification/v4/tcb?fmspc=000000000000' 'GET:/sgx/certification/v4/pckcrl' \
+                    'GET:/sgx/certification/v4/pckcrl?ca=other' 'GET:/sgx/certification/v4/pckcrl?ca=processor' \
+                    'GET:/sgx/certification/v4/pckcrl?ca=platform&encoding=xml' 'GET:/sgx/certification/v4/pckcert' \
+                    'GET:/sgx/certification/v4/pckcert?encrypted_ppid=\(ppid)&cpusvn=\(cpusvn)&pcesvn=0000&pceid=0000'
+                """)
+        let codes = r.text.split(whereSeparator: \.isWhitespace).map {
+            $0.split(separator: "=").dropFirst().first ?? ""
+        }
         #expect(codes == ["400", "400", "404", "400", "400", "404", "400", "400", "200"], "\(r.text) \(r.stderr)")
     }
 
