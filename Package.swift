@@ -20,6 +20,9 @@ let package = Package(
         // daemon; ConfigurationSupport (swift-configuration) is not used either.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        // Hummingbird's own event loop library: TSMServices adds channel handlers of its own
+        // (HTTP/1.0 connection close, accept back-off) that name NIOHTTP1's parts and NIOCore.
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
     ],
     targets: [
         // The only place that names libfuse3 and sets FUSE_USE_VERSION.
@@ -32,7 +35,7 @@ let package = Package(
         // what a killed exec leaves behind.
         .target(
             name: "TSMHost",
-            dependencies: ["TSMBytes", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["CLinux", "TSMBytes", .product(name: "SystemPackage", package: "swift-system")]
         ),
         // Linux calls that Swift cannot make itself (variadic prctl, process_vm_readv/writev).
         .systemLibrary(name: "CLinux"),
@@ -149,9 +152,13 @@ let package = Package(
             dependencies: [
                 "TSMEvidence", "TSMBytes",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // HTTPServerBuilder, HTTP1Channel, MaximumAvailableConnections.
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 // The runner's Logger (Hummingbird's logger type); imported, so declared.
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         // The daemon as a library: the mount lifecycle, the rules between mount options, and the reboot wiring.
@@ -255,7 +262,7 @@ let package = Package(
                 "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            exclude: ["cctrusted_client.py", "check_cca_token.py", "dcap_qvl_check.py", "sev_guest_client.c"]
+            exclude: ["cctrusted_client.py", "check_cca_token.py", "dcap_qvl_check.py", "sev_guest_client.c", "service_probe.py"]
         ),
         // libFuzzer target over the config parser, the register write path and the CBOR decoder (Scripts/fuzz builds
         // it with -sanitize=fuzzer); a plain build is a replayer of saved inputs.

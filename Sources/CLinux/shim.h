@@ -3,11 +3,14 @@
 #ifndef TSMFS_CLINUX_SHIM_H
 #define TSMFS_CLINUX_SHIM_H
 
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/uio.h>
-#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /// prctl(PR_SET_PDEATHSIG, signal): `signal` is sent to this process when the thread that
@@ -28,6 +31,59 @@ static inline long clinux_process_vm_readv(pid_t pid, const struct iovec *local,
 static inline long clinux_process_vm_writev(pid_t pid, const struct iovec *local, unsigned long local_count,
                                             const struct iovec *remote, unsigned long remote_count) {
     return syscall(SYS_process_vm_writev, pid, local, local_count, remote, remote_count, 0UL);
+}
+
+/// Starts `file` (looked up on PATH) with `argv` and this process's environment in a child whose signal mask is
+/// empty, whose dispositions are the defaults, and that receives `signal` when the calling
+/// thread exits (PR_SET_PDEATHSIG), as `unshare --kill-child` does for its child. posix_spawn
+/// cannot set the parent-death signal, so this forks; between fork and exec the child calls
+/// only async-signal-safe functions. Returns 0 and sets `*pid`, or the errno of fork or exec
+/// (the child then reaped).
+static inline int clinux_spawn_dying_with_parent(const char *file, char *const argv[], int signal, pid_t *pid) {
+    int report[2];
+    if (pipe(report) != 0) return errno;
+    fcntl(report[0], F_SETFD, FD_CLOEXEC);
+    fcntl(report[1], F_SETFD, FD_CLOEXEC);
+    pid_t parent = getpid();
+    pid_t child = fork();
+    if (child < 0) {
+        int error = errno;
+        close(report[0]);
+        close(report[1]);
+        return error;
+    }
+    if (child == 0) {
+        sigset_t empty;
+        sigemptyset(&empty);
+        for (int sig = 1; sig < NSIG; sig++) {
+            struct sigaction action = {0};
+            action.sa_handler = SIG_DFL;
+            sigaction(sig, &action, NULL);
+        }
+        sigprocmask(SIG_SETMASK, &empty, NULL);
+        if (prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0UL, 0UL, 0UL) != 0 || getppid() != parent) {
+            _exit(127);
+        }
+        execvp(file, argv);
+        int error = errno;
+        ssize_t written = write(report[1], &error, sizeof error);
+        (void)written;
+        _exit(127);
+    }
+    close(report[1]);
+    int error = 0;
+    ssize_t count;
+    do {
+        count = read(report[0], &error, sizeof error);
+    } while (count < 0 && errno == EINTR);
+    close(report[0]);
+    if (count == (ssize_t)sizeof error) {
+        int status;
+        while (waitpid(child, &status, 0) < 0 && errno == EINTR) {}
+        return error;
+    }
+    *pid = child;
+    return 0;
 }
 
 #endif

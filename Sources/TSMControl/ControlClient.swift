@@ -1,4 +1,5 @@
 import Glibc
+import SystemPackage
 import TSMBytes
 
 /// The client side of the control socket (`tsmfs ctl`): one request line out, the reply back,
@@ -28,9 +29,7 @@ public enum ControlClient {
         var timeout = timeval(tv_sec: Int(replyTimeout), tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        guard connected == 0 else {
-            throw Failure(message: "cannot reach the control socket \(path): errno \(errno) (is the mount running?)")
-        }
+        guard connected == 0 else { throw Failure(message: unreachable(path, Errno(rawValue: errno))) }
         let line = Array((request + "\n").utf8)
         _ = line.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         var reply: [UInt8] = []
@@ -51,6 +50,25 @@ public enum ControlClient {
         return String(decoding: reply, as: UTF8.self)
     }
 
+    /// Why `connect` to the socket at `path` failed, and what to do.
+    static func unreachable(_ path: String, _ error: Errno) -> String {
+        let base = "cannot reach the control socket \(path): \(error) (errno \(error.rawValue))"
+        var st = stat()
+        switch error {
+        case .permissionDenied where lstat(path, &st) == 0:
+            return base + "; it is owner-only and belongs to uid \(st.st_uid), this is uid \(getuid()): "
+                + "run ctl as that user (or root)"
+        case .permissionDenied:
+            return base + "; a directory on the way is not searchable by uid \(getuid()): run ctl as the mount's user"
+        case .noSuchFileOrDirectory:
+            return base + "; no mount made one there: is it running, and did it get another --control?"
+        case .connectionRefused:
+            return base + "; nothing listens on it: the mount that made it has ended"
+        default:
+            return base
+        }
+    }
+
     /// `tsmfs ctl`: sends `request` to `socket`, or to the default control socket of `mount`
     /// when no socket is given, and returns the reply and whether it succeeded (its last line
     /// begins with `ok`).
@@ -62,11 +80,16 @@ public enum ControlClient {
         if let socket {
             path = socket
         } else {
+            let candidates: [String]
             do throws(ControlSocketPath.Problem) {
-                path = try ControlSocketPath.defaultPath(for: mount ?? "")
+                candidates = try ControlSocketPath.candidatePaths(for: mount ?? "")
             } catch {
                 throw Failure(message: error.description)
             }
+            var st = stat()
+            // The first that exists or that this user may not see (root's directory is 0700: the
+            // connect then says EACCES, naming it); none: this user's, whose message says so.
+            path = candidates.first { lstat($0, &st) == 0 || errno == EACCES } ?? candidates[0]
         }
         let reply = try send(request, to: path, replyTimeout: timeout)
         let last = reply.split(separator: "\n").last.map(String.init) ?? ""

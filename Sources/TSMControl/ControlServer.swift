@@ -5,7 +5,9 @@ import SystemPackage
 
 /// The control socket of a running mount: a Unix stream socket, owner-only (0600), one request
 /// line per connection (see `ControlRequest`) and the dispatcher's reply. This type only binds,
-/// accepts and relays, on one thread of its own that `stop()` joins.
+/// accepts and relays: one accepting thread and one thread per client (at most
+/// ``maximumClients``), each with ``requestDeadline`` for its whole request line, so a silent or
+/// trickling client holds up no other; requests execute one at a time. `stop()` joins them all.
 ///
 /// The ABI tree has no control files: everything that is not the kernel's goes through here.
 public final class ControlServer: Sendable {
@@ -28,20 +30,28 @@ public final class ControlServer: Sendable {
 
     private struct State {
         var stopping = false
-        /// The connection being served, shut down by `stop()` so that it cannot hold the thread.
-        var connection: Int32?
         var thread: pthread_t?
+        /// The connections being served and their threads, cut and joined by `stop()`.
+        var workers: [Int32: pthread_t] = [:]
+        /// Threads whose connection is done, joined by the accepting thread or `stop()`.
+        var finished: [pthread_t] = []
     }
 
-    /// A silent client is dropped after this long, so it cannot keep others (or `stop()`) waiting.
-    static let connectionTimeout = timeval(tv_sec: 2, tv_usec: 0)
+    /// How long a client has to send its whole request line, however it trickles it.
+    static let requestDeadline: Duration = .seconds(2)
+    /// How long sending the reply may block.
+    static let sendTimeout = timeval(tv_sec: 2, tv_usec: 0)
     /// The longest request line; a longer one is refused whole.
     static let maximumRequest = 8192
+    /// The most clients served at once; one more is told so and closed.
+    static let maximumClients = 16
 
     public let path: String
     private let listener: Int32
     private let dispatcher: ControlDispatcher
     private let state = Mutex(State())
+    /// Requests are read concurrently and executed one at a time, in the order their lines end.
+    private let executing = Mutex(())
 
     /// Binds and listens on `path` (replacing a socket a killed daemon left) and starts serving.
     public init(path: String, dispatcher: ControlDispatcher) throws(Failure) {
@@ -58,44 +68,64 @@ public final class ControlServer: Sendable {
         // Linux gives the node the socket inode's mode (less the umask): 0600 from its creation,
         // with no process-wide umask change while other threads run.
         let bound = fchmod(fd, 0o600) == 0 && address.withSockaddr { bind(fd, $0, $1) } == 0
-        guard bound, listen(fd, 8) == 0 else {
+        guard bound, listen(fd, 32) == 0 else {
             let error = Errno(rawValue: errno)
             close(fd)
             throw .cannotListen(path: path, error)
         }
         listener = fd
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(self).toOpaque()
-        let started = pthread_create(
-            &thread, nil,
-            { context in
-                guard let context else { return nil }
-                Unmanaged<ControlServer>.fromOpaque(context).takeRetainedValue().serve()
-                return nil
-            }, context)
-        guard started == 0 else {
-            Unmanaged<ControlServer>.fromOpaque(context).release()
+        let started = Self.startThread { [self] in serve() }
+        guard case .success(let thread) = started else {
             close(fd)
             unlink(path)
-            throw .cannotStartThread(Errno(rawValue: started))
+            if case .failure(let error) = started { throw .cannotStartThread(error) }
+            return
         }
         state.withLock { $0.thread = thread }
     }
 
-    /// Stops accepting, cuts the connection being read, waits for the thread (and so for a request
-    /// being executed) to finish, and removes the socket. Idempotent.
+    /// Starts a joinable thread running `body`.
+    private static func startThread(_ body: @escaping @Sendable () -> Void) -> Result<pthread_t, Errno> {
+        final class Box: Sendable {
+            let body: @Sendable () -> Void
+            init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+        }
+        var thread = pthread_t()
+        let context = Unmanaged.passRetained(Box(body)).toOpaque()
+        let started = pthread_create(
+            &thread, nil,
+            { context in
+                guard let context else { return nil }
+                Unmanaged<Box>.fromOpaque(context).takeRetainedValue().body()
+                return nil
+            }, context)
+        guard started == 0 else {
+            Unmanaged<Box>.fromOpaque(context).release()
+            return .failure(Errno(rawValue: started))
+        }
+        return .success(thread)
+    }
+
+    /// Stops accepting, cuts the connections being read, waits for every thread (and so for a
+    /// request being executed) to finish, and removes the socket. Idempotent.
     public func stop() {
         // shutdown(), not close(): on Linux closing a listening socket does not wake accept().
         let thread = state.withLock { state -> pthread_t? in
             guard !state.stopping else { return nil }
             state.stopping = true
             shutdown(listener, Int32(SHUT_RDWR))
-            if let connection = state.connection { shutdown(connection, Int32(SHUT_RDWR)) }
+            for connection in state.workers.keys { shutdown(connection, Int32(SHUT_RDWR)) }
             defer { state.thread = nil }
             return state.thread
         }
         guard let thread else { return }
         pthread_join(thread, nil)
+        // The accepting thread has ended: no worker is added any more.
+        let workers = state.withLock { state in
+            defer { state.finished = [] }
+            return Array(state.workers.values) + state.finished
+        }
+        for worker in workers { pthread_join(worker, nil) }
         close(listener)
         unlink(path)
     }
@@ -103,37 +133,75 @@ public final class ControlServer: Sendable {
     private func serve() {
         while true {
             let connection = accept(listener, nil, nil)  // accept4 is not in Glibc's Swift overlay
+            joinFinished()
             if connection < 0 {
-                if (errno == EINTR || errno == ECONNABORTED) && !state.withLock({ $0.stopping }) { continue }
+                let transient = [EINTR, ECONNABORTED, EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(errno)
+                if transient && !state.withLock({ $0.stopping }) {
+                    if errno != EINTR && errno != ECONNABORTED { usleep(100_000) }  // out of descriptors
+                    continue
+                }
                 return  // shut down by stop()
             }
-            let admitted = state.withLock { state in
-                if !state.stopping { state.connection = connection }
-                return !state.stopping
+            _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
+            var timeout = Self.sendTimeout
+            setsockopt(connection, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            let admitted = state.withLock { state -> Bool? in
+                guard !state.stopping else { return nil }
+                return state.workers.count < Self.maximumClients
             }
-            guard admitted else {
+            guard let admitted else {
                 close(connection)
                 return
             }
-            _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
-            var timeout = Self.connectionTimeout
-            setsockopt(connection, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            setsockopt(connection, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            let request = readLine(connection)
-            // A line cut short by stop() is not executed.
-            if !state.withLock({ $0.stopping }) {
-                let reply: ControlReply
-                switch request {
-                case .line(let line): reply = dispatcher.reply(to: line)
-                case .silent: reply = .error("no request within \(Self.connectionTimeout.tv_sec) seconds")
-                case .tooLong: reply = .error("request longer than \(Self.maximumRequest) bytes; nothing done")
+            guard admitted else {
+                reply(.error("too many control clients (\(Self.maximumClients) at once); try again"), on: connection)
+                close(connection)
+                continue
+            }
+            // The worker registers itself under the lock its removal takes, so stop() sees it.
+            state.withLock { current in
+                let started = Self.startThread { [self] in
+                    serveConnection(connection)
+                    state.withLock { done in
+                        if let me = done.workers.removeValue(forKey: connection) { done.finished.append(me) }
+                    }
+                    close(connection)
                 }
-                Array(reply.text.utf8).withUnsafeBytes {
-                    _ = send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+                switch started {
+                case .success(let thread): current.workers[connection] = thread
+                case .failure: close(connection)
                 }
             }
-            state.withLock { $0.connection = nil }
-            close(connection)
+        }
+    }
+
+    /// Joins the threads whose connections are done.
+    private func joinFinished() {
+        let finished = state.withLock { state in
+            defer { state.finished = [] }
+            return state.finished
+        }
+        for thread in finished { pthread_join(thread, nil) }
+    }
+
+    /// Reads one request line within ``requestDeadline`` and answers it.
+    private func serveConnection(_ connection: Int32) {
+        let request = readLine(connection, until: ContinuousClock.now + Self.requestDeadline)
+        // A line cut short by stop() is not executed.
+        guard !state.withLock({ $0.stopping }) else { return }
+        let answer: ControlReply
+        switch request {
+        case .line(let line): answer = executing.withLock { _ in dispatcher.reply(to: line) }
+        case .silent:
+            answer = .error("no whole request line within \(Self.requestDeadline.components.seconds) seconds")
+        case .tooLong: answer = .error("request longer than \(Self.maximumRequest) bytes; nothing done")
+        }
+        reply(answer, on: connection)
+    }
+
+    private func reply(_ answer: ControlReply, on connection: Int32) {
+        Array(answer.text.utf8).withUnsafeBytes {
+            _ = send(connection, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
         }
     }
 
@@ -146,15 +214,21 @@ public final class ControlServer: Sendable {
         case tooLong
     }
 
-    /// The first line the client sends (up to a newline or the end of its data), or why there is
-    /// none.
-    private func readLine(_ fd: Int32) -> Request {
+    /// The first line the client sends (up to a newline or the end of its data) before
+    /// `deadline`, or why there is none: the deadline is for the whole line, not each recv.
+    private func readLine(_ fd: Int32, until deadline: ContinuousClock.Instant) -> Request {
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1024)
         while !bytes.contains(UInt8(ascii: "\n")) {
-            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if count < 0 && errno == EINTR { continue }
-            if count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && bytes.isEmpty { return .silent }
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else { return .silent }
+            let (seconds, attoseconds) = left.components
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, Int32(seconds * 1000 + attoseconds / 1_000_000_000_000_000 + 1))
+            if ready < 0 && errno == EINTR { continue }
+            if ready == 0 { return .silent }
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+            if count < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) { continue }
             if count <= 0 { break }
             bytes += chunk[0..<count]
             if bytes.count > Self.maximumRequest && !bytes.prefix(Self.maximumRequest + 1).contains(UInt8(ascii: "\n"))

@@ -42,7 +42,7 @@ public enum ControlSocketPath {
     /// The directory default sockets go in: `/run/tsmfs` as root, else `$XDG_RUNTIME_DIR/tsmfs`,
     /// else `/tmp/tsmfs-UID`.
     public static var defaultDirectory: String {
-        if getuid() == 0 { return "/run/tsmfs" }
+        if getuid() == 0 { return rootDirectory }
         if let runtime = getenv("XDG_RUNTIME_DIR"), runtime.pointee != 0 { return String(cString: runtime) + "/tsmfs" }
         return "/tmp/tsmfs-\(getuid())"
     }
@@ -55,6 +55,18 @@ public enum ControlSocketPath {
         defer { free(resolved) }
         return defaultPath(forAbsolute: String(cString: resolved))
     }
+
+    /// Where `tsmfs ctl` looks for the socket of `mountpoint`: this user's default directory,
+    /// then root's (`/run/tsmfs`), where a mount started as root (or by `tsmfs exec`) has it.
+    public static func candidatePaths(for mountpoint: String) throws(Problem) -> [String] {
+        let own = try defaultPath(for: mountpoint)
+        guard getuid() != 0 else { return [own] }
+        let name = own.split(separator: "/").last.map(String.init) ?? ""
+        return [own, rootDirectory + "/" + name]
+    }
+
+    /// Root's socket directory.
+    public static let rootDirectory = "/run/tsmfs"
 
     /// The default socket of an absolute, canonical mount point.
     public static func defaultPath(forAbsolute path: String) -> String {

@@ -1,5 +1,7 @@
+import Glibc
 import Logging
 import TSMGuest
+import TSMHost
 
 extension Daemon {
     /// Why ``run(_:guests:)`` stopped with an error.
@@ -39,6 +41,12 @@ extension Daemon {
                 kernelLog: { [logger] in logger.error("kernel: \($0)") })
         } catch {
             throw .refused(error)
+        }
+        // A daemon whose exec died (SIGKILL leaves exec no cleanup) removes exec's directory.
+        defer {
+            if let parent = spec.daemon.exitWithParent, getppid() != parent {
+                ExecLeftovers.removeDirectory(ofRoot: spec.mountpoint, execPID: parent)
+            }
         }
         do throws(DaemonError) {
             try serve(served, at: spec.mountpoint, configuration: spec.daemon, logger: logger)

@@ -59,6 +59,25 @@ extension TDXAuthority {
     /// The TCB evaluation data number the mock collateral carries.
     static let tcbEvaluationDataNumber = 17
 
+    /// How old served collateral is at least: it is issued at the start of the hour before the
+    /// one it is served in (so 1 to 2 hours old, as Intel's is hours old), and a verifier whose
+    /// clock is behind by less than that, or read before the fetch, never sees a future issue
+    /// date. The certificates are valid from 2025-01-01 (`MockCertificates.notValidBefore`).
+    public static let collateralBackdate: TimeInterval = 3600
+
+    /// When the collateral served at `now` was issued: the start of the previous hour.
+    public static func collateralIssueDate(servedAt now: Date) -> Date {
+        let hour = (now.timeIntervalSince1970 / 3600).rounded(.down) * 3600
+        return Date(timeIntervalSince1970: hour - collateralBackdate)
+    }
+
+    /// The collateral this authority serves at `now` (`tsmfs pccs`, `tsmfs collateral`, verify's
+    /// own): issued at ``collateralIssueDate(servedAt:)``, current for `collateralLifetime` from
+    /// then.
+    public func currentTDXCollateral(servedAt now: Date) throws(EvidenceError) -> TDXCollateral {
+        try tdxCollateral(at: Self.collateralIssueDate(servedAt: now))
+    }
+
     /// The collateral of this authority's platform issued at `now` (seconds dropped), current
     /// for `collateralLifetime`.
     public func tdxCollateral(at now: Date) throws(EvidenceError) -> TDXCollateral {

@@ -1,3 +1,4 @@
+import CLinux
 import Glibc
 import SystemPackage
 
@@ -35,6 +36,21 @@ public struct ChildProcess {
         defer { for pointer in argv { free(pointer) } }
         var pid = pid_t()
         let result = posix_spawnp(&pid, program, nil, &attributes, argv, environ)
+        guard result == 0 else { throw .cannotRun(program, Errno(rawValue: result)) }
+        self.pid = pid
+    }
+
+    /// Starts `arguments[0]`, looked up on PATH, with this process's environment, a default
+    /// signal state, and SIGKILL when the calling thread ends, however it ends
+    /// (`PR_SET_PDEATHSIG`, as `unshare --kill-child`): `tsmfs exec`'s command, which must not
+    /// outlive an exec killed by a signal. Children the command starts are not affected.
+    public init(dyingWithParent arguments: [String]) throws(Failure) {
+        guard let program = arguments.first else { throw .noCommand }
+        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
+        argv.append(nil)
+        defer { for pointer in argv { free(pointer) } }
+        var pid = pid_t()
+        let result = clinux_spawn_dying_with_parent(program, argv, SIGKILL, &pid)
         guard result == 0 else { throw .cannotRun(program, Errno(rawValue: result)) }
         self.pid = pid
     }

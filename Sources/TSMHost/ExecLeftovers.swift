@@ -23,6 +23,23 @@ public enum ExecLeftovers {
         }
     }
 
+    /// Removes the directory of the exec `execPID` whose sysroot is `root` (`/tmp/tsmfs-exec.
+    /// PID.XXXXXX/root`, unmounted by then): the sysroot daemon calls it when it ends after its
+    /// exec died (by a signal exec cannot clean up after), so nothing waits for the next exec.
+    /// Anything else, or another user's directory, is left alone.
+    public static func removeDirectory(ofRoot root: String, execPID: pid_t, in directory: String = "/tmp") {
+        let parts = root.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count >= 2, parts.last == "root" else { return }
+        let name = parts[parts.count - 2]
+        let path = directory + "/" + name
+        guard name.hasPrefix(prefix + "\(execPID)."), path + "/root" == root else { return }
+        var st = stat()
+        guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR, st.st_uid == geteuid() else { return }
+        rmdir(root)
+        unlink(path + "/" + specName)
+        rmdir(path)
+    }
+
     /// Detaches every other mount of the filesystem mounted at `root` in this mount namespace
     /// (exec's bind mounts of the sysroot over `/sys` and `/dev`), so that a process the command
     /// left running sees the paths as they were rather than a dead mount answering ENOTCONN.

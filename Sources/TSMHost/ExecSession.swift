@@ -123,8 +123,9 @@ public enum ExecSession {
         }
     }
 
-    /// Runs the command with INT, TERM, HUP, QUIT, USR1 and USR2 forwarded to it; returns its
-    /// exit status (128 + the signal if a signal ended it).
+    /// Runs the command with INT, TERM, HUP, QUIT, USR1 and USR2 forwarded to it, and SIGKILL
+    /// sent to it if this process dies (even by SIGKILL); returns its exit status (128 + the
+    /// signal if a signal ended it).
     static func runCommand(_ commandLine: [String]) -> Int32 {
         var forwarded = sigset_t()
         sigemptyset(&forwarded)
@@ -132,7 +133,7 @@ public enum ExecSession {
         sigprocmask(SIG_BLOCK, &forwarded, nil)
         let child: ChildProcess
         do {
-            child = try ChildProcess(commandLine)
+            child = try ChildProcess(dyingWithParent: commandLine)
         } catch {
             // As a shell: 127 for a command that is not found, 126 for one that cannot run.
             let message = Array("tsmfs exec: \(error)\n".utf8)

@@ -6,10 +6,10 @@ import TSMEvidence
 /// &ucodeSPL=..` (DER VCEK, 404 for another chip) and `GET /vcek/v1/Milan/cert_chain` (PEM, ASK
 /// then ARK). Run it with `ServiceRunner.run(name: "kds", router:address:)`, as `tsmfs pccs`.
 public enum KDSService {
-    /// The routes of `kds`.
+    /// The routes of `kds`: GET and HEAD, 405 for other methods (see `ServiceRoutes`).
     public static func router(kds: MockKDS) -> Router<BasicRequestContext> {
-        let router = Router()
-        router.get("/vcek/v1/:product/:hwid") { request, _ -> Response in
+        var routes = ServiceRoutes()
+        routes.get("/vcek/v1/:product/:hwid") { request, _ -> Response in
             let target = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
             let answer = kds.get(target)
             var fields = HTTPFields()
@@ -18,6 +18,6 @@ public enum KDSService {
                 status: HTTPResponse.Status(code: answer.status), headers: fields,
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
         }
-        return router
+        return routes.finished()
     }
 }

@@ -8,6 +8,8 @@ public enum LocalServices {
     public enum Failure: Error, CustomStringConvertible {
         /// `--listen` is not ADDR:PORT.
         case listen(ListenAddress.ParseError)
+        /// `--idle-timeout` out of range, or no descriptor left for a connection.
+        case limits(ServiceLimits.Problem)
         /// The mock authority of the seed could not be made.
         case authority(EvidenceError)
         /// The server failed.
@@ -16,6 +18,7 @@ public enum LocalServices {
         public var description: String {
             switch self {
             case .listen(let error): return error.description
+            case .limits(let problem): return problem.description
             case .authority(let error): return error.description
             case .service(let error): return error.description
             }
@@ -39,35 +42,56 @@ public enum LocalServices {
 
     /// How every service runs, as ``ServiceRunner`` runs it.
     static func running(_ name: String) -> String {
-        """
-        Prints \"tsmfs \(name): ready on http://ADDR:PORT\" when it accepts connections (port 0 picks a free \
-        port); SIGTERM or SIGINT stops it.
-        """
+        "Prints \"tsmfs \(name): ready on http://ADDR:PORT\" when it accepts connections (port 0 picks a free "
+            + "port); SIGTERM or SIGINT stops it. "
+            + "GET and HEAD only (405 for other methods); HTTP/1.0 and Connection: close are honoured. "
+            + "A connection idle for --idle-timeout seconds (default \(ServiceLimits.defaultIdleTimeout)), or "
+            + "that has not sent a whole request head by then, is closed; connections are capped below the "
+            + "open-file limit (ulimit -n) less a reserve, and further clients wait in the listen backlog."
     }
 
     /// AMD's KDS API for the mock SEV-SNP authority of `seed`, at `listen`.
-    public static func runKDS(seed: String, listen: String) throws(Failure) {
+    public static func runKDS(seed: String, listen: String, idleTimeout: Int) throws(Failure) {
         let address = try parse(listen)
+        let limits = try limits(idleTimeout)
         let kds: MockKDS
         do {
             kds = MockKDS(authority: try SNPAuthority(seed: seed))
         } catch {
             throw .authority(error)
         }
-        try run("kds", at: address) { KDSService.router(kds: kds) }
+        try run("kds", at: address, limits: limits) { KDSService.router(kds: kds) }
     }
 
     /// Intel's PCS/PCCS v4 API for the mock TDX authority of `seed`, whose PCK certificate is of
     /// a platform at `tcbStatus`, at `listen`.
-    public static func runPCCS(seed: String, tcbStatus: TCBStatus, listen: String) throws(Failure) {
+    public static func runPCCS(seed: String, tcbStatus: TCBStatus, listen: String, idleTimeout: Int) throws(Failure) {
         let address = try parse(listen)
+        let limits = try limits(idleTimeout)
         let authority: TDXAuthority
         do {
             authority = try TDXAuthority(seed: seed, tcbStatus: tcbStatus)
         } catch {
             throw .authority(error)
         }
-        try run("pccs", at: address) { PCCSService.router(authority: authority) }
+        try run("pccs", at: address, limits: limits) { PCCSService.router(authority: authority) }
+    }
+
+    /// Checks a service's `--listen` and `--idle-timeout` before anything runs: the commands
+    /// refuse them as usage errors (exit 64), both the same way.
+    public static func validate(listen: String, idleTimeout: Int) throws(Failure) {
+        _ = try parse(listen)
+        guard (1...ServiceLimits.maximumIdleTimeout).contains(idleTimeout) else {
+            throw .limits(.idleTimeout(idleTimeout))
+        }
+    }
+
+    private static func limits(_ idleTimeout: Int) throws(Failure) -> ServiceLimits {
+        do {
+            return try ServiceLimits.forThisProcess(idleTimeout: idleTimeout)
+        } catch {
+            throw .limits(error)
+        }
     }
 
     private static func parse(_ listen: String) throws(Failure) -> ListenAddress {
@@ -79,11 +103,11 @@ public enum LocalServices {
     }
 
     private static func run(
-        _ name: String, at address: ListenAddress,
+        _ name: String, at address: ListenAddress, limits: ServiceLimits,
         makeRouter: @escaping @Sendable () -> Router<BasicRequestContext>
     ) throws(Failure) {
         do {
-            try ServiceRunner.runBlocking(name: name, address: address, makeRouter: makeRouter)
+            try ServiceRunner.runBlocking(name: name, address: address, limits: limits, makeRouter: makeRouter)
         } catch {
             throw .service(error)
         }

@@ -16,11 +16,25 @@ struct KDSCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where to listen.", valueName: "ADDR:PORT"))
     var listen: String = "127.0.0.1:8082"
 
+    @Option(
+        name: .customLong("idle-timeout"),
+        help: ArgumentHelp(
+            "Close a connection idle (or without a whole request head) this long; 1 to \(ServiceLimits.maximumIdleTimeout).",
+            valueName: "SECONDS"))
+    var idleTimeout: Int = ServiceLimits.defaultIdleTimeout
+
+    /// A bad --listen or --idle-timeout is a usage error (exit 64), for kds and pccs alike.
+    func validate() throws {
+        do throws(LocalServices.Failure) {
+            try LocalServices.validate(listen: listen, idleTimeout: idleTimeout)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
     func run() throws {
         do throws(LocalServices.Failure) {
-            try LocalServices.runKDS(seed: seed, listen: listen)
-        } catch .listen(let error) {
-            throw ValidationError(error.description)
+            try LocalServices.runKDS(seed: seed, listen: listen, idleTimeout: idleTimeout)
         } catch {
             throw Failure(error.description)
         }

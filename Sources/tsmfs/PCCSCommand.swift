@@ -22,9 +22,25 @@ struct PCCSCommand: ParsableCommand {
     )
     var tcbStatus: TCBStatus = .upToDate
 
+    @Option(
+        name: .customLong("idle-timeout"),
+        help: ArgumentHelp(
+            "Close a connection idle (or without a whole request head) this long; 1 to \(ServiceLimits.maximumIdleTimeout).",
+            valueName: "SECONDS"))
+    var idleTimeout: Int = ServiceLimits.defaultIdleTimeout
+
+    /// A bad --listen or --idle-timeout is a usage error (exit 64), for kds and pccs alike.
+    func validate() throws {
+        do throws(LocalServices.Failure) {
+            try LocalServices.validate(listen: listen, idleTimeout: idleTimeout)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
     func run() throws {
         do throws(LocalServices.Failure) {
-            try LocalServices.runPCCS(seed: seed, tcbStatus: tcbStatus, listen: listen)
+            try LocalServices.runPCCS(seed: seed, tcbStatus: tcbStatus, listen: listen, idleTimeout: idleTimeout)
         } catch {
             throw Failure(error.description)
         }

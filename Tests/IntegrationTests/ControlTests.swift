@@ -125,7 +125,7 @@ struct ControlTests {
         let clock = ContinuousClock()
         let silent = try connectControl(socket)
         let start = clock.now
-        #expect(receiveAll(silent) == "error: no request within 2 seconds\n")
+        #expect(receiveAll(silent) == "error: no whole request line within 2 seconds\n")
         #expect(clock.now - start > .milliseconds(1500), "dropped for its silence, not at once")
         close(silent)
         #expect(try ctl(socket, "reboot").text == "ok: rebooted; 0 report entries removed\n", "served again")

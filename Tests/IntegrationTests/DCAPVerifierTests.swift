@@ -93,8 +93,19 @@ struct DCAPVerifierTests {
             let late = try verify(directory, extra: "--now-offset \(31 * 86_400)")
             #expect(late.status == 1, "\(late.stderr)")
             #expect(late.stderr.lowercased().contains("expired"), "\(late.stderr)")
-            let early = try verify(directory, extra: "--now-offset -3600")
+            // Served collateral is 1 to 2 hours old (issue 24): 3 hours before now is before its issue.
+            let early = try verify(directory, extra: "--now-offset \(-3 * 3600)")
             #expect(early.status == 1, "\(early.stderr)")
+        }
+    }
+
+    @Test("a verifier whose clock is behind, or read before the fetch, accepts the collateral (issue 24)")
+    func clockBehind() throws {
+        try quote(nonce: [UInt8](repeating: 5, count: 64)) { directory, _ in
+            for offset in [-1, -600, -3599] {
+                let r = try verify(directory, extra: "--now-offset \(offset)")
+                #expect(r.status == 0, "offset \(offset): \(r.stderr)")
+            }
         }
     }
 
@@ -147,8 +158,8 @@ struct DCAPVerifierTests {
                 # The PCK route: the leaf in the body, intermediate and root in the percent-encoded
                 # issuer-chain header; together, the chain the quote carries.
                 pck=$(python3 -c 'import sys, urllib.request, urllib.parse
-                r = urllib.request.urlopen(sys.argv[1] + \
-                "/sgx/certification/v4/pckcert?encrypted_ppid=00&cpusvn=00&pcesvn=0000&pceid=0000")
+                r = urllib.request.urlopen(sys.argv[1] + "/sgx/certification/v4/pckcert?encrypted_ppid=" \
+                + "0" * 768 + "&cpusvn=" + "0" * 32 + "&pcesvn=0000&pceid=0000")
                 body, issuers = r.read().decode(), urllib.parse.unquote(r.headers["SGX-PCK-Certificate-Issuer-Chain"])
                 q = open(sys.argv[2], "rb").read()
                 start, end = q.index(b"-----BEGIN CERTIFICATE-----"), q.rindex(b"-----END CERTIFICATE-----") + 25

@@ -41,6 +41,18 @@ import Testing
         #expect(throws: EvidenceError.self) { try verdict(.upToDate, at: -1) }
     }
 
+    @Test("served collateral is issued at the start of the previous hour, so 1 to 2 hours old (issue 24)")
+    func servedCollateralIsBackdated() throws {
+        for served in [now, now.addingTimeInterval(1), now.addingTimeInterval(3599), now.addingTimeInterval(3600)] {
+            let issued = TDXAuthority.collateralIssueDate(servedAt: served)
+            let age = served.timeIntervalSince(issued)
+            #expect(age >= 3600 && age < 7200, "served \(served), issued \(issued)")
+            #expect(issued.timeIntervalSince1970.truncatingRemainder(dividingBy: 3600) == 0)
+        }
+        let collateral = try TDXAuthority(seed: "collateral").currentTDXCollateral(servedAt: now)
+        #expect(collateral.tcbInfo.contains("\"issueDate\":\"2027-01-15T07:00:00Z\""))
+    }
+
     @Test func anotherSeedsCollateralFails() {
         #expect(throws: EvidenceError.self) { try verdict(.upToDate, collateralSeed: "other") }
     }

@@ -124,7 +124,7 @@ public enum TDXGuest: GuestDefinition {
     }
 
     public static func collateral(seed: String, at now: Date) throws(EvidenceError) -> String? {
-        try TDXAuthority(seed: seed).tdxCollateral(at: now).json
+        try TDXAuthority(seed: seed).currentTDXCollateral(servedAt: now).json
     }
 
     public static let verification = VerificationInputs(evidenceLimit: TDXQuote.maxSize, collateral: true)
@@ -140,7 +140,8 @@ public enum TDXGuest: GuestDefinition {
     public static let collateralSummary: String? = """
         The root CA and PCK CA CRLs (hex DER), the TDX TCB info v3 and TD_QE identity v2 (JSON text, \
         signed by the mock TCB Signing key over exactly that text; signatures hex) and their issuer \
-        chains (PEM), issued now and current for 30 days. The TCB info lists one level per TCB status, \
+        chains (PEM), issued at the start of the previous hour (1 to 2 hours old, so that a verifier's clock a \
+        little behind accepts it) and current for 30 days. The TCB info lists one level per TCB status, \
         so it serves quotes of every --tcb-status.
         """
 
@@ -160,7 +161,7 @@ public enum TDXGuest: GuestDefinition {
         if let json = request.collateral {
             collateral = try TDXCollateral(json: json)
         } else if request.trustAnchorPEM == nil {
-            collateral = try TDXAuthority(seed: request.seed).tdxCollateral(at: Date())
+            collateral = try TDXAuthority(seed: request.seed).currentTDXCollateral(servedAt: Date())
         } else {
             try request.policy.checkTDX(tdAttributes: quote.body.tdAttributes, tcbStatus: nil)
             return verified
