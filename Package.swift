@@ -262,7 +262,10 @@ let package = Package(
                 "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            exclude: ["cctrusted_client.py", "check_cca_token.py", "dcap_qvl_check.py", "sev_guest_client.c", "service_probe.py"]
+            exclude: [
+                "cctrusted_client.py", "check_cca_token.py", "dcap_qvl_check.py", "sev_guest_client.c",
+                "service_probe.py",
+            ]
         ),
         // libFuzzer target over the config parser, the register write path and the CBOR decoder (Scripts/fuzz builds
         // it with -sanitize=fuzzer); a plain build is a replayer of saved inputs.

@@ -42,7 +42,8 @@ public struct ServiceLimits: Sendable, Equatable {
     public static func forThisProcess(idleTimeout: Int = defaultIdleTimeout) throws(Problem) -> ServiceLimits {
         guard (1...maximumIdleTimeout).contains(idleTimeout) else { throw .idleTimeout(idleTimeout) }
         var limit = rlimit()
-        let soft = getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 && limit.rlim_cur < 1 << 24 ? Int(limit.rlim_cur) : 1 << 20
+        let known = getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0
+        let soft = known && limit.rlim_cur < 1 << 24 ? Int(limit.rlim_cur) : 1 << 20
         let open = openDescriptors()
         let room = soft - open - descriptorReserve
         guard room >= 1 else { throw .noDescriptors(limit: soft, open: open, reserve: descriptorReserve) }

@@ -19,7 +19,8 @@ struct KDSCommand: ParsableCommand {
     @Option(
         name: .customLong("idle-timeout"),
         help: ArgumentHelp(
-            "Close a connection idle (or without a whole request head) this long; 1 to \(ServiceLimits.maximumIdleTimeout).",
+            "Close a connection idle (or without a whole request head) this long; 1 to "
+                + "\(ServiceLimits.maximumIdleTimeout).",
             valueName: "SECONDS"))
     var idleTimeout: Int = ServiceLimits.defaultIdleTimeout
 

@@ -25,7 +25,8 @@ struct PCCSCommand: ParsableCommand {
     @Option(
         name: .customLong("idle-timeout"),
         help: ArgumentHelp(
-            "Close a connection idle (or without a whole request head) this long; 1 to \(ServiceLimits.maximumIdleTimeout).",
+            "Close a connection idle (or without a whole request head) this long; 1 to "
+                + "\(ServiceLimits.maximumIdleTimeout).",
             valueName: "SECONDS"))
     var idleTimeout: Int = ServiceLimits.defaultIdleTimeout
 

@@ -20,7 +20,8 @@ struct LocalServiceHardeningTests {
         return try shell(
             """
             mkfifo '\(directory)/ready'
-            \(prefix) '\(tsmfsBinary())' \(service) --listen 127.0.0.1:0 \(options) > '\(directory)/ready' 2> '\(directory)/log' &
+            \(prefix) '\(tsmfsBinary())' \(service) --listen 127.0.0.1:0 \(options) \
+                > '\(directory)/ready' 2> '\(directory)/log' &
             pid=$!; trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT
             read -r line < '\(directory)/ready' || { echo "no ready line: $(cat '\(directory)/log')"; exit 2; }
             port=${line##*:}

@@ -40,6 +40,7 @@ import Testing
 
     func softLimit() -> Int {
         var limit = rlimit()
-        return getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 ? Int(min(limit.rlim_cur, 1 << 20)) : 1 << 20
+        let known = getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0
+        return known ? Int(min(limit.rlim_cur, 1 << 20)) : 1 << 20
     }
 }
