@@ -75,6 +75,10 @@ public protocol GuestDefinition: SendableMetatype {
     /// What `tsmfs trust-anchor` prints for it and how its anchor relates to the vendor's, for
     /// that command's help: sentences that name `--guest NAME`.
     static var trustAnchorSummary: String { get }
+    /// `tsmfs verify`'s policy flags that apply to it, beside `--allow-debug` (every guest's).
+    static var policyOptions: [GuestOption] { get }
+    /// Refuses policy values it cannot have (the flags' grammar), without reading any file.
+    static func validatePolicy(_ values: GuestOptionValues) throws(GuestOptionError)
     /// Verifies its evidence against `request`'s anchor and returns what it vouches for.
     static func verify(_ request: VerifyRequest) throws(EvidenceError) -> VerifiedEvidence
 }
@@ -87,6 +91,8 @@ extension GuestDefinition {
     }
     public static var kernelInterface: (any KernelInterface.Type)? { nil }
     public static var refusedFaults: Set<FaultSpec.Kind> { [] }
+    public static var policyOptions: [GuestOption] { [] }
+    public static func validatePolicy(_ values: GuestOptionValues) throws(GuestOptionError) {}
     public static func certificates(seed: String) throws(EvidenceError) -> [CertificateFile] { [] }
     public static func collateral(seed: String, at now: Date) throws(EvidenceError) -> String? { nil }
     public static var certificatesSummary: String? { nil }

@@ -1,41 +1,27 @@
 import TSMEvidence
 
 /// The relying party's policy `tsmfs verify` applies once the evidence's signatures and chain
-/// have verified: each guest's ``GuestDefinition/verify(_:)`` checks what its format carries.
-/// The default refuses a debug guest, a CCA platform outside the secured lifecycle and a TDX
-/// Revoked TCB (the collateral check's own); ``none`` skips it, as a verifier without a policy.
+/// have verified: each guest's ``GuestDefinition/verify(_:)`` checks what its format carries,
+/// reading its own policy flags (``GuestDefinition/policyOptions``) from ``values``. The default
+/// refuses a debug guest (and each guest's own defaults: a CCA platform outside the secured
+/// lifecycle); ``none`` skips it, as a verifier without a policy.
 public struct VerifyPolicy: Sendable, Equatable {
-    /// Accept a debug guest (TDX TDATTRIBUTES.DEBUG, SEV-SNP policy DEBUG).
+    /// Accept a debug guest (`--allow-debug`; each guest knows where its debug bit is).
     public var allowDebug = false
-    /// TDX: the worst TCB status accepted (by ``TCBStatus``'s order of severity).
-    public var minTCBStatus: TCBStatus?
-    /// SEV-SNP: the lowest REPORTED_TCB accepted, SPL by SPL.
-    public var minSNPTCB: SNPTCB?
-    /// SEV-SNP: the key that must have signed (SIGNING_KEY 0 = VCEK, 1 = VLEK).
-    public var signingKey: SigningKey?
-    /// CCA: the lifecycle states accepted, by ``CCALifecycle`` name; nil: none is checked.
-    public var lifecycles: [String]? = ["secured"]
+    /// The guest's own policy flags as given, by name (`--min-tcb`, `--signing-key`, ...).
+    public var values = GuestOptionValues()
+    /// False for `--no-policy`: signatures, chain and report data only.
+    public var enforced = true
 
-    /// SEV-SNP's SIGNING_KEY values (ATTESTATION_REPORT SIGNER_INFO bits 4:2).
-    public enum SigningKey: String, Sendable, CaseIterable {
-        case vcek, vlek
-        public var field: UInt32 { self == .vcek ? 0 : 1 }
-    }
-
-    /// The default: no debug, secured CCA lifecycles only.
+    /// The default: no debug, each guest's defaults.
     public static let `default` = VerifyPolicy()
     /// No policy at all: what a verifier that checks only signatures accepts.
-    public static let none = VerifyPolicy(allowDebug: true, lifecycles: nil)
+    public static let none = VerifyPolicy(allowDebug: true, enforced: false)
 
-    public init(
-        allowDebug: Bool = false, minTCBStatus: TCBStatus? = nil, minSNPTCB: SNPTCB? = nil,
-        signingKey: SigningKey? = nil, lifecycles: [String]? = ["secured"]
-    ) {
+    public init(allowDebug: Bool = false, values: GuestOptionValues = GuestOptionValues(), enforced: Bool = true) {
         self.allowDebug = allowDebug
-        self.minTCBStatus = minTCBStatus
-        self.minSNPTCB = minSNPTCB
-        self.signingKey = signingKey
-        self.lifecycles = lifecycles
+        self.values = values
+        self.enforced = enforced
     }
 
     /// A refusal naming `field` and its value: "policy: FIELD is VALUE: WHY".
@@ -43,55 +29,29 @@ public struct VerifyPolicy: Sendable, Equatable {
         .failed(.policy, reason: "\(field) is \(value): \(why)")
     }
 
-    /// TDX: TDATTRIBUTES (little-endian u64) and the collateral's TCB status, if checked.
-    public func checkTDX(tdAttributes: [UInt8], tcbStatus: TCBStatus?) throws(EvidenceError) {
-        let attributes = tdAttributes.prefix(8).enumerated().reduce(UInt64(0)) {
-            $0 | UInt64($1.element) << (8 * $1.offset)
+    /// A policy value its guest's parser refused, as an evidence error (the command line refuses
+    /// it earlier, through ``GuestCatalogue/checkPolicy(_:for:)``).
+    public static func badValue(_ error: GuestOptionError) -> EvidenceError {
+        .invalidInput(field: "policy", reason: error.description)
+    }
+}
+
+extension GuestCatalogue {
+    /// Refuses `tsmfs verify` policy flags `guest` does not take, naming the guests that do, then
+    /// values it cannot have.
+    public func checkPolicy(_ values: GuestOptionValues, for guest: any GuestDefinition.Type) throws(GuestOptionError) {
+        for option in values.names where !guest.policyOptions.contains(where: { $0.name == option }) {
+            let owners = guests.filter { $0.policyOptions.contains { $0.name == option } }.map { $0.name }
+            throw GuestOptionError("\(option) is for --guest \(Self.alternatives(owners))")
         }
-        if !allowDebug, attributes & (1 << UInt64(TDAttributes.debugBit)) != 0 {
-            throw Self.refusal(
-                "td_attributes", "0x" + String(attributes, radix: 16), "DEBUG (bit 0) is set; --allow-debug accepts it")
-        }
-        if let minTCBStatus, let tcbStatus,
-            TCBStatus.allCases.firstIndex(of: tcbStatus) ?? 0 > TCBStatus.allCases.firstIndex(of: minTCBStatus) ?? 0
-        {
-            throw Self.refusal("tcb_status", tcbStatus.rawValue, "worse than --min-tcb \(minTCBStatus.rawValue)")
-        }
+        try guest.validatePolicy(values)
     }
 
-    /// SEV-SNP: the report's POLICY, REPORTED_TCB and SIGNING_KEY.
-    public func checkSNP(_ report: SNPReport) throws(EvidenceError) {
-        if !allowDebug, report.policy & (1 << UInt64(SNPGuestPolicy.debugBit)) != 0 {
-            throw Self.refusal(
-                "policy", "0x" + String(report.policy, radix: 16), "DEBUG (bit 19) is set; --allow-debug accepts it")
+    /// The help of the policy flag `name`: each guest's that takes it, prefixed with its name.
+    public func policyOption(_ name: String) -> GuestOption {
+        let owners = guests.compactMap { guest in guest.policyOptions.first { $0.name == name }.map { (guest.name, $0) }
         }
-        if let minSNPTCB {
-            let tcb = report.reportedTCB
-            let fields: [(String, UInt8, UInt8)] = [
-                ("bl", tcb.bootloader, minSNPTCB.bootloader), ("tee", tcb.tee, minSNPTCB.tee),
-                ("snp", tcb.snp, minSNPTCB.snp), ("ucode", tcb.microcode, minSNPTCB.microcode),
-            ]
-            for (name, value, minimum) in fields where value < minimum {
-                throw Self.refusal(
-                    "reported_tcb", tcb.splText, "\(name) \(value) is below --min-tcb's \(minimum)")
-            }
-        }
-        if let signingKey, report.signingKey != signingKey.field {
-            let names = ["vcek", "vlek"]
-            let actual = names.indices.contains(Int(report.signingKey)) ? names[Int(report.signingKey)] : "none"
-            throw Self.refusal(
-                "signing_key", "\(report.signingKey) (\(actual))", "--signing-key \(signingKey.rawValue) is required")
-        }
-    }
-
-    /// CCA: the platform token's lifecycle.
-    public func checkCCA(lifecycle: UInt64) throws(EvidenceError) {
-        guard let lifecycles else { return }
-        let name = CCALifecycle.name(of: lifecycle) ?? "in no state's range"
-        guard lifecycles.contains(name) else {
-            throw Self.refusal(
-                "lifecycle", "0x" + String(lifecycle, radix: 16) + " (\(name))",
-                "--lifecycle accepts \(lifecycles.joined(separator: ", "))")
-        }
+        let text = owners.map { "\($0.0): \($0.1.help)" }.joined(separator: " ")
+        return GuestOption(name, value: owners.first?.1.valueName, "Policy. " + text)
     }
 }

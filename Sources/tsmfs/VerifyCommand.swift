@@ -55,72 +55,25 @@ struct VerifyCommand: ParsableCommand {
         name: .customLong("allow-debug"), help: "Policy: accept a debug guest (TDX TDATTRIBUTES.DEBUG, SEV-SNP DEBUG).")
     var allowDebug = false
 
-    @Option(
-        name: .customLong("min-tcb"),
-        help: ArgumentHelp(
-            """
-            Policy: the lowest TCB accepted. tdx: a TCB status, the worst accepted \
-            (\(TCBStatus.allCases.map(\.rawValue).joined(separator: ", "))); sev-snp: REPORTED_TCB's SPLs \
-            bl=N,tee=N,snp=N,ucode=N, each a minimum.
-            """, valueName: "TCB"))
-    var minTCB: String?
-
-    @Option(
-        name: .customLong("signing-key"),
-        help: ArgumentHelp(
-            "Policy (sev-snp): the key that must have signed the report: vcek or vlek.", valueName: "KEY"))
-    var signingKey: String?
-
-    @Option(
-        name: .customLong("lifecycle"),
-        help: ArgumentHelp(
-            """
-            Policy (cca): the platform lifecycle states accepted, comma-separated \
-            (\(CCALifecycle.states.map(\.name).joined(separator: ", ")); default: secured).
-            """, valueName: "STATES"))
-    var lifecycle: String?
+    @Option(name: .customLong("min-tcb"), help: policyHelp("--min-tcb")) var minTCB: String?
+    @Option(name: .customLong("signing-key"), help: policyHelp("--signing-key")) var signingKey: String?
+    @Option(name: .customLong("lifecycle"), help: policyHelp("--lifecycle")) var lifecycle: String?
 
     @Flag(name: .customLong("no-policy"), help: "Skip the policy: check signatures, chain and report data only.")
     var noPolicy = false
 
-    /// The policy the flags give; refuses a flag its guest does not take.
+    /// The policy the flags give; refuses a flag its guest does not take, or a value it cannot have.
     func policy() throws -> VerifyPolicy {
-        if noPolicy { return .none }
-        var policy = VerifyPolicy(allowDebug: allowDebug)
-        let name = guest.definition.name
-        if let minTCB {
-            if name == "tdx" {
-                guard let status = TCBStatus(rawValue: minTCB) else {
-                    throw ValidationError("--min-tcb \(minTCB): for tdx a TCB status")
-                }
-                policy.minTCBStatus = status
-            } else if name == "sev-snp" {
-                switch SNPTCB.parse(minTCB, option: "--min-tcb") {
-                case .success(let tcb): policy.minSNPTCB = tcb
-                case .failure(let error): throw ValidationError(error.description)
-                }
-            } else {
-                throw ValidationError("--min-tcb is for --guest tdx or sev-snp")
-            }
+        var values = GuestOptionValues()
+        if let minTCB { values.set("--min-tcb", minTCB) }
+        if let signingKey { values.set("--signing-key", signingKey) }
+        if let lifecycle { values.set("--lifecycle", lifecycle) }
+        do {
+            try Guests.catalogue.checkPolicy(values, for: guest.definition)
+        } catch {
+            throw ValidationError(error.description)
         }
-        if let signingKey {
-            guard name == "sev-snp" else { throw ValidationError("--signing-key is for --guest sev-snp") }
-            guard let key = VerifyPolicy.SigningKey(rawValue: signingKey) else {
-                throw ValidationError("--signing-key \(signingKey): vcek or vlek")
-            }
-            policy.signingKey = key
-        }
-        if let lifecycle {
-            guard name == "cca" else { throw ValidationError("--lifecycle is for --guest cca") }
-            let names = lifecycle.split(separator: ",").map {
-                $0 == "debug" ? "non-cca-platform-rot-debug" : String($0)
-            }
-            for state in names where CCALifecycle.states.allSatisfy({ $0.name != state }) {
-                throw ValidationError("--lifecycle \(state): not one of \(CCALifecycle.states.map(\.name))")
-            }
-            policy.lifecycles = names
-        }
-        return policy
+        return VerifyPolicy(allowDebug: allowDebug, values: values, enforced: !noPolicy)
     }
 
     func validate() throws {
@@ -162,4 +115,10 @@ struct VerifyCommand: ParsableCommand {
             throw Failure(error.description)
         }
     }
+}
+
+/// A policy flag's help, as the guests that take it word it.
+private func policyHelp(_ name: String) -> ArgumentHelp {
+    let option = Guests.catalogue.policyOption(name)
+    return ArgumentHelp(option.help, valueName: option.valueName)
 }

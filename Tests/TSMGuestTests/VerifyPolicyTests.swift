@@ -45,11 +45,25 @@ struct VerifyPolicyTests {
         ) {
             try SNPGuest.verify(request(.default))
         }
-        let old = VerifyPolicy(allowDebug: true, minSNPTCB: SNPTCB(bootloader: 1, tee: 0, snp: 10, microcode: 0))
-        #expect(throws: EvidenceError.self) { try SNPGuest.verify(request(old)) }
-        #expect(try SNPGuest.verify(request(VerifyPolicy(allowDebug: true, signingKey: .vcek))).guest == "sev-snp")
+        let policy = { (name: String, value: String) in
+            var values = GuestOptionValues()
+            values.set(name, value)
+            return VerifyPolicy(allowDebug: true, values: values)
+        }
         #expect(throws: EvidenceError.self) {
-            try SNPGuest.verify(request(VerifyPolicy(allowDebug: true, signingKey: .vlek)))
+            try SNPGuest.verify(request(policy("--min-tcb", "bl=1,tee=0,snp=10,ucode=0")))
+        }
+        #expect(try SNPGuest.verify(request(policy("--signing-key", "vcek"))).guest == "sev-snp")
+        #expect(throws: EvidenceError.self) { try SNPGuest.verify(request(policy("--signing-key", "vlek"))) }
+        var other = GuestOptionValues()
+        other.set("--lifecycle", "secured")
+        #expect(throws: GuestOptionError("--lifecycle is for --guest cca")) {
+            try Guests.catalogue.checkPolicy(other, for: SNPGuest.self)
+        }
+        other = GuestOptionValues()
+        other.set("--min-tcb", "Nonsense")
+        #expect(throws: GuestOptionError("--min-tcb Nonsense: for tdx a TCB status")) {
+            try Guests.catalogue.checkPolicy(other, for: TDXGuest.self)
         }
     }
 }

@@ -100,7 +100,7 @@ public enum CCAGuest: GuestDefinition {
         } else {
             token = try CCAToken.verify(request.evidence, cpak: try CCAAuthority(seed: request.seed).cpakPublicKey)
         }
-        try request.policy.checkCCA(lifecycle: token.platformClaims.lifecycle)
+        try applyPolicy(request.policy, lifecycle: token.platformClaims.lifecycle)
         return VerifiedEvidence(token: token, guest: name)
     }
 

@@ -135,7 +135,7 @@ public enum SNPGuest: GuestDefinition {
             throw .failed(.vcekChain, reason: "no auxblob (certificate table) was given")
         }
         let report = try verifier.verifySNPReport(request.evidence, auxblob: auxblob)
-        try request.policy.checkSNP(report)
+        try applyPolicy(request.policy, to: report)
         return VerifiedEvidence(report: report, guest: name)
     }
 

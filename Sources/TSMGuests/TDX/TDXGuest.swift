@@ -163,11 +163,11 @@ public enum TDXGuest: GuestDefinition {
         } else if request.trustAnchorPEM == nil {
             collateral = try TDXAuthority(seed: request.seed).currentTDXCollateral(servedAt: Date())
         } else {
-            try request.policy.checkTDX(tdAttributes: quote.body.tdAttributes, tcbStatus: nil)
+            try applyPolicy(request.policy, tdAttributes: quote.body.tdAttributes, tcbStatus: nil)
             return verified
         }
         let verdict = try verifier.verifyTDXCollateral(collateral, for: quote)
-        try request.policy.checkTDX(tdAttributes: quote.body.tdAttributes, tcbStatus: verdict.status)
+        try applyPolicy(request.policy, tdAttributes: quote.body.tdAttributes, tcbStatus: verdict.status)
         return VerifiedEvidence(
             guest: name, reportData: verified.reportData,
             claims: verified.claims + [
