@@ -7,6 +7,8 @@ import TSMBytes
 /// - `/vcek/v1/{product}/{hwid}?blSPL=B&teeSPL=T&snpSPL=S&ucodeSPL=U`: the DER VCEK of that chip
 ///   at that TCB (SPLs decimal 0-255, zero-padded or not, missing ones 0); 404 for another chip.
 /// - `/vcek/v1/{product}/cert_chain`: PEM, ASK then ARK.
+/// - `/vlek/v1/{product}/cert_chain`: PEM, ASVK then ARK (VLEKs themselves go to cloud providers
+///   by another interface, as on AMD's KDS).
 /// - another product than the authority's (`Milan`), or another path: 404; bad parameters: 400.
 public struct MockKDS: Sendable {
     /// One response.
@@ -40,11 +42,21 @@ public struct MockKDS: Sendable {
         }
         let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         let segments = parts[0].split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        guard segments.count == 5, segments[0].isEmpty, segments[1] == "vcek", segments[2] == "v1" else {
-            return Self.text(404, "not a KDS path: /vcek/v1/{product}/{hwid} or /vcek/v1/{product}/cert_chain")
+        guard segments.count == 5, segments[0].isEmpty, ["vcek", "vlek"].contains(segments[1]), segments[2] == "v1"
+        else {
+            return Self.text(
+                404,
+                "not a KDS path: /vcek/v1/{product}/{hwid}, /vcek/v1/{product}/cert_chain or "
+                    + "/vlek/v1/{product}/cert_chain"
+            )
         }
         guard segments[3] == AMDCertificates.productLine else {
             return Self.text(404, "unknown product \(segments[3]); this KDS serves \(AMDCertificates.productLine)")
+        }
+        if segments[1] == "vlek" {
+            guard segments[4] == "cert_chain" else { return Self.text(404, "the VLEK paths are cert_chain and crl") }
+            let pem = authority.asvkCertificatePEM + authority.rootCertificatePEM
+            return Response(status: 200, contentType: "application/x-pem-file", body: Array(pem.utf8))
         }
         if segments[4] == "cert_chain" {
             let pem = authority.intermediateCertificatePEM + authority.rootCertificatePEM

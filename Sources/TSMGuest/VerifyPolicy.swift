@@ -17,10 +17,7 @@ public struct VerifyPolicy: Sendable, Equatable {
     public var lifecycles: [String]? = ["secured"]
 
     /// SEV-SNP's SIGNING_KEY values (ATTESTATION_REPORT SIGNER_INFO bits 4:2).
-    public enum SigningKey: String, Sendable, CaseIterable {
-        case vcek, vlek
-        public var field: UInt32 { self == .vcek ? 0 : 1 }
-    }
+    public typealias SigningKey = SNPSigningKey
 
     /// The default: no debug, secured CCA lifecycles only.
     public static let `default` = VerifyPolicy()

@@ -29,7 +29,9 @@ public enum LocalServices {
     public static let kdsHelp = """
         GET /vcek/v1/Milan/{hwid}?blSPL=B&teeSPL=T&snpSPL=S&ucodeSPL=U gives the DER VCEK of the \
         mock chip at that TCB (404 for another chip); GET /vcek/v1/Milan/cert_chain gives the ASK \
-        then the ARK as PEM: the same certificates a report's auxblob holds. \(running("kds"))
+        then the ARK as PEM: the same certificates a report's auxblob holds; GET \
+        /vlek/v1/Milan/cert_chain gives the ASVK then the ARK (the chain of a `--signing-key vlek` \
+        guest's VLEK). \(running("kds"))
         """
 
     /// `tsmfs pccs --help`: what it serves and how it runs.
