@@ -148,6 +148,33 @@ struct PolicyTests {
         }
     }
 
+    @Test("tsmfs kds --revoke ask: the ARK-signed DER CRL at /vcek/v1/Milan/crl lists the ASK")
+    func kdsCRL() throws {
+        let directory = try makeTemporaryDirectory("tsmfs-kds-crl")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let r = try shell(
+            """
+            set -e
+            '\(tsmfsBinary())' trust-anchor --guest sev-snp --seed \(Self.seed) > '\(directory)/ark.pem'
+            '\(tsmfsBinary())' certs --guest sev-snp --seed \(Self.seed) --out '\(directory)/certs' > /dev/null
+            '\(tsmfsBinary())' kds --seed \(Self.seed) --revoke ask --listen 127.0.0.1:0 > '\(directory)/kds.out' &
+            kds=$!
+            trap 'kill $kds' EXIT
+            for _ in $(seq 100); do grep -q 'ready on' '\(directory)/kds.out' && break; sleep 0.1; done
+            url=$(sed -n 's/^tsmfs kds: ready on //p' '\(directory)/kds.out')
+            python3 -c 'import sys, urllib.request as u; sys.stdout.buffer.write(u.urlopen(sys.argv[1]).read())' \
+                "$url/vcek/v1/Milan/crl" > '\(directory)/crl.der'
+            python3 '\(independentVerifier("check_amd_crl.py"))' '\(directory)/crl.der' '\(directory)/ark.pem'
+            openssl x509 -in '\(directory)/certs/ask.pem' -noout -serial
+            """)
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.text.split(separator: "\n").map(String.init)
+        #expect(lines.count == 2, "\(r.text)")
+        #expect(lines.last?.lowercased() == "serial=" + (lines.first ?? "-"), "\(r.text)")
+        let bad = try shell("'\(tsmfsBinary())' kds --revoke vcek --listen 127.0.0.1:0")
+        #expect(bad.status == 64, "\(bad.stderr)")
+    }
+
     @Test("CCA --cca-lifecycle debug: the claim carries it, both signatures check, refused by default")
     func ccaLifecycle() throws {
         try evidence("cca", ["--cca-lifecycle", "debug"]) { _, _, directory in

@@ -109,6 +109,10 @@ struct OmneAttestVLEKTests {
 }
 
 enum PythonVerifier {
+    static let crlScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "check_amd_crl.py"
+    ).path
+
     static func runOmneVLEK(_ arguments: [String]) throws -> Int32 {
         try execute([omneScript.replacingOccurrences(of: "check_with_omne", with: "check_vlek_with_omne")] + arguments)
     }
