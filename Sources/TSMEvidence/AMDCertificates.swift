@@ -38,6 +38,9 @@ enum AMDCertificates {
     static let arkName = name("ARK-\(productLine)")
     static let askName = name("SEV-\(productLine)")
     static let vcekName = name("SEV-VCEK")
+    /// The ASVK's name, as AMD's KDS serves it at /vlek/v1/Milan/cert_chain.
+    static let asvkName = name("SEV-VLEK-\(productLine)")
+    static let vlekName = name("SEV-VLEK")
 
     /// RSASSA-PSS AlgorithmIdentifier as AMD's ARK and ASK carry it: SHA-384 and MGF1-SHA-384
     /// with NULL parameters, salt 48 and an explicit trailerField 1.
@@ -88,14 +91,21 @@ enum AMDCertificates {
     }
 
     /// The CRL distribution point AMD's ARK and ASK name: one fullName URI.
-    static let crlDistributionPoint = constant { coder in
-        let uri = try ASN1IA5String("https://kdsintf.amd.com/vcek/v1/\(productLine)/crl")
-        try coder.appendConstructedNode(identifier: .sequence) { coder in
+    static let crlDistributionPoint = crlDistributionPoint(keyKind: "vcek")
+
+    /// The CRL distribution point of the `keyKind` (vcek or vlek) hierarchy: the ASVK names the
+    /// VLEK one.
+    static func crlDistributionPoint(keyKind: String) -> [UInt8] {
+        constant { coder in
+            let uri = try ASN1IA5String("https://kdsintf.amd.com/\(keyKind)/v1/\(productLine)/crl")
             try coder.appendConstructedNode(identifier: .sequence) { coder in
-                try coder.appendConstructedNode(identifier: explicit(0)) { coder in
+                try coder.appendConstructedNode(identifier: .sequence) { coder in
                     try coder.appendConstructedNode(identifier: explicit(0)) { coder in
-                        try uri.serialize(
-                            into: &coder, withIdentifier: ASN1Identifier(tagWithNumber: 6, tagClass: .contextSpecific))
+                        try coder.appendConstructedNode(identifier: explicit(0)) { coder in
+                            try uri.serialize(
+                                into: &coder,
+                                withIdentifier: ASN1Identifier(tagWithNumber: 6, tagClass: .contextSpecific))
+                        }
                     }
                 }
             }
@@ -128,7 +138,10 @@ enum AMDCertificates {
     }
 
     /// The ASK: SKI, AKI (the ARK's SKI), basicConstraints CA pathlen 0, keyUsage keyCertSign, CRL DP.
-    static func ask(seed: String, key: RSAPSSSigner, arkKey: RSAPSSSigner) throws(EvidenceError) -> [UInt8] {
+    /// With `vlek`, the ASVK: the same shape under the SEV-VLEK-Milan name and the VLEK CRL.
+    static func ask(seed: String, key: RSAPSSSigner, arkKey: RSAPSSSigner, vlek: Bool = false)
+        throws(EvidenceError) -> [UInt8]
+    {
         let spki = Array(key.publicKey.derRepresentation)
         let authority = ASN1OctetString(
             contentBytes: keyIdentifier(spki: Array(arkKey.publicKey.derRepresentation))[...])
@@ -137,10 +150,13 @@ enum AMDCertificates {
             `extension`([2, 5, 29, 35], value: AuthorityKeyID(keyIdentifier: authority)),
             `extension`([2, 5, 29, 19], critical: true, value: CABasicConstraints(pathLength: 0)),
             `extension`([2, 5, 29, 15], critical: true, value: ASN1BitString(bytes: [0x04], paddingBits: 1)),
-            `extension`([2, 5, 29, 31], value: RawDER(bytes: crlDistributionPoint)),
+            `extension`(
+                [2, 5, 29, 31],
+                value: RawDER(bytes: vlek ? crlDistributionPoint(keyKind: "vlek") : crlDistributionPoint)),
         ]
         return try issue(
-            serial: serial(seed: seed, role: "ask"), algorithm: pssWithTrailer, issuer: arkName, subject: askName,
+            serial: serial(seed: seed, role: vlek ? "asvk" : "ask"), algorithm: pssWithTrailer, issuer: arkName,
+            subject: vlek ? asvkName : askName,
             spki: spki, extensions: extensions, signer: arkKey)
     }
 
@@ -149,22 +165,24 @@ enum AMDCertificates {
     static func vcek(seed: String, spki: [UInt8], chipID: [UInt8], tcb: SNPTCB, askKey: RSAPSSSigner)
         throws(EvidenceError) -> [UInt8]
     {
-        let arcs: [(UInt, UInt8)] = [
-            (1, tcb.bootloader), (2, tcb.tee), (4, 0), (5, 0), (6, 0), (7, 0), (3, tcb.snp), (8, tcb.microcode),
-        ]
-        let extensions =
-            try [
-                `extension`(VCEKExtension.structVersion, value: 0),
-                `extension`(
-                    VCEKExtension.productName,
-                    value: RawDER(bytes: constant { try $0.serialize(ASN1IA5String(productName)) })),
-            ] + arcs.map { arc throws(EvidenceError) in try `extension`(VCEKExtension.spl(arc.0), value: Int(arc.1)) }
-            + [
-                `extension`(VCEKExtension.hwID, value: RawDER(bytes: chipID))
-            ]
+        let extensions = try tcbExtensions(tcb) + [`extension`(VCEKExtension.hwID, value: RawDER(bytes: chipID))]
         return try issue(
             serial: serial(seed: seed, role: "vcek \(tcb.rawValue)"), algorithm: pssWithoutTrailer, issuer: askName,
             subject: vcekName, spki: spki, extensions: extensions, signer: askKey)
+    }
+
+    /// structVersion, productName and the SPLs (bl, tee, spl4-7, snp, ucode), as VCEKs and VLEKs
+    /// carry them.
+    static func tcbExtensions(_ tcb: SNPTCB) throws(EvidenceError) -> [[UInt8]] {
+        let arcs: [(UInt, UInt8)] = [
+            (1, tcb.bootloader), (2, tcb.tee), (4, 0), (5, 0), (6, 0), (7, 0), (3, tcb.snp), (8, tcb.microcode),
+        ]
+        return try [
+            `extension`(VCEKExtension.structVersion, value: 0),
+            `extension`(
+                VCEKExtension.productName,
+                value: RawDER(bytes: constant { try $0.serialize(ASN1IA5String(productName)) })),
+        ] + arcs.map { arc throws(EvidenceError) in try `extension`(VCEKExtension.spl(arc.0), value: Int(arc.1)) }
     }
 
     /// Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }.
@@ -199,6 +217,8 @@ enum VCEKExtension {
     static let structVersion: ASN1ObjectIdentifier = [1, 3, 6, 1, 4, 1, 3704, 1, 1]
     static let productName: ASN1ObjectIdentifier = [1, 3, 6, 1, 4, 1, 3704, 1, 2]
     static let hwID: ASN1ObjectIdentifier = [1, 3, 6, 1, 4, 1, 3704, 1, 4]
+    /// A VLEK's CSP_ID (IA5String): the cloud provider AMD issued it to; a VLEK has no hwID.
+    static let cspID: ASN1ObjectIdentifier = [1, 3, 6, 1, 4, 1, 3704, 1, 5]
     static func spl(_ arc: UInt) -> ASN1ObjectIdentifier {
         ASN1ObjectIdentifier(arrayLiteral: 1, 3, 6, 1, 4, 1, 3704, 1, 3, arc)
     }

@@ -12,6 +12,8 @@ struct AMDChain {
     let ask: AMDCertificate
     let ark: AMDCertificate
     let leafRole: String
+    /// The intermediate's role: the ASVK issues VLEKs, the ASK VCEKs.
+    var askRole: String { leafRole == "VLEK" ? "ASVK" : "ASK" }
 
     /// Checks, in order: the ARK is the anchor; each certificate is named by and signed (PSS) by
     /// its issuer, the ARK by itself; ARK and ASK are CAs; all are valid at `time`.
@@ -23,7 +25,7 @@ struct AMDChain {
                     "the ARK is not the trust anchor (ARK SHA-256 \(Self.pin(ark.der)), anchor \(Self.pin(anchorDER)))")
         }
         for (child, childRole, parent, parentRole) in [
-            (ark, "ARK", ark, "ARK"), (ask, "ASK", ark, "ARK"), (leaf, leafRole, ask, "ASK"),
+            (ark, "ARK", ark, "ARK"), (ask, askRole, ark, "ARK"), (leaf, leafRole, ask, askRole),
         ] {
             guard child.issuer == parent.subject else {
                 throw .failed(.vcekChain, reason: "the \(childRole)'s issuer is not the \(parentRole)'s subject")
@@ -41,11 +43,11 @@ struct AMDChain {
                 throw .failed(.vcekChain, reason: "the \(childRole) certificate is not signed by the \(parentRole)")
             }
         }
-        for (certificate, role) in [(ark, "ARK"), (ask, "ASK")] where !certificate.isCertificateAuthority {
+        for (certificate, role) in [(ark, "ARK"), (ask, askRole)] where !certificate.isCertificateAuthority {
             throw .failed(.vcekChain, reason: "the \(role) certificate is not a CA")
         }
         let now = Int64(time.timeIntervalSince1970)
-        for (certificate, role) in [(leaf, leafRole), (ask, "ASK"), (ark, "ARK")] {
+        for (certificate, role) in [(leaf, leafRole), (ask, askRole), (ark, "ARK")] {
             guard certificate.notBefore <= now else {
                 throw .failed(
                     .vcekChain,
@@ -79,8 +81,17 @@ struct AMDChain {
 
     /// The VCEK's hwID is CHIP_ID (unless MASK_CHIP_KEY) and its boot loader, TEE, SNP and
     /// microcode SPLs are REPORTED_TCB's. hwID is AMD's raw 64 bytes (a DER OCTET STRING of 64
-    /// is read too); the SPLs are DER INTEGERs 0-255 and must be present. A VLEK has no hwID.
+    /// is read too); the SPLs are DER INTEGERs 0-255 and must be present. A VLEK has no hwID
+    /// and names its cloud provider in CSP_ID (as go-sev-guest checks).
     func checkBinding(_ report: SNPReport) throws(EvidenceError) {
+        if leafRole == "VLEK" {
+            guard leaf.extensionValue(VCEKExtension.cspID) != nil else {
+                throw .failed(.vcekBinding, reason: "the VLEK has no CSP_ID extension")
+            }
+            guard leaf.extensionValue(VCEKExtension.hwID) == nil else {
+                throw .failed(.vcekBinding, reason: "the VLEK has a hwID extension, which only a VCEK carries")
+            }
+        }
         if leafRole == "VCEK", !report.maskChipKey {
             guard let value = leaf.extensionValue(VCEKExtension.hwID) else {
                 throw .failed(.vcekBinding, reason: "the VCEK has no hwID extension")

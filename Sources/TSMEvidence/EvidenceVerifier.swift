@@ -81,7 +81,8 @@ public struct EvidenceVerifier: Sendable {
 
     /// Verifies a SEV-SNP report with its certificate table: structure, VCEK chain (VCEK signed
     /// by ASK signed by ARK = anchor), the report signature by the VCEK over bytes 0..<0x2A0, and
-    /// the VCEK's hwID and TCB extensions against CHIP_ID and REPORTED_TCB.
+    /// the VCEK's hwID and TCB extensions against CHIP_ID and REPORTED_TCB. A report with
+    /// SIGNING_KEY 1 is checked against the table's VLEK, issued by the ASVK in the ASK entry.
     public func verifySNPReport(_ bytes: [UInt8], auxblob: [UInt8], at time: Date = Date()) throws(EvidenceError)
         -> SNPReport
     {
@@ -105,7 +106,7 @@ public struct EvidenceVerifier: Sendable {
             }
         }
         let chain = AMDChain(
-            leaf: try certificate(leafGUID, leafRole), ask: try certificate(.ask, "ASK"),
+            leaf: try certificate(leafGUID, leafRole), ask: try certificate(.ask, leafRole == "VLEK" ? "ASVK" : "ASK"),
             ark: try certificate(.ark, "ARK"), leafRole: leafRole)
         try chain.validate(anchorDER: anchorDER, at: time)
 

@@ -7,6 +7,10 @@ import TSMBytes
 /// - `/vcek/v1/{product}/{hwid}?blSPL=B&teeSPL=T&snpSPL=S&ucodeSPL=U`: the DER VCEK of that chip
 ///   at that TCB (SPLs decimal 0-255, zero-padded or not, missing ones 0); 404 for another chip.
 /// - `/vcek/v1/{product}/cert_chain`: PEM, ASK then ARK.
+/// - `/vcek/v1/{product}/crl`, `/vlek/v1/{product}/crl`: the ARK's DER CRL of that hierarchy,
+///   listing the ASK or ASVK when ``revoked`` has it (`SNPAuthority.crl(keyKind:revoked:at:)`).
+/// - `/vlek/v1/{product}/cert_chain`: PEM, ASVK then ARK (VLEKs themselves go to cloud providers
+///   by another interface, as on AMD's KDS).
 /// - another product than the authority's (`Milan`), or another path: 404; bad parameters: 400.
 public struct MockKDS: Sendable {
     /// One response.
@@ -20,10 +24,13 @@ public struct MockKDS: Sendable {
     public static let maximumTargetSize = 1024
 
     let authority: SNPAuthority
+    /// The certificates the CRLs list as revoked (`tsmfs kds --revoke`).
+    public let revoked: Set<AMDRevocable>
 
-    /// The KDS of `authority`.
-    public init(authority: SNPAuthority) {
+    /// The KDS of `authority`, whose CRLs list `revoked`.
+    public init(authority: SNPAuthority, revoked: Set<AMDRevocable> = []) {
         self.authority = authority
+        self.revoked = revoked
     }
 
     /// The URL path of this authority's VCEK at its TCB, as snpguest and go-sev-guest build it.
@@ -40,11 +47,30 @@ public struct MockKDS: Sendable {
         }
         let parts = target.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         let segments = parts[0].split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        guard segments.count == 5, segments[0].isEmpty, segments[1] == "vcek", segments[2] == "v1" else {
-            return Self.text(404, "not a KDS path: /vcek/v1/{product}/{hwid} or /vcek/v1/{product}/cert_chain")
+        guard segments.count == 5, segments[0].isEmpty, ["vcek", "vlek"].contains(segments[1]), segments[2] == "v1"
+        else {
+            return Self.text(
+                404,
+                "not a KDS path: /vcek/v1/{product}/{hwid}, /vcek/v1/{product}/cert_chain or "
+                    + "/vlek/v1/{product}/cert_chain"
+            )
         }
         guard segments[3] == AMDCertificates.productLine else {
             return Self.text(404, "unknown product \(segments[3]); this KDS serves \(AMDCertificates.productLine)")
+        }
+        if segments[4] == "crl" {
+            do {
+                return Response(
+                    status: 200, contentType: "application/pkix-crl",
+                    body: try authority.crl(keyKind: segments[1], revoked: revoked))
+            } catch {
+                return Self.text(500, "cannot issue the CRL: \(error)")
+            }
+        }
+        if segments[1] == "vlek" {
+            guard segments[4] == "cert_chain" else { return Self.text(404, "the VLEK paths are cert_chain and crl") }
+            let pem = authority.asvkCertificatePEM + authority.rootCertificatePEM
+            return Response(status: 200, contentType: "application/x-pem-file", body: Array(pem.utf8))
         }
         if segments[4] == "cert_chain" {
             let pem = authority.intermediateCertificatePEM + authority.rootCertificatePEM

@@ -24,6 +24,14 @@ public struct SNPAuthority: Sendable {
     let askSigner: RSAPSSSigner
     /// The certificate table (VCEK, ASK, ARK), the same for every report.
     public let snpAuxblob: [UInt8]
+    /// The ASVK (AMD SEV VLEK signing key, CN SEV-VLEK-Milan), DER: the VLEK's issuer, under the ARK.
+    public let asvkCertificateDER: [UInt8]
+    /// The VLEK at the platform's TCB, DER.
+    public let vlekCertificateDER: [UInt8]
+    let vlekKey: MockKey
+    let asvkSigner: RSAPSSSigner
+    /// The ARK's signer, which signs the KDS CRLs.
+    let arkSigner: RSAPSSSigner
 
     /// Derives the VCEK key and issues the chain from `seed`. Throws only if a certificate
     /// cannot be built (`EvidenceError.certificate`).
@@ -31,7 +39,7 @@ public struct SNPAuthority: Sendable {
         self.seed = seed
         snpPlatform = SNPPlatform.mock(seed: seed)
         leafKey = MockKey(seed: seed, label: "sev-snp vcek", curve: .p384)
-        let arkSigner = try RSAPSSSigner(pem: MockRSAKeys.arkPEM, role: "ARK")
+        arkSigner = try RSAPSSSigner(pem: MockRSAKeys.arkPEM, role: "ARK")
         askSigner = try RSAPSSSigner(pem: MockRSAKeys.askPEM, role: "ASK")
         rootCertificateDER = try AMDCertificates.ark(seed: seed, key: arkSigner)
         intermediateCertificateDER = try AMDCertificates.ask(seed: seed, key: askSigner, arkKey: arkSigner)
@@ -41,7 +49,22 @@ public struct SNPAuthority: Sendable {
         snpAuxblob = try SNPCertificateTable(entries: [
             (GUID.vcek, leafCertificateDER), (GUID.ask, intermediateCertificateDER), (GUID.ark, rootCertificateDER),
         ]).encoded()
+        vlekKey = MockKey(seed: seed, label: "sev-snp vlek", curve: .p384)
+        asvkSigner = try RSAPSSSigner(pem: MockRSAKeys.asvkPEM, role: "ASVK")
+        asvkCertificateDER = try AMDCertificates.ask(seed: seed, key: asvkSigner, arkKey: arkSigner, vlek: true)
+        vlekCertificateDER = try AMDCertificates.vlek(
+            seed: seed, spki: try vlekKey.subjectPublicKeyInfo, tcb: snpPlatform.tcb, asvkKey: asvkSigner)
     }
+
+    /// The VLEK at `tcb` (AMD's KDS issues one per cloud provider and TCB; the mock keeps one key).
+    public func vlekCertificate(tcb: SNPTCB) throws(EvidenceError) -> [UInt8] {
+        if tcb == snpPlatform.tcb { return vlekCertificateDER }
+        return try AMDCertificates.vlek(
+            seed: seed, spki: try vlekKey.subjectPublicKeyInfo, tcb: tcb, asvkKey: asvkSigner)
+    }
+
+    /// The ASVK as PEM.
+    public var asvkCertificatePEM: String { CertificatePEM.pem(asvkCertificateDER) }
 
     /// A VCEK of this authority's chip at another TCB, as AMD's KDS issues one per chip and TCB
     /// (the VCEK key derives from the chip and TCB on real parts; the mock keeps one key).
@@ -66,19 +89,40 @@ public struct SNPAuthority: Sendable {
     /// `report` signed by the VCEK (SIGNATURE_ALGO 1, SIGNING_KEY 0; CHIP_ID zeroed when
     /// MASK_CHIP_KEY is set), with the certificate table: the `sev_guest` outblob and auxblob.
     /// The table's VCEK is the one for the report's REPORTED_TCB (``vcekCertificate(tcb:)``).
-    public func sign(_ report: SNPReport) throws(EvidenceError) -> SNPEvidence {
-        var auxblob = snpAuxblob
-        if report.reportedTCB != snpPlatform.tcb {
+    ///
+    /// With `key` `.vlek`: signed by the VLEK, SIGNING_KEY 1, CHIP_ID zero (the platform's
+    /// MASK_CHIP_ID, as a VLEK certifies no chip), and the table VLEK, ASVK (in the ASK entry:
+    /// the GHCB specification defines no ASVK GUID), ARK.
+    public func sign(_ report: SNPReport, key: SNPSigningKey = .vcek) throws(EvidenceError) -> SNPEvidence {
+        let auxblob: [UInt8]
+        switch key {
+        case .vcek where report.reportedTCB == snpPlatform.tcb:
+            auxblob = snpAuxblob
+        case .vcek:
             auxblob = try SNPCertificateTable(entries: [
                 (GUID.vcek, try vcekCertificate(tcb: report.reportedTCB)), (GUID.ask, intermediateCertificateDER),
+                (GUID.ark, rootCertificateDER),
+            ]).encoded()
+        case .vlek:
+            auxblob = try SNPCertificateTable(entries: [
+                (GUID.vlek, try vlekCertificate(tcb: report.reportedTCB)), (GUID.ask, asvkCertificateDER),
                 (GUID.ark, rootCertificateDER),
             ]).encoded()
         }
         var report = report
         report.signatureAlgorithm = SNPReport.ecdsaP384SHA384
-        report.signerInfo &= ~(UInt32(7) << 2)
-        if report.maskChipKey { report.chipID = [UInt8](repeating: 0, count: 64) }
-        report.signature = try SNPReport.signatureField(rawSignature: leafKey.sign(try report.signedBytes()))
+        report.signerInfo = report.signerInfo & ~(UInt32(7) << 2) | key.field << 2
+        if report.maskChipKey || key == .vlek { report.chipID = [UInt8](repeating: 0, count: 64) }
+        let signer = key == .vcek ? leafKey : vlekKey
+        report.signature = try SNPReport.signatureField(rawSignature: signer.sign(try report.signedBytes()))
         return SNPEvidence(report: try report.encoded(), auxblob: auxblob)
     }
+}
+
+/// The key that signs a SEV-SNP report: ATTESTATION_REPORT SIGNER_INFO bits 4:2 (SIGNING_KEY),
+/// 0 the VCEK (per chip), 1 the VLEK (per cloud provider, loaded by the hypervisor).
+public enum SNPSigningKey: String, Sendable, CaseIterable {
+    case vcek, vlek
+    /// SIGNING_KEY's value.
+    public var field: UInt32 { self == .vcek ? 0 : 1 }
 }

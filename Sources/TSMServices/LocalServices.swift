@@ -29,7 +29,10 @@ public enum LocalServices {
     public static let kdsHelp = """
         GET /vcek/v1/Milan/{hwid}?blSPL=B&teeSPL=T&snpSPL=S&ucodeSPL=U gives the DER VCEK of the \
         mock chip at that TCB (404 for another chip); GET /vcek/v1/Milan/cert_chain gives the ASK \
-        then the ARK as PEM: the same certificates a report's auxblob holds. \(running("kds"))
+        then the ARK as PEM: the same certificates a report's auxblob holds; GET \
+        /vlek/v1/Milan/cert_chain gives the ASVK then the ARK (the chain of a `--signing-key vlek` \
+        guest's VLEK); GET /vcek/v1/Milan/crl and /vlek/v1/Milan/crl give the ARK's DER CRL \
+        (RSASSA-PSS SHA-384), listing the ASK or ASVK when --revoke names it. \(running("kds"))
         """
 
     /// `tsmfs pccs --help`: what it serves and how it runs.
@@ -51,12 +54,15 @@ public enum LocalServices {
     }
 
     /// AMD's KDS API for the mock SEV-SNP authority of `seed`, at `listen`.
-    public static func runKDS(seed: String, listen: String, idleTimeout: Int) throws(Failure) {
+    /// The CRLs list `revoked`.
+    public static func runKDS(seed: String, listen: String, idleTimeout: Int, revoked: Set<AMDRevocable> = [])
+        throws(Failure)
+    {
         let address = try parse(listen)
         let limits = try limits(idleTimeout)
         let kds: MockKDS
         do {
-            kds = MockKDS(authority: try SNPAuthority(seed: seed))
+            kds = MockKDS(authority: try SNPAuthority(seed: seed), revoked: revoked)
         } catch {
             throw .authority(error)
         }

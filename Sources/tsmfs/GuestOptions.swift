@@ -31,6 +31,7 @@ struct GuestOptions: ParsableArguments {
     @Option(name: .customLong("reported-tcb"), help: help("--reported-tcb")) var reportedTCB: String?
     @Option(name: .customLong("committed-tcb"), help: help("--committed-tcb")) var committedTCB: String?
     @Option(name: .customLong("launch-tcb"), help: help("--launch-tcb")) var launchTCB: String?
+    @Option(name: .customLong("signing-key"), help: help("--signing-key")) var signingKey: String?
     @Option(name: .customLong("cca-lifecycle"), help: help("--cca-lifecycle")) var ccaLifecycle: String?
     @Option(name: .customLong("realm-personalization"), help: help("--realm-personalization")) var realmPersonalization:
         String?
@@ -72,6 +73,7 @@ struct GuestOptions: ParsableArguments {
         if let reportedTCB { values.set("--reported-tcb", reportedTCB) }
         if let committedTCB { values.set("--committed-tcb", committedTCB) }
         if let launchTCB { values.set("--launch-tcb", launchTCB) }
+        if let signingKey { values.set("--signing-key", signingKey) }
         if let ccaLifecycle { values.set("--cca-lifecycle", ccaLifecycle) }
         if let realmPersonalization { values.set("--realm-personalization", realmPersonalization) }
         if let ccaTokenFormat { values.set("--cca-token-format", ccaTokenFormat.rawValue) }

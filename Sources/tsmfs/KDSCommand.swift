@@ -24,6 +24,13 @@ struct KDSCommand: ParsableCommand {
             valueName: "SECONDS"))
     var idleTimeout: Int = ServiceLimits.defaultIdleTimeout
 
+    @Option(
+        help: ArgumentHelp(
+            "List this certificate as revoked in the ARK's CRL: ask (in /vcek/v1/Milan/crl) or asvk (in "
+                + "/vlek/v1/Milan/crl), as AMD's KDS would on a compromised intermediate. Repeatable.",
+            valueName: "CERT"))
+    var revoke: [AMDRevocable] = []
+
     /// A bad --listen or --idle-timeout is a usage error (exit 64), for kds and pccs alike.
     func validate() throws {
         do throws(LocalServices.Failure) {
@@ -35,9 +42,11 @@ struct KDSCommand: ParsableCommand {
 
     func run() throws {
         do throws(LocalServices.Failure) {
-            try LocalServices.runKDS(seed: seed, listen: listen, idleTimeout: idleTimeout)
+            try LocalServices.runKDS(seed: seed, listen: listen, idleTimeout: idleTimeout, revoked: Set(revoke))
         } catch {
             throw Failure(error.description)
         }
     }
 }
+
+extension AMDRevocable: ExpressibleByArgument {}

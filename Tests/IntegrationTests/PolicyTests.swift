@@ -116,6 +116,65 @@ struct PolicyTests {
         }
     }
 
+    @Test("SEV-SNP --signing-key vlek: SIGNING_KEY 1, verified, refused under --signing-key vcek; omne-attest with kds")
+    func snpVLEK() throws {
+        try evidence("sev-snp", ["--signing-key", "vlek"]) { _, report, directory in
+            #expect((report[0x48] >> 2) & 7 == 1)
+            #expect(report[0x1A0..<0x1E0].allSatisfy { $0 == 0 })
+            let accepted = try verify("sev-snp", directory, "--signing-key vlek")
+            #expect(accepted.status == 0, "\(accepted.stderr)")
+            let refused = try verify("sev-snp", directory, "--signing-key vcek")
+            #expect(refused.status == 1)
+            #expect(
+                refused.stderr.contains("policy: signing_key is 1 (vlek): --signing-key vcek is required"),
+                "\(refused.stderr)")
+            let omne = try shell(
+                """
+                set -e
+                python3 -c 'import omne_attest' || { echo 'no omne-attest' >&2; exit 3; }
+                '\(tsmfsBinary())' kds --seed \(Self.seed) --listen 127.0.0.1:0 > '\(directory)/kds.out' &
+                kds=$!
+                trap 'kill $kds' EXIT
+                for _ in $(seq 100); do grep -q 'ready on' '\(directory)/kds.out' && break; sleep 0.1; done
+                url=$(sed -n 's/^tsmfs kds: ready on //p' '\(directory)/kds.out')
+                python3 -c 'import sys, urllib.request as u; sys.stdout.buffer.write(u.urlopen(sys.argv[1]).read())' \
+                    "$url/vlek/v1/Milan/cert_chain" > '\(directory)/vlek-chain.pem'
+                python3 '\(independentVerifier("check_vlek_with_omne_attest.py"))' '\(directory)/evidence' \
+                    '\(directory)/auxblob' '\(directory)/vlek-chain.pem' '\(directory)/anchor.pem'
+                """)
+            let hasOmne = try shell("python3 -c 'import omne_attest'").status == 0
+            #expect(omne.status == (hasOmne ? 0 : 3), "\(omne.stderr)")
+            #expect(!hasOmne || omne.text.contains("ok: signature and chain"), "\(omne.text)")
+        }
+    }
+
+    @Test("tsmfs kds --revoke ask: the ARK-signed DER CRL at /vcek/v1/Milan/crl lists the ASK")
+    func kdsCRL() throws {
+        let directory = try makeTemporaryDirectory("tsmfs-kds-crl")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let r = try shell(
+            """
+            set -e
+            '\(tsmfsBinary())' trust-anchor --guest sev-snp --seed \(Self.seed) > '\(directory)/ark.pem'
+            '\(tsmfsBinary())' certs --guest sev-snp --seed \(Self.seed) --out '\(directory)/certs' > /dev/null
+            '\(tsmfsBinary())' kds --seed \(Self.seed) --revoke ask --listen 127.0.0.1:0 > '\(directory)/kds.out' &
+            kds=$!
+            trap 'kill $kds' EXIT
+            for _ in $(seq 100); do grep -q 'ready on' '\(directory)/kds.out' && break; sleep 0.1; done
+            url=$(sed -n 's/^tsmfs kds: ready on //p' '\(directory)/kds.out')
+            python3 -c 'import sys, urllib.request as u; sys.stdout.buffer.write(u.urlopen(sys.argv[1]).read())' \
+                "$url/vcek/v1/Milan/crl" > '\(directory)/crl.der'
+            python3 '\(independentVerifier("check_amd_crl.py"))' '\(directory)/crl.der' '\(directory)/ark.pem'
+            openssl x509 -in '\(directory)/certs/ask.pem' -noout -serial
+            """)
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.text.split(separator: "\n").map(String.init)
+        #expect(lines.count == 2, "\(r.text)")
+        #expect(lines.last?.lowercased() == "serial=" + (lines.first ?? "-"), "\(r.text)")
+        let bad = try shell("'\(tsmfsBinary())' kds --revoke vcek --listen 127.0.0.1:0")
+        #expect(bad.status == 64, "\(bad.stderr)")
+    }
+
     @Test("CCA --cca-lifecycle debug: the claim carries it, both signatures check, refused by default")
     func ccaLifecycle() throws {
         try evidence("cca", ["--cca-lifecycle", "debug"]) { _, _, directory in

@@ -80,7 +80,43 @@ struct OmneAttestTests {
     }
 }
 
+/// omne-attest 0.1.0 over a VLEK-signed report: its report-signature and chain steps accept the
+/// VLEK with the ASVK chain the mock KDS serves at /vlek/v1/Milan/cert_chain; its whole verify()
+/// cannot take a VLEK (it requires the hwID a VLEK lacks), which the script requires as well.
+@Suite(.enabled(if: PythonVerifier.hasOmneAttest, "needs omne-attest==0.1.0 from PyPI (Scripts/test installs it)"))
+struct OmneAttestVLEKTests {
+    @Test func signatureAndASVKChainVerify() throws {
+        let authority = try Authorities.snp.get()
+        let evidence = try authority.sign(try patternedReport(platform: authority.snpPlatform), key: .vlek)
+        let directory = try PythonVerifier.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let ark = try PythonVerifier.write(Array(authority.rootCertificatePEM.utf8), "ark.pem", in: directory)
+        let chain = try PythonVerifier.write(
+            MockKDS(authority: authority).get("/vlek/v1/Milan/cert_chain").body, "vlek-chain.pem", in: directory)
+        let report = try PythonVerifier.write(evidence.report, "report.bin", in: directory)
+        let auxblob = try PythonVerifier.write(evidence.auxblob, "auxblob.bin", in: directory)
+        #expect(try PythonVerifier.runOmneVLEK([report, auxblob, chain, ark]) == 0)
+
+        // The VCEK chain's cert_chain (ASK, not ASVK) does not issue the VLEK.
+        let askChain = try PythonVerifier.write(
+            MockKDS(authority: authority).get("/vcek/v1/Milan/cert_chain").body, "vcek-chain.pem", in: directory)
+        #expect(try PythonVerifier.runOmneVLEK([report, auxblob, askChain, ark]) != 0)
+        var corrupted = evidence.report
+        corrupted[0x50] ^= 0x01
+        let bad = try PythonVerifier.write(corrupted, "corrupted.bin", in: directory)
+        #expect(try PythonVerifier.runOmneVLEK([bad, auxblob, chain, ark]) != 0)
+    }
+}
+
 enum PythonVerifier {
+    static let crlScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "check_amd_crl.py"
+    ).path
+
+    static func runOmneVLEK(_ arguments: [String]) throws -> Int32 {
+        try execute([omneScript.replacingOccurrences(of: "check_with_omne", with: "check_vlek_with_omne")] + arguments)
+    }
+
     static let omneScript = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
         "check_with_omne_attest.py"
     ).path

@@ -48,7 +48,7 @@ import Testing
     @Test(arguments: [
         ("/vcek/v1/Milan/" + String(repeating: "ab", count: 64), 404),
         ("/vcek/v1/Genoa/cert_chain", 404),
-        ("/vlek/v1/Milan/cert_chain", 404),
+        ("/vlek/v1/Milan/" + String(repeating: "ab", count: 64), 404),
         ("/vcek/v1/Milan", 404),
         ("/vcek/v1/Milan/zz", 400),
         ("/" + String(repeating: "a", count: 2000), 414),

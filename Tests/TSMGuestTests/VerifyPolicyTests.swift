@@ -66,4 +66,28 @@ struct VerifyPolicyTests {
             try Guests.catalogue.checkPolicy(other, for: TDXGuest.self)
         }
     }
+
+    @Test("SEV-SNP --signing-key vlek: a VLEK-signed report verifies, --signing-key vcek refuses it")
+    func snpVLEK() throws {
+        let authority = try SNPAuthority(seed: "policy")
+        let report = try SNPReport(
+            reportData: [UInt8](repeating: 1, count: 64), vmpl: 0, measurement: [UInt8](repeating: 2, count: 48),
+            hostData: [UInt8](repeating: 0, count: 32), platform: authority.snpPlatform, policy: SNPGuestPolicy.default)
+        let evidence = try authority.sign(report, key: .vlek)
+        let request = { (policy: VerifyPolicy) in
+            VerifyRequest(evidence: evidence.report, auxblob: evidence.auxblob, seed: "policy", policy: policy)
+        }
+        #expect(try SNPGuest.verify(request(.default)).guest == "sev-snp")
+        let requiring = { (key: String) in
+            var values = GuestOptionValues()
+            values.set("--signing-key", key)
+            return VerifyPolicy(values: values)
+        }
+        #expect(try SNPGuest.verify(request(requiring("vlek"))).guest == "sev-snp")
+        #expect(
+            throws: EvidenceError.failed(.policy, reason: "signing_key is 1 (vlek): --signing-key vcek is required")
+        ) {
+            try SNPGuest.verify(request(requiring("vcek")))
+        }
+    }
 }

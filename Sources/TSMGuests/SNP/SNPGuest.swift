@@ -28,6 +28,8 @@ public enum SNPGuest: GuestDefinition {
         public var policy = SNPGuestPolicy.default
         /// `--reported-tcb`, `--committed-tcb`, `--launch-tcb`; nil: the platform's TCB.
         public var reportedTCB, committedTCB, launchTCB: SNPTCB?
+        /// `--signing-key`: the key that signs reports (SIGNING_KEY), and the table it brings.
+        public var signingKey = SNPSigningKey.vcek
     }
 
     public static let options = [
@@ -50,6 +52,10 @@ public enum SNPGuest: GuestDefinition {
                 + "the certificate table carries the VCEK for it."),
         GuestOption("--committed-tcb", value: "SPLS", "SEV-SNP: COMMITTED_TCB, as --reported-tcb."),
         GuestOption("--launch-tcb", value: "SPLS", "SEV-SNP: LAUNCH_TCB, as --reported-tcb."),
+        GuestOption(
+            "--signing-key", value: "KEY",
+            "SEV-SNP: the key that signs reports, vcek (default) or vlek: a VLEK (SIGNING_KEY 1, CHIP_ID zero), "
+                + "the certificate table VLEK, ASVK (in the ASK entry), ARK; `tsmfs kds` serves the ASVK chain."),
     ]
 
     public static func validate(_ values: GuestOptionValues) throws(GuestOptionError) {
@@ -74,6 +80,12 @@ public enum SNPGuest: GuestDefinition {
         settings.reportedTCB = try tcb("--reported-tcb")
         settings.committedTCB = try tcb("--committed-tcb")
         settings.launchTCB = try tcb("--launch-tcb")
+        if let text = values["--signing-key"] {
+            guard let key = SNPSigningKey(rawValue: text) else {
+                throw GuestOptionError("--signing-key \(text): vcek or vlek")
+            }
+            settings.signingKey = key
+        }
         return settings
     }
 
@@ -106,10 +118,11 @@ public enum SNPGuest: GuestDefinition {
     public static let verification = VerificationInputs(
         evidenceLimit: SNPReport.size, auxblob: true, auxblobLimit: SNPCertificateTable.maxSize)
     public static let verificationSummary = """
-        SEV-SNP: the chain in --auxblob as AMD's is checked (VCEK <- ASK <- ARK, each signed \
-        with RSASSA-PSS SHA-384, salt 48; the ARK byte-identical to the trust anchor), the \
-        report signature by the VCEK (ECDSA P-384 over bytes 0..<0x2A0), and the VCEK's hwID \
-        and SPL extensions against CHIP_ID and REPORTED_TCB.
+        SEV-SNP: the chain in --auxblob as AMD's is checked (VCEK <- ASK <- ARK, or VLEK <- ASVK \
+        <- ARK when SIGNING_KEY is 1, each signed with RSASSA-PSS SHA-384, salt 48; the ARK \
+        byte-identical to the trust anchor), the report signature by the VCEK or VLEK (ECDSA \
+        P-384 over bytes 0..<0x2A0), and the VCEK's hwID and SPL extensions against CHIP_ID and \
+        REPORTED_TCB (a VLEK's SPLs and CSP_ID).
         """
     public static let trustAnchorSummary = """
         The ARK for --guest sev-snp: AMD's ARK-Milan name and shape (RSA-4096, self-signed with \
@@ -157,6 +170,7 @@ public enum SNPGuest: GuestDefinition {
                 visibilityCallbacks: spec.kernel.has(.reportVisibilityCallbacks), log: log)
             (reports.reportedTCB, reports.committedTCB) = (settings.reportedTCB, settings.committedTCB)
             reports.launchTCB = settings.launchTCB
+            reports.signingKey = settings.signingKey
             var faces = GuestFaces(reports: reports)
             if spec.kernel.has(guestDevice) {
                 faces.plainMiscDevices = [guestDeviceName]

@@ -20,6 +20,8 @@ public struct SNPReportProvider: ReportProvider {
     let log: EvidenceLog
     /// REPORTED_TCB, COMMITTED_TCB and LAUNCH_TCB where options set them; the platform's otherwise.
     public var reportedTCB, committedTCB, launchTCB: SNPTCB?
+    /// The key that signs (`--signing-key`): the VCEK unless set.
+    public var signingKey = SNPSigningKey.vcek
 
     /// - Parameters:
     ///   - visibilityCallbacks: false for a release before 6.11, which shows the fixed extra set
@@ -91,7 +93,7 @@ public struct SNPReportProvider: ReportProvider {
             if let reportedTCB { report.reportedTCB = reportedTCB }
             if let committedTCB { report.committedTCB = committedTCB }
             if let launchTCB { report.launchTCB = launchTCB }
-            let evidence = try authority.sign(report)
+            let evidence = try authority.sign(report, key: signingKey)
             return ReportBlobs(outblob: evidence.report, auxblob: evidence.auxblob)
         } catch {
             log("\(name): cannot make a report: \(error)")
