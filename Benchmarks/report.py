@@ -23,6 +23,8 @@ round) is summarised by its median; a ratio of two such keys is the median of th
   state.restart.ready|hwm          exec-to-mounted ns and VmHWM kB of the restart on that file
   quote.tsmfs|baseline             ns per TDX quote (a configfs-tsm report cycle: new inblob, whole
                                    outblob) of tsmfs and of the baseline commit's tsmfs
+  snpreport.ioctl|configfs         ns per SEV-SNP report through /dev/sev-guest (open, SNP_GET_REPORT,
+                                   close) and through configfs-tsm (new inblob, whole outblob)
   stale.extends|reads|stale        the stale-read probe (Benchmarks/stale_probe.py): extends made,
                                    reads checked, reads that disagreed with the computed value
 
@@ -133,6 +135,9 @@ def main():
 
     # Issue 13: the Intel-shaped PCK chain must not cost quote throughput more than 10 %.
     targets.append(("time per TDX quote, tsmfs / baseline", ratio("quote.tsmfs", "quote.baseline"), "<=", 1.10, "x"))
+    # Issue 25: the ioctl door costs no more than configfs-tsm for the same report (5 % for noise).
+    targets.append(("SNP report through the ioctl / through configfs-tsm",
+                    ratio("snpreport.ioctl", "snpreport.configfs"), "<=", 1.05, "x"))
 
     def verdict(value, op, limit):
         if value is None:
@@ -200,6 +205,11 @@ def main():
       f"(daemon on CPU 1, client on CPU 0); baseline {str(meta.get('baseline', 'none'))[:12]}")
     for label, v in (("tsmfs", qt), ("baseline", qb)):
         w(f"  {label:<10} " + (f"{v / 1000:>9,.1f} µs a quote, {1e9 / v:>7,.0f} quotes/s" if v else "-"))
+    w("")
+    si, sc = get("snpreport.ioctl"), get("snpreport.configfs")
+    w(f"SEV-SNP reports, {meta.get('quotes', 0):,} a round through each door (daemon on CPU 1, client on CPU 0)")
+    for label, v in (("ioctl", si), ("configfs", sc)):
+        w(f"  {label:<10} " + (f"{v / 1000:>9,.1f} µs a report, {1e9 / v:>7,.0f} reports/s" if v else "-"))
     w("")
     w("Other ratios")
     for p, _ in PLACEMENTS:

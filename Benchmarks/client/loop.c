@@ -11,6 +11,9 @@
  *                                 directory ENTRY: open+write(64)+close of ENTRY/inblob (a new
  *                                 nonce each time), then open+read to EOF+close of ENTRY/outblob,
  *                                 which must not be empty
+ *   loop snpreport DEVICE [N [MAX_S]]  the same report through /dev/sev-guest: open + one
+ *                                 SNP_GET_REPORT (a new user data each time) + close; the
+ *                                 response's status must be 0 and its REPORT_DATA the user data
  *       Prints "NS ns/op DONE iterations (...)". N defaults to 100000; a warm-up of N/10
  *       iterations (at most 1000) runs first, untimed. With MAX_S the timed part stops after
  *       MAX_S seconds, and DONE says how many iterations ran. A read must return 48 bytes, or the
@@ -44,6 +47,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
+#include <linux/sev-guest.h>
 
 extern char **environ;
 
@@ -64,6 +69,7 @@ static void usage(void) {
     fprintf(stderr,
             "usage: loop read|write|pread PATH [N [MAX_SECONDS]]\n"
             "       loop quote ENTRY [N [MAX_SECONDS]]\n"
+            "       loop snpreport DEVICE [N [MAX_SECONDS]]\n"
             "       loop exec N [--in FILE] [--out FILE] -- CMD [ARG...]\n"
             "       loop startup MOUNTPOINT [--cpu C] -- CMD [ARG...]\n");
     exit(2);
@@ -108,6 +114,27 @@ static void one_quote(const char *inblob, const char *outblob, long iteration) {
         die("empty report from", outblob);
     }
     close(fd);
+}
+
+/* One SEV-SNP report through the guest device, as device-era clients ask for it: open, one
+ * SNP_GET_REPORT of a fresh user data (the iteration number in its first bytes), close. */
+static void one_snp_report(const char *device, long iteration) {
+    struct snp_report_req req = {0};
+    struct snp_report_resp resp = {0};
+    memcpy(req.user_data, &iteration, sizeof(iteration));
+    struct snp_guest_request_ioctl io = {
+        .msg_version = 1, .req_data = (uint64_t)(uintptr_t)&req, .resp_data = (uint64_t)(uintptr_t)&resp};
+    int fd = open(device, O_RDWR);
+    if (fd < 0) die("open", device);
+    if (ioctl(fd, SNP_GET_REPORT, &io) != 0) die("SNP_GET_REPORT", device);
+    close(fd);
+    /* MSG_REPORT_RSP: status, report size, 24 reserved bytes, the report (REPORT_DATA at 0x50). */
+    uint32_t status;
+    memcpy(&status, resp.data, sizeof(status));
+    if (status != 0 || memcmp(resp.data + 32 + 0x50, req.user_data, sizeof(req.user_data)) != 0) {
+        errno = EBADMSG;
+        die("a wrong report from", device);
+    }
 }
 
 static void one_write(const char *path, const unsigned char *data) {
@@ -164,6 +191,11 @@ static int run_loop(const char *mode, const char *path, long n, uint64_t max_ns)
         for (long i = 0; i < warmup; i++) one_quote(inblob, outblob, -1 - i);
         start = now_ns();
         TIMED(n, max_ns, done, one_quote(inblob, outblob, done));
+        end = now_ns();
+    } else if (strcmp(mode, "snpreport") == 0) {
+        for (long i = 0; i < warmup; i++) one_snp_report(path, -1 - i);
+        start = now_ns();
+        TIMED(n, max_ns, done, one_snp_report(path, done));
         end = now_ns();
     } else {
         usage();

@@ -67,9 +67,11 @@ public enum Assembly {
             providers: all, eventLog: parts.faces.eventLog, loggedProvider: parts.faces.loggedProvider,
             journal: journal, faults: faults)
         try replay(recovery, into: operations, journal: journal)
+        // Before configfs-tsm (or the guest's provider) the release has no sys/kernel/config/tsm.
         var layout = SysrootLayout(
             tsmProviders: parts.tsmProviders, devices: parts.faces.devices,
-            reports: FaultInjectingReportProvider(wrapping: parts.faces.reports, faults: faults))
+            reports: spec.servesReports
+                ? FaultInjectingReportProvider(wrapping: parts.faces.reports, faults: faults) : nil)
         layout.files = parts.faces.files
         layout.plainMiscDevices = parts.faces.plainMiscDevices
         layout.unified = spec.unified
@@ -113,6 +115,11 @@ public enum Assembly {
         let measured = try validated(plan.measured)
         let faults = FaultInjector(measured: Guest.refusedFaults.contains(.extend) ? nil : measured) {
             log("injected fault: \($0)")
+        }
+        // A report fault would never fire where no configfs-tsm report is served.
+        if !spec.servesReports, let fault = spec.faults.first(where: { $0.kind != .extend }) {
+            let missing = spec.kernel.has(.configfsTSMReport) ? Guest.reportsFeature : .configfsTSMReport
+            throw .kernelRelease(.lacks(missing, option: "--inject-fault \(fault.kind.rawValue)", release: spec.kernel))
         }
         do throws(FaultError) {
             for fault in spec.faults {

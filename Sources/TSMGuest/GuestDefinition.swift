@@ -37,6 +37,10 @@ public protocol GuestDefinition: SendableMetatype {
 
     /// The release its configfs-tsm report provider arrived in.
     static var reportsFeature: KernelFeature { get }
+    /// What a release needs for `--guest NAME` at all: a release before it is refused, naming it
+    /// and its commit; from it on the guest is served, its configfs-tsm reports from
+    /// ``reportsFeature`` on (before, its device only). Default: ``reportsFeature``.
+    static var minimumKernelFeature: KernelFeature { get }
     /// Every kernel ABI element it brings, ``reportsFeature`` among them (`tsmfs kernels`).
     static var kernelFeatures: [KernelFeature] { get }
     /// Its columns of the `tsmfs kernels` matrix.
@@ -86,6 +90,7 @@ public protocol GuestDefinition: SendableMetatype {
 extension GuestDefinition {
     public static func validate(_ values: GuestOptionValues) throws(GuestOptionError) {}
     public static func journalContext(_ settings: Settings) -> String { "default" }
+    public static var minimumKernelFeature: KernelFeature { reportsFeature }
     public static func kernelRefusal(_ values: GuestOptionValues, release: KernelRelease) -> KernelRelease.Refusal? {
         nil
     }

@@ -39,15 +39,19 @@ public struct GuestSpec: Sendable {
         self.unified = unified
     }
 
-    /// Why this spec cannot be what ``kernel`` shows, naming the release that first has what it
-    /// asks for; nil when it can.
+    /// Why this spec cannot be what ``kernel`` shows, naming the release and the commit that first
+    /// have what it asks for (the guest's ``GuestDefinition/minimumKernelFeature``, then what its
+    /// options need); nil when it can.
     public var kernelRefusal: KernelRelease.Refusal? {
-        if !kernel.has(.configfsTSMReport) { return .predatesReports(kernel) }
-        if !kernel.has(guest.reportsFeature) {
-            return .lacks(guest.reportsFeature, option: "--guest \(guest.name)", release: kernel)
-        }
+        let minimum = guest.minimumKernelFeature
+        if !kernel.has(minimum) { return .lacks(minimum, option: "--guest \(guest.name)", release: kernel) }
         return guest.kernelRefusal(options, release: kernel)
     }
+
+    /// Whether ``kernel`` serves the guest's configfs-tsm reports: configfs-tsm (6.7) and the
+    /// guest's ``GuestDefinition/reportsFeature``. Without them a sysroot has no
+    /// `sys/kernel/config/tsm` and its clients use the guest's device.
+    public var servesReports: Bool { kernel.has(.configfsTSMReport) && kernel.has(guest.reportsFeature) }
 }
 
 /// Why a mount cannot be assembled: every message names what is missing or wrong.

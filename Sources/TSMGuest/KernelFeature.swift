@@ -59,7 +59,9 @@ extension GuestCatalogue {
         ]
         for release in KernelRelease.modelled {
             let limit =
-                release.outblobMax >= 1 << 20 ? "\(release.outblobMax >> 20) MiB" : "\(release.outblobMax >> 10) KiB"
+                !release.has(.configfsTSMReport)
+                ? "-"
+                : release.outblobMax >= 1 << 20 ? "\(release.outblobMax >> 20) MiB" : "\(release.outblobMax >> 10) KiB"
             lines.append(
                 "| \(release) | " + columns.map { $0.cell(release) }.joined(separator: " | ") + " | \(limit) |")
         }

@@ -10,9 +10,12 @@ public struct KernelRelease: Hashable, Comparable, Sendable, CustomStringConvert
         self.minor = minor
     }
 
-    /// The releases tsmfs models: configfs-tsm's first, the LTS releases, and each release that
-    /// changed what a guest client sees.
+    /// The releases tsmfs models: each release that changed what a guest client sees, and the
+    /// LTS releases. Before configfs-tsm (6.7): 5.19 (`/dev/sev-guest`), 6.1 (LTS; the SNP
+    /// certificate sizing call returns 0), 6.2 (`/dev/tdx_guest`), 6.3 (the sizing call fails
+    /// again) and 6.6 (LTS, the last without configfs-tsm); docs/DECISIONS.md, issue 25.
     public static let modelled: [KernelRelease] = [
+        KernelRelease(5, 19), KernelRelease(6, 1), KernelRelease(6, 2), KernelRelease(6, 3), KernelRelease(6, 6),
         KernelRelease(6, 7), KernelRelease(6, 8), KernelRelease(6, 11), KernelRelease(6, 12),
         KernelRelease(6, 13), KernelRelease(6, 16), KernelRelease(6, 18), KernelRelease(7, 0),
     ]
@@ -34,8 +37,8 @@ public struct KernelRelease: Hashable, Comparable, Sendable, CustomStringConvert
         case unknown(String)
         /// `MAJOR.MINOR.PATCH`: a stable release, whose backports are not modelled.
         case patchLevel(String, KernelRelease)
-        /// A release before configfs-tsm.
-        case predatesReports(KernelRelease)
+        /// A release before the oldest modelled one (5.19, the first guest attestation device).
+        case predatesModelled(KernelRelease)
         /// The release lacks what an option asks for.
         case lacks(KernelFeature, option: String, release: KernelRelease)
 
@@ -49,10 +52,10 @@ public struct KernelRelease: Hashable, Comparable, Sendable, CustomStringConvert
             case .patchLevel(let text, let release):
                 return "kernel release '\(text)' has a patch level; give \(release) (MAJOR.MINOR): stable "
                     + "releases backport errno changes that are not modelled; known: \(known)"
-            case .predatesReports(let release):
-                let feature = KernelFeature.configfsTSMReport
-                return "Linux \(release) has no \(feature.summary): it arrived in Linux \(feature.release) "
-                    + "(commit \(feature.commit)); known: \(known)"
+            case .predatesModelled(let release):
+                let oldest = KernelRelease.modelled.first ?? release
+                return "Linux \(release) is older than every modelled release: the oldest, \(oldest), is the "
+                    + "first with a guest attestation interface (`tsmfs kernels --elements`); known: \(known)"
             case .lacks(let feature, let option, let release):
                 return "--kernel \(release) \(option): Linux \(release) has no \(feature.summary); "
                     + "it arrived in Linux \(feature.release) (commit \(feature.commit))"
@@ -83,7 +86,7 @@ public struct KernelRelease: Hashable, Comparable, Sendable, CustomStringConvert
             throw .patchLevel(text, KernelRelease(major, minor))
         }
         let release = KernelRelease(major, minor)
-        if !release.has(.configfsTSMReport) { throw .predatesReports(release) }
+        if let oldest = modelled.first, release < oldest { throw .predatesModelled(release) }
         guard modelled.contains(release) else { throw .unknown(text) }
         return release
     }

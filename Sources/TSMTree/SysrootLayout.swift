@@ -10,7 +10,8 @@ public struct SysrootLayout {
     public var tsmProviders: [MeasurementProvider]
     /// The merged-ABI devices, each with the provider whose registers it shows.
     public var devices: [(device: MeasurementsDevice, provider: MeasurementProvider)]
-    /// The guest driver behind configfs-tsm; nil leaves `report/` out.
+    /// The guest driver behind configfs-tsm; nil leaves `sys/kernel/config/tsm` out (a release
+    /// before configfs-tsm).
     public var reports: (any ReportProvider)?
     /// More files by path relative to the sysroot (device nodes, ACPI tables, logs).
     public var files: [(path: String, attribute: any Attribute)] = []
@@ -40,8 +41,8 @@ public struct SysrootLayout {
             let tsm = builder.addDirectories("kernel/tsm", in: sys)
             RFCv2Layout.add(tsmProviders, to: &builder, under: tsm)
         }
-        let tsmConfig = builder.addDirectories("kernel/config/tsm", in: sys)
         if let reports {
+            let tsmConfig = builder.addDirectories("kernel/config/tsm", in: sys)
             builder.addGroup("report", in: tsmConfig, ReportGroup(provider: reports, outblobMax: outblobMax))
         }
         for (device, provider) in devices {

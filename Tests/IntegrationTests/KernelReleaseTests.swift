@@ -7,6 +7,10 @@ import TestSupport
 /// (docs/DECISIONS.md, "--kernel VERSION"), not derived from tsmfs's table.
 struct ReleaseView: CustomTestStringConvertible, Sendable {
     var version: String
+    /// 6.7: configfs-tsm reports (`sys/kernel/config/tsm/report`); before, devices only.
+    var configfs = true
+    /// 6.2: `/dev/tdx_guest`; before, no TDX guest at all.
+    var tdxDevice = true
     /// 6.16: tsm-mr `measurements/` under tdx_guest, and the tsm_mr_sample device.
     var tsmMR: Bool
     /// 6.11: SVSM attestation (service attributes, manifestblob) and the VMPCK privlevel_floor.
@@ -15,6 +19,11 @@ struct ReleaseView: CustomTestStringConvertible, Sendable {
     var testDescription: String { "Linux \(version)" }
 
     static let modelled: [ReleaseView] = [
+        ReleaseView(version: "5.19", configfs: false, tdxDevice: false, tsmMR: false, svsm: false),
+        ReleaseView(version: "6.1", configfs: false, tdxDevice: false, tsmMR: false, svsm: false),
+        ReleaseView(version: "6.2", configfs: false, tsmMR: false, svsm: false),
+        ReleaseView(version: "6.3", configfs: false, tsmMR: false, svsm: false),
+        ReleaseView(version: "6.6", configfs: false, tsmMR: false, svsm: false),
         ReleaseView(version: "6.7", tsmMR: false, svsm: false),
         ReleaseView(version: "6.8", tsmMR: false, svsm: false),
         ReleaseView(version: "6.11", tsmMR: false, svsm: true),
@@ -69,8 +78,8 @@ struct KernelReleaseTests {
     }
 
     @Test(
-        "TDX: RFC v2 conformance, measurements only from 6.16, /dev/tdx_guest and the class link, verified quotes",
-        arguments: ReleaseView.modelled)
+        "TDX: RFC v2 conformance, measurements only from 6.16, /dev/tdx_guest and the class link, quotes from 6.7",
+        arguments: ReleaseView.modelled.filter(\.tdxDevice))
     func tdx(_ release: ReleaseView) throws {
         let mount = try MountedTSMFS(["--guest", "tdx", "--kernel", release.version], sysroot: true)
         defer { #expect(mount.stop() == 0, "\(mount.log)") }
@@ -95,6 +104,9 @@ struct KernelReleaseTests {
             PY
             """)
         #expect(ioctl.status == 0 && ioctl.text.contains("tdreport ok"), "\(ioctl.stderr)")
+        // Before 6.7 the TDREPORT ioctl is all: no sys/kernel/config at all.
+        #expect(list(mount.path("sys/kernel")) == (release.configfs ? ["config", "tsm"] : ["tsm"]))
+        guard release.configfs else { return }
         let entry = mount.path("sys/kernel/config/tsm/report/q")
         #expect(mkdir(entry, 0o755) == 0)
         #expect(list(entry) == ReleaseView.tdxAttributes)
@@ -109,13 +121,16 @@ struct KernelReleaseTests {
     func sevSNP(_ release: ReleaseView) throws {
         let mount = try MountedTSMFS(["--guest", "sev-snp", "--kernel", release.version], sysroot: true)
         defer { #expect(mount.stop() == 0, "\(mount.log)") }
-        let entry = mount.path("sys/kernel/config/tsm/report/r")
-        #expect(mkdir(entry, 0o755) == 0)
-        #expect(list(entry) == ReleaseView.sevAttributes)
-        #expect(Sys.readFile(entry + "/privlevel_floor").value == Array("0\n".utf8))
-        let report = try verifiedReport(mount, entry: entry, guest: "sev-snp")
-        #expect(report.status == 0, "\(report.text) \(report.stderr)")
-        #expect(rmdir(entry) == 0)
+        #expect(list(mount.path("sys/kernel")) == (release.configfs ? ["config", "tsm"] : ["tsm"]))
+        if release.configfs {
+            let entry = mount.path("sys/kernel/config/tsm/report/r")
+            #expect(mkdir(entry, 0o755) == 0)
+            #expect(list(entry) == ReleaseView.sevAttributes)
+            #expect(Sys.readFile(entry + "/privlevel_floor").value == Array("0\n".utf8))
+            let report = try verifiedReport(mount, entry: entry, guest: "sev-snp")
+            #expect(report.status == 0, "\(report.text) \(report.stderr)")
+            #expect(rmdir(entry) == 0)
+        }
         // sev-guest's misc device (5.19 on) is the only one, /dev/sev-guest its only node.
         #expect(list(mount.path("sys/devices/virtual/misc")) == ["sev-guest"])
         #expect(list(mount.path("dev")) == ["sev-guest"])
@@ -186,21 +201,31 @@ struct KernelReleaseTests {
 /// Refusals at start: nothing is mounted, and the message names the release that has it.
 @Suite("--kernel refusals")
 struct KernelRefusalTests {
-    @Test("a release before configfs-tsm is refused naming 6.7, for every guest", arguments: ["tdx", "sev-snp"])
-    func beforeReports(_ guest: String) throws {
-        for version in ["6.6", "5.15"] {
-            let r = try tsmfs("mount --sysroot /nonexistent/tsmfs --guest \(guest) --kernel \(version)")
-            #expect(r.status != 0)
-            #expect(r.text.contains("arrived in Linux 6.7"), "\(r.text)")
+    @Test("TDX before /dev/tdx_guest is refused naming 6.2 and its commit; before 5.19 nothing is modelled")
+    func beforeDevices() throws {
+        for version in ["5.19", "6.1"] {
+            let r = try tsmfs("mount --sysroot /nonexistent/tsmfs --guest tdx --kernel \(version)")
+            #expect(r.status == 64)
+            #expect(
+                r.text.contains(
+                    "--kernel \(version) --guest tdx: Linux \(version) has no /dev/tdx_guest (TDX_CMD_GET_REPORT0) "
+                        + "and sys/class/misc/tdx_guest; it arrived in Linux 6.2 (commit 6c8c1406a6d6)"), "\(r.text)")
+        }
+        for guest in ["tdx", "sev-snp"] {
+            let r = try tsmfs("mount --sysroot /nonexistent/tsmfs --guest \(guest) --kernel 5.15")
+            #expect(r.status == 64)
+            #expect(r.text.contains("Linux 5.15 is older than every modelled release: the oldest, 5.19"), "\(r.text)")
         }
     }
 
     @Test("an unknown version, or one outside the grammar (issue 24: 06.16, 6.013, 6.16.0, -1), is a usage error")
     func unknown() throws {
-        for version in ["6.9", "7.1", "six", "6.12.1", "6", "", "06.16", "6.013", "6.16.0", "-1"] {
+        for version in ["6.0", "6.5", "6.9", "7.1", "six", "6.12.1", "6", "", "06.16", "6.013", "6.16.0", "-1"] {
             let r = try tsmfs("mount --sysroot /nonexistent/tsmfs --kernel '\(version)'")
             #expect(r.status == 64, "\(version): \(r.text)")
-            #expect(r.text.contains("known: 6.7, 6.8, 6.11, 6.12, 6.13, 6.16, 6.18, 7.0"), "\(version): \(r.text)")
+            #expect(
+                r.text.contains("known: 5.19, 6.1, 6.2, 6.3, 6.6, 6.7, 6.8, 6.11, 6.12, 6.13, 6.16, 6.18, 7.0"),
+                "\(version): \(r.text)")
             #expect(!r.text.contains("Missing value"), "\(version): \(r.text)")
         }
         let help = try tsmfs("mount --help")
@@ -246,7 +271,9 @@ struct KernelRefusalTests {
     func matrix() throws {
         let r = try tsmfs("kernels")
         #expect(r.status == 0)
-        let rows = r.text.split(separator: "\n").filter { $0.hasPrefix("| 6.") || $0.hasPrefix("| 7.") }
+        let rows = r.text.split(separator: "\n").filter {
+            $0.hasPrefix("| 5.") || $0.hasPrefix("| 6.") || $0.hasPrefix("| 7.")
+        }
         #expect(
             rows.map { $0.split(separator: "|").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? "" }
                 == ReleaseView.modelled.map(\.version))

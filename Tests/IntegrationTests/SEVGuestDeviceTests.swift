@@ -81,6 +81,22 @@ struct SEVGuestDeviceTests {
         #expect(verified.status == 0, "\(verified.text) \(verified.stderr)")
     }
 
+    @Test(
+        "the sizing call's errno on each side of both boundaries: EIO on 5.19, 0 on 6.1 and 6.2, EIO on 6.3",
+        arguments: [("5.19", "5"), ("6.1", "0"), ("6.2", "0"), ("6.3", "5")])
+    func sizingPerRelease(_ release: String, _ errno: String) throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // Before 6.7 the device is the only way: no configfs-tsm in the namespace.
+        let r = try Self.runClient(
+            directory, options: "--kernel \(release)", extra: "test ! -e /sys/kernel/config/tsm && echo no_configfs=1")
+        #expect(r.status == 0, "\(r.text) \(r.stderr)")
+        let f = Self.fields(r.text)
+        #expect(f["sizing_errno"] == errno, "Linux \(release): \(r.text)")
+        #expect(f["vmm_error"] == "1" && f["fw_error"] == "0" && f["certs_len"] == "8192", "\(r.text)")
+        #expect(f["report_errno"] == "0" && f["ext_errno"] == "0" && f["no_configfs"] == "1", "\(r.text)")
+    }
+
     @Test("derived keys repeat for equal requests, differ for another VMPL, selection or seed; bad requests fail")
     func keysAndErrors() throws {
         let directory = try makeTemporaryDirectory()

@@ -1,5 +1,6 @@
 import FuseKit
 import Testing
+import TSMBackends
 import TSMEvidence
 import TSMGuest
 import TSMGuests
@@ -8,27 +9,33 @@ import TSMTree
 
 @Suite("--kernel: the release table")
 struct KernelReleaseTableTests {
+    static let known = "known: 5.19, 6.1, 6.2, 6.3, 6.6, 6.7, 6.8, 6.11, 6.12, 6.13, 6.16, 6.18, 7.0"
+
     @Test("the modelled releases parse, in order; 7.0 is the default")
     func modelled() throws {
         let versions = KernelRelease.modelled.map(\.description)
-        #expect(versions == ["6.7", "6.8", "6.11", "6.12", "6.13", "6.16", "6.18", "7.0"])
+        #expect(
+            versions == [
+                "5.19", "6.1", "6.2", "6.3", "6.6", "6.7", "6.8", "6.11", "6.12", "6.13", "6.16", "6.18", "7.0",
+            ])
         #expect(KernelRelease.modelled == KernelRelease.modelled.sorted())
         for version in versions { #expect(try KernelRelease.parse(version).description == version) }
         #expect(KernelRelease.newest == KernelRelease(7, 0))
         #expect(GuestSpec.of(TDXGuest.self).kernel == KernelRelease(7, 0))
     }
 
-    @Test("before 6.7 names configfs-tsm's release; one grammar: no leading zeros, no patch level, no sign")
+    @Test("before 5.19 names the oldest modelled release; one grammar: no leading zeros, no patch level, no sign")
     func refusedVersions() throws {
-        for version in ["6.6", "6.1", "5.15", "4.0"] {
-            #expect(throws: KernelRelease.Refusal.self) { try KernelRelease.parse(version) }
-            do {
-                _ = try KernelRelease.parse(version)
-            } catch {
-                #expect(error.description.contains("arrived in Linux 6.7 (commit 70e6f7e2b985)"), "\(error)")
-            }
+        for (version, release) in [
+            ("5.18", KernelRelease(5, 18)), ("5.15", KernelRelease(5, 15)), ("4.0", KernelRelease(4, 0)),
+        ] {
+            #expect(throws: KernelRelease.Refusal.predatesModelled(release)) { try KernelRelease.parse(version) }
+            #expect(
+                KernelRelease.Refusal.predatesModelled(release).description
+                    == "Linux \(version) is older than every modelled release: the oldest, 5.19, is the first with "
+                    + "a guest attestation interface (`tsmfs kernels --elements`); \(Self.known)")
         }
-        for version in ["6.9", "6.10", "7.1"] {
+        for version in ["6.0", "6.4", "6.5", "6.9", "6.10", "7.1"] {
             #expect(throws: KernelRelease.Refusal.unknown(version)) { try KernelRelease.parse(version) }
         }
         for version in [
@@ -49,9 +56,7 @@ struct KernelReleaseTableTests {
         #expect(KernelRelease.Refusal.malformed("06.16").description.contains(KernelRelease.grammar))
         #expect(try KernelRelease.parse("6.16") == KernelRelease(6, 16))
         #expect(try KernelRelease.parse("7.0") == KernelRelease(7, 0))
-        #expect(
-            KernelRelease.Refusal.unknown("6.9").description.hasSuffix(
-                "known: 6.7, 6.8, 6.11, 6.12, 6.13, 6.16, 6.18, 7.0"))
+        #expect(KernelRelease.Refusal.unknown("6.9").description.hasSuffix(Self.known))
     }
 
     @Test(
@@ -69,18 +74,24 @@ struct KernelReleaseTableTests {
     }
 
     @Test(
-        "each guest is refused before its provider's release, naming it; served from it on",
+        "each guest is refused before its minimum (SNP 5.19, TDX 6.2, CCA 6.13), naming release and commit; served on",
         arguments: Guests.catalogue.names)
     func guests(_ name: String) throws {
         let guest = try #require(Guests.catalogue.named(name))
-        let feature = guest.reportsFeature
+        let feature = guest.minimumKernelFeature
+        let expected = ["sev-snp": "5.19", "tdx": "6.2", "cca": "6.13"]
+        #expect(expected[name].map { feature.release.description == $0 } ?? true, "\(feature)")
         for release in KernelRelease.modelled {
-            let refusal = GuestSpec.of(guest, kernel: release).kernelRefusal
+            let spec = GuestSpec.of(guest, kernel: release)
             if release >= feature.release {
-                #expect(refusal == nil, "\(release)")
+                #expect(spec.kernelRefusal == nil, "\(release)")
             } else {
-                #expect(refusal?.description.contains("arrived in Linux \(feature.release)") == true, "\(release)")
+                #expect(
+                    spec.kernelRefusal?.description
+                        == "--kernel \(release) --guest \(name): Linux \(release) has no \(feature.summary); "
+                        + "it arrived in Linux \(feature.release) (commit \(feature.commit))", "\(release)")
             }
+            #expect(spec.servesReports == (release >= KernelRelease(6, 7) && release >= guest.reportsFeature.release))
         }
     }
 
@@ -106,10 +117,17 @@ struct KernelReleaseTableTests {
         #expect(rows.count == 2 + KernelRelease.modelled.count)
         #expect(
             rows[0] == "| release | tdx_guest reports | /dev/tdx_guest | tdx_guest/measurements | tsm_mr_sample "
-                + "| sev_guest reports | SVSM attributes + manifestblob | /dev/sev-guest | arm_cca_guest reports "
+                + "| sev_guest reports | SVSM attributes + manifestblob | /dev/sev-guest | EXT_REPORT sizing call "
+                + "| arm_cca_guest reports "
                 + "| blob max |")
-        #expect(rows.last == "| 7.0 | 4 | yes | yes | yes | 7 (callbacks; floor = VMPCK) | yes | yes | yes | 16 MiB |")
-        #expect(rows[2] == "| 6.7 | 4 | yes | - | - | 7 (fixed set; floor 0) | - | yes | - | 32 KiB |")
+        #expect(
+            rows.last == "| 7.0 | 4 | yes | yes | yes | 7 (callbacks; floor = VMPCK) | yes | yes | EIO | yes | 16 MiB |"
+        )
+        #expect(rows[2] == "| 5.19 | - | - | - | - | - | - | yes | EIO | - | - |")
+        #expect(rows[3] == "| 6.1 | - | - | - | - | - | - | yes | 0 | - | - |")
+        #expect(rows[4] == "| 6.2 | - | yes | - | - | - | - | yes | 0 | - | - |")
+        #expect(rows[5] == "| 6.3 | - | yes | - | - | - | - | yes | EIO | - | - |")
+        #expect(rows[7] == "| 6.7 | 4 | yes | - | - | 7 (fixed set; floor 0) | - | yes | EIO | - | 32 KiB |")
     }
 }
 
@@ -118,8 +136,8 @@ struct KernelAssemblyTests {
     static let silent: Assembly.Log = { _ in }
 
     @Test(
-        "TDX: measurements/ and tsm_mr_sample from 6.16; before, the bare misc device and link",
-        arguments: KernelRelease.modelled)
+        "TDX: measurements/ and tsm_mr_sample from 6.16; before, the bare misc device and link; configfs-tsm from 6.7",
+        arguments: KernelRelease.modelled.filter { $0 >= KernelRelease(6, 2) })
     func tdx(_ release: KernelRelease) throws {
         let tree = try Assembly.sysroot(GuestSpec.of(TDXGuest.self, kernel: release), state: nil, log: Self.silent).tree
         let tsmMR = release >= KernelRelease(6, 16)
@@ -129,7 +147,38 @@ struct KernelAssemblyTests {
         #expect(tree.node(at: "sys/class/misc/tdx_guest") != nil)
         #expect(tree.node(at: "dev/tdx_guest") != nil)
         #expect(tree.node(at: "sys/kernel/tsm/tdx/rtmr0/digest") != nil)
-        #expect(tree.node(at: "sys/kernel/config/tsm/report") != nil)
+        #expect((tree.node(at: "sys/kernel/config/tsm/report") != nil) == (release >= KernelRelease(6, 7)))
+        #expect((tree.node(at: "sys/kernel/config") != nil) == (release >= KernelRelease(6, 7)))
+    }
+
+    @Test(
+        "SEV-SNP: /dev/sev-guest and its misc entry on every release; sys/kernel/config/tsm only from 6.7",
+        arguments: KernelRelease.modelled)
+    func sevSNP(_ release: KernelRelease) throws {
+        let spec = GuestSpec.of(SNPGuest.self, kernel: release, unified: false)
+        let tree = try Assembly.sysroot(spec, state: nil, log: Self.silent).tree
+        #expect(tree.node(at: "dev/sev-guest") != nil)
+        #expect(tree.node(at: "sys/devices/virtual/misc/sev-guest")?.kind == .directory)
+        #expect(tree.node(at: "sys/class/misc/sev-guest") != nil)
+        #expect((tree.node(at: "sys/kernel/config/tsm/report") != nil) == (release >= KernelRelease(6, 7)))
+        #expect((tree.node(at: "sys/kernel") != nil) == (release >= KernelRelease(6, 7)))
+    }
+
+    @Test("before 6.7 a report fault is refused (it could never fire), naming configfs-tsm; extend faults stay")
+    func reportFaultBeforeConfigfs() throws {
+        let release = KernelRelease(6, 6)
+        let outblob = GuestSpec.of(SNPGuest.self, faults: [FaultSpec(kind: .outblob)], kernel: release)
+        do {
+            _ = try Assembly.sysroot(outblob, state: nil, log: Self.silent)
+            Issue.record("an outblob fault on 6.6 was accepted")
+        } catch {
+            #expect(
+                error.description
+                    == "--kernel 6.6 --inject-fault outblob: Linux 6.6 has no configfs-tsm reports "
+                    + "(sys/kernel/config/tsm/report); it arrived in Linux 6.7 (commit 70e6f7e2b985)")
+        }
+        let extend = GuestSpec.of(TDXGuest.self, faults: [FaultSpec(kind: .extend)], kernel: release)
+        #expect(throws: Never.self) { try Assembly.sysroot(extend, state: nil, log: Self.silent) }
     }
 
     @Test("--no-unified leaves out sys/kernel/tsm only")

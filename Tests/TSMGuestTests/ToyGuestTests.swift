@@ -33,9 +33,10 @@ struct ToyGuestTests {
     @Test("tsmfs kernels: its column and element; --kernel 6.7 refuses it, naming 6.8")
     func kernels() {
         let rows = catalogue.kernelMatrix().split(separator: "\n")
+        let row = { (release: String) in rows.first { $0.hasPrefix("| \(release) |") } ?? "" }
         #expect(rows[0].hasSuffix("| arm_cca_guest reports | toy_guest reports | blob max |"))
-        #expect(rows[2].hasSuffix("| - | - | 32 KiB |"), "6.7: no cca, no toy")
-        #expect(rows[3].hasSuffix("| - | yes | 32 KiB |"), "6.8: toy")
+        #expect(row("6.7").hasSuffix("| - | - | 32 KiB |"), "6.7: no cca, no toy")
+        #expect(row("6.8").hasSuffix("| - | yes | 32 KiB |"), "6.8: toy")
         #expect(catalogue.kernelElements().contains("6.8\t0123456789ab\tthe toy_guest report provider"))
         let refusal = GuestSpec.of(ToyGuest.self, kernel: KernelRelease(6, 7), catalogue: catalogue).kernelRefusal
         #expect(

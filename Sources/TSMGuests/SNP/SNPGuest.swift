@@ -210,13 +210,19 @@ extension SNPGuest {
         [guestDevice, sizingReturnsZero, sizingFailsAgain, reportsFeature, vmpckFloor, svsmAttestation]
     }
 
+    /// `/dev/sev-guest` (5.19): before configfs-tsm (6.7) the device is a client's only way.
+    public static var minimumKernelFeature: KernelFeature { guestDevice }
+
     public static var kernelColumns: [KernelColumn] {
         [
-            KernelColumn("sev_guest reports") {
-                $0.has(.reportVisibilityCallbacks) ? "7 (callbacks; floor = VMPCK)" : "7 (fixed set; floor 0)"
+            KernelColumn("sev_guest reports") { release in
+                guard release.has(reportsFeature) else { return "-" }
+                return release.has(.reportVisibilityCallbacks)
+                    ? "7 (callbacks; floor = VMPCK)" : "7 (fixed set; floor 0)"
             },
             KernelColumn("SVSM attributes + manifestblob", marking: svsmAttestation),
             KernelColumn("/dev/sev-guest", marking: guestDevice),
+            KernelColumn("EXT_REPORT sizing call") { sizingSucceeds(on: $0) ? "0" : "EIO" },
         ]
     }
 

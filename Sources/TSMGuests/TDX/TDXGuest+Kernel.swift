@@ -29,9 +29,13 @@ extension TDXGuest {
         [guestDevice, reportsFeature, measurementsFeature, sampleFeature]
     }
 
+    /// `/dev/tdx_guest` (6.2): before configfs-tsm (6.7) the TDREPORT ioctl is all a TD has.
+    public static var minimumKernelFeature: KernelFeature { guestDevice }
+
     public static var kernelColumns: [KernelColumn] {
         [
-            KernelColumn("tdx_guest reports") { _ in "4" }, KernelColumn("/dev/tdx_guest", marking: guestDevice),
+            KernelColumn("tdx_guest reports") { $0.has(reportsFeature) ? "4" : "-" },
+            KernelColumn("/dev/tdx_guest", marking: guestDevice),
             KernelColumn("tdx_guest/measurements", marking: measurementsFeature),
             KernelColumn("tsm_mr_sample", marking: sampleFeature),
         ]
