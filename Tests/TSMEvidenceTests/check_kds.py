@@ -7,31 +7,15 @@ of the report's auxblob; an unknown chip must get 404.
 
 Exit 0 when all holds, 1 with the difference on stderr.
 """
-import struct
 import sys
 import urllib.error
 import urllib.request
-import uuid
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-
-GUIDS = {
-    "vcek": uuid.UUID("63da758d-e664-4564-adc5-f4b93be8accd").bytes,
-    "ask": uuid.UUID("4ab7b379-bbac-4fe4-a02f-05aef327c782").bytes,
-    "ark": uuid.UUID("c0b406a4-a803-4952-9743-3fb6014cd0ae").bytes,
-}
+from snp_certificate_table import GUIDS, table
 
 
-def table(auxblob):
-    entries, offset = {}, 0
-    while offset + 24 <= len(auxblob):
-        guid, start, length = auxblob[offset:offset + 16], *struct.unpack_from("<II", auxblob, offset + 16)
-        if guid == bytes(16):
-            break
-        entries[guid] = auxblob[start:start + length]
-        offset += 24
-    return entries
 
 
 def get(url):

@@ -16,28 +16,17 @@ later omne-attest that accepts VLEKs shows up as a failure here to revisit.
 Exit 0 when the signature and chain verify and verify() refuses only for the hwID, 1 otherwise.
 """
 import hashlib
-import struct
 import sys
-import uuid
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from omne_attest import Fail, Policy, verify
 from omne_attest.snp import FailKind, Report, verify_chain
+from snp_certificate_table import GUIDS, table
 
-VLEK = uuid.UUID("a8074bc2-a25a-483e-aae6-39c045a0b8a1").bytes
+VLEK = GUIDS["vlek"]
 HWID_OID = "1.3.6.1.4.1.3704.1.4"
 
-
-def table(auxblob):
-    entries, offset = {}, 0
-    while offset + 24 <= len(auxblob):
-        guid, start, length = auxblob[offset:offset + 16], *struct.unpack_from("<II", auxblob, offset + 16)
-        if guid == bytes(16):
-            break
-        entries[guid] = auxblob[start:start + length]
-        offset += 24
-    return entries
 
 
 def main(argv):

@@ -10,30 +10,14 @@ VCEK, ASK and ARK come from the auxblob's certificate table. Exit 0 when omne-at
 1 with its failure on stderr.
 """
 import hashlib
-import struct
 import sys
-import uuid
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from omne_attest import Fail, Policy, verify
-
-GUIDS = {
-    "vcek": uuid.UUID("63da758d-e664-4564-adc5-f4b93be8accd").bytes,
-    "ask": uuid.UUID("4ab7b379-bbac-4fe4-a02f-05aef327c782").bytes,
-    "ark": uuid.UUID("c0b406a4-a803-4952-9743-3fb6014cd0ae").bytes,
-}
+from snp_certificate_table import GUIDS, table
 
 
-def table(auxblob):
-    entries, offset = {}, 0
-    while offset + 24 <= len(auxblob):
-        guid, start, length = auxblob[offset:offset + 16], *struct.unpack_from("<II", auxblob, offset + 16)
-        if guid == bytes(16):
-            break
-        entries[guid] = auxblob[start:start + length]
-        offset += 24
-    return entries
 
 
 def main(argv):
