@@ -254,7 +254,7 @@ let package = Package(
             // Run by IndependentVerifierTests with python3, found through #filePath.
             exclude: [
                 "verify_evidence.py", "check_with_omne_attest.py", "check_kds.py", "check_vlek_with_omne_attest.py",
-                "check_amd_crl.py", "snp_certificate_table.py",
+                "check_amd_crl.py", "snp_certificate_table.py", "Fixtures",
             ]
         ),
         .testTarget(
