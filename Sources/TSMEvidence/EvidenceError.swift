@@ -24,6 +24,12 @@ public enum VerificationCheck: String, Sendable, CaseIterable {
     case rakBinding = "platform challenge does not bind the RAK"
     /// CCA: the CPAK's ES384 signature over the platform token.
     case platformSignature = "platform signature"
+    /// TPM: the attestation key's signature over the quote's TPMS_ATTEST.
+    case tpmQuoteSignature = "TPM quote signature"
+    /// TPM: the quote's qualifying data (extraData) is the relying party's nonce.
+    case tpmQuoteNonce = "TPM quote nonce"
+    /// TPM: the quote's pcrDigest is the digest of the PCR values given with it.
+    case tpmPCRDigest = "TPM quote PCR digest"
     /// The relying party's policy (`tsmfs verify`'s `VerifyPolicy`): run after every
     /// cryptographic check passed, so its refusal means the evidence is genuine but unwanted.
     case policy = "policy"
