@@ -44,7 +44,11 @@ struct SVSMReportTests {
         // One service by GUID; an unknown one is refused.
         #expect(
             Sys.writeFile(entry + "/service_guid", Array("c476f1eb-0123-45a5-9641-b4e7dde5bfe3\n".utf8)).value == 37)
-        #expect(readAll(entry + "/manifestblob").value?.count == manifest.count)
+        // The single-service request: the vTPM's manifest bare, not the GUID table.
+        let single = try #require(readAll(entry + "/manifestblob").value)
+        #expect(single == Array(manifest[48...]), "the table's one entry's data")
+        let singleReport = try #require(readAll(entry + "/outblob").value)
+        #expect(Array(singleReport[0x50..<0x90]) == extendDigest("sha512", nonce, single))
         #expect(Sys.writeFile(entry + "/service_guid", Array("00000000-0000-0000-0000-000000000001".utf8)).value == 36)
         #expect(readAll(entry + "/outblob").error == .EINVAL)
         #expect(Sys.writeFile(entry + "/service_guid", Array("nonsense".utf8)).error == .EINVAL)

@@ -65,17 +65,23 @@ public struct SNPReportProvider: ReportProvider {
     }
 
     /// The SVSM's attestation of its services: a VMPL 0 report whose REPORT_DATA is
-    /// SHA-512(nonce ‖ manifest), the manifest of every service (null GUID) or of the one named.
+    /// SHA-512(nonce ‖ manifest). A null `service_guid` asks for every service
+    /// (SVSM_ATTEST_SERVICES: the GUID table); a service's GUID for that one
+    /// (SVSM_ATTEST_SINGLE_SERVICE), whose manifest is the service's own, bare, as Coconut-SVSM
+    /// returns it (the vTPM's: its EK's TPMT_PUBLIC). EINVAL for a GUID the SVSM does not offer.
     private func serviceReport(_ request: ReportRequest, svsm: SVSMServicesManifest) throws(Errno) -> ReportBlobs {
-        var manifest = svsm
+        let manifest: [UInt8]
         if request.serviceGuid.contains(where: { $0 != 0 }) {
-            manifest.services = svsm.services.filter { $0.guid.bytes == request.serviceGuid }
-            guard !manifest.services.isEmpty else { throw .invalidArgument }
+            guard let service = svsm.services.first(where: { $0.guid.bytes == request.serviceGuid }) else {
+                throw .invalidArgument
+            }
+            manifest = service.data
+        } else {
+            manifest = svsm.encoded()
         }
-        let encoded = manifest.encoded()
         var blobs = try signedReport(
-            reportData: SVSMServicesManifest.reportData(nonce: request.inblob, manifest: encoded), vmpl: 0)
-        blobs.manifestblob = encoded
+            reportData: SVSMServicesManifest.reportData(nonce: request.inblob, manifest: manifest), vmpl: 0)
+        blobs.manifestblob = manifest
         return blobs
     }
 
