@@ -81,3 +81,26 @@ import Testing
         #expect(throws: EvidenceError.self) { try TPMSignature(parsing: [0x00, 0x14, 0x00]) }
     }
 }
+
+/// The AK templates are go-tpm-tools' (client/template.go), byte for byte as go-tpm encodes them.
+@Suite struct TPMTemplateTests {
+    @Test func rsaTemplateIsGoTPMToolsAKTemplateRSA() throws {
+        #expect(
+            Hex.encode(TPMTemplates.attestationKeyRSA)
+                == "0001000b00050072000000100014000b0800000000000000")
+        let template = try TPMPublic(parsing: TPMTemplates.attestationKeyRSA)
+        #expect(template.scheme == TPMAlgorithm.rsassa)
+        #expect(template.schemeHash == TPMAlgorithm.sha256)
+        #expect(template.key == .rsa(modulus: [], exponent: 65537))
+    }
+
+    @Test func eccTemplateIsGoTPMToolsAKTemplateECC() throws {
+        let template = try TPMPublic(parsing: TPMTemplates.attestationKeyECC)
+        #expect(template.scheme == TPMAlgorithm.ecdsa)
+        #expect(template.attributes == 0x0005_0072)
+        #expect(template.key == .ecc(curve: TPMAlgorithm.nistP256, x: pattern(0, 32), y: pattern(0, 32)))
+        #expect(
+            Hex.encode(TPMTemplates.attestationKeyECC.prefix(22))
+                == "0023000b00050072000000100018000b000300100020")
+    }
+}
