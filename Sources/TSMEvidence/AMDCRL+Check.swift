@@ -95,7 +95,8 @@ extension AMDChain {
             throw .failed(
                 .revocation,
                 reason:
-                    "the CRL is issued in the future (thisUpdate \(Date(timeIntervalSince1970: Double(crl.thisUpdate))))"
+                    "the CRL is issued in the future (thisUpdate "
+                    + "\(Date(timeIntervalSince1970: Double(crl.thisUpdate))))"
             )
         }
         if let next = crl.nextUpdate, next < now {
