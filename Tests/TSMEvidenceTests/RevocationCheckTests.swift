@@ -72,6 +72,25 @@ import Testing
         #expect(throws: EvidenceError.self) { try AMDRevocationList(der: [UInt8](repeating: 0x30, count: 70_000)) }
     }
 
+    @Test func everyTruncationAndByteFlipOfAnUnrevokingCRLIsRefused() throws {
+        let evidence = try authority.sign(try patternedReport(platform: authority.snpPlatform))
+        let crl = try authority.crl(keyKind: "vcek", revoked: [], at: now)
+        for length in 0..<crl.count {
+            #expect(throws: EvidenceError.self) {
+                try verifier.verifySNPReport(evidence.report, auxblob: evidence.auxblob, crl: Array(crl.prefix(length)))
+            }
+        }
+        // The CRL revokes nothing, so a flipped byte accepted would be a tampered CRL believed: each is
+        // refused by the parser, the algorithm check or the ARK's signature.
+        for index in crl.indices {
+            var flipped = crl
+            flipped[index] ^= 0x80
+            #expect(throws: EvidenceError.self) {
+                try verifier.verifySNPReport(evidence.report, auxblob: evidence.auxblob, crl: flipped, at: now)
+            }
+        }
+    }
+
     @Test func idKeysAreInTheFirmwaresPublicKeyFormat() throws {
         let key = P384.Signing.PrivateKey().publicKey
         let sev = SNPIDKey.sevPublicKey(key)
