@@ -14,9 +14,13 @@ extension CCASoftwareComponent {
     /// `,`, a measurement of 32, 48 or 64 bytes (its size names the hash algorithm), a version and a
     /// signer ID (32, 48 or 64 bytes) when given.
     public struct Entry: Sendable, Equatable {
+        /// NAME: the component's type (label 1).
         public let type: String
+        /// HEX: its measurement (label 2).
         public let measurement: [UInt8]
+        /// VERSION (label 4), if given.
         public let version: String?
+        /// SIGNER: its signer ID (label 5), if given.
         public let signerID: [UInt8]?
     }
 

@@ -117,7 +117,7 @@ public enum CCAGuest: GuestDefinition {
 
     /// The realm token's signature by the RAK it carries, the platform challenge's binding of
     /// that RAK, and the platform token's signature by the CPAK (the trust anchor's key); then the
-    /// policy's lifecycle states.
+    /// policy's lifecycle states and reference values (platform config, software components).
     public static func verify(_ request: VerifyRequest) throws(EvidenceError) -> VerifiedEvidence {
         let token: CCAToken
         if let pem = request.trustAnchorPEM {

@@ -135,7 +135,8 @@ public enum SNPGuest: GuestDefinition {
         <- ARK when SIGNING_KEY is 1, each signed with RSASSA-PSS SHA-384, salt 48; the ARK \
         byte-identical to the trust anchor), the report signature by the VCEK or VLEK (ECDSA \
         P-384 over bytes 0..<0x2A0), and the VCEK's hwID and SPL extensions against CHIP_ID and \
-        REPORTED_TCB (a VLEK's SPLs and CSP_ID).
+        REPORTED_TCB (a VLEK's SPLs and CSP_ID); with --crl, the ARK's CRL (signed by the ARK, \
+        current) must list neither the ASK/ASVK nor the VCEK/VLEK.
         """
     public static let trustAnchorSummary = """
         The ARK for --guest sev-snp: AMD's ARK-Milan name and shape (RSA-4096, self-signed with \
@@ -164,7 +165,9 @@ public enum SNPGuest: GuestDefinition {
     }
 
     /// AMD's checks (see `EvidenceVerifier.verifySNPReport`) with the chain of the certificate
-    /// table given as the auxblob; then the policy (DEBUG, REPORTED_TCB, SIGNING_KEY).
+    /// table given as the auxblob, and against the ARK's CRL when `--crl` gave one (the
+    /// `revocation` check); then the policy (DEBUG, REPORTED_TCB, SIGNING_KEY, the ID block's
+    /// digests).
     public static func verify(_ request: VerifyRequest) throws(EvidenceError) -> VerifiedEvidence {
         let verifier: EvidenceVerifier
         if let pem = request.trustAnchorPEM {
