@@ -18,6 +18,8 @@ public struct AMDCertificate: Sendable, Equatable {
     public let der: [UInt8]
     public let tbs: [UInt8]
     public let signature: [UInt8]
+    /// serialNumber, the INTEGER's TLV bytes (as a CRL entry lists it).
+    public let serialNumber: [UInt8]
     /// The outer and the TBSCertificate's signature AlgorithmIdentifier, TLV bytes.
     public let signatureAlgorithm: [UInt8]
     public let tbsSignatureAlgorithm: [UInt8]
@@ -60,6 +62,8 @@ public struct AMDCertificate: Sendable, Equatable {
             }
             nodes.removeFirst()
             guard nodes.count >= 6 else { throw fail("the TBSCertificate has too few fields") }
+            guard nodes[0].identifier == .integer else { throw fail("the serial number is not an INTEGER") }
+            serialNumber = Array(nodes[0].encodedBytes)
             tbsSignatureAlgorithm = Array(nodes[1].encodedBytes)
             issuer = Array(nodes[2].encodedBytes)
             let validity = try Self.children(nodes[3], 2, fail("the validity is not two times"))

@@ -15,6 +15,9 @@ public enum VerificationCheck: String, Sendable, CaseIterable {
     case vcekChain = "VCEK chain"
     /// SEV-SNP: the report's CHIP_ID and REPORTED_TCB match the VCEK certificate's extensions.
     case vcekBinding = "VCEK does not match the report"
+    /// SEV-SNP: the ARK's CRL (`tsmfs verify --crl`) is the ARK's, signed by it, current, and lists
+    /// neither the ASK (ASVK) nor the VCEK (VLEK).
+    case revocation = "revocation"
     /// DCAP: the collateral (TCB info, QE identity) is signed under the anchor, current, and
     /// names the platform; its matching TCB level is not Revoked.
     case collateral = "collateral"

@@ -83,9 +83,11 @@ public struct EvidenceVerifier: Sendable {
     /// by ASK signed by ARK = anchor), the report signature by the VCEK over bytes 0..<0x2A0, and
     /// the VCEK's hwID and TCB extensions against CHIP_ID and REPORTED_TCB. A report with
     /// SIGNING_KEY 1 is checked against the table's VLEK, issued by the ASVK in the ASK entry.
-    public func verifySNPReport(_ bytes: [UInt8], auxblob: [UInt8], at time: Date = Date()) throws(EvidenceError)
-        -> SNPReport
-    {
+    /// With `crl` (the ARK's CRL, DER) the chain is checked against it (`AMDChain.checkRevocation`):
+    /// the `revocation` check.
+    public func verifySNPReport(
+        _ bytes: [UInt8], auxblob: [UInt8], crl: [UInt8]? = nil, at time: Date = Date()
+    ) throws(EvidenceError) -> SNPReport {
         let report = try SNPReport.parse(bytes)
         let (leafGUID, leafRole): (GUID, String)
         switch report.signingKey {
@@ -109,6 +111,7 @@ public struct EvidenceVerifier: Sendable {
             leaf: try certificate(leafGUID, leafRole), ask: try certificate(.ask, leafRole == "VLEK" ? "ASVK" : "ASK"),
             ark: try certificate(.ark, "ARK"), leafRole: leafRole)
         try chain.validate(anchorDER: anchorDER, at: time)
+        if let crl { try chain.checkRevocation(crl: crl, at: time) }
 
         let vcekKey = try chain.leafKey()
         let raw = try SNPReport.rawSignature(field: Array(bytes[SNPReport.signatureOffset..<SNPReport.size]))

@@ -65,6 +65,8 @@ public struct SNPAuthority: Sendable {
 
     /// The ASVK as PEM.
     public var asvkCertificatePEM: String { CertificatePEM.pem(asvkCertificateDER) }
+    /// The VLEK (at the platform's TCB) as PEM.
+    public var vlekCertificatePEM: String { CertificatePEM.pem(vlekCertificateDER) }
 
     /// A VCEK of this authority's chip at another TCB, as AMD's KDS issues one per chip and TCB
     /// (the VCEK key derives from the chip and TCB on real parts; the mock keeps one key).

@@ -117,6 +117,8 @@ public struct SNPReport: Sendable, Equatable {
 
     /// SIGNING_KEY, bits 2-4 of signer info: 0 VCEK, 1 VLEK, 7 none.
     public var signingKey: UInt32 { (signerInfo >> 2) & 7 }
+    /// AUTHOR_KEY_EN, bit 0: the ID block came with an author key, whose digest is AUTHOR_KEY_DIGEST.
+    public var authorKeyEnabled: Bool { signerInfo & 1 != 0 }
     /// MASK_CHIP_KEY, bit 1: CHIP_ID is zero.
     public var maskChipKey: Bool { signerInfo & 2 != 0 }
 

@@ -59,8 +59,13 @@ public struct VerifyFiles: Sendable {
     public var auxblob: String?
     public var trustAnchor: String?
     public var collateral: String?
+    public var crl: String?
 
-    public init(evidence: String, auxblob: String? = nil, trustAnchor: String? = nil, collateral: String? = nil) {
+    public init(
+        evidence: String, auxblob: String? = nil, trustAnchor: String? = nil, collateral: String? = nil,
+        crl: String? = nil
+    ) {
+        self.crl = crl
         self.evidence = evidence
         self.auxblob = auxblob
         self.trustAnchor = trustAnchor
@@ -90,7 +95,10 @@ extension EvidenceCheck {
             },
             collateral: try files.collateral.map { path throws(Failure) in
                 try read(path, "collateral", limit: VerificationInputs.collateralLimit)
-            }, policy: policy)
+            },
+            crl: try files.crl.map { path throws(Failure) in try read(path, "CRL", limit: VerificationInputs.crlLimit)
+            },
+            policy: policy)
         return try run(request, guest: guest, reportData: reportData)
     }
 

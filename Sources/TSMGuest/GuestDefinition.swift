@@ -63,6 +63,9 @@ public protocol GuestDefinition: SendableMetatype {
     /// `tsmfs certs`: the authority's certificates as the files its clients read; empty when it
     /// has no certificate hierarchy.
     static func certificates(seed: String) throws(EvidenceError) -> [CertificateFile]
+    /// `tsmfs certs` with guest options (SEV-SNP's `--signing-key vlek`: the VLEK chain); default:
+    /// ``certificates(seed:)``. The options are checked (``GuestCatalogue/check(_:for:)``) first.
+    static func certificates(seed: String, options: GuestOptionValues) throws(EvidenceError) -> [CertificateFile]
     /// What `tsmfs certs` writes for it, for that command's help ("--guest NAME writes ...");
     /// nil when it has no certificates.
     static var certificatesSummary: String? { get }
@@ -99,6 +102,11 @@ extension GuestDefinition {
     public static var policyOptions: [GuestOption] { [] }
     public static func validatePolicy(_ values: GuestOptionValues) throws(GuestOptionError) {}
     public static func certificates(seed: String) throws(EvidenceError) -> [CertificateFile] { [] }
+    public static func certificates(
+        seed: String, options: GuestOptionValues
+    ) throws(EvidenceError) -> [CertificateFile] {
+        try certificates(seed: seed)
+    }
     public static func collateral(seed: String, at now: Date) throws(EvidenceError) -> String? { nil }
     public static var certificatesSummary: String? { nil }
     public static var collateralSummary: String? { nil }
@@ -139,6 +147,10 @@ public struct VerificationInputs: Sendable {
     public var evidenceLimit: Int
     /// The auxblob's limit in bytes.
     public var auxblobLimit: Int
+    /// A certificate revocation list may be given (SEV-SNP: the ARK's, `--crl`).
+    public var crl = false
+    /// A CRL file's limit: AMD's are under 2 KiB.
+    public static let crlLimit = 64 * 1024
 
     /// A trust anchor PEM file's limit: a root certificate or a public key is 1 to 3 KB.
     public static let trustAnchorLimit = 16 * 1024
@@ -146,7 +158,10 @@ public struct VerificationInputs: Sendable {
     /// issuer chains) is about 15 KB.
     public static let collateralLimit = 256 * 1024
 
-    public init(evidenceLimit: Int, auxblob: Bool = false, auxblobLimit: Int = 0, collateral: Bool = false) {
+    public init(
+        evidenceLimit: Int, auxblob: Bool = false, auxblobLimit: Int = 0, collateral: Bool = false, crl: Bool = false
+    ) {
+        self.crl = crl
         self.auxblob = auxblob
         self.collateral = collateral
         self.evidenceLimit = evidenceLimit
@@ -163,13 +178,16 @@ public struct VerifyRequest: Sendable {
     /// A trust anchor given instead of the seed's (`--trust-anchor`).
     public var trustAnchorPEM: String?
     public var collateral: [UInt8]?
+    /// A certificate revocation list to check the chain against (`--crl`; SEV-SNP: the ARK's, DER).
+    public var crl: [UInt8]?
     /// The relying party's policy, applied after the cryptographic checks.
     public var policy: VerifyPolicy
 
     public init(
         evidence: [UInt8], auxblob: [UInt8]? = nil, seed: String = MockSeed.default, trustAnchorPEM: String? = nil,
-        collateral: [UInt8]? = nil, policy: VerifyPolicy = .default
+        collateral: [UInt8]? = nil, crl: [UInt8]? = nil, policy: VerifyPolicy = .default
     ) {
+        self.crl = crl
         self.policy = policy
         self.evidence = evidence
         self.auxblob = auxblob

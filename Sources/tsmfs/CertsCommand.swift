@@ -18,11 +18,29 @@ struct CertsCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The directory to write into.", valueName: "DIR"))
     var out: String
 
+    @Option(name: .customLong("signing-key"), help: ArgumentHelp("sev-snp: vcek (default) or vlek.", valueName: "KEY"))
+    var signingKey: String?
+
+    /// The guest options given.
+    var options: GuestOptionValues {
+        var values = GuestOptionValues()
+        if let signingKey { values.set("--signing-key", signingKey) }
+        return values
+    }
+
+    func validate() throws {
+        do {
+            try Guests.catalogue.check(options, for: authority.guest.definition)
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+
     func run() throws {
         let guest = authority.guest.definition
         let files: [CertificateFile]
         do {
-            files = try guest.certificates(seed: authority.seed)
+            files = try guest.certificates(seed: authority.seed, options: options)
         } catch {
             throw Failure(error.description)
         }

@@ -32,7 +32,11 @@ struct GuestOptions: ParsableArguments {
     @Option(name: .customLong("committed-tcb"), help: help("--committed-tcb")) var committedTCB: String?
     @Option(name: .customLong("launch-tcb"), help: help("--launch-tcb")) var launchTCB: String?
     @Option(name: .customLong("signing-key"), help: help("--signing-key")) var signingKey: String?
+    @Option(name: .customLong("id-key"), help: help("--id-key")) var idKey: String?
+    @Option(name: .customLong("author-key"), help: help("--author-key")) var authorKey: String?
     @Option(name: .customLong("cca-lifecycle"), help: help("--cca-lifecycle")) var ccaLifecycle: String?
+    @Option(name: .customLong("cca-platform-config"), help: help("--cca-platform-config")) var ccaConfig: String?
+    @Option(name: .customLong("cca-sw-component"), help: help("--cca-sw-component")) var ccaComponents: [String] = []
     @Option(name: .customLong("realm-personalization"), help: help("--realm-personalization")) var realmPersonalization:
         String?
     @Option(name: .customLong("cca-token-format"), help: help("--cca-token-format")) var ccaTokenFormat:
@@ -74,7 +78,11 @@ struct GuestOptions: ParsableArguments {
         if let committedTCB { values.set("--committed-tcb", committedTCB) }
         if let launchTCB { values.set("--launch-tcb", launchTCB) }
         if let signingKey { values.set("--signing-key", signingKey) }
+        if let idKey { values.set("--id-key", idKey) }
+        if let authorKey { values.set("--author-key", authorKey) }
         if let ccaLifecycle { values.set("--cca-lifecycle", ccaLifecycle) }
+        if let ccaConfig { values.set("--cca-platform-config", ccaConfig) }
+        if !ccaComponents.isEmpty { values.set("--cca-sw-component", ccaComponents.joined(separator: ",")) }
         if let realmPersonalization { values.set("--realm-personalization", realmPersonalization) }
         if let ccaTokenFormat { values.set("--cca-token-format", ccaTokenFormat.rawValue) }
         return values

@@ -51,6 +51,16 @@ struct VerifyCommand: ParsableCommand {
             "TDX: the collateral to check the quote's TCB with (QuoteCollateralV3 JSON).", valueName: "FILE"))
     var collateral: String?
 
+    @Option(
+        help: ArgumentHelp(
+            """
+            SEV-SNP: the ARK's certificate revocation list (DER, as `tsmfs kds` and AMD's KDS serve it at \
+            /vcek/v1/{product}/crl or /vlek/v1/{product}/crl): refuse a chain whose ASK, ASVK, VCEK or VLEK it \
+            lists, or a CRL not signed by the ARK or out of date.
+            """,
+            valueName: "FILE"))
+    var crl: String?
+
     @Flag(
         name: .customLong("allow-debug"), help: "Policy: accept a debug guest (TDX TDATTRIBUTES.DEBUG, SEV-SNP DEBUG).")
     var allowDebug = false
@@ -58,6 +68,10 @@ struct VerifyCommand: ParsableCommand {
     @Option(name: .customLong("min-tcb"), help: policyHelp("--min-tcb")) var minTCB: String?
     @Option(name: .customLong("signing-key"), help: policyHelp("--signing-key")) var signingKey: String?
     @Option(name: .customLong("lifecycle"), help: policyHelp("--lifecycle")) var lifecycle: String?
+    @Option(name: .customLong("id-key-digest"), help: policyHelp("--id-key-digest")) var idKeyDigest: String?
+    @Option(name: .customLong("author-key-digest"), help: policyHelp("--author-key-digest")) var authorDigest: String?
+    @Option(name: .customLong("platform-config"), help: policyHelp("--platform-config")) var platformConfig: String?
+    @Option(name: .customLong("sw-component"), help: policyHelp("--sw-component")) var swComponents: [String] = []
 
     @Flag(name: .customLong("no-policy"), help: "Skip the policy: check signatures, chain and report data only.")
     var noPolicy = false
@@ -68,6 +82,10 @@ struct VerifyCommand: ParsableCommand {
         if let minTCB { values.set("--min-tcb", minTCB) }
         if let signingKey { values.set("--signing-key", signingKey) }
         if let lifecycle { values.set("--lifecycle", lifecycle) }
+        if let idKeyDigest { values.set("--id-key-digest", idKeyDigest) }
+        if let authorDigest { values.set("--author-key-digest", authorDigest) }
+        if let platformConfig { values.set("--platform-config", platformConfig) }
+        if !swComponents.isEmpty { values.set("--sw-component", swComponents.joined(separator: ",")) }
         do {
             try Guests.catalogue.checkPolicy(values, for: guest.definition)
         } catch {
@@ -84,6 +102,9 @@ struct VerifyCommand: ParsableCommand {
         let inputs = guest.definition.verification
         if inputs.auxblob, auxblob == nil {
             throw ValidationError("--guest \(guest.definition.name) needs --auxblob FILE (the certificate table)")
+        }
+        if !inputs.crl, crl != nil {
+            throw ValidationError("--crl is for --guest \(Guests.catalogue.takers(\.crl))")
         }
         if !inputs.collateral, collateral != nil {
             throw ValidationError("--collateral is for --guest \(Guests.catalogue.takers(\.collateral))")
@@ -104,7 +125,8 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func run() throws {
-        let files = VerifyFiles(evidence: file, auxblob: auxblob, trustAnchor: trustAnchor, collateral: collateral)
+        let files = VerifyFiles(
+            evidence: file, auxblob: auxblob, trustAnchor: trustAnchor, collateral: collateral, crl: crl)
         let policy = try policy()
         do throws(EvidenceCheck.Failure) {
             print(

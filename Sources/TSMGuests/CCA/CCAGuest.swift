@@ -25,6 +25,10 @@ public enum CCAGuest: GuestDefinition {
         public var format = CCAToken.Format.tag399
         /// The platform token's lifecycle (`--cca-lifecycle`).
         public var lifecycle = CCALifecycle.default
+        /// The platform token's configuration (`--cca-platform-config`); nil: the mock's.
+        public var platformConfig: [UInt8]?
+        /// Software components replacing or added to the mock's (`--cca-sw-component`).
+        public var components: [CCASoftwareComponent.Entry] = []
     }
 
     public static let options = [
@@ -40,6 +44,15 @@ public enum CCAGuest: GuestDefinition {
                 + CCALifecycle.states.map(\.name).joined(separator: ", ")
                 + ", debug (non-cca-platform-rot-debug) or a value 0xN0XX in a state's range "
                 + "(default: secured, 0x3000)."),
+        GuestOption(
+            "--cca-platform-config", value: "HEX",
+            "CCA: the platform token's platform config claim (2401), 1 to \(CCAPlatformClaims.maxConfigSize) bytes "
+                + "as hex (default: the bytes of \"tsmfs mock\")."),
+        GuestOption(
+            "--cca-sw-component", value: "NAME:HEX[:VERSION[:SIGNER]]",
+            "CCA: a software component of the platform token (claim 2399), repeatable or comma-separated: one "
+                + "named as a mock component (BL1, BL2, BL31, RMM) replaces its measurement, another is added; "
+                + "the measurement's size (32, 48, 64 bytes) names its hash algorithm."),
     ]
 
     public static func validate(_ values: GuestOptionValues) throws(GuestOptionError) {
@@ -63,6 +76,18 @@ public enum CCAGuest: GuestDefinition {
         if let text = values["--cca-lifecycle"] {
             switch CCALifecycle.parse(text, option: "--cca-lifecycle") {
             case .success(let value): settings.lifecycle = value
+            case .failure(let error): throw GuestOptionError(error.description)
+            }
+        }
+        if let text = values["--cca-platform-config"] {
+            switch CCAPlatformClaims.parseConfig(text, option: "--cca-platform-config") {
+            case .success(let bytes): settings.platformConfig = bytes
+            case .failure(let error): throw GuestOptionError(error.description)
+            }
+        }
+        if let text = values["--cca-sw-component"] {
+            switch CCASoftwareComponent.entries(text, option: "--cca-sw-component") {
+            case .success(let entries): settings.components = entries
             case .failure(let error): throw GuestOptionError(error.description)
             }
         }
@@ -92,7 +117,7 @@ public enum CCAGuest: GuestDefinition {
 
     /// The realm token's signature by the RAK it carries, the platform challenge's binding of
     /// that RAK, and the platform token's signature by the CPAK (the trust anchor's key); then the
-    /// policy's lifecycle states.
+    /// policy's lifecycle states and reference values (platform config, software components).
     public static func verify(_ request: VerifyRequest) throws(EvidenceError) -> VerifiedEvidence {
         let token: CCAToken
         if let pem = request.trustAnchorPEM {
@@ -100,7 +125,7 @@ public enum CCAGuest: GuestDefinition {
         } else {
             token = try CCAToken.verify(request.evidence, cpak: try CCAAuthority(seed: request.seed).cpakPublicKey)
         }
-        try applyPolicy(request.policy, lifecycle: token.platformClaims.lifecycle)
+        try applyPolicy(request.policy, platform: token.platformClaims)
         return VerifiedEvidence(token: token, guest: name)
     }
 
@@ -113,6 +138,9 @@ public enum CCAGuest: GuestDefinition {
             }
             var authority = CCAAuthority(seed: spec.seed)
             authority.platformTemplate.lifecycle = settings.lifecycle
+            if let config = settings.platformConfig { authority.platformTemplate.config = config }
+            authority.platformTemplate.softwareComponents = CCASoftwareComponent.applying(
+                settings.components, to: authority.platformTemplate.softwareComponents)
             return GuestFaces(
                 reports: CCAReportProvider(
                     registers: registers, authority: authority,

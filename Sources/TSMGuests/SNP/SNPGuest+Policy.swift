@@ -1,8 +1,10 @@
+import TSMBytes
 import TSMEvidence
 import TSMGuest
 
 /// SEV-SNP's part of `tsmfs verify`'s policy: POLICY.DEBUG, `--min-tcb` (REPORTED_TCB's SPLs, each a
-/// minimum) and `--signing-key` (the report's SIGNING_KEY).
+/// minimum), `--signing-key` (the report's SIGNING_KEY), and the ID block's `--id-key-digest` and
+/// `--author-key-digest` (ID_KEY_DIGEST; AUTHOR_KEY_EN and AUTHOR_KEY_DIGEST).
 extension SNPGuest {
     /// SIGNING_KEY values (ATTESTATION_REPORT SIGNER_INFO bits 4:2) by `--signing-key` name.
     static let signingKeys = ["vcek", "vlek"]
@@ -10,10 +12,24 @@ extension SNPGuest {
     public static let policyOptions = [
         GuestOption("--min-tcb", value: "TCB", "REPORTED_TCB's SPLs bl=N,tee=N,snp=N,ucode=N, each a minimum."),
         GuestOption("--signing-key", value: "KEY", "the key that must have signed the report: vcek or vlek."),
+        GuestOption("--id-key-digest", value: "HEX", "ID_KEY_DIGEST required (48 bytes as hex)."),
+        GuestOption(
+            "--author-key-digest", value: "HEX", "AUTHOR_KEY_DIGEST required (48 bytes), AUTHOR_KEY_EN set."),
     ]
+
+    /// `--id-key-digest`'s or `--author-key-digest`'s 48 bytes, nil when not given.
+    static func digest(_ values: GuestOptionValues, _ option: String) throws(GuestOptionError) -> [UInt8]? {
+        guard let text = values[option] else { return nil }
+        guard let bytes = Hex.decode(text), bytes.count == 48 else {
+            throw GuestOptionError("\(option) takes a SHA-384 digest: 48 bytes as 96 hex digits")
+        }
+        return bytes
+    }
 
     public static func validatePolicy(_ values: GuestOptionValues) throws(GuestOptionError) {
         _ = try policyValues(values)
+        _ = try digest(values, "--id-key-digest")
+        _ = try digest(values, "--author-key-digest")
     }
 
     static func policyValues(_ values: GuestOptionValues) throws(GuestOptionError) -> (SNPTCB?, UInt32?) {
@@ -63,6 +79,34 @@ extension SNPGuest {
                 signingKeys.indices.contains(Int(report.signingKey)) ? signingKeys[Int(report.signingKey)] : "none"
             throw VerifyPolicy.refusal(
                 "signing_key", "\(report.signingKey) (\(actual))", "--signing-key \(signingKeys[Int(key)]) is required")
+        }
+        try applyIDBlockPolicy(policy, to: report)
+    }
+
+    /// ID_KEY_DIGEST against `--id-key-digest`; AUTHOR_KEY_EN, then AUTHOR_KEY_DIGEST against
+    /// `--author-key-digest`.
+    static func applyIDBlockPolicy(_ policy: VerifyPolicy, to report: SNPReport) throws(EvidenceError) {
+        let idKey: [UInt8]?, authorKey: [UInt8]?
+        do {
+            (idKey, authorKey) = (
+                try digest(policy.values, "--id-key-digest"), try digest(policy.values, "--author-key-digest")
+            )
+        } catch {
+            throw VerifyPolicy.badValue(error)
+        }
+        if let idKey, report.idKeyDigest != idKey {
+            throw VerifyPolicy.refusal(
+                "id_key_digest", Hex.encode(report.idKeyDigest), "--id-key-digest requires \(Hex.encode(idKey))")
+        }
+        guard let authorKey else { return }
+        guard report.authorKeyEnabled else {
+            throw VerifyPolicy.refusal(
+                "author_key_en", "0", "--author-key-digest requires an author key (SIGNER_INFO bit 0 set)")
+        }
+        if report.authorKeyDigest != authorKey {
+            throw VerifyPolicy.refusal(
+                "author_key_digest", Hex.encode(report.authorKeyDigest),
+                "--author-key-digest requires \(Hex.encode(authorKey))")
         }
     }
 }

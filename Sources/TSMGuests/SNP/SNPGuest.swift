@@ -30,6 +30,9 @@ public enum SNPGuest: GuestDefinition {
         public var reportedTCB, committedTCB, launchTCB: SNPTCB?
         /// `--signing-key`: the key that signs reports (SIGNING_KEY), and the table it brings.
         public var signingKey = SNPSigningKey.vcek
+        /// The ID block's keys' digests (`--id-key`, `--author-key`): ID_KEY_DIGEST and
+        /// AUTHOR_KEY_DIGEST (AUTHOR_KEY_EN set); nil: the register's value (zero, no ID block).
+        public var idKeyDigest, authorKeyDigest: [UInt8]?
     }
 
     public static let options = [
@@ -56,6 +59,14 @@ public enum SNPGuest: GuestDefinition {
             "--signing-key", value: "KEY",
             "SEV-SNP: the key that signs reports, vcek (default) or vlek: a VLEK (SIGNING_KEY 1, CHIP_ID zero), "
                 + "the certificate table VLEK, ASVK (in the ASK entry), ARK; `tsmfs kds` serves the ASVK chain."),
+        GuestOption(
+            "--id-key", value: "PEM-FILE",
+            "SEV-SNP: the ID block's ID key, a P-384 key (private or public, PEM): ID_KEY_DIGEST is the SHA-384 "
+                + "of its public key in the firmware's format."),
+        GuestOption(
+            "--author-key", value: "PEM-FILE",
+            "SEV-SNP: the ID block's author key, a P-384 key (private or public, PEM): AUTHOR_KEY_EN is set, "
+                + "AUTHOR_KEY_DIGEST is its digest, ID_KEY_DIGEST --id-key's or the seed's mock ID key's."),
     ]
 
     public static func validate(_ values: GuestOptionValues) throws(GuestOptionError) {
@@ -86,6 +97,8 @@ public enum SNPGuest: GuestDefinition {
             }
             settings.signingKey = key
         }
+        settings.idKeyDigest = try keyDigest(values, "--id-key")
+        settings.authorKeyDigest = try keyDigest(values, "--author-key")
         return settings
     }
 
@@ -116,13 +129,14 @@ public enum SNPGuest: GuestDefinition {
     }
 
     public static let verification = VerificationInputs(
-        evidenceLimit: SNPReport.size, auxblob: true, auxblobLimit: SNPCertificateTable.maxSize)
+        evidenceLimit: SNPReport.size, auxblob: true, auxblobLimit: SNPCertificateTable.maxSize, crl: true)
     public static let verificationSummary = """
         SEV-SNP: the chain in --auxblob as AMD's is checked (VCEK <- ASK <- ARK, or VLEK <- ASVK \
         <- ARK when SIGNING_KEY is 1, each signed with RSASSA-PSS SHA-384, salt 48; the ARK \
         byte-identical to the trust anchor), the report signature by the VCEK or VLEK (ECDSA \
         P-384 over bytes 0..<0x2A0), and the VCEK's hwID and SPL extensions against CHIP_ID and \
-        REPORTED_TCB (a VLEK's SPLs and CSP_ID).
+        REPORTED_TCB (a VLEK's SPLs and CSP_ID); with --crl, the ARK's CRL (signed by the ARK, \
+        current) must list neither the ASK/ASVK nor the VCEK/VLEK.
         """
     public static let trustAnchorSummary = """
         The ARK for --guest sev-snp: AMD's ARK-Milan name and shape (RSA-4096, self-signed with \
@@ -131,12 +145,29 @@ public enum SNPGuest: GuestDefinition {
         (`tsmfs trust-anchor --guest sev-snp | openssl x509 -outform DER | sha256sum`).
         """
     public static let certificatesSummary: String? = """
-        --guest sev-snp writes ark.pem, ask.pem and vcek.pem, the names and layout \
-        `snpguest verify certs DIR` and `snpguest verify attestation DIR report.bin` read.
+        --guest sev-snp writes ark.pem, ask.pem and vcek.pem (with --signing-key vlek: ark.pem, asvk.pem and \
+        vlek.pem), the names and layout `snpguest verify certs DIR` and `snpguest verify attestation DIR \
+        report.bin` read.
         """
 
+    /// With `--signing-key vlek`: the VLEK chain, ark.pem, asvk.pem and vlek.pem (snpguest's names
+    /// for a VLEK-signed report's certificates).
+    public static func certificates(
+        seed: String, options: GuestOptionValues
+    ) throws(EvidenceError) -> [CertificateFile] {
+        guard options["--signing-key"] == SNPSigningKey.vlek.rawValue else { return try certificates(seed: seed) }
+        let authority = try SNPAuthority(seed: seed)
+        return [
+            CertificateFile("ark.pem", authority.rootCertificatePEM),
+            CertificateFile("asvk.pem", authority.asvkCertificatePEM),
+            CertificateFile("vlek.pem", authority.vlekCertificatePEM),
+        ]
+    }
+
     /// AMD's checks (see `EvidenceVerifier.verifySNPReport`) with the chain of the certificate
-    /// table given as the auxblob; then the policy (DEBUG, REPORTED_TCB, SIGNING_KEY).
+    /// table given as the auxblob, and against the ARK's CRL when `--crl` gave one (the
+    /// `revocation` check); then the policy (DEBUG, REPORTED_TCB, SIGNING_KEY, the ID block's
+    /// digests).
     public static func verify(_ request: VerifyRequest) throws(EvidenceError) -> VerifiedEvidence {
         let verifier: EvidenceVerifier
         if let pem = request.trustAnchorPEM {
@@ -147,7 +178,7 @@ public enum SNPGuest: GuestDefinition {
         guard let auxblob = request.auxblob else {
             throw .failed(.vcekChain, reason: "no auxblob (certificate table) was given")
         }
-        let report = try verifier.verifySNPReport(request.evidence, auxblob: auxblob)
+        let report = try verifier.verifySNPReport(request.evidence, auxblob: auxblob, crl: request.crl)
         try applyPolicy(request.policy, to: report)
         return VerifiedEvidence(report: report, guest: name)
     }
@@ -157,8 +188,9 @@ public enum SNPGuest: GuestDefinition {
         let spec = context.spec, settings = context.settings, log = context.log
         let authority = try AssemblyError.authority { () throws(EvidenceError) in try SNPAuthority(seed: spec.seed) }
         var measured = context.measured
-        for index in measured.registers.indices where measured.registers[index].name == SNPRegisters.policy.name {
-            measured.registers[index].initial = settings.policy.littleEndianBytes
+        let launch = try launchValues(settings, seed: spec.seed)
+        for index in measured.registers.indices {
+            if let value = launch[measured.registers[index].name] { measured.registers[index].initial = value }
         }
         return GuestPlan(measured: measured, backend: SoftwareBackend()) { providers throws(AssemblyError) in
             let registers = try AssemblyError.binding { () throws(RegisterBindingError) in
@@ -171,6 +203,7 @@ public enum SNPGuest: GuestDefinition {
             (reports.reportedTCB, reports.committedTCB) = (settings.reportedTCB, settings.committedTCB)
             reports.launchTCB = settings.launchTCB
             reports.signingKey = settings.signingKey
+            reports.authorKeyEnabled = settings.authorKeyDigest != nil
             var faces = GuestFaces(reports: reports)
             if spec.kernel.has(guestDevice) {
                 faces.plainMiscDevices = [guestDeviceName]

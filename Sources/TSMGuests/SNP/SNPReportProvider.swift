@@ -22,6 +22,8 @@ public struct SNPReportProvider: ReportProvider {
     public var reportedTCB, committedTCB, launchTCB: SNPTCB?
     /// The key that signs (`--signing-key`): the VCEK unless set.
     public var signingKey = SNPSigningKey.vcek
+    /// AUTHOR_KEY_EN (SIGNER_INFO bit 0): the ID block came with an author key (`--author-key`).
+    public var authorKeyEnabled = false
 
     /// - Parameters:
     ///   - visibilityCallbacks: false for a release before 6.11, which shows the fixed extra set
@@ -99,6 +101,7 @@ public struct SNPReportProvider: ReportProvider {
             if let reportedTCB { report.reportedTCB = reportedTCB }
             if let committedTCB { report.committedTCB = committedTCB }
             if let launchTCB { report.launchTCB = launchTCB }
+            if authorKeyEnabled { report.signerInfo |= 1 }  // AUTHOR_KEY_EN
             let evidence = try authority.sign(report, key: signingKey)
             return ReportBlobs(outblob: evidence.report, auxblob: evidence.auxblob)
         } catch {
