@@ -1,8 +1,39 @@
 extension FixedWidthInteger {
-    /// The value's `bitWidth / 8` bytes, most significant first (the TPM's byte order, TPM 2.0
-    /// Library Part 1 §18.2).
-    public var bigEndianBytes: [UInt8] { littleEndianBytes.reversed() }
+    /// The value's `bitWidth / 8` bytes, most significant first (the TPM 2.0 wire order).
+    public var bigEndianBytes: [UInt8] {
+        (0..<(Self.bitWidth / 8)).reversed().map { UInt8(truncatingIfNeeded: self >> ($0 * 8)) }
+    }
+}
 
+extension ByteReader {
+    /// The next 2 bytes as a big-endian u16.
+    public mutating func u16BigEndian(_ field: String) throws(Failure) -> UInt16 {
+        try read(2, field).reduce(0) { $0 << 8 | UInt16($1) }
+    }
+
+    /// The next 4 bytes as a big-endian u32.
+    public mutating func u32BigEndian(_ field: String) throws(Failure) -> UInt32 {
+        try read(4, field).reduce(0) { $0 << 8 | UInt32($1) }
+    }
+
+    /// The next 8 bytes as a big-endian u64.
+    public mutating func u64BigEndian(_ field: String) throws(Failure) -> UInt64 {
+        try read(8, field).reduce(0) { $0 << 8 | UInt64($1) }
+    }
+}
+
+extension ByteWriter {
+    /// Appends a big-endian u16.
+    public mutating func u16BigEndian(_ value: UInt16) { append(value.bigEndianBytes) }
+
+    /// Appends a big-endian u32.
+    public mutating func u32BigEndian(_ value: UInt32) { append(value.bigEndianBytes) }
+
+    /// Appends a big-endian u64.
+    public mutating func u64BigEndian(_ value: UInt64) { append(value.bigEndianBytes) }
+}
+
+extension FixedWidthInteger {
     /// The value whose big-endian bytes are the first `bitWidth / 8` of `bytes` (a short input
     /// reads as if zero-padded on the right: read through ``ByteReader`` where that is an error).
     public init(bigEndianBytes bytes: some Sequence<UInt8>) {
@@ -13,39 +44,18 @@ extension FixedWidthInteger {
 }
 
 extension ByteReader {
-    /// The next 2 bytes as a big-endian u16.
-    public mutating func be16(_ field: String) throws(Failure) -> UInt16 {
-        UInt16(bigEndianBytes: try read(2, field))
-    }
-
-    /// The next 4 bytes as a big-endian u32.
-    public mutating func be32(_ field: String) throws(Failure) -> UInt32 {
-        UInt32(bigEndianBytes: try read(4, field))
-    }
-
-    /// The next 8 bytes as a big-endian u64.
-    public mutating func be64(_ field: String) throws(Failure) -> UInt64 {
-        UInt64(bigEndianBytes: try read(8, field))
-    }
-
-    /// A TPM2B: a big-endian u16 size, then that many bytes.
+    /// A TPM2B (TPM 2.0 Part 2 §10.4): a big-endian u16 size, then that many bytes.
     public mutating func sized16(_ field: String) throws(Failure) -> [UInt8] {
-        let size = try be16("\(field) size")
+        let size = try u16BigEndian("\(field) size")
         return try read(Int(size), field)
     }
 }
 
 extension ByteWriter {
-    /// Appends 2 bytes, most significant first.
-    public mutating func be16(_ value: UInt16) { append(value.bigEndianBytes) }
-    /// Appends 4 bytes, most significant first.
-    public mutating func be32(_ value: UInt32) { append(value.bigEndianBytes) }
-    /// Appends 8 bytes, most significant first.
-    public mutating func be64(_ value: UInt64) { append(value.bigEndianBytes) }
     /// Appends a TPM2B: the size as a big-endian u16, then `data` (at most 65,535 bytes: the
     /// callers' structures are bounded far below that).
     public mutating func sized16(_ data: [UInt8]) {
-        be16(UInt16(clamping: data.count))
+        u16BigEndian(UInt16(clamping: data.count))
         append(Array(data.prefix(Int(UInt16.max))))
     }
 }

@@ -11,7 +11,7 @@ import Testing
         "Fixtures")
     static let nonce = Array("tsmfs fixture nonce".utf8)
     static let pcrs: [UInt16: [Int: [UInt8]]] = [
-        TPMAlgorithm.sha256: [
+        TPMAlgorithmID.sha256: [
             0: pattern(0, 32), 1: pattern(0, 32),
             10: Hex.decode("12db50484c569ef2d5446a9790ee2be42a913d1c755cde998469926762f54066") ?? [],
         ]
@@ -30,7 +30,7 @@ import Testing
             key: key, nonce: Self.nonce, pcrs: Self.pcrs)
         // qualifiedSigner is the AK's Qualified Name (its parents' too), not its Name: same algorithm.
         #expect(quote.qualifiedSigner.prefix(2) == key.name?.prefix(2))
-        #expect(quote.selections == [TPMQuote.Selection(hash: TPMAlgorithm.sha256, indices: [0, 1, 10])])
+        #expect(quote.selections == [TPMQuote.Selection(hash: TPMAlgorithmID.sha256, indices: [0, 1, 10])])
         let signature = try TPMSignature(parsing: try Self.fixture("tpm-quote-\(kind).sig"))
         #expect(signature.encoded == (try Self.fixture("tpm-quote-\(kind).sig")))
     }
@@ -64,9 +64,9 @@ import Testing
         #expect(check(key: other) == .tpmQuoteSignature)
         #expect(check(nonce: Array("another nonce".utf8)) == .tpmQuoteNonce)
         var pcrs = Self.pcrs
-        pcrs[TPMAlgorithm.sha256]?[10] = pattern(1, 32)
+        pcrs[TPMAlgorithmID.sha256]?[10] = pattern(1, 32)
         #expect(check(pcrs: pcrs) == .tpmPCRDigest)
-        pcrs[TPMAlgorithm.sha256]?[10] = nil
+        pcrs[TPMAlgorithmID.sha256]?[10] = nil
         #expect(check(pcrs: pcrs) == .tpmPCRDigest)
     }
 
@@ -89,16 +89,16 @@ import Testing
             Hex.encode(TPMTemplates.attestationKeyRSA)
                 == "0001000b00050072000000100014000b0800000000000000")
         let template = try TPMPublic(parsing: TPMTemplates.attestationKeyRSA)
-        #expect(template.scheme == TPMAlgorithm.rsassa)
-        #expect(template.schemeHash == TPMAlgorithm.sha256)
+        #expect(template.scheme == TPMAlgorithmID.rsassa)
+        #expect(template.schemeHash == TPMAlgorithmID.sha256)
         #expect(template.key == .rsa(modulus: [], exponent: 65537))
     }
 
     @Test func eccTemplateIsGoTPMToolsAKTemplateECC() throws {
         let template = try TPMPublic(parsing: TPMTemplates.attestationKeyECC)
-        #expect(template.scheme == TPMAlgorithm.ecdsa)
+        #expect(template.scheme == TPMAlgorithmID.ecdsa)
         #expect(template.attributes == 0x0005_0072)
-        #expect(template.key == .ecc(curve: TPMAlgorithm.nistP256, x: pattern(0, 32), y: pattern(0, 32)))
+        #expect(template.key == .ecc(curve: TPMAlgorithmID.nistP256, x: pattern(0, 32), y: pattern(0, 32)))
         #expect(
             Hex.encode(TPMTemplates.attestationKeyECC.prefix(22))
                 == "0023000b00050072000000100018000b000300100020")

@@ -3,7 +3,7 @@ import _CryptoExtras
 import TSMBytes
 
 /// TPM 2.0 algorithm identifiers (TCG Algorithm Registry) that tsmfs reads.
-public enum TPMAlgorithm {
+public enum TPMAlgorithmID {
     public static let rsa: UInt16 = 0x0001
     public static let sha1: UInt16 = 0x0004
     public static let null: UInt16 = 0x0010
@@ -45,7 +45,7 @@ public struct TPMPublic: Sendable, Equatable {
     public let nameAlg: UInt16
     /// TPMA_OBJECT.
     public let attributes: UInt32
-    /// The signing scheme and its hash (`TPMAlgorithm.null` when the key leaves it to the command).
+    /// The signing scheme and its hash (`TPMAlgorithmID.null` when the key leaves it to the command).
     public let scheme: UInt16
     public let schemeHash: UInt16
     public let key: Key
@@ -61,23 +61,23 @@ public struct TPMPublic: Sendable, Equatable {
     /// key types, trailing bytes, and sizes past the structure.
     public init(parsing bytes: [UInt8]) throws(EvidenceError) {
         var reader = ByteReader(bytes, structure: "TPMT_PUBLIC")
-        let type = try reader.be16("type")
-        nameAlg = try reader.be16("nameAlg")
-        attributes = try reader.be32("objectAttributes")
+        let type = try reader.u16BigEndian("type")
+        nameAlg = try reader.u16BigEndian("nameAlg")
+        attributes = try reader.u32BigEndian("objectAttributes")
         _ = try reader.sized16("authPolicy")
-        let symmetric = try reader.be16("symmetric.algorithm")
-        if symmetric != TPMAlgorithm.null { _ = try reader.read(4, "symmetric.keyBits and mode") }
-        scheme = try reader.be16("scheme")
-        schemeHash = scheme == TPMAlgorithm.null ? TPMAlgorithm.null : try reader.be16("scheme.hashAlg")
+        let symmetric = try reader.u16BigEndian("symmetric.algorithm")
+        if symmetric != TPMAlgorithmID.null { _ = try reader.read(4, "symmetric.keyBits and mode") }
+        scheme = try reader.u16BigEndian("scheme")
+        schemeHash = scheme == TPMAlgorithmID.null ? TPMAlgorithmID.null : try reader.u16BigEndian("scheme.hashAlg")
         switch type {
-        case TPMAlgorithm.rsa:
-            _ = try reader.be16("keyBits")
-            let exponent = try reader.be32("exponent")
+        case TPMAlgorithmID.rsa:
+            _ = try reader.u16BigEndian("keyBits")
+            let exponent = try reader.u32BigEndian("exponent")
             key = .rsa(modulus: try reader.sized16("unique.rsa"), exponent: exponent == 0 ? 65537 : exponent)
-        case TPMAlgorithm.ecc:
-            let curve = try reader.be16("curveID")
-            let kdf = try reader.be16("kdf.scheme")
-            if kdf != TPMAlgorithm.null { _ = try reader.be16("kdf.hashAlg") }
+        case TPMAlgorithmID.ecc:
+            let curve = try reader.u16BigEndian("curveID")
+            let kdf = try reader.u16BigEndian("kdf.scheme")
+            if kdf != TPMAlgorithmID.null { _ = try reader.u16BigEndian("kdf.hashAlg") }
             key = .ecc(curve: curve, x: try reader.sized16("unique.ecc.x"), y: try reader.sized16("unique.ecc.y"))
         default:
             throw .malformed(structure: "TPMT_PUBLIC", reason: "type 0x\(Hex.digits(of: type)) (RSA or ECC only)")
@@ -90,7 +90,7 @@ public struct TPMPublic: Sendable, Equatable {
 
     /// The key's Name (Part 1 §16): nameAlg then the nameAlg digest of the area.
     public var name: [UInt8]? {
-        TPMAlgorithm.digest(nameAlg, bytes).map { nameAlg.bigEndianBytes + $0 }
+        TPMAlgorithmID.digest(nameAlg, bytes).map { nameAlg.bigEndianBytes + $0 }
     }
 
     /// Whether this key made `signature` over `message`: RSASSA-PKCS1-v1_5, RSA-PSS (salt of the
@@ -100,24 +100,24 @@ public struct TPMPublic: Sendable, Equatable {
         case (.rsa(let modulus, let exponent), .rsa(let bytes)):
             let padding: _RSA.Signing.Padding
             switch signature.algorithm {
-            case TPMAlgorithm.rsassa: padding = .insecurePKCS1v1_5
-            case TPMAlgorithm.rsapss: padding = .PSS
+            case TPMAlgorithmID.rsassa: padding = .insecurePKCS1v1_5
+            case TPMAlgorithmID.rsapss: padding = .PSS
             default: return false
             }
             let exponentBytes = Array(exponent.bigEndianBytes.drop { $0 == 0 })
             guard let key = try? _RSA.Signing.PublicKey(n: modulus, e: exponentBytes) else { return false }
             let value = _RSA.Signing.RSASignature(rawRepresentation: bytes)
             switch signature.hash {
-            case TPMAlgorithm.sha256:
+            case TPMAlgorithmID.sha256:
                 return key.isValidSignature(value, for: SHA256.hash(data: message), padding: padding)
-            case TPMAlgorithm.sha384:
+            case TPMAlgorithmID.sha384:
                 return key.isValidSignature(value, for: SHA384.hash(data: message), padding: padding)
-            case TPMAlgorithm.sha512:
+            case TPMAlgorithmID.sha512:
                 return key.isValidSignature(value, for: SHA512.hash(data: message), padding: padding)
             default: return false
             }
         case (.ecc(let curve, let x, let y), .ecdsa(let r, let s)):
-            return signature.algorithm == TPMAlgorithm.ecdsa
+            return signature.algorithm == TPMAlgorithmID.ecdsa
                 && ECDSACheck.isValid(curve: curve, point: (x, y), r: r, s: s, hash: signature.hash, message: message)
         default:
             return false

@@ -30,26 +30,26 @@ public struct TPMQuote: Sendable, Equatable {
     /// of more than 16 banks or a select bitmap over 32 bytes.
     public init(parsing bytes: [UInt8]) throws(EvidenceError) {
         var reader = ByteReader(bytes, structure: "TPMS_ATTEST")
-        let magic = try reader.be32("magic")
+        let magic = try reader.u32BigEndian("magic")
         guard magic == Self.magic else {
             throw .malformed(structure: "TPMS_ATTEST", reason: "magic 0x\(Hex.digits(of: magic)), not TPM_GENERATED")
         }
-        let type = try reader.be16("type")
+        let type = try reader.u16BigEndian("type")
         guard type == Self.quoteType else {
             throw .malformed(structure: "TPMS_ATTEST", reason: "type 0x\(Hex.digits(of: type)), not a quote (0x8018)")
         }
         qualifiedSigner = try reader.sized16("qualifiedSigner")
         extraData = try reader.sized16("extraData")
-        clock = try reader.be64("clockInfo.clock")
-        resetCount = try reader.be32("clockInfo.resetCount")
-        restartCount = try reader.be32("clockInfo.restartCount")
+        clock = try reader.u64BigEndian("clockInfo.clock")
+        resetCount = try reader.u32BigEndian("clockInfo.resetCount")
+        restartCount = try reader.u32BigEndian("clockInfo.restartCount")
         _ = try reader.u8("clockInfo.safe")
-        firmwareVersion = try reader.be64("firmwareVersion")
-        let count = try reader.be32("pcrSelect.count")
+        firmwareVersion = try reader.u64BigEndian("firmwareVersion")
+        let count = try reader.u32BigEndian("pcrSelect.count")
         guard count <= 16 else { throw .malformed(structure: "TPMS_ATTEST", reason: "\(count) PCR banks selected") }
         var selections: [Selection] = []
         for _ in 0..<count {
-            let hash = try reader.be16("pcrSelections.hash")
+            let hash = try reader.u16BigEndian("pcrSelections.hash")
             let size = try reader.u8("pcrSelections.sizeofSelect")
             guard size <= 32 else {
                 throw .malformed(structure: "TPMS_ATTEST", reason: "a PCR select bitmap of \(size) bytes")
@@ -77,7 +77,7 @@ public struct TPMQuote: Sendable, Equatable {
                 concatenated += value
             }
         }
-        return TPMAlgorithm.digest(hash, concatenated)
+        return TPMAlgorithmID.digest(hash, concatenated)
     }
 }
 

@@ -25,13 +25,13 @@ public struct TPMSignature: Sendable, Equatable {
     /// Reads a TPMT_SIGNATURE that fills `bytes` exactly.
     public init(parsing bytes: [UInt8]) throws(EvidenceError) {
         var reader = ByteReader(bytes, structure: "TPMT_SIGNATURE")
-        algorithm = try reader.be16("sigAlg")
+        algorithm = try reader.u16BigEndian("sigAlg")
         switch algorithm {
-        case TPMAlgorithm.rsassa, TPMAlgorithm.rsapss:
-            hash = try reader.be16("hash")
+        case TPMAlgorithmID.rsassa, TPMAlgorithmID.rsapss:
+            hash = try reader.u16BigEndian("hash")
             value = .rsa(try reader.sized16("sig"))
-        case TPMAlgorithm.ecdsa:
-            hash = try reader.be16("hash")
+        case TPMAlgorithmID.ecdsa:
+            hash = try reader.u16BigEndian("hash")
             value = .ecdsa(r: try reader.sized16("signatureR"), s: try reader.sized16("signatureS"))
         default:
             throw .malformed(
@@ -45,8 +45,8 @@ public struct TPMSignature: Sendable, Equatable {
     /// The wire form.
     public var encoded: [UInt8] {
         var writer = ByteWriter()
-        writer.be16(algorithm)
-        writer.be16(hash)
+        writer.u16BigEndian(algorithm)
+        writer.u16BigEndian(hash)
         switch value {
         case .rsa(let bytes): writer.sized16(bytes)
         case .ecdsa(let r, let s):
@@ -67,7 +67,7 @@ enum ECDSACheck {
             guard trimmed.count <= size else { return nil }
             return [UInt8](repeating: 0, count: size - trimmed.count) + trimmed
         }
-        let size = curve == TPMAlgorithm.nistP256 ? 32 : curve == TPMAlgorithm.nistP384 ? 48 : 0
+        let size = curve == TPMAlgorithmID.nistP256 ? 32 : curve == TPMAlgorithmID.nistP384 ? 48 : 0
         guard size > 0, let x = padded(point.0, size), let y = padded(point.1, size), let r = padded(r, size),
             let s = padded(s, size)
         else { return false }
@@ -76,8 +76,8 @@ enum ECDSACheck {
                 let signature = try? P256.Signing.ECDSASignature(rawRepresentation: r + s)
             else { return false }
             switch hash {
-            case TPMAlgorithm.sha256: return key.isValidSignature(signature, for: SHA256.hash(data: message))
-            case TPMAlgorithm.sha384: return key.isValidSignature(signature, for: SHA384.hash(data: message))
+            case TPMAlgorithmID.sha256: return key.isValidSignature(signature, for: SHA256.hash(data: message))
+            case TPMAlgorithmID.sha384: return key.isValidSignature(signature, for: SHA384.hash(data: message))
             default: return false
             }
         }
@@ -85,8 +85,8 @@ enum ECDSACheck {
             let signature = try? P384.Signing.ECDSASignature(rawRepresentation: r + s)
         else { return false }
         switch hash {
-        case TPMAlgorithm.sha256: return key.isValidSignature(signature, for: SHA256.hash(data: message))
-        case TPMAlgorithm.sha384: return key.isValidSignature(signature, for: SHA384.hash(data: message))
+        case TPMAlgorithmID.sha256: return key.isValidSignature(signature, for: SHA256.hash(data: message))
+        case TPMAlgorithmID.sha384: return key.isValidSignature(signature, for: SHA384.hash(data: message))
         default: return false
         }
     }

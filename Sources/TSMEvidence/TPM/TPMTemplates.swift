@@ -13,15 +13,15 @@ public enum TPMTemplates {
     /// algorithm, exponent 65537 (written 0), empty `unique`.
     public static var attestationKeyRSA: [UInt8] {
         var writer = ByteWriter()
-        writer.be16(TPMAlgorithm.rsa)
-        writer.be16(TPMAlgorithm.sha256)
-        writer.be32(signerAttributes)
+        writer.u16BigEndian(TPMAlgorithmID.rsa)
+        writer.u16BigEndian(TPMAlgorithmID.sha256)
+        writer.u32BigEndian(signerAttributes)
         writer.sized16([])  // authPolicy
-        writer.be16(TPMAlgorithm.null)  // symmetric
-        writer.be16(TPMAlgorithm.rsassa)
-        writer.be16(TPMAlgorithm.sha256)
-        writer.be16(2048)
-        writer.be32(0)
+        writer.u16BigEndian(TPMAlgorithmID.null)  // symmetric
+        writer.u16BigEndian(TPMAlgorithmID.rsassa)
+        writer.u16BigEndian(TPMAlgorithmID.sha256)
+        writer.u16BigEndian(2048)
+        writer.u32BigEndian(0)
         writer.sized16([])
         return writer.bytes
     }
@@ -30,15 +30,15 @@ public enum TPMTemplates {
     /// ECDSA with SHA-256, no symmetric algorithm or KDF, `unique` two 32-byte zero coordinates.
     public static var attestationKeyECC: [UInt8] {
         var writer = ByteWriter()
-        writer.be16(TPMAlgorithm.ecc)
-        writer.be16(TPMAlgorithm.sha256)
-        writer.be32(signerAttributes)
+        writer.u16BigEndian(TPMAlgorithmID.ecc)
+        writer.u16BigEndian(TPMAlgorithmID.sha256)
+        writer.u32BigEndian(signerAttributes)
         writer.sized16([])
-        writer.be16(TPMAlgorithm.null)
-        writer.be16(TPMAlgorithm.ecdsa)
-        writer.be16(TPMAlgorithm.sha256)
-        writer.be16(TPMAlgorithm.nistP256)
-        writer.be16(TPMAlgorithm.null)  // kdf
+        writer.u16BigEndian(TPMAlgorithmID.null)
+        writer.u16BigEndian(TPMAlgorithmID.ecdsa)
+        writer.u16BigEndian(TPMAlgorithmID.sha256)
+        writer.u16BigEndian(TPMAlgorithmID.nistP256)
+        writer.u16BigEndian(TPMAlgorithmID.null)  // kdf
         writer.sized16([UInt8](repeating: 0, count: 32))
         writer.sized16([UInt8](repeating: 0, count: 32))
         return writer.bytes
