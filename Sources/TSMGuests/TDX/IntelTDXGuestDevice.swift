@@ -24,7 +24,11 @@ import TSMTree
 /// through FUSE. EFAULT for memory that cannot be reached; ENOTTY for other requests. No read or
 /// write method (EINVAL). Served as a 0600 regular file: FUSE cannot serve a device node.
 public struct IntelTDXGuestDevice: Attribute {
+    /// `TDX_CMD_EXTEND_RTMR` = `_IOR('T', 3, struct tdx_extend_rtmr_req)`: EFAULT, EPERM (RTMR 0,
+    /// 1), EINVAL (past RTMR 3), or the backend's errno.
     public static let extendRTMR: UInt32 = 0x8031_5403
+    /// `TDX_CMD_GET_QUOTE` = `_IOR('T', 4, struct tdx_quote_req)`: EINVAL (`len` 0), EFAULT, EIO
+    /// (the VMM refuses the buffer); other failures are in the buffer's status and message.
     public static let getQuote: UInt32 = 0x8010_5404
     /// `sizeof(struct tdx_extend_rtmr_req)`: data[48], index.
     static let extendRequestSize = 49

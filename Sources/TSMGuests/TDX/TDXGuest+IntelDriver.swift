@@ -12,6 +12,8 @@ extension TDXGuest {
         case intel
     }
 
+    /// `--tdx-driver NAME`; a name other than ``Driver``'s is refused, `intel` outside 6.2-6.6 too
+    /// (``kernelRefusal(_:release:)``).
     public static let driverOption = GuestOption(
         "--tdx-driver", value: "NAME",
         "TDX: the driver behind /dev/tdx_guest: upstream (Linux's own, default) or intel (Intel's out-of-tree "
@@ -45,6 +47,7 @@ extension TDXGuest {
         KernelColumn("--tdx-driver intel (GET_QUOTE, EXTEND_RTMR)") { hasIntelDriver($0) ? "option" : "-" }
     }
 
+    /// `--tdx-driver intel` before 6.2 (no `/dev/tdx_guest`) or from 6.7 (configfs-tsm replaced it).
     public static func kernelRefusal(_ values: GuestOptionValues, release: KernelRelease) -> KernelRelease.Refusal? {
         guard values[driverOption.name] == Driver.intel.rawValue else { return nil }
         let option = "\(driverOption.name) \(Driver.intel.rawValue)"

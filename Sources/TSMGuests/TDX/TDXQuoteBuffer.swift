@@ -23,8 +23,9 @@ public enum TDXQuoteBuffer {
     public static let version: UInt64 = 1
     /// QEMU's `TDX_GET_QUOTE_MAX_BUF_LEN` (128 KiB): a larger shared buffer is refused.
     public static let maximumLength = 128 * 1024
-    /// `GET_QUOTE_SUCCESS`, `GET_QUOTE_ERROR`.
+    /// `GET_QUOTE_SUCCESS`: the VMM answered (QGS may still have refused, in its message).
     public static let statusSuccess: UInt64 = 0
+    /// `GET_QUOTE_ERROR`: the VMM or QGS could not handle the request; `out_len` 0.
     public static let statusError: UInt64 = 0x8000_0000_0000_0000
     /// The big-endian length before a message (QGS's `HEADER_SIZE`).
     static let lengthPrefix = 4
