@@ -90,6 +90,20 @@ struct IntelTDXDriverTests {
         let verdict = try JSONDecoder().decode(DCAPVerdict.self, from: verified.stdout)
         #expect(verdict.status == "UpToDate")
         #expect(verdict.report_data == reportData)
+
+        // dcap-qvl fetching the collateral itself from `tsmfs pccs` (ready line read through a FIFO).
+        let fetched = try shell(
+            """
+            mkfifo '\(directory)/ready'
+            '\(tsmfsBinary())' pccs --seed \(Self.seed) --listen 127.0.0.1:0 \
+                > '\(directory)/ready' 2> '\(directory)/pccs.log' &
+            pid=$!; trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null' EXIT
+            read -r line < '\(directory)/ready' || { echo "no ready line: $(cat '\(directory)/pccs.log')"; exit 2; }
+            python3 '\(dcapQVLCheck())' '\(directory)/ioctl.quote' '\(directory)/root.pem' --pccs "${line##*ready on }"
+            """)
+        #expect(fetched.status == 0, "\(fetched.text) \(fetched.stderr)")
+        let fetchedVerdict = try JSONDecoder().decode(DCAPVerdict.self, from: fetched.stdout)
+        #expect(fetchedVerdict.status == "UpToDate" && fetchedVerdict.report_data == reportData)
     }
 
     @Test("bad requests get the driver's errno or the VMM's status; an extend shows in the tree and the event log")
