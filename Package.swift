@@ -267,7 +267,7 @@ let package = Package(
             ],
             exclude: [
                 "cctrusted_client.py", "check_cca_token.py", "dcap_qvl_check.py", "sev_guest_client.c",
-                "service_probe.py", "cvm_attest_client.py",
+                "service_probe.py", "cvm_attest_client.py", "intel_tdx_client.py",
             ]
         ),
         // libFuzzer target over the config parser, the register write path and the CBOR decoder (Scripts/fuzz builds

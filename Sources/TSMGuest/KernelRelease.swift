@@ -41,6 +41,9 @@ public struct KernelRelease: Hashable, Comparable, Sendable, CustomStringConvert
         case predatesModelled(KernelRelease)
         /// The release lacks what an option asks for.
         case lacks(KernelFeature, option: String, release: KernelRelease)
+        /// The release has an element that replaced what an option asks for; `last` is the newest
+        /// modelled release without it.
+        case superseded(KernelFeature, option: String, release: KernelRelease, last: KernelRelease)
 
         public var description: String {
             let known = KernelRelease.modelled.map(\.description).joined(separator: ", ")
@@ -59,6 +62,10 @@ public struct KernelRelease: Hashable, Comparable, Sendable, CustomStringConvert
             case .lacks(let feature, let option, let release):
                 return "--kernel \(release) \(option): Linux \(release) has no \(feature.summary); "
                     + "it arrived in Linux \(feature.release) (commit \(feature.commit))"
+            case .superseded(let feature, let option, let release, let last):
+                return "--kernel \(release) \(option): Linux \(release) has \(feature.summary), which replaced "
+                    + "what \(option) serves (Linux \(feature.release), commit \(feature.commit)); the newest "
+                    + "release without it is \(last)"
             }
         }
     }

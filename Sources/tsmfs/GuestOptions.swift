@@ -27,6 +27,7 @@ struct GuestOptions: ParsableArguments {
     @Option(name: .customLong("tdx-module"), help: help("--tdx-module")) var tdxModule: String?
     @Option(name: .customLong("td-attributes"), help: help("--td-attributes")) var tdAttributes: String?
     @Option(name: .customLong("xfam"), help: help("--xfam")) var xfam: String?
+    @Option(name: .customLong("tdx-driver"), help: help("--tdx-driver")) var tdxDriver: String?
     @Option(name: .customLong("snp-policy"), help: help("--snp-policy")) var snpPolicy: String?
     @Option(name: .customLong("reported-tcb"), help: help("--reported-tcb")) var reportedTCB: String?
     @Option(name: .customLong("committed-tcb"), help: help("--committed-tcb")) var committedTCB: String?
@@ -73,6 +74,7 @@ struct GuestOptions: ParsableArguments {
         if let tdxModule { values.set("--tdx-module", tdxModule) }
         if let tdAttributes { values.set("--td-attributes", tdAttributes) }
         if let xfam { values.set("--xfam", xfam) }
+        if let tdxDriver { values.set("--tdx-driver", tdxDriver) }
         if let snpPolicy { values.set("--snp-policy", snpPolicy) }
         if let reportedTCB { values.set("--reported-tcb", reportedTCB) }
         if let committedTCB { values.set("--committed-tcb", committedTCB) }

@@ -111,23 +111,41 @@ struct KernelReleaseTableTests {
         }
     }
 
+    @Test("--tdx-driver intel combines with 6.2 to 6.6 only", arguments: KernelRelease.modelled)
+    func intelDriver(_ release: KernelRelease) {
+        let refusal = GuestSpec.of(TDXGuest.self, ["--tdx-driver": "intel"], kernel: release).kernelRefusal
+        let upstream = GuestSpec.of(TDXGuest.self, ["--tdx-driver": "upstream"], kernel: release).kernelRefusal
+        if release < KernelRelease(6, 2) {
+            #expect(refusal == .lacks(TDXGuest.guestDevice, option: "--guest tdx", release: release))
+        } else if release < KernelRelease(6, 7) {
+            #expect(refusal == nil && upstream == nil)
+        } else {
+            #expect(upstream == nil)
+            #expect(
+                refusal?.description
+                    == "--kernel \(release) --tdx-driver intel: Linux \(release) has tdx_guest reports (generation, "
+                    + "provider, inblob, outblob), which replaced what --tdx-driver intel serves (Linux 6.7, "
+                    + "commit f4738f56d1dc); the newest release without it is 6.6")
+        }
+    }
+
     @Test("the matrix has one row per modelled release, each guest's columns in catalogue order")
     func matrix() {
         let rows = Guests.catalogue.kernelMatrix().split(separator: "\n")
         #expect(rows.count == 2 + KernelRelease.modelled.count)
+        let header: String =
+            "| release | tdx_guest reports | /dev/tdx_guest | tdx_guest/measurements | tsm_mr_sample "
+            + "| --tdx-driver intel (GET_QUOTE, EXTEND_RTMR) | sev_guest reports | SVSM attributes + manifestblob "
+            + "| /dev/sev-guest | EXT_REPORT sizing call | arm_cca_guest reports | blob max |"
+        #expect(rows[0] == header)
         #expect(
-            rows[0] == "| release | tdx_guest reports | /dev/tdx_guest | tdx_guest/measurements | tsm_mr_sample "
-                + "| sev_guest reports | SVSM attributes + manifestblob | /dev/sev-guest | EXT_REPORT sizing call "
-                + "| arm_cca_guest reports "
-                + "| blob max |")
-        #expect(
-            rows.last == "| 7.0 | 4 | yes | yes | yes | 7 (callbacks; floor = VMPCK) | yes | yes | EIO | yes | 16 MiB |"
-        )
-        #expect(rows[2] == "| 5.19 | - | - | - | - | - | - | yes | EIO | - | - |")
-        #expect(rows[3] == "| 6.1 | - | - | - | - | - | - | yes | 0 | - | - |")
-        #expect(rows[4] == "| 6.2 | - | yes | - | - | - | - | yes | 0 | - | - |")
-        #expect(rows[5] == "| 6.3 | - | yes | - | - | - | - | yes | EIO | - | - |")
-        #expect(rows[7] == "| 6.7 | 4 | yes | - | - | 7 (fixed set; floor 0) | - | yes | EIO | - | 32 KiB |")
+            rows.last
+                == "| 7.0 | 4 | yes | yes | yes | - | 7 (callbacks; floor = VMPCK) | yes | yes | EIO | yes | 16 MiB |")
+        #expect(rows[2] == "| 5.19 | - | - | - | - | - | - | - | yes | EIO | - | - |")
+        #expect(rows[3] == "| 6.1 | - | - | - | - | - | - | - | yes | 0 | - | - |")
+        #expect(rows[4] == "| 6.2 | - | yes | - | - | option | - | - | yes | 0 | - | - |")
+        #expect(rows[5] == "| 6.3 | - | yes | - | - | option | - | - | yes | EIO | - | - |")
+        #expect(rows[7] == "| 6.7 | 4 | yes | - | - | - | 7 (fixed set; floor 0) | - | yes | EIO | - | 32 KiB |")
     }
 }
 

@@ -38,6 +38,7 @@ extension TDXGuest {
             KernelColumn("/dev/tdx_guest", marking: guestDevice),
             KernelColumn("tdx_guest/measurements", marking: measurementsFeature),
             KernelColumn("tsm_mr_sample", marking: sampleFeature),
+            intelDriverColumn,
         ]
     }
 }

@@ -49,16 +49,21 @@ extension TDXGuest {
             let tdReport = try AssemblyError.binding { () throws(RegisterBindingError) in
                 try TDReportSource(tdx, for: "/dev/tdx_guest")
             }
-            let device = IoctlDevice(
+            let reportDevice = IoctlDevice(
                 command: TDReport.getReport0Command, inputSize: TDReport.reportDataSize,
                 requestSize: TDReport.requestSize
             ) { reportData in reportData + tdReport.make(reportData: reportData) }
+            let reports = TDXReportProvider(
+                registers: registers, authority: authority, td15: settings.module15, log: log)
+            let device: any Attribute =
+                settings.driver == .intel
+                ? IntelTDXGuestDevice(report0: reportDevice, rtmrs: registers.rtmrHandles) {
+                    reports.quote(tdReport: $0, source: tdReport)
+                } : reportDevice
             // Before 6.16 the misc device has no measurements/ and there is no sample device; the
             // sample's provider is still made, so a state journal serves every release.
             let tsmMR = spec.kernel.has(measurementsFeature)
-            var faces = GuestFaces(
-                reports: TDXReportProvider(
-                    registers: registers, authority: authority, td15: settings.module15, log: log))
+            var faces = GuestFaces(reports: reports)
             faces.deviceOnlyProviders = [sample]
             faces.devices =
                 (tsmMR ? [(TDXDevices.tdxGuest, tdx)] : [])

@@ -92,8 +92,12 @@ public struct TDXRegisters: Sendable {
 
     /// A quote body over the registers' current values and `reportData`.
     public func quoteBody(reportData: [UInt8]) throws(EvidenceError) -> TDXQuoteBody {
-        let values = provider.snapshot()
-        return try TDXQuoteBody(
+        try quoteBody(reportData: reportData, in: provider.snapshot())
+    }
+
+    /// A quote body over `values` (a snapshot of the provider) and `reportData`.
+    public func quoteBody(reportData: [UInt8], in values: RegisterValues) throws(EvidenceError) -> TDXQuoteBody {
+        try TDXQuoteBody(
             mrTD: mrTD.value(in: values), mrConfigID: mrConfigID.value(in: values),
             mrOwner: mrOwner.value(in: values), mrOwnerConfig: mrOwnerConfig.value(in: values),
             rtmrs: rtmrHandles.map { $0.value(in: values) }, reportData: reportData, tdAttributes: tdAttributes,
@@ -115,7 +119,12 @@ public struct TDReportSource: Sendable {
     /// A TDREPORT over `reportData` (64 bytes) and the current registers: what TDG.MR.REPORT
     /// returns for a request.
     public func make(reportData: [UInt8]) -> [UInt8] {
-        var values = report0.provider.snapshot()
+        make(reportData: reportData, in: report0.provider.snapshot())
+    }
+
+    /// A TDREPORT over `reportData` and `values` (a snapshot of the provider).
+    public func make(reportData: [UInt8], in values: RegisterValues) -> [UInt8] {
+        var values = values
         values.values[self.reportData.index] = reportData
         guard let derivation = report0.descriptor.derivation else { return values.values[report0.index] }
         return SoftwareBackend.evaluate(derivation, size: report0.descriptor.size, in: values)
