@@ -33,6 +33,9 @@ public enum VerificationCheck: String, Sendable, CaseIterable {
     case tpmQuoteNonce = "TPM quote nonce"
     /// TPM: the quote's pcrDigest is the digest of the PCR values given with it.
     case tpmPCRDigest = "TPM quote PCR digest"
+    /// Azure vTPM: the HCL report's hardware report binds its runtime claims (REPORT_DATA holds
+    /// their hash), reports REPORTED_TCB = COMMITTED_TCB, and its claims hold the AK that quoted.
+    case hclReport = "HCL report"
     /// The relying party's policy (`tsmfs verify`'s `VerifyPolicy`): run after every
     /// cryptographic check passed, so its refusal means the evidence is genuine but unwanted.
     case policy = "policy"

@@ -93,10 +93,17 @@ public struct TPMPublic: Sendable, Equatable {
         TPMAlgorithmID.digest(nameAlg, bytes).map { nameAlg.bigEndianBytes + $0 }
     }
 
+    /// Whether this key made `signature` over `message` (see ``Key/isValid(_:over:)``).
+    public func isValid(_ signature: TPMSignature, over message: [UInt8]) -> Bool {
+        key.isValid(signature, over: message)
+    }
+}
+
+extension TPMPublic.Key {
     /// Whether this key made `signature` over `message`: RSASSA-PKCS1-v1_5, RSA-PSS (salt of the
     /// digest's length) or ECDSA on P-256/P-384, each with the hash the signature names.
     public func isValid(_ signature: TPMSignature, over message: [UInt8]) -> Bool {
-        switch (key, signature.value) {
+        switch (self, signature.value) {
         case (.rsa(let modulus, let exponent), .rsa(let bytes)):
             let padding: _RSA.Signing.Padding
             switch signature.algorithm {

@@ -81,31 +81,81 @@ public struct TPMQuote: Sendable, Equatable {
     }
 }
 
-/// The checks a relying party runs on a TPM quote, as `tpm2_checkquote` does: the key's signature
-/// over the TPMS_ATTEST, the nonce in `extraData`, and the PCR values against `pcrDigest`.
+/// A TPM quote as a relying party receives it from `tpm2_quote`: the TPMS_ATTEST (`-m`), the
+/// TPMT_SIGNATURE (`-s`), the PCR values (`-o` with `-F values`: each selected PCR's value in the
+/// quote's selection order, concatenated) and the nonce it asked for (`-q`).
+public struct TPMQuoteEvidence: Sendable, Equatable {
+    public var attest: [UInt8]
+    public var signature: [UInt8]
+    public var pcrValues: [UInt8]
+    public var nonce: [UInt8]
+
+    public init(attest: [UInt8], signature: [UInt8], pcrValues: [UInt8], nonce: [UInt8]) {
+        self.attest = attest
+        self.signature = signature
+        self.pcrValues = pcrValues
+        self.nonce = nonce
+    }
+
+    /// Checks, as `tpm2_checkquote` does: `key`'s signature over the TPMS_ATTEST, the nonce in
+    /// `extraData`, and the PCR values against `pcrDigest`. Returns the quote and the values by
+    /// bank and index; throws the first failed check.
+    public func verify(key: TPMPublic.Key) throws(EvidenceError) -> (quote: TPMQuote, pcrs: [UInt16: [Int: [UInt8]]]) {
+        let signature = try TPMSignature(parsing: signature)
+        guard key.isValid(signature, over: attest) else {
+            throw .failed(.tpmQuoteSignature, reason: "the key does not verify the signature over the TPMS_ATTEST")
+        }
+        let quote = try TPMQuote(parsing: attest)
+        guard quote.extraData == nonce else {
+            throw .failed(
+                .tpmQuoteNonce, reason: "extraData is \(Hex.encode(quote.extraData)), the nonce \(Hex.encode(nonce))")
+        }
+        let pcrs = try values(for: quote)
+        guard let digest = quote.expectedDigest(of: pcrs, hash: signature.hash), digest == quote.pcrDigest else {
+            throw .failed(
+                .tpmPCRDigest,
+                reason: "pcrDigest \(Hex.encode(quote.pcrDigest)) is not the digest of the PCR values given")
+        }
+        return (quote, pcrs)
+    }
+
+    /// The PCR values by bank and index, cut from ``pcrValues`` by the quote's selection; refuses
+    /// values of another total size or a bank of unknown digest size.
+    func values(for quote: TPMQuote) throws(EvidenceError) -> [UInt16: [Int: [UInt8]]] {
+        var reader = ByteReader(pcrValues, structure: "PCR values")
+        var pcrs: [UInt16: [Int: [UInt8]]] = [:]
+        for selection in quote.selections {
+            guard let size = TPMAlgorithmID.digest(selection.hash, [])?.count else {
+                throw .failed(.tpmPCRDigest, reason: "the quote selects bank 0x\(Hex.digits(of: selection.hash))")
+            }
+            for index in selection.indices {
+                pcrs[selection.hash, default: [:]][index] = try reader.read(size, "PCR \(index)")
+            }
+        }
+        guard reader.isAtEnd else {
+            throw .failed(.tpmPCRDigest, reason: "\(reader.remaining) bytes of PCR values beyond the quote's selection")
+        }
+        return pcrs
+    }
+}
+
+/// The checks a relying party runs on a TPM quote whose PCR values it has by index.
 public enum TPMQuoteCheck {
-    /// The quote, checked; throws the first failed check.
+    /// The quote, checked; throws the first failed check (see ``TPMQuoteEvidence/verify(key:)``).
     public static func verify(
         quote: [UInt8], signature: [UInt8], key: TPMPublic, nonce: [UInt8], pcrs: [UInt16: [Int: [UInt8]]]
     ) throws(EvidenceError) -> TPMQuote {
-        let signature = try TPMSignature(parsing: signature)
-        guard key.isValid(signature, over: quote) else {
-            throw .failed(.tpmQuoteSignature, reason: "the key does not verify the signature over the TPMS_ATTEST")
-        }
         let parsed = try TPMQuote(parsing: quote)
-        guard parsed.extraData == nonce else {
-            throw .failed(
-                .tpmQuoteNonce,
-                reason: "extraData is \(Hex.encode(parsed.extraData)), the nonce \(Hex.encode(nonce))")
+        var values: [UInt8] = []
+        for selection in parsed.selections {
+            for index in selection.indices {
+                guard let value = pcrs[selection.hash]?[index] else {
+                    throw .failed(.tpmPCRDigest, reason: "the quote selects PCR \(index), which the given values lack")
+                }
+                values += value
+            }
         }
-        guard let digest = parsed.expectedDigest(of: pcrs, hash: signature.hash) else {
-            throw .failed(.tpmPCRDigest, reason: "the quote selects PCRs that the given values lack")
-        }
-        guard digest == parsed.pcrDigest else {
-            throw .failed(
-                .tpmPCRDigest,
-                reason: "pcrDigest \(Hex.encode(parsed.pcrDigest)), the given PCRs hash to \(Hex.encode(digest))")
-        }
-        return parsed
+        return try TPMQuoteEvidence(attest: quote, signature: signature, pcrValues: values, nonce: nonce)
+            .verify(key: key.key).quote
     }
 }
