@@ -108,17 +108,11 @@ enum SwtpmLauncher {
         }
     }
 
-    /// clinux_spawn_dying_with_parent_keeping, with the program's absence as ``VTPMError/swtpmMissing(program:)``.
-    /// Returns the pid and a pidfd.
+    /// Forks `arguments` on ``SpawnerThread`` (SIGKILL when tsmfs ends); the program's absence is
+    /// ``VTPMError/swtpmMissing(program:)``. Returns the pid and a pidfd.
     static func spawn(_ arguments: [String], keeping: [Int32]) throws(VTPMError) -> (pid_t, Int32) {
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
-        argv.append(nil)
-        defer { for pointer in argv { free(pointer) } }
-        var pid = pid_t()
-        let result = keeping.withUnsafeBufferPointer { keep in
-            clinux_spawn_dying_with_parent_keeping(
-                arguments[0], argv, SIGKILL, keep.baseAddress, Int32(keep.count), &pid)
-        }
+        guard !arguments.isEmpty else { throw .startFailed(reason: "no program") }
+        let (result, pid) = SpawnerThread.shared.spawn(arguments, keeping: keeping)
         if result == ENOENT { throw .swtpmMissing(program: arguments[0]) }
         guard result == 0 else { throw .startFailed(reason: "cannot run \(arguments[0]): errno \(result)") }
         let pidfd = clinux_pidfd_open(pid)

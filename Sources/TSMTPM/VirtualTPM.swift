@@ -7,9 +7,8 @@ import TSMEvidence
 /// directory, started, provisioned (the RSA EK at 0x81010001 and its certificate at NV
 /// 0x01C00002, signed by the seeded mock EK CA) and stopped by its owner. Commands are sent one
 /// at a time, as the kernel's tpm_mutex serialises them. No FUSE: the devices are tsmfs's door.
-///
-/// swtpm receives SIGKILL when the thread that started it ends (PR_SET_PDEATHSIG): start the
-/// vTPM from a thread that lives as long as it (the daemon's main thread).
+/// swtpm receives SIGKILL when tsmfs ends, however it ends (PR_SET_PDEATHSIG, set from a thread
+/// that never ends: ``SpawnerThread``).
 public final class VirtualTPM: Sendable {
     public let configuration: VTPMConfiguration
     let logger: Logger
