@@ -50,9 +50,9 @@ final class SpawnerThread: Sendable {
         running = started == 0
     }
 
-    /// clinux_spawn_dying_with_parent_keeping(arguments[0], arguments, SIGKILL, keeping) on this
-    /// thread: the errno (0 on success) and the pid.
-    func spawn(_ arguments: [String], keeping: [Int32]) -> (result: Int32, pid: pid_t) {
+    /// clinux_spawn_dying_with_parent_keeping(arguments[0], arguments, SIGKILL, keeping, output) on
+    /// this thread: the errno (0 on success) and the pid.
+    func spawn(_ arguments: [String], keeping: [Int32], output: Int32 = -1) -> (result: Int32, pid: pid_t) {
         let job: @Sendable () -> (Int32, pid_t) = {
             var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
             argv.append(nil)
@@ -60,7 +60,7 @@ final class SpawnerThread: Sendable {
             var pid = pid_t()
             let result = keeping.withUnsafeBufferPointer { keep in
                 clinux_spawn_dying_with_parent_keeping(
-                    arguments[0], argv, SIGKILL, keep.baseAddress, Int32(keep.count), &pid)
+                    arguments[0], argv, SIGKILL, keep.baseAddress, Int32(keep.count), output, &pid)
             }
             return (result, pid)
         }
