@@ -135,15 +135,7 @@ public final class VirtualTPM: Sendable {
             if case .io(_, let code) = error, code == EPIPE || code == ECONNRESET { return nil }
             throw error
         }
-        guard let header = try channel.receive(10, from: channel.data, deadline: deadline, operation: "a command")
-        else { return nil }
-        let size = header[2..<6].reduce(0) { $0 << 8 | Int($1) }
-        guard size >= 10, size <= TPM2Commands.bufferSize else {
-            throw .responseMalformed(reason: "response size \(size) outside 10...\(TPM2Commands.bufferSize)")
-        }
-        guard let rest = try channel.receive(size - 10, from: channel.data, deadline: deadline, operation: "a command")
-        else { return nil }
-        return header + rest
+        return try channel.receiveResponse(deadline: deadline)
     }
 
     /// Shuts swtpm down (CMD_SHUTDOWN on its control channel, which saves nothing volatile: the
