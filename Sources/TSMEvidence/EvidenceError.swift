@@ -36,6 +36,9 @@ public enum VerificationCheck: String, Sendable, CaseIterable {
     /// Azure vTPM: the HCL report's hardware report binds its runtime claims (REPORT_DATA holds
     /// their hash), reports REPORTED_TCB = COMMITTED_TCB, and its claims hold the AK that quoted.
     case hclReport = "HCL report"
+    /// vTPM: the attestation key's certificate (from its NV index) chains to the trust anchor
+    /// through the CA's intermediate and certifies the key that quoted.
+    case akCertificate = "AK certificate"
     /// The relying party's policy (`tsmfs verify`'s `VerifyPolicy`): run after every
     /// cryptographic check passed, so its refusal means the evidence is genuine but unwanted.
     case policy = "policy"
