@@ -176,17 +176,23 @@ public final class AzurePersonality: VTPMPersonality {
         return nil
     }
 
-    /// After a successful TPM2_NV_Write to 0x01400002: its data written into the user data at
-    /// its offset, and a fresh report. A report that cannot be made is logged; the last one stays.
+    /// After a successful TPM2_NV_Write to 0x01400002: the user data are the index's 64 bytes read
+    /// back with its own (empty) authorisation (so a write under parameter encryption counts too);
+    /// when that read is refused (its auth changed, a redefinition of another size), the command's
+    /// data at its offset. Then a fresh report. A report that cannot be made is logged; the last
+    /// one stays.
     public func observe(_ command: [UInt8], response: [UInt8], tpm: VirtualTPM) {
+        let index = AzureHCLReport.userDataNVIndex
         guard command.count >= 18, UInt32(bigEndianBytes: command[6..<10]) == PersonalityCommands.nvWrite,
-            UInt32(bigEndianBytes: command[14..<18]) == AzureHCLReport.userDataNVIndex,
-            (try? TPMResponse(response))?.code == .success,
-            let write = Self.writeParameters(command)
+            UInt32(bigEndianBytes: command[14..<18]) == index, (try? TPMResponse(response))?.code == .success
         else { return }
-        state.withLock { state in
-            for (position, byte) in write.data.enumerated() where write.offset + position < Self.userDataSize {
-                state.userData[write.offset + position] = byte
+        if let stored = try? PersonalityCommands.read(tpm, index: index, size: Self.userDataSize, authHandle: index) {
+            state.withLock { $0.userData = stored }
+        } else if let write = Self.writeParameters(command) {
+            state.withLock { state in
+                for (position, byte) in write.data.enumerated() where write.offset + position < Self.userDataSize {
+                    state.userData[write.offset + position] = byte
+                }
             }
         }
         do {

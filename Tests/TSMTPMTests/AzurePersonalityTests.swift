@@ -177,11 +177,22 @@ struct AzurePersonalityTests {
             #expect(after.claims != before.claims)
             #expect(try AzureRuntimeClaims(parsing: after.claims).userData == Hex.encode(data).uppercased())
             #expect(try SNPReport.parse(after.hardwareReport).reportData == after.expectedReportData)
+            // A partial write changes those bytes only.
+            let partial = TPM2Commands.command(
+                .nvWrite, handles: [AzureHCLReport.userDataNVIndex, AzureHCLReport.userDataNVIndex], passwords: 1,
+                parameters: [0, 2, 0xAA, 0xBB, 0, 62])
+            #expect(try TPMResponse(tpm.transmit(partial)).code == .success)
+            let patched = try AzureHCLReport(parsing: try readReport(tpm))
+            let expected = Hex.encode(data[0..<62] + [0xAA, 0xBB]).uppercased()
+            #expect(try AzureRuntimeClaims(parsing: patched.claims).userData == expected)
             let certificate = try Certificate(
                 derEncoded: try nvRead(
                     tpm, index: AzurePersonality.attestationKeyCertificateIndex,
                     size: try nvSize(tpm, index: AzurePersonality.attestationKeyCertificateIndex)))
-            return (try readPublic(tpm, AzurePersonality.attestationKeyHandle), certificate, after.claims)
+            return (
+                try readPublic(tpm, AzurePersonality.attestationKeyHandle), certificate,
+                try AzureHCLReport(parsing: try readReport(tpm)).claims
+            )
         }
         try withPersonality(try azurePersonality(), directory: parent) { tpm in
             #expect(try readPublic(tpm, AzurePersonality.attestationKeyHandle) == first.0)
