@@ -137,18 +137,22 @@ public final class AzurePersonality: VTPMPersonality {
 
     /// Makes the report anew from the keys and user data (as the paravisor does at boot and after
     /// a user-data write).
+    /// Made under the state's lock, so that of two writes in a row the last report is made from
+    /// the last user data (readers wait for the few milliseconds of one hardware report).
     func refresh(_ tpm: VirtualTPM) throws {
-        let (ak, ek, userData) = state.withLock { ($0.attestationKey, $0.endorsementKey, $0.userData) }
-        guard let ak, let ek else { throw VTPMError.stopped }
-        let claims = AzureRuntimeClaims(
-            keys: [
-                try Self.jwk(ak, kid: AzureRuntimeClaims.attestationKeyID, operation: "sign"),
-                try Self.jwk(ek, kid: AzureRuntimeClaims.endorsementKeyID, operation: "encrypt"),
-            ], vmConfiguration: .init(vmUniqueID: identity(tpm)), userData: userData
-        ).encoded()
-        let hardware = try hardwareReport(AzureHCLReport.reportData(claims: claims))
-        let report = try AzureHCLReport(reportType: .snp, hardwareReport: hardware, claims: claims).encoded()
-        state.withLock { $0.report = report }
+        let identity = identity(tpm)
+        let hardwareReport = hardwareReport
+        try state.withLock { state in
+            guard let ak = state.attestationKey, let ek = state.endorsementKey else { throw VTPMError.stopped }
+            let claims = AzureRuntimeClaims(
+                keys: [
+                    try Self.jwk(ak, kid: AzureRuntimeClaims.attestationKeyID, operation: "sign"),
+                    try Self.jwk(ek, kid: AzureRuntimeClaims.endorsementKeyID, operation: "encrypt"),
+                ], vmConfiguration: .init(vmUniqueID: identity), userData: state.userData
+            ).encoded()
+            let hardware = try hardwareReport(AzureHCLReport.reportData(claims: claims))
+            state.report = try AzureHCLReport(reportType: .snp, hardwareReport: hardware, claims: claims).encoded()
+        }
     }
 
     /// An RSA key of the TPM as a claims JWK.

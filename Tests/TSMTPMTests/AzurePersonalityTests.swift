@@ -134,6 +134,10 @@ struct AzurePersonalityTests {
             #expect(Array(area[6..<10]) == [0x62, 0x07, 0x00, 0x01])
             #expect(Array(body[18...]) == [0, 0x0B] + Array(SHA256.hash(data: area)))
             #expect(Array(body[18...]) == AzurePersonality.reportIndexName)
+            // swtpm's placeholder at the same handle reports the same attributes.
+            let placeholder = try TPMResponse(
+                tpm.forward(TPM2Commands.command(.nvReadPublic, handles: [AzureHCLReport.nvIndex])))
+            #expect(Array(placeholder.body[8..<12]) == Array(area[6..<10]))
             let owner = TPM2Commands.ownerHierarchy
             let index = AzureHCLReport.nvIndex
             #expect(try nvReadCommand(tpm, auth: owner, index: index, size: 1000, offset: 2000).code.rawValue == 0x146)
