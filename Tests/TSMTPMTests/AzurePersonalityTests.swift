@@ -163,6 +163,16 @@ struct AzurePersonalityTests {
             var hmac = TPM2Commands.command(.nvRead, handles: [owner, index], passwords: 1, parameters: [0, 1, 0, 0])
             hmac.replaceSubrange(22..<26, with: UInt32(0x0200_0000).bigEndianBytes)
             #expect(try TPMResponse(tpm.transmit(hmac)).code.rawValue == 0x12F)
+            // An owner password: an empty one is refused as swtpm refuses it for its own index; index auth still reads.
+            // TPM2_HierarchyChangeAuth (0x0129; no TPM2Commands.Code): the owner password becomes "pw".
+            var changeAuth = TPM2Commands.command(
+                .nvRead, handles: [owner], passwords: 1, parameters: [0, 2, 0x70, 0x77])
+            changeAuth.replaceSubrange(6..<10, with: UInt32(0x0129).bigEndianBytes)
+            #expect(try TPMResponse(tpm.transmit(changeAuth)).code == .success)
+            let theirs = try nvReadCommand(tpm, auth: owner, index: 0x01C0_0002, size: 1, offset: 0)
+            #expect(theirs.code != .success)
+            #expect(try nvReadCommand(tpm, auth: owner, index: index, size: 1, offset: 0).code == theirs.code)
+            #expect(try nvReadCommand(tpm, auth: index, index: index, size: 1, offset: 0).code == .success)
         }
     }
 
