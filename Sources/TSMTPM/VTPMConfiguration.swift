@@ -15,12 +15,17 @@ public struct VTPMConfiguration: Sendable {
     public var commandTimeoutSeconds: Int
     /// Where `swtpm` and `swtpm_setup` are; nil: looked up on PATH.
     public var programDirectory: String?
+    /// The cloud personality (issue 27): provisioned at each start after the EK certificate, and
+    /// consulted for every command; nil: a plain TPM.
+    public var personality: (any VTPMPersonality)?
 
     /// A configuration; the defaults are the ones a mount uses.
     public init(
         stateDirectory: String, seed: String = MockSeed.default, pcrBanks: [TPMAlgorithm] = [.sha256, .sha384],
-        commandTimeoutSeconds: Int = 120, programDirectory: String? = nil
+        commandTimeoutSeconds: Int = 120, programDirectory: String? = nil,
+        personality: (any VTPMPersonality)? = nil
     ) {
+        self.personality = personality
         self.programDirectory = programDirectory
         self.stateDirectory = stateDirectory
         self.seed = seed

@@ -43,6 +43,7 @@ public final class VirtualTPM: Sendable {
         let tpm = VirtualTPM(configuration: configuration, logger: logger, channel: channel)
         do {
             try EKProvisioning.ensureCertificate(tpm, seed: configuration.seed)
+            try configuration.personality?.provision(tpm)
         } catch {
             tpm.stop()
             throw error
@@ -62,6 +63,7 @@ public final class VirtualTPM: Sendable {
     /// (at most 4096) is EFAULT. When swtpm has died this throws ``VTPMError/died(status:)`` (logged
     /// once), when it hangs past the configured timeout it is killed and this throws
     /// ``VTPMError/timedOut(operation:seconds:)``; both are EIO, for this and every later command.
+    /// With a ``VTPMConfiguration/personality``, the few commands it answers do not reach swtpm.
     public func transmit(_ command: [UInt8]) throws(VTPMError) -> [UInt8] {
         try serial.withLock { _ throws(VTPMError) -> [UInt8] in try send(command) }
     }
@@ -73,8 +75,21 @@ public final class VirtualTPM: Sendable {
         try serial.withLock { _ throws(VTPMError) -> Result in try body() }
     }
 
-    /// ``transmit(_:)`` without taking the command lock (the caller holds it).
+    /// ``transmit(_:)`` without taking the command lock (the caller holds it): through the
+    /// personality, if any, so `/dev/tpm0` and every `/dev/tpmrm0` space see the same one.
     func send(_ command: [UInt8]) throws(VTPMError) -> [UInt8] {
+        guard let personality = configuration.personality else { return try forward(command) }
+        let count = try Self.checkedSize(command)
+        let sized = Array(command[0..<count])
+        if let answer = try personality.answer(sized, tpm: self) { return answer }
+        let response = try forward(sized)
+        personality.observe(sized, response: response, tpm: self)
+        return response
+    }
+
+    /// The command to swtpm, skipping the personality and the command lock: what a personality
+    /// sends itself, from inside its hook (the lock is held) or while it provisions (at start).
+    public func forward(_ command: [UInt8]) throws(VTPMError) -> [UInt8] {
         let count = try Self.checkedSize(command)
         let seconds = configuration.commandTimeoutSeconds
         return try state.withLock { (state) throws(VTPMError) -> [UInt8] in
