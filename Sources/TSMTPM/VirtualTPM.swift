@@ -61,6 +61,12 @@ public final class VirtualTPM: Sendable {
     /// ``VTPMError/timedOut(operation:seconds:)``; both are EIO, for this and every later command.
     /// With a ``VTPMConfiguration/personality``, the few commands it answers do not reach swtpm.
     public func transmit(_ command: [UInt8]) throws(VTPMError) -> [UInt8] {
+        try send(command)
+    }
+
+    /// One command as the personality has it: its own answer, or swtpm's (which it observes).
+    /// Every path to swtpm but the personality's own commands goes through here.
+    func send(_ command: [UInt8]) throws(VTPMError) -> [UInt8] {
         guard let personality = configuration.personality else { return try forward(command) }
         let count = try Self.checkedSize(command)
         let sized = Array(command[0..<count])
@@ -70,9 +76,9 @@ public final class VirtualTPM: Sendable {
         return response
     }
 
-    /// ``transmit(_:)`` without the personality: the command goes to swtpm (what a personality
-    /// sends itself).
-    public func forward(_ command: [UInt8]) throws(VTPMError) -> [UInt8] {
+    /// The command to swtpm, past the personality: what a personality sends itself, from its
+    /// callbacks (which run with the TPM to themselves) or `provision`. Errors as ``transmit(_:)``.
+    package func forward(_ command: [UInt8]) throws(VTPMError) -> [UInt8] {
         let count = try Self.checkedSize(command)
         let seconds = configuration.commandTimeoutSeconds
         return try state.withLock { (state) throws(VTPMError) -> [UInt8] in
