@@ -5,7 +5,8 @@ import TSMEvidence
 /// each start, after the EK certificate, and the few commands tsmfs answers itself. Every other
 /// command goes to swtpm untouched. Given in ``VTPMConfiguration/personality``.
 ///
-/// A personality sends its own commands with ``VirtualTPM/forward(_:)``, which skips it.
+/// A personality sends its own commands with `VirtualTPM.forward`, which skips it; never with
+/// ``VirtualTPM/transmit(_:)`` (its callbacks run while the command in hand holds the TPM).
 public protocol VTPMPersonality: Sendable {
     /// Makes sure the TPM holds what the personality needs (keys, NV indices, certificates). Called
     /// at every start with the same state directory, so it must be idempotent. A failure stops the
