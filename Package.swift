@@ -142,6 +142,7 @@ let package = Package(
             dependencies: [
                 "CLinux", "TSMBytes", "TSMEvidence",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // Against a real swtpm (the Debian packages swtpm and swtpm-tools).
