@@ -1,0 +1,46 @@
+import Crypto
+import TSMEventLog
+import TSMModel
+import Testing
+
+@Suite("TPM boot log (binary_bios_measurements)")
+struct TPMEventLogTests {
+    let log = TPMEventLog(boot: BootLog.synthetic())
+
+    @Test("the synthetic boot lands in the PCRs TPM firmware uses")
+    func pcrs() {
+        #expect(log.events.count == BootLog.synthetic().events.count)
+        #expect(log.measuredPCRs == [0, 1, 4, 5, 7, 8, 9])
+        #expect(log.events.first?.pcr == 0)
+        #expect(log.events.last?.pcr == 5)
+    }
+
+    @Test("each digest is SHA-256 of the event data; replay extends from zero")
+    func replay() {
+        var pcr8 = [UInt8](repeating: 0, count: 32)
+        for event in log.events {
+            #expect(event.digest == Array(SHA256.hash(data: event.data)))
+            if event.pcr == 8 { pcr8 = Array(SHA256.hash(data: pcr8 + event.digest)) }
+        }
+        let replayed = log.replay()
+        #expect(replayed.count == 24)
+        #expect(replayed[8] == pcr8)
+        #expect(replayed[10] == [UInt8](repeating: 0, count: 32))
+    }
+
+    @Test("encoding: a Spec ID header at PCR 0 listing SHA-256 only, then TCG_PCR_EVENT2 records")
+    func encoding() throws {
+        let bytes = log.encoded()
+        let header = TPMEventLog.header.encoded()
+        #expect(Array(bytes.prefix(header.count)) == header)
+        #expect(Array(bytes[32..<48]) == SpecIDEvent.signature)
+        // The first record: pcrIndex 0, its type, one digest (0x000B), 32 bytes, the data.
+        let first = try #require(log.events.first)
+        let record = Array(bytes[header.count...])
+        #expect(Array(record[0..<4]) == [0, 0, 0, 0])
+        #expect(Array(record[8..<14]) == [1, 0, 0, 0, 0x0B, 0])
+        #expect(Array(record[14..<46]) == first.digest)
+        let sizes = log.events.map { 4 + 4 + 4 + 2 + 32 + 4 + $0.data.count }
+        #expect(bytes.count == header.count + sizes.reduce(0, +))
+    }
+}
