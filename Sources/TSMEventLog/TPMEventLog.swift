@@ -6,7 +6,8 @@ import TSMModel
 ///
 /// It is made from the guest's boot log (``BootLog/synthetic(kernel:commandLine:)`` or a given
 /// one): each event that extends an RTMR is the same event measured into the PCR a TPM firmware
-/// measures it into (``pcr(for:)``), its digest SHA-256 of its event data.
+/// measures it into (``pcr(for:)``), its digest SHA-256 of its event data (of a PCR 8 command
+/// string, what follows grub's prefix without the NUL, as grub measures it).
 public struct TPMEventLog: Sendable, Equatable {
     /// One `TCG_PCR_EVENT2` with one SHA-256 digest.
     public struct Event: Sendable, Equatable {
@@ -28,11 +29,22 @@ public struct TPMEventLog: Sendable, Equatable {
 
     public let events: [Event]
 
+    /// The prefixes grub's TPM verifier gives the strings it measures into PCR 8.
+    static let grubPrefixes = ["kernel_cmdline: ", "module_cmdline: ", "grub_cmd: "].map { Array($0.utf8) }
+
     /// The TPM log of the boot `boot` describes (its events that extend an RTMR, in order).
     public init(boot: TCGEventLog) {
         events = boot.events.compactMap { event in
             guard let pcr = Self.pcr(for: event) else { return nil }
-            return Event(pcr: pcr, type: event.type, digest: HashAlgorithm.sha256.digest(event.data), data: event.data)
+            // grub logs "kernel_cmdline: ARGS" (or "grub_cmd: ...") with its NUL into PCR 8 and
+            // measures ARGS alone, without the NUL: what tpm2_eventlog checks.
+            var measured = event.data[...]
+            if pcr == 8 && event.type == .ipl, let prefix = Self.grubPrefixes.first(where: event.data.starts(with:)) {
+                measured = event.data.dropFirst(prefix.count)
+                if measured.last == 0 { measured = measured.dropLast() }
+            }
+            return Event(
+                pcr: pcr, type: event.type, digest: HashAlgorithm.sha256.digest(Array(measured)), data: event.data)
         }
     }
 
