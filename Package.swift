@@ -134,6 +134,26 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
+        // The vTPM engine: swtpm started, provisioned (EK and its certificate) and stopped per
+        // mount, commands serialised to it, TPM 2.0 marshalling, the /dev/tpmrm0 resource manager
+        // (tpm2-space.c). No FUSE: the devices are the daemon's.
+        .target(
+            name: "TSMTPM",
+            dependencies: [
+                "CLinux", "TSMBytes", "TSMEvidence",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Against a real swtpm (the Debian packages swtpm and swtpm-tools).
+        .testTarget(
+            name: "TSMTPMTests",
+            dependencies: [
+                "TSMTPM", "TSMEvidence", "TSMBytes", "TestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The control protocol of a running mount: requests parsed from one line, their replies,
         // and their execution against the model, and the owner-only socket that serves them on a
         // thread of its own. No FUSE.

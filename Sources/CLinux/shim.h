@@ -39,7 +39,10 @@ static inline long clinux_process_vm_writev(pid_t pid, const struct iovec *local
 /// cannot set the parent-death signal, so this forks; between fork and exec the child calls
 /// only async-signal-safe functions. Returns 0 and sets `*pid`, or the errno of fork or exec
 /// (the child then reaped).
-static inline int clinux_spawn_dying_with_parent(const char *file, char *const argv[], int signal, pid_t *pid) {
+/// The `keep_count` descriptors in `keep` (opened close-on-exec, so no other child inherits them)
+/// lose FD_CLOEXEC in the child only: the program inherits exactly those.
+static inline int clinux_spawn_dying_with_parent_keeping(const char *file, char *const argv[], int signal,
+                                                        const int *keep, int keep_count, pid_t *pid) {
     int report[2];
     if (pipe(report) != 0) return errno;
     fcntl(report[0], F_SETFD, FD_CLOEXEC);
@@ -64,6 +67,9 @@ static inline int clinux_spawn_dying_with_parent(const char *file, char *const a
         if (prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0UL, 0UL, 0UL) != 0 || getppid() != parent) {
             _exit(127);
         }
+        for (int i = 0; i < keep_count; i++) {
+            if (fcntl(keep[i], F_SETFD, 0) != 0) _exit(127);
+        }
         execvp(file, argv);
         int error = errno;
         ssize_t written = write(report[1], &error, sizeof error);
@@ -84,6 +90,17 @@ static inline int clinux_spawn_dying_with_parent(const char *file, char *const a
     }
     *pid = child;
     return 0;
+}
+
+/// clinux_spawn_dying_with_parent_keeping with no descriptor kept.
+static inline int clinux_spawn_dying_with_parent(const char *file, char *const argv[], int signal, pid_t *pid) {
+    return clinux_spawn_dying_with_parent_keeping(file, argv, signal, NULL, 0, pid);
+}
+
+/// pidfd_open(2): a descriptor that polls readable when process `pid` (a child of ours, not yet
+/// reaped) ends. Returns the descriptor (close-on-exec), or -1 with errno.
+static inline int clinux_pidfd_open(pid_t pid) {
+    return (int)syscall(SYS_pidfd_open, pid, 0U);
 }
 
 #endif

@@ -1,0 +1,155 @@
+import Glibc
+import Logging
+import Synchronization
+import TSMEvidence
+
+/// A real TPM 2.0 behind tsmfs's TPM devices: one swtpm process with its state in a private
+/// directory, started, provisioned (the RSA EK at 0x81010001 and its certificate at NV
+/// 0x01C00002, signed by the seeded mock EK CA) and stopped by its owner. Commands are sent one
+/// at a time, as the kernel's tpm_mutex serialises them. No FUSE: the devices are tsmfs's door.
+///
+/// swtpm receives SIGKILL when the thread that started it ends (PR_SET_PDEATHSIG): start the
+/// vTPM from a thread that lives as long as it (the daemon's main thread).
+public final class VirtualTPM: Sendable {
+    public let configuration: VTPMConfiguration
+    let logger: Logger
+    private let state: Mutex<State>
+
+    struct State {
+        var channel: SwtpmChannel?
+        /// Set when swtpm is gone: what every later command throws.
+        var failure: VTPMError?
+    }
+
+    private init(configuration: VTPMConfiguration, logger: Logger, channel: SwtpmChannel) {
+        self.configuration = configuration
+        self.logger = logger
+        self.state = Mutex(State(channel: channel))
+    }
+
+    /// Starts the vTPM of `configuration`: prepares the state directory, provisions it with
+    /// swtpm_setup when it holds no TPM state yet, starts swtpm and waits for its control channel,
+    /// then makes sure NV 0x01C00002 holds the EK certificate of this seed. Throws
+    /// ``VTPMError/swtpmMissing(program:)`` when swtpm is not installed.
+    public static func start(_ configuration: VTPMConfiguration, logger: Logger) throws(VTPMError) -> VirtualTPM {
+        if try !SwtpmLauncher.prepare(configuration.stateDirectory) {
+            try SwtpmLauncher.provision(configuration, logger: logger)
+        }
+        let channel = try SwtpmLauncher.launch(configuration)
+        let tpm = VirtualTPM(configuration: configuration, logger: logger, channel: channel)
+        do {
+            try EKProvisioning.ensureCertificate(tpm, seed: configuration.seed)
+        } catch {
+            tpm.stop()
+            throw error
+        }
+        logger.info(
+            "vTPM started", metadata: ["swtpm pid": "\(channel.pid)", "directory": "\(configuration.stateDirectory)"])
+        return tpm
+    }
+
+    /// swtpm's process id while it runs (tests kill it to see the devices fail).
+    public var processID: pid_t? { state.withLock { $0.failure == nil ? $0.channel?.pid : nil } }
+
+    /// Sends one command and returns its response, as tpm_transmit does: a command shorter than
+    /// the header is EINVAL, longer than TPM_BUFSIZE (4096) E2BIG, a header size of 0 ENODATA,
+    /// a header size larger than the bytes given E2BIG (``VTPMError/commandRejected(reason:errno:)``);
+    /// the header's size of bytes is sent. A response that is not one of its own stated size
+    /// (at most 4096) is EFAULT. When swtpm has died this throws ``VTPMError/died(status:)`` (logged
+    /// once), when it hangs past the configured timeout it is killed and this throws
+    /// ``VTPMError/timedOut(operation:seconds:)``; both are EIO, for this and every later command.
+    public func transmit(_ command: [UInt8]) throws(VTPMError) -> [UInt8] {
+        let count = try Self.checkedSize(command)
+        let seconds = configuration.commandTimeoutSeconds
+        return try state.withLock { (state) throws(VTPMError) -> [UInt8] in
+            if let failure = state.failure { throw failure }
+            guard var channel = state.channel else { throw VTPMError.stopped }
+            do throws(VTPMError) {
+                let response = try Self.exchange(Array(command[0..<count]), channel: channel, seconds: seconds)
+                if let response { return response }
+                let status = channel.reap(grace: 5)
+                logger.error("vTPM: swtpm died", metadata: ["exit status": "\(status)"])
+                throw VTPMError.died(status: status)
+            } catch {
+                if case .died = error {
+                } else {
+                    logger.error("vTPM: swtpm failed; killed", metadata: ["error": "\(error)"])
+                    _ = channel.reap(grace: 0)
+                }
+                channel.close()
+                state.channel = nil
+                state.failure = error
+                throw error
+            }
+        }
+    }
+
+    /// The size tpm_try_transmit sends, or its refusal.
+    static func checkedSize(_ command: [UInt8]) throws(VTPMError) -> Int {
+        guard command.count >= 10 else {
+            throw .commandRejected(reason: "\(command.count) bytes, shorter than the 10-byte header", errno: EINVAL)
+        }
+        guard command.count <= TPM2Commands.bufferSize else {
+            throw .commandRejected(
+                reason: "\(command.count) bytes, more than TPM_BUFSIZE (\(TPM2Commands.bufferSize))", errno: E2BIG)
+        }
+        let size = command[2..<6].reduce(0) { $0 << 8 | Int($1) }
+        guard size != 0 else { throw .commandRejected(reason: "header size 0", errno: ENODATA) }
+        guard size <= command.count else {
+            throw .commandRejected(
+                reason: "header size \(size) larger than the \(command.count) bytes given", errno: E2BIG)
+        }
+        return size
+    }
+
+    /// One command on swtpm's socket and its whole response; nil when swtpm closed or ended.
+    private static func exchange(_ command: [UInt8], channel: SwtpmChannel, seconds: Int) throws(VTPMError)
+        -> [UInt8]?
+    {
+        let deadline = Deadline(seconds: seconds)
+        do {
+            try channel.send(command, to: channel.data, operation: "send")
+        } catch {
+            if case .io(_, let code) = error, code == EPIPE || code == ECONNRESET { return nil }
+            throw error
+        }
+        guard let header = try channel.receive(10, from: channel.data, deadline: deadline, operation: "a command")
+        else { return nil }
+        let size = header[2..<6].reduce(0) { $0 << 8 | Int($1) }
+        guard size >= 10, size <= TPM2Commands.bufferSize else {
+            throw .responseMalformed(reason: "response size \(size) outside 10...\(TPM2Commands.bufferSize)")
+        }
+        guard let rest = try channel.receive(size - 10, from: channel.data, deadline: deadline, operation: "a command")
+        else { return nil }
+        return header + rest
+    }
+
+    /// Shuts swtpm down (CMD_SHUTDOWN on its control channel, which saves nothing volatile: the
+    /// next start is a TPM2_Startup(CLEAR)), then SIGKILL if it has not ended within 5 seconds.
+    /// Later commands throw ``VTPMError/stopped``. Idempotent.
+    public func stop() {
+        state.withLock { state in
+            guard var channel = state.channel else { return }
+            if state.failure == nil {
+                _ = try? channel.control(SwtpmLauncher.shutdown, answer: 4, deadline: Deadline(seconds: 5))
+            }
+            _ = channel.reap(grace: 5)
+            channel.close()
+            unlink("\(configuration.stateDirectory)/\(SwtpmLauncher.socketName)")
+            state.channel = nil
+            state.failure = .stopped
+        }
+    }
+
+    deinit { stop() }
+
+    /// The PEM certificate of the mock EK CA of `seed` that signs every vTPM's EK certificate
+    /// (for `tsmfs trust-anchor`).
+    public static func ekCertificateAuthority(seed: String) throws(VTPMError) -> String {
+        do {
+            return try TPMEKAuthority(seed: seed).rootCertificatePEM
+        } catch {
+            throw .certificate(reason: "\(error)")
+        }
+    }
+}
