@@ -37,6 +37,7 @@ struct GuestOptions: ParsableArguments {
         String?
     @Option(name: .customLong("cca-token-format"), help: help("--cca-token-format")) var ccaTokenFormat:
         CCAToken.Format?
+    @Option(name: .customLong("vtpm"), help: help("--vtpm")) var vtpm: String?
 
     // Unconditional: `--kernel -1` is a value to refuse by the grammar, not a missing value.
     @Option(
@@ -77,6 +78,7 @@ struct GuestOptions: ParsableArguments {
         if let ccaLifecycle { values.set("--cca-lifecycle", ccaLifecycle) }
         if let realmPersonalization { values.set("--realm-personalization", realmPersonalization) }
         if let ccaTokenFormat { values.set("--cca-token-format", ccaTokenFormat.rawValue) }
+        if let vtpm { values.set("--vtpm", vtpm) }
         return values
     }
 

@@ -1,6 +1,7 @@
 import FoundationEssentials
 import TSMBackends
 import TSMBytes
+import TSMEventLog
 import TSMEvidence
 import TSMGuest
 import TSMModel
@@ -30,6 +31,8 @@ public enum SNPGuest: GuestDefinition {
         public var reportedTCB, committedTCB, launchTCB: SNPTCB?
         /// `--signing-key`: the key that signs reports (SIGNING_KEY), and the table it brings.
         public var signingKey = SNPSigningKey.vcek
+        /// `--vtpm`: a virtual TPM whose boot log is a synthetic boot's; nil for none.
+        public var vtpm: VTPMPersonality?
     }
 
     public static let options = [
@@ -56,6 +59,7 @@ public enum SNPGuest: GuestDefinition {
             "--signing-key", value: "KEY",
             "SEV-SNP: the key that signs reports, vcek (default) or vlek: a VLEK (SIGNING_KEY 1, CHIP_ID zero), "
                 + "the certificate table VLEK, ASVK (in the ASK entry), ARK; `tsmfs kds` serves the ASVK chain."),
+        VTPMPersonality.option,
     ]
 
     public static func validate(_ values: GuestOptionValues) throws(GuestOptionError) {
@@ -86,6 +90,7 @@ public enum SNPGuest: GuestDefinition {
             }
             settings.signingKey = key
         }
+        settings.vtpm = try VTPMPersonality.parse(values)
         return settings
     }
 
@@ -182,6 +187,10 @@ public enum SNPGuest: GuestDefinition {
                             sizingSucceeds: sizingSucceeds(on: spec.kernel))
                     )
                 ]
+            }
+            if let vtpm = settings.vtpm {
+                // Its boot: a synthetic one (the SNP guest has no boot log of its own).
+                try VTPMFaces.add(vtpm, boot: BootLog.synthetic(), to: &faces, context: context)
             }
             return faces
         }

@@ -30,6 +30,8 @@ public enum TDXGuest: GuestDefinition {
         public var tdAttributes = TDAttributes.default
         /// XFAM of the TD (`--xfam`): in every TDREPORT and quote body.
         public var xfam = TDAttributes.defaultXFAM
+        /// `--vtpm`: a virtual TPM whose boot log is this boot's; nil for none.
+        public var vtpm: VTPMPersonality?
     }
 
     public static let options = [
@@ -53,6 +55,7 @@ public enum TDXGuest: GuestDefinition {
         GuestOption(
             "--xfam", value: "HEX",
             "TDX: the TD's XFAM, a u64 in hex (default: 0x61ae7)."),
+        VTPMPersonality.option,
     ]
 
     public static func validate(_ values: GuestOptionValues) throws(GuestOptionError) {
@@ -64,6 +67,7 @@ public enum TDXGuest: GuestDefinition {
             throw GuestOptionError("--tcb-status \(status): not one of \(known)")
         }
         _ = try tdInfo(values)
+        _ = try VTPMPersonality.parse(values)
     }
 
     /// `--td-attributes` and `--xfam`, defaults where not given.
@@ -91,6 +95,7 @@ public enum TDXGuest: GuestDefinition {
         settings.tcbStatus = values["--tcb-status"].flatMap(TCBStatus.init(rawValue:)) ?? .upToDate
         settings.module15 = values["--tdx-module"] == "1.5"
         (settings.tdAttributes, settings.xfam) = try tdInfo(values)
+        settings.vtpm = try VTPMPersonality.parse(values)
         if let path = values["--boot-log"] {
             do {
                 settings.bootLog = try BootLog.load(try FileBytes.read(path: path, limit: BootLog.maxSize))

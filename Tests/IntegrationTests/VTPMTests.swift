@@ -1,0 +1,223 @@
+import Crypto
+import Foundation
+import Testing
+import TestSupport
+
+/// `--vtpm plain` under `tsmfs exec`: swtpm behind `/dev/tpm0` and `/dev/tpmrm0`, asked by
+/// tpm2-tools (Debian 5.4, its default TCTI: the device TCTI on /dev/tpmrm0) and by a raw client.
+@Suite("vTPM: /dev/tpm0, /dev/tpmrm0, the boot log and the tpm provider", .serialized, .needsMount)
+struct VTPMTests {
+    static let rawClient = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("tpm_raw_client.py").path
+
+    static func requireTools() throws {
+        let found = try shell("command -v swtpm && command -v swtpm_setup && command -v tpm2_pcrread")
+        try #require(found.status == 0, "swtpm, swtpm-tools and tpm2-tools are needed (Scripts/test installs them)")
+    }
+
+    /// `index: value` pairs of the sha256 bank in tpm2_pcrread's or tpm2_eventlog's output.
+    static func sha256PCRs(_ text: String) -> [Int: String] {
+        var result: [Int: String] = [:]
+        var inBank = false
+        for line in text.split(separator: "\n") {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasSuffix(":") && !trimmed.contains("0x") {
+                inBank = trimmed == "sha256:"
+                continue
+            }
+            let parts = trimmed.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard inBank, parts.count == 2, let index = Int(parts[0]), parts[1].hasPrefix("0x") else { continue }
+            result[index] = parts[1].dropFirst(2).lowercased()
+        }
+        return result
+    }
+
+    @Test(
+        "tpm2-tools: PCRs, a primary and an AK, a quote tpm2_checkquote accepts; the boot log replays to the PCRs",
+        arguments: ["sev-snp", "tdx"])
+    func tools(guest: String) throws {
+        try Self.requireTools()
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let r = try shell(
+            """
+            '\(tsmfsBinary())' exec --guest \(guest) --vtpm plain -- bash -euo pipefail -c '
+            cd "\(directory)"
+            cat /sys/class/tpm/tpm0/tpm_version_major > version
+            tpm2_pcrread sha256 > pcrs.start
+            tpm2_eventlog /sys/kernel/security/tpm0/binary_bios_measurements > eventlog.yaml 2> eventlog.err
+            tpm2_createprimary -C o -g sha256 -G ecc -c primary.ctx -Q
+            tpm2_createek -c ek.ctx -G rsa -u ek.pub -Q
+            tpm2_createak -C ek.ctx -c ak.ctx -G rsa -g sha256 -s rsassa -u ak.pub -n ak.name -f pem -Q
+            tpm2_readpublic -c ak.ctx -f pem -o ak.pem -Q
+            tpm2_quote -c ak.ctx -l sha256:0,1,4,5,7,8,9,10 -q c0ffee00 -m quote.msg -s quote.sig -o quote.pcrs \\
+                -g sha256 > /dev/null
+            tpm2_checkquote -u ak.pem -m quote.msg -s quote.sig -f quote.pcrs -g sha256 -q c0ffee00 > /dev/null
+            echo checked'
+            """)
+        #expect(r.status == 0, "\(r.text) \(r.stderr)")
+        #expect(r.text.contains("checked"), "\(r.text) \(r.stderr)")
+        let version = try String(contentsOfFile: directory + "/version", encoding: .utf8)
+        #expect(version == "2\n")
+        let start = Self.sha256PCRs(try String(contentsOfFile: directory + "/pcrs.start", encoding: .utf8))
+        let replay = Self.sha256PCRs(try String(contentsOfFile: directory + "/eventlog.yaml", encoding: .utf8))
+        #expect(start.count == 24, "\(start)")
+        #expect(replay.keys.sorted() == [0, 1, 4, 5, 7, 8, 9], "\(replay)")
+        for (index, value) in replay { #expect(start[index] == value, "PCR \(index)") }
+        let warnings = try String(contentsOfFile: directory + "/eventlog.err", encoding: .utf8)
+        #expect(!warnings.contains("WARN"), "\(warnings)")
+    }
+
+    @Test("pcr10/digest: a 32-byte write is TPM2_PCR_Extend; tpm2_pcrextend shows in the file; pcr17 is EACCES")
+    func pcrRegisters() throws {
+        try Self.requireTools()
+        let data = (0..<32).map { UInt8($0 * 7 & 0xFF) }
+        let hex = data.map { String(format: "%02x", $0) }.joined()
+        let extendHex = String(repeating: "ab", count: 32)
+        let r = try shell(
+            """
+            '\(tsmfsBinary())' exec --guest sev-snp --vtpm plain -- bash -euo pipefail -c '
+            pcr() { tpm2_pcrread sha256:10 | grep -o "0x[0-9A-F]*" | cut -c3- | tr A-F a-f; }
+            echo "old=$(pcr)"
+            python3 -c "import os; os.write(os.open(\\\"/sys/kernel/tsm/tpm/pcr10/digest\\\", os.O_WRONLY), bytes.fromhex(\\\"\(hex)\\\"))"
+            echo "new=$(pcr)"
+            tpm2_pcrextend 10:sha256=\(extendHex)
+            echo "tools=$(pcr)"
+            echo "file=$(xxd -p -c 64 /sys/kernel/tsm/tpm/pcr10/digest)"
+            echo "algo=$(cat /sys/kernel/tsm/tpm/pcr10/hash_algo)"
+            { printf "%032d" 0 > /sys/kernel/tsm/tpm/pcr17/digest; } 2>&1 | grep -o "Permission denied" || true'
+            """)
+        #expect(r.status == 0, "\(r.text) \(r.stderr)")
+        let fields = Dictionary(
+            r.text.split(separator: "\n").compactMap { line -> (String, String)? in
+                let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+                return parts.count == 2 ? (parts[0], parts[1]) : nil
+            }, uniquingKeysWith: { $1 })
+        let old = try #require(fields["old"].flatMap(hexBytes), "\(r.text) \(r.stderr)")
+        let expected = Array(SHA256.hash(data: old + data))
+        #expect(fields["new"].flatMap(hexBytes) == expected, "\(r.text)")
+        let afterTools = Array(SHA256.hash(data: expected + [UInt8](repeating: 0xAB, count: 32)))
+        #expect(fields["tools"].flatMap(hexBytes) == afterTools, "\(r.text)")
+        #expect(fields["file"].flatMap(hexBytes) == afterTools, "\(r.text)")
+        #expect(fields["algo"] == "sha256")
+        #expect(r.text.contains("Permission denied"), "\(r.text)")
+    }
+
+    @Test("/dev/tpmrm0: two open files do not see each other's objects, a closed file's session is flushed")
+    func spaces() throws {
+        try Self.requireTools()
+        let r = try shell(
+            """
+            '\(tsmfsBinary())' exec --guest tdx --vtpm plain -- sh -c '
+            python3 "\(Self.rawClient)" isolation && python3 "\(Self.rawClient)" busy'
+            """)
+        #expect(r.status == 0, "\(r.text) \(r.stderr)")
+        let lines = r.text.split(separator: "\n").filter { $0.hasPrefix("{") }
+        try #require(lines.count == 2, "\(r.text) \(r.stderr)")
+        let isolation = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        #expect(isolation["a_create"] as? Int == 0 && isolation["b_create"] as? Int == 0, "\(lines[0])")
+        #expect((isolation["b_sees_before"] as? [Int])?.isEmpty == true, "\(lines[0])")
+        let a = isolation["a_handle"] as? Int, b = isolation["b_handle"] as? Int
+        #expect(isolation["a_sees"] as? [Int] == a.map { [$0] }, "\(lines[0])")
+        #expect(isolation["b_sees"] as? [Int] == b.map { [$0] }, "\(lines[0])")
+        #expect(isolation["b_sees_after"] as? [Int] == b.map { [$0] }, "\(lines[0])")
+        let before = isolation["sessions_before"] as? Int
+        #expect(isolation["sessions_open"] as? Int == before.map { $0 + 1 }, "\(lines[0])")
+        #expect(isolation["sessions_after_close"] as? Int == before, "\(lines[0])")
+        #expect(lines[1].contains("\"second_open\": \"EBUSY\""), "\(lines[1])")
+    }
+
+    @Test("swtpm killed mid-run: EIO and a logged error, no hang")
+    func killed() throws {
+        try Self.requireTools()
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // Our swtpm is the one whose command line names this test's state directory.
+        let r = try shell(
+            """
+            '\(tsmfsBinary())' exec --guest sev-snp --vtpm plain --state '\(directory)/state' -- sh -c '
+            python3 "\(Self.rawClient)" getrandom /dev/tpmrm0
+            python3 "\(Self.rawClient)" kill-swtpm "\(directory)/state.vtpm"
+            python3 "\(Self.rawClient)" getrandom /dev/tpmrm0
+            python3 "\(Self.rawClient)" getrandom /dev/tpm0
+            tpm2_pcrread sha256:0 > /dev/null 2>&1 && echo pcrread=ok || echo pcrread=failed'
+            """)
+        let lines = r.text.split(separator: "\n").filter { $0.hasPrefix("{") }
+        #expect(lines.first?.contains("\"rc\": 0") == true, "\(r.text) \(r.stderr)")
+        #expect(lines.dropFirst().first?.contains("\"killed\": [") == true, "\(r.text)")
+        #expect(lines.dropFirst().first?.contains("\"killed\": []") == false, "\(r.text)")
+        #expect(lines.dropFirst().filter { $0.contains("\"errno\": \"EIO\"") }.count == 2, "\(r.text) \(r.stderr)")
+        #expect(r.text.contains("pcrread=failed"), "\(r.text)")
+        #expect(r.stderr.contains("vTPM"), "\(r.stderr)")
+    }
+
+    @Test("swtpm missing: a clear error at start, nothing mounted")
+    func missing() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let r = try shell(
+            """
+            PATH=/nonexistent '\(tsmfsBinary())' mount --sysroot '\(directory)/root' --guest sev-snp --vtpm plain
+            echo "status=$?"
+            /usr/bin/mountpoint -q '\(directory)/root' && echo mounted=yes || echo mounted=no
+            """)
+        #expect(!r.text.contains("status=0") && r.text.contains("mounted=no"), "\(r.text)")
+        #expect(r.stderr.contains("swtpm"), "\(r.stderr)")
+    }
+
+    @Test("--state: the EK, an NV index and a persistent handle survive a restart; the boot log replays again")
+    func persists() throws {
+        try Self.requireTools()
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let run = { (script: String) throws -> ShellResult in
+            try shell(
+                """
+                '\(tsmfsBinary())' exec --guest tdx --vtpm plain --state '\(directory)/state' -- bash -euo pipefail -c '
+                cd "\(directory)"; \(script)'
+                """)
+        }
+        let first = try run(
+            """
+            tpm2_readpublic -c 0x81010001 -o ek1.pub -Q
+            tpm2_nvdefine 0x01500010 -C o -s 8 -a "ownerread|ownerwrite" -Q
+            echo -n tsmfs-vt | tpm2_nvwrite 0x01500010 -C o -i -
+            tpm2_createprimary -C o -c p.ctx -Q && tpm2_evictcontrol -C o -c p.ctx 0x81000010 -Q
+            tpm2_pcrextend 16:sha256=\(String(repeating: "cd", count: 32))
+            tpm2_nvread 0x01C00002 -C o -o ekcert1.der
+            """)
+        #expect(first.status == 0, "\(first.text) \(first.stderr)")
+        let second = try run(
+            """
+            tpm2_readpublic -c 0x81010001 -o ek2.pub -Q
+            cmp ek1.pub ek2.pub && echo ek=same
+            echo "nv=$(tpm2_nvread 0x01500010 -C o)"
+            tpm2_readpublic -c 0x81000010 -Q > /dev/null && echo persistent=yes
+            tpm2_nvread 0x01C00002 -C o -o ekcert2.der && cmp ekcert1.der ekcert2.der && echo cert=same
+            tpm2_pcrread sha256:16 > pcr16
+            tpm2_pcrread sha256 > pcrs.start
+            tpm2_eventlog /sys/kernel/security/tpm0/binary_bios_measurements > eventlog.yaml
+            """)
+        #expect(second.status == 0, "\(second.text) \(second.stderr)")
+        for line in ["ek=same", "nv=tsmfs-vt", "persistent=yes", "cert=same"] {
+            #expect(second.text.contains(line), "\(line): \(second.text)")
+        }
+        // A restart is a reboot: PCR 16's extend is gone and the boot log replays again.
+        let pcr16 = try String(contentsOfFile: directory + "/pcr16", encoding: .utf8)
+        #expect(Self.sha256PCRs(pcr16)[16] == String(repeating: "0", count: 64), "\(pcr16)")
+        let start = Self.sha256PCRs(try String(contentsOfFile: directory + "/pcrs.start", encoding: .utf8))
+        let replay = Self.sha256PCRs(try String(contentsOfFile: directory + "/eventlog.yaml", encoding: .utf8))
+        for (index, value) in replay { #expect(start[index] == value, "PCR \(index)") }
+    }
+}
+
+private func hexBytes(_ text: String) -> [UInt8]? {
+    let characters = Array(text.trimmingCharacters(in: .whitespaces))
+    guard characters.count % 2 == 0 else { return nil }
+    return stride(from: 0, to: characters.count, by: 2).map { index -> UInt8? in
+        UInt8(String(characters[index...index + 1]), radix: 16)
+    }.reduce([UInt8]?([])) { partial, byte in
+        guard let partial, let byte else { return nil }
+        return partial + [byte]
+    }
+}
