@@ -151,6 +151,26 @@ struct VTPMTests {
         #expect(r.stderr.contains("vTPM"), "\(r.stderr)")
     }
 
+    @Test("the EK certificate in NV 0x01C00002 verifies against `tsmfs trust-anchor --vtpm plain` of the seed")
+    func ekCertificate() throws {
+        try Self.requireTools()
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let r = try shell(
+            """
+            cd '\(directory)'
+            '\(tsmfsBinary())' trust-anchor --vtpm plain --seed vtpm-test > ca.pem
+            '\(tsmfsBinary())' trust-anchor --vtpm plain --seed other > other.pem
+            '\(tsmfsBinary())' exec --guest sev-snp --vtpm plain --seed vtpm-test -- \
+                tpm2_nvread 0x01C00002 -C o -o ek.der
+            openssl x509 -inform DER -in ek.der -out ek.pem
+            openssl verify -CAfile ca.pem ek.pem && echo verified
+            openssl verify -CAfile other.pem ek.pem > /dev/null 2>&1 || echo refused-by-other-seed
+            """)
+        #expect(r.text.contains("ek.pem: OK") && r.text.contains("verified"), "\(r.text) \(r.stderr)")
+        #expect(r.text.contains("refused-by-other-seed"), "\(r.text)")
+    }
+
     @Test("swtpm missing: a clear error at start, nothing mounted")
     func missing() throws {
         let directory = try makeTemporaryDirectory()

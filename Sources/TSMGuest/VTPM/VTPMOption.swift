@@ -1,3 +1,5 @@
+import TSMTPM
+
 /// `--vtpm NAME`: a virtual TPM (swtpm) beside the guest's own evidence, as most confidential VMs
 /// in production are attested through (docs/vtpm.md). A guest that takes it lists ``option`` and
 /// keeps ``parse(_:)``'s value in its settings.
@@ -22,5 +24,13 @@ public enum VTPMPersonality: String, Sendable, CaseIterable {
                 "--vtpm \(text): not one of \(allCases.map(\.rawValue).joined(separator: ", "))")
         }
         return personality
+    }
+
+    /// `tsmfs trust-anchor --vtpm NAME`: the mock CA that signs this personality's certificates
+    /// (for `plain`, the EK CA of NV 0x01C00002's certificate), as PEM.
+    public func trustAnchorPEM(seed: String) throws(VTPMError) -> String {
+        switch self {
+        case .plain: return try VirtualTPM.ekCertificateAuthority(seed: seed)
+        }
     }
 }
