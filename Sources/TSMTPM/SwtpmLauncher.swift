@@ -47,7 +47,8 @@ enum SwtpmLauncher {
         let directory = configuration.stateDirectory
         let banks = configuration.pcrBanks.map(\.description).joined(separator: ",")
         let arguments = [
-            "swtpm_setup", "--tpm2", "--tpmstate", directory, "--createek", "--pcr-banks", banks.isEmpty ? "-" : banks,
+            configuration.program("swtpm_setup"), "--tpm2", "--tpmstate", directory, "--createek", "--pcr-banks",
+            banks.isEmpty ? "-" : banks,
             "--config", "/dev/null", "--not-overwrite", "--logfile", "\(directory)/\(setupLogName)",
         ]
         logger.info("vTPM: first start, provisioning with swtpm_setup", metadata: ["directory": "\(directory)"])
@@ -77,7 +78,7 @@ enum SwtpmLauncher {
             throw .io(operation: "socketpair", errno: errno)
         }
         let arguments = [
-            "swtpm", "socket", "--tpm2", "--tpmstate", "dir=\(directory),mode=0600",
+            configuration.program("swtpm"), "socket", "--tpm2", "--tpmstate", "dir=\(directory),mode=0600",
             "--server", "type=unixio,path=\(socketPath),mode=0600", "--ctrl", "type=unixio,clientfd=\(pair[1])",
             "--flags", "not-need-init,startup-clear",
         ]

@@ -13,14 +13,22 @@ public struct VTPMConfiguration: Sendable {
     /// How long one command may take before swtpm is considered hung and killed (RSA key
     /// generation in software takes seconds).
     public var commandTimeoutSeconds: Int
+    /// Where `swtpm` and `swtpm_setup` are; nil: looked up on PATH.
+    public var programDirectory: String?
 
     public init(
         stateDirectory: String, seed: String = MockSeed.default, pcrBanks: [TPMAlgorithm] = [.sha256, .sha384],
-        commandTimeoutSeconds: Int = 120
+        commandTimeoutSeconds: Int = 120, programDirectory: String? = nil
     ) {
+        self.programDirectory = programDirectory
         self.stateDirectory = stateDirectory
         self.seed = seed
         self.pcrBanks = pcrBanks
         self.commandTimeoutSeconds = commandTimeoutSeconds
+    }
+
+    /// The path to run `program` by: under ``programDirectory`` or the bare name (PATH).
+    func program(_ name: String) -> String {
+        programDirectory.map { "\($0)/\(name)" } ?? name
     }
 }

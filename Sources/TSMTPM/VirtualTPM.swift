@@ -65,8 +65,15 @@ public final class VirtualTPM: Sendable {
             if let failure = state.failure { throw failure }
             guard var channel = state.channel else { throw VTPMError.stopped }
             do throws(VTPMError) {
-                let response = try Self.exchange(Array(command[0..<count]), channel: channel, seconds: seconds)
-                if let response { return response }
+                // tpm_transmit's loop: TPM2_RC_RETRY and TPM2_RC_TESTING are sent again after 20 ms,
+                // doubling, while the delay is at most TPM2_DURATION_LONG (2 s); then answered as is.
+                var delay: UInt32 = 20
+                while let response = try Self.exchange(Array(command[0..<count]), channel: channel, seconds: seconds) {
+                    let code = response[6..<10].reduce(0) { $0 << 8 | UInt32($1) }
+                    guard code == 0x922 || code == 0x90A, delay <= 2000 else { return response }
+                    usleep(delay * 1000)
+                    delay *= 2
+                }
                 let status = channel.reap(grace: 5)
                 logger.error("vTPM: swtpm died", metadata: ["exit status": "\(status)"])
                 throw VTPMError.died(status: status)
