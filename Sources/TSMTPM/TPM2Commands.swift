@@ -37,6 +37,8 @@ public enum TPM2Commands {
         case readPublic = 0x0173
         case pcrRead = 0x017E
         case pcrExtend = 0x0182
+        case policyAuthValue = 0x016B
+        case policyGetDigest = 0x0189
     }
 
     /// A command: the header, `handles`, an authorization area of password sessions with empty

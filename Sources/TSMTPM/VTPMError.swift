@@ -29,11 +29,17 @@ public enum VTPMError: Error, Sendable, Equatable, CustomStringConvertible {
     case tpm(command: String, responseCode: UInt32)
     /// The EK certificate could not be made.
     case certificate(reason: String)
+    /// A `/dev/tpmrm0` space refused the command as tpm2-space.c does: EINVAL (a virtual handle
+    /// the space does not have, a command shorter than its handles), ENOMEM (the space's 3 object
+    /// or 3 session slots, or its 4096 bytes of saved contexts, are full), EFAULT (a saved
+    /// context would not load or save), ENOENT (an object flushed outside the space), EBADF (the
+    /// space is closed).
+    case space(reason: String, errno: Int32)
 
     /// The errno a TPM device answers this failure with.
     public var errno: Int32 {
         switch self {
-        case .commandRejected(_, let errno): return errno
+        case .commandRejected(_, let errno), .space(_, let errno): return errno
         case .responseMalformed: return EFAULT
         default: return EIO
         }
@@ -59,6 +65,7 @@ public enum VTPMError: Error, Sendable, Equatable, CustomStringConvertible {
         case .tpm(let command, let code):
             return "\(command) failed: \(TPMResponseCode(code))"
         case .certificate(let reason): return "EK certificate: \(reason)"
+        case .space(let reason, _): return "TPM space: \(reason)"
         }
     }
 }

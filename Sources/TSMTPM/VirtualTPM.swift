@@ -14,6 +14,10 @@ public final class VirtualTPM: Sendable {
     public let configuration: VTPMConfiguration
     let logger: Logger
     private let state: Mutex<State>
+    /// Held for one command, or for a space's whole sequence (``exclusive(_:)``).
+    private let serial = Mutex<Void>(())
+    /// TPM2_GetCapability(TPM_CAP_COMMANDS)'s TPMA_CC of every command, read once (tpm2-space).
+    let commandAttributes = Mutex<[UInt32]?>(nil)
 
     struct State {
         var channel: SwtpmChannel?
@@ -59,6 +63,18 @@ public final class VirtualTPM: Sendable {
     /// once), when it hangs past the configured timeout it is killed and this throws
     /// ``VTPMError/timedOut(operation:seconds:)``; both are EIO, for this and every later command.
     public func transmit(_ command: [UInt8]) throws(VTPMError) -> [UInt8] {
+        try serial.withLock { _ throws(VTPMError) -> [UInt8] in try send(command) }
+    }
+
+    /// Runs `body` with the TPM to itself: no other command reaches swtpm until it returns (the
+    /// kernel holds tpm_mutex across a space's ContextLoad, command, ContextSave and flushes).
+    /// `body` sends with ``send(_:)``, never ``transmit(_:)``.
+    func exclusive<Result: Sendable>(_ body: () throws(VTPMError) -> Result) throws(VTPMError) -> Result {
+        try serial.withLock { _ throws(VTPMError) -> Result in try body() }
+    }
+
+    /// ``transmit(_:)`` without taking the command lock (the caller holds it).
+    func send(_ command: [UInt8]) throws(VTPMError) -> [UInt8] {
         let count = try Self.checkedSize(command)
         let seconds = configuration.commandTimeoutSeconds
         return try state.withLock { (state) throws(VTPMError) -> [UInt8] in

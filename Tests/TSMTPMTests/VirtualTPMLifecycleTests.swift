@@ -97,7 +97,7 @@ struct VirtualTPMLifecycleTests {
 
     @Test("swtpm killed: the command throws died, later ones too, nothing hangs")
     func died() throws {
-        try withVTPM { tpm, _ in
+        try withVTPM { (tpm: VirtualTPM, _: String) throws -> Void in
             let pid = try #require(tpm.processID)
             kill(pid, SIGKILL)
             #expect(throws: VTPMError.died(status: 128 + SIGKILL)) {

@@ -31,7 +31,7 @@ func removeTree(_ path: String) {
 struct VirtualTPMTests {
     @Test("GetRandom answers through transmit")
     func getRandom() throws {
-        try withVTPM { tpm, _ in
+        try withVTPM { (tpm: VirtualTPM, _: String) throws -> Void in
             let response = try tpm.transmit(bytes("80010000000c0000017b0010"))
             let parsed = try TPMResponse(response)
             #expect(parsed.code == .success)
@@ -41,7 +41,7 @@ struct VirtualTPMTests {
 
     @Test("PCR extend changes the PCR to H(old || digest) in both banks")
     func pcrExtend() throws {
-        try withVTPM { tpm, _ in
+        try withVTPM { (tpm: VirtualTPM, _: String) throws -> Void in
             let banks = try tpm.allocatedBanks()
             #expect(banks[.sha256] == Array(0...23))
             #expect(banks[.sha384] == Array(0...23))
@@ -60,7 +60,7 @@ struct VirtualTPMTests {
 
     @Test("Commands the kernel refuses before sending are refused with its errno")
     func commandSizes() throws {
-        try withVTPM { tpm, _ in
+        try withVTPM { (tpm: VirtualTPM, _: String) throws -> Void in
             #expect(
                 throws: VTPMError.commandRejected(reason: "5 bytes, shorter than the 10-byte header", errno: EINVAL)
             ) {
