@@ -54,14 +54,16 @@ def handles(fd, first):
         return None
     count = struct.unpack(">I", rest[5:9])[0]
     found = [struct.unpack(">I", rest[9 + 4 * i:13 + 4 * i])[0] for i in range(count)]
-    return [h for h in found if h >> 24 == first >> 24]
+    # Sessions come back under their own type (an HMAC session's 0x02 among the saved ones, 0x03).
+    kinds = {0x02, 0x03} if first >> 24 in (0x02, 0x03) else {first >> 24}
+    return [h for h in found if h >> 24 in kinds]
 
 
 def sessions_at_tpm():
     """Loaded and saved sessions the TPM holds, asked through /dev/tpm0."""
     fd = os.open("/dev/tpm0", os.O_RDWR)
     try:
-        return (handles(fd, 0x02000000) or []) + (handles(fd, 0x03000000) or [])
+        return sorted(set((handles(fd, 0x02000000) or []) + (handles(fd, 0x03000000) or [])))
     finally:
         os.close(fd)
 

@@ -64,13 +64,12 @@ public enum VTPMFaces {
                     try tpm.transmit(command)
                 })
         }
-        // Stage 1 of the engine has no TPMSpace yet: /dev/tpmrm0 passes commands through.
+        // Each open file of /dev/tpmrm0 its own space, flushed when the file is released.
         let spaced = TPMDevice(.spaced, gate: gate) {
-            VTPMSink(
+            let space = TPMSpace(tpm: tpm)
+            return VTPMSink(
                 log: errorLog, provider: provider,
-                transmit: { command throws(VTPMError) in
-                    try tpm.transmit(command)
-                })
+                transmit: { command throws(VTPMError) in try space.transmit(command) }, close: { space.close() })
         }
         let logBytes = eventLog.encoded()
         faces.files += [
