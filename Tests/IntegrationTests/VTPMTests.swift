@@ -106,12 +106,24 @@ struct VTPMTests {
     @Test("/dev/tpmrm0: two open files do not see each other's objects, a closed file's session is flushed")
     func spaces() throws {
         try Self.requireTools()
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // Beside the raw client, two tpm2-tools clients at once, each loading objects three times:
+        // every tool's objects go with its file, so the TPM's 3 object slots never run out.
         let r = try shell(
             """
-            '\(tsmfsBinary())' exec --guest tdx --vtpm plain -- sh -c '
-            python3 "\(Self.rawClient)" isolation && python3 "\(Self.rawClient)" busy'
+            '\(tsmfsBinary())' exec --guest tdx --vtpm plain -- bash -c '
+            python3 "\(Self.rawClient)" isolation && python3 "\(Self.rawClient)" busy || exit 1
+            for c in 1 2; do (
+                mkdir "\(directory)/c$c" && cd "\(directory)/c$c" || exit 1
+                for n in 1 2 3; do
+                    tpm2_createprimary -C o -G ecc -c p.ctx -Q && tpm2_create -C p.ctx -G ecc -u k.pub -r k.priv -Q \
+                        && tpm2_load -C p.ctx -u k.pub -r k.priv -c k.ctx -Q || exit 1
+                    test -z "$(tpm2_getcap handles-transient)" || exit 1
+                done; echo "client$c=ok" ) & done; wait'
             """)
         #expect(r.status == 0, "\(r.text) \(r.stderr)")
+        #expect(r.text.contains("client1=ok") && r.text.contains("client2=ok"), "\(r.text) \(r.stderr)")
         let lines = r.text.split(separator: "\n").filter { $0.hasPrefix("{") }
         try #require(lines.count == 2, "\(r.text) \(r.stderr)")
         let isolation = try #require(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
