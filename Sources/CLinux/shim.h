@@ -40,9 +40,10 @@ static inline long clinux_process_vm_writev(pid_t pid, const struct iovec *local
 /// only async-signal-safe functions. Returns 0 and sets `*pid`, or the errno of fork or exec
 /// (the child then reaped).
 /// The `keep_count` descriptors in `keep` (opened close-on-exec, so no other child inherits them)
-/// lose FD_CLOEXEC in the child only: the program inherits exactly those.
+/// lose FD_CLOEXEC in the child only: the program inherits exactly those. An `output` of 0 or more
+/// becomes the program's stdout and stderr (-1: both inherited).
 static inline int clinux_spawn_dying_with_parent_keeping(const char *file, char *const argv[], int signal,
-                                                        const int *keep, int keep_count, pid_t *pid) {
+                                                        const int *keep, int keep_count, int output, pid_t *pid) {
     int report[2];
     if (pipe(report) != 0) return errno;
     fcntl(report[0], F_SETFD, FD_CLOEXEC);
@@ -70,6 +71,7 @@ static inline int clinux_spawn_dying_with_parent_keeping(const char *file, char 
         for (int i = 0; i < keep_count; i++) {
             if (fcntl(keep[i], F_SETFD, 0) != 0) _exit(127);
         }
+        if (output >= 0 && (dup2(output, 1) < 0 || dup2(output, 2) < 0)) _exit(127);
         execvp(file, argv);
         int error = errno;
         ssize_t written = write(report[1], &error, sizeof error);
@@ -94,7 +96,7 @@ static inline int clinux_spawn_dying_with_parent_keeping(const char *file, char 
 
 /// clinux_spawn_dying_with_parent_keeping with no descriptor kept.
 static inline int clinux_spawn_dying_with_parent(const char *file, char *const argv[], int signal, pid_t *pid) {
-    return clinux_spawn_dying_with_parent_keeping(file, argv, signal, NULL, 0, pid);
+    return clinux_spawn_dying_with_parent_keeping(file, argv, signal, NULL, 0, -1, pid);
 }
 
 /// pidfd_open(2): a descriptor that polls readable when process `pid` (a child of ours, not yet

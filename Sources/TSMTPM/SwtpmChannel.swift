@@ -73,6 +73,37 @@ struct SwtpmChannel {
         return bytes
     }
 
+    /// One TPM response from the command socket, read as it arrives (swtpm writes it whole, so
+    /// usually one poll and one recv): at most TPM_BUFSIZE, exactly the size its header states
+    /// (else ``VTPMError/responseMalformed(reason:)``); nil when swtpm closed or ended.
+    func receiveResponse(deadline: Deadline) throws(VTPMError) -> [UInt8]? {
+        let limit = TPM2Commands.bufferSize
+        var bytes = [UInt8](repeating: 0, count: limit)
+        var count = 0
+        var size = limit
+        while count < size {
+            if try wait(data, deadline: deadline, operation: "a command") == .childEnded { return nil }
+            let got = bytes[count..<size].withUnsafeMutableBytes { recv(data, $0.baseAddress, $0.count, 0) }
+            if got < 0 {
+                if errno == EINTR || errno == EAGAIN { continue }
+                if errno == ECONNRESET { return nil }
+                throw .io(operation: "a command", errno: errno)
+            }
+            if got == 0 { return nil }
+            count += got
+            if count >= 6, size == limit {
+                size = bytes[2..<6].reduce(0) { $0 << 8 | Int($1) }
+                guard size >= 10, size <= limit else {
+                    throw .responseMalformed(reason: "response size \(size) outside 10...\(limit)")
+                }
+                guard count <= size else {
+                    throw .responseMalformed(reason: "\(count) bytes received for a \(size)-byte response")
+                }
+            }
+        }
+        return Array(bytes[0..<size])
+    }
+
     /// A control-channel command (swtpm_ioctls(3): a big-endian u32 code, then its request) and
     /// its `answer`-byte reply.
     func control(_ code: UInt32, request: [UInt8] = [], answer: Int, deadline: Deadline) throws(VTPMError) -> [UInt8]? {

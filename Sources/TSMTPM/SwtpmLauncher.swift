@@ -42,17 +42,23 @@ enum SwtpmLauncher {
 
     /// First start: swtpm_setup creates the TPM 2 state with the RSA EK persisted at 0x81010001
     /// (and the ECC EK at 0x81010016) and the given PCR banks allocated; no certificates (tsmfs
-    /// writes the EK certificate itself). Its output goes to swtpm_setup.log in the directory.
+    /// writes the EK certificate itself). Its stdout and stderr go to swtpm_setup.log in the directory.
     static func provision(_ configuration: VTPMConfiguration, logger: Logger) throws(VTPMError) {
         let directory = configuration.stateDirectory
         let banks = configuration.pcrBanks.map(\.description).joined(separator: ",")
         let arguments = [
             configuration.program("swtpm_setup"), "--tpm2", "--tpmstate", directory, "--createek", "--pcr-banks",
             banks.isEmpty ? "-" : banks,
-            "--config", "/dev/null", "--not-overwrite", "--logfile", "\(directory)/\(setupLogName)",
+            "--config", "/dev/null", "--not-overwrite",
         ]
         logger.info("vTPM: first start, provisioning with swtpm_setup", metadata: ["directory": "\(directory)"])
-        let (pid, pidfd) = try spawn(arguments, keeping: [])
+        // Its output and that of the swtpm it runs go to its log, not to the daemon's stdout.
+        let log = open("\(directory)/\(setupLogName)", O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard log >= 0 else {
+            throw .stateDirectory(path: directory, reason: "cannot open \(setupLogName): errno \(errno)")
+        }
+        defer { close(log) }
+        let (pid, pidfd) = try spawn(arguments, keeping: [], output: log)
         close(pidfd)
         var status: Int32 = 0
         var result: pid_t
@@ -108,17 +114,11 @@ enum SwtpmLauncher {
         }
     }
 
-    /// clinux_spawn_dying_with_parent_keeping, with the program's absence as ``VTPMError/swtpmMissing(program:)``.
-    /// Returns the pid and a pidfd.
-    static func spawn(_ arguments: [String], keeping: [Int32]) throws(VTPMError) -> (pid_t, Int32) {
-        var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
-        argv.append(nil)
-        defer { for pointer in argv { free(pointer) } }
-        var pid = pid_t()
-        let result = keeping.withUnsafeBufferPointer { keep in
-            clinux_spawn_dying_with_parent_keeping(
-                arguments[0], argv, SIGKILL, keep.baseAddress, Int32(keep.count), &pid)
-        }
+    /// Forks `arguments` on ``SpawnerThread`` (SIGKILL when tsmfs ends); the program's absence is
+    /// ``VTPMError/swtpmMissing(program:)``. Returns the pid and a pidfd.
+    static func spawn(_ arguments: [String], keeping: [Int32], output: Int32 = -1) throws(VTPMError) -> (pid_t, Int32) {
+        guard !arguments.isEmpty else { throw .startFailed(reason: "no program") }
+        let (result, pid) = SpawnerThread.shared.spawn(arguments, keeping: keeping, output: output)
         if result == ENOENT { throw .swtpmMissing(program: arguments[0]) }
         guard result == 0 else { throw .startFailed(reason: "cannot run \(arguments[0]): errno \(result)") }
         let pidfd = clinux_pidfd_open(pid)

@@ -50,6 +50,8 @@ public struct TPMResponseCode: Sendable, Equatable, CustomStringConvertible {
     public static let objectMemory = TPMResponseCode(0x902)
     /// TPM_RC_SESSION_MEMORY.
     public static let sessionMemory = TPMResponseCode(0x903)
+    /// TPM_RC_LOCALITY: the command (an extend of PCRs 17-22) is not allowed at this locality.
+    public static let locality = TPMResponseCode(0x907)
     /// TPM_RC_REFERENCE_H0: a handle in the command names nothing loaded.
     public static let referenceH0 = TPMResponseCode(0x910)
 
@@ -72,6 +74,7 @@ public struct TPMResponseCode: Sendable, Equatable, CustomStringConvertible {
         0x14B: "TPM_RC_NV_UNINITIALIZED", 0x148: "TPM_RC_NV_LOCKED", 0x902: "TPM_RC_OBJECT_MEMORY",
         0x903: "TPM_RC_SESSION_MEMORY", 0x910: "TPM_RC_REFERENCE_H0", 0x120: "TPM_RC_AUTH_MISSING",
         0x12F: "TPM_RC_AUTH_UNAVAILABLE", 0x149: "TPM_RC_NV_AUTHORIZATION", 0x922: "TPM_RC_RETRY",
+        0x907: "TPM_RC_LOCALITY",
     ]
 }
 

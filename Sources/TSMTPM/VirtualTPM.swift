@@ -7,9 +7,8 @@ import TSMEvidence
 /// directory, started, provisioned (the RSA EK at 0x81010001 and its certificate at NV
 /// 0x01C00002, signed by the seeded mock EK CA) and stopped by its owner. Commands are sent one
 /// at a time, as the kernel's tpm_mutex serialises them. No FUSE: the devices are tsmfs's door.
-///
-/// swtpm receives SIGKILL when the thread that started it ends (PR_SET_PDEATHSIG): start the
-/// vTPM from a thread that lives as long as it (the daemon's main thread).
+/// swtpm receives SIGKILL when tsmfs ends, however it ends (PR_SET_PDEATHSIG, set from a thread
+/// that never ends: ``SpawnerThread``).
 public final class VirtualTPM: Sendable {
     public let configuration: VTPMConfiguration
     let logger: Logger
@@ -136,15 +135,7 @@ public final class VirtualTPM: Sendable {
             if case .io(_, let code) = error, code == EPIPE || code == ECONNRESET { return nil }
             throw error
         }
-        guard let header = try channel.receive(10, from: channel.data, deadline: deadline, operation: "a command")
-        else { return nil }
-        let size = header[2..<6].reduce(0) { $0 << 8 | Int($1) }
-        guard size >= 10, size <= TPM2Commands.bufferSize else {
-            throw .responseMalformed(reason: "response size \(size) outside 10...\(TPM2Commands.bufferSize)")
-        }
-        guard let rest = try channel.receive(size - 10, from: channel.data, deadline: deadline, operation: "a command")
-        else { return nil }
-        return header + rest
+        return try channel.receiveResponse(deadline: deadline)
     }
 
     /// Shuts swtpm down (CMD_SHUTDOWN on its control channel, which saves nothing volatile: the

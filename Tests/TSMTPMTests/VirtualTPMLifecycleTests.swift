@@ -1,5 +1,6 @@
 import Glibc
 import Logging
+import Synchronization
 import SwiftASN1
 import TSMBytes
 import TSMEvidence
@@ -109,6 +110,58 @@ struct VirtualTPMLifecycleTests {
             #expect(VTPMError.died(status: 137).errno == EIO)
             #expect(tpm.processID == nil)
         }
+    }
+
+    @Test("swtpm stopped (SIGSTOP): the command times out, swtpm is killed, later commands fail at once")
+    func hung() throws {
+        let parent = try makeTemporaryDirectory("tsmfs-vtpm")
+        defer { removeTree(parent) }
+        let configuration = VTPMConfiguration(stateDirectory: parent + "/tpm", commandTimeoutSeconds: 1)
+        let tpm = try VirtualTPM.start(configuration, logger: Logger(label: "test"))
+        defer { tpm.stop() }
+        let pid = try #require(tpm.processID)
+        kill(pid, SIGSTOP)
+        #expect(throws: VTPMError.timedOut(operation: "a command", seconds: 1)) {
+            try tpm.transmit(bytes("80010000000c0000017b0008"))
+        }
+        #expect(throws: VTPMError.timedOut(operation: "a command", seconds: 1)) {
+            try tpm.transmit(bytes("80010000000c0000017b0008"))
+        }
+        // Reaped: the pid is no child of ours any more.
+        #expect(waitpid(pid, nil, WNOHANG) == -1)
+    }
+
+    @Test("swtpm is forked from a thread that outlives the starting one")
+    func outlivesStartingThread() throws {
+        let parent = try makeTemporaryDirectory("tsmfs-vtpm")
+        defer { removeTree(parent) }
+        let configuration = VTPMConfiguration(stateDirectory: parent + "/tpm")
+        let started = Mutex<Result<VirtualTPM, VTPMError>?>(nil)
+        var thread = pthread_t()
+        final class Box: Sendable {
+            let body: @Sendable () -> Void
+            init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+        }
+        let body: @Sendable () -> Void = {
+            let result = Result { () throws(VTPMError) in
+                try VirtualTPM.start(configuration, logger: Logger(label: "test"))
+            }
+            started.withLock { $0 = result }
+        }
+        let context = Unmanaged.passRetained(Box(body)).toOpaque()
+        try #require(
+            pthread_create(
+                &thread, nil,
+                { context in
+                    guard let context else { return nil }
+                    Unmanaged<Box>.fromOpaque(context).takeRetainedValue().body()
+                    return nil
+                }, context) == 0)
+        pthread_join(thread, nil)
+        let tpm = try #require(try started.withLock { $0 }?.get())
+        defer { tpm.stop() }
+        // The starting thread has ended; swtpm still answers.
+        #expect(try TPMResponse(tpm.transmit(bytes("80010000000c0000017b0008"))).code == .success)
     }
 
     @Test("swtpm missing: a clear error naming the Debian packages")

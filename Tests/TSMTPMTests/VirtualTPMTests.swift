@@ -55,6 +55,11 @@ struct VirtualTPMTests {
             let expected = Array(SHA384.hash(data: [UInt8](repeating: 0, count: 48) + digest384))
             #expect(try tpm.readPCR(bank: .sha384, index: 10) == expected)
             #expect(throws: VTPMError.self) { try tpm.readPCR(bank: .sha1, index: 10) }
+            // PCRs 17-22 take extends at locality 4 (DRTM) only; the devices speak locality 0.
+            #expect(throws: VTPMError.tpm(command: "TPM2_PCR_Extend", responseCode: TPMResponseCode.locality.rawValue))
+            {
+                try tpm.extendPCR(index: 17, bank: .sha256, digest: digest)
+            }
         }
     }
 

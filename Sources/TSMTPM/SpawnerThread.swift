@@ -1,0 +1,81 @@
+import CLinux
+import Dispatch
+import Glibc
+import Synchronization
+
+/// The one thread every swtpm is forked from. PR_SET_PDEATHSIG fires when the *thread* that
+/// forked the child ends, not the process: forked from a FUSE worker or a Dispatch thread, which
+/// come and go, swtpm would be killed under a live mount. This thread is never ended, so swtpm
+/// dies with the process and only then.
+final class SpawnerThread: Sendable {
+    static let shared = SpawnerThread()
+
+    /// The jobs for the thread and the semaphore that wakes it.
+    private final class Queue: Sendable {
+        let jobs = Mutex<[@Sendable () -> Void]>([])
+        let wake = DispatchSemaphore(value: 0)
+    }
+
+    private let queue = Queue()
+    /// False when the thread could not be created: spawns then happen on the caller's thread.
+    private let running: Bool
+
+    private init() {
+        final class Box: Sendable {
+            let body: @Sendable () -> Void
+            init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+        }
+        let queue = self.queue
+        let loop: @Sendable () -> Void = {
+            while true {
+                queue.wake.wait()
+                let job = queue.jobs.withLock { $0.isEmpty ? nil : $0.removeFirst() }
+                job?()
+            }
+        }
+        var thread = pthread_t()
+        let context = Unmanaged.passRetained(Box(loop)).toOpaque()
+        let started = pthread_create(
+            &thread, nil,
+            { context in
+                guard let context else { return nil }
+                Unmanaged<Box>.fromOpaque(context).takeRetainedValue().body()
+                return nil
+            }, context)
+        if started == 0 {
+            pthread_detach(thread)
+        } else {
+            Unmanaged<Box>.fromOpaque(context).release()
+        }
+        running = started == 0
+    }
+
+    /// clinux_spawn_dying_with_parent_keeping(arguments[0], arguments, SIGKILL, keeping, output) on
+    /// this thread: the errno (0 on success) and the pid.
+    func spawn(_ arguments: [String], keeping: [Int32], output: Int32 = -1) -> (result: Int32, pid: pid_t) {
+        let job: @Sendable () -> (Int32, pid_t) = {
+            var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
+            argv.append(nil)
+            defer { for pointer in argv { free(pointer) } }
+            var pid = pid_t()
+            let result = keeping.withUnsafeBufferPointer { keep in
+                clinux_spawn_dying_with_parent_keeping(
+                    arguments[0], argv, SIGKILL, keep.baseAddress, Int32(keep.count), output, &pid)
+            }
+            return (result, pid)
+        }
+        guard running else { return job() }
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Mutex<(Int32, pid_t)>((ENOEXEC, 0))
+        queue.jobs.withLock {
+            $0.append {
+                let result = job()
+                outcome.withLock { $0 = result }
+                done.signal()
+            }
+        }
+        queue.wake.signal()
+        done.wait()
+        return outcome.withLock { $0 }
+    }
+}
