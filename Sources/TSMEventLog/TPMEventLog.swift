@@ -2,38 +2,55 @@ import TSMBytes
 import TSMModel
 
 /// A TPM 2.0 boot log as firmware leaves it in `/sys/kernel/security/tpm0/binary_bios_measurements`:
-/// a TCG2 crypto-agile log (TCG PC Client PFP 1.06, 10.2) of the SHA-256 bank, PCR indices 0-23.
+/// a TCG2 crypto-agile log (TCG PC Client PFP 1.06, 10.2) of the TPM's active PCR banks (SHA-256
+/// first), PCR indices 0-23.
 ///
 /// It is made from the guest's boot log (``BootLog/synthetic(kernel:commandLine:)`` or a given
 /// one): each event that extends an RTMR is the same event measured into the PCR a TPM firmware
-/// measures it into (``pcr(for:)``), its digest SHA-256 of its event data (of a PCR 8 command
-/// string, what follows grub's prefix without the NUL, as grub measures it).
+/// measures it into (``pcr(for:)``), its digest in each bank the hash of its event data (of a PCR 8
+/// command string, what follows grub's prefix without the NUL, as grub measures it).
 public struct TPMEventLog: Sendable, Equatable {
-    /// One `TCG_PCR_EVENT2` with one SHA-256 digest.
+    /// One `TCG_PCR_EVENT2`: a digest per bank of the log, in the log's bank order.
     public struct Event: Sendable, Equatable {
         public let pcr: Int
         public let type: TCGEventType
-        public let digest: [UInt8]
+        public let digests: [[UInt8]]
         public let data: [UInt8]
     }
 
-    /// `TPM_ALG_SHA256`.
-    public static let sha256AlgorithmID: UInt16 = 0x000B
     /// A TPM's PCRs: 0-23.
     public static let pcrCount = 24
-    /// The header firmware writes before a TPM 2.0 log: PCR 0, client class, spec 2.0, UINTN of
-    /// 64 bits, SHA-256 only.
-    public static let header = SpecIDEvent(
-        mrIndex: 0, platformClass: 0, specVersionMinor: 0, specVersionMajor: 2, specErrata: 0, uintnSize: 2,
-        algorithms: [SpecIDEvent.AlgorithmSize(algorithmID: sha256AlgorithmID, digestSize: 32)], vendorInfo: [])
 
+    /// The banks the log lists, SHA-256 first.
+    public let banks: [HashAlgorithm]
     public let events: [Event]
+
+    /// `TPM_ALG_SHA256`, `TPM_ALG_SHA384`, `TPM_ALG_SHA512`.
+    public static func algorithmID(_ bank: HashAlgorithm) -> UInt16 {
+        switch bank {
+        case .sha256: 0x000B
+        case .sha384: 0x000C
+        case .sha512: 0x000D
+        }
+    }
+
+    /// The header firmware writes before a TPM 2.0 log: PCR 0, client class, spec 2.0, UINTN of
+    /// 64 bits, the banks' algorithms and digest sizes.
+    public var header: SpecIDEvent {
+        SpecIDEvent(
+            mrIndex: 0, platformClass: 0, specVersionMinor: 0, specVersionMajor: 2, specErrata: 0, uintnSize: 2,
+            algorithms: banks.map {
+                SpecIDEvent.AlgorithmSize(algorithmID: Self.algorithmID($0), digestSize: UInt16($0.digestSize))
+            }, vendorInfo: [])
+    }
 
     /// The prefixes grub's TPM verifier gives the strings it measures into PCR 8.
     static let grubPrefixes = ["kernel_cmdline: ", "module_cmdline: ", "grub_cmd: "].map { Array($0.utf8) }
 
-    /// The TPM log of the boot `boot` describes (its events that extend an RTMR, in order).
-    public init(boot: TCGEventLog) {
+    /// The TPM log of the boot `boot` describes (its events that extend an RTMR, in order), with a
+    /// digest in each of `banks`.
+    public init(boot: TCGEventLog, banks: [HashAlgorithm] = [.sha256]) {
+        self.banks = banks
         events = boot.events.compactMap { event in
             guard let pcr = Self.pcr(for: event) else { return nil }
             // grub logs "kernel_cmdline: ARGS" (or "grub_cmd: ...") with its NUL into PCR 8 and
@@ -44,7 +61,7 @@ public struct TPMEventLog: Sendable, Equatable {
                 if measured.last == 0 { measured = measured.dropLast() }
             }
             return Event(
-                pcr: pcr, type: event.type, digest: HashAlgorithm.sha256.digest(Array(measured)), data: event.data)
+                pcr: pcr, type: event.type, digests: banks.map { $0.digest(Array(measured)) }, data: event.data)
         }
     }
 
@@ -78,24 +95,28 @@ public struct TPMEventLog: Sendable, Equatable {
     /// The log's bytes: the Spec ID header, then each event.
     public func encoded() -> [UInt8] {
         var writer = ByteWriter()
-        writer.append(Self.header.encoded())
+        writer.append(header.encoded())
         for event in events {
             writer.u32(UInt32(event.pcr))
             writer.u32(event.type.rawValue)
-            writer.u32(1)
-            writer.u16(Self.sha256AlgorithmID)
-            writer.append(event.digest)
+            writer.u32(UInt32(banks.count))
+            for (bank, digest) in zip(banks, event.digests) {
+                writer.u16(Self.algorithmID(bank))
+                writer.append(digest)
+            }
             writer.u32(UInt32(truncatingIfNeeded: event.data.count))
             writer.append(event.data)
         }
         return writer.bytes
     }
 
-    /// The SHA-256 PCRs 0-23 the log replays to from a TPM reset (every PCR zero).
-    public func replay() -> [[UInt8]] {
-        var pcrs = [[UInt8]](repeating: [UInt8](repeating: 0, count: 32), count: Self.pcrCount)
+    /// PCRs 0-23 of `bank` (one of the log's; SHA-256 by default) the log replays to from a TPM
+    /// reset (every PCR zero); all zero for a bank the log does not list.
+    public func replay(bank: HashAlgorithm = .sha256) -> [[UInt8]] {
+        var pcrs = [[UInt8]](repeating: [UInt8](repeating: 0, count: bank.digestSize), count: Self.pcrCount)
+        guard let position = banks.firstIndex(of: bank) else { return pcrs }
         for event in events {
-            pcrs[event.pcr] = HashAlgorithm.sha256.extend(pcrs[event.pcr], with: event.digest)
+            pcrs[event.pcr] = bank.extend(pcrs[event.pcr], with: event.digests[position])
         }
         return pcrs
     }

@@ -15,14 +15,14 @@ struct VTPMTests {
         try #require(found.status == 0, "swtpm, swtpm-tools and tpm2-tools are needed (Scripts/test installs them)")
     }
 
-    /// `index: value` pairs of the sha256 bank in tpm2_pcrread's or tpm2_eventlog's output.
-    static func sha256PCRs(_ text: String) -> [Int: String] {
+    /// `index: value` pairs of `bank` in tpm2_pcrread's or tpm2_eventlog's output.
+    static func pcrs(_ text: String, bank: String = "sha256") -> [Int: String] {
         var result: [Int: String] = [:]
         var inBank = false
         for line in text.split(separator: "\n") {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.hasSuffix(":") && !trimmed.contains("0x") {
-                inBank = trimmed == "sha256:"
+                inBank = trimmed == bank + ":"
                 continue
             }
             let parts = trimmed.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -45,6 +45,7 @@ struct VTPMTests {
             cd "\(directory)"
             cat /sys/class/tpm/tpm0/tpm_version_major > version
             tpm2_pcrread sha256 > pcrs.start
+            tpm2_pcrread sha384 > pcrs384.start
             tpm2_eventlog /sys/kernel/security/tpm0/binary_bios_measurements > eventlog.yaml 2> eventlog.err
             tpm2_createprimary -C o -g sha256 -G ecc -c primary.ctx -Q
             tpm2_createek -c ek.ctx -G rsa -u ek.pub -Q
@@ -59,11 +60,18 @@ struct VTPMTests {
         #expect(r.text.contains("checked"), "\(r.text) \(r.stderr)")
         let version = try String(contentsOfFile: directory + "/version", encoding: .utf8)
         #expect(version == "2\n")
-        let start = Self.sha256PCRs(try String(contentsOfFile: directory + "/pcrs.start", encoding: .utf8))
-        let replay = Self.sha256PCRs(try String(contentsOfFile: directory + "/eventlog.yaml", encoding: .utf8))
+        let start = Self.pcrs(try String(contentsOfFile: directory + "/pcrs.start", encoding: .utf8))
+        let replay = Self.pcrs(try String(contentsOfFile: directory + "/eventlog.yaml", encoding: .utf8))
         #expect(start.count == 24, "\(start)")
         #expect(replay.keys.sorted() == [0, 1, 4, 5, 7, 8, 9], "\(replay)")
         for (index, value) in replay { #expect(start[index] == value, "PCR \(index)") }
+        // The SHA-384 bank swtpm_setup allocates is measured too, and replays as well.
+        let log = try String(contentsOfFile: directory + "/eventlog.yaml", encoding: .utf8)
+        let start384 = Self.pcrs(
+            try String(contentsOfFile: directory + "/pcrs384.start", encoding: .utf8), bank: "sha384")
+        let replay384 = Self.pcrs(log, bank: "sha384")
+        #expect(replay384.keys.sorted() == [0, 1, 4, 5, 7, 8, 9], "\(replay384)")
+        for (index, value) in replay384 { #expect(start384[index] == value, "PCR \(index) sha384") }
         let warnings = try String(contentsOfFile: directory + "/eventlog.err", encoding: .utf8)
         #expect(!warnings.contains("WARN"), "\(warnings)")
     }
@@ -85,6 +93,9 @@ struct VTPMTests {
             echo "tools=$(pcr)"
             echo "file=$(xxd -p -c 64 /sys/kernel/tsm/tpm/pcr10/digest)"
             echo "algo=$(cat /sys/kernel/tsm/tpm/pcr10/hash_algo)"
+            python3 -c "import os; os.write(os.open(\\\"/sys/kernel/tsm/tpm/pcr11_sha384/digest\\\", os.O_WRONLY), bytes(48))"
+            echo "tools384=$(tpm2_pcrread sha384:11 | grep -o "0x[0-9A-F]*" | cut -c3- | tr A-F a-f)"
+            echo "file384=$(xxd -p -c 64 /sys/kernel/tsm/tpm/pcr11_sha384/digest)"
             { printf "%032d" 0 > /sys/kernel/tsm/tpm/pcr17/digest; } 2>&1 | grep -o "Permission denied" || true'
             """)
         #expect(r.status == 0, "\(r.text) \(r.stderr)")
@@ -100,6 +111,9 @@ struct VTPMTests {
         #expect(fields["tools"].flatMap(hexBytes) == afterTools, "\(r.text)")
         #expect(fields["file"].flatMap(hexBytes) == afterTools, "\(r.text)")
         #expect(fields["algo"] == "sha256")
+        let zero384 = [UInt8](repeating: 0, count: 48)
+        #expect(fields["tools384"].flatMap(hexBytes) == Array(SHA384.hash(data: zero384 + zero384)), "\(r.text)")
+        #expect(fields["file384"] == fields["tools384"], "\(r.text)")
         #expect(r.text.contains("Permission denied"), "\(r.text)")
     }
 
@@ -228,6 +242,7 @@ struct VTPMTests {
             tpm2_nvread 0x01C00002 -C o -o ekcert2.der && cmp ekcert1.der ekcert2.der && echo cert=same
             tpm2_pcrread sha256:16 > pcr16
             tpm2_pcrread sha256 > pcrs.start
+            tpm2_pcrread sha384 > pcrs384.start
             tpm2_eventlog /sys/kernel/security/tpm0/binary_bios_measurements > eventlog.yaml
             """)
         #expect(second.status == 0, "\(second.text) \(second.stderr)")
@@ -236,9 +251,9 @@ struct VTPMTests {
         }
         // A restart is a reboot: PCR 16's extend is gone and the boot log replays again.
         let pcr16 = try String(contentsOfFile: directory + "/pcr16", encoding: .utf8)
-        #expect(Self.sha256PCRs(pcr16)[16] == String(repeating: "0", count: 64), "\(pcr16)")
-        let start = Self.sha256PCRs(try String(contentsOfFile: directory + "/pcrs.start", encoding: .utf8))
-        let replay = Self.sha256PCRs(try String(contentsOfFile: directory + "/eventlog.yaml", encoding: .utf8))
+        #expect(Self.pcrs(pcr16)[16] == String(repeating: "0", count: 64), "\(pcr16)")
+        let start = Self.pcrs(try String(contentsOfFile: directory + "/pcrs.start", encoding: .utf8))
+        let replay = Self.pcrs(try String(contentsOfFile: directory + "/eventlog.yaml", encoding: .utf8))
         for (index, value) in replay { #expect(start[index] == value, "PCR \(index)") }
     }
 }

@@ -2,6 +2,7 @@ import Logging
 import SystemPackage
 import TSMBackends
 import TSMEventLog
+import TSMModel
 import TSMTPM
 
 /// The vTPM's SHA-256 bank for the `tpm` provider: TPM2_PCR_Read and TPM2_PCR_Extend through
@@ -10,21 +11,36 @@ struct VTPMBank: PCRBank {
     let tpm: VirtualTPM
     let errorLog: Assembly.Log
 
-    func read(_ pcrs: [Int]) throws(Errno) -> [[UInt8]] {
+    func read(_ pcrs: [Int], bank: HashAlgorithm) throws(Errno) -> [[UInt8]] {
+        let algorithm = Self.algorithm(bank)
         var values: [[UInt8]] = []
         for pcr in pcrs {
             values.append(
-                try answer("TPM2_PCR_Read of PCR \(pcr)") { () throws(VTPMError) in
-                    try tpm.readPCR(bank: .sha256, index: pcr)
+                try answer("TPM2_PCR_Read of PCR \(pcr) (\(bank.rawValue))") { () throws(VTPMError) in
+                    try tpm.readPCR(bank: algorithm, index: pcr)
                 })
         }
         return values
     }
 
-    func extend(_ pcr: Int, with digest: [UInt8]) throws(Errno) {
-        try answer("TPM2_PCR_Extend of PCR \(pcr)") { () throws(VTPMError) in
-            try tpm.extendPCR(index: pcr, bank: .sha256, digest: digest)
+    func extend(_ pcr: Int, bank: HashAlgorithm, with digest: [UInt8]) throws(Errno) {
+        try answer("TPM2_PCR_Extend of PCR \(pcr) (\(bank.rawValue))") { () throws(VTPMError) in
+            try tpm.extendPCR(index: pcr, bank: Self.algorithm(bank), digest: digest)
         }
+    }
+
+    static func algorithm(_ hash: HashAlgorithm) -> TPMAlgorithm {
+        switch hash {
+        case .sha256: .sha256
+        case .sha384: .sha384
+        case .sha512: .sha512
+        }
+    }
+
+    /// The banks the provider shows: SHA-256, then SHA-384 when the TPM has all 24 of its PCRs.
+    func banks() throws(VTPMError) -> [HashAlgorithm] {
+        let allocated = try tpm.allocatedBanks()
+        return [.sha256] + ((allocated[.sha384]?.count ?? 0) == BuiltinProviders.pcrCount ? [.sha384] : [])
     }
 
     private func answer<T>(_ what: String, _ body: () throws(VTPMError) -> T) throws(Errno) -> T {
@@ -40,19 +56,22 @@ struct VTPMBank: PCRBank {
     /// with TPM2_Startup(CLEAR)), so that its replay is the PCRs. PCRs that already hold the
     /// replay (a start that was no reset) are left; any other value is refused.
     func measureBoot(_ log: TPMEventLog) throws(VTPMError) {
-        let replay = log.replay()
-        let zero = [UInt8](repeating: 0, count: 32)
-        var fresh: Set<Int> = []
-        for pcr in log.measuredPCRs {
-            let value = try tpm.readPCR(bank: .sha256, index: pcr)
-            if value == replay[pcr] { continue }
-            guard value == zero else {
-                throw .startFailed(reason: "PCR \(pcr) holds neither zero nor the boot log's replay")
+        for (position, bank) in log.banks.enumerated() {
+            let replay = log.replay(bank: bank)
+            let zero = [UInt8](repeating: 0, count: bank.digestSize)
+            var fresh: Set<Int> = []
+            for pcr in log.measuredPCRs {
+                let value = try tpm.readPCR(bank: Self.algorithm(bank), index: pcr)
+                if value == replay[pcr] { continue }
+                guard value == zero else {
+                    throw .startFailed(
+                        reason: "PCR \(pcr) (\(bank.rawValue)) holds neither zero nor the boot log's replay")
+                }
+                fresh.insert(pcr)
             }
-            fresh.insert(pcr)
-        }
-        for event in log.events where fresh.contains(event.pcr) {
-            try tpm.extendPCR(index: event.pcr, bank: .sha256, digest: event.digest)
+            for event in log.events where fresh.contains(event.pcr) {
+                try tpm.extendPCR(index: event.pcr, bank: Self.algorithm(bank), digest: event.digests[position])
+            }
         }
     }
 }

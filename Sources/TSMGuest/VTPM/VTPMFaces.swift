@@ -43,8 +43,15 @@ public enum VTPMFaces {
             tpm.stop()
             if temporary { removeTree(directory) }
         }
-        let eventLog = TPMEventLog(boot: boot)
         let bank = VTPMBank(tpm: tpm, errorLog: errorLog)
+        let banks: [HashAlgorithm]
+        do {
+            banks = try bank.banks()
+        } catch {
+            stop()
+            throw .vtpm("cannot read the vTPM's PCR banks: \(error)")
+        }
+        let eventLog = TPMEventLog(boot: boot, banks: banks)
         do {
             try bank.measureBoot(eventLog)
         } catch {
@@ -53,7 +60,8 @@ public enum VTPMFaces {
         }
         let provider: MeasurementProvider
         do {
-            provider = try MeasurementProvider(BuiltinProviders.tpm, backend: TPMBackend(bank: bank))
+            provider = try MeasurementProvider(
+                BuiltinProviders.tpm(banks: banks), backend: TPMBackend(bank: bank, banks: banks))
         } catch {
             stop()
             throw .registration(error)
