@@ -117,6 +117,23 @@ struct VTPMTests {
         #expect(r.text.contains("Permission denied"), "\(r.text)")
     }
 
+    @Test("the driver's answers through the files: E2BIG, EINVAL, EBUSY, partial reads, 0 when idle, ESPIPE, POLLIN")
+    func driverRules() throws {
+        try Self.requireTools()
+        let r = try shell(
+            "'\(tsmfsBinary())' exec --guest sev-snp --vtpm plain -- python3 '\(Self.rawClient)' rules")
+        let line = try #require(r.text.split(separator: "\n").last { $0.hasPrefix("{") }, "\(r.text) \(r.stderr)")
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(result["read_nothing"] as? Int == 0, "\(line)")
+        #expect(result["write_4097"] as? String == "E2BIG", "\(line)")
+        #expect(result["write_5"] as? String == "EINVAL" && result["write_short_of_size"] as? String == "EINVAL")
+        #expect(result["write"] as? Int == 12 && result["second_write"] as? String == "EBUSY", "\(line)")
+        #expect(result["parts"] as? [Int] == [10, 10] && result["size_in_header"] as? Int == 20, "\(line)")
+        #expect(result["read_after"] as? Int == 0 && result["pread"] as? String == "ESPIPE", "\(line)")
+        #expect(result["tpm0_pread_1000"] as? Int == 20, "\(line)")
+        #expect(result["poll"] as? [Int] == [1] && result["nonblocking_read"] as? Int == 20, "\(line)")
+    }
+
     @Test("/dev/tpmrm0: two open files do not see each other's objects, a closed file's session is flushed")
     func spaces() throws {
         try Self.requireTools()
@@ -153,109 +170,6 @@ struct VTPMTests {
         #expect(lines[1].contains("\"second_open\": \"EBUSY\""), "\(lines[1])")
     }
 
-    @Test("swtpm killed mid-run: EIO and a logged error, no hang")
-    func killed() throws {
-        try Self.requireTools()
-        let directory = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        // Our swtpm is the one whose command line names this test's state directory.
-        let r = try shell(
-            """
-            '\(tsmfsBinary())' exec --guest sev-snp --vtpm plain --state '\(directory)/state' -- sh -c '
-            python3 "\(Self.rawClient)" getrandom /dev/tpmrm0
-            python3 "\(Self.rawClient)" kill-swtpm "\(directory)/state.vtpm"
-            python3 "\(Self.rawClient)" getrandom /dev/tpmrm0
-            python3 "\(Self.rawClient)" getrandom /dev/tpm0
-            tpm2_pcrread sha256:0 > /dev/null 2>&1 && echo pcrread=ok || echo pcrread=failed'
-            """)
-        let lines = r.text.split(separator: "\n").filter { $0.hasPrefix("{") }
-        #expect(lines.first?.contains("\"rc\": 0") == true, "\(r.text) \(r.stderr)")
-        #expect(lines.dropFirst().first?.contains("\"killed\": [") == true, "\(r.text)")
-        #expect(lines.dropFirst().first?.contains("\"killed\": []") == false, "\(r.text)")
-        #expect(lines.dropFirst().filter { $0.contains("\"errno\": \"EIO\"") }.count == 2, "\(r.text) \(r.stderr)")
-        #expect(r.text.contains("pcrread=failed"), "\(r.text)")
-        #expect(r.stderr.contains("vTPM"), "\(r.stderr)")
-    }
-
-    @Test("the EK certificate in NV 0x01C00002 verifies against `tsmfs trust-anchor --vtpm plain` of the seed")
-    func ekCertificate() throws {
-        try Self.requireTools()
-        let directory = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let r = try shell(
-            """
-            cd '\(directory)'
-            '\(tsmfsBinary())' trust-anchor --vtpm plain --seed vtpm-test > ca.pem
-            '\(tsmfsBinary())' trust-anchor --vtpm plain --seed other > other.pem
-            '\(tsmfsBinary())' exec --guest sev-snp --vtpm plain --seed vtpm-test -- \
-                tpm2_nvread 0x01C00002 -C o -o ek.der
-            openssl x509 -inform DER -in ek.der -out ek.pem
-            openssl verify -CAfile ca.pem ek.pem && echo verified
-            openssl verify -CAfile other.pem ek.pem > /dev/null 2>&1 || echo refused-by-other-seed
-            """)
-        #expect(r.text.contains("ek.pem: OK") && r.text.contains("verified"), "\(r.text) \(r.stderr)")
-        #expect(r.text.contains("refused-by-other-seed"), "\(r.text)")
-    }
-
-    @Test("swtpm missing: a clear error at start, nothing mounted")
-    func missing() throws {
-        let directory = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let r = try shell(
-            """
-            PATH=/nonexistent '\(tsmfsBinary())' mount --sysroot '\(directory)/root' --guest sev-snp --vtpm plain
-            echo "status=$?"
-            /usr/bin/mountpoint -q '\(directory)/root' && echo mounted=yes || echo mounted=no
-            """)
-        #expect(!r.text.contains("status=0") && r.text.contains("mounted=no"), "\(r.text)")
-        #expect(r.stderr.contains("swtpm"), "\(r.stderr)")
-    }
-
-    @Test("--state: the EK, an NV index and a persistent handle survive a restart; the boot log replays again")
-    func persists() throws {
-        try Self.requireTools()
-        let directory = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let run = { (script: String) throws -> ShellResult in
-            try shell(
-                """
-                '\(tsmfsBinary())' exec --guest tdx --vtpm plain --state '\(directory)/state' -- bash -euo pipefail -c '
-                cd "\(directory)"; \(script)'
-                """)
-        }
-        let first = try run(
-            """
-            tpm2_readpublic -c 0x81010001 -o ek1.pub -Q
-            tpm2_nvdefine 0x01500010 -C o -s 8 -a "ownerread|ownerwrite" -Q
-            echo -n tsmfs-vt | tpm2_nvwrite 0x01500010 -C o -i -
-            tpm2_createprimary -C o -c p.ctx -Q && tpm2_evictcontrol -C o -c p.ctx 0x81000010 -Q
-            tpm2_pcrextend 16:sha256=\(String(repeating: "cd", count: 32))
-            tpm2_nvread 0x01C00002 -C o -o ekcert1.der
-            """)
-        #expect(first.status == 0, "\(first.text) \(first.stderr)")
-        let second = try run(
-            """
-            tpm2_readpublic -c 0x81010001 -o ek2.pub -Q
-            cmp ek1.pub ek2.pub && echo ek=same
-            echo "nv=$(tpm2_nvread 0x01500010 -C o)"
-            tpm2_readpublic -c 0x81000010 -Q > /dev/null && echo persistent=yes
-            tpm2_nvread 0x01C00002 -C o -o ekcert2.der && cmp ekcert1.der ekcert2.der && echo cert=same
-            tpm2_pcrread sha256:16 > pcr16
-            tpm2_pcrread sha256 > pcrs.start
-            tpm2_pcrread sha384 > pcrs384.start
-            tpm2_eventlog /sys/kernel/security/tpm0/binary_bios_measurements > eventlog.yaml
-            """)
-        #expect(second.status == 0, "\(second.text) \(second.stderr)")
-        for line in ["ek=same", "nv=tsmfs-vt", "persistent=yes", "cert=same"] {
-            #expect(second.text.contains(line), "\(line): \(second.text)")
-        }
-        // A restart is a reboot: PCR 16's extend is gone and the boot log replays again.
-        let pcr16 = try String(contentsOfFile: directory + "/pcr16", encoding: .utf8)
-        #expect(Self.pcrs(pcr16)[16] == String(repeating: "0", count: 64), "\(pcr16)")
-        let start = Self.pcrs(try String(contentsOfFile: directory + "/pcrs.start", encoding: .utf8))
-        let replay = Self.pcrs(try String(contentsOfFile: directory + "/eventlog.yaml", encoding: .utf8))
-        for (index, value) in replay { #expect(start[index] == value, "PCR \(index)") }
-    }
 }
 
 private func hexBytes(_ text: String) -> [UInt8]? {

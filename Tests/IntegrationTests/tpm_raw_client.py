@@ -2,12 +2,13 @@
 """Raw TPM 2.0 commands through /dev/tpm0 and /dev/tpmrm0, as a client of the kernel's devices
 would send them (one write, one read), for what tpm2-tools cannot show: two open files at once.
 
-Usage: tpm_raw_client.py isolation | busy | getrandom DEVICE | kill-swtpm PATH
+Usage: tpm_raw_client.py isolation | busy | rules | getrandom DEVICE | kill-swtpm PATH
 Prints one JSON object; exits 0 when it could run (the test judges the values).
 """
 import errno
 import json
 import os
+import select
 import struct
 import sys
 
@@ -102,6 +103,46 @@ def busy():
     return {"second_open": second, "reopen": "ok"}
 
 
+def attempt(body):
+    try:
+        return body()
+    except OSError as error:
+        return errno.errorcode.get(error.errno, str(error.errno))
+
+
+def rules():
+    """tpm-dev-common.c's answers through the files: sizes, EBUSY, partial reads, the offset."""
+    get_random = command(0x8001, 0x17B, struct.pack(">H", 8))
+    fd = os.open("/dev/tpmrm0", os.O_RDWR)
+    result = {"read_nothing": len(os.read(fd, 4096))}
+    result["write_4097"] = attempt(lambda: os.write(fd, get_random + bytes(4097 - len(get_random))))
+    result["write_5"] = attempt(lambda: os.write(fd, get_random[:5]))
+    result["write_short_of_size"] = attempt(lambda: os.write(fd, get_random[:11]))
+    result["write"] = os.write(fd, get_random)
+    result["second_write"] = attempt(lambda: os.write(fd, get_random))
+    head = os.read(fd, 10)
+    rest = os.read(fd, 4096)
+    result["parts"] = [len(head), len(rest)]
+    result["size_in_header"] = struct.unpack(">I", head[2:6])[0]
+    result["read_after"] = len(os.read(fd, 4096))
+    result["pread"] = attempt(lambda: os.pread(fd, 10, 0))
+    os.close(fd)
+    # /dev/tpm0 ignores the offset: a pread at 1000 reads the response from its start.
+    fd = os.open("/dev/tpm0", os.O_RDWR)
+    os.pwrite(fd, get_random, 777)
+    result["tpm0_pread_1000"] = len(os.pread(fd, 4096, 1000))
+    os.close(fd)
+    # O_NONBLOCK as tpm2-tss opens: the command has run when poll reports POLLIN.
+    fd = os.open("/dev/tpmrm0", os.O_RDWR | os.O_NONBLOCK)
+    os.write(fd, get_random)
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    result["poll"] = [event for _, event in poller.poll(1000)]
+    result["nonblocking_read"] = len(os.read(fd, 4096))
+    os.close(fd)
+    return result
+
+
 def getrandom(device):
     fd = os.open(device, os.O_RDWR)
     try:
@@ -130,6 +171,8 @@ def kill_swtpm(path):
 
 if __name__ == "__main__":
     what = sys.argv[1]
-    commands = {"isolation": isolation, "busy": busy, "kill-swtpm": lambda: kill_swtpm(sys.argv[2])}
+    commands = {
+        "isolation": isolation, "busy": busy, "rules": rules, "kill-swtpm": lambda: kill_swtpm(sys.argv[2]),
+    }
     out = commands.get(what, lambda: getrandom(sys.argv[2]))()
     print(json.dumps(out))

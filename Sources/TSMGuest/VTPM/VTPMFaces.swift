@@ -16,12 +16,13 @@ public enum VTPMPaths {
 }
 
 /// A guest's vTPM, whole: swtpm started for the mount (its state beside `--state`, else in a
-/// private directory removed at stop), the boot log extended into its PCRs at first start, its
-/// two devices, its boot log and version files, and its PCRs as the `tpm` provider.
+/// private directory removed at stop), the boot log extended into its PCRs at every start (each
+/// is a TPM reset), its two devices, its boot log and version files, and its PCRs as the `tpm`
+/// provider.
 public enum VTPMFaces {
     /// Starts the vTPM of `personality` and adds its faces to `faces`; the boot log is `boot`'s.
-    /// A vTPM that cannot start (swtpm missing, a state directory it cannot use) refuses the
-    /// mount, naming why.
+    /// A vTPM that cannot start (swtpm missing, a state directory it cannot use, PCRs that hold
+    /// neither zero nor the log's replay) refuses the mount, naming why, with swtpm stopped.
     public static func add<Settings>(
         _ personality: VTPMPersonality, boot: TCGEventLog, to faces: inout GuestFaces,
         context: GuestContext<Settings>
