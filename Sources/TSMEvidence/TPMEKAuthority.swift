@@ -10,6 +10,7 @@ import _CryptoExtras
 /// root, O=tsmfs mock, CN=tsmfs mock TPM EK CA: `tsmfs trust-anchor` prints it, a verifier that
 /// trusts it accepts the EK certificate tsmfs writes at NV 0x01C00002. Same seed, same bytes.
 public struct TPMEKAuthority: Sendable {
+    /// The seed the CA key and serial numbers derive from.
     public let seed: String
     /// The CA's self-signed certificate (DER).
     public let rootCertificateDER: [UInt8]
@@ -38,9 +39,11 @@ public struct TPMEKAuthority: Sendable {
     public struct TPMIdentity: Sendable, Equatable {
         /// "id:" and 8 hex digits: TPM_PT_MANUFACTURER.
         public var manufacturer: String
+        /// TPM_PT_VENDOR_STRING_1...4 as text.
         public var model: String
         /// "id:" and 8 hex digits: TPM_PT_FIRMWARE_VERSION_1.
         public var version: String
+        /// The identity of a TPM.
         public init(manufacturer: String, model: String, version: String) {
             self.manufacturer = manufacturer
             self.model = model

@@ -4,11 +4,15 @@ import TSMBytes
 /// responses: PCR_Read, PCR_Extend, GetCapability, and the NV and public-area commands of the EK
 /// provisioning. Big-endian, as the TPM's wire format.
 public enum TPM2Commands {
+    /// TPM_ST_NO_SESSIONS: a command or response without an authorization area.
     public static let tagNoSessions: UInt16 = 0x8001
+    /// TPM_ST_SESSIONS: with one.
     public static let tagSessions: UInt16 = 0x8002
     /// TPM_RS_PW: the password session.
     public static let passwordSession: UInt32 = 0x4000_0009
+    /// TPM_RH_OWNER.
     public static let ownerHierarchy: UInt32 = 0x4000_0001
+    /// TPM_RH_PLATFORM.
     public static let platformHierarchy: UInt32 = 0x4000_000C
     /// The RSA EK's persistent handle (TCG EK Credential Profile 2.2.1.4; swtpm_setup --createek).
     public static let rsaEKHandle: UInt32 = 0x8101_0001

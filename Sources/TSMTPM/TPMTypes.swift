@@ -30,9 +30,12 @@ public enum TPMAlgorithm: UInt16, Sendable, CaseIterable, CustomStringConvertibl
 
 /// A TPM_RC (TPM 2.0 Part 2, 6.6): format-zero and format-one codes, with their names.
 public struct TPMResponseCode: Sendable, Equatable, CustomStringConvertible {
+    /// The code as the response header carries it.
     public let rawValue: UInt32
+    /// The code `rawValue`.
     public init(_ rawValue: UInt32) { self.rawValue = rawValue }
 
+    /// TPM_RC_SUCCESS.
     public static let success = TPMResponseCode(0)
     /// TPM_RC_HANDLE (format one, no parameter/handle/session number).
     public static let handle = TPMResponseCode(0x08B)
@@ -61,6 +64,7 @@ public struct TPMResponseCode: Sendable, Equatable, CustomStringConvertible {
     /// The code without the parameter, handle or session number of a format-one code.
     public var base: UInt32 { isFormatOne ? (rawValue & 0x3F) | 0x80 : rawValue }
 
+    /// "TPM_RC_HANDLE (0x0000018b)": the name of its base code where known, and the code.
     public var description: String {
         let hex = "0x" + Hex.digits(of: rawValue)
         guard let name = Self.names[base] else { return "TPM_RC \(hex)" }
@@ -80,7 +84,9 @@ public struct TPMResponseCode: Sendable, Equatable, CustomStringConvertible {
 
 /// A parsed TPM response: tag, response code and what follows the 10-byte header.
 public struct TPMResponse: Sendable, Equatable {
+    /// TPM_ST_NO_SESSIONS or TPM_ST_SESSIONS.
     public let tag: UInt16
+    /// The response code.
     public let code: TPMResponseCode
     /// The bytes after the header (handles, parameter size when tagged with sessions, parameters,
     /// session area).
@@ -111,6 +117,7 @@ public struct TPMResponse: Sendable, Equatable {
 }
 
 extension VTPMError: TruncationReporting {
+    /// A truncated response: ``VTPMError/responseMalformed(reason:)`` naming the field.
     public static func truncated(_ truncation: Truncation) -> VTPMError {
         .responseMalformed(
             reason: "\(truncation.structure) \(truncation.field) at offset \(truncation.offset) needs "

@@ -16,6 +16,7 @@ public struct VTPMConfiguration: Sendable {
     /// Where `swtpm` and `swtpm_setup` are; nil: looked up on PATH.
     public var programDirectory: String?
 
+    /// A configuration; the defaults are the ones a mount uses.
     public init(
         stateDirectory: String, seed: String = MockSeed.default, pcrBanks: [TPMAlgorithm] = [.sha256, .sha384],
         commandTimeoutSeconds: Int = 120, programDirectory: String? = nil

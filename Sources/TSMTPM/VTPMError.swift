@@ -45,6 +45,7 @@ public enum VTPMError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// One line naming the value and the cause, for the log and the command line.
     public var description: String {
         switch self {
         case .swtpmMissing(let program):

@@ -10,6 +10,7 @@ import TSMEvidence
 /// swtpm receives SIGKILL when tsmfs ends, however it ends (PR_SET_PDEATHSIG, set from a thread
 /// that never ends: ``SpawnerThread``).
 public final class VirtualTPM: Sendable {
+    /// What the vTPM was started with.
     public let configuration: VTPMConfiguration
     let logger: Logger
     private let state: Mutex<State>

@@ -1,4 +1,6 @@
+import Dispatch
 import Glibc
+import Synchronization
 import TSMBytes
 import TSMTPM
 import TestSupport
@@ -101,6 +103,30 @@ struct TPMSpaceTests {
             #expect(try TPMResponse(space.transmit(flush)).code == .success)
             #expect(try handles(space.transmit, from: 0x8000_0000) == [0x80FF_FFFF, 0x80FF_FFFD])
             #expect(firstHandle(try space.transmit(createPrimary)) == 0x80FF_FFFE)
+        }
+    }
+
+    @Test("Spaces used from several threads at once each see only their own object")
+    func concurrent() throws {
+        try withVTPM { (tpm: VirtualTPM, _: String) throws -> Void in
+            let failures = Mutex<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 4) { worker in
+                let space = TPMSpace(tpm: tpm)
+                defer { space.close() }
+                do {
+                    let created = try space.transmit(createPrimary)
+                    let name = try space.transmit(readPublic(firstHandle(created)))
+                    for _ in 0..<10 {
+                        guard try space.transmit(readPublic(0x80FF_FFFF)) == name,
+                            try handles(space.transmit, from: 0x8000_0000) == [0x80FF_FFFF]
+                        else { throw VTPMError.space(reason: "worker \(worker) saw another object", errno: 0) }
+                    }
+                } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
+            }
+            #expect(failures.withLock { $0 } == [])
+            #expect(try handles(tpm.transmit, from: 0x8000_0000) == [])
         }
     }
 

@@ -96,6 +96,24 @@ struct VirtualTPMLifecycleTests {
         }
     }
 
+    @Test("A start with another seed replaces the EK certificate with one of that seed's CA, same EK")
+    func reseeded() throws {
+        let parent = try makeTemporaryDirectory("tsmfs-vtpm")
+        defer { removeTree(parent) }
+        let before = try withVTPM(directory: parent, seed: "first") { (tpm: VirtualTPM, _: String) throws in
+            try ekPublic(tpm)
+        }
+        try withVTPM(directory: parent, seed: "second") { (tpm: VirtualTPM, _: String) throws -> Void in
+            #expect(try ekPublic(tpm) == before)
+            let der = try nvRead(tpm, index: 0x01C0_0002, size: try nvSize(tpm, index: 0x01C0_0002))
+            let certificate = try Certificate(derEncoded: der)
+            let second = try Certificate(pemEncoded: try VirtualTPM.ekCertificateAuthority(seed: "second"))
+            let first = try Certificate(pemEncoded: try VirtualTPM.ekCertificateAuthority(seed: "first"))
+            #expect(second.publicKey.isValidSignature(certificate.signature, for: certificate))
+            #expect(!first.publicKey.isValidSignature(certificate.signature, for: certificate))
+        }
+    }
+
     @Test("swtpm killed: the command throws died, later ones too, nothing hangs")
     func died() throws {
         try withVTPM { (tpm: VirtualTPM, _: String) throws -> Void in
