@@ -197,6 +197,7 @@ public final class TPMOpenGate: Sendable {
         var exclusiveHolder: UInt64?
         var closing: Set<UInt64> = []
         var open: Set<UInt64> = []
+        var waiting = 0
     }
 
     private let state = Mutex(State())
@@ -206,9 +207,15 @@ public final class TPMOpenGate: Sendable {
     /// Admits one open; EBUSY when `exclusive` and another open file holds the device.
     func admit(exclusive: Bool) throws(Errno) -> UInt64 {
         let deadline = ContinuousClock.now.advanced(by: Self.closingWait)
+        var waited = false
+        defer { if waited { state.withLock { $0.waiting -= 1 } } }
         while true {
             let admitted = state.withLock { (state: inout State) -> UInt64?? in
-                if !state.closing.isEmpty && ContinuousClock.now < deadline { return .some(nil) }
+                if !state.closing.isEmpty && ContinuousClock.now < deadline {
+                    if !waited { state.waiting += 1 }
+                    waited = true
+                    return .some(nil)
+                }
                 if exclusive && state.exclusiveHolder != nil { return .none }
                 let ticket = state.next
                 state.next += 1
@@ -222,6 +229,11 @@ public final class TPMOpenGate: Sendable {
             case .some(.none): usleep(1000)
             }
         }
+    }
+
+    /// How many opens wait for closed files' releases now (an observable for tests).
+    public var waitingOpens: Int {
+        state.withLock { $0.waiting }
     }
 
     func closing(_ ticket: UInt64) {

@@ -1,3 +1,4 @@
+import Foundation
 import FuseKit
 import Synchronization
 import SystemPackage
@@ -117,14 +118,28 @@ struct TPMDeviceTests {
     }
 
     @Test("an open waits for a closed file's release (FUSE releases after close(2) returned)")
-    func reopenAfterClose() async throws {
+    func reopenAfterClose() throws {
         let first = try open(.direct)
         try first.flush()
-        // The release arrives while the second open waits.
-        async let released: Void = { first.release() }()
-        let second = try open(.direct)
-        await released
-        second.release()
+        // The second open runs on a thread of its own; the release comes once it is seen waiting.
+        let outcome = Mutex<Result<Bool, Errno>?>(nil)
+        let device = device(.direct)
+        let opener = Thread {
+            do throws(Errno) {
+                let file = try device.open(flags: OpenFlags(rawValue: 2))
+                file?.release()
+                outcome.withLock { $0 = .success(file != nil) }
+            } catch {
+                outcome.withLock { $0 = .failure(error) }
+            }
+        }
+        opener.start()
+        while gate.waitingOpens == 0 && outcome.withLock({ $0 == nil }) { sched_yield() }
+        #expect(outcome.withLock { $0 == nil }, "the open did not wait")
+        first.release()
+        while outcome.withLock({ $0 == nil }) { sched_yield() }
+        #expect(try outcome.withLock { $0 }?.get() == true)
+        #expect(gate.waitingOpens == 0)
     }
 
     @Test("a dead TPM: EIO from the write; with O_NONBLOCK from the next read")
