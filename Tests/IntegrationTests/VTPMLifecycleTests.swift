@@ -48,7 +48,8 @@ struct VTPMLifecycleTests {
             mknod \(directory)/fuse c 10 229 && chmod 666 \(directory)/fuse && mount --bind \(directory)/fuse \
         /dev/fuse || exit 90
         fi
-        runuser -u "$U" -- \(binary) mount --sysroot "$MP" --guest tdx --vtpm plain 2>\(directory)/daemon.log & daemon=$!
+        runuser -u "$U" -- \(binary) mount --sysroot "$MP" --guest tdx --vtpm plain 2>\(directory)/daemon.log &
+        daemon=$!
         as_user "for i in \\$(seq 4000); do test -e $MP/dev/tpmrm0 && exit 0; sleep 0.005; done; exit 1" || { kill \
         $daemon; wait; exit 91; }
         echo ready

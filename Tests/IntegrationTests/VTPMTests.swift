@@ -87,13 +87,14 @@ struct VTPMTests {
             '\(tsmfsBinary())' exec --guest sev-snp --vtpm plain -- bash -euo pipefail -c '
             pcr() { tpm2_pcrread sha256:10 | grep -o "0x[0-9A-F]*" | cut -c3- | tr A-F a-f; }
             echo "old=$(pcr)"
-            python3 -c "import os; os.write(os.open(\\\"/sys/kernel/tsm/tpm/pcr10/digest\\\", os.O_WRONLY), bytes.fromhex(\\\"\(hex)\\\"))"
+            put() { python3 -c "import os, sys; os.write(os.open(sys.argv[1], 1), bytes.fromhex(sys.argv[2]))" "$@"; }
+            put /sys/kernel/tsm/tpm/pcr10/digest \(hex)
             echo "new=$(pcr)"
             tpm2_pcrextend 10:sha256=\(extendHex)
             echo "tools=$(pcr)"
             echo "file=$(xxd -p -c 64 /sys/kernel/tsm/tpm/pcr10/digest)"
             echo "algo=$(cat /sys/kernel/tsm/tpm/pcr10/hash_algo)"
-            python3 -c "import os; os.write(os.open(\\\"/sys/kernel/tsm/tpm/pcr11_sha384/digest\\\", os.O_WRONLY), bytes(48))"
+            put /sys/kernel/tsm/tpm/pcr11_sha384/digest $(printf "%096d" 0)
             echo "tools384=$(tpm2_pcrread sha384:11 | grep -o "0x[0-9A-F]*" | cut -c3- | tr A-F a-f)"
             echo "file384=$(xxd -p -c 64 /sys/kernel/tsm/tpm/pcr11_sha384/digest)"
             { printf "%032d" 0 > /sys/kernel/tsm/tpm/pcr17/digest; } 2>&1 | grep -o "Permission denied" || true'
