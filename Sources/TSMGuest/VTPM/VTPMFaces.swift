@@ -32,10 +32,8 @@ public enum VTPMFaces {
         let tpm: VirtualTPM
         let logger = Logger(label: "tsmfs.vtpm") { _ in AssemblyLogHandler(log: log, errorLog: errorLog) }
         do {
-            tpm = try withStandardOutputSilenced { () throws(VTPMError) in
-                try VirtualTPM.start(
-                    VTPMConfiguration(stateDirectory: directory, seed: context.spec.seed), logger: logger)
-            }
+            tpm = try VirtualTPM.start(
+                VTPMConfiguration(stateDirectory: directory, seed: context.spec.seed), logger: logger)
         } catch {
             if temporary { removeTree(directory) }
             throw .vtpm("cannot start the vTPM (\(personality.rawValue)): \(error)")
@@ -92,21 +90,6 @@ public enum VTPMFaces {
         ]
         faces.outsideProviders.append(provider)
         faces.stops.append(stop)
-    }
-
-    /// Runs `body` with this process's standard output on /dev/null: swtpm, started in it, prints
-    /// "TPM is listening on Unix socket." there, and under `tsmfs exec` the daemon's standard output
-    /// is the command's. Nothing else writes to it while a mount is assembled.
-    static func withStandardOutputSilenced<T>(_ body: () throws(VTPMError) -> T) throws(VTPMError) -> T {
-        let saved = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0)
-        let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
-        if saved >= 0 && null >= 0 { dup2(null, STDOUT_FILENO) }
-        defer {
-            if saved >= 0 && null >= 0 { dup2(saved, STDOUT_FILENO) }
-            if saved >= 0 { close(saved) }
-            if null >= 0 { close(null) }
-        }
-        return try body()
     }
 
     /// `FILE.vtpm` beside `--state`'s FILE (absolute: swtpm changes directory to `/`), made if
