@@ -213,8 +213,13 @@ EVENT = b'{"rtmr": 0, "type": "EV_IPL", "hex": "00"}'
 # Item 11: exec killed by SIGKILL.
 def exec_sigkill(env, d):
     marker = f"{d}/marker"
-    exec_ = env.start("exec", "--", "sh", "-c", f"touch {marker}; exec sleep 3600")
-    env.wait_for(lambda: os.path.exists(marker), "exec's command")
+    os.mkfifo(marker)
+    reader = os.open(marker, os.O_RDONLY | os.O_NONBLOCK)  # the command says it runs through the FIFO
+    exec_ = env.start("exec", "--", "sh", "-c", f"echo running > {marker}; exec sleep 3600")
+    try:
+        expect(env.readable(reader, exec_, "exec's command"), f"exec ended first: {env.output(exec_)}")
+    finally:
+        os.close(reader)
     command = [p for p in os.listdir("/proc") if p.isdigit() and _parent(p) == exec_.pid]
     expect(command, "exec's command is not its child")
     exec_.send_signal(signal.SIGKILL)

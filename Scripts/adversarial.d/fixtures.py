@@ -2,7 +2,9 @@
 import os
 import re
 import resource
+import select
 import signal
+import socket
 import subprocess
 import time
 
@@ -53,11 +55,13 @@ class Env:
         expect(r.status >= 0, f"verify died by signal {-r.status}: {r}")
         return r
 
-    def start(self, *arguments, env=None, prefix=()):
-        """Starts tsmfs in the background (its output in a log file); stopped by `stop` or at the end."""
+    def start(self, *arguments, env=None, prefix=(), piped=False):
+        """Starts tsmfs in the background (its output in log files; `piped`: stdout is the pipe
+        `process.stdout`); stopped by `stop` or at the end."""
         index = len(self.processes)
         out, log = (open(os.path.join(self.work, f"{kind}.{index}"), "w+b") for kind in ["stdout", "log"])
-        process = subprocess.Popen([*prefix, self.binary, *arguments], stdin=subprocess.DEVNULL, stdout=out, stderr=log,
+        process = subprocess.Popen([*prefix, self.binary, *arguments], stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE if piped else out, stderr=log,
                                    env={**os.environ, **(env or {})})
         process.out, process.log = out, log
         self.processes.append(process)
@@ -82,22 +86,42 @@ class Env:
             return process.wait()
 
     def mount(self, mountpoint, *arguments, env=None):
-        """`tsmfs mount MOUNTPOINT ARGS`, returned once the mount table lists it."""
+        """`tsmfs mount MOUNTPOINT ARGS`, returned once it says READY=1 on its $NOTIFY_SOCKET (an
+        abstract one here): readiness observed, never polled for."""
         os.makedirs(mountpoint, exist_ok=True)
-        process = self.start("mount", mountpoint, *arguments, env=env)
-        self.wait_for(lambda: os.path.ismount(mountpoint) or process.poll() is not None, "the mount")
+        notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        name = f"tsmfs-adversarial.{os.getpid()}.{len(self.processes)}"
+        notify.bind("\0" + name)
+        with notify:
+            process = self.start("mount", mountpoint, *arguments, env={**(env or {}), "NOTIFY_SOCKET": "@" + name})
+            state = ""
+            while "READY=1" not in state.split("\n") and self.readable(notify, process, "the mount"):
+                state = notify.recv(4096).decode(errors="replace")
         expect(os.path.ismount(mountpoint), f"the mount never came up: {self.output(process)}")
         return process
 
     def service(self, name, *arguments, prefix=()):
-        """`tsmfs pccs|kds --listen 127.0.0.1:0 ARGS`; returns (process, port) once it says where it listens."""
-        process = self.start(name, "--listen", "127.0.0.1:0", *arguments, prefix=prefix)
-        ready = re.compile(r"127\.0\.0\.1:(\d+)\s*$", re.M)
-        self.wait_for(lambda: ready.search(self.output(process, "out")) or process.poll() is not None,
-                      f"{name}'s ready line")
-        match = ready.search(self.output(process, "out"))
-        expect(match, f"{name} said no port: {self.output(process)}")
+        """`tsmfs pccs|kds --listen 127.0.0.1:0 ARGS`; returns (process, port) once it says where it
+        listens (its ready line, read from its stdout pipe)."""
+        process = self.start(name, "--listen", "127.0.0.1:0", *arguments, prefix=prefix, piped=True)
+        line = ""
+        if self.readable(process.stdout, process, f"{name}'s ready line"):
+            line = process.stdout.readline().decode(errors="replace")
+        match = re.search(r"127\.0\.0\.1:(\d+)\s*$", line)
+        expect(match, f"{name} said no port: {line!r} {self.output(process)}")
         return process, int(match.group(1))
+
+    @staticmethod
+    def readable(source, process, what, seconds=30):
+        """Waits (select, no polling) until `source` has something to read: True; False once
+        `process` has ended with nothing to read. Fails after `seconds`."""
+        pidfd = os.pidfd_open(process.pid)
+        try:
+            ready, _, _ = select.select([source, pidfd], [], [], seconds)
+        finally:
+            os.close(pidfd)
+        expect(ready, f"waited {seconds} s for {what}")
+        return source in ready
 
     def probe_service(self, port, *arguments):
         return subprocess.run(["python3", self.probe, str(port), *arguments], capture_output=True, text=True,

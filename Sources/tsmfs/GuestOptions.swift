@@ -92,7 +92,11 @@ struct GuestOptions: ParsableArguments {
         return values
     }
 
-    func validate() throws {
+    /// Refuses options the guest does not take and a release that lacks what they ask for (a
+    /// usage error, exit 64). Not `validate()`: ArgumentParser would run it before the command's
+    /// own rules, and `mount DIR --tdx-driver intel` would be told about kernel releases before
+    /// it is told it needs --sysroot. Each command calls it after its rules.
+    func check() throws {
         do throws(DaemonSpec.Refusal) {
             try DaemonSpec.checkGuest(guest?.definition.name, options: values, kernel: kernel, in: Guests.catalogue)
         } catch {

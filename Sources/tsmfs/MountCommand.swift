@@ -67,11 +67,11 @@ struct MountCommand: ParsableCommand {
     @Option(name: .customLong("spec"), help: .hidden)
     var specFile: String?
 
-    /// The rules between options (MountRules), checked at the start of `run()`, not in
-    /// `validate()`: ArgumentParser calls `validate()` before it looks for unknown options, so a
-    /// misspelt option's value (`--guset tdx`) would be taken for MOUNTPOINT and refused as such;
-    /// from `run()` the unknown option is named first ("did you mean"). A ValidationError thrown
-    /// here is the same usage error (exit 64).
+    /// The rules between options (MountRules), then the guest's (``GuestOptions/check()``), checked
+    /// at the start of `run()`, not in `validate()`: ArgumentParser calls `validate()` before it
+    /// looks for unknown options, so a misspelt option's value (`--guset tdx`) would be taken for
+    /// MOUNTPOINT and refused as such; from `run()` the unknown option is named first ("did you
+    /// mean"). A ValidationError thrown here is the same usage error (exit 64).
     func checkRules() throws {
         if specFile != nil { return }
         let request = MountRequest(
@@ -82,6 +82,8 @@ struct MountCommand: ParsableCommand {
         if let violation = MountRules.check(request) {
             throw ValidationError(violation.description)
         }
+        // The guest's own rules after: a guest option without --sysroot was refused above as such.
+        try guestOptions.check()
     }
 
     @Flag(

@@ -142,11 +142,7 @@ struct DCAPVerifierTests {
         try quote(nonce: nonce) { directory, rtmrs in
             let r = try shell(
                 """
-                '\(tsmfsBinary())' pccs --seed '\(Self.seed)' --listen 127.0.0.1:0 > '\(directory)/ready' 2> \
-                '\(directory)/pccs.log' &
-                pid=$!
-                for i in $(seq 400); do grep -q 'ready on' '\(directory)/ready' && break; sleep 0.05; done
-                url=$(sed -n 's/^tsmfs pccs: ready on \\(http:[^ ]*\\)$/\\1/p' '\(directory)/ready')
+                \(serviceStartScript("pccs", "--seed '\(Self.seed)'", fifo: directory + "/pccs", pid: "pid"))
                 python3 '\(dcapQVLCheck())' '\(directory)/quote' '\(directory)/root.pem' --pccs "$url" > \
                 '\(directory)/verdict.json'
                 verified=$?

@@ -114,9 +114,11 @@ struct ExecLeftoverTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let r = try shell(
             """
-            '\(tsmfsBinary())' exec -- sh -c '(sleep 1; cat /sys/kernel/tsm/tdx/rtmr0/digest > /dev/null 2> \
-            \(directory)/err; echo $? > \(directory)/rc) > /dev/null 2>&1 & exit 0'
-            for _ in $(seq 100); do test -s \(directory)/rc && break; sleep 0.1; done
+            mkfifo \(directory)/go \(directory)/rc
+            '\(tsmfsBinary())' exec -- sh -c '(read -r _ < \(directory)/go; cat /sys/kernel/tsm/tdx/rtmr0/digest \
+            > /dev/null 2> \(directory)/err; echo $? > \(directory)/rc) > /dev/null 2>&1 & exit 0'
+            echo go > \(directory)/go
+            read -r rc < \(directory)/rc
             cat \(directory)/err
             """)
         #expect(r.status == 0)

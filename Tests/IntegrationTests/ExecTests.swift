@@ -89,12 +89,13 @@ struct ExecTests {
         let before = HostView.now()
         let directory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        // The command reports when it is ready, then waits to be signalled.
+        // The command reports through a FIFO when it is ready, then waits to be signalled.
         let r = try shell(
             """
-            '\(tsmfsBinary())' exec --seed exec-signals -- sh -c 'touch \(directory)/ready; exec sleep 30' &
+            mkfifo '\(directory)/ready'
+            '\(tsmfsBinary())' exec --seed exec-signals -- sh -c 'echo ready > \(directory)/ready; exec sleep 30' &
             pid=$!
-            for i in $(seq 2000); do [ -e '\(directory)/ready' ] && break; sleep 0.01; done
+            read -r _ < '\(directory)/ready' || exit 2
             kill -TERM $pid
             wait $pid
             """)

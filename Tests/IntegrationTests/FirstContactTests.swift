@@ -12,6 +12,10 @@ struct FirstContactTests {
         arguments: [
             ("mount DIR/m --boot-log /etc/hostname", "--boot-log shapes a guest sysroot: it needs --sysroot DIR"),
             ("mount DIR/m --guest sev-snp", "--guest shapes a guest sysroot"),
+            // The sysroot rule comes before the guest's own: the first thing to change is named first.
+            ("mount DIR/m --tdx-driver intel", "--tdx-driver shapes a guest sysroot: it needs --sysroot DIR"),
+            ("mount DIR/m --guest tdx --svsm", "--guest shapes a guest sysroot: it needs --sysroot DIR"),
+            ("mount DIR/m --kernel 6.1 --td-attributes 0x10000000", "--td-attributes shapes a guest sysroot"),
             ("mount --sysroot DIR/m --guest tdx --privlevel-floor 1", "--privlevel-floor needs --guest sev-snp"),
             ("mount --sysroot DIR/m --guest tdx --svsm", "--svsm needs --guest sev-snp"),
         ])

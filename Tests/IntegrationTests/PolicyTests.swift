@@ -132,11 +132,8 @@ struct PolicyTests {
                 """
                 set -e
                 python3 -c 'import omne_attest' || { echo 'no omne-attest' >&2; exit 3; }
-                '\(tsmfsBinary())' kds --seed \(Self.seed) --listen 127.0.0.1:0 > '\(directory)/kds.out' &
-                kds=$!
+                \(serviceStartScript("kds", "--seed \(Self.seed)", fifo: directory + "/kds", pid: "kds"))
                 trap 'kill $kds' EXIT
-                for _ in $(seq 100); do grep -q 'ready on' '\(directory)/kds.out' && break; sleep 0.1; done
-                url=$(sed -n 's/^tsmfs kds: ready on //p' '\(directory)/kds.out')
                 python3 -c 'import sys, urllib.request as u; sys.stdout.buffer.write(u.urlopen(sys.argv[1]).read())' \
                     "$url/vlek/v1/Milan/cert_chain" > '\(directory)/vlek-chain.pem'
                 python3 '\(independentVerifier("check_vlek_with_omne_attest.py"))' '\(directory)/evidence' \
@@ -157,11 +154,8 @@ struct PolicyTests {
             set -e
             '\(tsmfsBinary())' trust-anchor --guest sev-snp --seed \(Self.seed) > '\(directory)/ark.pem'
             '\(tsmfsBinary())' certs --guest sev-snp --seed \(Self.seed) --out '\(directory)/certs' > /dev/null
-            '\(tsmfsBinary())' kds --seed \(Self.seed) --revoke ask --listen 127.0.0.1:0 > '\(directory)/kds.out' &
-            kds=$!
+            \(serviceStartScript("kds", "--seed \(Self.seed) --revoke ask", fifo: directory + "/kds", pid: "kds"))
             trap 'kill $kds' EXIT
-            for _ in $(seq 100); do grep -q 'ready on' '\(directory)/kds.out' && break; sleep 0.1; done
-            url=$(sed -n 's/^tsmfs kds: ready on //p' '\(directory)/kds.out')
             python3 -c 'import sys, urllib.request as u; sys.stdout.buffer.write(u.urlopen(sys.argv[1]).read())' \
                 "$url/vcek/v1/Milan/crl" > '\(directory)/crl.der'
             python3 '\(independentVerifier("check_amd_crl.py"))' '\(directory)/crl.der' '\(directory)/ark.pem'

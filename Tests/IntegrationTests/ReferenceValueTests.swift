@@ -126,12 +126,8 @@ struct ReferenceValueTests {
                 set -e
                 fetch='import sys, urllib.request as u; sys.stdout.buffer.write(u.urlopen(sys.argv[1]).read())'
                 for revoke in '' '--revoke ask'; do
-                    '\(tsmfsBinary())' kds --seed \(PolicyTests.seed) $revoke --listen 127.0.0.1:0 \
-                        > '\(directory)/kds.out' &
-                    kds=$!
+                    \(serviceStartScript("kds", "--seed \(PolicyTests.seed) $revoke", fifo: directory + "/kds", pid: "kds"))
                     trap 'kill $kds 2> /dev/null || true' EXIT
-                    for _ in $(seq 100); do grep -q 'ready on' '\(directory)/kds.out' && break; sleep 0.1; done
-                    url=$(sed -n 's/^tsmfs kds: ready on //p' '\(directory)/kds.out')
                     python3 -c "$fetch" "$url/vcek/v1/Milan/crl" > "\(directory)/crl${revoke:+-revoked}.der"
                     kill $kds; wait $kds || true
                 done

@@ -21,11 +21,8 @@ func snpVerifierScript(files: String, nonce: String) -> String {
             python3 '\(independentVerifier("check_with_omne_attest.py"))' '\(files)/report' '\(files)/auxblob' \
     '\(files)/ark.pem'
         fi
-        '\(tsmfsBinary())' kds --listen 127.0.0.1:0 > '\(files)/kds.out' &
-        kds=$!
+        \(serviceStartScript("kds", fifo: files + "/kds", pid: "kds"))
         trap 'kill $kds' EXIT
-        for _ in $(seq 100); do grep -q 'ready on' '\(files)/kds.out' && break; sleep 0.1; done
-        url=$(sed -n 's/^tsmfs kds: ready on //p' '\(files)/kds.out')
         python3 '\(independentVerifier("check_kds.py"))' '\(files)/report' '\(files)/auxblob' "$url"
     """
 }

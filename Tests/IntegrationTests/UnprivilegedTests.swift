@@ -79,9 +79,26 @@ struct UnprivilegedTests {
         /dev/fuse || exit 90
             echo private-device
         fi
-        runuser -u "$U" -- \(binary) mount "$MP" 2>\(directory)/daemon.log & daemon=$!
-        as_user "for i in \\$(seq 2000); do mountpoint -q $MP && exit 0; sleep 0.005; done; exit 1" || { kill \
-        $daemon; wait; exit 91; }
+        # Readiness is the daemon's READY=1 on an abstract $NOTIFY_SOCKET (no file the user must
+        # reach), read through a FIFO with each daemon's exit: observed, never slept for. The
+        # receiver (SIGKILLed at the end: the test runner's children have SIGTERM blocked) ends by
+        # itself after 60 s of silence, and holds none of the test's pipes.
+        mkfifo \(directory)/notify
+        python3 -u -c 'import socket, sys
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind("\\0" + sys.argv[1]); s.settimeout(60)
+        print("bound")
+        while True: print(s.recv(4096).decode().replace("\\n", " "))' tsmfs-unprivileged-$$ > \(directory)/notify \
+        2> /dev/null &
+        receiver=$!
+        exec 3< \(directory)/notify 4> \(directory)/notify
+        read -r _ <&3
+        start() {
+            ( runuser -u "$U" -- env NOTIFY_SOCKET=@tsmfs-unprivileged-$$ \(binary) mount "$MP" 2>"$1" 3<&- 4>&-
+              s=$?; echo "exited $BASHPID $s" >&4; exit $s ) & daemon=$!
+        }
+        ready() { while read -r m <&3; do case "$m" in *READY=1*) return 0;; "exited $daemon "*) return 1;; esac; done; }
+        start \(directory)/daemon.log
+        ready || { kill -KILL $receiver; exit 91; }
         echo ready
         grep " $MP " /proc/self/mountinfo
         as_user "stat -c %u $MP/tdx/rtmr0/digest
@@ -93,13 +110,12 @@ struct UnprivilegedTests {
         wait $daemon; echo "daemon-exit=$?"
         grep -q " $MP " /proc/self/mountinfo && echo still-mounted || echo unmounted
         # A killed daemon leaves a dead mount; the next one, as the user, clears it and serves.
-        runuser -u "$U" -- \(binary) mount "$MP" 2>/dev/null & daemon=$!
-        as_user "for i in \\$(seq 2000); do mountpoint -q $MP && exit 0; sleep 0.005; done; exit 1"
+        start /dev/null; ready
         pkill -KILL -u "$U" -f "tsmfs mount $MP"; wait $daemon
-        runuser -u "$U" -- \(binary) mount "$MP" 2>\(directory)/again.log & daemon=$!
-        as_user "for i in \\$(seq 2000); do wc -c < $MP/tdx/rtmr0/digest 2>/dev/null && exit 0; sleep 0.005; done; \
-        exit 1" | sed 's/^/again-/'
+        start \(directory)/again.log; ready
+        as_user "wc -c < $MP/tdx/rtmr0/digest" | sed 's/^/again-/'
         pkill -TERM -u "$U" -f "tsmfs mount $MP"; wait $daemon
+        kill -KILL $receiver
         grep -q " $MP " /proc/self/mountinfo && echo still-mounted || echo unmounted-again
         """.write(toFile: script, atomically: true, encoding: .utf8)
         let r = try shell("timeout 60 unshare --mount --propagation private bash \(script)")

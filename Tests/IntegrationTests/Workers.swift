@@ -74,3 +74,17 @@ func eventually(within deadline: Duration, _ condition: () -> Bool) -> Bool {
     }
     return condition()
 }
+
+/// Shell lines that start `tsmfs SERVICE ARGUMENTS --listen 127.0.0.1:0` in the background and
+/// read its ready line through the FIFO `fifo`: observed, never slept for. Afterwards `$PID`
+/// (the name given as `pid`) is its process and `$url` the address it serves; its stderr is in
+/// `fifo.log`. A service that ends before its ready line ends the script with status 2.
+func serviceStartScript(_ service: String, _ arguments: String = "", fifo: String, pid: String) -> String {
+    """
+    rm -f '\(fifo)'; mkfifo '\(fifo)'
+    '\(tsmfsBinary())' \(service) \(arguments) --listen 127.0.0.1:0 > '\(fifo)' 2> '\(fifo).log' &
+    \(pid)=$!
+    read -r line < '\(fifo)' || { echo "tsmfs \(service) gave no ready line: $(cat '\(fifo).log')" >&2; exit 2; }
+    url=${line##*ready on }
+    """
+}

@@ -38,6 +38,7 @@ struct ExecCommand: ParsableCommand {
         // The command is captured whole, so `exec --help` arrives here as a command.
         if let first = command.first, first == "--help" || first == "-h" { throw CleanExit.helpRequest(self) }
         guard !commandLine.isEmpty else { throw ValidationError("give a command to run after --") }
+        try guestOptions.check()
     }
 
     func run() throws {
