@@ -51,7 +51,7 @@ struct IntelTDXDriverTests {
     }
 
     @Test(
-        "cctrusted-vm gets a quote through GET_QUOTE on 6.6: configfs-tsm's quote for the same data; dcap-qvl accepts it"
+        "cctrusted-vm gets through GET_QUOTE on 6.6 the quote configfs-tsm gives for its data; dcap-qvl accepts it"
     )
     func cctrustedQuote() throws {
         let importable = try shell("python3 -c 'import cctrusted_vm, dcap_qvl'")

@@ -126,7 +126,8 @@ struct ReferenceValueTests {
                 set -e
                 fetch='import sys, urllib.request as u; sys.stdout.buffer.write(u.urlopen(sys.argv[1]).read())'
                 for revoke in '' '--revoke ask'; do
-                    \(serviceStartScript("kds", "--seed \(PolicyTests.seed) $revoke", fifo: directory + "/kds", pid: "kds"))
+                    \(serviceStartScript(
+                        "kds", "--seed \(PolicyTests.seed) $revoke", fifo: directory + "/kds", pid: "kds"))
                     trap 'kill $kds 2> /dev/null || true' EXIT
                     python3 -c "$fetch" "$url/vcek/v1/Milan/crl" > "\(directory)/crl${revoke:+-revoked}.der"
                     kill $kds; wait $kds || true

@@ -96,7 +96,9 @@ struct UnprivilegedTests {
             ( runuser -u "$U" -- env NOTIFY_SOCKET=@tsmfs-unprivileged-$$ \(binary) mount "$MP" 2>"$1" 3<&- 4>&-
               s=$?; echo "exited $BASHPID $s" >&4; exit $s ) & daemon=$!
         }
-        ready() { while read -r m <&3; do case "$m" in *READY=1*) return 0;; "exited $daemon "*) return 1;; esac; done; }
+        ready() {
+            while read -r m <&3; do case "$m" in *READY=1*) return 0;; "exited $daemon "*) return 1;; esac; done
+        }
         start \(directory)/daemon.log
         ready || { kill -KILL $receiver; exit 91; }
         echo ready
