@@ -9,7 +9,7 @@ extension SNPGuest {
     /// `--vtpm svsm`: the tpm_svsm driver (the SVSM vTPM protocol, SVSM spec 58019 §8), merged
     /// for 6.16 ("tpm: add SNP SVSM vTPM driver", Stefano Garzarella).
     public static let svsmVTPM = KernelFeature(
-        KernelRelease(6, 16), commit: "\"tpm: add SNP SVSM vTPM driver\"", "the SVSM vTPM (tpm_svsm)")
+        KernelRelease(6, 16), commit: "\"tpm: add SNP SVSM vTPM driver\"", "SVSM vTPM (tpm_svsm)")
 
     /// The SVSM vTPM protocol's service GUID, c476f1eb-0123-45a5-9641-b4e7dde5bfe3.
     static let vtpmServiceGUID = GUID(bytes: Hex.decode("c476f1eb012345a59641b4e7dde5bfe3") ?? [])
