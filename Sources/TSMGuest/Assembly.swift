@@ -87,7 +87,7 @@ public enum Assembly {
         // Before configfs-tsm (or the guest's provider) the release has no sys/kernel/config/tsm.
         var layout = SysrootLayout(
             tsmProviders: parts.tsmProviders + parts.faces.outsideProviders, devices: parts.faces.devices,
-            reports: spec.servesReports
+            reports: spec.servesReports && parts.faces.servesReports
                 ? FaultInjectingReportProvider(wrapping: parts.faces.reports, faults: faults) : nil)
         layout.files = parts.faces.files
         layout.plainMiscDevices = parts.faces.plainMiscDevices

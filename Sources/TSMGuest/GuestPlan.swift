@@ -52,6 +52,9 @@ public struct GuestProviders {
 public struct GuestFaces {
     /// The guest driver behind configfs-tsm (the generic assembly wraps it in faults).
     public var reports: any ReportProvider
+    /// False when the guest gives no configfs-tsm report even where the release has it (an Azure
+    /// vTPM's guest, whose paravisor keeps the SNP report to itself).
+    public var servesReports = true
     /// Providers served only behind a device (the 6.16 sample).
     public var deviceOnlyProviders: [MeasurementProvider] = []
     /// The merged-ABI (6.16) devices, each over its provider.

@@ -53,8 +53,9 @@ extension AzurePersonality {
     /// command for 1 byte of the placeholder index (same attributes and handle) is sent, and its
     /// failure (a wrong password, an authHandle that may not read, DA lockout) is the answer; its
     /// success gives the response auth area. Then `size` over TPM_PT_NV_BUFFER_MAX, `offset` past
-    /// 2,600 and `offset + size` past 2,600 are refused as NV_Read refuses them. Only password
-    /// sessions (TPM_RS_PW): any other session gets TPM_RC_AUTH_UNAVAILABLE. A command that does
+    /// 2,600 and `offset + size` past 2,600 are refused as NV_Read refuses them. A password session
+    /// (TPM_RS_PW), or one unbound, unsalted HMAC session (AzurePersonality+Sessions.swift; its
+    /// probe is a password one); any other session gets TPM_RC_AUTH_UNAVAILABLE. A command that does
     /// not parse goes to swtpm, whose placeholder index makes the same parse error.
     func answerRead(_ command: [UInt8], tpm: VirtualTPM) throws(VTPMError) -> [UInt8]? {
         guard UInt16(bigEndianBytes: command[0..<2]) == TPM2Commands.tagSessions else { return nil }
@@ -64,33 +65,42 @@ extension AzurePersonality {
             let size = try? reader.u16BigEndian("size"), let offset = try? reader.u16BigEndian("offset"),
             reader.isAtEnd
         else { return nil }
-        var sessions = ByteReader<VTPMError>(authorization, structure: "authorization area")
-        while !sessions.isAtEnd {
-            guard let handle = try? sessions.u32BigEndian("sessionHandle"),
-                (try? sessions.sized16("nonce")) != nil, (try? sessions.u8("attributes")) != nil,
-                (try? sessions.sized16("hmac")) != nil
-            else { return nil }
-            if handle != TPM2Commands.passwordSession { return Self.failure(Self.authUnavailable) }
-        }
+        guard let entries = Self.sessionEntries(authorization) else { return nil }
+        let authHandle = UInt32(bigEndianBytes: command[10..<14])
+        var hmac: (check: Bool, respond: ([UInt8]) -> [UInt8])?
         var probe = Array(command[0..<(reader.offset - 4)]) + UInt16(1).bigEndianBytes + UInt16(0).bigEndianBytes
+        if let session = entries.first(where: { $0.handle != TPM2Commands.passwordSession }) {
+            guard entries.count == 1,
+                let made = hmacAuthorization(
+                    session, authHandle: authHandle, parameters: size.bigEndianBytes + offset.bigEndianBytes)
+            else { return Self.failure(Self.authUnavailable) }
+            hmac = made
+            // swtpm judges the authHandle with the empty password the HMAC was checked with.
+            probe = PersonalityCommands.command(
+                PersonalityCommands.nvRead, handles: [authHandle, AzureHCLReport.nvIndex], passwords: 1,
+                parameters: UInt16(1).bigEndianBytes + UInt16(0).bigEndianBytes)
+        }
         probe.replaceSubrange(2..<6, with: UInt32(probe.count).bigEndianBytes)
         let raw = try tpm.forward(probe)
         let probed = try TPMResponse(raw)
         guard probed.code == .success else { return raw }
+        if let hmac, !hmac.check { return Self.failure(Self.authFail) }
         var probeReader = ByteReader<VTPMError>(probed.body, structure: "TPM2_NV_Read response")
         let parameterSize = Int(try probeReader.u32BigEndian("parameterSize"))
         _ = try probeReader.read(parameterSize, "parameters")
-        let responseAuthorization = Array(probed.body[probeReader.offset...])
+        let probeAuthorization = Array(probed.body[probeReader.offset...])
 
         let (report, bufferMax) = state.withLock { ($0.report, $0.bufferMax) }
         let (count, start) = (Int(size), Int(offset))
         if count > bufferMax { return Self.failure(Self.sizeTooLarge) }
         if start > report.count { return Self.failure(Self.offsetTooLarge) }
         if count > report.count - start { return Self.failure(Self.range) }
+        var data = ByteWriter()
+        data.sized16(Array(report[start..<start + count]))
         var body = ByteWriter()
         body.u32BigEndian(UInt32(2 + count))
-        body.sized16(Array(report[start..<start + count]))
-        body.append(responseAuthorization)
+        body.append(data.bytes)
+        body.append(hmac?.respond(data.bytes) ?? probeAuthorization)
         var writer = ByteWriter()
         writer.u16BigEndian(TPM2Commands.tagSessions)
         writer.u32BigEndian(UInt32(10 + body.bytes.count))

@@ -33,6 +33,8 @@ public final class AzurePersonality: VTPMPersonality {
     /// The claims' `vm-configuration.vmUniqueId`.
     public let vmUniqueID: String
     let state = Mutex(State())
+    /// The nonceTPM of each unbound, unsalted HMAC session (AzurePersonality+Sessions.swift).
+    let sessions = Mutex<[UInt32: [UInt8]]>([:])
 
     struct State {
         var attestationKey: TPMPublic?
@@ -96,6 +98,7 @@ public final class AzurePersonality: VTPMPersonality {
             tpm, index: AzureHCLReport.nvIndex, data: [0],
             attributes: Self.reportAttributes & ~PersonalityCommands.NV.written, lock: false)
         let userData = try ensureUserDataIndex(tpm)
+        _ = try TPMSpace(tpm: tpm).commandAttributes()  // the handle counts followSessions needs
         let properties = try TPM2Commands.properties(
             tpm.forward(TPM2Commands.getCapability(6, property: 0x12C, count: 1)))
         state.withLock {
@@ -186,6 +189,7 @@ public final class AzurePersonality: VTPMPersonality {
     /// data at its offset. Then a fresh report. A report that cannot be made is logged; the last
     /// one stays.
     public func observe(_ command: [UInt8], response: [UInt8], tpm: VirtualTPM) {
+        followSessions(command, response: response, tpm: tpm)
         let index = AzureHCLReport.userDataNVIndex
         guard command.count >= 18, UInt32(bigEndianBytes: command[6..<10]) == PersonalityCommands.nvWrite,
             UInt32(bigEndianBytes: command[14..<18]) == index, (try? TPMResponse(response))?.code == .success

@@ -10,9 +10,11 @@ struct TrustAnchorCommand: ParsableCommand {
         abstract:
             "Print the mock attestation root certificate (PEM) that tsmfs evidence chains to, or the CCA platform key.",
         discussion: """
-            \(Guests.catalogue.trustAnchorSummaries) With --vtpm plain instead of --guest: the mock EK CA that \
-            signs the EK certificate every vTPM of that seed holds in NV 0x01C00002 (RSA-2048 EK at \
-            0x81010001); pin it to check `tpm2_nvread 0x01C00002`. Keys and certificates derive from --seed \
+            \(Guests.catalogue.trustAnchorSummaries) With --vtpm NAME instead of --guest: for plain and svsm the mock EK \
+            CA that signs the EK certificate every vTPM of that seed holds in NV 0x01C00002 (RSA-2048 EK at \
+            0x81010001; pin it to check `tpm2_nvread 0x01C00002`); for azure the mock "Global Virtual TPM CA" \
+            root then the intermediate that signs the AK certificate in NV 0x01C101D0; for gcp the mock \
+            EK/AK CA root then the intermediate that signs the AK certificates in NV 0x01c10000 and 0x01c10002. Keys and certificates derive from --seed \
             alone, so the same seed prints the same anchor in every process and on every machine.
             """
     )
@@ -22,9 +24,9 @@ struct TrustAnchorCommand: ParsableCommand {
 
     @Option(
         help: ArgumentHelp(
-            "The vTPM personality whose CA, instead of a guest's: \(VTPMPersonality.allCases.map(\.rawValue)).",
+            "The vTPM personality whose CA, instead of a guest's: \(VTPMKind.allCases.map(\.rawValue)).",
             valueName: "NAME"))
-    var vtpm: VTPMPersonality?
+    var vtpm: VTPMKind?
 
     @Option(help: ArgumentHelp("The seed the mock keys and certificates derive from.", valueName: "S"))
     var seed: String = MockSeed.default
@@ -46,7 +48,7 @@ struct TrustAnchorCommand: ParsableCommand {
     }
 }
 
-extension VTPMPersonality: ExpressibleByArgument {}
+extension VTPMKind: ExpressibleByArgument {}
 
 /// The guest and seed that pick a mock authority.
 struct AuthorityOptions: ParsableArguments {

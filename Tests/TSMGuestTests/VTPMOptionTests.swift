@@ -23,14 +23,32 @@ struct VTPMOptionTests {
         }
     }
 
-    @Test("an unknown personality is refused, naming the known ones")
+    @Test("an unknown kind is refused, naming the guest's; azure and svsm are SEV-SNP's, gcp both guests'")
     func unknown() throws {
-        #expect(throws: GuestOptionError("--vtpm azure: not one of plain")) {
-            try VTPMPersonality.parse(values("azure"))
+        #expect(throws: GuestOptionError("--vtpm aws: not one of plain, azure, gcp, svsm (--guest sev-snp)")) {
+            try VTPMKind.parse(values("aws"), guest: "sev-snp")
         }
-        #expect(try VTPMPersonality.parse(values("plain")) == .plain)
-        #expect(try VTPMPersonality.parse(GuestOptionValues()) == nil)
+        #expect(throws: GuestOptionError("--vtpm azure: not one of plain, gcp (--guest tdx)")) {
+            try VTPMKind.parse(values("azure"), guest: "tdx")
+        }
+        for kind in VTPMKind.allCases {
+            #expect(try VTPMKind.parse(values(kind.rawValue), guest: "sev-snp") == kind)
+        }
+        #expect(try VTPMKind.parse(values("gcp"), guest: "tdx") == .gcp)
+        #expect(try VTPMKind.parse(GuestOptionValues(), guest: "tdx") == nil)
         let tdx = try #require(catalogue.named("tdx"))
-        #expect(throws: GuestOptionError.self) { try catalogue.check(values("azure"), for: tdx) }
+        for kind in ["azure", "svsm"] {
+            #expect(throws: GuestOptionError.self) { try catalogue.check(values(kind), for: tdx) }
+        }
+        try catalogue.check(values("gcp"), for: tdx)
+    }
+
+    @Test("--vtpm svsm implies --svsm, and needs 6.16")
+    func svsm() throws {
+        let settings = try SNPGuest.settings(values("svsm"))
+        #expect(settings.svsm && settings.vtpm == .svsm)
+        #expect(SNPGuest.kernelRefusal(values("svsm"), release: KernelRelease(6, 13)) != nil)
+        #expect(SNPGuest.kernelRefusal(values("svsm"), release: KernelRelease(6, 16)) == nil)
+        #expect(SNPGuest.kernelRefusal(values("azure"), release: KernelRelease(6, 13)) == nil)
     }
 }

@@ -7,6 +7,14 @@ import TSMModel
 import TSMTPM
 import TSMTree
 
+/// A vTPM started for a mount whose faces are not yet added.
+public struct RunningVTPM: Sendable {
+    public let kind: VTPMKind
+    public let tpm: VirtualTPM
+    /// Stops swtpm and removes a private state directory.
+    public let stop: @Sendable () -> Void
+}
+
 /// The paths a vTPM adds to a guest sysroot, as Linux's TPM driver shows them.
 public enum VTPMPaths {
     public static let device = "dev/tpm0"
@@ -20,28 +28,55 @@ public enum VTPMPaths {
 /// is a TPM reset), its two devices, its boot log and version files, and its PCRs as the `tpm`
 /// provider.
 public enum VTPMFaces {
-    /// Starts the vTPM of `personality` and adds its faces to `faces`; the boot log is `boot`'s.
-    /// A vTPM that cannot start (swtpm missing, a state directory it cannot use, PCRs that hold
-    /// neither zero nor the log's replay) refuses the mount, naming why, with swtpm stopped.
+    /// Starts the vTPM of `kind` and adds its faces to `faces`; the boot log is `boot`'s. The
+    /// engine's personality is `personality`, or the kind's own when it needs nothing of the guest
+    /// (``personality(_:)``). A vTPM that cannot start (swtpm missing, a state directory it cannot
+    /// use, PCRs that hold neither zero nor the log's replay) refuses the mount, naming why, with
+    /// swtpm stopped.
     public static func add<Settings>(
-        _ personality: VTPMPersonality, boot: TCGEventLog, to faces: inout GuestFaces,
+        _ kind: VTPMKind, personality: (any VTPMPersonality)? = nil, boot: TCGEventLog, to faces: inout GuestFaces,
         context: GuestContext<Settings>
     ) throws(AssemblyError) {
+        let running = try start(kind, personality: personality ?? Self.personality(kind), context: context)
+        try add(running, boot: boot, to: &faces, context: context)
+    }
+
+    /// The engine personality of a kind that needs nothing of the guest: GCE's for `gcp`, none
+    /// (a plain TPM) for the others.
+    public static func personality(_ kind: VTPMKind) -> (any VTPMPersonality)? {
+        kind == .gcp ? GCPPersonality() : nil
+    }
+
+    /// Starts swtpm for the mount with `personality` provisioned (for a guest that needs the TPM
+    /// before its faces, as an SVSM's manifest needs the EK). The caller adds its faces with
+    /// ``add(_:boot:to:context:)`` or, when it fails first, calls ``RunningVTPM/stop``.
+    public static func start<Settings>(
+        _ kind: VTPMKind, personality: (any VTPMPersonality)?, context: GuestContext<Settings>
+    ) throws(AssemblyError) -> RunningVTPM {
         let log = context.log, errorLog = context.errorLog
         let (directory, temporary) = try stateDirectory(context.state)
         let tpm: VirtualTPM
         let logger = Logger(label: "tsmfs.vtpm") { _ in AssemblyLogHandler(log: log, errorLog: errorLog) }
         do {
             tpm = try VirtualTPM.start(
-                VTPMConfiguration(stateDirectory: directory, seed: context.spec.seed), logger: logger)
+                VTPMConfiguration(stateDirectory: directory, seed: context.spec.seed, personality: personality),
+                logger: logger)
         } catch {
             if temporary { removeTree(directory) }
-            throw .vtpm("cannot start the vTPM (\(personality.rawValue)): \(error)")
+            throw .vtpm("cannot start the vTPM (\(kind.rawValue)): \(error)")
         }
-        let stop: @Sendable () -> Void = {
+        return RunningVTPM(kind: kind, tpm: tpm) {
             tpm.stop()
             if temporary { removeTree(directory) }
         }
+    }
+
+    /// Adds a started vTPM's faces (its boot log `boot`'s, extended into its PCRs) to `faces`;
+    /// stops it when they cannot be made.
+    public static func add<Settings>(
+        _ running: RunningVTPM, boot: TCGEventLog, to faces: inout GuestFaces, context: GuestContext<Settings>
+    ) throws(AssemblyError) {
+        let errorLog = context.errorLog, tpm = running.tpm, stop = running.stop
         let bank = VTPMBank(tpm: tpm, errorLog: errorLog)
         let banks: [HashAlgorithm]
         do {

@@ -35,7 +35,7 @@ public enum SNPGuest: GuestDefinition {
         /// AUTHOR_KEY_DIGEST (AUTHOR_KEY_EN set); nil: the register's value (zero, no ID block).
         public var idKeyDigest, authorKeyDigest: [UInt8]?
         /// `--vtpm`: a virtual TPM whose boot log is a synthetic boot's; nil for none.
-        public var vtpm: VTPMPersonality?
+        public var vtpm: VTPMKind?
     }
 
     public static let options = [
@@ -70,7 +70,7 @@ public enum SNPGuest: GuestDefinition {
             "--author-key", value: "PEM-FILE",
             "SEV-SNP: the ID block's author key, a P-384 key (private or public, PEM): AUTHOR_KEY_EN is set, "
                 + "AUTHOR_KEY_DIGEST is its digest, ID_KEY_DIGEST --id-key's or the seed's mock ID key's."),
-        VTPMPersonality.option,
+        VTPMKind.option,
     ]
 
     public static func validate(_ values: GuestOptionValues) throws(GuestOptionError) {
@@ -103,7 +103,9 @@ public enum SNPGuest: GuestDefinition {
         }
         settings.idKeyDigest = try keyDigest(values, "--id-key")
         settings.authorKeyDigest = try keyDigest(values, "--author-key")
-        settings.vtpm = try VTPMPersonality.parse(values)
+        settings.vtpm = try VTPMKind.parse(values, guest: name)
+        // Coconut-SVSM's vTPM: the guest runs under the SVSM.
+        if settings.vtpm == .svsm { settings.svsm = true }
         return settings
     }
 
@@ -201,16 +203,30 @@ public enum SNPGuest: GuestDefinition {
             let registers = try AssemblyError.binding { () throws(RegisterBindingError) in
                 try SNPRegisters(providers.measured, for: "the sev_guest report (configfs-tsm)")
             }
-            var reports = SNPReportProvider(
-                registers: registers, authority: authority, privlevelFloor: settings.privlevelFloor,
-                svsm: settings.svsm ? SVSMServicesManifest.mock(seed: spec.seed) : nil,
-                visibilityCallbacks: spec.kernel.has(.reportVisibilityCallbacks), log: log)
-            (reports.reportedTCB, reports.committedTCB) = (settings.reportedTCB, settings.committedTCB)
-            reports.launchTCB = settings.launchTCB
-            reports.signingKey = settings.signingKey
-            reports.authorKeyEnabled = settings.authorKeyDigest != nil
+            func makeReports(svsm: SVSMServicesManifest?) -> SNPReportProvider {
+                var reports = SNPReportProvider(
+                    registers: registers, authority: authority, privlevelFloor: settings.privlevelFloor,
+                    svsm: svsm, visibilityCallbacks: spec.kernel.has(.reportVisibilityCallbacks), log: log)
+                (reports.reportedTCB, reports.committedTCB) = (settings.reportedTCB, settings.committedTCB)
+                reports.launchTCB = settings.launchTCB
+                reports.signingKey = settings.signingKey
+                reports.authorKeyEnabled = settings.authorKeyDigest != nil
+                return reports
+            }
+            // The vTPM first: an SVSM's manifest holds its EK; Azure's signs through the report path.
+            let vtpm = try startVTPM(settings, hardware: makeReports(svsm: nil), context: context)
+            let reports: SNPReportProvider
+            do throws(AssemblyError) {
+                reports = makeReports(svsm: try svsmManifest(settings, seed: spec.seed, vtpm: vtpm))
+            } catch {
+                vtpm?.stop()
+                throw error
+            }
             var faces = GuestFaces(reports: reports)
-            if spec.kernel.has(guestDevice) {
+            if vtpm?.kind == .azure {
+                // As on Azure: the paravisor keeps the SNP report; no configfs-tsm report, no device.
+                faces.servesReports = false
+            } else if spec.kernel.has(guestDevice) {
                 faces.plainMiscDevices = [guestDeviceName]
                 faces.files = [
                     (
@@ -221,7 +237,7 @@ public enum SNPGuest: GuestDefinition {
                     )
                 ]
             }
-            if let vtpm = settings.vtpm {
+            if let vtpm {
                 // Its boot: a synthetic one (the SNP guest has no boot log of its own).
                 try VTPMFaces.add(vtpm, boot: BootLog.synthetic(), to: &faces, context: context)
             }
@@ -271,6 +287,9 @@ extension SNPGuest {
     public static func kernelRefusal(_ values: GuestOptionValues, release: KernelRelease) -> KernelRelease.Refusal? {
         if values.has("--svsm") && !release.has(svsmAttestation) {
             return .lacks(svsmAttestation, option: "--svsm", release: release)
+        }
+        if values["--vtpm"] == VTPMKind.svsm.rawValue && !release.has(svsmVTPM) {
+            return .lacks(svsmVTPM, option: "--vtpm svsm", release: release)
         }
         if let floor = values["--privlevel-floor"], floor != "0", !release.has(vmpckFloor) {
             return .lacks(vmpckFloor, option: "--privlevel-floor \(floor)", release: release)
