@@ -19,7 +19,8 @@ extension EvidenceVerifier {
         let report = try SNPReport.parse(bytes)
         guard report.signingKey == 0 else {
             throw .failed(
-                .vcekChain, reason: "SIGNING_KEY is \(report.signingKey); a VCEK and its cert_chain verify only 0 (VCEK)")
+                .vcekChain,
+                reason: "SIGNING_KEY is \(report.signingKey); a VCEK and its cert_chain verify only 0 (VCEK)")
         }
         let documents: [PEMDocument]
         do {

@@ -18,7 +18,8 @@ extension EvidenceCheck {
     ) throws(Failure) -> String {
         var files: [String: [UInt8]] = [:]
         for file in VTPMBundle.quoteFiles + personality.files {
-            files[file.name] = try read(directory + "/" + file.name, file.name + " (" + file.what + ")", limit: file.limit)
+            files[file.name] = try read(
+                directory + "/" + file.name, file.name + " (" + file.what + ")", limit: file.limit)
         }
         let bytes = { (file: VTPMBundle.File) in files[file.name] ?? [] }
         let quote = TPMQuoteEvidence(
@@ -50,7 +51,8 @@ extension EvidenceCheck {
                 return try guest.verify(request).json(
                     appending: vtpmFields(
                         personality,
-                        VerifiedVTPMQuote(quote: checked.quote, pcrs: checked.pcrs, attestationKey: checked.attestationKey)
+                        VerifiedVTPMQuote(
+                            quote: checked.quote, pcrs: checked.pcrs, attestationKey: checked.attestationKey)
                     ) + claims.map { (name: $0.0, value: $0.1) })
             case .gcp:
                 let checked = try GCPVTPMCheck.verify(

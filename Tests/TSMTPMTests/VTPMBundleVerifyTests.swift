@@ -58,6 +58,7 @@ func loadPrimaryInEndorsement(_ tpm: VirtualTPM, template: [UInt8]) throws -> (h
 
 /// The quote files of SHA-256 PCRs 0-7 by `key` over `nonce`, as `tpm2_quote -m -s -o -F values`.
 func quoteFiles(_ tpm: VirtualTPM, key: UInt32, nonce: [UInt8]) throws -> [String: [UInt8]] {
+    try tpm.extendPCR(index: 7, bank: .sha256, digest: [UInt8](repeating: 0x5A, count: 32))
     let quoted = try quote(tpm, key: key, nonce: nonce)
     var values: [UInt8] = []
     for index in 0..<8 { values += try tpm.readPCR(bank: .sha256, index: index) }
@@ -97,15 +98,16 @@ enum Bundles {
         }
     }
 
-    static func svsm() throws -> [String: [UInt8]] {
+    /// SVSM's bundle; the report at `vmpl` with guest `policy`.
+    static func svsm(vmpl: UInt32 = 0, policy: UInt64 = 0x30000) throws -> [String: [UInt8]] {
         try withVTPM { tpm, _ in
             let authority = try SNPAuthority(seed: "tsmfs")
             let manifest = try tpm.endorsementKeyPublic()
             let report = try authority.sign(
                 SNPReport(
-                    reportData: SVSMServicesManifest.reportData(nonce: bundleNonce, manifest: manifest), vmpl: 0,
+                    reportData: SVSMServicesManifest.reportData(nonce: bundleNonce, manifest: manifest), vmpl: vmpl,
                     measurement: [UInt8](repeating: 0, count: 48), hostData: [UInt8](repeating: 0, count: 32),
-                    platform: authority.snpPlatform)
+                    platform: authority.snpPlatform, policy: policy)
             ).report
             let ak = try loadPrimaryInEndorsement(tpm, template: TPMTemplates.attestationKeyRSA)
             return try quoteFiles(tpm, key: ak.handle, nonce: bundleNonce).merging([
@@ -172,9 +174,10 @@ struct VTPMBundleVerifyTests {
         #expect(output.contains("\"guest\": \"sev-snp\""))
         #expect(output.contains("\"vmpl\": 0"))
         #expect(output.contains("\"tpm_nonce\": \"\(Hex.encode(bundleNonce))\""))
-        let pcr0 = Hex.encode(Array(try #require(files["quote.pcrs"])[0..<32]))
-        #expect(output.contains("\"pcr_sha256_0\": \"\(pcr0)\""))
-        #expect(output.contains("\"pcr_sha256_7\""))
+        let pcr7 = Array(try #require(files["quote.pcrs"])[224..<256])
+        #expect(pcr7 != [UInt8](repeating: 0, count: 32))
+        #expect(output.contains("\"pcr_sha256_7\": \"\(Hex.encode(pcr7))\""))
+        #expect(output.contains("\"pcr_sha256_0\""))
     }
 
     @Test("gcp: the RSA and ECC AK certificates chain to the mock CA and their keys signed the quotes")
@@ -210,6 +213,20 @@ struct VTPMBundleVerifyTests {
             ])
         #expect(output.contains("\"ek_public\": \"\(Hex.encode(try #require(files["manifest.bin"])))\""))
         #expect(output.contains("\"vtpm\": \"svsm\""))
+    }
+
+    @Test("svsm: the policy applies to the SNP report; a report not at VMPL 0 is refused")
+    func svsmPolicy() throws {
+        let debug = try Bundles.svsm(policy: 0x30000 | 1 << 19)
+        try withBundle(debug) { directory in
+            let refused = try runVerify(verifyArguments(directory, "svsm"))
+            #expect(refused.status == 1 && refused.error.contains("policy: policy is 0x"), "\(refused.error)")
+            #expect(try runVerify(verifyArguments(directory, "svsm") + ["--allow-debug"]).status == 0)
+        }
+        try withBundle(try Bundles.svsm(vmpl: 1)) { directory in
+            let refused = try runVerify(verifyArguments(directory, "svsm"))
+            #expect(refused.status == 1 && refused.error.contains("SVSM vTPM binding: VMPL is 1"), "\(refused.error)")
+        }
     }
 
     @Test("A wrong nonce, a file past its limit, a missing file and options that do not fit are refused")

@@ -73,7 +73,8 @@ public enum SVSMVTPMCheck {
         guard ak.attributes & required == required else {
             throw .failed(
                 .tpmQuoteSignature,
-                reason: "the AK (objectAttributes 0x\(String(ak.attributes, radix: 16))) is not a restricted signing key "
+                reason:
+                    "the AK (objectAttributes 0x\(String(ak.attributes, radix: 16))) is not a restricted signing key "
                     + "fixed to its TPM")
         }
         let (parsed, pcrs) = try quote.verify(key: ak.key)
