@@ -58,7 +58,7 @@ public enum VTPMBundle {
             name: "auxblob.bin", what: "certificate table", limit: SNPCertificateTable.maxSize)
         /// configfs-tsm `manifestblob` of the SVSM vTPM service: the EK's TPMT_PUBLIC.
         public static let manifest = File(name: "manifest.bin", what: "SVSM vTPM manifest", limit: 2048)
-        /// `tpm2_readpublic -f tss -o`, without its TPM2B size: the AK's TPMT_PUBLIC.
+        /// `tpm2_readpublic -f tss -o`: the AK's TPM2B_PUBLIC (or the bare TPMT_PUBLIC).
         public static let akPublic = File(name: "ak.pub", what: "AK's TPMT_PUBLIC", limit: 2048)
     }
 

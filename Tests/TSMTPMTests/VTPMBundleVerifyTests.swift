@@ -213,6 +213,10 @@ struct VTPMBundleVerifyTests {
             ])
         #expect(output.contains("\"ek_public\": \"\(Hex.encode(try #require(files["manifest.bin"])))\""))
         #expect(output.contains("\"vtpm\": \"svsm\""))
+        var sized = files  // ak.pub as tpm2_readpublic -f tss writes it: a TPM2B_PUBLIC
+        let area = try #require(files["ak.pub"])
+        sized["ak.pub"] = UInt16(area.count).bigEndianBytes + area
+        #expect(try withBundle(sized) { try runVerify(verifyArguments($0, "svsm")) }.status == 0)
     }
 
     @Test("svsm: the policy applies to the SNP report; a report not at VMPL 0 is refused")

@@ -52,7 +52,8 @@ public enum SVSMVTPMCheck {
 
     /// Checks, in order, `report` having verified as a SEV-SNP report: VMPL is 0 (the SVSM's);
     /// REPORT_DATA is SHA-512(`nonce` ‖ `manifest`); the manifest is a TPMT_PUBLIC (the EK);
-    /// `akPublic` is a TPMT_PUBLIC of a restricted signing key fixed to its TPM; it signed `quote`.
+    /// `akPublic` (a TPMT_PUBLIC, or the TPM2B_PUBLIC `tpm2_readpublic -f tss` writes) is a restricted
+    /// signing key fixed to its TPM; it signed `quote`.
     public static func verify(
         report: SNPReport, nonce: [UInt8], manifest: [UInt8], akPublic: [UInt8], quote: TPMQuoteEvidence
     ) throws(EvidenceError) -> Verified {
@@ -68,7 +69,10 @@ public enum SVSMVTPMCheck {
         } catch {
             throw .failed(.svsmBinding, reason: "the manifest is not the EK's TPMT_PUBLIC: \(error)")
         }
-        let ak = try TPMPublic(parsing: akPublic)
+        // `tpm2_readpublic -f tss -o` writes a TPM2B_PUBLIC: its size first. A bare TPMT_PUBLIC
+        // starts with its type (0x0001 or 0x0023), never with its own length less two.
+        let sized = akPublic.count >= 2 && Int(akPublic[0]) << 8 | Int(akPublic[1]) == akPublic.count - 2
+        let ak = try TPMPublic(parsing: sized ? Array(akPublic.dropFirst(2)) : akPublic)
         let required = TPMPublic.restricted | TPMPublic.sign | TPMPublic.fixedTPM
         guard ak.attributes & required == required else {
             throw .failed(
