@@ -62,6 +62,16 @@ public enum VTPMBundle {
         public static let akPublic = File(name: "ak.pub", what: "AK's TPMT_PUBLIC", limit: 2048)
     }
 
+    /// What `tsmfs verify --vtpm` checks, for that command's help.
+    public static let summary = """
+        With --vtpm NAME and --nonce HEX, FILE is a vTPM bundle directory (docs/verifiers.md, \
+        "vTPM evidence"): azure, the SNP report in its HCL report with the VCEK and cert_chain of \
+        KDS, REPORTED_TCB = COMMITTED_TCB, the claims' hash in REPORT_DATA, the quote by HCLAkPub and \
+        its certificate to the mock Azure vTPM CA; gcp, the AK certificate to the mock Compute Engine \
+        CA and the quote by its key; svsm, the SNP report at VMPL 0 over SHA-512(nonce ‖ manifest), \
+        the manifest an EK public area, the quote by ak.pub.
+        """
+
     /// The quote's files, in every bundle.
     public static let quoteFiles: [File] = [.quoteMessage, .quoteSignature, .quotePCRs]
 

@@ -15,7 +15,7 @@ struct VerifyCommand: ParsableCommand {
             \(Guests.catalogue.verificationSummaries) The anchor is the mock root \
             of --seed (default "tsmfs") unless --trust-anchor names a PEM file (for cca: the CPAK public key). Exits \
             0 only if every \
-            check passes; otherwise names the failed check on stderr and exits 1.
+            check passes; otherwise names the failed check on stderr and exits 1. \(VTPMBundle.summary)
             """
     )
 
