@@ -79,7 +79,11 @@ public enum VTPMBundle {
     /// `nonce` are `--vtpm` and `--nonce` as given, `others` the names of the other options given
     /// that a bundle replaces (`--auxblob`, `--collateral`, `--report-data`, `--trust-anchor`; `--crl`
     /// applies to the SEV-SNP report of azure and svsm, not to gcp's bundle, which has none).
-    public static func refusal(personality: String?, nonce: String?, guest: String, others: [String]) -> String? {
+    /// `policyFlags` are the guest's policy flags given (`--min-tcb`, ...): a gcp bundle has no
+    /// hardware report for them to apply to, so they are refused rather than silently unchecked.
+    public static func refusal(
+        personality: String?, nonce: String?, guest: String, others: [String], policyFlags: [String] = []
+    ) -> String? {
         guard let personality else {
             return nonce == nil ? nil : "--nonce is the vTPM quote's; give --vtpm NAME with it"
         }
@@ -92,6 +96,9 @@ public enum VTPMBundle {
         guard let nonce else { return "--vtpm needs --nonce HEX (the quote's qualifying data)" }
         guard let bytes = Hex.decode(nonce), (1...64).contains(bytes.count) else {
             return "--nonce takes 1 to 64 bytes as hex (2 to 128 digits)"
+        }
+        if chosen == .gcp, let flag = policyFlags.first {
+            return "\(flag) is a policy for the hardware report, which a gcp bundle does not have"
         }
         if let other = others.first(where: { $0 != "--crl" || chosen == .gcp }) {
             return

@@ -105,14 +105,16 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func validate() throws {
-        _ = try policy()
+        let flags = try policy().values.names
         if seed != nil, trustAnchor != nil {
             throw ValidationError("give --seed or --trust-anchor, not both")
         }
         let given = [("--auxblob", auxblob), ("--collateral", collateral), ("--report-data", reportData)]
         let others = (given + [("--trust-anchor", trustAnchor), ("--crl", crl)]).filter { $0.1 != nil }.map(\.0)
         let name = guest.definition.name
-        if let refusal = VTPMBundle.refusal(personality: vtpm, nonce: nonce, guest: name, others: others) {
+        if let refusal = VTPMBundle.refusal(
+            personality: vtpm, nonce: nonce, guest: name, others: others, policyFlags: flags)
+        {
             throw ValidationError(refusal)
         }
         if vtpm != nil { return }

@@ -245,6 +245,8 @@ struct VTPMBundleVerifyTests {
                 let refused = try runVerify(verifyArguments(directory, "gcp") + extra)
                 #expect(refused.status != 0 && refused.error.contains("\(extra[0]) is not for a vTPM bundle"))
             }
+            let minTCB = try runVerify(verifyArguments(directory, "gcp", guest: "tdx") + ["--min-tcb", "UpToDate"])
+            #expect(minTCB.status != 0 && minTCB.error.contains("--min-tcb is a policy for the hardware report"))
             let tdx = try runVerify(verifyArguments(directory, "azure", guest: "tdx"))
             #expect(tdx.status != 0 && tdx.error.contains("--vtpm azure is for --guest sev-snp"), "\(tdx.error)")
             let noNonce = try runVerify([directory, "--guest", "sev-snp", "--vtpm", "gcp"])
