@@ -75,8 +75,10 @@ let package = Package(
         .target(
             name: "TSMGuest",
             dependencies: [
-                "TSMBackends", "TSMTree", "TSMModel", "TSMEvidence", "TSMEventLog", "TSMBytes",
+                "TSMBackends", "TSMTree", "TSMModel", "TSMEvidence", "TSMEventLog", "TSMBytes", "TSMTPM",
                 .product(name: "SystemPackage", package: "swift-system"),
+                // The vTPM engine's logger (TSMTPM logs through swift-log).
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The guests, one folder each (TDX, SNP, CCA), and the one list of them (`Guests`).
@@ -288,7 +290,7 @@ let package = Package(
             ],
             exclude: [
                 "cctrusted_client.py", "check_cca_token.py", "dcap_qvl_check.py", "sev_guest_client.c",
-                "service_probe.py", "cvm_attest_client.py", "intel_tdx_client.py",
+                "service_probe.py", "cvm_attest_client.py", "intel_tdx_client.py", "tpm_raw_client.py",
             ]
         ),
         // libFuzzer target over the config parser, the register write path and the CBOR decoder (Scripts/fuzz builds

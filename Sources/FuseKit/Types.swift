@@ -70,6 +70,8 @@ public struct OpenFlags: RawRepresentable, Sendable, Equatable {
     public var wantsWrite: Bool { rawValue & Self.accessMask != 0o0 }
     public var append: Bool { rawValue & 0o2000 != 0 }
     public var truncate: Bool { rawValue & 0o1000 != 0 }
+    /// `O_NONBLOCK`, as the open gave it (a later `fcntl(F_SETFL)` does not reach FUSE).
+    public var nonBlocking: Bool { rawValue & 0o4000 != 0 }
 }
 
 /// Who sent a request (`fuse_req_ctx`).

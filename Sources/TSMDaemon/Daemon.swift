@@ -83,6 +83,9 @@ public enum Daemon {
         _ served: Served, at mountpoint: String, configuration: DaemonConfiguration,
         logger: Logger
     ) throws(DaemonError) {
+        // What the mount started beside the tree (a vTPM) stops once the tree is unmounted, or
+        // when the mount fails.
+        defer { served.stop() }
         let filesystem = TSMFileSystem(tree: served.tree, time: Int64(Glibc.time(nil)), owner: (getuid(), getgid()))
         do throws(MountPoint.Problem) {
             switch try MountPoint.prepare(mountpoint) {

@@ -38,7 +38,8 @@ extension Daemon {
         do throws(DaemonSpec.Refusal) {
             served = try spec.assemble(
                 guests: guests, log: { [logger] in logger.notice("\($0)") },
-                kernelLog: { [logger] in logger.error("kernel: \($0)") })
+                kernelLog: { [logger] in logger.error("kernel: \($0)") },
+                errorLog: { [logger] in logger.error("\($0)") })
         } catch {
             throw .refused(error)
         }

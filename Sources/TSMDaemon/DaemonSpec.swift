@@ -86,7 +86,7 @@ public struct DaemonSpec: Sendable, Equatable, Codable {
     /// resolved, or a clear refusal.
     public func assemble(
         guests: GuestCatalogue, log: @escaping Assembly.Log,
-        kernelLog: @escaping KernelLog
+        kernelLog: @escaping KernelLog, errorLog: Assembly.Log? = nil
     ) throws(Refusal) -> Served {
         do {
             switch source {
@@ -109,7 +109,7 @@ public struct DaemonSpec: Sendable, Equatable, Codable {
                     guest: guest, seed: seed ?? MockSeed.default, options: options,
                     providers: try selection(guests, defaults: guests.sysrootProviders(guest)),
                     faults: faults, kernel: try release(), unified: unified)
-                return try Assembly.sysroot(spec, state: state, log: log)
+                return try Assembly.sysroot(spec, state: state, log: log, errorLog: errorLog)
             }
         } catch let error as AssemblyError {
             throw Refusal(description: error.description)

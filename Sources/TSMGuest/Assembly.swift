@@ -10,6 +10,15 @@ public struct Served {
     /// What `tsmfs ctl` may change; nil where nothing may (the kernel backend).
     public let operations: Operations?
     public let summary: String
+    /// Stops what the mount started beside the tree (a vTPM): run once, after the unmount.
+    public let stop: @Sendable () -> Void
+
+    public init(tree: Tree, operations: Operations?, summary: String, stop: @escaping @Sendable () -> Void = {}) {
+        self.tree = tree
+        self.operations = operations
+        self.summary = summary
+        self.stop = stop
+    }
 }
 
 /// Assembles each kind of mount from what the command line gave: parse, then assemble (here),
@@ -41,13 +50,16 @@ public enum Assembly {
 
     /// A guest sysroot: the guest's assembly laid out at its Linux paths, with `--state` at `state`.
     /// A spec the release of `spec.kernel` cannot have is refused, naming the release that has it.
-    public static func sysroot(_ spec: GuestSpec, state: String?, log: @escaping Log) throws(AssemblyError) -> Served {
-        try sysroot(spec.guest, spec, state: state, log: log)
+    /// Failures at run time that a client sees as EIO (a vTPM gone) go to `errorLog` (default `log`).
+    public static func sysroot(
+        _ spec: GuestSpec, state: String?, log: @escaping Log, errorLog: Log? = nil
+    ) throws(AssemblyError) -> Served {
+        try sysroot(spec.guest, spec, state: state, log: log, errorLog: errorLog ?? log)
     }
 
     private static func sysroot<Guest: GuestDefinition>(
         _ guest: Guest.Type, _ spec: GuestSpec, state: String?,
-        log: @escaping Log
+        log: @escaping Log, errorLog: @escaping Log
     ) throws(AssemblyError) -> Served {
         if let refusal = spec.kernelRefusal { throw .kernelRelease(refusal) }
         let settings: Guest.Settings
@@ -58,7 +70,12 @@ public enum Assembly {
         }
         let context = "sysroot \(Guest.name) boot \(Guest.journalContext(settings))"
         let (journal, recovery) = try openState(state, spec.providers + [spec.sample], context: context, log: log)
-        let (parts, faults) = try assemble(guest, spec, settings: settings, journal: journal, log: log)
+        let (parts, faults) = try assemble(
+            guest, spec, settings: settings, journal: journal, state: state, log: log, errorLog: errorLog)
+        let stops = parts.faces.stops
+        let stop: @Sendable () -> Void = { for stop in stops { stop() } }
+        var succeeded = false
+        defer { if !succeeded { stop() } }
         var seen = Set<ObjectIdentifier>()
         let all = (parts.tsmProviders + parts.faces.deviceOnlyProviders).filter {
             seen.insert(ObjectIdentifier($0)).inserted
@@ -69,7 +86,7 @@ public enum Assembly {
         try replay(recovery, into: operations, journal: journal)
         // Before configfs-tsm (or the guest's provider) the release has no sys/kernel/config/tsm.
         var layout = SysrootLayout(
-            tsmProviders: parts.tsmProviders, devices: parts.faces.devices,
+            tsmProviders: parts.tsmProviders + parts.faces.outsideProviders, devices: parts.faces.devices,
             reports: spec.servesReports
                 ? FaultInjectingReportProvider(wrapping: parts.faces.reports, faults: faults) : nil)
         layout.files = parts.faces.files
@@ -82,14 +99,16 @@ public enum Assembly {
         } catch {
             throw .layout(error)
         }
-        let names = parts.tsmProviders.map(\.name).joined(separator: ", ")
+        let names = (parts.tsmProviders + parts.faces.outsideProviders).map(\.name).joined(separator: ", ")
+        succeeded = true
         return Served(
             tree: tree, operations: operations,
             summary:
                 """
                 a \(Guest.name) guest sysroot of Linux \(spec.kernel) (providers \
                 \(names)\(spec.unified ? "" : "; no RFC v2 tree"))
-                """
+                """,
+            stop: stop
         )
     }
 
@@ -97,7 +116,7 @@ public enum Assembly {
     /// outside the guest's backend (a failed extend logs nothing), kinds the guest refuses refused.
     private static func assemble<Guest: GuestDefinition>(
         _ guest: Guest.Type, _ spec: GuestSpec, settings: Guest.Settings,
-        journal: (any ChangeJournal)?, log: @escaping Log
+        journal: (any ChangeJournal)?, state: String?, log: @escaping Log, errorLog: @escaping Log
     )
         throws(AssemblyError) -> (
             parts: (tsmProviders: [MeasurementProvider], faces: GuestFaces), faults: FaultInjector
@@ -111,7 +130,8 @@ public enum Assembly {
         let plan = try Guest.plan(
             GuestContext(
                 spec: spec, settings: settings, measured: spec.providers[index],
-                table: try validated(spec.providers[index]), journal: journal, log: log))
+                table: try validated(spec.providers[index]), journal: journal, log: log, state: state,
+                errorLog: errorLog))
         let measured = try validated(plan.measured)
         let faults = FaultInjector(measured: Guest.refusedFaults.contains(.extend) ? nil : measured) {
             log("injected fault: \($0)")

@@ -13,6 +13,10 @@ public struct GuestContext<Settings: Sendable> {
     public let table: RegisterTable
     public let journal: (any ChangeJournal)?
     public let log: Assembly.Log
+    /// `--state`'s file, or nil: what persists with the guest goes beside it.
+    public let state: String?
+    /// Where failures at run time go that a client sees as EIO (a vTPM gone): the daemon's error level.
+    public let errorLog: Assembly.Log
 }
 
 /// A guest's part of a sysroot, before the generic assembly registers it.
@@ -59,6 +63,12 @@ public struct GuestFaces {
     /// The event log that a reboot empties with ``loggedProvider``'s extensible registers.
     public var eventLog: MeasurementLog?
     public var loggedProvider: MeasurementProvider?
+    /// Providers laid out under `sys/kernel/tsm` after the spec's, whose values live outside
+    /// tsmfs (the vTPM's PCRs): not journaled, not changed by `tsmfs ctl`.
+    public var outsideProviders: [MeasurementProvider] = []
+    /// What runs when the mount stops (or its assembly fails after the plan): a vTPM's process
+    /// stopped.
+    public var stops: [@Sendable () -> Void] = []
 
     public init(reports: any ReportProvider) {
         self.reports = reports

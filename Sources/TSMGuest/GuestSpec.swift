@@ -67,6 +67,8 @@ public enum AssemblyError: Error, CustomStringConvertible {
     case kernel(KernelGuestSetup.Failure)
     case kernelRelease(KernelRelease.Refusal)
     case options(GuestOptionError)
+    /// The vTPM could not start or be provisioned: the message says why.
+    case vtpm(String)
 
     public var description: String {
         switch self {
@@ -81,6 +83,7 @@ public enum AssemblyError: Error, CustomStringConvertible {
         case .kernel(let error): return error.description
         case .kernelRelease(let refusal): return refusal.description
         case .options(let error): return error.description
+        case .vtpm(let message): return message
         }
     }
 

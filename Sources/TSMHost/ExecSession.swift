@@ -106,7 +106,7 @@ public enum ExecSession {
         do throws(Shadows.Failure) {
             for path in [
                 "sys/kernel/tsm", "sys/kernel/config/tsm", "sys/firmware/acpi/tables/CCEL",
-                "sys/firmware/acpi/tables/data/CCEL",
+                "sys/firmware/acpi/tables/data/CCEL", "sys/class/tpm", "sys/kernel/security/tpm0",
             ] where exists(root + "/" + path) {
                 try shadows.expose(root + "/" + path, at: "/" + path)
             }

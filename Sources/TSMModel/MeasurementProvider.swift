@@ -107,6 +107,12 @@ public final class MeasurementProvider: Sendable {
         changed()
     }
 
+    /// Marks the provider out of sync without a change of its own: its backend's values changed
+    /// outside it (a TPM command through a device file), so the next live read refreshes.
+    public func markOutOfSync() {
+        state.withLock { $0.inSync = false }
+    }
+
     /// Replays a change a journal recorded (at start, before serving): through the backend, not
     /// journaled again.
     public func replay(_ change: RegisterChange) throws(MRError) {

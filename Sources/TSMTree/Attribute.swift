@@ -42,9 +42,12 @@ public protocol OpenFile: AnyObject, Sendable {
     func flush() throws(Errno)
     /// Runs once, after the last descriptor is gone.
     func release()
+    /// The file cannot seek: lseek and pread answer ESPIPE (`nonseekable_open`).
+    var nonSeekable: Bool { get }
 }
 
 extension OpenFile {
+    public var nonSeekable: Bool { false }
     public func flush() throws(Errno) {}
     public func release() {}
 }

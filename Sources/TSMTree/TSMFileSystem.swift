@@ -150,7 +150,7 @@ public final class TSMFileSystem: FileSystemOperations {
         }
         let id = nextHandle.wrappingAdd(1, ordering: .relaxed).oldValue
         openFiles.withLock { $0[id] = file }
-        return OpenReply(handle: FileHandle(rawValue: id), directIO: true)
+        return OpenReply(handle: FileHandle(rawValue: id), directIO: true, nonSeekable: file.nonSeekable)
     }
 
     private func openFile(_ handle: FileHandle) -> (any OpenFile)? {

@@ -42,6 +42,7 @@ struct GuestOptions: ParsableArguments {
         String?
     @Option(name: .customLong("cca-token-format"), help: help("--cca-token-format")) var ccaTokenFormat:
         CCAToken.Format?
+    @Option(name: .customLong("vtpm"), help: help("--vtpm")) var vtpm: String?
 
     // Unconditional: `--kernel -1` is a value to refuse by the grammar, not a missing value.
     @Option(
@@ -87,6 +88,7 @@ struct GuestOptions: ParsableArguments {
         if !ccaComponents.isEmpty { values.set("--cca-sw-component", ccaComponents.joined(separator: ",")) }
         if let realmPersonalization { values.set("--realm-personalization", realmPersonalization) }
         if let ccaTokenFormat { values.set("--cca-token-format", ccaTokenFormat.rawValue) }
+        if let vtpm { values.set("--vtpm", vtpm) }
         return values
     }
 

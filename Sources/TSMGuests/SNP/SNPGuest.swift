@@ -1,6 +1,7 @@
 import FoundationEssentials
 import TSMBackends
 import TSMBytes
+import TSMEventLog
 import TSMEvidence
 import TSMGuest
 import TSMModel
@@ -33,6 +34,8 @@ public enum SNPGuest: GuestDefinition {
         /// The ID block's keys' digests (`--id-key`, `--author-key`): ID_KEY_DIGEST and
         /// AUTHOR_KEY_DIGEST (AUTHOR_KEY_EN set); nil: the register's value (zero, no ID block).
         public var idKeyDigest, authorKeyDigest: [UInt8]?
+        /// `--vtpm`: a virtual TPM whose boot log is a synthetic boot's; nil for none.
+        public var vtpm: VTPMPersonality?
     }
 
     public static let options = [
@@ -67,6 +70,7 @@ public enum SNPGuest: GuestDefinition {
             "--author-key", value: "PEM-FILE",
             "SEV-SNP: the ID block's author key, a P-384 key (private or public, PEM): AUTHOR_KEY_EN is set, "
                 + "AUTHOR_KEY_DIGEST is its digest, ID_KEY_DIGEST --id-key's or the seed's mock ID key's."),
+        VTPMPersonality.option,
     ]
 
     public static func validate(_ values: GuestOptionValues) throws(GuestOptionError) {
@@ -99,6 +103,7 @@ public enum SNPGuest: GuestDefinition {
         }
         settings.idKeyDigest = try keyDigest(values, "--id-key")
         settings.authorKeyDigest = try keyDigest(values, "--author-key")
+        settings.vtpm = try VTPMPersonality.parse(values)
         return settings
     }
 
@@ -220,6 +225,10 @@ public enum SNPGuest: GuestDefinition {
                             sizingSucceeds: sizingSucceeds(on: spec.kernel))
                     )
                 ]
+            }
+            if let vtpm = settings.vtpm {
+                // Its boot: a synthetic one (the SNP guest has no boot log of its own).
+                try VTPMFaces.add(vtpm, boot: BootLog.synthetic(), to: &faces, context: context)
             }
             return faces
         }

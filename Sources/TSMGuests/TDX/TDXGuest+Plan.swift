@@ -83,6 +83,9 @@ extension TDXGuest {
             ]
             faces.eventLog = eventLog
             faces.loggedProvider = tdx
+            if let vtpm = settings.vtpm {
+                try VTPMFaces.add(vtpm, boot: eventLog.boot, to: &faces, context: context)
+            }
             return faces
         }
     }

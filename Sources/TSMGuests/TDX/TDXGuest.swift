@@ -32,6 +32,8 @@ public enum TDXGuest: GuestDefinition {
         public var xfam = TDAttributes.defaultXFAM
         /// The driver behind `/dev/tdx_guest` (`--tdx-driver`).
         public var driver = Driver.upstream
+        /// `--vtpm`: a virtual TPM whose boot log is this boot's; nil for none.
+        public var vtpm: VTPMPersonality?
     }
 
     public static let options = [
@@ -56,6 +58,7 @@ public enum TDXGuest: GuestDefinition {
             "--xfam", value: "HEX",
             "TDX: the TD's XFAM, a u64 in hex (default: 0x61ae7)."),
         driverOption,
+        VTPMPersonality.option,
     ]
 
     public static func validate(_ values: GuestOptionValues) throws(GuestOptionError) {
@@ -68,6 +71,7 @@ public enum TDXGuest: GuestDefinition {
         }
         _ = try tdInfo(values)
         _ = try driver(values)
+        _ = try VTPMPersonality.parse(values)
     }
 
     /// `--td-attributes` and `--xfam`, defaults where not given.
@@ -96,6 +100,7 @@ public enum TDXGuest: GuestDefinition {
         settings.module15 = values["--tdx-module"] == "1.5"
         (settings.tdAttributes, settings.xfam) = try tdInfo(values)
         settings.driver = try driver(values)
+        settings.vtpm = try VTPMPersonality.parse(values)
         if let path = values["--boot-log"] {
             do {
                 settings.bootLog = try BootLog.load(try FileBytes.read(path: path, limit: BootLog.maxSize))
