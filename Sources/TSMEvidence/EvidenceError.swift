@@ -39,6 +39,9 @@ public enum VerificationCheck: String, Sendable, CaseIterable {
     /// vTPM: the attestation key's certificate (from its NV index) chains to the trust anchor
     /// through the CA's intermediate and certifies the key that quoted.
     case akCertificate = "AK certificate"
+    /// SVSM vTPM: the SNP report is the SVSM's (VMPL 0), its REPORT_DATA is SHA-512(nonce ‖
+    /// manifest), and the manifest is the vTPM's EK public area (a TPMT_PUBLIC).
+    case svsmBinding = "SVSM vTPM binding"
     /// The relying party's policy (`tsmfs verify`'s `VerifyPolicy`): run after every
     /// cryptographic check passed, so its refusal means the evidence is genuine but unwanted.
     case policy = "policy"

@@ -110,6 +110,15 @@ public struct EvidenceVerifier: Sendable {
         let chain = AMDChain(
             leaf: try certificate(leafGUID, leafRole), ask: try certificate(.ask, leafRole == "VLEK" ? "ASVK" : "ASK"),
             ark: try certificate(.ark, "ARK"), leafRole: leafRole)
+        return try verifySNPReport(bytes, report: report, chain: chain, crl: crl, at: time)
+    }
+
+    /// The checks after the chain is assembled, whatever carried it: the chain to the anchor, the
+    /// CRL when given, the report signature by the leaf, the leaf's binding to the report.
+    func verifySNPReport(
+        _ bytes: [UInt8], report: SNPReport, chain: AMDChain, crl: [UInt8]?, at time: Date
+    ) throws(EvidenceError) -> SNPReport {
+        let leafRole = chain.leafRole
         try chain.validate(anchorDER: anchorDER, at: time)
         if let crl { try chain.checkRevocation(crl: crl, at: time) }
 

@@ -182,6 +182,9 @@ public struct VerifyRequest: Sendable {
     public var crl: [UInt8]?
     /// The relying party's policy, applied after the cryptographic checks.
     public var policy: VerifyPolicy
+    /// SEV-SNP without a certificate table (an Azure vTPM bundle): the VCEK (DER) and the ASK/ARK
+    /// `cert_chain` (PEM) as AMD's KDS and `tsmfs kds` serve them; used when ``auxblob`` is nil.
+    public var kdsCertificates: (vcek: [UInt8], certificateChainPEM: String)?
 
     public init(
         evidence: [UInt8], auxblob: [UInt8]? = nil, seed: String = MockSeed.default, trustAnchorPEM: String? = nil,

@@ -15,12 +15,22 @@ struct VerifyCommand: ParsableCommand {
             \(Guests.catalogue.verificationSummaries) The anchor is the mock root \
             of --seed (default "tsmfs") unless --trust-anchor names a PEM file (for cca: the CPAK public key). Exits \
             0 only if every \
-            check passes; otherwise names the failed check on stderr and exits 1.
+            check passes; otherwise names the failed check on stderr and exits 1. \(VTPMBundle.summary)
             """
     )
 
-    @Argument(help: "The outblob: a TDX Quote v4, a SEV-SNP ATTESTATION_REPORT or a CCA attestation token.")
+    @Argument(
+        help: """
+            The outblob: a TDX Quote v4, a SEV-SNP ATTESTATION_REPORT or a CCA attestation token; with --vtpm, the \
+            bundle's directory (docs/verifiers.md, "vTPM evidence").
+            """)
     var file: String
+
+    @Option(help: ArgumentHelp("FILE is a vTPM bundle of this personality: azure, gcp or svsm.", valueName: "NAME"))
+    var vtpm: String?
+
+    @Option(help: ArgumentHelp("With --vtpm: the quote's qualifying data (hex, 1 to 64 bytes).", valueName: "HEX"))
+    var nonce: String?
 
     @Option(help: ArgumentHelp("The guest that made FILE: \(Guests.catalogue.list).", valueName: "NAME"))
     var guest: GuestName
@@ -95,10 +105,19 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func validate() throws {
-        _ = try policy()
+        let flags = try policy().values.names
         if seed != nil, trustAnchor != nil {
             throw ValidationError("give --seed or --trust-anchor, not both")
         }
+        let given = [("--auxblob", auxblob), ("--collateral", collateral), ("--report-data", reportData)]
+        let others = (given + [("--trust-anchor", trustAnchor), ("--crl", crl)]).filter { $0.1 != nil }.map(\.0)
+        let name = guest.definition.name
+        if let refusal = VTPMBundle.refusal(
+            personality: vtpm, nonce: nonce, guest: name, others: others, policyFlags: flags)
+        {
+            throw ValidationError(refusal)
+        }
+        if vtpm != nil { return }
         let inputs = guest.definition.verification
         if inputs.auxblob, auxblob == nil {
             throw ValidationError("--guest \(guest.definition.name) needs --auxblob FILE (the certificate table)")
@@ -125,9 +144,20 @@ struct VerifyCommand: ParsableCommand {
     }
 
     func run() throws {
+        let policy = try policy()
+        if let vtpm = vtpm.flatMap(VTPMBundle.Personality.init(rawValue:)), let nonce = nonce.flatMap(Hex.decode) {
+            do throws(EvidenceCheck.Failure) {
+                print(
+                    try EvidenceCheck.runVTPM(
+                        directory: file, personality: vtpm, guest: guest.definition, nonce: nonce,
+                        seed: seed ?? MockSeed.default, crl: crl, policy: policy), terminator: "")
+            } catch {
+                throw Failure(error.description)
+            }
+            return
+        }
         let files = VerifyFiles(
             evidence: file, auxblob: auxblob, trustAnchor: trustAnchor, collateral: collateral, crl: crl)
-        let policy = try policy()
         do throws(EvidenceCheck.Failure) {
             print(
                 try EvidenceCheck.run(

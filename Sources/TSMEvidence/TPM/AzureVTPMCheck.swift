@@ -11,6 +11,8 @@ public enum AzureVTPMCheck {
         public let claims: AzureRuntimeClaims
         public let quote: TPMQuote
         public let pcrs: [UInt16: [Int: [UInt8]]]
+        /// `HCLAkPub`: the key that signed the quote, which its certificate must certify.
+        public let attestationKey: TPMPublic.Key
     }
 
     /// Checks, in order, throwing the first failure:
@@ -25,11 +27,22 @@ public enum AzureVTPMCheck {
     public static func verify(
         hclReport: [UInt8], auxblob: [UInt8], verifier: EvidenceVerifier, quote: TPMQuoteEvidence
     ) throws(EvidenceError) -> Verified {
+        try verify(hclReport: hclReport, quote: quote) { (bytes) throws(EvidenceError) in
+            try verifier.verifySNPReport(bytes, auxblob: auxblob)
+        }
+    }
+
+    /// The same checks, step 2 being `verifyHardwareReport` on the SNP report's bytes (`tsmfs
+    /// verify` runs `--guest sev-snp`'s own verifier there, with the VCEK and cert_chain of KDS).
+    public static func verify(
+        hclReport: [UInt8], quote: TPMQuoteEvidence,
+        verifyHardwareReport: (_ report: [UInt8]) throws(EvidenceError) -> SNPReport
+    ) throws(EvidenceError) -> Verified {
         let hcl = try AzureHCLReport(parsing: hclReport)
         guard hcl.reportType == .snp else {
             throw .failed(.hclReport, reason: "its hardware report is a TDX TDREPORT; only SEV-SNP's is checked here")
         }
-        let report = try verifier.verifySNPReport(hcl.hardwareReport, auxblob: auxblob)
+        let report = try verifyHardwareReport(hcl.hardwareReport)
         guard report.reportedTCB == report.committedTCB else {
             throw .failed(
                 .hclReport,
@@ -50,6 +63,6 @@ public enum AzureVTPMCheck {
         let key = TPMPublic.Key.rsa(
             modulus: modulus, exponent: UInt32(bigEndianBytes: ([0, 0, 0, 0] + exponent).suffix(4)))
         let (parsed, pcrs) = try quote.verify(key: key)
-        return Verified(report: report, claims: claims, quote: parsed, pcrs: pcrs)
+        return Verified(report: report, claims: claims, quote: parsed, pcrs: pcrs, attestationKey: key)
     }
 }

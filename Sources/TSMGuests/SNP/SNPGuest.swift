@@ -172,9 +172,9 @@ public enum SNPGuest: GuestDefinition {
     }
 
     /// AMD's checks (see `EvidenceVerifier.verifySNPReport`) with the chain of the certificate
-    /// table given as the auxblob, and against the ARK's CRL when `--crl` gave one (the
-    /// `revocation` check); then the policy (DEBUG, REPORTED_TCB, SIGNING_KEY, the ID block's
-    /// digests).
+    /// table given as the auxblob (or the VCEK and cert_chain from AMD's KDS), and against the
+    /// ARK's CRL when `--crl` gave one (the `revocation` check); then the policy (DEBUG,
+    /// REPORTED_TCB, SIGNING_KEY, the ID block's digests).
     public static func verify(_ request: VerifyRequest) throws(EvidenceError) -> VerifiedEvidence {
         let verifier: EvidenceVerifier
         if let pem = request.trustAnchorPEM {
@@ -182,10 +182,15 @@ public enum SNPGuest: GuestDefinition {
         } else {
             verifier = EvidenceVerifier(trustAnchorDER: try SNPAuthority(seed: request.seed).rootCertificateDER)
         }
-        guard let auxblob = request.auxblob else {
+        let report: SNPReport
+        if let auxblob = request.auxblob {
+            report = try verifier.verifySNPReport(request.evidence, auxblob: auxblob, crl: request.crl)
+        } else if let kds = request.kdsCertificates {
+            report = try verifier.verifySNPReport(
+                request.evidence, vcek: kds.vcek, certificateChainPEM: kds.certificateChainPEM, crl: request.crl)
+        } else {
             throw .failed(.vcekChain, reason: "no auxblob (certificate table) was given")
         }
-        let report = try verifier.verifySNPReport(request.evidence, auxblob: auxblob, crl: request.crl)
         try applyPolicy(request.policy, to: report)
         return VerifiedEvidence(report: report, guest: name)
     }
