@@ -86,6 +86,7 @@ let package = Package(
             name: "TSMGuests",
             dependencies: [
                 "TSMGuest", "TSMBackends", "TSMTree", "TSMModel", "TSMEvidence", "TSMEventLog", "TSMBytes", "FuseKit",
+                "TSMTPM",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]

@@ -10,12 +10,13 @@ struct TrustAnchorCommand: ParsableCommand {
         abstract:
             "Print the mock attestation root certificate (PEM) that tsmfs evidence chains to, or the CCA platform key.",
         discussion: """
-            \(Guests.catalogue.trustAnchorSummaries) With --vtpm NAME instead of --guest: for plain and svsm the mock EK \
-            CA that signs the EK certificate every vTPM of that seed holds in NV 0x01C00002 (RSA-2048 EK at \
-            0x81010001; pin it to check `tpm2_nvread 0x01C00002`); for azure the mock "Global Virtual TPM CA" \
-            root then the intermediate that signs the AK certificate in NV 0x01C101D0; for gcp the mock \
-            EK/AK CA root then the intermediate that signs the AK certificates in NV 0x01c10000 and 0x01c10002. Keys and certificates derive from --seed \
-            alone, so the same seed prints the same anchor in every process and on every machine.
+            \(Guests.catalogue.trustAnchorSummaries) With --vtpm NAME instead of --guest: for plain and \
+            svsm the mock EK CA that signs the EK certificate every vTPM of that seed holds in NV \
+            0x01C00002 (RSA-2048 EK at 0x81010001; pin it to check `tpm2_nvread 0x01C00002`); for azure \
+            the mock "Global Virtual TPM CA" root then the intermediate that signs the AK certificate in \
+            NV 0x01C101D0; for gcp the mock EK/AK CA root then the intermediate that signs the AK \
+            certificates in NV 0x01c10000 and 0x01c10002. Keys and certificates derive from --seed alone, \
+            so the same seed prints the same anchor in every process and on every machine.
             """
     )
 

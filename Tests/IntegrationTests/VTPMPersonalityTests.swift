@@ -27,7 +27,7 @@ struct VTPMPersonalityTests {
     }
 
     @Test(
-        "azure: tpm2_nvread of the HCL report (owner and index auth), its SNP report to the KDS's VCEK, a quote by the AK of the claims, user data"
+        "azure: tpm2_nvread of the HCL report (owner, index auth); its SNP report, its AK's quote, user data"
     )
     func azure() throws {
         try VTPMTests.requireTools()
@@ -72,7 +72,7 @@ struct VTPMPersonalityTests {
     }
 
     @Test(
-        "gcp: the AK certificate of 0x01c10000 to the mock CA, its key the AK tpm2_createprimary -C e makes from 0x01c10001",
+        "gcp: the AK certificate of 0x01c10000 to the mock CA, its key the AK tpm2_createprimary makes from 0x01c10001",
         arguments: ["sev-snp", "tdx"])
     func gcp(guest: String) throws {
         try VTPMTests.requireTools()

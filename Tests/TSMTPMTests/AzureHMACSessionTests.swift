@@ -61,7 +61,7 @@ struct AzureHMACSessionTests {
     }
 
     @Test(
-        "a right HMAC reads the report and the response's HMAC checks; a wrong one is AUTH_FAIL; a bound session AUTH_UNAVAILABLE"
+        "a right HMAC reads the report, its response HMAC checks; a wrong one: AUTH_FAIL; a bound one: AUTH_UNAVAILABLE"
     )
     func session() throws {
         try withPersonality(try azurePersonality()) { tpm in

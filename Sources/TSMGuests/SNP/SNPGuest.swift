@@ -120,21 +120,6 @@ public enum SNPGuest: GuestDefinition {
 
     public static var kernelInterface: (any KernelInterface.Type)? { SNPKernel.self }
 
-    public static func trustAnchorPEM(seed: String) throws(EvidenceError) -> String {
-        try SNPAuthority(seed: seed).rootCertificatePEM
-    }
-
-    /// The names and layout `snpguest verify certs DIR` and `snpguest verify attestation DIR
-    /// report.bin` read.
-    public static func certificates(seed: String) throws(EvidenceError) -> [CertificateFile] {
-        let authority = try SNPAuthority(seed: seed)
-        return [
-            CertificateFile("ark.pem", authority.rootCertificatePEM),
-            CertificateFile("ask.pem", authority.intermediateCertificatePEM),
-            CertificateFile("vcek.pem", authority.leafCertificatePEM),
-        ]
-    }
-
     public static let verification = VerificationInputs(
         evidenceLimit: SNPReport.size, auxblob: true, auxblobLimit: SNPCertificateTable.maxSize, crl: true)
     public static let verificationSummary = """
@@ -151,26 +136,6 @@ public enum SNPGuest: GuestDefinition {
         not AMD's. Pin the ARK by the SHA-256 of its DER \
         (`tsmfs trust-anchor --guest sev-snp | openssl x509 -outform DER | sha256sum`).
         """
-    public static let certificatesSummary: String? = """
-        --guest sev-snp writes ark.pem, ask.pem and vcek.pem (with --signing-key vlek: ark.pem, asvk.pem and \
-        vlek.pem), the names and layout `snpguest verify certs DIR` and `snpguest verify attestation DIR \
-        report.bin` read.
-        """
-
-    /// With `--signing-key vlek`: the VLEK chain, ark.pem, asvk.pem and vlek.pem (snpguest's names
-    /// for a VLEK-signed report's certificates).
-    public static func certificates(
-        seed: String, options: GuestOptionValues
-    ) throws(EvidenceError) -> [CertificateFile] {
-        guard options["--signing-key"] == SNPSigningKey.vlek.rawValue else { return try certificates(seed: seed) }
-        let authority = try SNPAuthority(seed: seed)
-        return [
-            CertificateFile("ark.pem", authority.rootCertificatePEM),
-            CertificateFile("asvk.pem", authority.asvkCertificatePEM),
-            CertificateFile("vlek.pem", authority.vlekCertificatePEM),
-        ]
-    }
-
     /// AMD's checks (see `EvidenceVerifier.verifySNPReport`) with the chain of the certificate
     /// table given as the auxblob (or the VCEK and cert_chain from AMD's KDS), and against the
     /// ARK's CRL when `--crl` gave one (the `revocation` check); then the policy (DEBUG,
