@@ -89,7 +89,7 @@ public final class AzurePersonality: VTPMPersonality {
             certificate = try TPMAKAuthority(cloud: .azure, seed: tpm.configuration.seed)
                 .akCertificate(for: ak, subject: identity(tpm))
         } catch {
-            throw .certificate(reason: "\(error)")
+            throw .certificate(role: "AK", reason: "\(error)")
         }
         try PersonalityCommands.ensureIndex(
             tpm, index: Self.attestationKeyCertificateIndex, data: certificate,
@@ -228,7 +228,7 @@ public final class AzurePersonality: VTPMPersonality {
             let authority = try TPMAKAuthority(cloud: .azure, seed: seed)
             return authority.rootCertificatePEM + authority.intermediateCertificatePEM
         } catch {
-            throw .certificate(reason: "\(error)")
+            throw .certificate(role: "Azure vTPM CA", reason: "\(error)")
         }
     }
 }

@@ -25,7 +25,7 @@ enum EKProvisioning {
             certificate = try TPMEKAuthority(seed: seed).rsaEKCertificate(
                 modulus: ek.modulus, exponent: ek.exponent, tpm: identity)
         } catch {
-            throw .certificate(reason: "\(error)")
+            throw .certificate(role: "EK", reason: "\(error)")
         }
         let nvPublic = try TPMResponse(tpm.transmit(TPM2Commands.command(.nvReadPublic, handles: [index])))
         if nvPublic.code == .success {

@@ -34,7 +34,7 @@ public struct GCPPersonality: VTPMPersonality {
         do {
             authority = try TPMAKAuthority(cloud: .gce, seed: tpm.configuration.seed)
         } catch {
-            throw .certificate(reason: "\(error)")
+            throw .certificate(role: "GCE EK/AK CA", reason: "\(error)")
         }
         for key in Self.keys {
             try PersonalityCommands.ensureIndex(
@@ -47,7 +47,7 @@ public struct GCPPersonality: VTPMPersonality {
             do {
                 certificate = try authority.akCertificate(for: ak, subject: "tsmfs vTPM \(key.name) AK")
             } catch {
-                throw .certificate(reason: "\(error)")
+                throw .certificate(role: "AK", reason: "\(error)")
             }
             try PersonalityCommands.ensureIndex(
                 tpm, index: key.certificate, data: certificate, attributes: PersonalityCommands.NV.readOnlyPlatform)
@@ -62,7 +62,7 @@ public struct GCPPersonality: VTPMPersonality {
             let authority = try TPMAKAuthority(cloud: .gce, seed: seed)
             return authority.rootCertificatePEM + authority.intermediateCertificatePEM
         } catch {
-            throw .certificate(reason: "\(error)")
+            throw .certificate(role: "GCE EK/AK CA", reason: "\(error)")
         }
     }
 }

@@ -27,8 +27,8 @@ public enum VTPMError: Error, Sendable, Equatable, CustomStringConvertible {
     case responseMalformed(reason: String)
     /// A command tsmfs sent itself (provisioning, PCR access) failed with a TPM response code.
     case tpm(command: String, responseCode: UInt32)
-    /// The EK certificate could not be made.
-    case certificate(reason: String)
+    /// A certificate (`role`: the EK, an AK, a mock CA) could not be made.
+    case certificate(role: String, reason: String)
     /// A `/dev/tpmrm0` space refused the command as tpm2-space.c does: EINVAL (a virtual handle
     /// the space does not have, a command shorter than its handles), ENOMEM (the space's 3 object
     /// or 3 session slots, or its 4096 bytes of saved contexts, are full), EFAULT (a saved
@@ -65,7 +65,7 @@ public enum VTPMError: Error, Sendable, Equatable, CustomStringConvertible {
         case .responseMalformed(let reason): return "malformed TPM response: \(reason)"
         case .tpm(let command, let code):
             return "\(command) failed: \(TPMResponseCode(code))"
-        case .certificate(let reason): return "EK certificate: \(reason)"
+        case .certificate(let role, let reason): return "\(role) certificate: \(reason)"
         case .space(let reason, _): return "TPM space: \(reason)"
         }
     }

@@ -179,7 +179,7 @@ public final class VirtualTPM: Sendable {
         do {
             return try TPMEKAuthority(seed: seed).rootCertificatePEM
         } catch {
-            throw .certificate(reason: "\(error)")
+            throw .certificate(role: "EK CA", reason: "\(error)")
         }
     }
 }
