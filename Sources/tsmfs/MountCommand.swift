@@ -92,7 +92,16 @@ struct MountCommand: ParsableCommand {
     var allowOther = false
 
     func run() throws {
-        try checkRules()
+        do {
+            try checkRules()
+        } catch let error as ValidationError {
+            // Thrown from run(), ArgumentParser would show the root's usage: show mount's, as a
+            // usage error from validate() does, and exit 64 (EX_USAGE) as it does.
+            let usage = TSMFS.usageString(for: Self.self)
+            let text = "Error: \(error.message)\nUsage: \(usage)\n  See 'tsmfs mount --help' for more information.\n"
+            _ = text.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
+            throw ExitCode.validationFailure
+        }
         let spec = try self.spec()
         do throws(Daemon.RunFailure) {
             try Daemon.run(spec, guests: Guests.catalogue)
