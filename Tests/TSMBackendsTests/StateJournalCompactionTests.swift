@@ -6,7 +6,7 @@ import TSMModel
 
 /// Compaction of `--state` (issue 24): a snapshot plus a bounded tail, whatever the history.
 @Suite("State journal compaction")
-struct StateJournalCompactionTests {
+final class StateJournalCompactionTests {
     let directory: String
     let path: String
     let fingerprint = StateJournal.fingerprint(Guests.catalogue.plainProviders, context: "test")
@@ -17,6 +17,9 @@ struct StateJournalCompactionTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         path = directory + "/state"
     }
+
+    /// Every test's directory goes with its suite instance, whichever way the test ended.
+    deinit { try? FileManager.default.removeItem(atPath: directory) }
 
     /// A daemon's worth: the journal, its providers replayed, snapshots taken from them.
     struct Daemon {
@@ -46,7 +49,6 @@ struct StateJournalCompactionTests {
 
     @Test("4,000 extends and sets with a 4 KiB tail: the file stays bounded and every value comes back")
     func bounded() throws {
-        defer { try? FileManager.default.removeItem(atPath: directory) }
         let first = try start(tailBytes: 4096)
         let tdx = try first.provider("tdx"), example = try first.provider("measurement-example")
         var largest = 0
@@ -75,7 +77,6 @@ struct StateJournalCompactionTests {
 
     @Test("a reboot after a snapshot reboots in its place; the values before it are not brought back")
     func rebootInTail() throws {
-        defer { try? FileManager.default.removeItem(atPath: directory) }
         let first = try start(tailBytes: 512)
         let tdx = try first.provider("tdx")
         let boot = try value(tdx, "rtmr2")
@@ -94,7 +95,6 @@ struct StateJournalCompactionTests {
 
     @Test("a grown file of an earlier tsmfs is compacted at start; a leftover FILE.compact is removed")
     func grownFileAndLeftover() throws {
-        defer { try? FileManager.default.removeItem(atPath: directory) }
         // No compaction: a file as tsmfs before issue 24 wrote it.
         let (journal, _) = try StateJournal.open(path, fingerprint: fingerprint)
         let tdx = try MeasurementProvider(TDXGuest.provider, backend: SoftwareBackend(), journal: journal)
