@@ -6,10 +6,10 @@ import TSMTPM
 /// SEV-SNP's vTPMs (`--vtpm`): Azure's over the guest's own report path, Coconut-SVSM's bound
 /// into the SVSM manifest, GCE's and the plain one as on every guest.
 extension SNPGuest {
-    /// `--vtpm svsm`: the tpm_svsm driver (the SVSM vTPM protocol, SVSM spec 58019 §8), merged
-    /// for 6.16 ("tpm: add SNP SVSM vTPM driver", Stefano Garzarella).
-    public static let svsmVTPM = KernelFeature(
-        KernelRelease(6, 16), commit: "\"tpm: add SNP SVSM vTPM driver\"", "SVSM vTPM (tpm_svsm)")
+    /// `--vtpm svsm`: the tpm_svsm driver (the SVSM vTPM protocol, SVSM spec 58019 §8),
+    /// 93b7c6b3ce91 "tpm: Add SNP SVSM vTPM driver" (Stefano Garzarella), through tip's x86/sev
+    /// branch (merged into tip/master 22 April 2025) for 6.16.
+    public static let svsmVTPM = KernelFeature(KernelRelease(6, 16), commit: "93b7c6b3ce91", "SVSM vTPM (tpm_svsm)")
 
     /// The SVSM vTPM protocol's service GUID, c476f1eb-0123-45a5-9641-b4e7dde5bfe3.
     static let vtpmServiceGUID = GUID(bytes: Hex.decode("c476f1eb012345a59641b4e7dde5bfe3") ?? [])
