@@ -110,7 +110,9 @@ struct ControlTests {
         #expect(first.stop(SIGKILL) == 128 + SIGKILL)
         let second = try MountedTSMFS(
             ["--guest", "tdx", "--state", state, "--control", socket], mountAt: root, sysroot: true)
-        #expect(Sys.readFile(second.path("sys/kernel/tsm/tdx/rtmr1/digest")).value == expected)
+        // Once seen failing (nil) under a full parallel run: say why, with the daemon's log.
+        let reread = Sys.readFile(second.path("sys/kernel/tsm/tdx/rtmr1/digest"))
+        #expect(reread.value == expected, "\(String(describing: reread.error)); log: \(second.log)")
         #expect(expected == boot.map { extendDigest("sha384", $0, [UInt8](repeating: 4, count: 48)) })
         #expect(
             try replayedRTMRs(second.root)[1] == hex(expected ?? []),
