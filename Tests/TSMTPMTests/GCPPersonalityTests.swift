@@ -8,21 +8,11 @@ import X509
 /// TPM2_CreatePrimary of `template` in the endorsement hierarchy, as go-tpm-tools'
 /// `KeyFromNvIndex` does: the key's TPMT_PUBLIC (the object flushed).
 func createPrimaryInEndorsement(_ tpm: VirtualTPM, template: [UInt8]) throws -> [UInt8] {
-    var parameters = ByteWriter()
-    parameters.append([0, 4, 0, 0, 0, 0])
-    parameters.sized16(template)
-    parameters.sized16([])
-    parameters.u32BigEndian(0)
-    let response = try TPMResponse(
-        tpm.transmit(
-            TPM2Commands.command(.createPrimary, handles: [0x4000_000B], passwords: 1, parameters: parameters.bytes)))
-    try #require(response.code == .success)
-    let handle = UInt32(bigEndianBytes: response.body[0..<4])
-    var reader = ByteReader<VTPMError>(try response.parameters(handles: 1), structure: "CreatePrimary")
-    let outPublic = try reader.sized16("outPublic")
-    let flushed = try TPMResponse(tpm.transmit(TPM2Commands.command(.flushContext, parameters: handle.bigEndianBytes)))
+    let key = try loadPrimaryInEndorsement(tpm, template: template)
+    let flushed = try TPMResponse(
+        tpm.transmit(TPM2Commands.command(.flushContext, parameters: key.handle.bigEndianBytes)))
     #expect(flushed.code == .success)
-    return outPublic
+    return key.public
 }
 
 @Suite("vTPM personality gcp")
