@@ -82,6 +82,9 @@ public protocol GuestDefinition: SendableMetatype {
     /// What `tsmfs trust-anchor` prints for it and how its anchor relates to the vendor's, for
     /// that command's help: sentences that name `--guest NAME`.
     static var trustAnchorSummary: String { get }
+    /// The `--vtpm` kinds it can serve beside its own evidence (none by default), and so the vTPM
+    /// bundles `tsmfs verify --vtpm` takes for it.
+    static var vtpmKinds: [VTPMKind] { get }
     /// `tsmfs verify`'s policy flags that apply to it, beside `--allow-debug` (every guest's).
     static var policyOptions: [GuestOption] { get }
     /// Refuses policy values it cannot have (the flags' grammar), without reading any file.
@@ -100,6 +103,7 @@ extension GuestDefinition {
     public static var kernelInterface: (any KernelInterface.Type)? { nil }
     public static var refusedFaults: Set<FaultSpec.Kind> { [] }
     public static var policyOptions: [GuestOption] { [] }
+    public static var vtpmKinds: [VTPMKind] { [] }
     public static func validatePolicy(_ values: GuestOptionValues) throws(GuestOptionError) {}
     public static func certificates(seed: String) throws(EvidenceError) -> [CertificateFile] { [] }
     public static func certificates(

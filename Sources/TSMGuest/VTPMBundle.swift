@@ -12,11 +12,13 @@ public enum VTPMBundle {
         case gcp
         case svsm
 
-        /// The `--guest` names whose evidence it can carry.
-        public var guests: [String] {
+        /// The `--vtpm` kind that makes this evidence: a guest takes its bundles when it serves
+        /// that kind (``GuestDefinition/vtpmKinds``).
+        public var kind: VTPMKind {
             switch self {
-            case .azure, .svsm: ["sev-snp"]
-            case .gcp: ["sev-snp", "tdx"]
+            case .azure: .azure
+            case .gcp: .gcp
+            case .svsm: .svsm
             }
         }
 
@@ -82,7 +84,8 @@ public enum VTPMBundle {
     /// `policyFlags` are the guest's policy flags given (`--min-tcb`, ...): a gcp bundle has no
     /// hardware report for them to apply to, so they are refused rather than silently unchecked.
     public static func refusal(
-        personality: String?, nonce: String?, guest: String, others: [String], policyFlags: [String] = []
+        personality: String?, nonce: String?, guest: any GuestDefinition.Type, in catalogue: GuestCatalogue,
+        others: [String], policyFlags: [String] = []
     ) -> String? {
         guard let personality else {
             return nonce == nil ? nil : "--nonce is the vTPM quote's; give --vtpm NAME with it"
@@ -90,8 +93,9 @@ public enum VTPMBundle {
         guard let chosen = Personality(rawValue: personality) else {
             return "--vtpm \(personality): not one of \(Personality.allCases.map(\.rawValue).joined(separator: ", "))"
         }
-        guard chosen.guests.contains(guest) else {
-            return "--vtpm \(personality) is for --guest \(chosen.guests.joined(separator: " or "))"
+        guard guest.vtpmKinds.contains(chosen.kind) else {
+            let takers = catalogue.guests.filter { $0.vtpmKinds.contains(chosen.kind) }.map { $0.name }
+            return "--vtpm \(personality) is for --guest \(GuestCatalogue.alternatives(takers))"
         }
         guard let nonce else { return "--vtpm needs --nonce HEX (the quote's qualifying data)" }
         guard let bytes = Hex.decode(nonce), (1...64).contains(bytes.count) else {

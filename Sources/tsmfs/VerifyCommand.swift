@@ -1,5 +1,4 @@
 import ArgumentParser
-import TSMBytes
 import TSMGuest
 import TSMGuests
 import TSMEvidence
@@ -86,83 +85,33 @@ struct VerifyCommand: ParsableCommand {
     @Flag(name: .customLong("no-policy"), help: "Skip the policy: check signatures, chain and report data only.")
     var noPolicy = false
 
-    /// The policy the flags give; refuses a flag its guest does not take, or a value it cannot have.
-    func policy() throws -> VerifyPolicy {
-        var values = GuestOptionValues()
-        if let minTCB { values.set("--min-tcb", minTCB) }
-        if let signingKey { values.set("--signing-key", signingKey) }
-        if let lifecycle { values.set("--lifecycle", lifecycle) }
-        if let idKeyDigest { values.set("--id-key-digest", idKeyDigest) }
-        if let authorDigest { values.set("--author-key-digest", authorDigest) }
-        if let platformConfig { values.set("--platform-config", platformConfig) }
-        if !swComponents.isEmpty { values.set("--sw-component", swComponents.joined(separator: ",")) }
-        do {
-            try Guests.catalogue.checkPolicy(values, for: guest.definition)
-        } catch {
-            throw ValidationError(error.description)
-        }
-        return VerifyPolicy(allowDebug: allowDebug, values: values, enforced: !noPolicy)
+    /// The arguments as given, for the library's rules and checks.
+    var arguments: VerifyArguments {
+        var arguments = VerifyArguments(guest: guest.definition, file: file)
+        (arguments.vtpm, arguments.nonce, arguments.auxblob, arguments.seed) = (vtpm, nonce, auxblob, seed)
+        (arguments.reportData, arguments.trustAnchor, arguments.collateral) = (reportData, trustAnchor, collateral)
+        (arguments.crl, arguments.allowDebug, arguments.noPolicy) = (crl, allowDebug, noPolicy)
+        let flags = [
+            ("--min-tcb", minTCB), ("--signing-key", signingKey), ("--lifecycle", lifecycle),
+            ("--id-key-digest", idKeyDigest), ("--author-key-digest", authorDigest),
+            ("--platform-config", platformConfig),
+            ("--sw-component", swComponents.isEmpty ? nil : swComponents.joined(separator: ",")),
+        ]
+        for case (let name, let value?) in flags { arguments.policyValues.set(name, value) }
+        return arguments
     }
 
     func validate() throws {
-        let flags = try policy().values.names
-        if seed != nil, trustAnchor != nil {
-            throw ValidationError("give --seed or --trust-anchor, not both")
-        }
-        let given = [("--auxblob", auxblob), ("--collateral", collateral), ("--report-data", reportData)]
-        let others = (given + [("--trust-anchor", trustAnchor), ("--crl", crl)]).filter { $0.1 != nil }.map(\.0)
-        let name = guest.definition.name
-        if let refusal = VTPMBundle.refusal(
-            personality: vtpm, nonce: nonce, guest: name, others: others, policyFlags: flags)
-        {
-            throw ValidationError(refusal)
-        }
-        if vtpm != nil { return }
-        let inputs = guest.definition.verification
-        if inputs.auxblob, auxblob == nil {
-            throw ValidationError("--guest \(guest.definition.name) needs --auxblob FILE (the certificate table)")
-        }
-        if !inputs.crl, crl != nil {
-            throw ValidationError("--crl is for --guest \(Guests.catalogue.takers(\.crl))")
-        }
-        if !inputs.collateral, collateral != nil {
-            throw ValidationError("--collateral is for --guest \(Guests.catalogue.takers(\.collateral))")
-        }
-        if let reportData {
-            guard let bytes = Hex.decode(reportData), (1...64).contains(bytes.count) else {
-                throw ValidationError("--report-data takes 1 to 64 bytes as hex (2 to 128 digits)")
-            }
-        }
-        if !inputs.auxblob, auxblob != nil {
-            throw ValidationError(
-                """
-                a \(guest.definition.name) outblob carries what it needs; --auxblob is for \
-                \(Guests.catalogue.takers(\.auxblob))
-                """
-            )
+        do throws(GuestOptionError) {
+            try arguments.check(in: Guests.catalogue)
+        } catch {
+            throw ValidationError(error.description)
         }
     }
 
     func run() throws {
-        let policy = try policy()
-        if let vtpm = vtpm.flatMap(VTPMBundle.Personality.init(rawValue:)), let nonce = nonce.flatMap(Hex.decode) {
-            do throws(EvidenceCheck.Failure) {
-                print(
-                    try EvidenceCheck.runVTPM(
-                        directory: file, personality: vtpm, guest: guest.definition, nonce: nonce,
-                        seed: seed ?? MockSeed.default, crl: crl, policy: policy), terminator: "")
-            } catch {
-                throw Failure(error.description)
-            }
-            return
-        }
-        let files = VerifyFiles(
-            evidence: file, auxblob: auxblob, trustAnchor: trustAnchor, collateral: collateral, crl: crl)
         do throws(EvidenceCheck.Failure) {
-            print(
-                try EvidenceCheck.run(
-                    files: files, guest: guest.definition, seed: seed ?? MockSeed.default,
-                    reportData: reportData.flatMap { Hex.decode($0) }, policy: policy), terminator: "")
+            print(try arguments.run(), terminator: "")
         } catch {
             throw Failure(error.description)
         }

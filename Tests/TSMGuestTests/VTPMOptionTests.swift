@@ -26,16 +26,16 @@ struct VTPMOptionTests {
     @Test("an unknown kind is refused, naming the guest's; azure and svsm are SEV-SNP's, gcp both guests'")
     func unknown() throws {
         #expect(throws: GuestOptionError("--vtpm aws: not one of plain, azure, gcp, svsm (--guest sev-snp)")) {
-            try VTPMKind.parse(values("aws"), guest: "sev-snp")
+            try VTPMKind.parse(values("aws"), guest: SNPGuest.self)
         }
         #expect(throws: GuestOptionError("--vtpm azure: not one of plain, gcp (--guest tdx)")) {
-            try VTPMKind.parse(values("azure"), guest: "tdx")
+            try VTPMKind.parse(values("azure"), guest: TDXGuest.self)
         }
         for kind in VTPMKind.allCases {
-            #expect(try VTPMKind.parse(values(kind.rawValue), guest: "sev-snp") == kind)
+            #expect(try VTPMKind.parse(values(kind.rawValue), guest: SNPGuest.self) == kind)
         }
-        #expect(try VTPMKind.parse(values("gcp"), guest: "tdx") == .gcp)
-        #expect(try VTPMKind.parse(GuestOptionValues(), guest: "tdx") == nil)
+        #expect(try VTPMKind.parse(values("gcp"), guest: TDXGuest.self) == .gcp)
+        #expect(try VTPMKind.parse(GuestOptionValues(), guest: TDXGuest.self) == nil)
         let tdx = try #require(catalogue.named("tdx"))
         for kind in ["azure", "svsm"] {
             #expect(throws: GuestOptionError.self) { try catalogue.check(values(kind), for: tdx) }

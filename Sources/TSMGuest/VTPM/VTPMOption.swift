@@ -19,14 +19,6 @@ public enum VTPMKind: String, Sendable, CaseIterable {
     /// manifest's vTPM service entry is the EK's TPMT_PUBLIC.
     case svsm
 
-    /// The guests (by name) that take this kind.
-    public var guests: [String] {
-        switch self {
-        case .plain, .gcp: return ["sev-snp", "tdx"]
-        case .azure, .svsm: return ["sev-snp"]
-        }
-    }
-
     /// The option, as the guests that take it list it.
     public static let option = GuestOption(
         "--vtpm", value: "NAME",
@@ -36,14 +28,16 @@ public enum VTPMKind: String, Sendable, CaseIterable {
             + "no /dev/sev-guest) and svsm (6.16 and later; implies --svsm, the SVSM's vTPM entry is the EK). "
             + "With --state it persists beside the state file (FILE.vtpm/).")
 
-    /// The value of `--vtpm` among `values` for the guest named `guest`, nil when it is not
-    /// given; an error naming the kinds that guest takes otherwise.
-    public static func parse(_ values: GuestOptionValues, guest: String) throws(GuestOptionError) -> VTPMKind? {
+    /// The value of `--vtpm` among `values` for `guest`, nil when it is not given; an error
+    /// naming the kinds that guest takes (its ``GuestDefinition/vtpmKinds``) otherwise.
+    public static func parse(
+        _ values: GuestOptionValues, guest: any GuestDefinition.Type
+    ) throws(GuestOptionError) -> VTPMKind? {
         guard let text = values[option.name] else { return nil }
-        let taken = allCases.filter { $0.guests.contains(guest) }
+        let taken = guest.vtpmKinds
         guard let kind = VTPMKind(rawValue: text), taken.contains(kind) else {
             throw GuestOptionError(
-                "--vtpm \(text): not one of \(taken.map(\.rawValue).joined(separator: ", ")) (--guest \(guest))")
+                "--vtpm \(text): not one of \(taken.map(\.rawValue).joined(separator: ", ")) (--guest \(guest.name))")
         }
         return kind
     }

@@ -73,6 +73,9 @@ public enum SNPGuest: GuestDefinition {
         VTPMKind.option,
     ]
 
+    /// `--vtpm`: every kind: Azure and Coconut-SVSM vTPMs are SEV-SNP's.
+    public static let vtpmKinds: [VTPMKind] = VTPMKind.allCases
+
     public static func validate(_ values: GuestOptionValues) throws(GuestOptionError) {
         _ = try settings(values)
     }
@@ -103,7 +106,7 @@ public enum SNPGuest: GuestDefinition {
         }
         settings.idKeyDigest = try keyDigest(values, "--id-key")
         settings.authorKeyDigest = try keyDigest(values, "--author-key")
-        settings.vtpm = try VTPMKind.parse(values, guest: name)
+        settings.vtpm = try VTPMKind.parse(values, guest: self)
         // Coconut-SVSM's vTPM: the guest runs under the SVSM.
         if settings.vtpm == .svsm { settings.svsm = true }
         return settings

@@ -61,6 +61,9 @@ public enum TDXGuest: GuestDefinition {
         VTPMKind.option,
     ]
 
+    /// `--vtpm`: a plain one and Google's (Azure's TDX vTPM and SVSM are not modelled).
+    public static let vtpmKinds: [VTPMKind] = [.plain, .gcp]
+
     public static func validate(_ values: GuestOptionValues) throws(GuestOptionError) {
         if let module = values["--tdx-module"], module != "1.0" && module != "1.5" {
             throw GuestOptionError("--tdx-module is 1.0 or 1.5")
@@ -71,7 +74,7 @@ public enum TDXGuest: GuestDefinition {
         }
         _ = try tdInfo(values)
         _ = try driver(values)
-        _ = try VTPMKind.parse(values, guest: name)
+        _ = try VTPMKind.parse(values, guest: self)
     }
 
     /// `--td-attributes` and `--xfam`, defaults where not given.
@@ -100,7 +103,7 @@ public enum TDXGuest: GuestDefinition {
         settings.module15 = values["--tdx-module"] == "1.5"
         (settings.tdAttributes, settings.xfam) = try tdInfo(values)
         settings.driver = try driver(values)
-        settings.vtpm = try VTPMKind.parse(values, guest: name)
+        settings.vtpm = try VTPMKind.parse(values, guest: self)
         if let path = values["--boot-log"] {
             do {
                 settings.bootLog = try BootLog.load(try FileBytes.read(path: path, limit: BootLog.maxSize))
