@@ -1,4 +1,5 @@
 import ArgumentParser
+import TSMBytes
 import TSMGuest
 import TSMGuests
 import TSMModel
@@ -37,24 +38,8 @@ struct TSMFS: ParsableCommand {
     /// The subcommand `word` is a misspelling of, or nil: nil for an option, a subcommand, `help`,
     /// or a word more than two edits away from every subcommand.
     static func suggestion(for word: String) -> String? {
-        let names = configuration.subcommands.compactMap { $0.configuration.commandName }
-        guard !word.hasPrefix("-"), word != "help", !names.contains(word), word.count <= 64 else { return nil }
-        let scored = names.map { (name: $0, distance: editDistance(Array(word), Array($0))) }
-        guard let best = scored.min(by: { $0.distance < $1.distance }), best.distance <= 2 else { return nil }
-        return best.name
-    }
-
-    /// Levenshtein distance (insertions, deletions, substitutions).
-    static func editDistance(_ a: [Character], _ b: [Character]) -> Int {
-        var previous = Array(0...b.count)
-        for (i, x) in a.enumerated() {
-            var current = [i + 1]
-            for (j, y) in b.enumerated() {
-                current.append(Swift.min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1)))
-            }
-            previous = current
-        }
-        return previous[b.count]
+        guard !word.hasPrefix("-"), word != "help" else { return nil }
+        return Spelling.nearest(word, among: configuration.subcommands.compactMap { $0.configuration.commandName })
     }
 }
 
