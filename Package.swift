@@ -42,18 +42,14 @@ let package = Package(
         // A Swift binding over the libfuse3 low-level API. Knows nothing of TSM.
         .target(
             name: "FuseKit",
-            dependencies: [
-                "CFuse", "CLinux",
-                .product(name: "SystemPackage", package: "swift-system"),
-            ]
+            dependencies: ["CFuse", "CLinux", .product(name: "SystemPackage", package: "swift-system")]
         ),
         // The pure register model: registers, flags, hashes, extend, refresh timing, provider
         // descriptions and their validation. No FUSE, no file I/O.
         .target(
             name: "TSMModel",
             dependencies: [
-                "TSMBytes",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "TSMBytes", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
         ),
@@ -62,10 +58,7 @@ let package = Package(
         .target(
             name: "TSMBackends",
             dependencies: [
-                "TSMBytes",
-                "TSMModel",
-                "TSMEvidence",
-                "TSMEventLog",
+                "TSMBytes", "TSMModel", "TSMEvidence", "TSMEventLog",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -94,11 +87,7 @@ let package = Package(
         // Layout builders that turn providers into inode trees, and the filesystem serving them.
         .target(
             name: "TSMTree",
-            dependencies: [
-                "FuseKit",
-                "TSMModel",
-                .product(name: "SystemPackage", package: "swift-system"),
-            ]
+            dependencies: ["FuseKit", "TSMModel", .product(name: "SystemPackage", package: "swift-system")]
         ),
         // The one home of byte codecs: bounds-checked little-endian reading and writing, hex, UUID
         // text, bounded whole-file reads and Unix socket addresses. Depends on nothing of ours.
@@ -128,9 +117,7 @@ let package = Package(
         .target(
             name: "TSMEvidence",
             dependencies: [
-                "TSMBytes",
-                "TSMCrypto",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "TSMBytes", "TSMCrypto", .product(name: "Crypto", package: "swift-crypto"),
                 // RSASSA-PSS for the AMD-shaped SEV-SNP chain (ARK, ASK).
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -190,8 +177,7 @@ let package = Package(
             name: "TSMDaemon",
             dependencies: [
                 "CLinux", "FuseKit", "TSMHost", "TSMControl", "TSMBackends", "TSMGuest", "TSMTree", "TSMModel",
-                "TSMEvidence",
-                "TSMBytes",
+                "TSMEvidence", "TSMBytes",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -200,17 +186,8 @@ let package = Package(
         .executableTarget(
             name: "tsmfs",
             dependencies: [
-                "TSMHost",
-                "TSMControl",
-                "TSMDaemon",
-                "TSMModel",
-                "TSMBackends",
-                "TSMGuest",
-                "TSMGuests",
-                "TSMEvidence",
-                "TSMEventLog",
-                "TSMServices",
-                "TSMBytes",
+                "TSMHost", "TSMControl", "TSMDaemon", "TSMModel", "TSMBackends", "TSMGuest", "TSMGuests", "TSMEvidence",
+                "TSMEventLog", "TSMServices", "TSMBytes",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -240,10 +217,7 @@ let package = Package(
             name: "TSMBackendsTests",
             // Crypto: the fuzz tests' reference model hashes on its own.
             dependencies: [
-                "TSMGuest", "TSMGuests",
-                "TSMBackends",
-                "TSMModel",
-                "TestSupport",
+                "TSMGuest", "TSMGuests", "TSMBackends", "TSMModel", "TestSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]
@@ -266,10 +240,7 @@ let package = Package(
         .testTarget(
             name: "TSMEvidenceTests",
             dependencies: [
-                "TSMEvidence",
-                "TSMCrypto",
-                "TestSupport",
-                "TSMBytes",
+                "TSMEvidence", "TSMCrypto", "TestSupport", "TSMBytes",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -283,12 +254,7 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: [
-                "tsmfs",
-                "StressWorker",
-                "TestSupport",
-                .product(name: "Crypto", package: "swift-crypto"),
-            ],
+            dependencies: ["tsmfs", "StressWorker", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
             exclude: [
                 "cctrusted_client.py", "check_cca_token.py", "dcap_qvl_check.py", "sev_guest_client.c",
                 "service_probe.py", "cvm_attest_client.py", "intel_tdx_client.py", "tpm_raw_client.py",
