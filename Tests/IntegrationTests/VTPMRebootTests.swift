@@ -40,7 +40,8 @@ struct VTPMRebootTests {
             tpm2_pcrread sha256 > boot.pcrs
             tpm2_readpublic -c 0x81010001 -o ek1.pub -Q
             tpm2_nvread 0x01C00002 -C o -o cert1.der 2> /dev/null
-            tpm2_pcrextend 7:sha256=\(String(repeating: "ab", count: 32)) 16:sha256=\(String(repeating: "cd", count: 32))
+            tpm2_pcrextend 7:sha256=\(String(repeating: "ab", count: 32)) \\
+                16:sha256=\(String(repeating: "cd", count: 32))
             tpm2_pcrread sha256 > extended.pcrs
             direct tpm2_createprimary -C o -c primary.ctx -Q
             echo "transient-before=$(direct tpm2_getcap handles-transient | tr -d '\\n')"
@@ -81,7 +82,8 @@ struct VTPMRebootTests {
         let mount = try Self.mount("sev-snp", socket: socket)
         let r = try shell(
             """
-            python3 '\(VTPMTests.rawClient)' reboot-space '\(mount.root)' '\(tsmfsBinary())' ctl --socket '\(socket)' reboot
+            python3 '\(VTPMTests.rawClient)' reboot-space '\(mount.root)' \\
+                '\(tsmfsBinary())' ctl --socket '\(socket)' reboot
             """)
         let json = try #require(r.text.split(separator: "\n").last.map(String.init), "\(r.text) \(r.stderr)")
         let result = try #require(

@@ -109,7 +109,8 @@ struct ControlDispatcherTests {
         #expect(try data.withUnsafeBytes { try tdx.write(index, offset: 0, data: $0) } == 48)
         #expect(
             control.reply(to: "reboot").text
-                == "error: rebooted; 2 report entries removed; but the vTPM did not reboot: swtpm died (exit status 137)\n"
+                == "error: rebooted; 2 report entries removed; but the vTPM did not reboot: "
+                + "swtpm died (exit status 137)\n"
         )
         #expect(try value("rtmr2") == boot, "the registers rebooted first")
         #expect(calls.withLock { $0 } == ["vtpm", "broken", "third"])
