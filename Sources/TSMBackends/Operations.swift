@@ -17,6 +17,9 @@ public final class Operations: Sendable {
         case logged(String)
         case notExtensible(String)
         case eventTooLong(Int)
+        /// The registers rebooted (and the reboot was recorded), but what reboots beside them
+        /// (a vTPM) did not: its reasons.
+        case alongside(String)
 
         public var description: String {
             switch self {
@@ -28,6 +31,7 @@ public final class Operations: Sendable {
             case .notExtensible(let path): return "\(path) does not extend (no flag X); set it instead"
             case .eventTooLong(let count): return "event data of \(count) bytes; at most \(Operations.maximumEvent)"
             case .derived(let path): return "\(path) is derived from other registers; set those instead"
+            case .alongside(let reason): return reason
             case .logged(let path):
                 return
                     """
@@ -46,16 +50,20 @@ public final class Operations: Sendable {
     let journal: (any ChangeJournal)?
     /// The sysroot's faults, armed and cleared at run time; nil for a plain mount.
     public let faults: FaultInjector?
+    /// What reboots beside the registers (a vTPM's power cycle and boot), after them.
+    let alongside: [@Sendable () throws -> Void]
 
     public init(
         providers: [MeasurementProvider], eventLog: MeasurementLog? = nil, loggedProvider: MeasurementProvider? = nil,
-        journal: (any ChangeJournal)? = nil, faults: FaultInjector? = nil
+        journal: (any ChangeJournal)? = nil, faults: FaultInjector? = nil,
+        alongside: [@Sendable () throws -> Void] = []
     ) {
         self.providers = providers
         self.eventLog = eventLog
         self.loggedProvider = loggedProvider
         self.journal = journal
         self.faults = faults
+        self.alongside = alongside
     }
 
     /// `set PROVIDER/REGISTER HEX`: a new value for a register, of exactly its size. Refused for a
@@ -113,8 +121,11 @@ public final class Operations: Sendable {
 
     /// `reboot`: every extensible register back to its boot value and the runtime event log
     /// emptied; static values stay. With `--state` the reboot is recorded first, once, and no
-    /// snapshot sees it half made.
-    public func reboot(record: Bool = true) throws(Failure) {
+    /// snapshot sees it half made. Then, when `alongside`, what reboots beside the registers (a
+    /// vTPM), each once even when another failed: a failure is ``Failure/alongside(_:)``, thrown
+    /// after the registers rebooted. A recorded reboot replayed at start passes false for both: a
+    /// vTPM's start is its power-on.
+    public func reboot(record: Bool = true, alongside: Bool = true) throws(Failure) {
         let body = { () throws(MRError) in
             if record, let journal = self.journal {
                 try journal.record(RegisterChange(provider: "", register: 0, kind: .reboot, data: []))
@@ -132,6 +143,16 @@ public final class Operations: Sendable {
         } catch {
             throw .cannotRecordReboot(error.errno)
         }
+        guard alongside else { return }
+        var failures: [String] = []
+        for reboot in self.alongside {
+            do {
+                try reboot()
+            } catch {
+                failures.append("\(error)")
+            }
+        }
+        if !failures.isEmpty { throw .alongside(failures.joined(separator: "; ")) }
     }
 
     /// The largest runtime log record of a snapshot: whole 8 KiB pieces of the log's bytes.
@@ -155,5 +176,14 @@ public final class Operations: Sendable {
             }
         }
         return records
+    }
+}
+
+/// Why something that reboots beside the registers (a vTPM) did not; the text says what.
+public struct RebootFailure: Error, Equatable, CustomStringConvertible {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
     }
 }

@@ -221,10 +221,10 @@ extension StateJournal {
         }
 
         /// Replays into the providers `tsmfs ctl` changes; a reboot record reboots them without
-        /// recording it again.
+        /// recording it again, and without what reboots beside them (a vTPM, just started).
         public func replay(into operations: Operations) throws(ReplayFailure) {
             try replay(
-                into: operations.providers, reboot: { try operations.reboot(record: false) },
+                into: operations.providers, reboot: { try operations.reboot(record: false, alongside: false) },
                 restoreLog: { bytes in
                     guard let log = operations.eventLog else { throw RuntimeLogMissing() }
                     try log.runtime.restore(bytes)

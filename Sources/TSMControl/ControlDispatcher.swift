@@ -66,12 +66,21 @@ public final class ControlDispatcher: Sendable {
             log("ctl: extend \(register)")
             return .ok()
         case .reboot:
-            do {
+            // What reboots beside the registers (a vTPM) failing leaves the registers rebooted:
+            // the entries go too, and the reply is an error naming what did not reboot.
+            var alongside: String?
+            do throws(Operations.Failure) {
                 try operations.reboot()
+            } catch .alongside(let reason) {
+                alongside = reason
             } catch {
                 return .error("\(error)")
             }
             let dropped = onReboot()
+            if let alongside {
+                log("ctl: reboot (\(dropped) report entries removed); \(alongside)")
+                return .error("rebooted; \(dropped) report entries removed; but \(alongside)")
+            }
             log("ctl: reboot (\(dropped) report entries removed)")
             return .ok(detail: "rebooted; \(dropped) report entries removed")
         case .listFaults:

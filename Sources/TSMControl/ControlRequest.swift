@@ -4,7 +4,8 @@ import TSMBackends
 ///
 ///     set PROVIDER/REGISTER HEX   a new value for a register (launch values included)
 ///     extend PROVIDER/REGISTER HEX [EVENT...]   extend, recording EVENT in the runtime log
-///     reboot                      RTMRs to boot values, runtime log emptied, report entries gone
+///     reboot                      RTMRs to boot values, runtime log emptied, report entries gone,
+///                                 a vTPM power-cycled and its boot measured again
 ///     faults                      list the armed faults
 ///     faults clear                disarm them all
 ///     fault SPEC                  arm one (as --inject-fault; sysroot only)

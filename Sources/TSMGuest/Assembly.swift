@@ -82,7 +82,7 @@ public enum Assembly {
         }
         let operations = Operations(
             providers: all, eventLog: parts.faces.eventLog, loggedProvider: parts.faces.loggedProvider,
-            journal: journal, faults: faults)
+            journal: journal, faults: faults, alongside: parts.faces.reboots)
         try replay(recovery, into: operations, journal: journal)
         // Before configfs-tsm (or the guest's provider) the release has no sys/kernel/config/tsm.
         var layout = SysrootLayout(

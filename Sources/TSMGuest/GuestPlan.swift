@@ -72,6 +72,9 @@ public struct GuestFaces {
     /// What runs when the mount stops (or its assembly fails after the plan): a vTPM's process
     /// stopped.
     public var stops: [@Sendable () -> Void] = []
+    /// What `tsmfs ctl reboot` reboots beside the registers: a vTPM power-cycled and its boot
+    /// measured again (``Operations/reboot(record:alongside:)``).
+    public var reboots: [@Sendable () throws -> Void] = []
 
     public init(reports: any ReportProvider) {
         self.reports = reports

@@ -98,7 +98,8 @@ public final class AzurePersonality: VTPMPersonality {
             tpm, index: AzureHCLReport.nvIndex, data: [0],
             attributes: Self.reportAttributes & ~PersonalityCommands.NV.written, lock: false)
         let userData = try ensureUserDataIndex(tpm)
-        _ = try TPMSpace(tpm: tpm).commandAttributes()  // the handle counts followSessions needs
+        _ = try tpm.commandAttributeTable()  // the handle counts followSessions needs
+        sessions.withLock { $0 = [:] }  // a start or a reboot flushed every session
         let properties = try TPM2Commands.properties(
             tpm.forward(TPM2Commands.getCapability(6, property: 0x12C, count: 1)))
         state.withLock {

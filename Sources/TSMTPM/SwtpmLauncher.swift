@@ -9,9 +9,12 @@ enum SwtpmLauncher {
     static let stateFile = "tpm2-00.permall"
     static let socketName = "swtpm.sock"
     static let setupLogName = "swtpm_setup.log"
-    /// The control channel's CMD_GET_CAPABILITY, CMD_SHUTDOWN (swtpm_ioctls(3)).
+    /// The control channel's CMD_GET_CAPABILITY, CMD_INIT, CMD_SHUTDOWN (swtpm_ioctls(3)).
     static let getCapability: UInt32 = 1
+    static let initialize: UInt32 = 2
     static let shutdown: UInt32 = 3
+    /// CMD_INIT's PTM_INIT_FLAG_DELETE_VOLATILE: the next start is from the permanent state alone.
+    static let deleteVolatile: UInt32 = 1
 
     /// Creates the state directory 0700 if it is missing, refuses a link, a non-directory or a
     /// directory of another user, and makes it owner-only. Returns whether swtpm's state exists.

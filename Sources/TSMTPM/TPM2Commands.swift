@@ -31,6 +31,8 @@ public enum TPM2Commands {
         case nvWrite = 0x0137
         case nvWriteLock = 0x0138
         case nvRead = 0x014E
+        case startup = 0x0144
+        case shutdown = 0x0145
         case contextLoad = 0x0161
         case contextSave = 0x0162
         case flushContext = 0x0165

@@ -8,7 +8,10 @@ extension TPMSpace {
     static let policySession: UInt32 = 0x0300_0000
 
     /// tpm2_load_space: every saved object gets a physical handle again; sessions are reloaded
-    /// (one flushed or replayed outside the space is forgotten; one back under another handle is EFAULT).
+    /// (one flushed or replayed outside the space is forgotten; one back under another handle is
+    /// EFAULT). An object that does not load fails this and every later command of the space (its
+    /// saved context stays: after a TPM reset, EINVAL until the file is closed); a session that
+    /// does not load fails this command and the space forgets its sessions.
     func load(_ work: inout SpaceState) throws(VTPMError) {
         for slot in 0..<3 where work.objects[slot] != 0 {
             guard let handle = try contextLoad(work.contexts[slot]) else {
@@ -17,7 +20,14 @@ extension TPMSpace {
             work.objects[slot] = handle
         }
         for slot in 0..<3 where work.sessions[slot] != 0 {
-            guard let handle = try contextLoad(work.sessionContexts[slot]) else {
+            let loaded: UInt32?
+            do throws(VTPMError) {
+                loaded = try contextLoad(work.sessionContexts[slot])
+            } catch {
+                work.forgetSessions = true
+                throw error
+            }
+            guard let handle = loaded else {
                 work.sessions[slot] = 0
                 work.sessionContexts[slot] = []
                 continue
@@ -141,10 +151,16 @@ extension TPMSpace {
     }
 
     /// TPM2_ContextLoad of a TPMS_CONTEXT: the loaded handle, or nil for TPM_RC_HANDLE or
-    /// TPM_RC_REFERENCE_H0 (a context replayed or flushed outside the space); other failures EFAULT.
+    /// TPM_RC_REFERENCE_H0 (a context replayed or flushed outside the space); TPM_RC_INTEGRITY
+    /// (a context saved before a TPM reset) EINVAL, as tpm2_load_context answers (older kernels: EFAULT);
+    /// other failures EFAULT.
     func contextLoad(_ context: [UInt8]) throws(VTPMError) -> UInt32? {
         let response = try TPMResponse(tpm.send(TPM2Commands.command(.contextLoad, parameters: context)))
         if response.code.base == TPMResponseCode.handle.rawValue || response.code == .referenceH0 { return nil }
+        if response.code.base == TPMResponseCode.integrity.rawValue {
+            throw VTPMError.space(
+                reason: "a saved context failed its integrity check (\(response.code))", errno: EINVAL)
+        }
         guard response.code == .success, response.body.count >= 4 else {
             throw VTPMError.space(reason: "TPM2_ContextLoad failed: \(response.code)", errno: EFAULT)
         }

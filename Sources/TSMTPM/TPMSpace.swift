@@ -50,6 +50,12 @@ public final class TPMSpace: Sendable {
                     return response
                 } catch {
                     flush(work)
+                    // tpm2_load_space: a session context that fails to load (not one flushed
+                    // outside) makes tpm2_flush_space forget every session of the space.
+                    if work.forgetSessions {
+                        space.sessions = [0, 0, 0]
+                        space.sessionContexts = [[], [], []]
+                    }
                     throw error
                 }
             }
@@ -77,9 +83,16 @@ public final class TPMSpace: Sendable {
         return table.first { $0 & mask == code & mask }
     }
 
+    /// The TPM's command attributes (``VirtualTPM/commandAttributeTable()``).
+    func commandAttributes() throws(VTPMError) -> [UInt32] { try tpm.commandAttributeTable() }
+}
+
+extension VirtualTPM {
     /// The TPM's command attributes, read once per vTPM (tpm2_get_cc_attrs_tbl), with
     /// ContextSave and FlushContext counted as taking one handle so their handle is translated.
-    func commandAttributes() throws(VTPMError) -> [UInt32] {
+    /// Sent without the command lock: called by a space that holds it, or at start.
+    func commandAttributeTable() throws(VTPMError) -> [UInt32] {
+        let tpm = self
         if let table = tpm.commandAttributes.withLock({ $0 }) { return table }
         var table: [UInt32] = []
         var next: UInt32 = 0x11F  // TPM2_CC_FIRST
@@ -114,6 +127,8 @@ struct SpaceState {
     var sessions: [UInt32] = [0, 0, 0]
     var sessionContexts: [[UInt8]] = [[], [], []]
     var closed = false
+    /// Set on a working copy whose session failed to load: the space forgets its sessions.
+    var forgetSessions = false
 
     static let saved: UInt32 = 0xFFFF_FFFF
     /// The bytes of saved contexts a space may hold (the kernel's PAGE_SIZE buffers).

@@ -55,6 +55,11 @@ public struct TPMResponseCode: Sendable, Equatable, CustomStringConvertible {
     public static let sessionMemory = TPMResponseCode(0x903)
     /// TPM_RC_LOCALITY: the command (an extend of PCRs 17-22) is not allowed at this locality.
     public static let locality = TPMResponseCode(0x907)
+    /// TPM_RC_INITIALIZE: TPM2_Startup when the TPM has already started.
+    public static let initialize = TPMResponseCode(0x100)
+    /// TPM_RC_INTEGRITY (format one): a context blob fails its integrity check (one saved before a
+    /// TPM Reset: its integrity covers totalResetCount).
+    public static let integrity = TPMResponseCode(0x09F)
     /// TPM_RC_REFERENCE_H0: a handle in the command names nothing loaded.
     public static let referenceH0 = TPMResponseCode(0x910)
 
@@ -73,7 +78,8 @@ public struct TPMResponseCode: Sendable, Equatable, CustomStringConvertible {
 
     static let names: [UInt32: String] = [
         0: "TPM_RC_SUCCESS", 0x084: "TPM_RC_VALUE", 0x08B: "TPM_RC_HANDLE", 0x095: "TPM_RC_SIZE",
-        0x08E: "TPM_RC_AUTH_FAIL", 0x09D: "TPM_RC_POLICY_FAIL", 0x101: "TPM_RC_FAILURE",
+        0x08E: "TPM_RC_AUTH_FAIL", 0x09F: "TPM_RC_INTEGRITY", 0x100: "TPM_RC_INITIALIZE", 0x09D: "TPM_RC_POLICY_FAIL",
+        0x101: "TPM_RC_FAILURE",
         0x143: "TPM_RC_COMMAND_CODE", 0x142: "TPM_RC_COMMAND_SIZE", 0x14C: "TPM_RC_NV_DEFINED",
         0x14B: "TPM_RC_NV_UNINITIALIZED", 0x148: "TPM_RC_NV_LOCKED", 0x902: "TPM_RC_OBJECT_MEMORY",
         0x903: "TPM_RC_SESSION_MEMORY", 0x910: "TPM_RC_REFERENCE_H0", 0x120: "TPM_RC_AUTH_MISSING",

@@ -14,6 +14,9 @@ public enum VTPMError: Error, Sendable, Equatable, CustomStringConvertible {
     case startFailed(reason: String)
     /// swtpm ended on its own (exit code, or 128 + signal).
     case died(status: Int32)
+    /// swtpm refused the power cycle of a reboot (its control channel's CMD_INIT answered `result`,
+    /// a TPM_RESULT); it was killed.
+    case powerCycleRefused(result: UInt32)
     /// ``VirtualTPM/stop()`` was called.
     case stopped
     /// A system call on swtpm's sockets failed.
@@ -32,7 +35,8 @@ public enum VTPMError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A `/dev/tpmrm0` space refused the command as tpm2-space.c does: EINVAL (a virtual handle
     /// the space does not have, a command shorter than its handles), ENOMEM (the space's 3 object
     /// or 3 session slots, or its 4096 bytes of saved contexts, are full), EFAULT (a saved
-    /// context would not load or save), ENOENT (an object flushed outside the space), EBADF (the
+    /// context would not load or save), EINVAL too for a saved context that fails its integrity check
+    /// (TPM_RC_INTEGRITY: one saved before the TPM was reset), ENOENT (an object flushed outside the space), EBADF (the
     /// space is closed).
     case space(reason: String, errno: Int32)
 
@@ -56,6 +60,8 @@ public enum VTPMError: Error, Sendable, Equatable, CustomStringConvertible {
             return "swtpm_setup failed with exit status \(status) (its log: \(log))"
         case .startFailed(let reason): return "swtpm did not start: \(reason)"
         case .died(let status): return "swtpm died (exit status \(status))"
+        case .powerCycleRefused(let result):
+            return "swtpm refused CMD_INIT (TPM_RESULT 0x\(String(result, radix: 16))); it was killed"
         case .stopped: return "the vTPM is stopped"
         case .io(let operation, let errno):
             return "vTPM \(operation): \(String(cString: strerror(errno))) (errno \(errno))"

@@ -13,7 +13,7 @@ public final class VirtualTPM: Sendable {
     /// What the vTPM was started with.
     public let configuration: VTPMConfiguration
     let logger: Logger
-    private let state: Mutex<State>
+    let state: Mutex<State>
     /// Held for one command, or for a space's whole sequence (``exclusive(_:)``).
     private let serial = Mutex<Void>(())
     /// TPM2_GetCapability(TPM_CAP_COMMANDS)'s TPMA_CC of every command, read once (tpm2-space).
@@ -71,7 +71,7 @@ public final class VirtualTPM: Sendable {
     /// Runs `body` with the TPM to itself: no other command reaches swtpm until it returns (the
     /// kernel holds tpm_mutex across a space's ContextLoad, command, ContextSave and flushes).
     /// `body` sends with ``send(_:)``, never ``transmit(_:)``.
-    func exclusive<Result: Sendable>(_ body: () throws(VTPMError) -> Result) throws(VTPMError) -> Result {
+    func exclusive<Result>(_ body: () throws(VTPMError) -> Result) throws(VTPMError) -> Result {
         try serial.withLock { _ throws(VTPMError) -> Result in try body() }
     }
 
@@ -109,17 +109,23 @@ public final class VirtualTPM: Sendable {
                 logger.error("vTPM: swtpm died", metadata: ["exit status": "\(status)"])
                 throw VTPMError.died(status: status)
             } catch {
-                if case .died = error {
-                } else {
-                    logger.error("vTPM: swtpm failed; killed", metadata: ["error": "\(error)"])
-                    _ = channel.reap(grace: 0)
-                }
-                channel.close()
-                state.channel = nil
-                state.failure = error
+                retire(&state, channel: &channel, error: error)
                 throw error
             }
         }
+    }
+
+    /// swtpm gone or useless: killed unless it died, its descriptors closed, and `error` what
+    /// every later command throws.
+    func retire(_ state: inout State, channel: inout SwtpmChannel, error: VTPMError) {
+        if case .died = error {
+        } else {
+            logger.error("vTPM: swtpm failed; killed", metadata: ["error": "\(error)"])
+            _ = channel.reap(grace: 0)
+        }
+        channel.close()
+        state.channel = nil
+        state.failure = error
     }
 
     /// The size tpm_try_transmit sends, or its refusal.

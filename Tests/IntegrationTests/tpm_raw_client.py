@@ -3,6 +3,7 @@
 would send them (one write, one read), for what tpm2-tools cannot show: two open files at once.
 
 Usage: tpm_raw_client.py isolation | busy | rules | getrandom DEVICE | kill-swtpm PATH
+       | reboot-space ROOT CTL...
 Prints one JSON object; exits 0 when it could run (the test judges the values).
 """
 import errno
@@ -10,6 +11,7 @@ import json
 import os
 import select
 import struct
+import subprocess
 import sys
 
 TPM_RH_OWNER, TPM_RS_PW, TPM_RH_NULL = 0x40000001, 0x40000009, 0x40000007
@@ -169,10 +171,29 @@ def kill_swtpm(path):
     return {"killed": killed}
 
 
+def reboot_space(root, ctl):
+    """Two /dev/tpmrm0 files of the sysroot at ROOT open across a reboot (CTL: the command that
+    reboots), one holding an object, one a session; then each file's next two commands, and a
+    file opened after."""
+    get_random = command(0x8001, 0x17B, struct.pack(">H", 8))
+    objects = os.open(root + "/dev/tpmrm0", os.O_RDWR)
+    sessions = os.open(root + "/dev/tpmrm0", os.O_RDWR)
+    result = {"create": create_primary(objects)[0], "session": start_session(sessions)[0]}
+    result["reboot"] = subprocess.run(ctl, stdout=subprocess.DEVNULL).returncode
+    result["objects_after"] = [attempt(lambda: transact(objects, get_random)[0]) for _ in range(2)]
+    result["sessions_after"] = [attempt(lambda: transact(sessions, get_random)[0]) for _ in range(2)]
+    fresh = os.open(root + "/dev/tpmrm0", os.O_RDWR)
+    result["fresh"] = create_primary(fresh)[0]
+    for fd in (objects, sessions, fresh):
+        os.close(fd)
+    return result
+
+
 if __name__ == "__main__":
     what = sys.argv[1]
     commands = {
         "isolation": isolation, "busy": busy, "rules": rules, "kill-swtpm": lambda: kill_swtpm(sys.argv[2]),
+        "reboot-space": lambda: reboot_space(sys.argv[2], sys.argv[3:]),
     }
     out = commands.get(what, lambda: getrandom(sys.argv[2]))()
     print(json.dumps(out))

@@ -83,6 +83,43 @@ struct ControlDispatcherTests {
         #expect(recorder.logged.withLock { $0 } == ["ctl: reboot (3 report entries removed)"])
     }
 
+    @Test("what reboots beside the registers runs after them, each once; a failure is the reply, entries dropped")
+    func alongside() throws {
+        let calls = Mutex<[String]>([])
+        let index = try #require(tdx.table.indexByName["rtmr2"])
+        let boot = try value("rtmr2")
+        let operations = Operations(
+            providers: [tdx],
+            alongside: [
+                { calls.withLock { $0.append("vtpm") } },
+                {
+                    calls.withLock { $0.append("broken") }
+                    throw RebootFailure("the vTPM did not reboot: swtpm died (exit status 137)")
+                },
+                { calls.withLock { $0.append("third") } },
+            ])
+        let recorder = self.recorder
+        let control = ControlDispatcher(
+            operations: operations,
+            onReboot: {
+                recorder.reboots.withLock { $0 += 1 }
+                return 2
+            }, log: { line in recorder.logged.withLock { $0.append(line) } })
+        let data = [UInt8](repeating: 1, count: 48)
+        #expect(try data.withUnsafeBytes { try tdx.write(index, offset: 0, data: $0) } == 48)
+        #expect(
+            control.reply(to: "reboot").text
+                == "error: rebooted; 2 report entries removed; but the vTPM did not reboot: "
+                + "swtpm died (exit status 137)\n"
+        )
+        #expect(try value("rtmr2") == boot, "the registers rebooted first")
+        #expect(calls.withLock { $0 } == ["vtpm", "broken", "third"])
+        #expect(recorder.reboots.withLock { $0 } == 1)
+        // A recorded reboot replayed at start reboots the registers only.
+        try operations.reboot(record: false, alongside: false)
+        #expect(calls.withLock { $0 }.count == 3)
+    }
+
     @Test("faults: listed one a line with count and skip, `all` for every one; cleared")
     func faults() throws {
         let injector = FaultInjector(measured: try RegisterTable(validating: TDXGuest.provider)) { _ in }

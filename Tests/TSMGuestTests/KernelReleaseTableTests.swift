@@ -65,7 +65,7 @@ struct KernelReleaseTableTests {
         let features = Guests.catalogue.kernelFeatures
         let releases = Dictionary(grouping: features, by: \.release).keys.sorted().map(\.description)
         #expect(releases == ["5.19", "6.1", "6.2", "6.3", "6.7", "6.11", "6.13", "6.16", "7.0"])
-        #expect(features.count == 14)
+        #expect(features.count == 15)
         for feature in features { #expect(feature.commit.count == 12, "\(feature)") }
         for release in KernelRelease.modelled {
             #expect(release.outblobMax == (release >= KernelRelease(7, 0) ? 16 << 20 : 32 << 10), "\(release)")
@@ -136,16 +136,36 @@ struct KernelReleaseTableTests {
         let header: String =
             "| release | tdx_guest reports | /dev/tdx_guest | tdx_guest/measurements | tsm_mr_sample "
             + "| --tdx-driver intel (GET_QUOTE, EXTEND_RTMR) | sev_guest reports | SVSM attributes + manifestblob "
-            + "| /dev/sev-guest | EXT_REPORT sizing call | arm_cca_guest reports | blob max |"
+            + "| SVSM vTPM (tpm_svsm) | /dev/sev-guest | EXT_REPORT sizing call | arm_cca_guest reports | blob max |"
         #expect(rows[0] == header)
+        let callbacks = "7 (callbacks; floor = VMPCK)"
+        #expect(rows.last == "| 7.0 | 4 | yes | yes | yes | - | \(callbacks) | yes | yes | yes | EIO | yes | 16 MiB |")
+        #expect(rows[2] == "| 5.19 | - | - | - | - | - | - | - | - | yes | EIO | - | - |")
+        #expect(rows[3] == "| 6.1 | - | - | - | - | - | - | - | - | yes | 0 | - | - |")
+        #expect(rows[4] == "| 6.2 | - | yes | - | - | option | - | - | - | yes | 0 | - | - |")
+        #expect(rows[5] == "| 6.3 | - | yes | - | - | option | - | - | - | yes | EIO | - | - |")
+        #expect(rows[7] == "| 6.7 | 4 | yes | - | - | - | 7 (fixed set; floor 0) | - | - | yes | EIO | - | 32 KiB |")
+        #expect(rows[11] == "| 6.13 | 4 | yes | - | - | - | \(callbacks) | yes | - | yes | EIO | yes | 32 KiB |")
+        #expect(rows[12] == "| 6.16 | 4 | yes | yes | yes | - | \(callbacks) | yes | yes | yes | EIO | yes | 32 KiB |")
+    }
+
+    @Test("the tpm_svsm column and element are the feature --vtpm svsm's refusal names, for every release")
+    func svsmVTPM() {
+        let rows = Guests.catalogue.kernelMatrix().split(separator: "\n").map { $0.split(separator: "|") }
+        let column = rows[0].firstIndex { $0.trimmingCharacters(in: .whitespaces) == SNPGuest.svsmVTPM.summary }
+        #expect(column != nil)
+        var values = GuestOptionValues()
+        values.set("--guest", "sev-snp")
+        values.set("--vtpm", "svsm")
+        for (position, release) in KernelRelease.modelled.enumerated() {
+            let cell = column.map { rows[2 + position][$0].trimmingCharacters(in: .whitespaces) }
+            let refusal = SNPGuest.kernelRefusal(values, release: release)
+            #expect(cell == (refusal == nil ? "yes" : "-"), "\(release)")
+            if let refusal { #expect(refusal == .lacks(SNPGuest.svsmVTPM, option: "--vtpm svsm", release: release)) }
+        }
         #expect(
-            rows.last
-                == "| 7.0 | 4 | yes | yes | yes | - | 7 (callbacks; floor = VMPCK) | yes | yes | EIO | yes | 16 MiB |")
-        #expect(rows[2] == "| 5.19 | - | - | - | - | - | - | - | yes | EIO | - | - |")
-        #expect(rows[3] == "| 6.1 | - | - | - | - | - | - | - | yes | 0 | - | - |")
-        #expect(rows[4] == "| 6.2 | - | yes | - | - | option | - | - | yes | 0 | - | - |")
-        #expect(rows[5] == "| 6.3 | - | yes | - | - | option | - | - | yes | EIO | - | - |")
-        #expect(rows[7] == "| 6.7 | 4 | yes | - | - | - | 7 (fixed set; floor 0) | - | yes | EIO | - | 32 KiB |")
+            Guests.catalogue.kernelElements().split(separator: "\n").contains(
+                "6.16\t93b7c6b3ce91\tSVSM vTPM (tpm_svsm)"))
     }
 }
 

@@ -53,9 +53,10 @@ struct VTPMBank: PCRBank {
     }
 
     /// Extends the boot log into the PCRs after a TPM reset (every start is one: swtpm starts
-    /// with TPM2_Startup(CLEAR)), so that its replay is the PCRs. PCRs that already hold the
-    /// replay (a start that was no reset) are left; any other value is refused.
-    func measureBoot(_ log: TPMEventLog) throws(VTPMError) {
+    /// with TPM2_Startup(CLEAR); so is every reboot), so that its replay is the PCRs. PCRs that
+    /// already hold the replay (a start that was no reset) are left; any other value is refused.
+    /// `tpm` is held throughout: no other command comes between the boot's measurements.
+    static func measureBoot(_ log: TPMEventLog, on tpm: HeldTPM) throws(VTPMError) {
         for (position, bank) in log.banks.enumerated() {
             let replay = log.replay(bank: bank)
             let zero = [UInt8](repeating: 0, count: bank.digestSize)

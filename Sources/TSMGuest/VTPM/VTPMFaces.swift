@@ -25,8 +25,8 @@ public enum VTPMPaths {
 
 /// A guest's vTPM, whole: swtpm started for the mount (its state beside `--state`, else in a
 /// private directory removed at stop), the boot log extended into its PCRs at every start (each
-/// is a TPM reset), its two devices, its boot log and version files, and its PCRs as the `tpm`
-/// provider.
+/// is a TPM reset) and at every `tsmfs ctl reboot` (``VirtualTPM/reboot(boot:)``), its two
+/// devices, its boot log and version files, and its PCRs as the `tpm` provider.
 public enum VTPMFaces {
     /// Starts the vTPM of `kind` and adds its faces to `faces`; the boot log is `boot`'s. The
     /// engine's personality is `personality`, or the kind's own when it needs nothing of the guest
@@ -86,8 +86,12 @@ public enum VTPMFaces {
             throw .vtpm("cannot read the vTPM's PCR banks: \(error)")
         }
         let eventLog = TPMEventLog(boot: boot, banks: banks)
+        // The boot's measurements, the same at start and at every reboot.
+        let measureBoot: @Sendable (HeldTPM) throws(VTPMError) -> Void = { held throws(VTPMError) in
+            try VTPMBank.measureBoot(eventLog, on: held)
+        }
         do {
-            try bank.measureBoot(eventLog)
+            try tpm.holding(measureBoot)
         } catch {
             stop()
             throw .vtpm("cannot extend the boot log into the vTPM's PCRs: \(error)")
@@ -125,6 +129,20 @@ public enum VTPMFaces {
         ]
         faces.outsideProviders.append(provider)
         faces.stops.append(stop)
+        faces.reboots.append { try reboot(tpm, provider: provider, boot: measureBoot) }
+    }
+
+    /// `tsmfs ctl reboot`'s part for the vTPM: ``VirtualTPM/reboot(boot:)``; whatever happens, the
+    /// `tpm` provider reads the PCRs again.
+    static func reboot(
+        _ tpm: VirtualTPM, provider: MeasurementProvider, boot: (HeldTPM) throws(VTPMError) -> Void
+    ) throws(RebootFailure) {
+        defer { provider.markOutOfSync() }
+        do {
+            try tpm.reboot(boot: boot)
+        } catch {
+            throw RebootFailure("the vTPM did not reboot: \(error)")
+        }
     }
 
     /// `FILE.vtpm` beside `--state`'s FILE (absolute: swtpm changes directory to `/`), made if

@@ -238,7 +238,7 @@ extension SNPGuest {
         "SVSM attestation (service_provider, service_guid, service_manifest_version, manifestblob)")
 
     public static var kernelFeatures: [KernelFeature] {
-        [guestDevice, sizingReturnsZero, sizingFailsAgain, reportsFeature, vmpckFloor, svsmAttestation]
+        [guestDevice, sizingReturnsZero, sizingFailsAgain, reportsFeature, vmpckFloor, svsmAttestation, svsmVTPM]
     }
 
     /// `/dev/sev-guest` (5.19): before configfs-tsm (6.7) the device is a client's only way.
@@ -252,6 +252,8 @@ extension SNPGuest {
                     ? "7 (callbacks; floor = VMPCK)" : "7 (fixed set; floor 0)"
             },
             KernelColumn("SVSM attributes + manifestblob", marking: svsmAttestation),
+            // `--vtpm svsm`: the same feature its refusal names (kernelRefusal below).
+            KernelColumn(svsmVTPM.summary, marking: svsmVTPM),
             KernelColumn("/dev/sev-guest", marking: guestDevice),
             KernelColumn("EXT_REPORT sizing call") { sizingSucceeds(on: $0) ? "0" : "EIO" },
         ]
