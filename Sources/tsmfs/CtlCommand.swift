@@ -11,7 +11,8 @@ struct CtlCommand: ParsableCommand {
             Talks to the mount's control socket (shown when the mount starts). Requests: \
             set PROVIDER/REGISTER HEX; extend PROVIDER/REGISTER HEX [EVENT] (the runtime log's record \
             carries EVENT); reboot (RTMRs back to boot values, the runtime event log \
-            emptied, report entries removed, launch values kept); faults (list); faults clear; \
+            emptied, report entries removed, launch values kept, a --vtpm power-cycled and its boot \
+            measured again); faults (list); faults clear; \
             fault KIND[@REGISTER][:ERRNO][:COUNT|all][:+SKIP] (sysroot mounts; as --inject-fault).
             """
     )
