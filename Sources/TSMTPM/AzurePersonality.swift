@@ -66,7 +66,7 @@ public final class AzurePersonality: VTPMPersonality {
     /// persistent, when 0x81000003 is empty), its certificate of this seed, the placeholder swtpm
     /// index at 0x01400001 (1 byte, the report's attributes: so GetCapability lists it and swtpm
     /// checks its authorisation), the user-data index (defined by the owner when missing, its
-    /// contents kept), then a fresh report. Throws `.tpm`, `.certificate`, or `.startFailed` when
+    /// contents kept), then a fresh report. Throws `.tpm`, `.certificate`, or `.provisioning` when
     /// the hardware report cannot be made.
     public func provision(_ tpm: VirtualTPM) throws(VTPMError) {
         let handle = Self.attestationKeyHandle
@@ -111,7 +111,7 @@ public final class AzurePersonality: VTPMPersonality {
         do {
             try refresh(tpm)
         } catch {
-            throw .startFailed(reason: "the Azure HCL report: \(error)")
+            throw .provisioning(reason: "the Azure HCL report: \(error)")
         }
         tpm.logger.info("vTPM: Azure AK, AK certificate and HCL report in place")
     }

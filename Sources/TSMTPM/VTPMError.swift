@@ -12,6 +12,9 @@ public enum VTPMError: Error, Sendable, Equatable, CustomStringConvertible {
     case setupFailed(status: Int32, log: String)
     /// swtpm could not be started or did not become ready.
     case startFailed(reason: String)
+    /// swtpm runs, but what tsmfs puts in it at start or after a reboot (a personality's keys and
+    /// reports, the boot measurements) could not be made.
+    case provisioning(reason: String)
     /// swtpm ended on its own (exit code, or 128 + signal).
     case died(status: Int32)
     /// swtpm refused the power cycle of a reboot (its control channel's CMD_INIT answered `result`,
@@ -59,6 +62,7 @@ public enum VTPMError: Error, Sendable, Equatable, CustomStringConvertible {
         case .setupFailed(let status, let log):
             return "swtpm_setup failed with exit status \(status) (its log: \(log))"
         case .startFailed(let reason): return "swtpm did not start: \(reason)"
+        case .provisioning(let reason): return "cannot provision the vTPM: \(reason)"
         case .died(let status): return "swtpm died (exit status \(status))"
         case .powerCycleRefused(let result):
             return "swtpm refused CMD_INIT (TPM_RESULT 0x\(String(result, radix: 16))); it was killed"

@@ -65,7 +65,7 @@ struct VTPMBank: PCRBank {
                 let value = try tpm.readPCR(bank: Self.algorithm(bank), index: pcr)
                 if value == replay[pcr] { continue }
                 guard value == zero else {
-                    throw .startFailed(
+                    throw .provisioning(
                         reason: "PCR \(pcr) (\(bank.rawValue)) holds neither zero nor the boot log's replay")
                 }
                 fresh.insert(pcr)
