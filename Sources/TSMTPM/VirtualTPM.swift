@@ -128,7 +128,10 @@ public final class VirtualTPM: Sendable {
         state.failure = error
     }
 
-    /// The size tpm_try_transmit sends, or its refusal.
+    /// The size tpm_try_transmit sends, or its refusal. One departure: a header size of 1 to 9
+    /// is EINVAL, where the kernel would hand those bytes to the TPM (the reference TPM answers
+    /// TPM_RC_INSUFFICIENT or TPM_RC_BAD_TAG): swtpm's socket waits for a whole header instead,
+    /// and a vTPM hung until its command timeout kills it would be worse for every other client.
     static func checkedSize(_ command: [UInt8]) throws(VTPMError) -> Int {
         guard command.count >= 10 else {
             throw .commandRejected(reason: "\(command.count) bytes, shorter than the 10-byte header", errno: EINVAL)
@@ -139,6 +142,9 @@ public final class VirtualTPM: Sendable {
         }
         let size = command[2..<6].reduce(0) { $0 << 8 | Int($1) }
         guard size != 0 else { throw .commandRejected(reason: "header size 0", errno: ENODATA) }
+        guard size >= 10 else {
+            throw .commandRejected(reason: "header size \(size), shorter than the 10-byte header", errno: EINVAL)
+        }
         guard size <= command.count else {
             throw .commandRejected(
                 reason: "header size \(size) larger than the \(command.count) bytes given", errno: E2BIG)
