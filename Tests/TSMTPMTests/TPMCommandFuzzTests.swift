@@ -34,7 +34,34 @@ struct TPMCommandFuzzTests {
             parameters: [0x04, 0x00, 0x00, 0x00]),
         TPM2Commands.command(.nvReadPublic, handles: [AzureHCLReport.nvIndex]),
         TPM2Commands.command(.policyGetDigest, handles: [0x0300_0000]),
+        // The HCL report's NV_Read under HMAC and policy sessions, one and two of them, so the
+        // mutations reach the Azure hook's session parsing.
+        nvReadHCL(sessions: [0x0200_0000]), nvReadHCL(sessions: [0x0300_0000]),
+        nvReadHCL(sessions: [0x0200_0000, 0x4000_0009]),
     ]
+
+    /// TPM2_NV_Read of the HCL report (owner auth, 64 bytes at 0) under `sessions`: each with a
+    /// 32-byte nonce, continueSession, and a 32-byte HMAC of no value in particular.
+    static func nvReadHCL(sessions: [UInt32]) -> [UInt8] {
+        var area = ByteWriter()
+        for session in sessions {
+            area.u32BigEndian(session)
+            area.sized16([UInt8](repeating: 0x5A, count: 32))
+            area.u8(1)
+            area.sized16([UInt8](repeating: 0xA5, count: 32))
+        }
+        var body = ByteWriter()
+        body.u32BigEndian(TPM2Commands.ownerHierarchy)
+        body.u32BigEndian(AzureHCLReport.nvIndex)
+        body.u32BigEndian(UInt32(area.bytes.count))
+        body.append(area.bytes + [0, 64, 0, 0])
+        var command = ByteWriter()
+        command.u16BigEndian(TPM2Commands.tagSessions)
+        command.u32BigEndian(UInt32(10 + body.bytes.count))
+        command.u32BigEndian(TPM2Commands.Code.nvRead.rawValue)
+        command.append(body.bytes)
+        return command.bytes
+    }
 
     /// Handles worth putting where a command's handles or session handles go.
     static let handles: [UInt32] = [
