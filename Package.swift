@@ -258,6 +258,7 @@ let package = Package(
             exclude: [
                 "cctrusted_client.py", "check_cca_token.py", "dcap_qvl_check.py", "sev_guest_client.c",
                 "service_probe.py", "cvm_attest_client.py", "intel_tdx_client.py", "tpm_raw_client.py",
+                "ioctl_fuzz_client.py", "vtpm_personality_check.py",
             ]
         ),
         // libFuzzer target over the config parser, the register write path and the CBOR decoder (Scripts/fuzz builds
