@@ -229,7 +229,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TSMControlTests",
-            dependencies: ["TSMGuests", "TSMControl", "TSMBackends", "TSMModel"]
+            dependencies: ["TSMGuests", "TSMControl", "TSMBackends", "TSMModel", "TestSupport"]
         ),
         .testTarget(
             name: "TSMTreeTests",
