@@ -1,5 +1,3 @@
-import Crypto
-
 /// The 584-byte TD quote body of a DCAP Quote v4 (ABI.md 4.6, quote offsets 48..<632): the
 /// TDREPORT's TEE_TCB_INFO and TDINFO fields and its REPORTDATA, in quote order.
 public struct TDXQuoteBody: Sendable, Equatable {
@@ -56,22 +54,22 @@ public struct TDXQuoteBody: Sendable, Equatable {
         return body
     }
 
-    /// TEE_TCB_SVN a mock TDX module 1.5 reports: major 1, minor 5, build 3.
-    public static let mockTEETCBSVN: [UInt8] = [0x03, 0x00, 0x05, 0x01] + [UInt8](repeating: 0, count: 12)
-    /// A stand-in MRSEAM: SHA-384 of "tsmfs tdx mrseam".
-    public static let mockMRSEAM: [UInt8] = Array(SHA384.hash(data: Array("tsmfs tdx mrseam".utf8)))
+    /// TEE_TCB_SVN of the mock TDX module (``TEETCBInfo/mockTEETCBSVN``, its one home).
+    public static var mockTEETCBSVN: [UInt8] { TEETCBInfo.mockTEETCBSVN }
+    /// MRSEAM of the mock TDX module (``TEETCBInfo/mockMRSEAM``).
+    public static var mockMRSEAM: [UInt8] { TEETCBInfo.mockMRSEAM }
 
     private static func zeros(_ count: Int) -> [UInt8] { [UInt8](repeating: 0, count: count) }
 
-    /// A body from the guest's registers; the TDX-module fields default to mock values.
+    /// A body from the guest's registers; the TDX-module fields default to the mock module's
+    /// (``TEETCBInfo/mock``, which a tsmfs TDREPORT's TEE_TCB_INFO carries too).
     /// Throws `invalidInput` naming the first field of the wrong size.
     public init(
         mrTD: [UInt8], mrConfigID: [UInt8], mrOwner: [UInt8], mrOwnerConfig: [UInt8],
         rtmrs: [[UInt8]], reportData: [UInt8],
         tdAttributes: [UInt8] = TDReport.tdAttributes, xfam: [UInt8] = TDReport.xfam,
-        teeTCBSVN: [UInt8] = TDXQuoteBody.mockTEETCBSVN, mrSEAM: [UInt8] = TDXQuoteBody.mockMRSEAM,
-        mrSignerSEAM: [UInt8] = [UInt8](repeating: 0, count: 48),
-        seamAttributes: [UInt8] = [UInt8](repeating: 0, count: 8)
+        teeTCBSVN: [UInt8] = TEETCBInfo.mock.teeTCBSVN, mrSEAM: [UInt8] = TEETCBInfo.mock.mrSEAM,
+        mrSignerSEAM: [UInt8] = TEETCBInfo.mock.mrSignerSEAM, seamAttributes: [UInt8] = TEETCBInfo.mock.attributes
     ) throws(EvidenceError) {
         self.init(
             teeTCBSVN: teeTCBSVN, mrSEAM: mrSEAM, mrSignerSEAM: mrSignerSEAM, seamAttributes: seamAttributes,

@@ -125,7 +125,8 @@ private struct ProviderEntry: Codable {
     }
 }
 
-private struct EntryError: Error {
+/// A register entry refused, with the message the ``ConfigError`` carries.
+struct EntryError: Error {
     var message: String
 }
 
@@ -214,84 +215,5 @@ private struct FlagsField: Codable {
     func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(text)
-    }
-}
-
-private struct DeriveEntry: Codable {
-    struct Digest: Codable {
-        var hash: String
-        var of: [String]
-    }
-
-    struct Field: Codable {
-        var offset: Int
-        var register: String?
-        var hex: String?
-    }
-
-    var digest: Digest?
-    var layout: [Field]?
-
-    init(_ derivation: Derivation) {
-        switch derivation {
-        case .digest(let hash, let names):
-            digest = Digest(hash: hash.rawValue, of: names)
-        case .layout(let fields):
-            layout = fields.map { field in
-                switch field.source {
-                case .register(let name): return Field(offset: field.offset, register: name)
-                case .bytes(let bytes): return Field(offset: field.offset, hex: Hex.encode(bytes))
-                }
-            }
-        }
-    }
-
-    func derivation() throws(EntryError) -> Derivation {
-        switch (digest, layout) {
-        case (let digest?, nil):
-            return .digest(try HashAlgorithm.named(digest.hash), of: digest.of)
-        case (nil, let fields?):
-            var result: [LayoutField] = []
-            for field in fields {
-                switch (field.register, field.hex) {
-                case (let name?, nil): result.append(.register(name, at: field.offset))
-                case (nil, let hex?):
-                    result.append(.bytes(try EntryError.hex(hex, field: "layout hex"), at: field.offset))
-                default:
-                    throw EntryError(
-                        message: "a layout field at offset \(field.offset) needs exactly one of 'register' or 'hex'")
-                }
-            }
-            return .layout(result)
-        default:
-            throw EntryError(message: "'derive' needs exactly one of 'digest' or 'layout'")
-        }
-    }
-}
-
-extension HashAlgorithm {
-    fileprivate static func named(_ name: String) throws(EntryError) -> HashAlgorithm {
-        guard let algorithm = HashAlgorithm(rawValue: name) else {
-            let known = HashAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")
-            throw EntryError(message: "unknown hash '\(name)'; known: \(known)")
-        }
-        return algorithm
-    }
-}
-
-extension EntryError {
-    /// The bytes of a hex value in the config file, or an error naming `field` and what is wrong.
-    static func hex(_ text: String, field: String) throws(EntryError) -> [UInt8] {
-        do {
-            return try Hex.parse(text)
-        } catch {
-            switch error {
-            case .oddLength:
-                throw EntryError(message: "\(field) is not hex: odd number of digits")
-            case .badDigit(let offset):
-                // The message has always named the start of the digit pair.
-                throw EntryError(message: "\(field) is not hex: bad digit near position \(offset - offset % 2)")
-            }
-        }
     }
 }

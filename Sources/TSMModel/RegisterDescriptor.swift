@@ -51,12 +51,42 @@ public enum Derivation: Sendable, Equatable {
 }
 
 /// One field of a ``Derivation/layout(_:)``.
+///
+/// Register and constant fields are placed first, in order; then the computed fields
+/// (``Source/digest(_:of:)``, ``Source/mac(of:)``), in order, each over the bytes laid so far. So
+/// a TDREPORT is one layout: the registers, then SHA-384 of TEE_TCB_INFO and of TDINFO, then the
+/// MAC over REPORTMACSTRUCT (which covers both hashes).
 public struct LayoutField: Sendable, Equatable {
     public enum Source: Sendable, Equatable {
         /// The current value of a register of the same provider.
         case register(String)
         /// Constant bytes.
         case bytes([UInt8])
+        /// `hash` of the layout's bytes `range`, computed after the register and constant fields.
+        case digest(HashAlgorithm, of: Range<Int>)
+        /// HMAC-SHA-256 (32 bytes) of the layout's bytes `range` under the daemon's own key (the
+        /// software backend's), computed after the register and constant fields: a TDREPORT's
+        /// REPORTMACSTRUCT MAC. The key is never part of a descriptor.
+        case mac(of: Range<Int>)
+
+        /// Bytes of the HMAC-SHA-256 a ``mac(of:)`` field writes.
+        public static let macSize = 32
+
+        /// Whether the field is computed over the layout (a digest or a MAC) rather than placed.
+        public var isComputed: Bool {
+            switch self {
+            case .register, .bytes: return false
+            case .digest, .mac: return true
+            }
+        }
+
+        /// The bytes of the layout a computed field covers; nil for a placed field.
+        public var covered: Range<Int>? {
+            switch self {
+            case .register, .bytes: return nil
+            case .digest(_, let range), .mac(let range): return range
+            }
+        }
     }
 
     public var offset: Int
@@ -73,6 +103,16 @@ public struct LayoutField: Sendable, Equatable {
 
     public static func bytes(_ bytes: [UInt8], at offset: Int) -> LayoutField {
         LayoutField(offset: offset, source: .bytes(bytes))
+    }
+
+    /// `hash` of bytes `range` of the layout, at `offset`.
+    public static func digest(_ hash: HashAlgorithm, of range: Range<Int>, at offset: Int) -> LayoutField {
+        LayoutField(offset: offset, source: .digest(hash, of: range))
+    }
+
+    /// The daemon's HMAC-SHA-256 of bytes `range` of the layout, at `offset`.
+    public static func mac(of range: Range<Int>, at offset: Int) -> LayoutField {
+        LayoutField(offset: offset, source: .mac(of: range))
     }
 }
 

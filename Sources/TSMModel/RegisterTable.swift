@@ -80,15 +80,29 @@ public struct RegisterTable: Sendable, Equatable {
         case .digest(let hash, _):
             guard hash.digestSize == register.size else { throw fail(.sizeMismatch(hash, size: register.size)) }
         case .layout(let fields):
+            var covered: [Range<Int>] = []
             for field in fields {
                 let length: Int
                 switch field.source {
                 case .bytes(let bytes): length = bytes.count
                 case .register(let name): length = indexByName[name].map { registers[$0].size } ?? 0
+                case .digest(let hash, _): length = hash.digestSize
+                case .mac: length = LayoutField.Source.macSize
                 }
                 guard field.offset >= 0, field.offset <= register.size - length else {
                     throw fail(.fieldOutOfRange(offset: field.offset, length: length, size: register.size))
                 }
+                guard let range = field.source.covered else { continue }
+                guard range.lowerBound >= 0, range.upperBound <= register.size else {
+                    throw fail(.coverOutOfRange(range, size: register.size))
+                }
+                // Computed fields run in order over the bytes laid so far: one that wrote into
+                // bytes an earlier one (or itself) covers would leave that one stale.
+                let output = field.offset..<field.offset + length
+                if let stale = (covered + [range]).first(where: { $0.overlaps(output) }) {
+                    throw fail(.coveredLater(offset: field.offset, covered: stale))
+                }
+                covered.append(range)
             }
         }
     }

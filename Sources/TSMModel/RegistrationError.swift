@@ -17,6 +17,10 @@ public struct RegistrationError: Error, Equatable, Sendable, CustomStringConvert
         case unknownInput(String)
         case fieldOutOfRange(offset: Int, length: Int, size: Int)
         case derivationCycle([String])
+        /// A computed layout field covers bytes outside the register.
+        case coverOutOfRange(Range<Int>, size: Int)
+        /// A computed layout field writes into bytes that it or an earlier computed field covers.
+        case coveredLater(offset: Int, covered: Range<Int>)
         case nameTooLong(bytes: Int)
     }
 
@@ -51,6 +55,14 @@ public struct RegistrationError: Error, Equatable, Sendable, CustomStringConvert
         case .unknownInput(let name): return "derivation reads register '\(name)', which the provider does not have"
         case .fieldOutOfRange(let offset, let length, let size):
             return "layout field at offset \(offset) of \(length) bytes does not fit in \(size) bytes"
+        case .coverOutOfRange(let range, let size):
+            return "computed layout field covers bytes \(range.lowerBound)..<\(range.upperBound), outside 0..<\(size)"
+        case .coveredLater(let offset, let covered):
+            return
+                """
+                computed layout field at offset \(offset) writes into bytes \(covered.lowerBound)..<\
+                \(covered.upperBound), which it or an earlier computed field covers (computed fields run in order)
+                """
         case .derivationCycle(let names):
             return "derivations depend on each other in a cycle: \(names.joined(separator: " -> "))"
         case .nameTooLong(let bytes):

@@ -22,6 +22,8 @@ final class BadInputMatrixTests {
             values[file.path] = value
         }
         model = RegisterModel(values: values, report0Template: values["tdx/report0"] ?? [])
+        let report0 = mount.path("tdx/report0")
+        model.report0MAC = { Sys.readFile(report0).value.map { Array($0.dropFirst(224).prefix(32)) } ?? [] }
     }
 
     deinit {

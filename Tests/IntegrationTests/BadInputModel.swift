@@ -59,8 +59,13 @@ enum Outcome: Equatable, CustomStringConvertible {
 /// the live registers are recomputed here from ABI.md 2.7 and 3.6.
 struct RegisterModel {
     var values: [String: [UInt8]]
-    /// report0's constant parts (REPORTTYPE, attributes, XFAM), taken from the first read.
+    /// report0's constant parts (REPORTTYPE, CPUSVN, TEE_TCB_INFO, attributes, XFAM), taken from
+    /// the first read.
     let report0Template: [UInt8]
+    /// report0's MAC (224..<256) as tsmfs serves it now: HMAC under the daemon's own key, which no
+    /// model can know. Everything it covers is modelled; the MAC is checked by TDReportQuoteTests
+    /// and the Intel driver's GET_QUOTE test.
+    var report0MAC: () -> [UInt8] = { [UInt8](repeating: 0, count: 32) }
 
     static let exampleHead = ["static_mr", "config_mr", "rtmr0", "rtmr1", "user_data"].map {
         "measurement-example/\($0)/digest"
@@ -88,6 +93,11 @@ struct RegisterModel {
                 let bytes = values[field] ?? []
                 report.replaceSubrange(offset..<(offset + bytes.count), with: bytes)
             }
+            // TEE_TCB_INFO_HASH, TEE_INFO_HASH (SHA-384 of TEE_TCB_INFO, of TDINFO), then the MAC.
+            report.replaceSubrange(32..<80, with: Array(SHA384.hash(data: report[256..<495])))
+            report.replaceSubrange(80..<128, with: Array(SHA384.hash(data: report[512..<1024])))
+            let mac = report0MAC()
+            if mac.count == 32 { report.replaceSubrange(224..<256, with: mac) }
             return report
         default:
             return values[path] ?? []

@@ -106,15 +106,22 @@ struct IntelTDXDriverTests {
         #expect(fetchedVerdict.status == "UpToDate" && fetchedVerdict.report_data == reportData)
     }
 
-    @Test("bad requests get the driver's errno or the VMM's status; an extend shows in the tree and the event log")
+    @Test(
+        """
+        bad requests get the driver's errno or the VMM's status; a changed TDREPORT is refused; a TDREPORT \
+        taken before an extend is quoted with its old RTMR and verifies
+        """)
     func probe() throws {
         let mount = try MountedTSMFS(
-            ["--guest", "tdx", "--kernel", "6.6", "--tdx-driver", "intel"], sysroot: true)
+            ["--guest", "tdx", "--kernel", "6.6", "--tdx-driver", "intel", "--seed", Self.seed], sysroot: true)
         defer { #expect(mount.stop() == 0, "\(mount.log)") }
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let digest = mount.path("sys/kernel/tsm/tdx/rtmr3/digest")
         let before = try #require(Sys.readFile(digest).value)
         let logBefore = try #require(Sys.readFile(mount.path("tsmfs/runtime_log"), count: 1 << 20).value)
-        let r = try shell("python3 '\(Self.client)' probe '\(mount.path("dev/tdx_guest"))'")
+        let staleQuote = directory + "/stale.quote"
+        let r = try shell("python3 '\(Self.client)' probe '\(mount.path("dev/tdx_guest"))' '\(staleQuote)'")
         #expect(r.status == 0, "\(r.text) \(r.stderr)")
         let result = try Self.json(r)
         let errnos: [String: Int] = [
@@ -130,16 +137,17 @@ struct IntelTDXDriverTests {
         let error = 0x8000_0000_0000_0000 as UInt64
         let badPrefix = try answer("quote_bad_prefix")
         #expect((badPrefix["status"] as? NSNumber)?.uint64Value == error && badPrefix["out_len"] as? Int == 0)
-        for name in ["quote_forged", "quote_stale"] {
-            let refused = try answer(name)
-            #expect(refused["status"] as? Int == 0 && refused["out_len"] as? Int == 28, "\(name): \(refused)")
-            #expect(refused["type"] as? Int == 1 && refused["error_code"] as? Int == 0x12001, "\(refused)")
+        let forged = try answer("quote_forged")
+        #expect(forged["status"] as? Int == 0 && forged["out_len"] as? Int == 28, "\(forged)")
+        #expect(forged["type"] as? Int == 1 && forged["error_code"] as? Int == 0x12001, "\(forged)")
+        #expect(result["tampered_quoted"] as? [Int] == [], "one changed covered byte is refused: \(result)")
+        for name in ["quote", "quote_stale"] {
+            let quote = try answer(name)
+            #expect(quote["status"] as? Int == 0 && quote["error_code"] as? Int == 0, "\(name): \(quote)")
+            let outLength = try #require(quote["out_len"] as? Int)
+            #expect(quote["prefix"] as? Int == outLength - 4, "cctrusted's check: \(quote)")
+            #expect(quote["size"] as? Int == outLength - 4 && quote["quote_size"] as? Int == outLength - 28)
         }
-        let quote = try answer("quote")
-        #expect(quote["status"] as? Int == 0 && quote["error_code"] as? Int == 0, "\(quote)")
-        let outLength = try #require(quote["out_len"] as? Int)
-        #expect(quote["prefix"] as? Int == outLength - 4, "cctrusted's check: \(quote)")
-        #expect(quote["size"] as? Int == outLength - 4 && quote["quote_size"] as? Int == outLength - 28)
         let small = try answer("quote_small")
         #expect((small["status"] as? NSNumber)?.uint64Value == error, "a 2 KiB buffer cannot hold a quote")
 
@@ -147,5 +155,37 @@ struct IntelTDXDriverTests {
         #expect(after == Array(SHA384.hash(data: before + [UInt8](repeating: 1, count: 48))))
         let logAfter = try #require(Sys.readFile(mount.path("tsmfs/runtime_log"), count: 1 << 20).value)
         #expect(logAfter.count > logBefore.count, "the extend is in the runtime event log")
+
+        // The TDREPORT taken before the extend: quoted with its own RTMR3 (quote offset 48 + 472),
+        // its TEE_TCB_INFO the quote's TEE fields, and the quote verifies.
+        let hex = try #require(result["tdreport"] as? String)
+        let tdReport = stride(from: 0, to: hex.count, by: 2).compactMap { at -> UInt8? in
+            let start = hex.index(hex.startIndex, offsetBy: at)
+            return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)
+        }
+        try #require(tdReport.count == 1024, "\(hex.count) hex digits")
+        let quote = try [UInt8](Data(contentsOf: URL(fileURLWithPath: staleQuote)))
+        try #require(quote.count > 632, "\(quote.count) bytes")
+        #expect(Array(quote[520..<568]) == before && Array(quote[520..<568]) != after, "the old RTMR3")
+        #expect(Array(tdReport[264..<384]) == Array(quote[48..<168]), "TEE_TCB_SVN, MRSEAM, MRSIGNERSEAM, ATTRIBUTES")
+        let verified = try shell(
+            """
+            '\(tsmfsBinary())' verify '\(staleQuote)' --guest tdx --seed \(Self.seed) \
+                --report-data \(hex.dropFirst(256).prefix(128))
+            """)
+        #expect(verified.status == 0, "tsmfs verify: \(verified.text) \(verified.stderr)")
+        let qvl = try shell("python3 -c 'import dcap_qvl'")
+        guard qvl.status == 0 else { return }
+        let checked = try shell(
+            """
+            set -e
+            '\(tsmfsBinary())' collateral --guest tdx --seed \(Self.seed) > '\(directory)/collateral.json'
+            '\(tsmfsBinary())' trust-anchor --guest tdx --seed \(Self.seed) > '\(directory)/root.pem'
+            python3 '\(dcapQVLCheck())' '\(staleQuote)' '\(directory)/root.pem' \
+                --collateral '\(directory)/collateral.json'
+            """)
+        #expect(checked.status == 0, "dcap-qvl: \(checked.text) \(checked.stderr)")
+        let verdict = try JSONDecoder().decode(DCAPVerdict.self, from: checked.stdout)
+        #expect(verdict.status == "UpToDate")
     }
 }

@@ -4,7 +4,7 @@
 usage: intel_tdx_client.py pytdxmeasure DIGEST_FILE
        intel_tdx_client.py cctrusted QUOTE_OUT
        intel_tdx_client.py configfs REPORTDATA_HEX QUOTE_OUT
-       intel_tdx_client.py probe DEVICE
+       intel_tdx_client.py probe DEVICE STALE_QUOTE_OUT
 
 pytdxmeasure: pytdxmeasure 0.0.9, unmodified, reads a TD report, extends RTMR2 through
 TDX_CMD_EXTEND_RTMR (0x80315403) and reads the report again; prints before, after, the RFC v2
@@ -12,7 +12,9 @@ DIGEST_FILE and the value expected (SHA-384(before || data)).
 cctrusted: cctrusted-vm 0.5.0, unmodified, gets a quote (through TDX_CMD_GET_QUOTE when there is no
 configfs-tsm), writes it to QUOTE_OUT; prints whether configfs-tsm exists and the REPORTDATA expected.
 configfs: a configfs-tsm quote of REPORTDATA_HEX, written to QUOTE_OUT.
-probe: the ioctls asked directly, well and badly framed; prints each answer (errno, status, ...).
+probe: the ioctls asked directly, well and badly framed; prints each answer (errno, status, ...),
+the TDREPORT taken before an extend, the offsets whose one changed byte GET_QUOTE still quoted, and
+writes the quote of that earlier TDREPORT to STALE_QUOTE_OUT.
 Every mode prints one JSON line; exits 77 when a package is missing.
 """
 import base64
@@ -123,7 +125,7 @@ def answer(buffer):
             "error_code": error_code, "quote_size": quote_size}
 
 
-def probe(device):
+def probe(device, stale_out):
     fd = os.open(device, os.O_RDWR)
     result = {}
     request = bytearray(64 + 1024)
@@ -143,9 +145,23 @@ def probe(device):
     result["quote_bad_prefix"] = [call(fd, GET_QUOTE, req), answer(buffer)]
     buffer, req = quote_request(bytes(1024))
     result["quote_forged"] = [call(fd, GET_QUOTE, req), answer(buffer)]
-    # A report made before the extend above: no longer this TD's (see DECISIONS.md).
+    # A report made before the extend above: its MAC checks, so the QE quotes it, old RTMR3 and all.
     buffer, req = quote_request(tdreport)
     result["quote_stale"] = [call(fd, GET_QUOTE, req), answer(buffer)]
+    stale = answer(buffer)
+    with open(stale_out, "wb") as file:
+        file.write(buffer.raw[52:52 + stale["quote_size"]])
+    result["tdreport"] = tdreport.hex()
+    # One byte changed anywhere the MAC (0..223) or a hash (TEE_TCB_INFO 256..494, TDINFO 512..1023)
+    # covers, or in the MAC itself: each refused with QGS_MSG_ERROR_UNEXPECTED.
+    quoted = []
+    for offset in list(range(0, 495)) + list(range(512, 1024)):
+        changed = bytearray(tdreport)
+        changed[offset] ^= 0x01
+        buffer, req = quote_request(bytes(changed))
+        if call(fd, GET_QUOTE, req) != 0 or answer(buffer)["error_code"] != 0x12001:
+            quoted.append(offset)
+    result["tampered_quoted"] = quoted
     request = bytearray(64 + 1024)
     request[:64] = bytes(range(64))
     call(fd, GET_REPORT0, request)
@@ -167,7 +183,7 @@ def main():
     if mode == "configfs":
         return configfs(sys.argv[2], sys.argv[3])
     if mode == "probe":
-        return probe(sys.argv[2])
+        return probe(sys.argv[2], sys.argv[3])
     print(f"unknown mode {mode}", file=sys.stderr)
     return 2
 

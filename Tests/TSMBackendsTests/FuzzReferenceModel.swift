@@ -1,4 +1,5 @@
 import Crypto
+import TSMBackends
 import TSMModel
 
 /// The register model of ABI.md, written from its text: the kernfs write clamp and the tsm-mr
@@ -77,13 +78,18 @@ struct ReferenceProvider {
                 values[index] = Self.hash(hash, names.flatMap(value))
             case .layout(let fields):
                 var buffer = [UInt8](repeating: 0, count: registers[index].size)
-                for field in fields {
-                    let bytes: [UInt8]
-                    switch field.source {
-                    case .register(let name): bytes = value(name)
-                    case .bytes(let constant): bytes = constant
+                // Placed fields first, then the computed ones in order over what is laid.
+                for computed in [false, true] {
+                    for field in fields where field.source.isComputed == computed {
+                        let bytes: [UInt8]
+                        switch field.source {
+                        case .register(let name): bytes = value(name)
+                        case .bytes(let constant): bytes = constant
+                        case .digest(let hash, let range): bytes = Self.hash(hash, Array(buffer[range]))
+                        case .mac(let range): bytes = LayoutKey.mac(buffer[range])
+                        }
+                        buffer.replaceSubrange(field.offset..<(field.offset + bytes.count), with: bytes)
                     }
-                    buffer.replaceSubrange(field.offset..<(field.offset + bytes.count), with: bytes)
                 }
                 values[index] = buffer
             }

@@ -214,7 +214,17 @@ struct FuzzTests {
                         fields.append(.register(input, at: offset))
                         offset += inputSize
                     }
-                    if offset < size { fields.append(.bytes(random.bytes(min(4, size - offset)), at: offset)) }
+                    if offset < size {
+                        let constant = random.bytes(min(4, size - offset))
+                        fields.append(.bytes(constant, at: offset))
+                        offset += constant.count
+                    }
+                    // A hash or MAC (32 bytes each) of everything laid before it.
+                    if offset + 32 <= size, random.chance(50) {
+                        fields.append(
+                            random.chance(50)
+                                ? .mac(of: 0..<offset, at: offset) : .digest(.sha256, of: 0..<offset, at: offset))
+                    }
                     derivation = .layout(fields)
                 }
             }

@@ -133,6 +133,63 @@ struct ConfigTests {
             """#,
             ["register 'r'", "exactly one of 'digest' or 'layout'"]
         ),
+        (
+            "a layout range backwards",
+            #"""
+            {"providers": [{"name": "x", "registers": [{"name": "r", "size": 64, "flags": "RLF", "derive": \#
+            {"layout": [{"offset": 0, "mac": {"from": 9, "to": 3}}]}}]}]}
+            """#,
+            ["register 'r'", "covers from 9 to 3"]
+        ),
+        (
+            "a layout mac with a hash",
+            #"""
+            {"providers": [{"name": "x", "registers": [{"name": "r", "size": 64, "flags": "RLF", "derive": \#
+            {"layout": [{"offset": 0, "mac": {"hash": "sha256", "from": 0, "to": 3}}]}}]}]}
+            """#,
+            ["register 'r'", "takes no 'hash'"]
+        ),
+        (
+            "a layout digest without a hash",
+            #"""
+            {"providers": [{"name": "x", "registers": [{"name": "r", "size": 64, "flags": "RLF", "derive": \#
+            {"layout": [{"offset": 0, "digest": {"from": 0, "to": 3}}]}}]}]}
+            """#,
+            ["register 'r'", "needs a 'hash'"]
+        ),
+        (
+            "a layout field of two kinds",
+            #"""
+            {"providers": [{"name": "x", "registers": [{"name": "r", "size": 64, "flags": "RLF", "derive": \#
+            {"layout": [{"offset": 0, "hex": "00", "mac": {"from": 0, "to": 3}}]}}]}]}
+            """#,
+            ["register 'r'", "exactly one of 'register', 'hex', 'digest' or 'mac'"]
+        ),
+        (
+            "a layout range past the register",
+            #"""
+            {"providers": [{"name": "x", "registers": [{"name": "r", "size": 64, "flags": "RLF", "derive": \#
+            {"layout": [{"offset": 32, "mac": {"from": 0, "to": 65}}]}}]}]}
+            """#,
+            ["register 'r'", "covers bytes 0..<65, outside 0..<64"]
+        ),
+        (
+            "a layout mac that covers itself",
+            #"""
+            {"providers": [{"name": "x", "registers": [{"name": "r", "size": 64, "flags": "RLF", "derive": \#
+            {"layout": [{"offset": 32, "mac": {"from": 0, "to": 64}}]}}]}]}
+            """#,
+            ["register 'r'", "offset 32 writes into bytes 0..<64"]
+        ),
+        (
+            "a layout digest written into what an earlier mac covers",
+            #"""
+            {"providers": [{"name": "x", "registers": [{"name": "r", "size": 64, "flags": "RLF", "derive": \#
+            {"layout": [{"offset": 32, "mac": {"from": 0, "to": 32}}, \#
+            {"offset": 0, "digest": {"hash": "sha256", "from": 40, "to": 64}}]}}]}]}
+            """#,
+            ["register 'r'", "offset 0 writes into bytes 0..<32"]
+        ),
     ]
 
     @Test("bad configs are refused with file, provider, register and rule", arguments: refusals.indices)

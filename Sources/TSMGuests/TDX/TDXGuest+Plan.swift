@@ -31,7 +31,8 @@ extension TDXGuest {
         return GuestPlan(
             measured: TDXRegisters.withTDInfo(
                 eventLog.applyingInitialRTMRs(to: context.measured, rtmrs: rtmrs),
-                tdAttributes: settings.tdAttributes, xfam: settings.xfam),
+                tdAttributes: settings.tdAttributes, xfam: settings.xfam,
+                teeTCBInfo: settings.module15 ? .mock15 : .mock, cpuSVN: TEETCBInfo.mockCPUSVN(settings.tcbStatus)),
             backend: EventLoggingBackend(wrapping: SoftwareBackend(), log: eventLog, rtmrs: rtmrs)
         ) { providers throws(AssemblyError) in
             let tdx = providers.measured

@@ -41,30 +41,41 @@ public struct TDXRegisters: Sendable {
             (servtdHash, TDReport.Offset.servtdHash)
         ]
 
-    /// `report0`'s layout: REPORTTYPE, REPORTDATA, TDATTRIBUTES, XFAM and the registers.
+    /// `report0`'s layout, a TDREPORT as TDG.MR.REPORT makes it: REPORTTYPE, CPUSVN, REPORTDATA,
+    /// the mock module's TEE_TCB_INFO, TDATTRIBUTES, XFAM and the registers; then SHA-384 of
+    /// TEE_TCB_INFO and of TDINFO, and the MAC over REPORTMACSTRUCT under the daemon's key.
     static let tdReportFields: [LayoutField] =
         [
             .bytes(TDReport.reportType, at: TDReport.Offset.reportType),
+            .bytes(TEETCBInfo.mockCPUSVN(), at: TDReport.Offset.cpuSVN),
             .register(reportData.name, at: TDReport.Offset.reportData),
+            .bytes(TEETCBInfo.mock.encoded(), at: TDReport.Offset.teeTCBInfo),
             .bytes(TDReport.tdAttributes, at: TDReport.Offset.tdAttributes),
             .bytes(TDReport.xfam, at: TDReport.Offset.xfam),
         ]
-        + tdReportRegisters.map { .register($0.register.name, at: $0.offset) }
+        + tdReportRegisters.map { .register($0.register.name, at: $0.offset) } + [
+            .digest(.sha384, of: TDReport.teeTCBInfoBytes, at: TDReport.Offset.teeTCBInfoHash),
+            .digest(.sha384, of: TDReport.tdInfoBytes, at: TDReport.Offset.teeInfoHash),
+            .mac(of: TDReport.macCovered, at: TDReport.Offset.mac),
+        ]
 
-    /// `table` with `report0`'s TDATTRIBUTES and XFAM (little-endian u64s, TDREPORT's TDINFO)
-    /// replaced by `tdAttributes` and `xfam`; a table without `report0` (a `--config`) as it is.
-    public static func withTDInfo(_ table: ProviderDescriptor, tdAttributes: UInt64, xfam: UInt64)
-        -> ProviderDescriptor
-    {
+    /// `table` with `report0`'s constant fields replaced: TDATTRIBUTES and XFAM (little-endian
+    /// u64s, TDREPORT's TDINFO), the module's TEE_TCB_INFO and the platform's CPUSVN; a table
+    /// without `report0` (a `--config`) as it is.
+    public static func withTDInfo(
+        _ table: ProviderDescriptor, tdAttributes: UInt64, xfam: UInt64, teeTCBInfo: TEETCBInfo = .mock,
+        cpuSVN: [UInt8] = TEETCBInfo.mockCPUSVN()
+    ) -> ProviderDescriptor {
+        let constants: [Int: [UInt8]] = [
+            TDReport.Offset.tdAttributes: tdAttributes.littleEndianBytes, TDReport.Offset.xfam: xfam.littleEndianBytes,
+            TDReport.Offset.teeTCBInfo: teeTCBInfo.encoded(), TDReport.Offset.cpuSVN: cpuSVN,
+        ]
         var table = table
         for index in table.registers.indices where table.registers[index].name == report0.name {
             guard case .layout(var fields) = table.registers[index].derivation else { continue }
             for field in fields.indices {
-                if fields[field].offset == TDReport.Offset.tdAttributes {
-                    fields[field].source = .bytes(tdAttributes.littleEndianBytes)
-                } else if fields[field].offset == TDReport.Offset.xfam {
-                    fields[field].source = .bytes(xfam.littleEndianBytes)
-                }
+                guard case .bytes = fields[field].source, let bytes = constants[fields[field].offset] else { continue }
+                fields[field].source = .bytes(bytes)
             }
             table.registers[index].derivation = .layout(fields)
         }
@@ -128,5 +139,28 @@ public struct TDReportSource: Sendable {
         values.values[self.reportData.index] = reportData
         guard let derivation = report0.descriptor.derivation else { return values.values[report0.index] }
         return SoftwareBackend.evaluate(derivation, size: report0.descriptor.size, in: values)
+    }
+
+    /// Why the TD quoting enclave refuses `tdReport`, nil when it takes it. With a MAC in
+    /// `report0`'s layout (the built-in table): the QE's report verification, every digest and
+    /// MAC of the layout recomputed over the bytes given (``SoftwareBackend/firstFailingField(_:in:)``),
+    /// so a TDREPORT this daemon made at any time passes and one changed byte in what they cover
+    /// fails. A layout without a MAC (a `--config` table) cannot tell a forged TDREPORT: then only
+    /// the one this TD gives now for its REPORTDATA passes.
+    public func refusal(of tdReport: [UInt8]) -> String? {
+        guard tdReport.count == report0.descriptor.size else {
+            return "\(tdReport.count) bytes, not \(report0.descriptor.size)"
+        }
+        if case .layout(let fields) = report0.descriptor.derivation,
+            fields.contains(where: { if case .mac = $0.source { return true } else { return false } })
+        {
+            guard let offset = SoftwareBackend.firstFailingField(fields, in: tdReport) else { return nil }
+            return "the field at offset \(offset) (a hash or the MAC) does not match the bytes it covers"
+        }
+        let at = TDReport.Offset.reportData
+        guard tdReport.count >= at + TDReport.reportDataSize,
+            make(reportData: Array(tdReport[at..<at + TDReport.reportDataSize])) == tdReport
+        else { return "not this TD's current TDREPORT, and report0's layout has no MAC to check" }
+        return nil
     }
 }

@@ -41,21 +41,19 @@ public struct TDXReportProvider: ReportProvider {
         }
     }
 
-    /// What the TD quoting enclave (through QGS) makes of `tdReport` for Intel's `GET_QUOTE`: the
-    /// quote over its REPORTDATA and the registers, as configfs-tsm gives it for the same report
-    /// data. Nil (logged) when it is not the TDREPORT this TD gives now: a real QE checks the
-    /// report's MAC, which a tsmfs TDREPORT does not carry, so a report made before a later
-    /// extend is refused too (docs/DECISIONS.md, issue 25).
+    /// What the TD quoting enclave (through QGS) makes of `tdReport` for Intel's `GET_QUOTE`: it
+    /// verifies the report (its MAC and both hashes, ``TDReportSource/refusal(of:)``) and quotes
+    /// the TDREPORT given, with the registers it carries, not the TD's current ones: a TDREPORT
+    /// made before a later extend is quoted with its old RTMRs, as on hardware. For the same
+    /// registers and report data the quote is configfs-tsm's, byte for byte. Nil (logged) for a
+    /// report the QE refuses (docs/DECISIONS.md, "TDREPORT as the TDX module makes it").
     public func quote(tdReport: [UInt8], source: TDReportSource) -> [UInt8]? {
-        guard tdReport.count == TDReport.size else { return nil }
-        let values = registers.provider.snapshot()
-        let reportData = Array(tdReport[TDReport.Offset.reportData..<TDReport.Offset.reportData + 64])
-        guard source.make(reportData: reportData, in: values) == tdReport else {
-            log("\(name): GET_QUOTE: the TDREPORT is not this TD's current one (forged, or made before an extend)")
+        if let refusal = source.refusal(of: tdReport) {
+            log("\(name): GET_QUOTE: the quoting enclave refuses the TDREPORT: \(refusal)")
             return nil
         }
         do {
-            let body = try registers.quoteBody(reportData: reportData, in: values)
+            let body = try TDXQuoteBody(tdReport: tdReport)
             return try authority.quote(td15 ? body.td15() : body)
         } catch {
             log("\(name): GET_QUOTE: cannot make a quote: \(error)")
