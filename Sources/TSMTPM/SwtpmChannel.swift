@@ -92,7 +92,7 @@ struct SwtpmChannel {
             if got == 0 { return nil }
             count += got
             if count >= 6, size == limit {
-                size = bytes[2..<6].reduce(0) { $0 << 8 | Int($1) }
+                size = Int(UInt32(bigEndianBytes: bytes[2..<6]))
                 guard size >= 10, size <= limit else {
                     throw .responseMalformed(reason: "response size \(size) outside 10...\(limit)")
                 }

@@ -44,7 +44,7 @@ extension TPMSpace {
         var command = command
         for index in 0..<handles {
             let offset = 10 + 4 * index
-            let handle = command[offset..<offset + 4].reduce(0) { $0 << 8 | UInt32($1) }
+            let handle = UInt32(bigEndianBytes: command[offset..<offset + 4])
             guard handle & 0xFF00_0000 == Self.transient else { continue }
             let slot = Int(0xFF_FFFF - (handle & 0xFF_FFFF))
             guard slot < 3, work.objects[slot] != 0 else {
@@ -63,7 +63,7 @@ extension TPMSpace {
         guard response.count >= 14, response[6..<10].allSatisfy({ $0 == 0 }), attributes & (1 << 28) != 0 else {
             return
         }
-        let handle = response[10..<14].reduce(0) { $0 << 8 | UInt32($1) }
+        let handle = UInt32(bigEndianBytes: response[10..<14])
         switch handle & 0xFF00_0000 {
         case Self.transient:
             guard let slot = work.objects.firstIndex(of: 0) else {
@@ -90,14 +90,14 @@ extension TPMSpace {
         guard response.count >= 19 else {
             throw VTPMError.space(reason: "GetCapability response of \(response.count) bytes", errno: EFAULT)
         }
-        guard response[11..<15].reduce(0, { $0 << 8 | UInt32($1) }) == 1 else { return }
-        let count = Int(response[15..<19].reduce(0) { $0 << 8 | UInt32($1) })
+        guard UInt32(bigEndianBytes: response[11..<15]) == 1 else { return }
+        let count = Int(UInt32(bigEndianBytes: response[15..<19]))
         guard response.count == 19 + 4 * count else {
             throw VTPMError.space(reason: "TPM_CAP_HANDLES response size disagrees with its count", errno: EFAULT)
         }
         var kept: [UInt32] = []
         for index in 0..<count {
-            let handle = response[19 + 4 * index..<23 + 4 * index].reduce(0) { $0 << 8 | UInt32($1) }
+            let handle = UInt32(bigEndianBytes: response[19 + 4 * index..<23 + 4 * index])
             if handle & 0xFF00_0000 != Self.transient {
                 kept.append(handle)
             } else if let slot = work.objects.firstIndex(of: handle) {
@@ -164,7 +164,7 @@ extension TPMSpace {
         guard response.code == .success, response.body.count >= 4 else {
             throw VTPMError.space(reason: "TPM2_ContextLoad failed: \(response.code)", errno: EFAULT)
         }
-        return response.body[0..<4].reduce(0) { $0 << 8 | UInt32($1) }
+        return UInt32(bigEndianBytes: response.body[0..<4])
     }
 
     /// TPM2_ContextSave: the TPMS_CONTEXT, or nil for TPM_RC_REFERENCE_H0 (flushed); else EFAULT.

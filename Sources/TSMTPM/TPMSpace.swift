@@ -29,7 +29,7 @@ public final class TPMSpace: Sendable {
             try state.withLock { (space) throws(VTPMError) -> [UInt8] in
                 guard !space.closed else { throw VTPMError.space(reason: "the space is closed", errno: EBADF) }
                 let table = try commandAttributes()
-                let code = command[6..<10].reduce(0) { $0 << 8 | UInt32($1) }
+                let code = UInt32(bigEndianBytes: command[6..<10])
                 guard let attributes = Self.find(code, in: table) else {
                     return [0x80, 0x01, 0, 0, 0, 10, 0x00, 0x0B, 0x01, 0x43]
                 }

@@ -1,6 +1,7 @@
 import Glibc
 import Logging
 import Synchronization
+import TSMBytes
 import TSMEvidence
 
 /// A real TPM 2.0 behind tsmfs's TPM devices: one swtpm process with its state in a private
@@ -100,7 +101,7 @@ public final class VirtualTPM: Sendable {
                 // doubling, while the delay is at most TPM2_DURATION_LONG (2 s); then answered as is.
                 var delay: UInt32 = 20
                 while let response = try Self.exchange(Array(command[0..<count]), channel: channel, seconds: seconds) {
-                    let code = response[6..<10].reduce(0) { $0 << 8 | UInt32($1) }
+                    let code = UInt32(bigEndianBytes: response[6..<10])
                     guard code == 0x922 || code == 0x90A, delay <= 2000 else { return response }
                     usleep(delay * 1000)
                     delay *= 2
@@ -140,7 +141,7 @@ public final class VirtualTPM: Sendable {
             throw .commandRejected(
                 reason: "\(command.count) bytes, more than TPM_BUFSIZE (\(TPM2Commands.bufferSize))", errno: E2BIG)
         }
-        let size = command[2..<6].reduce(0) { $0 << 8 | Int($1) }
+        let size = Int(UInt32(bigEndianBytes: command[2..<6]))
         guard size != 0 else { throw .commandRejected(reason: "header size 0", errno: ENODATA) }
         guard size >= 10 else {
             throw .commandRejected(reason: "header size \(size), shorter than the 10-byte header", errno: EINVAL)

@@ -63,7 +63,7 @@ public enum TDXQuoteBuffer {
         // QGS reads a 4-byte length and then exactly that many bytes: a length other than the
         // rest leaves it waiting (the VMM times out) or reading past the request.
         guard data.count >= lengthPrefix + messageHeaderSize,
-            bigEndian(data[0..<4]) == data.count - lengthPrefix
+            Int(UInt32(bigEndianBytes: data[0..<4])) == data.count - lengthPrefix
         else { return .failed(status: statusError) }
         let message = Array(data[lengthPrefix...])
         // QGS answers only the types it knows; tsmfs's QGS knows GET_QUOTE_REQ alone.
@@ -99,7 +99,7 @@ public enum TDXQuoteBuffer {
     /// the buffer is GET_QUOTE_ERROR, as the VMM sets it.
     public static func answering(_ buffer: [UInt8], quote: [UInt8], error: UInt32 = 0) -> [UInt8] {
         let message = response(error: error, quote: error == 0 ? quote : [])
-        let data = bigEndianBytes(UInt32(message.count)) + message
+        let data = UInt32(message.count).bigEndianBytes + message
         guard headerSize + data.count <= buffer.count else { return failing(buffer, status: statusError) }
         var buffer = buffer
         buffer.replaceSubrange(headerSize..<headerSize + data.count, with: data)
@@ -124,15 +124,4 @@ public enum TDXQuoteBuffer {
 
     /// A page, the unit of the driver's shared buffer (`PAGE_ALIGN(len)`).
     public static let pageSize = 4096
-
-    static func bigEndian(_ bytes: ArraySlice<UInt8>) -> Int {
-        bytes.reduce(0) { $0 << 8 | Int($1) }
-    }
-
-    static func bigEndianBytes(_ value: UInt32) -> [UInt8] {
-        [
-            UInt8(value >> 24), UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 8),
-            UInt8(truncatingIfNeeded: value),
-        ]
-    }
 }
