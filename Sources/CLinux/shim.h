@@ -42,8 +42,12 @@ static inline long clinux_process_vm_writev(pid_t pid, const struct iovec *local
 /// The `keep_count` descriptors in `keep` (opened close-on-exec, so no other child inherits them)
 /// lose FD_CLOEXEC in the child only: the program inherits exactly those. An `output` of 0 or more
 /// becomes the program's stdout and stderr (-1: both inherited).
-static inline int clinux_spawn_dying_with_parent_keeping(const char *file, char *const argv[], int signal,
-                                                        const int *keep, int keep_count, int output, pid_t *pid) {
+/// With `reap` non-zero the child is a reaper in between (PR_SET_CHILD_SUBREAPER): it runs the
+/// program as its own child, which dies with it, reaps every descendant the program leaves behind
+/// (swtpm_setup leaves its swtpm unreaped), and exits with the program's status (128 + the
+/// signal for a killed program); `*pid` is the reaper's.
+static inline int clinux_spawn_reaping(const char *file, char *const argv[], int signal, const int *keep,
+                                       int keep_count, int output, int reap, pid_t *pid) {
     int report[2];
     if (pipe(report) != 0) return errno;
     fcntl(report[0], F_SETFD, FD_CLOEXEC);
@@ -67,6 +71,32 @@ static inline int clinux_spawn_dying_with_parent_keeping(const char *file, char 
         sigprocmask(SIG_SETMASK, &empty, NULL);
         if (prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0UL, 0UL, 0UL) != 0 || getppid() != parent) {
             _exit(127);
+        }
+        if (reap) {
+            pid_t reaper = getpid();
+            pid_t program = prctl(PR_SET_CHILD_SUBREAPER, 1UL, 0UL, 0UL, 0UL) == 0 ? fork() : -1;
+            if (program < 0) {
+                int error = errno;
+                ssize_t written = write(report[1], &error, sizeof error);
+                (void)written;
+                _exit(127);
+            }
+            if (program > 0) {
+                close(report[1]);
+                int status = 0, program_status = 0;
+                for (;;) {
+                    pid_t ended = waitpid(-1, &status, 0);
+                    if (ended < 0) {
+                        if (errno == EINTR) continue;
+                        break;
+                    }
+                    if (ended == program) program_status = status;
+                }
+                _exit(WIFEXITED(program_status) ? WEXITSTATUS(program_status) : 128 + WTERMSIG(program_status));
+            }
+            if (prctl(PR_SET_PDEATHSIG, (unsigned long)SIGKILL, 0UL, 0UL, 0UL) != 0 || getppid() != reaper) {
+                _exit(127);
+            }
         }
         for (int i = 0; i < keep_count; i++) {
             if (fcntl(keep[i], F_SETFD, 0) != 0) _exit(127);
@@ -92,6 +122,12 @@ static inline int clinux_spawn_dying_with_parent_keeping(const char *file, char 
     }
     *pid = child;
     return 0;
+}
+
+/// clinux_spawn_reaping without a reaper.
+static inline int clinux_spawn_dying_with_parent_keeping(const char *file, char *const argv[], int signal,
+                                                        const int *keep, int keep_count, int output, pid_t *pid) {
+    return clinux_spawn_reaping(file, argv, signal, keep, keep_count, output, 0, pid);
 }
 
 /// clinux_spawn_dying_with_parent_keeping with no descriptor kept.

@@ -50,17 +50,19 @@ final class SpawnerThread: Sendable {
         running = started == 0
     }
 
-    /// clinux_spawn_dying_with_parent_keeping(arguments[0], arguments, SIGKILL, keeping, output) on
-    /// this thread: the errno (0 on success) and the pid.
-    func spawn(_ arguments: [String], keeping: [Int32], output: Int32 = -1) -> (result: Int32, pid: pid_t) {
+    /// clinux_spawn_reaping(arguments[0], arguments, SIGKILL, keeping, output, reap) on this thread:
+    /// the errno (0 on success) and the pid (with `reap`, the reaper's, whose status is the program's).
+    func spawn(
+        _ arguments: [String], keeping: [Int32], output: Int32 = -1, reap: Bool = false
+    ) -> (result: Int32, pid: pid_t) {
         let job: @Sendable () -> (Int32, pid_t) = {
             var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) }
             argv.append(nil)
             defer { for pointer in argv { free(pointer) } }
             var pid = pid_t()
             let result = keeping.withUnsafeBufferPointer { keep in
-                clinux_spawn_dying_with_parent_keeping(
-                    arguments[0], argv, SIGKILL, keep.baseAddress, Int32(keep.count), output, &pid)
+                clinux_spawn_reaping(
+                    arguments[0], argv, SIGKILL, keep.baseAddress, Int32(keep.count), output, reap ? 1 : 0, &pid)
             }
             return (result, pid)
         }

@@ -61,7 +61,9 @@ enum SwtpmLauncher {
             throw .stateDirectory(path: directory, reason: "cannot open \(setupLogName): errno \(errno)")
         }
         defer { close(log) }
-        let (pid, pidfd) = try spawn(arguments, keeping: [], output: log)
+        // Through a reaper: swtpm_setup leaves the swtpm it runs unreaped, a zombie for init
+        // (or, in a container whose PID 1 does not reap, for good).
+        let (pid, pidfd) = try spawn(arguments, keeping: [], output: log, reap: true)
         close(pidfd)
         var status: Int32 = 0
         var result: pid_t
@@ -119,9 +121,11 @@ enum SwtpmLauncher {
 
     /// Forks `arguments` on ``SpawnerThread`` (SIGKILL when tsmfs ends); the program's absence is
     /// ``VTPMError/swtpmMissing(program:)``. Returns the pid and a pidfd.
-    static func spawn(_ arguments: [String], keeping: [Int32], output: Int32 = -1) throws(VTPMError) -> (pid_t, Int32) {
+    static func spawn(
+        _ arguments: [String], keeping: [Int32], output: Int32 = -1, reap: Bool = false
+    ) throws(VTPMError) -> (pid_t, Int32) {
         guard !arguments.isEmpty else { throw .startFailed(reason: "no program") }
-        let (result, pid) = SpawnerThread.shared.spawn(arguments, keeping: keeping, output: output)
+        let (result, pid) = SpawnerThread.shared.spawn(arguments, keeping: keeping, output: output, reap: reap)
         if result == ENOENT { throw .swtpmMissing(program: arguments[0]) }
         guard result == 0 else { throw .startFailed(reason: "cannot run \(arguments[0]): errno \(result)") }
         let pidfd = clinux_pidfd_open(pid)
