@@ -207,7 +207,7 @@ let package = Package(
             exclude: ["check_with_cctrusted.py"]
         ),
         // Helpers more than one test target needs: hex, a seeded generator, temporary directories.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["CLinux"], path: "Tests/TestSupport"),
         .testTarget(
             name: "TSMModelTests",
             // SystemPackage: the model's errors are Errno values.

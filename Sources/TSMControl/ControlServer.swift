@@ -84,12 +84,20 @@ public final class ControlServer: Sendable {
         state.withLock { $0.thread = thread }
     }
 
-    /// Starts a joinable thread running `body`.
+    /// Starts a joinable thread running `body`, with SIGINT, SIGTERM, SIGHUP and SIGQUIT blocked
+    /// (it inherits the mask): a stop signal must reach the thread that runs the FUSE loop. libfuse's
+    /// handler only sets a flag; taken on a control thread, it leaves the loop asleep and the daemon
+    /// deaf to SIGTERM (seen under load, most often right after READY=1).
     private static func startThread(_ body: @escaping @Sendable () -> Void) -> Result<pthread_t, Errno> {
         final class Box: Sendable {
             let body: @Sendable () -> Void
             init(_ body: @escaping @Sendable () -> Void) { self.body = body }
         }
+        var stops = sigset_t(), previous = sigset_t()
+        sigemptyset(&stops)
+        for sig in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&stops, sig) }
+        pthread_sigmask(SIG_BLOCK, &stops, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
         var thread = pthread_t()
         let context = Unmanaged.passRetained(Box(body)).toOpaque()
         let started = pthread_create(

@@ -123,8 +123,9 @@ public enum Daemon {
                 throw .controlServer(error)
             }
         }
-        SystemdNotifier.notify("READY=1\nSTATUS=serving \(mountpoint)")
+        // Said before READY=1: whoever waits for READY=1 (systemd, the tests) finds the line logged.
         logger.notice("\(servingLine(served.summary, at: mountpoint, method: method, controlSocket: control?.path))")
+        SystemdNotifier.notify("READY=1\nSTATUS=serving \(mountpoint)")
 
         // A write waits in its worker for the READs in flight on the pages it drops: more workers
         // than libfuse's 10 (DECISIONS.md, "Page cache").

@@ -12,57 +12,50 @@ struct ExecLeftoverTests {
         let seed = "exec-sigkill-\(getpid())"
         let logDirectory = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: logDirectory) }
-        let log = logDirectory + "/exec.log"
+        let log = logDirectory + "/exec.log", fifo = logDirectory + "/command"
         _ = FileManager.default.createFile(atPath: log, contents: nil)
+        try #require(mkfifo(fifo, 0o600) == 0)
         let exec = Process()
         exec.executableURL = URL(fileURLWithPath: tsmfsBinary())
-        exec.arguments = ["exec", "--seed", seed, "--", "sleep", "3600"]
+        // The command says its pid through the FIFO once it runs, which is after the daemon has
+        // mounted: observed, never polled for.
+        exec.arguments = ["exec", "--seed", seed, "--", "sh", "-c", "echo $$ > '\(fifo)'; exec sleep 3600"]
         exec.standardOutput = FileHandle(forWritingAtPath: log)
         exec.standardError = FileHandle(forWritingAtPath: log)
         exec.standardInput = FileHandle.nullDevice
         try exec.run()
         let pid = exec.processIdentifier
-        let clock = ContinuousClock(), deadline = clock.now + .seconds(20)
-        while !daemonsRunning(seed: seed) && clock.now < deadline { usleep(20_000) }
-        #expect(
-            daemonsRunning(seed: seed),
-            "the daemon never started: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        let execEnd = ProcessExit(pid)
+        let line = readLine(fromFIFO: fifo, orEndOf: execEnd, within: .seconds(20))
+        let execLog = { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        let command = try #require(line.flatMap { pid_t($0) }, "exec's command never started: \(execLog())")
+        #expect(parent(of: command) == pid, "exec's command \(command) is not exec's child")
+        let daemons = daemonPids(seed: seed)
+        #expect(daemons.count == 1, "the daemon is not running: \(daemons)")
         let directories = try FileManager.default.contentsOfDirectory(atPath: "/tmp").filter {
             $0.hasPrefix("tsmfs-exec.\(pid).")
         }
         #expect(directories.count == 1)
-        let expectedSocket =
-            "/run/tsmfs/root-"
-            + hex(Array(SHA256.hash(data: Array("/tmp/\(directories.first ?? "")/root".utf8)).prefix(8))) + ".sock"
-        // The daemon process runs before it binds its socket: wait for the socket, not the process.
-        while !FileManager.default.fileExists(atPath: expectedSocket) && clock.now < deadline { usleep(20_000) }
-        #expect(
-            FileManager.default.fileExists(atPath: expectedSocket),
-            "the socket is not where this test looks: \(expectedSocket)")
-        var command = children(of: pid, named: "sleep")
-        while command.isEmpty && clock.now < deadline {
-            usleep(20_000)
-            command = children(of: pid, named: "sleep")
-        }
-        #expect(command.count == 1, "exec's command is not running: \(command)")
+        // The daemon's default control socket: the sysroot's name and a hash of its absolute path.
+        let sysroot = "/tmp/\(directories.first ?? "")/root"
+        let socket = "/run/tsmfs/root-" + hex(Array(SHA256.hash(data: Array(sysroot.utf8)).prefix(8))) + ".sock"
+        #expect(waitForFiles([socket], within: .seconds(20)), "the socket is not where this test looks: \(socket)")
+        // Opened before the kill, while both still run: their ends are then observed on pidfds.
+        let commandEnd = ProcessExit(command), daemonEnds = daemons.map(ProcessExit.init)
         kill(pid, SIGKILL)
         // The command got SIGKILL from the kernel when exec died (PR_SET_PDEATHSIG); it was
-        // reparented, so it is gone once /proc says so (a zombie's state is Z). Checked before
-        // exec is reaped: Foundation's wait would also wait for a command that outlived exec.
-        while command.contains(where: { alive($0) }) && clock.now < deadline + .seconds(10) { usleep(20_000) }
-        #expect(!command.contains(where: { alive($0) }), "exec's command \(command) outlived exec")
-        for leftover in command where alive(leftover) { kill(leftover, SIGKILL) }
+        // reparented, and its pidfd says when it ends (a zombie counts). Checked before exec is
+        // reaped: Foundation's wait would also wait for a command that outlived exec.
+        #expect(commandEnd.wait(within: .seconds(10)), "exec's command \(command) outlived exec")
+        if alive(command) { kill(command, SIGKILL) }
         exec.waitUntilExit()  // reaped, as the shell that ran it would
-        while daemonsRunning(seed: seed) && clock.now < deadline + .seconds(10) { usleep(20_000) }
+        #expect(daemonEnds.allSatisfy { $0.wait(within: .seconds(10)) }, "the daemon outlived exec")
         #expect(!daemonsRunning(seed: seed), "the daemon outlived exec")
         // The daemon removed exec's directory as it ended: no next exec is needed for it.
         let kept = try FileManager.default.contentsOfDirectory(atPath: "/tmp").filter {
             $0.hasPrefix("tsmfs-exec.\(pid).")
         }
         #expect(kept.isEmpty, "exec's directory outlived it: \(kept)")
-        // The daemon's default control socket: the sysroot's name and a hash of its absolute path.
-        let sysroot = "/tmp/\(directories.first ?? "")/root"
-        let socket = "/run/tsmfs/root-" + hex(Array(SHA256.hash(data: Array(sysroot.utf8)).prefix(8))) + ".sock"
         #expect(!FileManager.default.fileExists(atPath: socket), "\(socket) outlived exec")
         #expect(try shell("'\(tsmfsBinary())' exec --seed \(seed)-2 -- true").status == 0)
         let left = try FileManager.default.contentsOfDirectory(atPath: "/tmp").filter {
@@ -71,18 +64,37 @@ struct ExecLeftoverTests {
         #expect(left.isEmpty, "\(left)")
     }
 
-    /// The pids whose parent is `parent` and whose command name is `name`.
-    func children(of parent: pid_t, named name: String) -> [pid_t] {
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap { entry -> pid_t? in
-            guard let pid = pid_t(entry),
-                let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")")
-            else { return nil }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            return stat[stat.index(after: open)..<close] == name && fields.count > 1 && pid_t(fields[1]) == parent
-                ? pid : nil
+    /// The first line written to the FIFO `path`, or nil when `writer` ends first or `deadline`
+    /// passes. Opened without blocking: poll waits for the writer's line and for its end together.
+    func readLine(fromFIFO path: String, orEndOf writer: ProcessExit, within deadline: Duration) -> String? {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        let clock = ContinuousClock(), end = clock.now + deadline
+        var bytes: [UInt8] = []
+        while clock.now < end {
+            var entries = [
+                pollfd(fd: fd, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: writer.descriptor, events: Int16(POLLIN), revents: 0),
+            ]
+            _ = poll(&entries, 2, max(0, milliseconds(clock.now.duration(to: end))))
+            var chunk = [UInt8](repeating: 0, count: 64)
+            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if count > 0 { bytes += chunk[0..<count] }
+            if let newline = bytes.firstIndex(of: 10) { return String(decoding: bytes[..<newline], as: UTF8.self) }
+            if count == 0 && entries[0].revents & Int16(POLLHUP) != 0 { return nil }  // written and closed, no line
+            if entries[1].revents != 0 && count <= 0 { return nil }
         }
+        return nil
+    }
+
+    /// The parent of `pid`, from /proc/PID/stat; nil when it is gone.
+    func parent(of pid: pid_t) -> pid_t? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 1 ? pid_t(fields[1]) : nil
     }
 
     /// Whether `pid` exists and is not a zombie.

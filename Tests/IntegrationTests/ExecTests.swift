@@ -26,10 +26,15 @@ struct HostView: Equatable {
 /// Whether a sysroot daemon started by `tsmfs exec --seed SEED` still runs. Each test uses its own
 /// seed: other suites run exec daemons at the same time.
 func daemonsRunning(seed: String) -> Bool {
+    !daemonPids(seed: seed).isEmpty
+}
+
+/// The sysroot daemons started by `tsmfs exec --seed SEED` that run now.
+func daemonPids(seed: String) -> [pid_t] {
     // exec's daemon runs `tsmfs mount --spec /tmp/tsmfs-exec.PID.XXXXXX/daemon.json`, a file
     // that lives as long as the daemon does: its seed is in there.
     let processes = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-    return processes.filter { $0.allSatisfy(\.isNumber) }.contains { pid in
+    return processes.compactMap { pid_t($0) }.filter { pid in
         guard let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline") else { return false }
         let argv = cmdline.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
         guard argv.count == 4, argv[1] == "mount", argv[2] == "--spec", argv[3].hasPrefix("/tmp/tsmfs-exec.") else {

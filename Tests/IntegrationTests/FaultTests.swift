@@ -38,11 +38,7 @@ struct FaultTests {
                     directory: first.directory, label: "writer\(index)")
             }
             // Every writer has written at least once before the kill.
-            let ready = eventually(within: .seconds(20)) {
-                (0..<writers.count).allSatisfy {
-                    FileManager.default.fileExists(atPath: first.directory + "/ready\($0)")
-                }
-            }
+            let ready = waitForFiles((0..<writers.count).map { first.directory + "/ready\($0)" }, within: .seconds(20))
             #expect(ready, "writers did not start: \(writers.map(\.output))")
 
             #expect(first.stop(SIGKILL) == 128 + SIGKILL)
@@ -97,7 +93,7 @@ struct FaultTests {
         #expect(kill(pid, SIGCONT) == 0)
         // One SIGTERM only: the daemon restores the default action while it shuts down, so a
         // second one could kill it.
-        let exited = eventually(within: .seconds(10)) { !mount.process.isRunning }
+        let exited = mount.waitForExit(within: .seconds(10))
         #expect(exited, "the daemon did not stop after SIGTERM")
         let status = mount.stop(SIGKILL)
         #expect(waiting, "the client never blocked in a FUSE request (wchan \(channel))")
@@ -153,7 +149,7 @@ struct FaultTests {
         let busy = try shell("fusermount3 -u '\(mount.root)'")
         #expect(busy.status != 0, "unmounted while a file was open")
         #expect(busy.stderr.contains("busy"), "\(busy.stderr)")
-        #expect(mount.process.isRunning)
+        #expect(!mount.exit.hasEnded)
         #expect(Sys.pwrite(fd, [UInt8](repeating: 7, count: 48)).value == 48, "the open descriptor still works")
         close(fd)
         #expect(
@@ -161,7 +157,7 @@ struct FaultTests {
                 == extendDigest("sha384", [UInt8](repeating: 0, count: 48), [UInt8](repeating: 7, count: 48)))
         let r = try shell("fusermount3 -u '\(mount.root)'")
         #expect(r.status == 0, "\(r.stderr)")
-        let exited = eventually(within: .seconds(10)) { !mount.process.isRunning }
+        let exited = mount.waitForExit(within: .seconds(10))
         #expect(exited)
         #expect(mount.stop() == 0, "\(mount.log)")
         #expect(!mountTableLists(mount.root))

@@ -24,19 +24,27 @@ struct HarnessError: Error, CustomStringConvertible {
 
 /// One `tsmfs mount` daemon on a temporary mount point, spawned as a separate process.
 ///
-/// Readiness is observed, never slept for: the mount point's device differs from its parent's and
-/// statfs reaches the filesystem while the daemon is alive, checked until a deadline. ``stop(_:)``
-/// (or `deinit`) always leaves nothing mounted.
+/// Readiness is observed, never slept for: each daemon gets its own `$NOTIFY_SOCKET` (an
+/// owner-only datagram socket in its temporary directory) and is ready when it says READY=1, which
+/// it does once its mount is up; its end is seen on a pidfd in the same poll, so a daemon that
+/// fails before it serves fails the test at once, with its log. A READY=1 is this daemon's own:
+/// the dead mount a killed predecessor left at the same path cannot pass for it. ``stop(_:)`` (or
+/// `deinit`) waits for the exit on the pidfd and always leaves nothing mounted.
 final class MountedTSMFS {
     let directory: String
     let root: String
     let process: Process
     let logPath: String
+    /// The daemon's `$NOTIFY_SOCKET`; its ``NotifySocket/messages`` are what the daemon said.
+    let notify: NotifySocket
+    /// The daemon's end, observed.
+    let exit: ProcessExit
     private var stopped = false
 
-    /// Spawns `tsmfs mount ROOT EXTRA...` and waits for the mount.
+    /// Spawns `tsmfs mount ROOT EXTRA...` and waits for its READY=1.
     /// With `sysroot`, runs `tsmfs mount --sysroot DIR EXTRA...` instead, DIR in its own
-    /// temporary directory.
+    /// temporary directory. `environment` is added to the test runner's; its NOTIFY_SOCKET is
+    /// always the harness's.
     init(
         _ extra: [String] = [], mountAt existing: String? = nil, sysroot: Bool = false,
         environment: [String: String] = [:], deadline: Duration = .seconds(20)
@@ -45,6 +53,7 @@ final class MountedTSMFS {
         root = existing ?? directory + (sysroot ? "/root" : "/tsm")
         logPath = directory + "/daemon.log"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        notify = try NotifySocket(directory: directory)
         process = Process()
         process.executableURL = URL(fileURLWithPath: tsmfsBinary())
         process.arguments = sysroot ? ["mount", "--sysroot", root] + extra : ["mount", root] + extra
@@ -52,27 +61,25 @@ final class MountedTSMFS {
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            .merging(["NOTIFY_SOCKET": notify.path]) { $1 }
         try process.run()
-        try waitForMount(deadline: deadline)
+        // Before anything can reap it: Foundation reaps only after it has ended, and the pidfd
+        // of a process that ended is readable all the same.
+        exit = ProcessExit(process.processIdentifier)
+        try waitForReady(deadline: deadline)
     }
 
-    private func waitForMount(deadline: Duration) throws {
-        let clock = ContinuousClock()
-        let end = clock.now + deadline
-        while clock.now < end {
-            guard process.isRunning else {
-                throw HarnessError(description: "tsmfs exited (\(process.terminationStatus)) before mounting: \(log)")
-            }
-            // A dead mount can still stat as a mount point from the kernel's cache: only a
-            // statfs that reaches a live daemon counts.
-            if isMountPoint(root) && statfsErrno(root) == 0 { return }
-            usleep(2_000)  // poll interval, not a wait for readiness
+    private func waitForReady(deadline: Duration) throws {
+        switch notify.wait(for: "READY=1", orEndOf: exit, within: deadline) {
+        case .received: return
+        case .ended:
+            process.waitUntilExit()
+            throw HarnessError(description: "tsmfs exited (\(status)) before READY=1: \(log)")
+        case .timedOut:
+            stop()
+            throw HarnessError(description: "tsmfs sent no READY=1 for \(root) within \(deadline): \(log)")
         }
-        stop()
-        throw HarnessError(description: "tsmfs did not mount \(root) within \(deadline): \(log)")
     }
 
     var log: String {
@@ -83,22 +90,29 @@ final class MountedTSMFS {
 
     func path(_ relative: String) -> String { root + "/" + relative }
 
-    /// Sends `signal` and waits for the exit; returns the exit status (or 128 + signal).
+    /// Waits until the daemon ends on its own (an outside unmount, a signal sent by the test), or
+    /// `deadline` passes; true when it ended. It is not reaped: ``stop(_:deadline:)`` does that.
+    func waitForExit(within deadline: Duration) -> Bool {
+        exit.wait(within: deadline)
+    }
+
+    /// Sends `signal` unless the daemon has ended already, and waits for the exit; returns the
+    /// exit status (or 128 + signal). A daemon still running after `deadline` gets SIGKILL.
     @discardableResult
     func stop(_ signal: Int32 = SIGTERM, deadline: Duration = .seconds(10)) -> Int32 {
         if !stopped {
             stopped = true
-            if process.isRunning { kill(pid, signal) }
-            let clock = ContinuousClock()
-            let end = clock.now + deadline
-            while process.isRunning && clock.now < end { usleep(1_000) }
-            if process.isRunning {
-                kill(pid, SIGKILL)
-                process.waitUntilExit()
-            }
+            // Not reaped before its pidfd says it ended: the pid is still this daemon's.
+            if !exit.hasEnded { kill(pid, signal) }
+            if !exit.wait(within: deadline) { kill(pid, SIGKILL) }
+            process.waitUntilExit()
         }
-        return process.terminationReason == .uncaughtSignal
-            ? 128 + process.terminationStatus : process.terminationStatus
+        return status
+    }
+
+    /// The exit status of an ended daemon, 128 + the signal if one killed it.
+    private var status: Int32 {
+        process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
     }
 
     /// Detaches whatever is still mounted at the root (a killed daemon's stale mount).

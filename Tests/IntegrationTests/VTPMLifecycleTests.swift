@@ -48,15 +48,27 @@ struct VTPMLifecycleTests {
             mknod \(directory)/fuse c 10 229 && chmod 666 \(directory)/fuse && mount --bind \(directory)/fuse \
         /dev/fuse || exit 90
         fi
-        runuser -u "$U" -- \(binary) mount --sysroot "$MP" --guest tdx --vtpm plain 2>\(directory)/daemon.log &
-        daemon=$!
-        as_user "for i in \\$(seq 4000); do test -e $MP/dev/tpmrm0 && exit 0; sleep 0.005; done; exit 1" || { kill \
-        $daemon; wait; exit 91; }
+        # Readiness is the daemon's READY=1 on an abstract $NOTIFY_SOCKET, read through a FIFO with
+        # the daemon's exit (as UnprivilegedTests does): observed, never slept for.
+        mkfifo \(directory)/notify
+        python3 -u -c 'import socket, sys
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind("\\0" + sys.argv[1]); s.settimeout(60)
+        print("bound")
+        while True: print(s.recv(4096).decode().replace("\\n", " "))' tsmfs-vtpm-$$ > \(directory)/notify \
+        2> /dev/null &
+        receiver=$!
+        exec 3< \(directory)/notify 4> \(directory)/notify
+        read -r _ <&3
+        ( runuser -u "$U" -- env NOTIFY_SOCKET=@tsmfs-vtpm-$$ \(binary) mount --sysroot "$MP" --guest tdx --vtpm plain \
+          2>\(directory)/daemon.log 3<&- 4>&-; s=$?; echo "exited $s" >&4; exit $s ) & daemon=$!
+        while read -r m <&3; do case "$m" in *READY=1*) break;; "exited "*) kill -KILL $receiver; exit 91;; esac; done
+        kill -KILL $receiver
         echo ready
         ps -o user= -C swtpm | sed "s/^/swtpm-user=/"
         as_user "TPM2TOOLS_TCTI=device:$MP/dev/tpmrm0 tpm2_pcrread sha256:8"
-        # runuser's child is the daemon: SIGTERM to it by its pid, runuser passes on its status.
-        kill -TERM $(pgrep -P $daemon); wait $daemon; echo "daemon-exit=$?"
+        # The subshell's child is runuser, whose child is the daemon: SIGTERM to it by its pid,
+        # runuser and the subshell pass on its status.
+        kill -TERM $(pgrep -P $(pgrep -P $daemon)); wait $daemon; echo "daemon-exit=$?"
         """.write(toFile: script, atomically: true, encoding: .utf8)
         let r = try shell("timeout 120 unshare --mount --propagation private bash \(script)")
         let log = (try? String(contentsOfFile: directory + "/daemon.log", encoding: .utf8)) ?? ""

@@ -10,12 +10,11 @@ struct VTPMPersonalityTests {
         .appendingPathComponent("vtpm_personality_check.py").path
 
     /// Starts `tsmfs kds` in the script's shell: `$url` its base, stopped when the shell exits.
+    /// Its ready line is read through a FIFO (``serviceStartScript(_:_:fifo:pid:)``): observed,
+    /// never slept for.
     static let kds = """
-        '\(tsmfsBinary())' kds --listen 127.0.0.1:0 > kds.out &
-        kds=$!
-        trap 'kill $kds' EXIT
-        for _ in $(seq 100); do grep -q 'ready on' kds.out && break; sleep 0.1; done
-        url=$(sed -n 's/^tsmfs kds: ready on //p' kds.out)
+        trap 'kill $kds 2>/dev/null' EXIT
+        \(serviceStartScript("kds", fifo: "kds.fifo", pid: "kds"))
         """
 
     /// Splits `tsmfs trust-anchor --vtpm NAME`'s output into root.pem and intermediate.pem.

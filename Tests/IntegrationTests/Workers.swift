@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 
 /// The `StressWorker` client, built beside `tsmfs`.
 func stressWorkerBinary() -> String {
@@ -10,6 +11,8 @@ func stressWorkerBinary() -> String {
 final class Worker {
     let process = Process()
     let outputPath: String
+    /// The worker's end, observed (a pidfd).
+    private(set) var exit: ProcessExit?
     private(set) var timedOut = false
 
     init(_ arguments: [String], directory: String, label: String) throws {
@@ -22,20 +25,18 @@ final class Worker {
         process.standardError = output
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        exit = ProcessExit(process.processIdentifier)
     }
 
-    /// Waits for the exit until `deadline`; a worker still running then is killed and marked
-    /// ``timedOut``. Returns the exit status.
+    /// Waits for the exit (on its pidfd) until `deadline`; a worker still running then is killed
+    /// and marked ``timedOut``. Returns the exit status.
     @discardableResult
     func wait(deadline: Duration) -> Int32 {
-        let clock = ContinuousClock()
-        let end = clock.now + deadline
-        while process.isRunning && clock.now < end { usleep(1_000) }
-        if process.isRunning {
+        if exit?.wait(within: deadline) == false {
             timedOut = true
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
         }
+        process.waitUntilExit()
         return process.terminationStatus
     }
 
@@ -65,6 +66,8 @@ final class Worker {
 }
 
 /// Polls `condition` until it holds or `deadline` passes: observation with a bound, not a sleep.
+/// Only for what nothing announces (another process's wait channel, a register others move);
+/// a process's end is ``ProcessExit``'s, a file's appearance ``waitForFiles(_:within:)``'s.
 func eventually(within deadline: Duration, _ condition: () -> Bool) -> Bool {
     let clock = ContinuousClock()
     let end = clock.now + deadline
