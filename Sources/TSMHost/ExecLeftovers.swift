@@ -7,9 +7,11 @@ public enum ExecLeftovers {
     public static let prefix = "tsmfs-exec."
     /// The daemon spec exec writes into its directory (`mount --spec`).
     public static let specName = "daemon.json"
+    /// The socket exec's daemon says READY=1 on (its `$NOTIFY_SOCKET`), in the same directory.
+    public static let notifyName = "notify"
 
-    /// Removes the temporary directories of exec processes that are gone (an empty `root` and
-    /// the daemon spec), as a SIGKILL leaves them: exec's own cleanup cannot run then.
+    /// Removes the temporary directories of exec processes that are gone (an empty `root`, the
+    /// daemon spec and the readiness socket), as a SIGKILL leaves them: exec's own cleanup cannot run then.
     public static func removeStaleDirectories(in directory: String = "/tmp") {
         for name in Shadows.entries(of: directory) ?? [] where name.hasPrefix(prefix) {
             let parts = name.dropFirst(prefix.count).split(separator: ".")
@@ -19,6 +21,7 @@ public enum ExecLeftovers {
             guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR, st.st_uid == geteuid() else { continue }
             rmdir(path + "/root")
             unlink(path + "/" + specName)
+            unlink(path + "/" + notifyName)
             rmdir(path)
         }
     }
@@ -37,6 +40,7 @@ public enum ExecLeftovers {
         guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFDIR, st.st_uid == geteuid() else { return }
         rmdir(root)
         unlink(path + "/" + specName)
+        unlink(path + "/" + notifyName)
         rmdir(path)
     }
 

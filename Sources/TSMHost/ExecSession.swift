@@ -52,17 +52,21 @@ public enum ExecSession {
         let specPath = directory + "/" + ExecLeftovers.specName
         try writePrivate(specPath, try makeSpec(root, getpid()))
         defer { unlink(specPath) }
-        let daemon: ChildProcess
-        do {
-            daemon = try ChildProcess([try executablePath(), "mount", "--spec", specPath])
-        } catch {
-            throw .setUp("cannot start the sysroot daemon: \(error)")
+        let readiness = try ReadinessSocket(path: directory + "/" + ExecLeftovers.notifyName)
+        defer { readiness.close() }
+        let program = try executablePath()
+        let daemon = try readiness.withNotifySocket { () throws(Failure) -> ChildProcess in
+            do {
+                return try ChildProcess([program, "mount", "--spec", specPath])
+            } catch {
+                throw .setUp("cannot start the sysroot daemon: \(error)")
+            }
         }
         defer {
             daemon.signal(SIGTERM)
             _ = daemon.wait()
         }
-        try waitForMount(root, daemon: daemon)
+        try readiness.waitForReady(daemon, seconds: 20)
         try exposeSysroot(root)
         // The sysroot itself, for `tsmfs log` and for clients that take a root directory.
         setenv("TSMFS_SYSROOT", root, 1)
@@ -79,25 +83,6 @@ public enum ExecSession {
         } catch {
             throw .setUp("cannot write the daemon spec \(path): \(error)")
         }
-    }
-
-    /// Polls until the sysroot answers statfs on a mount of its own, the daemon dies, or 20 s pass.
-    static func waitForMount(_ root: String, daemon: ChildProcess) throws(Failure) {
-        let clock = ContinuousClock()
-        let deadline = clock.now + .seconds(20)
-        while clock.now < deadline {
-            if let status = daemon.poll() {
-                throw .setUp("the sysroot daemon exited with status \(status) before mounting")
-            }
-            if isMountPoint(root) && cfuseStatfsSucceeds(root) { return }
-            usleep(2_000)
-        }
-        throw .setUp("the sysroot daemon did not mount \(root) within 20 s")
-    }
-
-    static func cfuseStatfsSucceeds(_ path: String) -> Bool {
-        var buffer = statvfs()
-        return statvfs(path, &buffer) == 0
     }
 
     /// Binds the sysroot's paths over the real ones and links the class entries.
@@ -165,12 +150,5 @@ public enum ExecSession {
 
     static func entries(_ directory: String) -> [String] {
         Shadows.entries(of: directory) ?? []
-    }
-
-    /// Whether `path` is on another device than its parent (something is mounted there).
-    static func isMountPoint(_ path: String) -> Bool {
-        var here = stat(), parent = stat()
-        guard stat(path, &here) == 0, stat(path + "/..", &parent) == 0 else { return false }
-        return here.st_dev != parent.st_dev
     }
 }
