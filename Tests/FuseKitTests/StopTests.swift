@@ -194,13 +194,13 @@ struct StopTests {
         try #require(writer >= 0, "cannot open the trigger: \(errno)")
         defer { for fd in [firstReader, secondReader, writer] { close(fd) } }
 
-        let first = Outcome { bytesRead(firstReader, at: 0) }
+        _ = Outcome { bytesRead(firstReader, at: 0) }
         try #require(filesystem.firstReadParked.wait(timeout: bound) == .success, "the first READ never came")
         let written = Outcome { bytesWritten(writer) }
         try #require(filesystem.writeArrived.wait(timeout: bound) == .success, "the WRITE never came")
         // Both workers are busy: the second READ waits in the kernel's queue (three requests
         // unanswered: READ, WRITE, READ), its page locked.
-        let second = Outcome { bytesRead(secondReader, at: StallingFileSystem.pageSize) }
+        _ = Outcome { bytesRead(secondReader, at: StallingFileSystem.pageSize) }
         while control.waiting < 3 && DispatchTime.now() < bound { usleep(1000) }
         try #require(control.waiting >= 3, "the second READ was never sent: \(control.waiting) requests waiting")
         // The WRITE's worker drops the pages: it waits in the kernel for the first page's lock.
