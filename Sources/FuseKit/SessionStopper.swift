@@ -126,7 +126,7 @@ final class SessionStopper: Sendable {
         _ = write(writeEnd, &byte, 1)
     }
 
-    /// Sends SIGINT, SIGTERM and SIGHUP here from now on (defaults restored first, unblocked),
+    /// Sends SIGINT, SIGTERM and SIGHUP here from now on (whatever their dispositions; unblocked),
     /// and keeps SIGPIPE from killing the process as libfuse's handlers did. Returns whether
     /// SIGPIPE was at its default (and so is to be restored by ``disownSignals(restoringPipe:)``).
     func ownSignals() -> Bool {
