@@ -1,8 +1,9 @@
 import CFuse
 import Synchronization
 
-/// The session pointer as other threads may use it: open until ``close()``, then gone. The lock is
-/// held across each use, so ``close()`` returns only when no use is in flight and none can start.
+/// The session pointer as other threads may use it: open until ``shut()`` or ``close()``, then
+/// gone. The lock is held across each use, so ``close()`` returns only when no use is in flight
+/// and none can start.
 final class SessionHandle: Sendable {
     /// A `struct fuse_session *`; libfuse's notify calls are safe from any thread.
     private struct Pointer: @unchecked Sendable {
@@ -10,22 +11,35 @@ final class SessionHandle: Sendable {
     }
 
     private let session: Mutex<Pointer?>
+    /// Set by ``shut()``: no use starts any more, not even one already waiting for the lock.
+    private let isShut = Atomic<Bool>(false)
 
     init(_ session: OpaquePointer) {
         self.session = Mutex(Pointer(session: session))
     }
 
-    /// Runs `body` with the session while it is open; nil once closed.
+    /// Runs `body` with the session while it is open; nil once shut.
     func withSession<Result: Sendable>(_ body: (OpaquePointer) -> Result) -> Result? {
-        session.withLock { pointer in pointer.map { body($0.session) } }
+        guard !isShut.load(ordering: .acquiring) else { return nil }
+        return session.withLock { pointer in
+            guard !isShut.load(ordering: .acquiring) else { return nil }
+            return pointer.map { body($0.session) }
+        }
     }
 
-    /// Cuts every user off (idempotent). Call before `fuse_session_unmount` and `_destroy`.
+    /// No use starts from now on; returns at once, while a use in flight may still run.
+    func shut() {
+        isShut.store(true, ordering: .releasing)
+    }
+
+    /// Cuts every user off (idempotent): ``shut()``, then waits for the use in flight. Call before
+    /// `fuse_session_unmount` and `_destroy`.
     ///
-    /// Trap: it waits for a notification in flight, and the kernel may hold one until a request
-    /// in the same directory is answered; so close while the loop still answers, or after nothing
-    /// more is being invalidated (stop the threads that invalidate first).
+    /// Trap: the kernel may hold a notification in flight until a request is answered (a READ of
+    /// a page it drops, a LOOKUP in a directory it drops a name of); so close while the loop still
+    /// answers (the stop does, ``SessionStopper``), or once nothing can wait so.
     func close() {
+        shut()
         session.withLock { $0 = nil }
     }
 }
@@ -41,8 +55,8 @@ public final class EntryInvalidator: Sendable {
     }
 
     /// Drops `name` under `parent` from the kernel's cache. True when the kernel took the notice;
-    /// false once the session is unmounted or destroyed, or when the kernel refused it (ENOENT:
-    /// nothing was cached).
+    /// false, doing nothing, once a stop began (``FuseSession/exit()``, a signal, the loop's end),
+    /// or when the kernel refused it (ENOENT: nothing was cached).
     @discardableResult
     public func invalidate(parent: InodeNumber, name: String) -> Bool {
         handle.withSession { session in
@@ -53,7 +67,8 @@ public final class EntryInvalidator: Sendable {
 
 /// Tells the kernel to drop an inode's cached pages and attributes
 /// (`fuse_lowlevel_notify_inval_inode` over the whole file). Safe from any thread and after its
-/// session is gone (then it does nothing).
+/// session is gone; from the start of a stop on it does nothing: the stop waits for the drops in
+/// flight while the workers still answer their READs, and ends the workers after.
 ///
 /// Trap: the kernel waits for the lock of every cached page, and a page stays locked while the
 /// READ that fills it is in flight. So never call it while holding anything such a READ needs (a
@@ -65,8 +80,8 @@ public final class InodeInvalidator: Sendable {
         self.handle = handle
     }
 
-    /// Drops every cached page of `inode`. True when the kernel took the notice; false once the
-    /// session is gone, or when the kernel knows no such inode (ENOENT: nothing was cached).
+    /// Drops every cached page of `inode`. True when the kernel took the notice; false, doing
+    /// nothing, once a stop began, or when the kernel knows no such inode (ENOENT: nothing cached).
     @discardableResult
     public func invalidateData(_ inode: InodeNumber) -> Bool {
         handle.withSession { session in

@@ -18,6 +18,8 @@ public enum FuseError: Error, Equatable, CustomStringConvertible {
     case deviceClosed(path: String, device: Errno, reason: String)
     /// A mount option that cannot be passed to `fusermount3` (empty, a comma or NUL, too long).
     case badMountOption(String)
+    /// The thread that stops the session (and its pipe) could not be made; the errno.
+    case stopper(Errno)
 
     public var description: String {
         switch self {
@@ -39,6 +41,7 @@ public enum FuseError: Error, Equatable, CustomStringConvertible {
                 + "only root can use FUSE here: "
                 + "make /dev/fuse mode 0666 (udev's default) or mount as root"
         case .badMountOption(let option): return "mount option '\(option)' cannot be passed to \(Fusermount.program)"
+        case .stopper(let errno): return "cannot start the thread that stops the FUSE session: \(errno)"
         }
     }
 }
@@ -46,8 +49,10 @@ public enum FuseError: Error, Equatable, CustomStringConvertible {
 /// One libfuse low-level session: `fuse_session_new`, `_mount`, `_loop_mt`, `_unmount`, `_destroy`.
 ///
 /// The session owns SIGINT, SIGTERM and SIGHUP once ``ownSignals()`` is called: each makes ``run()``
-/// return. Cleanup in `deinit` unwinds in reverse order: signal handlers, mount, session, context.
-/// Use it from one thread; the filesystem it serves is called from libfuse's workers.
+/// return, as ``exit()`` does, through a stop that lets every cache invalidation in flight finish
+/// before the workers go (``SessionStopper``). Cleanup in `deinit` unwinds in reverse order: mount,
+/// signal handlers, the stopper's thread, session, context. Use it from one thread; the filesystem
+/// it serves is called from libfuse's workers.
 public final class FuseSession {
     private let session: OpaquePointer
     private let context: Unmanaged<SessionContext>
@@ -59,7 +64,11 @@ public final class FuseSession {
     private let mountOptions: [String]
     /// Set when `fusermount3` mounted: the real mount point and the helper that unmounts it.
     private var fusermounted: (mountpoint: String, executable: String)?
+    /// The thread that stops the loop on ``exit()`` or a signal.
+    private let stopper: SessionStopper
     private var ownsSignals = false
+    /// Whether ``ownSignals()`` found SIGPIPE at its default and so handles it until ``unmount()``.
+    private var ownsPipeSignal = false
 
     /// - Parameter options: `-o` options, e.g. `fsname=tsmfs`, `default_permissions`.
     /// - Parameter maxRead: the largest READ the kernel sends (`max_read`), 0 for libfuse's
@@ -80,10 +89,18 @@ public final class FuseSession {
             context.release()
             throw .sessionRefused(options: options)
         }
+        let handle = SessionHandle(session)
+        do {
+            stopper = try SessionStopper(session: session, handle: handle)
+        } catch {
+            fuse_session_destroy(session)
+            context.release()
+            throw error
+        }
         self.session = session
         self.mountOptions = options
         self.context = context
-        self.handle = SessionHandle(session)
+        self.handle = handle
     }
 
     /// Mounts the session. The mount is visible to every process when this returns.
@@ -136,23 +153,21 @@ public final class FuseSession {
         return error == .permissionDenied || error == .notPermitted ? error : nil
     }
 
-    /// Makes SIGINT, SIGTERM and SIGHUP end ``run()``. libfuse installs its handlers only for
-    /// signals still at their default, and a shell starts background jobs with SIGINT ignored, so
-    /// the defaults are restored first; a parent may also have left them blocked (the mask survives
-    /// exec, and libfuse's workers inherit it), so they are unblocked.
+    /// Makes SIGINT, SIGTERM and SIGHUP end ``run()`` as ``exit()`` does, and ``run()`` report
+    /// the first of them. The handlers are set whatever the signals' dispositions were (a shell
+    /// starts background jobs with SIGINT ignored), and the signals are unblocked: a parent may
+    /// have left them blocked, and the mask survives exec. SIGPIPE, when at its default, is
+    /// caught and dropped, as libfuse's `fuse_set_signal_handlers` did. libfuse's handlers are not
+    /// used: they end the loop at once (DECISIONS.md, "A stop that cannot hang").
     public func ownSignals() {
-        var set = sigset_t()
-        sigemptyset(&set)
-        for sig in [SIGINT, SIGTERM, SIGHUP] {
-            signal(sig, SIG_DFL)
-            sigaddset(&set, sig)
-        }
-        pthread_sigmask(SIG_UNBLOCK, &set, nil)
-        ownsSignals = fuse_set_signal_handlers(session) == 0
+        guard !ownsSignals else { return }
+        ownsPipeSignal = stopper.ownSignals()
+        ownsSignals = true
     }
 
     /// Serves requests on a pool of worker threads (`fuse_session_loop_mt`) until a signal,
-    /// ``exit()`` or an outside unmount, and says which of them ended it.
+    /// ``exit()`` or an outside unmount, and says which of them ended it. When it returns, the
+    /// invalidators do nothing any more: no worker is left to answer a READ a drop would wait for.
     ///
     /// - Parameter maxThreads: the most workers at once (libfuse's default is 10). A worker that
     ///   invalidates cached pages waits for the READs in flight on them, which need another
@@ -164,25 +179,41 @@ public final class FuseSession {
         fuse_loop_cfg_set_clone_fd(config, 0)
         fuse_loop_cfg_set_max_threads(config, max(maxThreads, maxIdleThreads))
         fuse_loop_cfg_set_idle_threads(config, maxIdleThreads)
-        return LoopExit(libfuseStatus: cfuse_session_loop_mt(session, config))
+        stopper.enterLoop()
+        let status = cfuse_session_loop_mt(session, config)
+        stopper.leaveLoop()
+        handle.shut()
+        let signal = stopper.signal.load(ordering: .acquiring)
+        return status == 0 && signal != 0 ? .signal(signal) : LoopExit(libfuseStatus: status)
     }
 
     /// What another thread may use to tell the kernel to forget names the filesystem removed on
     /// its own (not through a request). Safe to keep and call after the session is gone: from
-    /// ``unmount()`` on, it does nothing.
+    /// the start of a stop (``exit()``, a signal, the loop's end) on, it does nothing.
     public var invalidator: EntryInvalidator { EntryInvalidator(handle) }
 
     /// What a filesystem uses to drop an inode's cached pages when its contents change on their
-    /// own; like ``invalidator``, it does nothing from ``unmount()`` on.
+    /// own; like ``invalidator``, it does nothing from the start of a stop on.
     public var inodeInvalidator: InodeInvalidator { InodeInvalidator(handle) }
 
-    /// Asks ``run()`` to return. Safe from any thread.
+    /// Asks ``run()`` to return, and returns at once; safe from any thread, a request handler
+    /// included. The stop waits for the invalidations in flight (their READs are still answered),
+    /// makes later ones do nothing, then ends the loop, also when no request is coming.
     public func exit() {
-        fuse_session_exit(session)
+        stopper.requestExit()
+    }
+
+    /// Sets what a stop (``exit()`` or a signal) runs first, on the stopping thread, while the loop
+    /// still answers and before the invalidators are cut off: the place to stop whatever else
+    /// changes the files (a control socket), so that every change it acknowledged was invalidated.
+    /// Not run when the loop ends otherwise (an outside unmount); replaces an earlier one.
+    public func beforeStop(_ body: @escaping @Sendable () -> Void) {
+        stopper.beforeStop(body)
     }
 
     /// Unmounts now (idempotent). `deinit` does it too. Invalidators are cut off first (waiting
-    /// for one in flight), so none writes to the session's descriptor once it is closed. The
+    /// for one in flight; after ``run()`` returned none can start), so none writes to the
+    /// session's descriptor once it is closed. The
     /// signal handlers go only after the mount: a second SIGTERM during shutdown must not kill the
     /// process with the mount still up.
     public func unmount() {
@@ -201,13 +232,14 @@ public final class FuseSession {
             isMounted = false
         }
         if ownsSignals {
-            fuse_remove_signal_handlers(session)
+            stopper.disownSignals(restoringPipe: ownsPipeSignal)
             ownsSignals = false
         }
     }
 
     deinit {
         unmount()
+        stopper.finish()
         fuse_session_destroy(session)
         context.release()
     }
@@ -226,7 +258,7 @@ public enum MountMethod: Equatable, Sendable {
 public enum LoopExit: Equatable, Sendable {
     /// ``FuseSession/exit()`` or an outside unmount ended the loop.
     case clean
-    /// A signal the session owns (``FuseSession/ownSignals()``) ended it; its number.
+    /// A signal the session owns (``FuseSession/ownSignals()``) ended it; its number (the first).
     case signal(Int32)
     /// The loop failed, e.g. ENOMEM when its threads could not be made.
     case failure(Errno)

@@ -123,6 +123,9 @@ public enum Daemon {
                 throw .controlServer(error)
             }
         }
+        // A stop first closes the control socket, while the FUSE loop still answers the READs
+        // that a change's page drops wait for (DECISIONS.md, "A stop that cannot hang").
+        if let control { session.beforeStop { control.stop() } }
         // Said before READY=1: whoever waits for READY=1 (systemd, the tests) finds the line logged.
         logger.notice("\(servingLine(served.summary, at: mountpoint, method: method, controlSocket: control?.path))")
         SystemdNotifier.notify("READY=1\nSTATUS=serving \(mountpoint)")
@@ -130,6 +133,7 @@ public enum Daemon {
         // A write waits in its worker for the READs in flight on the pages it drops: more workers
         // than libfuse's 10 (DECISIONS.md, "Page cache").
         let end = session.run(maxThreads: 128)
+        // Already stopped by a signal's stop; not after an outside unmount (its drops do nothing).
         control?.stop()
         SystemdNotifier.notify("STOPPING=1")
         if configuration.exitWithParent != nil { ExecLeftovers.detachBindMounts(of: mountpoint) }
