@@ -42,7 +42,7 @@ let package = Package(
         // A Swift binding over the libfuse3 low-level API. Knows nothing of TSM.
         .target(
             name: "FuseKit",
-            dependencies: ["CFuse", "CLinux", .product(name: "SystemPackage", package: "swift-system")]
+            dependencies: ["CFuse", "CLinux", "Threads", .product(name: "SystemPackage", package: "swift-system")]
         ),
         // The pure register model: registers, flags, hashes, extend, refresh timing, provider
         // descriptions and their validation. No FUSE, no file I/O.
@@ -93,6 +93,9 @@ let package = Package(
         // text, bounded whole-file reads and Unix socket addresses. Depends on nothing of ours.
         .target(name: "TSMBytes"),
         .testTarget(name: "TSMBytesTests", dependencies: ["TSMBytes"]),
+        // A POSIX thread running a closure (a signal mask of its own): the one pthread_create.
+        .target(name: "Threads"),
+        .testTarget(name: "ThreadsTests", dependencies: ["Threads"]),
         // Cryptographic primitives swift-crypto lacks: RFC 6979 deterministic ECDSA (with its
         // bignum), deterministic RSASSA-PSS, and the CBOR / COSE_Sign1 codecs of CCA tokens.
         .target(
@@ -130,7 +133,7 @@ let package = Package(
         .target(
             name: "TSMTPM",
             dependencies: [
-                "CLinux", "TSMBytes", "TSMEvidence",
+                "CLinux", "TSMBytes", "TSMEvidence", "Threads",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -151,7 +154,7 @@ let package = Package(
         .target(
             name: "TSMControl",
             dependencies: [
-                "TSMBackends", "TSMModel", "TSMBytes",
+                "TSMBackends", "TSMModel", "TSMBytes", "Threads",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]

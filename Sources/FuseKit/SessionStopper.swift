@@ -2,6 +2,7 @@ import CFuse
 import Glibc
 import Synchronization
 import SystemPackage
+import Threads
 
 /// The write end of the pipe of the stopper that owns SIGINT, SIGTERM and SIGHUP (-1: none), for
 /// the signal handler, which may only make async-signal-safe calls.
@@ -33,7 +34,7 @@ private func ignoreSignal(_: Int32) {}
 /// flight finish while every worker still answers (``SessionHandle/close()``); (2)
 /// `fuse_session_exit`; (3) a wake-up, since libfuse 3.14's flag is read only when a worker
 /// finishes a request or a signal interrupts the loop thread's `sem_wait`: SIGURG to that thread,
-/// sent again every 100 ms until the loop returns (one that lands between libfuse's check of the
+/// sent again every 5 ms until the loop returns (one that lands between libfuse's check of the
 /// flag and its `sem_wait` is lost). A `FUSE_NOTIFY_RETRIEVE` of the root, which would make the
 /// kernel send a request, is refused (EINVAL) by Linux 6.18. Requests come through a pipe:
 /// ``FuseSession/exit()`` and the signal handler only write a byte.
@@ -81,22 +82,13 @@ final class SessionStopper: Sendable {
         sigemptyset(&action.sa_mask)
         action.sa_flags = 0  // no SA_RESTART: the sem_wait must return EINTR
         sigaction(SIGURG, &action, nil)
-        let body = Unmanaged.passRetained(self).toOpaque()
-        var thread = pthread_t()
-        let started = pthread_create(
-            &thread, nil,
-            { context in
-                guard let context else { return nil }
-                Unmanaged<SessionStopper>.fromOpaque(context).takeRetainedValue().serve()
-                return nil
-            }, body)
-        guard started == 0 else {
-            Unmanaged<SessionStopper>.fromOpaque(body).release()
+        switch PosixThread.start({ [self] in serve() }) {
+        case .success(let thread): self.thread.withLock { $0 = thread }
+        case .failure(let error):
             close(readEnd)
             close(writeEnd)
-            throw .stopper(Errno(rawValue: started))
+            throw .stopper(Errno(rawValue: error.code))
         }
-        self.thread.withLock { $0 = thread }
     }
 
     /// Called by the thread about to enter libfuse's loop.
@@ -161,13 +153,13 @@ final class SessionStopper: Sendable {
         sigaction(number, &action, nil)
     }
 
-    /// The thread: waits for requests and stops on the first, then wakes the loop every 100 ms
+    /// The thread: waits for requests and stops on the first, then wakes the loop every 5 ms
     /// until it returned.
     private func serve() {
         var waking = false
         while !quitting.load(ordering: .acquiring) {
             var poller = pollfd(fd: readEnd, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&poller, 1, waking ? 100 : -1)
+            let ready = poll(&poller, 1, waking ? 5 : -1)
             if ready == 0 {
                 waking = wake()
                 continue

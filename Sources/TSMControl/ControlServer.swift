@@ -2,6 +2,7 @@ import TSMBytes
 import Glibc
 import Synchronization
 import SystemPackage
+import Threads
 
 /// The control socket of a running mount: a Unix stream socket, owner-only (0600), one request
 /// line per connection (see `ControlRequest`) and the dispatcher's reply. This type only binds,
@@ -89,29 +90,7 @@ public final class ControlServer: Sendable {
     /// handler only sets a flag; taken on a control thread, it leaves the loop asleep and the daemon
     /// deaf to SIGTERM (seen under load, most often right after READY=1).
     private static func startThread(_ body: @escaping @Sendable () -> Void) -> Result<pthread_t, Errno> {
-        final class Box: Sendable {
-            let body: @Sendable () -> Void
-            init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-        }
-        var stops = sigset_t(), previous = sigset_t()
-        sigemptyset(&stops)
-        for sig in [SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&stops, sig) }
-        pthread_sigmask(SIG_BLOCK, &stops, &previous)
-        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(Box(body)).toOpaque()
-        let started = pthread_create(
-            &thread, nil,
-            { context in
-                guard let context else { return nil }
-                Unmanaged<Box>.fromOpaque(context).takeRetainedValue().body()
-                return nil
-            }, context)
-        guard started == 0 else {
-            Unmanaged<Box>.fromOpaque(context).release()
-            return .failure(Errno(rawValue: started))
-        }
-        return .success(thread)
+        PosixThread.start(blocking: [SIGINT, SIGTERM, SIGHUP, SIGQUIT], body).mapError { Errno(rawValue: $0.code) }
     }
 
     /// Stops accepting, cuts the connections being read, waits for every thread (and so for a

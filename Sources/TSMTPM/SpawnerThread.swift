@@ -2,6 +2,7 @@ import CLinux
 import Dispatch
 import Glibc
 import Synchronization
+import Threads
 
 /// The one thread every swtpm is forked from. PR_SET_PDEATHSIG fires when the *thread* that
 /// forked the child ends, not the process: forked from a FUSE worker or a Dispatch thread, which
@@ -21,10 +22,6 @@ final class SpawnerThread: Sendable {
     private let running: Bool
 
     private init() {
-        final class Box: Sendable {
-            let body: @Sendable () -> Void
-            init(_ body: @escaping @Sendable () -> Void) { self.body = body }
-        }
         let queue = self.queue
         let loop: @Sendable () -> Void = {
             while true {
@@ -33,21 +30,7 @@ final class SpawnerThread: Sendable {
                 job?()
             }
         }
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(Box(loop)).toOpaque()
-        let started = pthread_create(
-            &thread, nil,
-            { context in
-                guard let context else { return nil }
-                Unmanaged<Box>.fromOpaque(context).takeRetainedValue().body()
-                return nil
-            }, context)
-        if started == 0 {
-            pthread_detach(thread)
-        } else {
-            Unmanaged<Box>.fromOpaque(context).release()
-        }
-        running = started == 0
+        running = (try? PosixThread.start(detached: true, loop).get()) != nil
     }
 
     /// clinux_spawn_reaping(arguments[0], arguments, SIGKILL, keeping, output, reap) on this thread:
