@@ -45,4 +45,19 @@ struct SystemdNotifyTests {
         let r = try shell("python3 - '\(tsmfsBinary())' <<'EOF'\n\(script)\nEOF")
         #expect(r.text.trimmingCharacters(in: .whitespacesAndNewlines) == "0 True []", "\(r.text) \(r.stderr)")
     }
+
+    /// A daemon that ends before READY=1 is reported with its status (its end is seen on its
+    /// pidfd; the deadline's message is another: "did not mount within 20 s").
+    @Test("tsmfs exec: a daemon that ends before READY=1 is named with its status")
+    func execDaemonEndsEarly() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // unshare only: no swtpm_setup, so the vTPM cannot start and the daemon exits 1.
+        try FileManager.default.createSymbolicLink(
+            atPath: directory + "/unshare", withDestinationPath: "/usr/bin/unshare")
+        let r = try shell("PATH='\(directory)' '\(tsmfsBinary())' exec --guest tdx --vtpm plain -- true")
+        #expect(r.status == 1, "\(r.text) \(r.stderr)")
+        #expect(r.stderr.contains("swtpm_setup not found on PATH"), "\(r.stderr)")
+        #expect(r.stderr.contains("the sysroot daemon exited with status 1 before mounting"), "\(r.stderr)")
+    }
 }
