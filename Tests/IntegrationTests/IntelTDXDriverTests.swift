@@ -12,6 +12,18 @@ struct IntelTDXDriverTests {
         .appendingPathComponent("intel_tdx_client.py").path
     static let seed = "intel-tdx-driver"
 
+    /// dcap-qvl on `quote`, with the collateral and root of the seed's mock authority written into
+    /// `directory`: its verdict as dcap_qvl_check.py prints it.
+    static func dcapQVL(_ quote: String, in directory: String) throws -> ShellResult {
+        try shell(
+            """
+            set -e
+            '\(tsmfsBinary())' collateral --guest tdx --seed \(seed) > '\(directory)/collateral.json'
+            '\(tsmfsBinary())' trust-anchor --guest tdx --seed \(seed) > '\(directory)/root.pem'
+            python3 '\(dcapQVLCheck())' '\(quote)' '\(directory)/root.pem' --collateral '\(directory)/collateral.json'
+            """)
+    }
+
     static func json(_ r: ShellResult) throws -> [String: Any] {
         let line = try #require(r.text.split(separator: "\n").last { $0.hasPrefix("{") }, "\(r.text) \(r.stderr)")
         return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
@@ -78,14 +90,7 @@ struct IntelTDXDriverTests {
         let configfsQuote = try Data(contentsOf: URL(fileURLWithPath: directory + "/configfs.quote"))
         #expect(ioctlQuote == configfsQuote, "the quote is configfs-tsm's for the same report data")
 
-        let verified = try shell(
-            """
-            set -e
-            '\(tsmfsBinary())' collateral --guest tdx --seed \(Self.seed) > '\(directory)/collateral.json'
-            '\(tsmfsBinary())' trust-anchor --guest tdx --seed \(Self.seed) > '\(directory)/root.pem'
-            python3 '\(dcapQVLCheck())' '\(directory)/ioctl.quote' '\(directory)/root.pem' \
-                --collateral '\(directory)/collateral.json'
-            """)
+        let verified = try Self.dcapQVL(directory + "/ioctl.quote", in: directory)
         #expect(verified.status == 0, "\(verified.text) \(verified.stderr)")
         let verdict = try JSONDecoder().decode(DCAPVerdict.self, from: verified.stdout)
         #expect(verdict.status == "UpToDate")
@@ -176,14 +181,7 @@ struct IntelTDXDriverTests {
         #expect(verified.status == 0, "tsmfs verify: \(verified.text) \(verified.stderr)")
         let qvl = try shell("python3 -c 'import dcap_qvl'")
         guard qvl.status == 0 else { return }
-        let checked = try shell(
-            """
-            set -e
-            '\(tsmfsBinary())' collateral --guest tdx --seed \(Self.seed) > '\(directory)/collateral.json'
-            '\(tsmfsBinary())' trust-anchor --guest tdx --seed \(Self.seed) > '\(directory)/root.pem'
-            python3 '\(dcapQVLCheck())' '\(staleQuote)' '\(directory)/root.pem' \
-                --collateral '\(directory)/collateral.json'
-            """)
+        let checked = try Self.dcapQVL(staleQuote, in: directory)
         #expect(checked.status == 0, "dcap-qvl: \(checked.text) \(checked.stderr)")
         let verdict = try JSONDecoder().decode(DCAPVerdict.self, from: checked.stdout)
         #expect(verdict.status == "UpToDate")

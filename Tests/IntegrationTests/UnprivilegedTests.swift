@@ -8,6 +8,24 @@ import TestSupport
 struct UnprivilegedTests {
     static let user = "tsmfs-test-user"
 
+    /// Shell lines that start the READY=1 receiver for these flows: an abstract datagram socket
+    /// `@NAME` (no file the user must reach), its messages one a line on a FIFO opened as fd 3
+    /// (fd 4 its write end, for each daemon's "exited" line), `$receiver` its pid; it ends by
+    /// itself after 60 s of silence.
+    static func notifyReceiver(directory: String, name: String) -> String {
+        """
+        mkfifo \(directory)/notify
+        python3 -u -c 'import socket, sys
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind("\\0" + sys.argv[1]); s.settimeout(60)
+        print("bound")
+        while True: print(s.recv(4096).decode().replace("\\n", " "))' \(name) > \(directory)/notify \
+        2> /dev/null &
+        receiver=$!
+        exec 3< \(directory)/notify 4> \(directory)/notify
+        read -r _ <&3
+        """
+    }
+
     /// Makes the test user unless it exists.
     static func makeUser() throws -> ShellResult {
         try shell(
@@ -83,15 +101,7 @@ struct UnprivilegedTests {
         # reach), read through a FIFO with each daemon's exit: observed, never slept for. The
         # receiver (SIGKILLed at the end: the test runner's children have SIGTERM blocked) ends by
         # itself after 60 s of silence, and holds none of the test's pipes.
-        mkfifo \(directory)/notify
-        python3 -u -c 'import socket, sys
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind("\\0" + sys.argv[1]); s.settimeout(60)
-        print("bound")
-        while True: print(s.recv(4096).decode().replace("\\n", " "))' tsmfs-unprivileged-$$ > \(directory)/notify \
-        2> /dev/null &
-        receiver=$!
-        exec 3< \(directory)/notify 4> \(directory)/notify
-        read -r _ <&3
+        \(Self.notifyReceiver(directory: directory, name: "tsmfs-unprivileged-$$"))
         start() {
             ( runuser -u "$U" -- env NOTIFY_SOCKET=@tsmfs-unprivileged-$$ \(binary) mount "$MP" 2>"$1" 3<&- 4>&-
               s=$?; echo "exited $BASHPID $s" >&4; exit $s ) & daemon=$!

@@ -50,15 +50,7 @@ struct VTPMLifecycleTests {
         fi
         # Readiness is the daemon's READY=1 on an abstract $NOTIFY_SOCKET, read through a FIFO with
         # the daemon's exit (as UnprivilegedTests does): observed, never slept for.
-        mkfifo \(directory)/notify
-        python3 -u -c 'import socket, sys
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind("\\0" + sys.argv[1]); s.settimeout(60)
-        print("bound")
-        while True: print(s.recv(4096).decode().replace("\\n", " "))' tsmfs-vtpm-$$ > \(directory)/notify \
-        2> /dev/null &
-        receiver=$!
-        exec 3< \(directory)/notify 4> \(directory)/notify
-        read -r _ <&3
+        \(UnprivilegedTests.notifyReceiver(directory: directory, name: "tsmfs-vtpm-$$"))
         ( runuser -u "$U" -- env NOTIFY_SOCKET=@tsmfs-vtpm-$$ \(binary) mount --sysroot "$MP" --guest tdx --vtpm plain \
           2>\(directory)/daemon.log 3<&- 4>&-; s=$?; echo "exited $s" >&4; exit $s ) & daemon=$!
         while read -r m <&3; do case "$m" in *READY=1*) break;; "exited "*) kill -KILL $receiver; exit 91;; esac; done
